@@ -1,0 +1,19 @@
+"""Gunicorn settings, each from the environment with a default for a small server."""
+
+import os
+
+# Address to listen on.
+bind = os.environ.get("PORTAL_BIND", "127.0.0.1:8000")
+# Worker processes: about one per core.
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threads per worker (gthread): readers on slow networks must not block a whole worker.
+threads = int(os.environ.get("PORTAL_THREADS", "4"))
+worker_class = "gthread" if threads > 1 else "sync"
+# Seconds before a silent worker is restarted.
+timeout = int(os.environ.get("PORTAL_TIMEOUT", "30"))
+# Keep idle client connections open this long (seconds).
+keepalive = int(os.environ.get("PORTAL_KEEPALIVE", "5"))
+accesslog = os.environ.get("PORTAL_ACCESS_LOG", "-")
+errorlog = "-"
+# Log lines carry no query string: it may hold a tracking code.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss'

@@ -1,0 +1,76 @@
+"""Pantau Layanan: the public transparency portal of the provincial government."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from whitenoise import WhiteNoise
+
+from portal import formatting, i18n
+from portal.config import BASE_DIR, Config
+from portal.extensions import csrf, db, migrate
+
+STATIC_DIR = BASE_DIR / "static"
+
+
+def _static_fingerprint(root: Path) -> str:
+    """Hash every static file so that any change gives new URLs (cache busting)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _serve_static(app: Flask) -> None:
+    """Serve static/ with WhiteNoise under a fingerprinted, far-future-cached prefix."""
+    fingerprint = _static_fingerprint(STATIC_DIR)
+    prefix = f"static/{fingerprint}/"
+    app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
+        app.wsgi_app,
+        root=str(STATIC_DIR),
+        prefix=prefix,
+        max_age=365 * 24 * 3600,
+        immutable_file_test=lambda path, url: True,
+    )
+
+    def static_url(filename: str) -> str:
+        """Return the cache-busting URL of a static file."""
+        return f"/{prefix}{filename}"
+
+    app.jinja_env.globals["static_url"] = static_url
+
+
+def create_app(config: dict[str, Any] | type | None = None) -> Flask:
+    """Create and configure the portal application."""
+    app = Flask(__name__, static_folder=None, instance_relative_config=False)
+    app.config.from_object(Config)
+    if isinstance(config, type):
+        app.config.from_object(config)
+    elif config:
+        app.config.update(config)
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:///:memory:"):
+        os.makedirs(os.path.dirname(uri.removeprefix("sqlite:///")) or ".", exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    csrf.init_app(app)
+    i18n.init_app(app)
+    formatting.init_app(app)
+
+    from portal import models  # noqa: F401  (registers the tables)
+    from portal.views import init_views
+
+    init_views(app)
+
+    from portal.cli import init_cli
+
+    init_cli(app)
+    _serve_static(app)
+    return app

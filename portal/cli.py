@@ -1,0 +1,88 @@
+"""Flask commands: catalogue import, demo data, calendar exceptions."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from portal.services import catalogue as catalogue_service
+from portal.services import demo as demo_service
+from portal.services.errors import ValidationError
+
+catalogue_cli = AppGroup("catalogue", help="Manage the catalogue of departments and services.")
+demo_cli = AppGroup("demo", help="Demo data.")
+calendar_cli = AppGroup("calendar", help="Extra non-working days and working-day overrides.")
+
+
+def _print_errors(error: ValidationError) -> None:
+    """Print each validation error on its own line to stderr."""
+    for item in error.errors:
+        where = f"line {item.index}: " if item.index is not None else ""
+        click.echo(f"{where}{item.field} {item.error}", err=True)
+
+
+@catalogue_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def catalogue_import(path: Path) -> None:
+    """Import a catalogue CSV: all rows or none."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as stream:
+            summary = catalogue_service.catalogue_import_file(stream)
+    except UnicodeDecodeError:
+        click.echo("the file is not UTF-8 text", err=True)
+        sys.exit(1)
+    except ValidationError as error:
+        _print_errors(error)
+        click.echo(f"{len(error.errors)} problem(s): nothing was imported.", err=True)
+        sys.exit(1)
+    click.echo(
+        f"departments: {summary.departments_created} created, "
+        f"{summary.departments_updated} updated; services: {summary.services_created} created, "
+        f"{summary.services_updated} updated, {summary.services_unchanged} unchanged"
+    )
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Load the demo catalogue (and its generated history) and show the demo notice."""
+    summary = demo_service.demo_load()
+    click.echo(
+        f"demo data loaded: {summary.services_created} services created, "
+        f"{summary.services_updated} updated, {summary.services_unchanged} unchanged"
+    )
+
+
+@calendar_cli.command("set")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--working/--non-working", required=True, help="Mark the day as working or not.")
+@click.option("--note", default="", help="Why (shown to administrators).")
+def calendar_set(day, working: bool, note: str) -> None:  # noqa: ANN001
+    """Record an extra non-working day or a working-day override."""
+    from portal.services.calendar_days import calendar_day_set
+
+    calendar_day_set(day.date(), working, note)
+    click.echo(f"{day.date().isoformat()}: {'working' if working else 'non-working'}")
+
+
+@calendar_cli.command("unset")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+def calendar_unset(day) -> None:  # noqa: ANN001
+    """Remove an administrator's exception for a day."""
+    from portal.services.calendar_days import calendar_day_unset
+
+    calendar_day_unset(day.date())
+    click.echo(f"{day.date().isoformat()}: back to the national calendar")
+
+
+def init_cli(app: Flask) -> None:
+    """Register the command groups."""
+    for group in (catalogue_cli, demo_cli, calendar_cli):
+        app.cli.add_command(group)
+
+
+__all__ = ["init_cli", "date"]

@@ -1,0 +1,121 @@
+"""Languages: the URL prefix (/id/..., /en/...), locale selection and bilingual content."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, abort, current_app, g, request, url_for
+from markupsafe import Markup, escape
+
+from portal.extensions import babel
+
+LANG_COOKIE = "lang"
+LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
+
+
+def languages() -> tuple[str, ...]:
+    """Return the configured languages, the default first."""
+    return tuple(current_app.config["PORTAL_LANGUAGES"])
+
+
+def current_lang() -> str:
+    """Return the language of the current request."""
+    return g.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def preferred_lang() -> str:
+    """Choose a language for a URL without one: cookie, then Accept-Language, then default."""
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in languages():
+        return cookie
+    best = request.accept_languages.best_match(languages())
+    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _pull_lang(endpoint: str | None, values: dict | None) -> None:
+    """Take the language out of the URL values; an unknown language is a 404."""
+    if values and "lang" in values:
+        lang = values.pop("lang")
+        if lang not in languages():
+            abort(404)
+        g.lang = lang
+
+
+def _add_lang(endpoint: str, values: dict) -> None:
+    """Keep the current language when building URLs that need one."""
+    if "lang" in values or not g.get("lang"):
+        return
+    if current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
+        values["lang"] = g.lang
+
+
+def _remember_lang(response):  # noqa: ANN001, ANN202
+    """Remember the language a reader chose so the bare / sends them back to it."""
+    lang = g.get("lang")
+    if lang and request.cookies.get(LANG_COOKIE) != lang:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+def switch_language_url(lang: str) -> str:
+    """Return the URL of the current page in another language."""
+    endpoint = request.endpoint
+    if endpoint and current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
+        args = dict(request.view_args or {})
+        args["lang"] = lang
+        query = request.args.to_dict(flat=True)
+        query.update(args)
+        return url_for(endpoint, **query)
+    return url_for("public.home", lang=lang)
+
+
+@dataclass(frozen=True)
+class LocalText:
+    """A content text in the reader's language, or the Indonesian fallback."""
+
+    text: str
+    lang: str
+    is_fallback: bool
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __html__(self) -> str:
+        """Render the text, marking an Indonesian fallback with its language."""
+        if not self.is_fallback:
+            return str(escape(self.text))
+        from flask_babel import gettext
+
+        note = gettext("(in Indonesian)")
+        return str(
+            Markup('<span lang="id">{}</span> <span class="fallback-note">{}</span>').format(
+                self.text, note
+            )
+        )
+
+
+def localized(obj: object, field: str, lang: str | None = None) -> LocalText:
+    """Return obj.<field>_<lang>, falling back to Indonesian when the text is missing."""
+    lang = lang or current_lang()
+    text = getattr(obj, f"{field}_{lang}", "") or ""
+    if text.strip() or lang == "id":
+        return LocalText(text, lang, False)
+    return LocalText(getattr(obj, f"{field}_id", "") or "", "id", True)
+
+
+def init_app(app: Flask) -> None:
+    """Bind Flask-Babel and the URL language prefix to the app."""
+    babel.init_app(
+        app,
+        locale_selector=current_lang,
+        timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"],
+    )
+    app.url_value_preprocessor(_pull_lang)
+    app.url_defaults(_add_lang)
+    app.after_request(_remember_lang)
+    app.jinja_env.globals.update(
+        switch_language_url=switch_language_url,
+        current_lang=current_lang,
+        language_names=LANGUAGE_NAMES,
+        localized=localized,
+    )

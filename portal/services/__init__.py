@@ -1,0 +1,1 @@
+"""Use cases: permission checks, validation, writes, audit rows, commits."""

@@ -1,0 +1,399 @@
+"""Catalogue use cases: import, search and read departments and services."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urlparse
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from portal.calendar import utc_now, wib_date
+from portal.extensions import db
+from portal.models.catalogue import (
+    COMMITMENT_UNITS,
+    STANDARD_FIELDS,
+    WORK_MODES,
+    CommitmentChange,
+    Department,
+    Service,
+    WorkModeChange,
+)
+from portal.services.errors import FieldError, NotFound, ValidationError
+
+CODE_RE = re.compile(r"^[a-z0-9-]{2,64}$")
+REQUIRED_COLUMNS = (
+    "department_code",
+    "department_name_id",
+    "department_name_en",
+    "service_code",
+    "service_name_id",
+    "service_name_en",
+    "work_mode",
+    "work_mode_since",
+    "commitment_value",
+    "commitment_unit",
+    "on_time_target",
+    "online_url",
+)
+OPTIONAL_COLUMNS = tuple(f"{name}_{lang}" for name in STANDARD_FIELDS for lang in ("id", "en"))
+DEFAULT_ON_TIME_TARGET = 0.90
+MAX_NAME = 300
+MAX_TEXT = 5000
+
+
+@dataclass
+class CatalogueRow:
+    """One validated row of a catalogue file."""
+
+    line: int
+    department_code: str
+    department_name_id: str
+    department_name_en: str
+    service_code: str
+    service_name_id: str
+    service_name_en: str
+    work_mode: str
+    work_mode_since: date | None
+    commitment_value: int
+    commitment_unit: str
+    on_time_target: float
+    online_url: str
+    texts: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ImportSummary:
+    """What an import changed."""
+
+    departments_created: int = 0
+    departments_updated: int = 0
+    services_created: int = 0
+    services_updated: int = 0
+    services_unchanged: int = 0
+
+
+def _parse_row(line: int, raw: dict[str, str], errors: list[FieldError]) -> CatalogueRow | None:
+    """Validate one raw CSV row, appending its problems to errors."""
+    before = len(errors)
+    value = {k: (v or "").strip() for k, v in raw.items()}
+
+    def bad(column: str, message: str) -> None:
+        errors.append(FieldError(field=column, error=message, index=line))
+
+    for column in ("department_code", "service_code"):
+        if not CODE_RE.match(value[column]):
+            bad(column, _("must be 2 to 64 characters: lowercase letters, digits, hyphens"))
+    for column in ("department_name_id", "service_name_id"):
+        if not value[column]:
+            bad(column, _("is required"))
+    for column in ("department_name_id", "department_name_en", "service_name_id",
+                   "service_name_en"):
+        if len(value[column]) > MAX_NAME:
+            bad(column, _("is longer than %(n)d characters", n=MAX_NAME))
+    if value["work_mode"] not in WORK_MODES:
+        bad("work_mode", _("must be one of onsite, hybrid, wfa"))
+    since = None
+    if value["work_mode_since"]:
+        try:
+            since = date.fromisoformat(value["work_mode_since"])
+        except ValueError:
+            bad("work_mode_since", _("must be a date written YYYY-MM-DD"))
+    commitment = 0
+    try:
+        commitment = int(value["commitment_value"])
+        if commitment < 0:
+            raise ValueError
+    except ValueError:
+        bad("commitment_value", _("must be a whole number, zero or more"))
+    if value["commitment_unit"] not in COMMITMENT_UNITS:
+        bad("commitment_unit", _("must be working_days or hours"))
+    target = DEFAULT_ON_TIME_TARGET
+    if value["on_time_target"]:
+        try:
+            target = float(value["on_time_target"])
+            if not 0 < target <= 1:
+                raise ValueError
+        except ValueError:
+            bad("on_time_target", _("must be a fraction above 0 and at most 1, e.g. 0.90"))
+    url = value["online_url"]
+    if url:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or len(url) > 500:
+            bad("online_url", _("must be a web address starting with https://"))
+    texts = {column: value.get(column, "") for column in OPTIONAL_COLUMNS if column in value}
+    for column, text in texts.items():
+        if len(text) > MAX_TEXT:
+            bad(column, _("is longer than %(n)d characters", n=MAX_TEXT))
+    if len(errors) > before:
+        return None
+    return CatalogueRow(
+        line=line,
+        department_code=value["department_code"],
+        department_name_id=value["department_name_id"],
+        department_name_en=value["department_name_en"],
+        service_code=value["service_code"],
+        service_name_id=value["service_name_id"],
+        service_name_en=value["service_name_en"],
+        work_mode=value["work_mode"],
+        work_mode_since=since,
+        commitment_value=commitment,
+        commitment_unit=value["commitment_unit"],
+        on_time_target=target,
+        online_url=url,
+        texts=texts,
+    )
+
+
+def catalogue_parse(stream: Iterable[str]) -> list[CatalogueRow]:
+    """Read and validate a whole catalogue CSV; raise ValidationError listing every bad row."""
+    reader = csv.DictReader(stream)
+    header = reader.fieldnames or []
+    errors: list[FieldError] = []
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if missing:
+        errors.append(FieldError("header", _("missing columns: %(c)s", c=", ".join(missing)), 1))
+    if unknown:
+        errors.append(FieldError("header", _("unknown columns: %(c)s", c=", ".join(unknown)), 1))
+    if len(set(header)) != len(header):
+        errors.append(FieldError("header", _("a column appears twice"), 1))
+    if errors:
+        raise ValidationError(errors)
+    rows: list[CatalogueRow] = []
+    seen_services: dict[str, int] = {}
+    department_names: dict[str, tuple[str, str, int]] = {}
+    for raw in reader:
+        line = reader.line_num
+        if None in raw or any(v is None for v in raw.values()):
+            errors.append(FieldError("row", _("has a different number of fields than the header"),
+                                     line))
+            continue
+        row = _parse_row(line, raw, errors)
+        if row is None:
+            continue
+        if row.service_code in seen_services:
+            errors.append(FieldError(
+                "service_code",
+                _("repeats the service of line %(n)d", n=seen_services[row.service_code]),
+                line,
+            ))
+        seen_services.setdefault(row.service_code, line)
+        names = (row.department_name_id, row.department_name_en, line)
+        first = department_names.setdefault(row.department_code, names)
+        if first[:2] != names[:2]:
+            errors.append(FieldError(
+                "department_name_id",
+                _("differs from the department's name on line %(n)d", n=first[2]),
+                line,
+            ))
+        rows.append(row)
+    if not rows and not errors:
+        errors.append(FieldError("file", _("contains no service"), 1))
+    if errors:
+        raise ValidationError(errors)
+    return rows
+
+
+def _record_work_mode(service: Service, mode: str, since: date | None, by: str) -> None:
+    """Append to a service's public work-mode history."""
+    service.work_mode_history.append(
+        WorkModeChange(work_mode=mode, effective_from=since, recorded_by=by)
+    )
+
+
+def _record_commitment(service: Service, since: date | None, by: str, reason: str) -> None:
+    """Append the service's current commitment to its public history."""
+    service.commitment_history.append(
+        CommitmentChange(
+            commitment_value=service.commitment_value,
+            commitment_unit=service.commitment_unit,
+            on_time_target=service.on_time_target,
+            effective_from=since,
+            recorded_by=by,
+            reason=reason,
+        )
+    )
+
+
+def catalogue_import(rows: list[CatalogueRow], recorded_by: str = "import") -> ImportSummary:
+    """Upsert departments and services by code, recording every change in the histories."""
+    summary = ImportSummary()
+    today = wib_date(utc_now())
+    departments = {d.code: d for d in db.session.scalars(select(Department))}
+    services = {
+        s.code: s
+        for s in db.session.scalars(
+            select(Service).options(
+                selectinload(Service.work_mode_history), selectinload(Service.commitment_history)
+            )
+        )
+    }
+    touched_departments: set[str] = set()
+    for row in rows:
+        department = departments.get(row.department_code)
+        if department is None:
+            department = Department(
+                code=row.department_code,
+                name_id=row.department_name_id,
+                name_en=row.department_name_en,
+            )
+            db.session.add(department)
+            departments[row.department_code] = department
+            summary.departments_created += 1
+            touched_departments.add(row.department_code)
+        elif (department.name_id, department.name_en) != (
+            row.department_name_id, row.department_name_en
+        ):
+            department.name_id = row.department_name_id
+            department.name_en = row.department_name_en
+            if row.department_code not in touched_departments:
+                summary.departments_updated += 1
+                touched_departments.add(row.department_code)
+
+        service = services.get(row.service_code)
+        plain = {
+            "name_id": row.service_name_id,
+            "name_en": row.service_name_en,
+            "online_url": row.online_url,
+            **row.texts,
+        }
+        if service is None:
+            service = Service(
+                code=row.service_code,
+                department=department,
+                work_mode=row.work_mode,
+                work_mode_since=row.work_mode_since,
+                commitment_value=row.commitment_value,
+                commitment_unit=row.commitment_unit,
+                on_time_target=row.on_time_target,
+                **plain,
+            )
+            db.session.add(service)
+            services[row.service_code] = service
+            # A remote service with a start date was on-site before that date.
+            if row.work_mode != "onsite" and row.work_mode_since:
+                _record_work_mode(service, "onsite", None, recorded_by)
+            _record_work_mode(service, row.work_mode, row.work_mode_since, recorded_by)
+            _record_commitment(service, None, recorded_by, "")
+            summary.services_created += 1
+            continue
+
+        changed = False
+        if service.department is not department:
+            service.department = department
+            changed = True
+        for name, new in plain.items():
+            if getattr(service, name) != new:
+                setattr(service, name, new)
+                changed = True
+        if (service.work_mode, service.work_mode_since) != (row.work_mode, row.work_mode_since):
+            service.work_mode = row.work_mode
+            service.work_mode_since = row.work_mode_since
+            _record_work_mode(service, row.work_mode, row.work_mode_since or today, recorded_by)
+            changed = True
+        new_commitment = (row.commitment_value, row.commitment_unit, row.on_time_target)
+        if (service.commitment_value, service.commitment_unit, service.on_time_target) != (
+            new_commitment
+        ):
+            (service.commitment_value, service.commitment_unit, service.on_time_target) = (
+                new_commitment
+            )
+            _record_commitment(service, today, recorded_by, "catalogue import")
+            changed = True
+        if changed:
+            summary.services_updated += 1
+        else:
+            summary.services_unchanged += 1
+    db.session.commit()
+    return summary
+
+
+def catalogue_import_file(text: str | io.TextIOBase, recorded_by: str = "import") -> ImportSummary:
+    """Validate a whole CSV and import it, or write nothing and raise ValidationError."""
+    stream = io.StringIO(text) if isinstance(text, str) else text
+    return catalogue_import(catalogue_parse(stream), recorded_by=recorded_by)
+
+
+# Reading the catalogue -------------------------------------------------------------------------
+
+
+def service_search(
+    query: str = "", department_code: str = "", work_mode: str = ""
+) -> list[Service]:
+    """List services matching a text query, a department and a work mode."""
+    stmt = (
+        select(Service)
+        .join(Service.department)
+        .options(selectinload(Service.department))
+        .order_by(Service.name_id)
+    )
+    if department_code:
+        stmt = stmt.where(Department.code == department_code)
+    if work_mode in WORK_MODES:
+        stmt = stmt.where(Service.work_mode == work_mode)
+    for word in query.lower().split()[:8]:
+        pattern = f"%{word}%"
+        stmt = stmt.where(
+            func.lower(Service.name_id).like(pattern)
+            | func.lower(Service.name_en).like(pattern)
+            | func.lower(Department.name_id).like(pattern)
+            | func.lower(Department.name_en).like(pattern)
+            | (Service.code == word)
+        )
+    return list(db.session.scalars(stmt))
+
+
+def service_get(code: str) -> Service:
+    """Return one service with its department and histories, or raise NotFound."""
+    service = db.session.scalar(
+        select(Service)
+        .where(Service.code == code)
+        .options(
+            selectinload(Service.department),
+            selectinload(Service.work_mode_history),
+            selectinload(Service.commitment_history),
+        )
+    )
+    if service is None:
+        raise NotFound(code)
+    return service
+
+
+def department_list() -> list[tuple[Department, int]]:
+    """List departments with their number of services, by name."""
+    count = func.count(Service.id)
+    stmt = (
+        select(Department, count)
+        .outerjoin(Service, Service.department_id == Department.id)
+        .group_by(Department.id)
+        .order_by(Department.name_id)
+    )
+    return [(d, n) for d, n in db.session.execute(stmt)]
+
+
+def department_get(code: str) -> Department:
+    """Return one department with its services, or raise NotFound."""
+    department = db.session.scalar(
+        select(Department).where(Department.code == code).options(
+            selectinload(Department.services)
+        )
+    )
+    if department is None:
+        raise NotFound(code)
+    return department
+
+
+def work_mode_counts() -> dict[str, int]:
+    """Count services by work mode, every mode present (zero when none)."""
+    counts = dict.fromkeys(WORK_MODES, 0)
+    stmt = select(Service.work_mode, func.count()).group_by(Service.work_mode)
+    for mode, n in db.session.execute(stmt):
+        counts[mode] = n
+    return counts

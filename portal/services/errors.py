@@ -1,0 +1,38 @@
+"""Domain errors raised by services and turned into HTTP answers by views and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class DomainError(Exception):
+    """Base class of the errors a service may raise."""
+
+
+class NotFound(DomainError):
+    """The object does not exist (or the caller may not know it exists)."""
+
+
+class NotAuthorized(DomainError):
+    """The caller is not allowed to do this."""
+
+
+@dataclass
+class FieldError:
+    """One problem with one piece of input: where it is, which field, and what is wrong."""
+
+    field: str
+    error: str
+    index: int | None = None
+
+
+@dataclass
+class ValidationError(DomainError):
+    """The input breaks a rule; nothing was written."""
+
+    errors: list[FieldError] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "; ".join(
+            f"{'' if e.index is None else f'#{e.index} '}{e.field}: {e.error}" for e in self.errors
+        )

@@ -1,0 +1,137 @@
+"""Shared fixtures: the app on a real database (SQLite, or PostgreSQL when TEST_DATABASE_URL
+is set), a client, factories, and a live gunicorn server for browser tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from portal import create_app
+from portal.config import TestConfig
+from portal.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def _worker() -> str:
+    """Name of this xdist worker ("main" without xdist)."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def fresh_database_url(purpose: str, tmp_dir: Path) -> str:
+    """Create an empty database for one purpose and return its URL."""
+    if not PG_URL:
+        return f"sqlite:///{tmp_dir / f'{purpose}-{uuid.uuid4().hex[:8]}.sqlite3'}"
+    base = make_url(PG_URL)
+    name = re.sub(r"[^a-z0-9_]", "_", f"{base.database}_{purpose}_{_worker()}".lower())
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One database per test worker, with the schema created once."""
+    return fresh_database_url("unit", tmp_path_factory.mktemp("db"))
+
+
+def test_config(**overrides: object) -> dict:
+    """Return the test configuration as a dict, with overrides."""
+    config = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def _app_session(database_url: str):  # noqa: ANN202
+    app = create_app(test_config(SQLALCHEMY_DATABASE_URI=database_url))
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app(_app_session):  # noqa: ANN001, ANN201
+    """The app inside an app context; every table is emptied after the test."""
+    with _app_session.app_context():
+        yield _app_session
+        db.session.rollback()
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):  # noqa: ANN001, ANN201
+    """A test client (cookies kept between requests)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):  # noqa: ANN001, ANN201
+    """A CLI runner for flask commands."""
+    return app.test_cli_runner()
+
+
+def free_port() -> int:
+    """Return a free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_flask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """Run a flask command of the portal in a subprocess, failing loudly."""
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Gunicorn serving the portal with the demo data, on a free loopback port."""
+    url = fresh_database_url("live", tmp_path_factory.mktemp("live"))
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "live-test",
+           "PORTAL_ACCESS_LOG": "/dev/null"}
+    run_flask(env, "db", "upgrade")
+    run_flask(env, "demo", "load")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
+         "--workers", "1", "--threads", "4"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=2)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(process.stderr.read().decode() if process.stderr else "")
+            time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
