@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
@@ -79,10 +78,50 @@ def calendar_unset(day) -> None:  # noqa: ANN001
     click.echo(f"{day.date().isoformat()}: back to the national calendar")
 
 
+translate_cli = AppGroup("translate", help="Translation catalogues (Flask-Babel).")
+_BABEL = [sys.executable, "-m", "babel.messages.frontend"]
+
+
+def _babel(*args: str) -> None:
+    """Run a pybabel command from the repository root, failing loudly."""
+    import subprocess
+
+    from portal.config import BASE_DIR
+
+    subprocess.run([*_BABEL, *args], cwd=BASE_DIR, check=True)
+
+
+@translate_cli.command("update")
+def translate_update() -> None:
+    """Extract the source strings and merge them into every catalogue."""
+    _babel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
+           "-o", "messages.pot", "portal")
+    _babel("update", "-i", "messages.pot", "-d", "translations", "--no-fuzzy-matching",
+           "--ignore-obsolete")
+    import os
+
+    os.remove("messages.pot")
+
+
+@translate_cli.command("compile")
+def translate_compile() -> None:
+    """Compile every catalogue to the .mo files the portal reads."""
+    _babel("compile", "-d", "translations", "--statistics")
+
+
+@translate_cli.command("init")
+@click.argument("language")
+def translate_init(language: str) -> None:
+    """Start a catalogue for a new language."""
+    _babel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
+           "-o", "messages.pot", "portal")
+    _babel("init", "-i", "messages.pot", "-d", "translations", "-l", language)
+    import os
+
+    os.remove("messages.pot")
+
+
 def init_cli(app: Flask) -> None:
     """Register the command groups."""
-    for group in (catalogue_cli, demo_cli, calendar_cli):
+    for group in (catalogue_cli, demo_cli, calendar_cli, translate_cli):
         app.cli.add_command(group)
-
-
-__all__ = ["init_cli", "date"]

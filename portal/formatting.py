@@ -52,7 +52,7 @@ def date_long(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         return format_datetime(value, "d MMMM y")
-    return format_date(value, "long")
+    return format_date(value, "d MMMM y")
 
 
 def datetime_wib(value: datetime | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask, abort, current_app, g, request, url_for
+from flask_babel import refresh
 from markupsafe import Markup, escape
 
 from portal.extensions import babel
@@ -39,6 +40,8 @@ def _pull_lang(endpoint: str | None, values: dict | None) -> None:
         if lang not in languages():
             abort(404)
         g.lang = lang
+        # The locale is the URL's: drop any cached one (an outer app context may outlive us).
+        refresh()
 
 
 def _add_lang(endpoint: str, values: dict) -> None:

@@ -8,8 +8,13 @@ from portal.models.catalogue import (
     SiteSetting,
     WorkModeChange,
 )
+from portal.models.incidents import AvailabilityCheck, Incident, IncidentUpdate, Maintenance
 
 __all__ = [
+    "AvailabilityCheck",
+    "Incident",
+    "IncidentUpdate",
+    "Maintenance",
     "CalendarDay",
     "CommitmentChange",
     "Department",

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from flask import Flask, g, jsonify, render_template, request
+from flask_babel import refresh
 
 from portal.i18n import languages, preferred_lang
 from portal.services.errors import NotFound
 
 
 def _lang_for_error() -> None:
-    """Pick the error page's language from the URL prefix when routing did not."""
-    if g.get("lang"):
-        return
+    """Pick the error page's language from the URL prefix, else the reader's preference."""
     first = request.path.strip("/").split("/", 1)[0]
     g.lang = first if first in languages() else preferred_lang()
+    refresh()
 
 
 def _wants_json() -> bool:

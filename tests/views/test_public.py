@@ -1,0 +1,179 @@
+"""Public pages: languages, catalogue pages, errors, health and headers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from portal.extensions import db
+from portal.models import SiteSetting
+from tests.factories import create_department, create_service
+
+
+@pytest.fixture
+def catalogue(app):  # noqa: ANN001, ANN201
+    """A department with an on-site service and a WFA service without English name."""
+    department = create_department(code="bapenda", name_id="Badan Pendapatan Daerah",
+                                   name_en="Regional Revenue Agency")
+    create_service(code="samsat-pkb", name_id="Pembayaran Pajak Kendaraan",
+                   name_en="Vehicle tax payment", department=department, work_mode="onsite")
+    from datetime import date
+
+    create_service(code="samsat-bbn", name_id="Balik Nama Kendaraan", name_en="",
+                   department=department, work_mode="wfa", work_mode_since=date(2026, 7, 1),
+                   commitment_value=3)
+    return department
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({}, "/id/"),
+        ({"Accept-Language": "en-GB,en;q=0.9"}, "/en/"),
+        ({"Accept-Language": "id-ID,id;q=0.9,en;q=0.8"}, "/id/"),
+        ({"Accept-Language": "fr"}, "/id/"),
+    ],
+)
+def test_bare_root_redirects_by_accept_language_defaulting_to_indonesian(client, headers,
+                                                                         expected):
+    response = client.get("/", headers=headers)
+    assert response.status_code == 302
+    assert response.headers["Location"] == expected
+
+
+def test_bare_root_prefers_the_language_cookie_over_accept_language(client):
+    client.get("/en/")  # visiting a page remembers the language
+    response = client.get("/", headers={"Accept-Language": "id"})
+    assert response.headers["Location"] == "/en/"
+
+
+@pytest.mark.parametrize(
+    ("path", "lang", "text"),
+    [
+        ("/id/", "id", "Apakah layanan publik menepati janjinya?"),
+        ("/en/", "en", "Are public services keeping their promises?"),
+        ("/id/services", "id", "Layanan publik"),
+        ("/en/services", "en", "Public services"),
+        ("/id/departments", "id", "Perangkat daerah"),
+        ("/en/departments", "en", "Departments"),
+    ],
+)
+def test_pages_render_in_the_language_of_the_url(client, catalogue, path, lang, text):
+    response = client.get(path)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'<html lang="{lang}">' in html
+    assert text in html
+
+
+def test_language_switch_links_to_the_same_page_in_the_other_language(client, catalogue):
+    html = client.get("/id/services/samsat-pkb").get_data(as_text=True)
+    assert 'href="/en/services/samsat-pkb"' in html
+    html = client.get("/en/services?mode=wfa").get_data(as_text=True)
+    assert 'href="/id/services?mode=wfa"' in html
+
+
+def test_service_page_shows_department_work_mode_and_commitment(client, catalogue):
+    html = client.get("/en/services/samsat-bbn").get_data(as_text=True)
+    assert "Regional Revenue Agency" in html
+    assert "Work from anywhere (WFA)" in html
+    assert "since 1 July 2026" in html
+    assert "Completed within 3 working days, 90% of requests on time" in html
+
+    html = client.get("/id/services/samsat-bbn").get_data(as_text=True)
+    assert "sejak 1 Juli 2026" in html
+    assert "Selesai dalam 3 hari kerja, 90% permohonan tepat waktu" in html
+
+
+def test_missing_english_text_falls_back_to_indonesian_marked_as_such(client, catalogue):
+    html = client.get("/en/services/samsat-bbn").get_data(as_text=True)
+    assert '<span lang="id">Balik Nama Kendaraan</span>' in html
+    assert "(in Indonesian)" in html
+
+
+def test_service_list_filters_by_work_mode_and_text(client, catalogue):
+    html = client.get("/en/services?mode=wfa").get_data(as_text=True)
+    assert "samsat-bbn" in html and "/en/services/samsat-pkb" not in html
+    html = client.get("/en/services?q=vehicle+tax").get_data(as_text=True)
+    assert "/en/services/samsat-pkb" in html and "/en/services/samsat-bbn" not in html
+    assert "1 service found" in html
+
+
+def test_department_page_lists_its_services(client, catalogue):
+    html = client.get("/id/departments/bapenda").get_data(as_text=True)
+    assert "Badan Pendapatan Daerah" in html
+    assert "/id/services/samsat-pkb" in html and "/id/services/samsat-bbn" in html
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("/id/services/tidak-ada", "Halaman tidak ditemukan"),
+        ("/en/services/none", "Page not found"),
+        ("/en/departments/none", "Page not found"),
+        ("/fr/", "Halaman tidak ditemukan"),
+    ],
+)
+def test_unknown_pages_answer_a_translated_404(client, path, text):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert text in response.get_data(as_text=True)
+
+
+def test_a_server_error_shows_the_translated_500_page(database_url):
+    from portal import create_app
+    from tests.conftest import test_config
+
+    app = create_app(test_config(SQLALCHEMY_DATABASE_URI=database_url, TESTING=False))
+
+    @app.get("/id/boom-for-test")
+    def boom():  # noqa: ANN202
+        raise RuntimeError("boom")
+
+    response = app.test_client().get("/id/boom-for-test")
+    assert response.status_code == 500
+    assert "Terjadi kesalahan" in response.get_data(as_text=True)
+
+
+def test_demo_notice_appears_on_every_page_only_when_demo_data_is_loaded(client, catalogue):
+    assert "Demo data." not in client.get("/en/").get_data(as_text=True)
+    db.session.add(SiteSetting(key="demo_data", value="1"))
+    db.session.commit()
+    for path in ("/en/", "/en/services", "/en/services/samsat-pkb", "/en/departments"):
+        assert "Demo data." in client.get(path).get_data(as_text=True)
+    assert "Data demo." in client.get("/id/").get_data(as_text=True)
+
+
+def test_healthz_answers_ok_when_the_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_healthz_answers_503_when_the_database_does_not(tmp_path):
+    from portal import create_app
+    from tests.conftest import test_config
+
+    broken = create_app(test_config(
+        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:9/none"
+    ))
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable"}
+
+
+def test_pages_send_security_headers(client):
+    response = client.get("/en/")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_static_files_have_fingerprinted_urls_and_far_future_caching(client):
+    html = client.get("/en/").get_data(as_text=True)
+    css_url = re.search(r'href="(/static/[0-9a-f]{12}/css/portal\.css)"', html).group(1)
+    response = client.get(css_url)
+    assert response.status_code == 200
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+    assert "immutable" in response.headers["Cache-Control"]
