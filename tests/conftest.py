@@ -51,16 +51,18 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return fresh_database_url("unit", tmp_path_factory.mktemp("db"))
 
 
-def test_config(**overrides: object) -> dict:
+def make_test_config(**overrides: object) -> dict:
     """Return the test configuration as a dict, with overrides."""
     config = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
+    # Rate-limit counters of parallel test workers must not meet in a shared Redis.
+    config["RATELIMIT_KEY_PREFIX"] = f"test-{_worker()}-{uuid.uuid4().hex[:8]}"
     config.update(overrides)
     return config
 
 
 @pytest.fixture(scope="session")
 def _app_session(database_url: str):  # noqa: ANN202
-    app = create_app(test_config(SQLALCHEMY_DATABASE_URI=database_url))
+    app = create_app(make_test_config(SQLALCHEMY_DATABASE_URI=database_url))
     with app.app_context():
         db.create_all()
     return app
@@ -127,10 +129,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         try:
             urllib.request.urlopen(f"{base}/healthz", timeout=2)
             break
-        except OSError:
+        except OSError as error:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError(process.stderr.read().decode() if process.stderr else "")
+                message = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(f"gunicorn did not start: {message}") from error
             time.sleep(0.2)
     yield base
     process.terminate()

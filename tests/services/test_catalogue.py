@@ -74,7 +74,9 @@ def test_importing_the_same_file_twice_changes_nothing(app):
 
 def test_reimport_records_work_mode_and_commitment_changes_in_the_histories(app):
     catalogue_import_file(csv_text(ROW_PKB, ROW_BBN))
-    relaxed = ROW_BBN.replace("onsite,,3,working_days,0.95", "hybrid,2026-09-01,5,working_days,0.80")
+    relaxed = ROW_BBN.replace(
+        "onsite,,3,working_days,0.95", "hybrid,2026-09-01,5,working_days,0.80"
+    )
 
     summary = catalogue_import_file(csv_text(ROW_PKB, relaxed))
 

@@ -123,9 +123,9 @@ def test_unknown_pages_answer_a_translated_404(client, path, text):
 
 def test_a_server_error_shows_the_translated_500_page(database_url):
     from portal import create_app
-    from tests.conftest import test_config
+    from tests.conftest import make_test_config
 
-    app = create_app(test_config(SQLALCHEMY_DATABASE_URI=database_url, TESTING=False))
+    app = create_app(make_test_config(SQLALCHEMY_DATABASE_URI=database_url, TESTING=False))
 
     @app.get("/id/boom-for-test")
     def boom():  # noqa: ANN202
@@ -153,9 +153,9 @@ def test_healthz_answers_ok_when_the_database_answers(client):
 
 def test_healthz_answers_503_when_the_database_does_not(tmp_path):
     from portal import create_app
-    from tests.conftest import test_config
+    from tests.conftest import make_test_config
 
-    broken = create_app(test_config(
+    broken = create_app(make_test_config(
         SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:9/none"
     ))
     response = broken.test_client().get("/healthz")
