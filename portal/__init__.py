@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from whitenoise import WhiteNoise
 
 from portal import formatting, i18n
 from portal.config import BASE_DIR, Config
-from portal.extensions import csrf, db, migrate
+from portal.extensions import csrf, db, limiter, login_manager, migrate
 
 STATIC_DIR = BASE_DIR / "static"
 
@@ -61,6 +62,9 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     csrf.init_app(app)
+    # current_user reaches templates lazily (portal.views.staff), not loaded for every page.
+    login_manager.init_app(app, add_context_processor=False)
+    limiter.init_app(app)
     i18n.init_app(app)
     formatting.init_app(app)
 
@@ -73,4 +77,10 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
 
     init_cli(app)
     _serve_static(app)
+    proxies = int(app.config.get("PORTAL_TRUSTED_PROXIES") or 0)
+    if proxies:
+        # Only then is X-Forwarded-For the client address (rate limits key on it).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies
+        )
     return app

@@ -125,3 +125,16 @@ def init_cli(app: Flask) -> None:
     """Register the command groups."""
     for group in (catalogue_cli, demo_cli, calendar_cli, translate_cli):
         app.cli.add_command(group)
+    from portal.cli_metrics import init_metrics_cli
+
+    init_metrics_cli(app)
+    from portal.cli_users import users_cli
+
+    app.cli.add_command(users_cli)
+    from portal.cli_incidents import COMMAND_GROUPS as incident_groups
+
+    for group in incident_groups:
+        app.cli.add_command(group)
+    from portal.cli_feedback import init_feedback_cli
+
+    init_feedback_cli(app)

@@ -44,6 +44,51 @@ class Config:
     PORTAL_PROVINCE_NAME = os.environ.get("PORTAL_PROVINCE_NAME", "Kalimantan Tengah")
     # Largest accepted request body (bytes): 3 attachments of 5 MB plus the form.
     MAX_CONTENT_LENGTH = int(os.environ.get("PORTAL_MAX_CONTENT_LENGTH", 16 * 1024 * 1024))
+    # Rate limits on or off (tests switch them off except the rate-limit tests).
+    PORTAL_RATELIMIT_ENABLED = _env_bool("PORTAL_RATELIMIT_ENABLED", True)
+    # Where Flask-Limiter keeps its counters: Redis when REDIS_URL is set, else per process.
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "") or "memory://"
+    # If Redis is down, count in memory per worker rather than refuse every request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Send X-RateLimit-* and Retry-After headers on rate-limited routes.
+    RATELIMIT_HEADERS_ENABLED = True
+    # Failed staff logins allowed per client address (generous: many staff share one NAT).
+    PORTAL_LOGIN_RATE_LIMIT = os.environ.get(
+        "PORTAL_LOGIN_RATE_LIMIT", "10 per minute; 50 per hour"
+    )
+    # Failed staff logins allowed per username, from any address (slows distributed guessing).
+    PORTAL_LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get(
+        "PORTAL_LOGIN_ACCOUNT_RATE_LIMIT", "30 per hour"
+    )
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    PORTAL_TRUSTED_PROXIES = int(os.environ.get("PORTAL_TRUSTED_PROXIES", "0") or 0)
+    # Cheap Argon2 parameters: for the test suite only, never in production.
+    PORTAL_FAST_PASSWORD_HASHING = False
+    # Feedback submissions allowed per client address (HTML form and API). Generous: on
+    # Indonesian mobile networks many citizens share one address (carrier-grade NAT).
+    PORTAL_FEEDBACK_RATE_LIMIT = os.environ.get("PORTAL_FEEDBACK_RATE_LIMIT", "30 per hour")
+    # Where attachments of feedback are stored: outside static/, never served publicly.
+    PORTAL_UPLOAD_DIR = os.environ.get(
+        "PORTAL_UPLOAD_DIR", str(BASE_DIR / "instance" / "uploads")
+    )
+    # Public address of the portal, used for links in mail sent by commands (no request).
+    PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://localhost:5000")
+    # Outgoing mail (the outbox worker, `flask outbox send`): SMTP server and credentials.
+    PORTAL_SMTP_HOST = os.environ.get("PORTAL_SMTP_HOST", "localhost")
+    # SMTP port: 25 (relay), 587 (submission with STARTTLS).
+    PORTAL_SMTP_PORT = int(os.environ.get("PORTAL_SMTP_PORT", "25") or 25)
+    # SMTP login; empty means no authentication.
+    PORTAL_SMTP_USER = os.environ.get("PORTAL_SMTP_USER", "")
+    # SMTP password for PORTAL_SMTP_USER.
+    PORTAL_SMTP_PASSWORD = os.environ.get("PORTAL_SMTP_PASSWORD", "")
+    # Upgrade the SMTP connection with STARTTLS before logging in and sending.
+    PORTAL_SMTP_STARTTLS = _env_bool("PORTAL_SMTP_STARTTLS", False)
+    # Seconds to wait for the SMTP server before counting the attempt as failed.
+    PORTAL_SMTP_TIMEOUT = float(os.environ.get("PORTAL_SMTP_TIMEOUT", "20") or 20)
+    # Sender of every mail.
+    PORTAL_MAIL_FROM = os.environ.get(
+        "PORTAL_MAIL_FROM", "Pantau Layanan <no-reply@pantau.kalteng.go.id>"
+    )
     TESTING = False
 
 
@@ -53,3 +98,6 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret"
     SESSION_COOKIE_SECURE = False
+    # Rate-limit tests switch limits on for themselves; the others run unlimited.
+    PORTAL_RATELIMIT_ENABLED = False
+    PORTAL_FAST_PASSWORD_HASHING = True

@@ -1,6 +1,10 @@
 """Flask extensions, created unbound and bound to the app in create_app()."""
 
+from flask import current_app, request
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -26,3 +30,29 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 babel = Babel()
 csrf = CSRFProtect()
+
+
+class _LoginManager(LoginManager):
+    """Flask-Login, minus its session read on responses to visitors without a session.
+
+    That read (for "remember me" cookies, which the portal does not use) would add
+    "Vary: Cookie" to every public page and spoil shared caching.
+    """
+
+    def _update_remember_cookie(self, response):  # noqa: ANN001, ANN202
+        if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+            return response
+        return super()._update_remember_cookie(response)
+
+
+login_manager = _LoginManager()
+# Keyed by client address (X-Forwarded-For only behind PORTAL_TRUSTED_PROXIES, see
+# create_app). Always "enabled" for Flask-Limiter, whose state is global to this object;
+# PORTAL_RATELIMIT_ENABLED switches limits off per app through a request filter instead.
+limiter = Limiter(key_func=get_remote_address)
+
+
+@limiter.request_filter
+def _rate_limits_switched_off() -> bool:
+    """Exempt every request when the app's PORTAL_RATELIMIT_ENABLED is false."""
+    return not current_app.config.get("PORTAL_RATELIMIT_ENABLED", True)

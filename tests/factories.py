@@ -54,3 +54,55 @@ def create_service(**overrides: Any) -> Service:
     db.session.add(service)
     db.session.commit()
     return service
+
+
+# Staff accounts ----------------------------------------------------------------------------
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+def create_user(
+    role: str = "officer",
+    department: Any = None,
+    password: str = STAFF_PASSWORD,
+    **overrides: Any,
+) -> Any:
+    """Create and commit an active staff account (an officer gets a new department if none)."""
+    from portal.models import User
+    from portal.services.auth import password_hash
+
+    n = next(_seq)
+    if role == "officer" and department is None:
+        department = create_department()
+    values: dict[str, Any] = {
+        "username": f"{role}-{n}",
+        "full_name": f"Staf Contoh {n}",
+        "email": f"staf{n}@example.go.id",
+        "is_active": True,
+    }
+    values.update(overrides)
+    user = User(role=role, department=department, password_hash=password_hash(password), **values)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def csrf_token_from(html: str) -> str:
+    """Return the value of the first csrf_token hidden input in a page."""
+    import re
+
+    match = re.search(r'name="(?:[\w-]+-)?csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="(?:[\w-]+-)?csrf_token"', html
+    )
+    assert match, "no csrf_token input in the page"
+    return match.group(1)
+
+
+def login(client: Any, username: str, password: str = STAFF_PASSWORD, lang: str = "en") -> Any:
+    """Log a test client in through the staff login form (with its CSRF token)."""
+    page = client.get(f"/{lang}/staff/login")
+    token = csrf_token_from(page.get_data(as_text=True))
+    return client.post(
+        f"/{lang}/staff/login",
+        data={"csrf_token": token, "username": username, "password": password},
+    )

@@ -8,17 +8,45 @@ from portal.models.catalogue import (
     SiteSetting,
     WorkModeChange,
 )
+from portal.models.feedback import (
+    Attachment,
+    Feedback,
+    FeedbackEvent,
+    OutboxMessage,
+    RoutingRule,
+)
 from portal.models.incidents import AvailabilityCheck, Incident, IncidentUpdate, Maintenance
+from portal.models.metrics import (
+    ApiToken,
+    ServiceDay,
+    ServiceReport,
+    ServiceRequest,
+    ServiceStatus,
+)
+from portal.models.users import ROLES, AuditEntry, User
 
 __all__ = [
+    "Attachment",
+    "Feedback",
+    "FeedbackEvent",
+    "OutboxMessage",
+    "RoutingRule",
     "AvailabilityCheck",
     "Incident",
     "IncidentUpdate",
     "Maintenance",
+    "ApiToken",
+    "ServiceDay",
+    "ServiceReport",
+    "ServiceRequest",
+    "ServiceStatus",
     "CalendarDay",
     "CommitmentChange",
     "Department",
     "Service",
     "SiteSetting",
     "WorkModeChange",
+    "ROLES",
+    "AuditEntry",
+    "User",
 ]

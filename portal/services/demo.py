@@ -19,6 +19,9 @@ def demo_load() -> ImportSummary:
     if db.session.get(SiteSetting, DEMO_FLAG) is None:
         db.session.add(SiteSetting(key=DEMO_FLAG, value="1"))
     db.session.commit()
+    from portal.services.demo_history import demo_history_generate
+
+    demo_history_generate()  # 180 days of requests per service, idempotent
     return summary
 
 

@@ -24,6 +24,7 @@ from portal.models.incidents import (
     incident_service,
     maintenance_service,
 )
+from portal.services.auth import audit_record
 from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,11 @@ DEFAULT_LIMIT = 50
 
 def _require_managing_role(actor: Any) -> None:
     """Refuse anyone who is neither an administrator nor a department officer."""
-    if actor is None or getattr(actor, "role", None) not in MANAGING_ROLES:
+    if (
+        actor is None
+        or getattr(actor, "role", None) not in MANAGING_ROLES
+        or not getattr(actor, "is_active", True)
+    ):
         raise NotAuthorized("only administrators and department officers manage incidents")
 
 
@@ -65,6 +70,25 @@ def incident_can_manage(actor: Any, incident: Incident) -> bool:
     except NotAuthorized:
         return False
     return True
+
+
+def incident_services_for(actor: Any) -> list[Service]:
+    """List the services the actor may name in an incident or maintenance, by name."""
+    _require_managing_role(actor)
+    stmt = select(Service).options(selectinload(Service.department)).order_by(Service.name_id)
+    if actor.role != "admin":
+        stmt = stmt.where(Service.department_id == getattr(actor, "department_id", None))
+    return list(db.session.scalars(stmt))
+
+
+def incident_list_for_staff(actor: Any, limit: int | None = DEFAULT_LIMIT) -> list[Incident]:
+    """List the incidents the actor manages: all for an admin, their department's otherwise."""
+    _require_managing_role(actor)
+    if actor.role == "admin":
+        return incident_list(limit=limit)
+    if getattr(actor, "department_id", None) is None:
+        return []
+    return incident_list(department=int(actor.department_id), limit=limit)
 
 
 # Validation helpers ---------------------------------------------------------------------------
@@ -175,6 +199,11 @@ def incident_open(
         )
     )
     db.session.add(incident)
+    db.session.flush()
+    audit_record(
+        actor, "incident_open", "incident", incident.id, department_id=incident.department_id,
+        to_state=state, detail=f"{impact} on {','.join(s.code for s in services)}",
+    )
     db.session.commit()
     log.info("incident %s opened (%s) by %s", incident.id, impact, actor.username)
     return incident
@@ -208,6 +237,10 @@ def incident_update(
     update = IncidentUpdate(
         state=state, body_id=body_id, body_en=body_en, created_at=now,
         created_by=actor.username,
+    )
+    audit_record(
+        actor, "incident_update", "incident", incident.id, department_id=incident.department_id,
+        from_state=incident.state, to_state=state,
     )
     incident.updates.append(update)
     incident.state = state
@@ -264,8 +297,14 @@ def incident_list(
     department: Department | str | int | None = None,
     include_resolved: bool = True,
     limit: int | None = DEFAULT_LIMIT,
+    *,
+    only_resolved: bool = False,
 ) -> list[Incident]:
-    """List incidents, open ones first and then the most recent, for a service or department."""
+    """List incidents, open ones first and then the most recent, for a service or department.
+
+    ``include_resolved=False`` gives only open incidents, ``only_resolved=True`` only the
+    history of resolved ones.
+    """
     stmt = select(Incident).options(
         selectinload(Incident.services), selectinload(Incident.updates)
     )
@@ -293,6 +332,8 @@ def incident_list(
         )
     if not include_resolved:
         stmt = stmt.where(Incident.resolved_at.is_(None))
+    if only_resolved:
+        stmt = stmt.where(Incident.resolved_at.is_not(None))
     stmt = stmt.order_by(
         case((Incident.resolved_at.is_(None), 0), else_=1),
         Incident.started_at.desc(),
@@ -357,6 +398,13 @@ def maintenance_schedule(
         services=services,
     )
     db.session.add(maintenance)
+    db.session.flush()
+    audit_record(
+        actor, "maintenance_schedule", "maintenance", maintenance.id,
+        department_id=_common_department_id(services),
+        detail=f"{starts_at.isoformat()} to {ends_at.isoformat()} on "
+        f"{','.join(s.code for s in services)}",
+    )
     db.session.commit()
     log.info("maintenance %s scheduled by %s", maintenance.id, actor.username)
     return maintenance
@@ -421,7 +469,9 @@ __all__ = [
     "incident_can_manage",
     "incident_get",
     "incident_list",
+    "incident_list_for_staff",
     "incident_open",
+    "incident_services_for",
     "incident_update",
     "maintenance_list",
     "maintenance_schedule",

@@ -6,7 +6,7 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_babel import refresh
 
 from portal.i18n import languages, preferred_lang
-from portal.services.errors import NotFound
+from portal.services.errors import NotAuthorized, NotFound
 
 
 def _lang_for_error() -> None:
@@ -28,6 +28,24 @@ def init_views(app: Flask) -> None:
 
     app.register_blueprint(root_bp)
     app.register_blueprint(public_bp)
+    from portal.views.api import bp as api_bp
+
+    app.register_blueprint(api_bp)
+    from portal.views.incidents import bp as incidents_bp
+
+    app.register_blueprint(incidents_bp)
+    from portal.views.staff_incidents import bp as staff_incidents_bp
+
+    app.register_blueprint(staff_incidents_bp)
+    from portal.views import staff_feedback  # noqa: F401  (adds the feedback routes to staff_bp)
+    from portal.views.staff import bp as staff_bp
+
+    app.register_blueprint(staff_bp)
+    from portal.views.feedback import bp as feedback_bp
+    from portal.views.feedback_api import bp as feedback_api_bp
+
+    app.register_blueprint(feedback_bp)
+    app.register_blueprint(feedback_api_bp)
 
     @app.context_processor
     def demo_notice() -> dict:
@@ -57,6 +75,21 @@ def init_views(app: Flask) -> None:
             return jsonify(error="not_found"), 404
         _lang_for_error()
         return render_template("errors/404.html"), 404
+
+    @app.errorhandler(403)
+    @app.errorhandler(NotAuthorized)
+    def forbidden(error):  # noqa: ANN001, ANN202
+        if _wants_json():
+            return jsonify(error="forbidden"), 403
+        _lang_for_error()
+        return render_template("errors/403.html"), 403
+
+    @app.errorhandler(429)
+    def too_many_requests(error):  # noqa: ANN001, ANN202
+        if _wants_json():
+            return jsonify(error="rate_limited"), 429
+        _lang_for_error()
+        return render_template("errors/429.html"), 429
 
     @app.errorhandler(500)
     def server_error(error):  # noqa: ANN001, ANN202

@@ -1,0 +1,270 @@
+"""Benchmark of service-level metrics: ingest rate, query and page cost against history length.
+
+Usage (from the repository root; takes a few minutes at the default size):
+
+    .venv/bin/python bench/metrics.py [--services 1000] [--per-day 1] [--years 3]
+
+Steps, printed as they go:
+1. build a catalogue of ``--services`` services in 50 departments, in a fresh SQLite database;
+2. load 1 year of history through the ingest service (in process), then measure the median
+   time of a 30-day ``metrics_for_service`` and of the service list (HTML page and JSON API);
+3. add the older years (3 in all) and measure the same again: the ratios 3y/1y should stay
+   within 1.2x, since figures read daily aggregates, not raw requests;
+4. start gunicorn on that database and measure the ingest rate through
+   ``POST /api/v1/service-requests`` (batches of 5,000; target >= 5,000 requests/s) and the
+   throughput of the home, service list and service pages as a share of ``/healthz``
+   (target >= 0.5x).
+Not a timed test: it prints figures and ratios to quote in the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from portal import create_app  # noqa: E402
+from portal.calendar import UTC, WIB, utc_now, wib_date  # noqa: E402
+from portal.extensions import db  # noqa: E402
+
+
+def _median_time(fn, repeat: int = 7) -> float:  # noqa: ANN001
+    """Return the median wall time of a call, in milliseconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def build_catalogue(n_services: int) -> None:
+    """Create 50 departments and n services with believable commitments."""
+    from sqlalchemy import insert
+
+    from portal.models import Department, Service
+
+    rng = random.Random(1)
+    db.session.execute(insert(Department), [
+        {"code": f"dinas-{d:02d}", "name_id": f"Dinas {d}", "name_en": f"Office {d}"}
+        for d in range(50)])
+    departments = {d.code: d.id for d in db.session.scalars(db.select(Department))}
+    rows = []
+    for i in range(n_services):
+        hours = rng.random() < 0.2
+        rows.append({
+            "code": f"layanan-{i:04d}", "department_id": departments[f"dinas-{i % 50:02d}"],
+            "name_id": f"Layanan {i}", "name_en": f"Service {i}",
+            "work_mode": rng.choice(["onsite", "hybrid", "wfa"]),
+            "commitment_value": rng.choice([4, 24, 48]) if hours else rng.choice([1, 3, 5, 14]),
+            "commitment_unit": "hours" if hours else "working_days",
+            "on_time_target": 0.9,
+        })
+    db.session.execute(insert(Service), rows)
+    db.session.commit()
+
+
+def _requests_for(service, day: date, per_day: int, rng: random.Random, now: datetime,
+                  prefix: str = "B") -> list[dict]:  # noqa: ANN001
+    """Generate a service's requests received on one WIB day."""
+    out = []
+    for k in range(per_day):
+        received = datetime.combine(day, dtime(8 + rng.randrange(8), rng.randrange(60)), WIB)
+        completed = received + timedelta(hours=rng.expovariate(1 / 40))
+        first = received + timedelta(hours=rng.uniform(0.2, 30))
+        out.append({
+            "service": service.code, "id": f"{prefix}{day:%Y%m%d}-{k}",
+            "received_at": received.isoformat(),
+            "first_response_at": first.isoformat() if first <= now else None,
+            "completed_at": completed.isoformat() if completed <= now and rng.random() > 0.01
+            else None,
+            "channel": rng.choice(["online", "counter", "phone"]),
+        })
+    return out
+
+
+def load_history(first_day: date, last_day: date, per_day: int, now: datetime) -> int:
+    """Ingest every service's requests received between two WIB days, one batch a service."""
+    from sqlalchemy.orm import selectinload
+
+    from portal.models import Service
+    from portal.services.service_requests import service_requests_ingest
+
+    services = list(db.session.scalars(
+        db.select(Service).options(selectinload(Service.department)).order_by(Service.id)))
+    total = 0
+    for service in services:
+        rng = random.Random(f"{service.code}:{first_day}")
+        requests = []
+        day = first_day
+        while day <= last_day:
+            if day.weekday() < 5:
+                requests.extend(_requests_for(service, day, per_day, rng, now))
+            day += timedelta(days=1)
+        service_requests_ingest(service.department, requests, now=now, limit=None)
+        total += len(requests)
+    return total
+
+
+def measure_queries(app, label: str) -> dict:  # noqa: ANN001
+    """Time a 30-day metrics query and the service list (page and JSON)."""
+    from portal.models import Service
+    from portal.services.metrics import metrics_for_service
+
+    services = list(db.session.scalars(db.select(Service).order_by(Service.id).limit(50)))
+    today = wib_date(utc_now())
+    start = today - timedelta(days=29)
+
+    def metrics() -> None:
+        for service in services:
+            metrics_for_service(service, start, today)
+
+    client = app.test_client()
+    figures = {
+        "metrics_30d_ms": _median_time(metrics, 5) / len(services),
+        "service_list_page_ms": _median_time(lambda: client.get("/id/services"), 5),
+        "service_list_api_ms": _median_time(lambda: client.get("/api/v1/services"), 5),
+    }
+    print(f"[{label}] " + ", ".join(f"{k}={v:.2f}" for k, v in figures.items()), flush=True)
+    return figures
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _throughput(url: str, seconds: float = 5.0, concurrency: int = 8) -> float:
+    """Return completed GET requests per second with some concurrent clients."""
+    stop = time.monotonic() + seconds
+    counts = [0] * concurrency
+
+    def worker(i: int) -> None:
+        while time.monotonic() < stop:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                response.read()
+            counts[i] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / seconds
+
+
+def measure_server(app, database_url: str, per_batch: int = 5000, batches: int = 6) -> None:  # noqa: ANN001
+    """Start gunicorn and measure API ingest rate and page throughput against /healthz."""
+    from portal.models import Department, Service
+    from portal.services.tokens import token_create
+
+    department = db.session.scalar(db.select(Department).order_by(Department.id))
+    services = list(db.session.scalars(
+        db.select(Service).where(Service.department_id == department.id)))
+    _token, plaintext = token_create(department.code, "bench")
+    sample_code = services[0].code
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench",
+           "PORTAL_ACCESS_LOG": "/dev/null", "WEB_CONCURRENCY": "2", "PORTAL_THREADS": "4"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app",
+         "--bind", f"127.0.0.1:{port}"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        rng = random.Random(7)
+        now = utc_now()
+        sent, elapsed = 0, 0.0
+        for b in range(batches):
+            requests = []
+            day = wib_date(now) - timedelta(days=1 + b)
+            while len(requests) < per_batch:
+                service = services[len(requests) % len(services)]
+                requests.extend(_requests_for(service, day, 1, rng, now,
+                                              prefix=f"API{b}-{len(requests)}-"))
+            body = json.dumps({"requests": requests[:per_batch]}).encode()
+            request = urllib.request.Request(
+                f"{base}/api/v1/service-requests", data=body, method="POST",
+                headers={"Authorization": f"Bearer {plaintext}",
+                         "Content-Type": "application/json"})
+            start = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=120) as response:
+                response.read()
+            elapsed += time.perf_counter() - start
+            sent += per_batch
+        print(f"[api] ingest: {sent} requests in {elapsed:.2f} s = {sent / elapsed:,.0f} "
+              "requests/s (target >= 5,000)", flush=True)
+        health = _throughput(f"{base}/healthz")
+        print(f"[pages] /healthz: {health:,.0f} req/s", flush=True)
+        for path in ("/id/", "/id/services", f"/id/services/{sample_code}", "/api/v1/services"):
+            rate = _throughput(f"{base}{path}")
+            print(f"[pages] {path}: {rate:,.0f} req/s = {rate / health:.2f}x /healthz "
+                  "(target >= 0.5x)", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main() -> None:
+    """Run the whole benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--services", type=int, default=1000)
+    parser.add_argument("--per-day", type=int, default=1, help="requests per service per day")
+    parser.add_argument("--years", type=int, default=3)
+    parser.add_argument("--skip-server", action="store_true", help="skip the gunicorn part")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="pantau-bench-"))
+    url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.create_all()
+        build_catalogue(args.services)
+        now = utc_now().astimezone(UTC)
+        today = wib_date(now)
+        one_year_ago = today - timedelta(days=365)
+        start = time.perf_counter()
+        n = load_history(one_year_ago + timedelta(days=1), today, args.per_day, now)
+        took = time.perf_counter() - start
+        print(f"[history] 1 year: {n:,} requests for {args.services} services in {took:.1f} s "
+              f"({n / took:,.0f} requests/s in process)", flush=True)
+        one = measure_queries(app, "1 year")
+        start = time.perf_counter()
+        n = load_history(today - timedelta(days=365 * args.years), one_year_ago, args.per_day,
+                         now)
+        took = time.perf_counter() - start
+        print(f"[history] +{args.years - 1} years: {n:,} requests in {took:.1f} s "
+              f"({n / took:,.0f} requests/s in process)", flush=True)
+        three = measure_queries(app, f"{args.years} years")
+        for key in one:
+            print(f"[flat] {key}: {three[key] / one[key]:.2f}x from 1 to {args.years} years "
+                  "(target <= 1.2x)", flush=True)
+        if not args.skip_server:
+            measure_server(app, url)
+    print(f"database left in {workdir}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,331 @@
+"""Staff handling of feedback: inbox, answers, notes, statuses, investigation, transfer, routing.
+
+Who may do what (checked here, for every entry point):
+
+- officer: reads and acts on their own department's feedback; sees the identity of normal
+  reports only;
+- triage: reads and acts on everything, routes unrouted feedback by hand, and is the only
+  role that sees a confidential reporter's identity;
+- admin: reads and acts on everything (not routing); identity of normal reports only;
+- dprd: reads everything, acts on nothing, never sees an identity or an attachment.
+
+Every action adds a timeline event, an audit entry (never with personal data) and, for public
+steps, mail to the reporter, all committed together.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal.calendar import utc_now
+from portal.extensions import db
+from portal.models.catalogue import Department
+from portal.models.feedback import MAX_REASON, OPEN_STATUSES, Attachment, Feedback
+from portal.services import feedback_mail
+from portal.services.attachments import attachment_path
+from portal.services.auth import audit_record, can_act_for_department, is_staff, require_role
+from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
+from portal.services.feedback import (
+    AUTO_CLOSE_WORKING_DAYS,
+    FIRST_RESPONSE_WORKING_DAYS,
+    INVESTIGATION_WORKING_DAYS,
+    deadline_after,
+    event_add,
+    set_routed,
+)
+
+# Feedback moved more than this many times goes to the triage unit's attention list.
+TRANSFER_ATTENTION = 2
+READ_ROLES = ("admin", "triage", "officer", "dprd")
+ACT_ROLES = ("admin", "triage", "officer")
+# Status moves a department may make itself (reject, reopen and close have their own rules).
+STATUS_MOVES = {
+    "routed": ("in_progress", "resolved"),
+    "in_progress": ("resolved",),
+}
+
+
+def _can_read(actor: Any, feedback: Feedback) -> bool:
+    if not is_staff(actor):
+        return False
+    if actor.role in ("admin", "triage", "dprd"):
+        return True
+    return feedback.department_id is not None and actor.department_id == feedback.department_id
+
+
+def feedback_identity_visible(actor: Any, feedback: Feedback) -> bool:
+    """Tell whether actor may see the reporter's name, e-mail and phone (DOMAIN.md, Privacy)."""
+    if not is_staff(actor) or feedback.anonymous:
+        return False
+    if feedback.confidential:
+        return actor.role == "triage"
+    if actor.role in ("triage", "admin"):
+        return True
+    return actor.role == "officer" and _can_read(actor, feedback)
+
+
+def _deadline_key(feedback: Feedback) -> datetime:
+    """The next deadline still pending, for sorting the inbox (earliest first)."""
+    far = datetime.max.replace(tzinfo=utc_now().tzinfo)
+    if feedback.status == "submitted":
+        return feedback.route_due or far
+    if feedback.status in ("routed", "in_progress"):
+        if feedback.first_response_at is None and feedback.first_response_due:
+            return min(feedback.first_response_due, feedback.resolution_due or far)
+        return feedback.resolution_due or far
+    if feedback.status == "resolved":
+        return feedback.auto_close_due or far
+    return far
+
+
+def feedback_inbox(actor: Any, include_done: bool = False) -> list[Feedback]:
+    """Return the feedback actor handles, the nearest deadline first (overdue at the top)."""
+    require_role(actor, *READ_ROLES)
+    statuses = (*OPEN_STATUSES, "resolved") + (("closed", "rejected") if include_done else ())
+    query = (
+        select(Feedback)
+        .where(Feedback.status.in_(statuses))
+        .options(selectinload(Feedback.department), selectinload(Feedback.service))
+    )
+    if actor.role == "officer":
+        query = query.where(Feedback.department_id == actor.department_id)
+    items = list(db.session.scalars(query))
+    return sorted(items, key=lambda f: (_deadline_key(f), f.id))
+
+
+def feedback_attention_list(actor: Any) -> list[Feedback]:
+    """Return open feedback transferred more than twice (the triage unit's attention list)."""
+    require_role(actor, "triage", "admin")
+    return list(db.session.scalars(
+        select(Feedback)
+        .where(Feedback.transfer_count > TRANSFER_ATTENTION,
+               Feedback.status.in_((*OPEN_STATUSES, "resolved")))
+        .order_by(Feedback.submitted_at)
+    ))
+
+
+def feedback_for_staff(actor: Any, feedback_id: int) -> Feedback:
+    """Return one feedback if actor may read it (NotFound otherwise: its existence is private)."""
+    require_role(actor, *READ_ROLES)
+    feedback = db.session.get(Feedback, feedback_id)
+    if feedback is None or not _can_read(actor, feedback):
+        raise NotFound(str(feedback_id))
+    return feedback
+
+
+def _for_action(actor: Any, feedback_id: int) -> Feedback:
+    require_role(actor, *ACT_ROLES)
+    feedback = feedback_for_staff(actor, feedback_id)
+    if not can_act_for_department(actor, feedback.department_id):
+        raise NotAuthorized("not this department's feedback")
+    return feedback
+
+
+def _text(value: Any, field: str, message: str) -> str:
+    text = value.replace("\x00", "").strip() if isinstance(value, str) else ""
+    if not text:
+        raise ValidationError([FieldError(field, message)])
+    if len(text) > MAX_REASON:
+        raise ValidationError(
+            [FieldError(field, _("Use at most %(n)d characters.", n=MAX_REASON))]
+        )
+    return text
+
+
+def _require_open(feedback: Feedback, field: str) -> None:
+    if feedback.status not in ("routed", "in_progress"):
+        raise ValidationError(
+            [FieldError(field, _("This can only be done while the department handles it."))]
+        )
+
+
+def _first_response(feedback: Feedback, now: datetime) -> None:
+    if feedback.first_response_at is None:
+        feedback.first_response_at = now
+
+
+def _department(code: Any) -> Department:
+    department = db.session.scalars(
+        select(Department).where(Department.code == str(code or "")[:64])
+    ).first()
+    if department is None:
+        raise ValidationError([FieldError("department", _("Choose a department."))])
+    return department
+
+
+def feedback_answer(
+    actor: Any, feedback_id: int, text: Any, now: datetime | None = None
+) -> Feedback:
+    """Publish the department's answer to the citizen (a first response when it is the first)."""
+    feedback = _for_action(actor, feedback_id)
+    body = _text(text, "text", _("Write the answer."))
+    _require_open(feedback, "text")
+    now = now or utc_now()
+    before = feedback.status
+    _first_response(feedback, now)
+    if feedback.status == "routed":
+        feedback.status = "in_progress"
+    event_add(feedback, "answer", now, actor=actor.username, body=body, public=True,
+               status_from=before, status_to=feedback.status)
+    audit_record(actor, "feedback.answer", "feedback", feedback.id, feedback.department_id,
+                 before, feedback.status)
+    feedback_mail.mail_reporter(feedback, "answer", text=body)
+    db.session.commit()
+    return feedback
+
+
+def feedback_note(actor: Any, feedback_id: int, text: Any, now: datetime | None = None) -> Feedback:
+    """Add an internal note, never shown to the citizen."""
+    feedback = _for_action(actor, feedback_id)
+    body = _text(text, "text", _("Write the note."))
+    now = now or utc_now()
+    event_add(feedback, "note", now, actor=actor.username, body=body, public=False)
+    audit_record(actor, "feedback.note", "feedback", feedback.id, feedback.department_id)
+    db.session.commit()
+    return feedback
+
+
+def feedback_status_set(
+    actor: Any, feedback_id: int, status: str, note: Any = "", now: datetime | None = None
+) -> Feedback:
+    """Move feedback to in_progress or resolved (resolved starts the automatic-close clock)."""
+    feedback = _for_action(actor, feedback_id)
+    if status not in STATUS_MOVES.get(feedback.status, ()):
+        raise ValidationError([FieldError("status", _("This status change is not possible."))])
+    text = note.strip()[:MAX_REASON] if isinstance(note, str) else ""
+    now = now or utc_now()
+    before = feedback.status
+    feedback.status = status
+    _first_response(feedback, now)
+    if status == "resolved":
+        feedback.resolved_at = now
+        feedback.auto_close_due = deadline_after(now, AUTO_CLOSE_WORKING_DAYS)
+    event_add(feedback, "status", now, actor=actor.username, body=text, public=True,
+               status_from=before, status_to=status)
+    audit_record(actor, "feedback.status", "feedback", feedback.id, feedback.department_id,
+                 before, status)
+    feedback_mail.mail_reporter(feedback, status, text=text)
+    db.session.commit()
+    return feedback
+
+
+def feedback_investigation_set(
+    actor: Any, feedback_id: int, reason: Any, now: datetime | None = None
+) -> Feedback:
+    """Mark feedback as needing investigation (public reason): 60 working days to resolve."""
+    feedback = _for_action(actor, feedback_id)
+    text = _text(reason, "reason", _("Say publicly why an investigation is needed."))
+    _require_open(feedback, "reason")
+    if feedback.needs_investigation:
+        raise ValidationError([FieldError("reason", _("It is already marked as such."))])
+    now = now or utc_now()
+    feedback.needs_investigation = True
+    feedback.investigation_reason = text
+    feedback.resolution_due = deadline_after(feedback.routed_at or now, INVESTIGATION_WORKING_DAYS)
+    _first_response(feedback, now)
+    before = feedback.status
+    if feedback.status == "routed":
+        feedback.status = "in_progress"
+    event_add(feedback, "investigation", now, actor=actor.username, body=text, public=True,
+               status_from=before, status_to=feedback.status)
+    audit_record(actor, "feedback.investigation", "feedback", feedback.id,
+                 feedback.department_id, before, feedback.status)
+    feedback_mail.mail_reporter(feedback, "investigation", text=text)
+    db.session.commit()
+    return feedback
+
+
+def feedback_transfer(
+    actor: Any, feedback_id: int, department_code: Any, reason: Any, now: datetime | None = None
+) -> Feedback:
+    """Transfer feedback to another department with a reason; the first-response clock restarts.
+
+    The resolution deadline keeps counting from the first routing: bouncing feedback between
+    offices must not buy time.
+    """
+    feedback = _for_action(actor, feedback_id)
+    text = _text(reason, "reason", _("Say why it belongs to the other department."))
+    _require_open(feedback, "reason")
+    target = _department(department_code)
+    if target.id == feedback.department_id:
+        raise ValidationError([FieldError("department", _("Choose another department."))])
+    now = now or utc_now()
+    source_id = feedback.department_id
+    before = feedback.status
+    feedback.department = target
+    feedback.department_id = target.id
+    feedback.transfer_count = (feedback.transfer_count or 0) + 1
+    feedback.status = "routed"
+    feedback.first_response_at = None
+    feedback.first_response_reminded_at = None
+    feedback.first_response_due = deadline_after(now, FIRST_RESPONSE_WORKING_DAYS)
+    event_add(feedback, "transferred", now, actor=actor.username, body=text, public=True,
+               from_department_id=source_id, to_department_id=target.id,
+               status_from=before, status_to="routed")
+    audit_record(actor, "feedback.transfer", "feedback", feedback.id, target.id,
+                 str(source_id), str(target.id))
+    feedback_mail.mail_reporter(feedback, "transferred", text=text)
+    feedback_mail.mail_staff(feedback, "transferred")
+    db.session.commit()
+    return feedback
+
+
+def feedback_route(
+    actor: Any, feedback_id: int, department_code: Any, now: datetime | None = None
+) -> Feedback:
+    """Route feedback no rule could route (the triage unit's job)."""
+    require_role(actor, "triage")
+    feedback = feedback_for_staff(actor, feedback_id)
+    if feedback.status != "submitted":
+        raise ValidationError([FieldError("department", _("It has already been routed."))])
+    target = _department(department_code)
+    now = now or utc_now()
+    set_routed(feedback, target, now)
+    event_add(feedback, "routed", now, actor=actor.username, public=True,
+               status_from="submitted", status_to="routed", to_department_id=target.id)
+    audit_record(actor, "feedback.route", "feedback", feedback.id, target.id, "submitted",
+                 "routed")
+    feedback_mail.mail_reporter(feedback, "routed")
+    feedback_mail.mail_staff(feedback, "new")
+    db.session.commit()
+    return feedback
+
+
+def feedback_reject(
+    actor: Any, feedback_id: int, reason: Any, now: datetime | None = None
+) -> Feedback:
+    """Reject feedback as out of scope or abusive, with a reason the citizen sees."""
+    feedback = _for_action(actor, feedback_id)
+    text = _text(reason, "reason", _("Say why it is not accepted."))
+    if feedback.status not in OPEN_STATUSES:
+        raise ValidationError([FieldError("reason", _("It is no longer open."))])
+    now = now or utc_now()
+    before = feedback.status
+    feedback.status = "rejected"
+    feedback.rejection_reason = text
+    feedback.closed_at = now
+    event_add(feedback, "rejected", now, actor=actor.username, body=text, public=True,
+               status_from=before, status_to="rejected")
+    audit_record(actor, "feedback.reject", "feedback", feedback.id, feedback.department_id,
+                 before, "rejected")
+    feedback_mail.mail_reporter(feedback, "rejected", text=text)
+    db.session.commit()
+    return feedback
+
+
+def feedback_attachment_file(actor: Any, feedback_id: int, attachment_id: int) -> tuple[
+        Attachment, Path]:
+    """Return an attachment and its file, for staff allowed to handle the feedback."""
+    feedback = feedback_for_staff(actor, feedback_id)
+    if actor.role == "dprd":
+        raise NotAuthorized("attachments are for the staff handling the feedback")
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.feedback_id != feedback.id:
+        raise NotFound(str(attachment_id))
+    return attachment, attachment_path(attachment.stored_name)

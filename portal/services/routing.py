@@ -1,0 +1,175 @@
+"""Feedback routing (DOMAIN.md, "Feedback: routing and deadlines"), first rule that applies wins.
+
+1. the citizen chose a service -> that service's department;
+2. an administrator's routing rule matches the text -> that rule's department;
+3. otherwise -> the triage unit, which routes it by hand.
+
+Rule matching is case-insensitive and tolerant of accents, spacing and punctuation, and works
+on whole words or whole phrases: the phrase "dinas" matches "Dinas Kesehatan" but not
+"dinasti". When several rules match, the highest ``priority`` wins; among equal priorities the
+longest phrase (in normalised characters, the more specific one) wins, then the oldest rule
+(lowest id). That order is total, so the same text always goes to the same department.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from portal.extensions import db
+from portal.models.catalogue import Department, Service
+from portal.models.feedback import RoutingRule
+from portal.services.errors import FieldError, NotFound, ValidationError
+
+MAX_PHRASE = 200
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def text_normalise(text: str) -> str:
+    """Fold text for matching: no accents, lower case, words separated by single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NOT_WORD.sub(" ", stripped.casefold()).strip()
+
+
+def phrase_matches(phrase: str, text: str) -> bool:
+    """Tell whether the phrase occurs in the text as whole words (both normalised here)."""
+    needle = text_normalise(phrase)
+    if not needle:
+        return False
+    return f" {needle} " in f" {text_normalise(text)} "
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    """Where feedback goes and why."""
+
+    department: Department | None
+    # "service", "rule" or "triage" (see Feedback.routing_rule).
+    rule: str
+    # The service code or the rule's phrase; empty for triage.
+    detail: str = ""
+    rule_id: int | None = None
+
+
+def triage_unit() -> Department | None:
+    """Return the triage unit, or None when no department is marked as one."""
+    return db.session.scalars(
+        select(Department).where(Department.is_triage_unit.is_(True)).order_by(Department.id)
+    ).first()
+
+
+def routing_decide(service: Service | None, text: str) -> RoutingDecision:
+    """Decide the department of new feedback, with the reason."""
+    if service is not None:
+        return RoutingDecision(service.department, "service", service.code)
+    normalised = f" {text_normalise(text)} "
+    best: tuple[tuple[int, int, int], RoutingRule] | None = None
+    for rule in db.session.scalars(select(RoutingRule)):
+        needle = text_normalise(rule.phrase)
+        if not needle or f" {needle} " not in normalised:
+            continue
+        key = (rule.priority, len(needle), -rule.id)
+        if best is None or key > best[0]:
+            best = (key, rule)
+    if best is not None:
+        rule = best[1]
+        return RoutingDecision(rule.department, "rule", rule.phrase, rule.id)
+    return RoutingDecision(None, "triage")
+
+
+def routing_reason(
+    rule: str,
+    detail: str,
+    department: Department | None,
+    lang: str,
+    service: Service | None = None,
+) -> str:
+    """Say, as one translated sentence in the current locale, why feedback went where it went."""
+    from portal.i18n import localized
+
+    name = localized(department, "name", lang).text if department is not None else ""
+    if rule == "service" and department is not None:
+        return _(
+            "It went to %(department)s because you chose one of its services: %(service)s.",
+            department=name,
+            service=localized(service, "name", lang).text if service is not None else detail,
+        )
+    if rule == "rule" and department is not None:
+        return _(
+            "It went to %(department)s because your text mentions “%(phrase)s”, "
+            "a subject this department handles.",
+            department=name,
+            phrase=detail,
+        )
+    if rule == "triage" and department is not None:
+        return _(
+            "The province's complaint-management unit sent it to %(department)s, "
+            "which is responsible for this subject.",
+            department=name,
+        )
+    return _(
+        "No service was chosen and no routing rule matched your text, so the province's "
+        "complaint-management unit will read it and send it to the right department."
+    )
+
+
+# -- administration (CLI and admin pages) ------------------------------------------------------
+
+
+def _department_by_code(code: str) -> Department:
+    department = db.session.scalars(select(Department).where(Department.code == code)).first()
+    if department is None:
+        raise NotFound(code)
+    return department
+
+
+def routing_rule_add(department_code: str, phrase: str, priority: int = 0) -> RoutingRule:
+    """Add a routing rule: feedback mentioning ``phrase`` goes to the department."""
+    department = _department_by_code(department_code)
+    phrase = " ".join((phrase or "").split())
+    errors = []
+    if not text_normalise(phrase):
+        errors.append(FieldError("phrase", _("must contain at least one letter or digit")))
+    elif len(phrase) > MAX_PHRASE:
+        errors.append(FieldError("phrase", _("is longer than %(n)d characters", n=MAX_PHRASE)))
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        errors.append(FieldError("priority", _("must be a whole number")))
+    if errors:
+        raise ValidationError(errors)
+    rule = RoutingRule(department=department, phrase=phrase, priority=priority)
+    db.session.add(rule)
+    db.session.commit()
+    return rule
+
+
+def routing_rule_delete(rule_id: int) -> None:
+    """Delete a routing rule (feedback already routed by it keeps its stored reason)."""
+    rule = db.session.get(RoutingRule, rule_id)
+    if rule is None:
+        raise NotFound(str(rule_id))
+    db.session.delete(rule)
+    db.session.commit()
+
+
+def routing_rule_list() -> list[RoutingRule]:
+    """Return every routing rule in the order they win: priority, length, age."""
+    rules = list(db.session.scalars(select(RoutingRule)))
+    return sorted(rules, key=lambda r: (-r.priority, -len(text_normalise(r.phrase)), r.id))
+
+
+def routing_triage_unit_set(department_code: str) -> Department:
+    """Mark one department as the triage unit (and no other)."""
+    department = _department_by_code(department_code)
+    db.session.execute(
+        update(Department)
+        .where(Department.id != department.id)
+        .values(is_triage_unit=False)
+    )
+    department.is_triage_unit = True
+    db.session.commit()
+    return department

@@ -1,0 +1,151 @@
+"""Staff feedback pages under /<lang>/staff/feedback: inbox, one item, actions, attachments."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from portal.extensions import db
+from portal.forms.feedback import StaffDepartmentForm, StaffStatusForm, StaffTextForm
+from portal.i18n import current_lang, localized
+from portal.models.catalogue import Department
+from portal.services import feedback_staff
+from portal.services.errors import ValidationError
+from portal.services.feedback import overdue_deadlines
+from portal.services.feedback_labels import status_label
+from portal.views.staff.blueprint import bp, dashboard_link
+
+dashboard_link(
+    "staff.feedback_inbox", _l("Feedback inbox"),
+    _l("Citizen feedback for your department, the nearest deadline first."),
+    roles=("admin", "triage", "officer", "dprd"), order=20,
+)
+
+
+def _department_choices(exclude: int | None = None) -> list[SelectChoice]:
+    lang = current_lang()
+    departments = db.session.scalars(select(Department).order_by(Department.name_id)).all()
+    return [SelectChoice("", _("Choose a department"))] + [
+        SelectChoice(d.code, localized(d, "name", lang).text)
+        for d in departments if d.id != exclude
+    ]
+
+
+@bp.get("/feedback")
+@login_required
+def feedback_inbox():  # noqa: ANN201
+    """List the feedback the staff member handles, overdue first."""
+    items = feedback_staff.feedback_inbox(current_user)
+    attention = (
+        feedback_staff.feedback_attention_list(current_user)
+        if current_user.role in ("triage", "admin") else []
+    )
+    return render_template(
+        "staff_feedback/inbox.html",
+        items=[(item, overdue_deadlines(item)) for item in items],
+        attention=attention,
+    )
+
+
+def _render_item(feedback_id: int, forms: dict | None = None, status: int = 200):  # noqa: ANN202
+    feedback = feedback_staff.feedback_for_staff(current_user, feedback_id)
+    forms = forms or {}
+    status_form = forms.get("status") or StaffStatusForm(formdata=None, prefix="status")
+    status_form.status.choices = [
+        SelectChoice(s, status_label(s))
+        for s in feedback_staff.STATUS_MOVES.get(feedback.status, ())
+    ]
+    transfer_form = forms.get("transfer") or StaffDepartmentForm(formdata=None, prefix="transfer")
+    transfer_form.department.choices = _department_choices(exclude=feedback.department_id)
+    route_form = forms.get("route") or StaffDepartmentForm(formdata=None, prefix="route")
+    route_form.department.choices = _department_choices()
+    text_forms = {
+        name: forms.get(name) or StaffTextForm(formdata=None, prefix=name)
+        for name in ("answer", "note", "investigation", "reject")
+    }
+    return render_template(
+        "staff_feedback/item.html",
+        feedback=feedback,
+        overdue=overdue_deadlines(feedback),
+        show_identity=feedback_staff.feedback_identity_visible(current_user, feedback),
+        can_act=current_user.role in feedback_staff.ACT_ROLES,
+        status_form=status_form,
+        transfer_form=transfer_form,
+        route_form=route_form,
+        text_forms=text_forms,
+    ), status
+
+
+@bp.get("/feedback/<int:feedback_id>")
+@login_required
+def feedback_item(feedback_id: int):  # noqa: ANN201
+    """Show one feedback with everything the staff member may see, and the actions."""
+    return _render_item(feedback_id)
+
+
+_TEXT_ACTIONS = {
+    "answer": (feedback_staff.feedback_answer, _l("The answer is published and sent.")),
+    "note": (feedback_staff.feedback_note, _l("The internal note is saved.")),
+    "investigation": (feedback_staff.feedback_investigation_set,
+                      _l("It is marked as needing investigation.")),
+    "reject": (feedback_staff.feedback_reject, _l("It is rejected; the citizen is told why.")),
+}
+
+
+@bp.post("/feedback/<int:feedback_id>/<action>")
+@login_required
+def feedback_act(feedback_id: int, action: str):  # noqa: ANN201
+    """Carry out one staff action; errors re-render the page next to the form."""
+    if action in _TEXT_ACTIONS:
+        form = StaffTextForm(prefix=action)
+        run, done = _TEXT_ACTIONS[action]
+        call = lambda: run(current_user, feedback_id, form.text.data)  # noqa: E731
+    elif action == "status":
+        form = StaffStatusForm(prefix="status")
+        done = _l("The status is changed.")
+        call = lambda: feedback_staff.feedback_status_set(  # noqa: E731
+            current_user, feedback_id, form.status.data, form.text.data or "")
+    elif action == "transfer":
+        form = StaffDepartmentForm(prefix="transfer")
+        done = _l("It is transferred.")
+        call = lambda: feedback_staff.feedback_transfer(  # noqa: E731
+            current_user, feedback_id, form.department.data, form.text.data or "")
+    elif action == "route":
+        form = StaffDepartmentForm(prefix="route")
+        done = _l("It is routed.")
+        call = lambda: feedback_staff.feedback_route(  # noqa: E731
+            current_user, feedback_id, form.department.data)
+    else:
+        abort(404)
+    # Permission first: a forbidden action is a 403 whatever the input.
+    feedback_staff.feedback_for_staff(current_user, feedback_id)
+    if form.validate():
+        try:
+            call()
+        except ValidationError as error:
+            form.form_errors.extend(e.error for e in error.errors)
+        else:
+            flash(str(done), "success")
+            return redirect(url_for("staff.feedback_item", feedback_id=feedback_id), code=303)
+    return _render_item(feedback_id, {action: form}, status=422)
+
+
+@bp.get("/feedback/<int:feedback_id>/attachments/<int:attachment_id>")
+@login_required
+def feedback_attachment(feedback_id: int, attachment_id: int):  # noqa: ANN201
+    """Send an attachment to staff allowed to handle the feedback (never cached)."""
+    attachment, path = feedback_staff.feedback_attachment_file(
+        current_user, feedback_id, attachment_id)
+    if not path.exists():
+        abort(404)
+    response = send_file(
+        path, mimetype=attachment.content_type, as_attachment=True,
+        download_name=f"attachment-{attachment.id}{path.suffix}",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+

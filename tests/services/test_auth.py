@@ -1,0 +1,413 @@
+"""Staff accounts, passwords, authorization helpers, audit log and the users CLI."""
+
+from __future__ import annotations
+
+import pytest
+from argon2 import PasswordHasher
+from flask_login import AnonymousUserMixin
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import AuditEntry, User
+from portal.services import auth
+from portal.services.errors import NotAuthorized, NotFound, ValidationError
+from tests.factories import STAFF_PASSWORD, create_department, create_user
+
+GOOD_PASSWORD = "kalteng-berintegritas-2025"
+
+
+def _errors(excinfo: pytest.ExceptionInfo) -> dict[str, str]:
+    return {e.field: e.error for e in excinfo.value.errors}
+
+
+# Passwords ---------------------------------------------------------------------------------
+
+
+def test_user_create_stores_an_argon2id_hash_and_never_the_password(app) -> None:
+    user = auth.user_create("budi.santoso", GOOD_PASSWORD, "admin")
+
+    stored = db.session.scalar(select(User.password_hash).where(User.id == user.id))
+    assert stored.startswith("$argon2id$")
+    assert GOOD_PASSWORD not in stored
+    assert PasswordHasher().verify(stored, GOOD_PASSWORD)
+
+
+def test_user_create_normalizes_the_username_to_lower_case(app) -> None:
+    user = auth.user_create("  Budi.Santoso ", GOOD_PASSWORD, "dprd")
+    assert user.username == "budi.santoso"
+
+
+def test_authenticate_returns_the_user_for_the_right_password(app) -> None:
+    auth.user_create("siti", GOOD_PASSWORD, "triage")
+
+    user = auth.user_authenticate("siti", GOOD_PASSWORD)
+
+    assert user is not None and user.username == "siti"
+    assert user.last_login_at is not None
+
+
+def test_authenticate_ignores_case_and_spaces_of_the_username(app) -> None:
+    auth.user_create("siti", GOOD_PASSWORD, "triage")
+    assert auth.user_authenticate(" SITI ", GOOD_PASSWORD) is not None
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [
+        ("siti", GOOD_PASSWORD + "x"),
+        ("siti", GOOD_PASSWORD.upper()),
+        ("siti", ""),
+        ("nobody", GOOD_PASSWORD),
+        ("", ""),
+        ("x" * 500, GOOD_PASSWORD),
+    ],
+)
+def test_authenticate_refuses_wrong_passwords_and_unknown_users(app, username, password) -> None:
+    auth.user_create("siti", GOOD_PASSWORD, "triage")
+    assert auth.user_authenticate(username, password) is None
+
+
+def test_authenticate_refuses_a_deactivated_account_with_the_right_password(app) -> None:
+    user = create_user(role="dprd", is_active=False)
+    assert auth.user_authenticate(user.username, STAFF_PASSWORD) is None
+
+
+def test_authenticate_verifies_a_dummy_hash_for_unknown_usernames(app, monkeypatch) -> None:
+    verified: list[str] = []
+    real_verify = auth._verify
+    monkeypatch.setattr(
+        auth, "_verify", lambda stored, pw: verified.append(stored) or real_verify(stored, pw)
+    )
+
+    assert auth.user_authenticate("no-such-user", "whatever-password") is None
+
+    assert len(verified) == 1 and verified[0].startswith("$argon2id$")
+
+
+def test_authenticate_rehashes_a_hash_made_with_other_parameters(app) -> None:
+    user = create_user(role="admin")
+    old_hash = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1).hash(GOOD_PASSWORD)
+    user.password_hash = old_hash
+    db.session.commit()
+
+    assert auth.user_authenticate(user.username, GOOD_PASSWORD) is not None
+
+    new_hash = db.session.scalar(select(User.password_hash).where(User.id == user.id))
+    assert new_hash != old_hash
+    assert not auth._hasher().check_needs_rehash(new_hash)
+    assert auth.user_authenticate(user.username, GOOD_PASSWORD) is not None
+
+
+# Creating accounts -------------------------------------------------------------------------
+
+
+def test_user_create_officer_gets_the_department_and_an_audit_entry(app) -> None:
+    department = create_department(code="dinkes")
+    admin = create_user(role="admin")
+
+    user = auth.user_create("rina", GOOD_PASSWORD, "officer", "dinkes", actor=admin)
+
+    assert user.department_id == department.id
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.create"))
+    assert (entry.actor_username, entry.actor_role, entry.object_id) == (
+        admin.username, "admin", str(user.id)
+    )
+    assert (entry.department_id, entry.to_state) == (department.id, "officer")
+    assert GOOD_PASSWORD not in entry.detail
+
+
+def test_user_create_from_the_command_line_is_audited_as_system(app) -> None:
+    auth.user_create("rina", GOOD_PASSWORD, "admin")
+    entry = db.session.scalar(select(AuditEntry))
+    assert (entry.actor_id, entry.actor_username, entry.actor_role) == (None, "system", "system")
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "role", "department", "field"),
+    [
+        ("ab", GOOD_PASSWORD, "admin", None, "username"),
+        ("a" * 65, GOOD_PASSWORD, "admin", None, "username"),
+        ("budi santoso", GOOD_PASSWORD, "admin", None, "username"),
+        ("budi@dinkes", GOOD_PASSWORD, "admin", None, "username"),
+        ("budi", "short-pw-11", "admin", None, "password"),
+        ("budi", "x" * 1025, "admin", None, "password"),
+        ("budi.santoso1", "Budi.Santoso1", "admin", None, "password"),
+        ("budi", GOOD_PASSWORD, "superuser", None, "role"),
+        ("budi", GOOD_PASSWORD, "officer", None, "department"),
+        ("budi", GOOD_PASSWORD, "officer", "no-such-department", "department"),
+        ("budi", GOOD_PASSWORD, "dprd", "dinkes", "department"),
+        ("budi", GOOD_PASSWORD, "triage", "dinkes", "department"),
+    ],
+)
+def test_user_create_refuses_invalid_input(app, username, password, role, department,
+                                           field) -> None:
+    create_department(code="dinkes")
+    with pytest.raises(ValidationError) as excinfo:
+        auth.user_create(username, password, role, department)
+    assert field in _errors(excinfo)
+    assert db.session.scalar(select(User.id)) is None
+
+
+def test_user_create_accepts_a_password_of_exactly_twelve_characters(app) -> None:
+    assert auth.user_create("budi", "abcdefghijkl", "admin").id is not None
+
+
+def test_user_create_refuses_a_taken_username(app) -> None:
+    auth.user_create("budi", GOOD_PASSWORD, "admin")
+    with pytest.raises(ValidationError) as excinfo:
+        auth.user_create("BUDI", GOOD_PASSWORD, "dprd")
+    assert "username" in _errors(excinfo)
+
+
+@pytest.mark.parametrize("role", ["officer", "triage", "dprd"])
+def test_only_an_admin_creates_accounts(app, role) -> None:
+    actor = create_user(role=role)
+    with pytest.raises(NotAuthorized):
+        auth.user_create("budi", GOOD_PASSWORD, "admin", actor=actor)
+
+
+def test_anonymous_web_user_cannot_create_accounts(app) -> None:
+    with pytest.raises(NotAuthorized):
+        auth.user_create("budi", GOOD_PASSWORD, "admin", actor=AnonymousUserMixin())
+
+
+# Activating, passwords, listing ------------------------------------------------------------
+
+
+def test_user_set_active_deactivates_and_audits(app) -> None:
+    admin = create_user(role="admin")
+    officer = create_user(role="officer")
+
+    auth.user_set_active(admin, officer.id, False)
+
+    assert officer.is_active is False
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.deactivate"))
+    assert (entry.from_state, entry.to_state, entry.department_id) == (
+        "active", "inactive", officer.department_id
+    )
+
+
+def test_user_set_active_refuses_deactivating_oneself(app) -> None:
+    admin = create_user(role="admin")
+    with pytest.raises(ValidationError):
+        auth.user_set_active(admin, admin.id, False)
+    assert admin.is_active is True
+
+
+def test_user_set_active_is_admin_only_and_404_for_unknown_ids(app) -> None:
+    dprd = create_user(role="dprd")
+    with pytest.raises(NotAuthorized):
+        auth.user_set_active(dprd, dprd.id, False)
+    with pytest.raises(NotFound):
+        auth.user_set_active(create_user(role="admin"), 999999, False)
+
+
+def test_user_set_password_by_oneself_needs_the_current_password(app) -> None:
+    officer = create_user(role="officer")
+    with pytest.raises(ValidationError):
+        auth.user_set_password(officer, officer.id, GOOD_PASSWORD, current_password="wrong")
+
+    auth.user_set_password(officer, officer.id, GOOD_PASSWORD, current_password=STAFF_PASSWORD)
+
+    assert auth.user_authenticate(officer.username, GOOD_PASSWORD) is not None
+    assert auth.user_authenticate(officer.username, STAFF_PASSWORD) is None
+    assert db.session.scalar(
+        select(AuditEntry.action).where(AuditEntry.action == "user.password_change")
+    )
+
+
+def test_user_set_password_for_someone_else_is_admin_only(app) -> None:
+    officer = create_user(role="officer")
+    triage = create_user(role="triage")
+    with pytest.raises(NotAuthorized):
+        auth.user_set_password(triage, officer.id, GOOD_PASSWORD)
+    auth.user_set_password(create_user(role="admin"), officer.id, GOOD_PASSWORD)
+    assert auth.user_authenticate(officer.username, GOOD_PASSWORD) is not None
+
+
+def test_changing_the_password_changes_the_session_identity(app) -> None:
+    officer = create_user(role="officer")
+    before = officer.get_id()
+    auth.user_set_password(None, officer.id, GOOD_PASSWORD)
+    assert officer.get_id() != before
+    assert officer.get_id().startswith(f"{officer.id}:")
+
+
+def test_user_list_is_for_admins_and_sorted_by_username(app) -> None:
+    admin = create_user(role="admin", username="zaki")
+    create_user(role="dprd", username="andi")
+    assert [u.username for u in auth.user_list(admin)] == ["andi", "zaki"]
+    with pytest.raises(NotAuthorized):
+        auth.user_list(create_user(role="triage"))
+
+
+# Authorization helpers ---------------------------------------------------------------------
+
+
+def test_require_role_accepts_listed_roles_and_refuses_the_rest(app) -> None:
+    officer = create_user(role="officer")
+    assert auth.require_role(officer, "officer", "admin") is officer
+    with pytest.raises(NotAuthorized):
+        auth.require_role(officer, "admin")
+
+
+@pytest.mark.parametrize("actor", [None, AnonymousUserMixin(), "admin", object()])
+def test_require_role_refuses_anonymous_and_non_users(app, actor) -> None:
+    with pytest.raises(NotAuthorized):
+        auth.require_role(actor, "admin", "officer", "triage", "dprd")
+
+
+def test_require_role_refuses_a_deactivated_admin(app) -> None:
+    admin = create_user(role="admin", is_active=False)
+    with pytest.raises(NotAuthorized):
+        auth.require_role(admin, "admin")
+
+
+@pytest.mark.parametrize(
+    ("role", "own", "other"),
+    [
+        ("admin", True, True),
+        ("triage", True, True),
+        ("officer", True, False),
+        ("dprd", False, False),
+    ],
+)
+def test_can_act_for_department_by_role(app, role, own, other) -> None:
+    mine = create_department()
+    theirs = create_department()
+    actor = create_user(role=role, department=mine if role == "officer" else None)
+
+    assert auth.can_act_for_department(actor, mine.id) is own
+    assert auth.can_act_for_department(actor, theirs.id) is other
+    if other:
+        assert auth.require_department(actor, theirs.id) is actor
+    else:
+        with pytest.raises(NotAuthorized):
+            auth.require_department(actor, theirs.id)
+
+
+def test_can_act_for_department_is_false_for_anonymous(app) -> None:
+    department = create_department()
+    assert auth.can_act_for_department(None, department.id) is False
+    assert auth.can_act_for_department(AnonymousUserMixin(), department.id) is False
+
+
+# Audit log ---------------------------------------------------------------------------------
+
+
+def test_audit_record_does_not_commit(app) -> None:
+    officer = create_user(role="officer")
+    auth.audit_record(officer, "feedback.transfer", "feedback", 17,
+                      department_id=officer.department_id, from_state="routed",
+                      to_state="routed", detail="to dinas-2")
+    db.session.rollback()
+    assert db.session.scalar(select(AuditEntry.id)) is None
+
+
+def test_audit_record_lands_with_the_callers_commit(app) -> None:
+    officer = create_user(role="officer")
+    auth.audit_record(officer, "feedback.transfer", "feedback", 17,
+                      department_id=officer.department_id, from_state="routed",
+                      to_state="routed")
+    db.session.commit()
+    entry = db.session.scalar(select(AuditEntry))
+    assert (entry.actor_id, entry.action, entry.object_type, entry.object_id) == (
+        officer.id, "feedback.transfer", "feedback", "17"
+    )
+    assert entry.at.tzinfo is not None
+
+
+def test_audit_entries_cannot_be_changed_or_deleted(app) -> None:
+    auth.audit_record(None, "user.create", "user", 1)
+    db.session.commit()
+    entry = db.session.scalar(select(AuditEntry))
+    entry.detail = "rewritten"
+    with pytest.raises(RuntimeError):
+        db.session.commit()
+    db.session.rollback()
+    db.session.delete(db.session.scalar(select(AuditEntry)))
+    with pytest.raises(RuntimeError):
+        db.session.commit()
+
+
+@pytest.mark.parametrize(("role", "allowed"),
+                         [("admin", True), ("dprd", True), ("triage", False),
+                          ("officer", False)])
+def test_audit_list_is_readable_by_admin_and_dprd_only(app, role, allowed) -> None:
+    actor = create_user(role=role)
+    if allowed:
+        assert auth.audit_list(actor).total == 0
+    else:
+        with pytest.raises(NotAuthorized):
+            auth.audit_list(actor)
+
+
+def test_audit_list_pages_newest_first_and_filters_by_department(app) -> None:
+    one, two = create_department(), create_department()
+    for n in range(5):
+        auth.audit_record(None, "test.action", "thing", n,
+                          department_id=one.id if n % 2 == 0 else two.id)
+    db.session.commit()
+    admin = create_user(role="admin")
+
+    first = auth.audit_list(admin, limit=2)
+    assert [e.object_id for e in first.entries] == ["4", "3"]
+    assert (first.total, first.has_next, first.has_previous) == (5, True, False)
+    last = auth.audit_list(admin, limit=2, offset=4)
+    assert [e.object_id for e in last.entries] == ["0"]
+    assert (last.has_next, last.has_previous) == (False, True)
+    only_one = auth.audit_list(admin, department_id=one.id)
+    assert [e.object_id for e in only_one.entries] == ["4", "2", "0"]
+
+
+# Command line ------------------------------------------------------------------------------
+
+
+def test_cli_users_create_reads_the_password_from_the_environment(app, runner) -> None:
+    create_department(code="bapenda")
+    result = runner.invoke(
+        args=["users", "create", "Rina", "--role", "officer", "--department", "bapenda"],
+        env={"PORTAL_NEW_PASSWORD": GOOD_PASSWORD},
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "created rina (officer in bapenda)" in result.output
+    assert auth.user_authenticate("rina", GOOD_PASSWORD) is not None
+
+
+def test_cli_users_create_prompts_twice_for_the_password(app, runner, monkeypatch) -> None:
+    monkeypatch.delenv("PORTAL_NEW_PASSWORD", raising=False)
+    result = runner.invoke(
+        args=["users", "create", "andi", "--role", "dprd"],
+        input=f"{GOOD_PASSWORD}\n{GOOD_PASSWORD}\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert GOOD_PASSWORD not in result.output
+    assert auth.user_authenticate("andi", GOOD_PASSWORD) is not None
+
+
+def test_cli_users_create_refuses_an_officer_without_department(app, runner) -> None:
+    result = runner.invoke(
+        args=["users", "create", "rina", "--role", "officer"],
+        env={"PORTAL_NEW_PASSWORD": GOOD_PASSWORD},
+    )
+    assert result.exit_code == 1
+    assert "department" in result.output
+    assert db.session.scalar(select(User.id)) is None
+
+
+def test_cli_users_list_and_deactivate(app, runner) -> None:
+    create_user(role="officer", username="rina")
+    result = runner.invoke(args=["users", "list"])
+    assert result.exit_code == 0
+    assert "rina\tofficer\t" in result.output and "\tactive" in result.output
+
+    result = runner.invoke(args=["users", "deactivate", "rina"])
+    assert result.exit_code == 0
+    assert auth.user_authenticate("rina", STAFF_PASSWORD) is None
+    assert "\tinactive" in runner.invoke(args=["users", "list"]).output
+
+
+def test_cli_users_deactivate_unknown_user_fails(app, runner) -> None:
+    result = runner.invoke(args=["users", "deactivate", "ghost"])
+    assert result.exit_code == 1

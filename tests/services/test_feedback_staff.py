@@ -1,0 +1,208 @@
+"""Staff handling: answers, statuses, investigation, transfer, routing, rejection, identities."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from portal.calendar import WIB
+from portal.extensions import db
+from portal.models import AuditEntry, OutboxMessage
+from portal.services.errors import NotAuthorized, NotFound, ValidationError
+from portal.services.feedback import feedback_public_view, feedback_submit
+from portal.services.feedback_staff import (
+    feedback_answer,
+    feedback_attention_list,
+    feedback_identity_visible,
+    feedback_inbox,
+    feedback_investigation_set,
+    feedback_note,
+    feedback_reject,
+    feedback_route,
+    feedback_status_set,
+    feedback_transfer,
+)
+from tests.factories import create_department, create_service, create_user
+from tests.feedback_support import FRIDAY_15_AUG, IDENTITY, create_triage_unit, valid_data
+
+# Working days after Fri 15 Aug 2025: 19, 20, 21, 22, 25, 26... (17 Aug holiday, 18 cuti).
+TUESDAY_19_AUG = datetime(2025, 8, 19, 9, 0, tzinfo=WIB)
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture
+def routed(app):  # noqa: ANN001, ANN201
+    """Feedback routed to a service's department on Friday 15 August 2025, and its officer."""
+    service = create_service()
+    officer = create_user("officer", department=service.department)
+    feedback = feedback_submit(valid_data(service=service.code, email="w@example.com"), "id",
+                               now=FRIDAY_15_AUG)
+    return feedback, officer
+
+
+def test_an_answer_is_the_first_response_and_is_public(routed):
+    feedback, officer = routed
+    feedback_answer(officer, feedback.id, "Sedang kami periksa", now=TUESDAY_19_AUG)
+    assert feedback.first_response_at == TUESDAY_19_AUG
+    assert feedback.status == "in_progress"
+    timeline = feedback_public_view(feedback, "id")["timeline"]
+    assert timeline[-1]["kind"] == "answer"
+    assert timeline[-1]["text"] == "Sedang kami periksa"
+    assert timeline[-1]["by"] == "staff"
+    assert db.session.query(AuditEntry).filter_by(action="feedback.answer").count() == 1
+    assert db.session.query(OutboxMessage).filter_by(kind="feedback.reporter.answer").count() == 1
+
+
+def test_an_internal_note_never_reaches_the_public_view(routed):
+    feedback, officer = routed
+    feedback_note(officer, feedback.id, "Catatan rahasia")
+    assert "Catatan rahasia" not in str(feedback_public_view(feedback, "id"))
+
+
+def test_resolving_starts_the_ten_working_day_close_clock(routed):
+    feedback, officer = routed
+    # Resolved Mon 1 Sep 2025: 2, 3, 4 Sep, (5 Sep Maulid Nabi), 8-12, 15, 16 -> end of 16 Sep.
+    feedback_status_set(officer, feedback.id, "resolved",
+                        now=datetime(2025, 9, 1, 9, 0, tzinfo=WIB))
+    assert feedback.status == "resolved"
+    assert feedback.auto_close_due == utc(2025, 9, 16, 17, 0)
+
+
+def test_impossible_status_moves_are_refused(routed):
+    feedback, officer = routed
+    with pytest.raises(ValidationError):
+        feedback_status_set(officer, feedback.id, "closed")
+    with pytest.raises(ValidationError):
+        feedback_status_set(officer, feedback.id, "routed")
+
+
+def test_investigation_sets_sixty_working_days_from_routing_with_a_public_reason(routed):
+    feedback, officer = routed
+    feedback_investigation_set(officer, feedback.id, "Perlu cek lapangan", now=TUESDAY_19_AUG)
+    # Counted from routing (Fri 15 Aug) in the national calendar of 2025.
+    from portal.services.feedback import deadline_after
+
+    assert feedback.resolution_due == deadline_after(FRIDAY_15_AUG, 60)
+    assert feedback.resolution_due > utc(2025, 11, 1)
+    view = feedback_public_view(feedback, "id")
+    assert view["needs_investigation"] is True
+    assert view["investigation_reason"] == "Perlu cek lapangan"
+
+
+def test_a_transfer_restarts_the_first_response_clock_and_is_counted(routed):
+    feedback, officer = routed
+    other = create_department()
+    feedback_answer(officer, feedback.id, "Bukan wewenang kami", now=TUESDAY_19_AUG)
+    resolution_due = feedback.resolution_due
+    feedback_transfer(officer, feedback.id, other.code, "Wewenang dinas lain",
+                      now=datetime(2025, 8, 20, 9, 0, tzinfo=WIB))
+    assert (feedback.department_id, feedback.transfer_count, feedback.status) == (
+        other.id, 1, "routed")
+    assert feedback.first_response_at is None
+    # 5 working days after Wed 20 Aug: 21, 22, 25, 26, 27 -> end of 27 Aug.
+    assert feedback.first_response_due == utc(2025, 8, 27, 17, 0)
+    assert feedback.resolution_due == resolution_due
+    event = feedback_public_view(feedback, "en")["timeline"][-1]
+    assert (event["kind"], event["text"]) == ("transferred", "Wewenang dinas lain")
+    # The first officer no longer sees it.
+    with pytest.raises(NotFound):
+        feedback_answer(officer, feedback.id, "lagi")
+
+
+def test_a_transfer_needs_a_reason_and_another_department(routed):
+    feedback, officer = routed
+    with pytest.raises(ValidationError):
+        feedback_transfer(officer, feedback.id, create_department().code, "")
+    with pytest.raises(ValidationError):
+        feedback_transfer(officer, feedback.id, feedback.department.code, "alasan")
+
+
+def test_feedback_moved_more_than_twice_is_on_the_triage_attention_list(app):
+    create_triage_unit()
+    triage = create_user("triage")
+    service = create_service()
+    feedback = feedback_submit(valid_data(service=service.code), "id")
+    departments = [create_department() for _ in range(3)]
+    for index, department in enumerate(departments):
+        feedback_transfer(triage, feedback.id, department.code, "alasan")
+        expected = [feedback.id] if index == 2 else []
+        assert [f.id for f in feedback_attention_list(triage)] == expected
+
+
+def test_the_triage_unit_routes_by_hand_and_only_it_may(app):
+    create_triage_unit()
+    triage, admin = create_user("triage"), create_user("admin")
+    department = create_department()
+    feedback = feedback_submit(valid_data(), "id", now=FRIDAY_15_AUG)
+    with pytest.raises(NotAuthorized):
+        feedback_route(admin, feedback.id, department.code)
+    feedback_route(triage, feedback.id, department.code, now=TUESDAY_19_AUG)
+    assert (feedback.status, feedback.department_id) == ("routed", department.id)
+    # 5 working days after Tue 19 Aug: 20, 21, 22, 25, 26 -> end of 26 Aug.
+    assert feedback.first_response_due == utc(2025, 8, 26, 17, 0)
+    assert "complaint-management unit sent it" in feedback_public_view(feedback, "en")[
+        "routing_reason"]
+
+
+def test_rejection_needs_a_public_reason(routed):
+    feedback, officer = routed
+    with pytest.raises(ValidationError):
+        feedback_reject(officer, feedback.id, " ")
+    feedback_reject(officer, feedback.id, "Di luar kewenangan pemerintah provinsi")
+    view = feedback_public_view(feedback, "id")
+    assert (view["status"], view["rejection_reason"]) == (
+        "rejected", "Di luar kewenangan pemerintah provinsi")
+
+
+def test_officers_of_other_departments_and_dprd_cannot_act(routed):
+    feedback, _officer = routed
+    stranger = create_user("officer")
+    dprd = create_user("dprd")
+    with pytest.raises(NotFound):
+        feedback_answer(stranger, feedback.id, "x")
+    with pytest.raises(NotAuthorized):
+        feedback_answer(dprd, feedback.id, "x")
+    with pytest.raises(NotAuthorized):
+        feedback_answer(None, feedback.id, "x")
+
+
+def test_the_inbox_is_sorted_by_deadline_and_limited_to_the_department(app):
+    service = create_service()
+    officer = create_user("officer", department=service.department)
+    later = feedback_submit(valid_data(service=service.code), "id",
+                            now=datetime(2025, 8, 20, 9, 0, tzinfo=WIB))
+    sooner = feedback_submit(valid_data(service=service.code), "id", now=FRIDAY_15_AUG)
+    feedback_submit(valid_data(service=create_service().code), "id")
+    assert [f.id for f in feedback_inbox(officer)] == [sooner.id, later.id]
+
+
+@pytest.mark.parametrize(
+    ("role", "confidential", "visible"),
+    [
+        ("officer", False, True),
+        ("officer", True, False),
+        ("triage", False, True),
+        ("triage", True, True),
+        ("admin", False, True),
+        ("admin", True, False),
+        ("dprd", False, False),
+        ("dprd", True, False),
+    ],
+)
+def test_who_sees_the_reporter_identity(app, role, confidential, visible):
+    service = create_service()
+    actor = create_user(role, department=service.department if role == "officer" else None)
+    feedback = feedback_submit(
+        valid_data(service=service.code, confidential=confidential, **IDENTITY), "id")
+    assert feedback_identity_visible(actor, feedback) is visible
+
+
+def test_nobody_sees_an_anonymous_identity(app):
+    create_triage_unit()
+    triage = create_user("triage")
+    feedback = feedback_submit(valid_data(anonymous=True, **IDENTITY), "id")
+    assert feedback_identity_visible(triage, feedback) is False

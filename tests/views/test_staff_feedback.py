@@ -1,0 +1,102 @@
+"""Staff feedback pages: who may open what, identities on the page, actions with CSRF."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.extensions import db
+from portal.models import Feedback
+from portal.services.feedback import feedback_submit
+from tests.factories import create_service, create_user, csrf_token_from, login
+from tests.feedback_support import IDENTITY, PDF_BYTES, valid_data
+
+
+@pytest.fixture(autouse=True)
+def uploads(app, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+    monkeypatch.setitem(app.config, "PORTAL_UPLOAD_DIR", str(tmp_path / "uploads"))
+
+
+@pytest.fixture
+def world(app):  # noqa: ANN001, ANN201
+    """A confidential report with an attachment, its department's officer and other staff."""
+    service = create_service()
+    users = {
+        "officer": create_user("officer", department=service.department),
+        "other_officer": create_user("officer"),
+        "triage": create_user("triage"),
+        "admin": create_user("admin"),
+        "dprd": create_user("dprd"),
+    }
+    feedback = feedback_submit(
+        valid_data(service=service.code, confidential=True, **IDENTITY), "en",
+        attachments=[("scan.pdf", PDF_BYTES)],
+    )
+    return feedback, users
+
+
+@pytest.mark.parametrize(
+    ("who", "inbox", "item", "attachment"),
+    [
+        (None, 302, 302, 302),
+        ("officer", 200, 200, 200),
+        ("other_officer", 200, 404, 404),
+        ("triage", 200, 200, 200),
+        ("admin", 200, 200, 200),
+        ("dprd", 200, 200, 403),
+    ],
+)
+def test_access_table(client, world, who, inbox, item, attachment):
+    feedback, users = world
+    if who:
+        login(client, users[who].username)
+    base = f"/en/staff/feedback/{feedback.id}"
+    assert client.get("/en/staff/feedback").status_code == inbox
+    assert client.get(base).status_code == item
+    attachment_id = feedback.attachments[0].id
+    assert client.get(f"{base}/attachments/{attachment_id}").status_code == attachment
+
+
+@pytest.mark.parametrize(("who", "sees"), [("officer", False), ("triage", True),
+                                           ("admin", False), ("dprd", False)])
+def test_a_confidential_identity_is_shown_to_the_triage_unit_only(client, world, who, sees):
+    feedback, users = world
+    login(client, users[who].username)
+    html = client.get(f"/en/staff/feedback/{feedback.id}").get_data(as_text=True)
+    assert (IDENTITY["email"] in html) is sees
+    assert (IDENTITY["name"] in html) is sees
+
+
+def test_an_officer_answers_through_the_page(client, world):
+    feedback, users = world
+    login(client, users["officer"].username)
+    url = f"/en/staff/feedback/{feedback.id}"
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    refused = client.post(f"{url}/answer", data={"answer-text": "tanpa token"})
+    assert refused.status_code == 400
+    response = client.post(f"{url}/answer",
+                           data={"answer-csrf_token": token, "answer-text": "Sudah diperbaiki"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Feedback, feedback.id).status == "in_progress"
+    public = client.get(f"/en/feedback/{feedback.tracking_code_display}").get_data(as_text=True)
+    assert "Sudah diperbaiki" in public
+
+
+def test_dprd_cannot_act(client, world):
+    feedback, users = world
+    login(client, users["dprd"].username)
+    url = f"/en/staff/feedback/{feedback.id}"
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    response = client.post(f"{url}/note", data={"note-csrf_token": token, "note-text": "x"})
+    assert response.status_code == 403
+
+
+def test_the_inbox_marks_overdue_items_in_words(client, world):
+    feedback, users = world
+    from datetime import UTC, datetime
+
+    feedback.first_response_due = datetime(2020, 1, 1, tzinfo=UTC)
+    db.session.commit()
+    login(client, users["officer"].username)
+    html = client.get("/en/staff/feedback").get_data(as_text=True)
+    assert "Overdue:" in html and "row-overdue" in html
