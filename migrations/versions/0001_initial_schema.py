@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 20:57:09.934862
+Create Date: 2026-11-27 21:17:50.428451
 
 """
 from alembic import op
@@ -36,11 +36,73 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_department')),
     sa.UniqueConstraint('code', name=op.f('uq_department_code'))
     )
+    op.create_table('maintenance',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title_id', sa.String(length=200), nullable=False),
+    sa.Column('title_en', sa.String(length=200), nullable=False),
+    sa.Column('description_id', sa.Text(), nullable=False),
+    sa.Column('description_en', sa.Text(), nullable=False),
+    sa.Column('starts_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=120), nullable=False),
+    sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_maintenance_window')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_maintenance'))
+    )
+    with op.batch_alter_table('maintenance', schema=None) as batch_op:
+        batch_op.create_index('ix_maintenance_window', ['starts_at', 'ends_at'], unique=False)
+
     op.create_table('site_setting',
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('value', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_site_setting'))
     )
+    op.create_table('api_token',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('label', sa.String(length=200), nullable=False),
+    sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_api_token_department_id_department'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))
+    )
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_token_department_id'), ['department_id'], unique=False)
+
+    op.create_table('incident',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title_id', sa.String(length=200), nullable=False),
+    sa.Column('title_en', sa.String(length=200), nullable=False),
+    sa.Column('impact', sa.String(length=10), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('started_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_by', sa.String(length=120), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("impact IN ('minor', 'major', 'outage')", name=op.f('ck_incident_impact')),
+    sa.CheckConstraint("state IN ('investigating', 'identified', 'monitoring', 'resolved')", name=op.f('ck_incident_state')),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_incident_department_id_department')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incident'))
+    )
+    with op.batch_alter_table('incident', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_incident_department_id'), ['department_id'], unique=False)
+        batch_op.create_index('ix_incident_open', ['resolved_at', 'impact'], unique=False)
+
+    op.create_table('routing_rule',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=False),
+    sa.Column('phrase', sa.String(length=200), nullable=False),
+    sa.Column('priority', sa.Integer(), nullable=False),
+    sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_routing_rule_department_id_department')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_routing_rule'))
+    )
+    with op.batch_alter_table('routing_rule', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_routing_rule_department_id'), ['department_id'], unique=False)
+
     op.create_table('service',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=64), nullable=False),
@@ -75,6 +137,61 @@ def upgrade():
     with op.batch_alter_table('service', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_service_department_id'), ['department_id'], unique=False)
 
+    op.create_table('staff_user',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('password_hash', sa.String(length=255), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=True),
+    sa.Column('full_name', sa.String(length=200), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("role IN ('admin', 'triage', 'officer', 'dprd')", name=op.f('ck_staff_user_role')),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_staff_user_department_id_department')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_user')),
+    sa.UniqueConstraint('username', name=op.f('uq_staff_user_username'))
+    )
+    with op.batch_alter_table('staff_user', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_staff_user_department_id'), ['department_id'], unique=False)
+
+    op.create_table('audit_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_username', sa.String(length=64), nullable=False),
+    sa.Column('actor_role', sa.String(length=20), nullable=False),
+    sa.Column('action', sa.String(length=64), nullable=False),
+    sa.Column('object_type', sa.String(length=64), nullable=False),
+    sa.Column('object_id', sa.String(length=64), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=True),
+    sa.Column('from_state', sa.String(length=64), nullable=True),
+    sa.Column('to_state', sa.String(length=64), nullable=True),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['staff_user.id'], name=op.f('fk_audit_entry_actor_id_staff_user')),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_audit_entry_department_id_department')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_entry'))
+    )
+    with op.batch_alter_table('audit_entry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_entry_at'), ['at'], unique=False)
+        batch_op.create_index('ix_audit_entry_department_at', ['department_id', 'at'], unique=False)
+        batch_op.create_index('ix_audit_entry_object', ['object_type', 'object_id'], unique=False)
+
+    op.create_table('availability_check',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('service_id', sa.Integer(), nullable=False),
+    sa.Column('checked_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ok', sa.Boolean(), nullable=False),
+    sa.Column('status_code', sa.SmallInteger(), nullable=True),
+    sa.Column('elapsed_ms', sa.Integer(), nullable=True),
+    sa.Column('error', sa.String(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['service_id'], ['service.id'], name=op.f('fk_availability_check_service_id_service'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_availability_check'))
+    )
+    with op.batch_alter_table('availability_check', schema=None) as batch_op:
+        batch_op.create_index('ix_availability_check_service_checked', ['service_id', 'checked_at'], unique=False)
+
     op.create_table('commitment_change',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('service_id', sa.Integer(), nullable=False),
@@ -91,6 +208,147 @@ def upgrade():
     with op.batch_alter_table('commitment_change', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_commitment_change_service_id'), ['service_id'], unique=False)
 
+    op.create_table('feedback',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('tracking_code', sa.String(length=16), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('service_id', sa.Integer(), nullable=True),
+    sa.Column('department_id', sa.Integer(), nullable=True),
+    sa.Column('subject', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('regency', sa.String(length=40), nullable=True),
+    sa.Column('reporter_name', sa.String(length=120), nullable=True),
+    sa.Column('reporter_email', sa.String(length=254), nullable=True),
+    sa.Column('reporter_phone', sa.String(length=30), nullable=True),
+    sa.Column('anonymous', sa.Boolean(), nullable=False),
+    sa.Column('confidential', sa.Boolean(), nullable=False),
+    sa.Column('publish_requested', sa.Boolean(), nullable=False),
+    sa.Column('publish_approved', sa.Boolean(), nullable=False),
+    sa.Column('lang', sa.String(length=5), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('routing_rule', sa.String(length=20), nullable=False),
+    sa.Column('routing_detail', sa.String(length=300), nullable=False),
+    sa.Column('routing_rule_id', sa.Integer(), nullable=True),
+    sa.Column('submitted_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('routed_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_response_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('route_due', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_response_due', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolution_due', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('auto_close_due', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('route_reminded_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_response_reminded_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolution_reminded_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('needs_investigation', sa.Boolean(), nullable=False),
+    sa.Column('investigation_reason', sa.Text(), nullable=False),
+    sa.Column('rejection_reason', sa.Text(), nullable=False),
+    sa.Column('transfer_count', sa.Integer(), nullable=False),
+    sa.Column('reopen_count', sa.Integer(), nullable=False),
+    sa.Column('client_token', sa.String(length=64), nullable=True),
+    sa.CheckConstraint("kind IN ('complaint', 'suggestion', 'question', 'compliment')", name=op.f('ck_feedback_kind')),
+    sa.CheckConstraint("routing_rule IN ('service', 'rule', 'triage')", name=op.f('ck_feedback_routing_rule')),
+    sa.CheckConstraint("status IN ('submitted', 'routed', 'in_progress', 'resolved', 'closed', 'rejected')", name=op.f('ck_feedback_status')),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_feedback_department_id_department')),
+    sa.ForeignKeyConstraint(['routing_rule_id'], ['routing_rule.id'], name=op.f('fk_feedback_routing_rule_id_routing_rule'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['service_id'], ['service.id'], name=op.f('fk_feedback_service_id_service')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback')),
+    sa.UniqueConstraint('client_token', name=op.f('uq_feedback_client_token')),
+    sa.UniqueConstraint('tracking_code', name=op.f('uq_feedback_tracking_code'))
+    )
+    with op.batch_alter_table('feedback', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_feedback_auto_close_due'), ['auto_close_due'], unique=False)
+        batch_op.create_index('ix_feedback_department_status', ['department_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_feedback_service_id'), ['service_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_feedback_submitted_at'), ['submitted_at'], unique=False)
+
+    op.create_table('incident_service',
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('service_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_incident_service_incident_id_incident'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['service_id'], ['service.id'], name=op.f('fk_incident_service_service_id_service'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('incident_id', 'service_id', name=op.f('pk_incident_service'))
+    )
+    with op.batch_alter_table('incident_service', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_incident_service_service_id'), ['service_id'], unique=False)
+
+    op.create_table('incident_update',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('body_id', sa.Text(), nullable=False),
+    sa.Column('body_en', sa.Text(), nullable=False),
+    sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=120), nullable=False),
+    sa.CheckConstraint("state IN ('investigating', 'identified', 'monitoring', 'resolved')", name=op.f('ck_incident_update_state')),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_incident_update_incident_id_incident'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incident_update'))
+    )
+    with op.batch_alter_table('incident_update', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_incident_update_incident_id'), ['incident_id'], unique=False)
+
+    op.create_table('maintenance_service',
+    sa.Column('maintenance_id', sa.Integer(), nullable=False),
+    sa.Column('service_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['maintenance_id'], ['maintenance.id'], name=op.f('fk_maintenance_service_maintenance_id_maintenance'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['service_id'], ['service.id'], name=op.f('fk_maintenance_service_service_id_service'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('maintenance_id', 'service_id', name=op.f('pk_maintenance_service'))
+    )
+    with op.batch_alter_table('maintenance_service', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_maintenance_service_service_id'), ['service_id'], unique=False)
+
+    op.create_table('service_day',
+    sa.Column('service_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('received', sa.Integer(), nullable=False),
+    sa.Column('received_online', sa.Integer(), nullable=False),
+    sa.Column('completed', sa.Integer(), nullable=False),
+    sa.Column('completed_on_time', sa.Integer(), nullable=False),
+    sa.Column('first_responses', sa.Integer(), nullable=False),
+    sa.Column('first_responses_on_time', sa.Integer(), nullable=False),
+    sa.Column('completion_histogram', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['service_id'], ['service.id'], name=op.f('fk_service_day_service_id_service'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('service_id', 'day', name=op.f('pk_service_day'))
+    )
+    op.create_table('service_report',
+    sa.Column('service_id', sa.Integer(), nullable=False),
+    sa.Column('last_reported_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['service_id'], ['service.id'], name=op.f('fk_service_report_service_id_service'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('service_id', name=op.f('pk_service_report'))
+    )
+    op.create_table('service_request',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('service_id', sa.Integer(), nullable=False),
+    sa.Column('external_id', sa.String(length=100), nullable=False),
+    sa.Column('received_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_response_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('completed_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('channel', sa.String(length=10), nullable=True),
+    sa.Column('completion_deadline', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_response_deadline', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reported_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("channel IS NULL OR channel IN ('online', 'counter', 'phone', 'other')", name=op.f('ck_service_request_channel')),
+    sa.ForeignKeyConstraint(['service_id'], ['service.id'], name=op.f('fk_service_request_service_id_service'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_request')),
+    sa.UniqueConstraint('service_id', 'external_id', name='uq_service_request_service_external')
+    )
+    with op.batch_alter_table('service_request', schema=None) as batch_op:
+        batch_op.create_index('ix_service_request_service_completed', ['service_id', 'completed_at'], unique=False)
+
+    op.create_table('service_status',
+    sa.Column('service_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('reason_params', sa.Text(), nullable=False),
+    sa.Column('metrics', sa.Text(), nullable=False),
+    sa.Column('computed_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('disrupted', 'no_data', 'insufficient_data', 'meeting', 'at_risk', 'breaching')", name=op.f('ck_service_status_status')),
+    sa.ForeignKeyConstraint(['service_id'], ['service.id'], name=op.f('fk_service_status_service_id_service'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('service_id', name=op.f('pk_service_status'))
+    )
+    with op.batch_alter_table('service_status', schema=None) as batch_op:
+        batch_op.create_index('ix_service_status_status', ['status'], unique=False)
+
     op.create_table('work_mode_change',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('service_id', sa.Integer(), nullable=False),
@@ -105,24 +363,153 @@ def upgrade():
     with op.batch_alter_table('work_mode_change', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_work_mode_change_service_id'), ['service_id'], unique=False)
 
+    op.create_table('feedback_attachment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('feedback_id', sa.Integer(), nullable=False),
+    sa.Column('stored_name', sa.String(length=80), nullable=False),
+    sa.Column('content_type', sa.String(length=40), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('original_name', sa.String(length=255), nullable=False),
+    sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['feedback_id'], ['feedback.id'], name=op.f('fk_feedback_attachment_feedback_id_feedback'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback_attachment')),
+    sa.UniqueConstraint('stored_name', name=op.f('uq_feedback_attachment_stored_name'))
+    )
+    with op.batch_alter_table('feedback_attachment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_feedback_attachment_feedback_id'), ['feedback_id'], unique=False)
+
+    op.create_table('feedback_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('feedback_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('public', sa.Boolean(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('status_from', sa.String(length=20), nullable=True),
+    sa.Column('status_to', sa.String(length=20), nullable=True),
+    sa.Column('from_department_id', sa.Integer(), nullable=True),
+    sa.Column('to_department_id', sa.Integer(), nullable=True),
+    sa.Column('actor', sa.String(length=64), nullable=False),
+    sa.Column('at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("kind IN ('submitted', 'routed', 'transferred', 'status', 'answer', 'note', 'investigation', 'reopened', 'reply', 'rejected', 'closed', 'published')", name=op.f('ck_feedback_event_kind')),
+    sa.ForeignKeyConstraint(['feedback_id'], ['feedback.id'], name=op.f('fk_feedback_event_feedback_id_feedback'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['from_department_id'], ['department.id'], name=op.f('fk_feedback_event_from_department_id_department')),
+    sa.ForeignKeyConstraint(['to_department_id'], ['department.id'], name=op.f('fk_feedback_event_to_department_id_department')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback_event'))
+    )
+    with op.batch_alter_table('feedback_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_feedback_event_feedback_id'), ['feedback_id'], unique=False)
+
+    op.create_table('outbox_message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('to_address', sa.String(length=254), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('lang', sa.String(length=5), nullable=False),
+    sa.Column('kind', sa.String(length=64), nullable=False),
+    sa.Column('feedback_id', sa.Integer(), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.String(length=500), nullable=False),
+    sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['feedback_id'], ['feedback.id'], name=op.f('fk_outbox_message_feedback_id_feedback'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_message'))
+    )
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_message_due', ['sent_at', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_message_feedback_id'), ['feedback_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_message_feedback_id'))
+        batch_op.drop_index('ix_outbox_message_due')
+
+    op.drop_table('outbox_message')
+    with op.batch_alter_table('feedback_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_feedback_event_feedback_id'))
+
+    op.drop_table('feedback_event')
+    with op.batch_alter_table('feedback_attachment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_feedback_attachment_feedback_id'))
+
+    op.drop_table('feedback_attachment')
     with op.batch_alter_table('work_mode_change', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_work_mode_change_service_id'))
 
     op.drop_table('work_mode_change')
+    with op.batch_alter_table('service_status', schema=None) as batch_op:
+        batch_op.drop_index('ix_service_status_status')
+
+    op.drop_table('service_status')
+    with op.batch_alter_table('service_request', schema=None) as batch_op:
+        batch_op.drop_index('ix_service_request_service_completed')
+
+    op.drop_table('service_request')
+    op.drop_table('service_report')
+    op.drop_table('service_day')
+    with op.batch_alter_table('maintenance_service', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_maintenance_service_service_id'))
+
+    op.drop_table('maintenance_service')
+    with op.batch_alter_table('incident_update', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_incident_update_incident_id'))
+
+    op.drop_table('incident_update')
+    with op.batch_alter_table('incident_service', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_incident_service_service_id'))
+
+    op.drop_table('incident_service')
+    with op.batch_alter_table('feedback', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_feedback_submitted_at'))
+        batch_op.drop_index(batch_op.f('ix_feedback_service_id'))
+        batch_op.drop_index('ix_feedback_department_status')
+        batch_op.drop_index(batch_op.f('ix_feedback_auto_close_due'))
+
+    op.drop_table('feedback')
     with op.batch_alter_table('commitment_change', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_commitment_change_service_id'))
 
     op.drop_table('commitment_change')
+    with op.batch_alter_table('availability_check', schema=None) as batch_op:
+        batch_op.drop_index('ix_availability_check_service_checked')
+
+    op.drop_table('availability_check')
+    with op.batch_alter_table('audit_entry', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_entry_object')
+        batch_op.drop_index('ix_audit_entry_department_at')
+        batch_op.drop_index(batch_op.f('ix_audit_entry_at'))
+
+    op.drop_table('audit_entry')
+    with op.batch_alter_table('staff_user', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_staff_user_department_id'))
+
+    op.drop_table('staff_user')
     with op.batch_alter_table('service', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_service_department_id'))
 
     op.drop_table('service')
+    with op.batch_alter_table('routing_rule', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_routing_rule_department_id'))
+
+    op.drop_table('routing_rule')
+    with op.batch_alter_table('incident', schema=None) as batch_op:
+        batch_op.drop_index('ix_incident_open')
+        batch_op.drop_index(batch_op.f('ix_incident_department_id'))
+
+    op.drop_table('incident')
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_token_department_id'))
+
+    op.drop_table('api_token')
     op.drop_table('site_setting')
+    with op.batch_alter_table('maintenance', schema=None) as batch_op:
+        batch_op.drop_index('ix_maintenance_window')
+
+    op.drop_table('maintenance')
     op.drop_table('department')
     op.drop_table('calendar_day')
     # ### end Alembic commands ###

@@ -70,6 +70,8 @@ class FeedbackForm(FlaskForm):
         _l("Regency or city (optional)"),
         choices=[SelectChoice("", _l("Not stated"))]
         + [SelectChoice(code, name) for code, name in REGENCIES.items()],
+        # The service checks the value (and a missing one means "not stated").
+        validate_choice=False,
     )
     identity = RadioField(
         _l("Who may see your name and contact details?"),

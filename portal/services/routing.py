@@ -162,6 +162,40 @@ def routing_rule_list() -> list[RoutingRule]:
     return sorted(rules, key=lambda r: (-r.priority, -len(text_normalise(r.phrase)), r.id))
 
 
+# Demo set-up: the Organisation Bureau (in charge of public-service management) as the
+# triage unit, and a few rules for subjects citizens often write about.
+DEMO_TRIAGE_UNIT = "biro-organisasi"
+DEMO_RULES = (
+    ("dpupr", "jalan rusak", 10),
+    ("dpupr", "jembatan", 5),
+    ("dlh", "pencemaran", 10),
+    ("dlh", "sampah", 5),
+    ("dinkes", "puskesmas", 5),
+    ("disdukcapil", "ktp", 5),
+    ("bapenda", "pajak kendaraan", 10),
+    ("bpbd", "banjir", 10),
+)
+
+
+def routing_demo_load() -> int:
+    """Mark the demo triage unit and add the demo rules, once; return the rules added.
+
+    Idempotent: does nothing to a triage unit or rules an administrator already set up.
+    """
+    codes = {d.code: d for d in db.session.scalars(select(Department))}
+    if triage_unit() is None and DEMO_TRIAGE_UNIT in codes:
+        codes[DEMO_TRIAGE_UNIT].is_triage_unit = True
+    added = 0
+    if db.session.scalars(select(RoutingRule)).first() is None:
+        for code, phrase, priority in DEMO_RULES:
+            if code in codes:
+                db.session.add(RoutingRule(department=codes[code], phrase=phrase,
+                                           priority=priority))
+                added += 1
+    db.session.commit()
+    return added
+
+
 def routing_triage_unit_set(department_code: str) -> Department:
     """Mark one department as the triage unit (and no other)."""
     department = _department_by_code(department_code)

@@ -482,3 +482,13 @@ def test_two_ticks_at_once_close_each_item_once(app):
     events = db.session.query(FeedbackEvent).filter(
         FeedbackEvent.kind == "closed", FeedbackEvent.feedback_id.in_(ids)).count()
     assert events == 5
+
+
+def test_feedback_tick_command_reports_what_it_did(app, runner):
+    service = create_service()
+    _resolved(feedback_submit(valid_data(service=service.code), "id", now=FRIDAY_15_AUG),
+              datetime(2025, 9, 1, 9, 0, tzinfo=WIB))
+    result = runner.invoke(args=["feedback", "tick"])
+    assert result.exit_code == 0, result.output
+    assert "closed: 1" in result.output
+    assert runner.invoke(args=["feedback", "tick"]).output.startswith("closed: 0")

@@ -147,3 +147,14 @@ def test_cli_adds_lists_and_marks_the_triage_unit(app, runner):
     assert "7\tdinas-pu\tJalan Rusak" in listing
     assert routing_decide(None, "jalan rusak").department.id == department.id
     assert runner.invoke(args=["routing", "add", "nope", "x"]).exit_code == 1
+
+
+def test_routing_demo_load_marks_the_triage_unit_and_adds_rules_once(app):
+    from portal.services.routing import routing_demo_load
+
+    create_department(code="biro-organisasi")
+    dpupr = create_department(code="dpupr")
+    assert routing_demo_load() == 2  # only dpupr's two rules: the other departments are absent
+    assert routing_demo_load() == 0
+    assert triage_unit().code == "biro-organisasi"
+    assert routing_decide(None, "Jalan rusak parah").department.id == dpupr.id
