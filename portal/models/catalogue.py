@@ -79,11 +79,12 @@ class Service(db.Model):
 
     department: Mapped[Department] = relationship(back_populates="services")
     work_mode_history: Mapped[list[WorkModeChange]] = relationship(
-        order_by="(WorkModeChange.effective_from.desc(), WorkModeChange.id.desc())",
+        order_by="(WorkModeChange.effective_from.desc().nulls_last(), WorkModeChange.id.desc())",
         cascade="all, delete-orphan",
     )
     commitment_history: Mapped[list[CommitmentChange]] = relationship(
-        order_by="(CommitmentChange.effective_from.desc(), CommitmentChange.id.desc())",
+        order_by="(CommitmentChange.effective_from.desc().nulls_last(), "
+        "CommitmentChange.id.desc())",
         cascade="all, delete-orphan",
     )
 
