@@ -20,7 +20,9 @@ def demo_load() -> ImportSummary:
         db.session.add(SiteSetting(key=DEMO_FLAG, value="1"))
     db.session.commit()
     from portal.services.demo_history import demo_history_generate
+    from portal.services.routing import routing_demo_load
 
+    routing_demo_load()  # the triage unit and sample routing rules, once
     demo_history_generate()  # 180 days of requests per service, idempotent
     return summary
 

@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, jsonify, redirect, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    has_request_context,
+    jsonify,
+    redirect,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from portal.extensions import login_manager
@@ -89,6 +98,8 @@ def private_when_logged_in(response):  # noqa: ANN001, ANN201
 
 def _logged_in() -> bool:
     """Tell whether a staff member is logged in, without failing on a broken request."""
+    if not has_request_context():
+        return False  # mail and CLI rendering: nobody is logged in
     if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
         # No session at all: do not touch it, so public pages do not get "Vary: Cookie".
         return False
