@@ -136,3 +136,15 @@ class CommitmentForm(FlaskForm):
                     Length(max=MAX_REASON)],
     )
     submit = SubmitField(_l("Record the commitment change"))
+
+
+class TokenCreateForm(FlaskForm):
+    """Create an API token for a department's reporting system."""
+
+    department = SelectField(_l("Department"), choices=[], validate_choice=False,
+                             validators=[DataRequired()])
+    label = StringField(
+        _l("Label"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("What uses this token, e.g. \"SAMSAT counter system\"."),
+    )
