@@ -84,6 +84,18 @@ def feedback_tick_command() -> None:
     click.echo(f"closed: {summary.closed}, reminders queued: {summary.reminders}")
 
 
+@feedback_cli.command("digest")
+def feedback_digest_command() -> None:
+    """Queue today's digest of overdue feedback to each department (once per WIB day)."""
+    from portal.services.feedback_digest import feedback_digest
+
+    summary = feedback_digest()
+    click.echo(
+        f"departments: {summary.departments}, mails queued: {summary.mails}, "
+        f"already sent today: {summary.already_sent}"
+    )
+
+
 @outbox_cli.command("send")
 @click.option("--limit", type=int, default=100, show_default=True)
 def outbox_send_command(limit: int) -> None:

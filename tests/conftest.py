@@ -109,6 +109,22 @@ def run_flask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return result
 
 
+class LiveServer(str):
+    """The live server's base URL, carrying the environment its processes run with.
+
+    ``env`` (with DATABASE_URL) lets a test run flask commands against the server's database
+    with ``run_flask(live_server.env, ...)``.
+    """
+
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def live_env(live_server: LiveServer) -> dict[str, str]:
+    """The environment (DATABASE_URL...) of the live server, for run_flask."""
+    return dict(live_server.env)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Gunicorn serving the portal with the demo data, on a free loopback port."""
@@ -135,6 +151,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 message = process.stderr.read().decode() if process.stderr else ""
                 raise RuntimeError(f"gunicorn did not start: {message}") from error
             time.sleep(0.2)
-    yield base
+    server = LiveServer(base)
+    server.env = env
+    yield server
     process.terminate()
     process.wait(timeout=10)

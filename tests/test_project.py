@@ -92,7 +92,7 @@ TRANS_BLOCK = re.compile(r"\{%-?\s*trans\b.*?\{%-?\s*endtrans\s*-?%\}", re.S)
 TAG = re.compile(r"<[^>]*>", re.S)
 TEXT_ATTRIBUTES = re.compile(r'\b(?:aria-label|title|alt|placeholder)="([^"]*)"')
 # Text a translator has nothing to do with: symbols, brand, units and protocol words.
-ALLOWED = re.compile(r"^[\s·›»«—–\-|/:,.()%+0-9×✓]*$")
+ALLOWED = re.compile(r"^[\s·›»«→—–\-|/:,.()%+0-9×✓]*$")
 ALLOWED_WORDS = {"Pantau", "Layanan", "WIB", "SP4N-LAPOR!", "IKM", "SKM", "DPRD", "WFA",
                  "Atom", "CSV", "XLSX", "PDF", "JSON", "Open311", "RSS", "N/A"}
 

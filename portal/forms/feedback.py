@@ -8,6 +8,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
+    IntegerField,
     MultipleFileField,
     RadioField,
     SelectChoice,
@@ -16,7 +17,7 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.models.feedback import (
     FEEDBACK_KINDS,
@@ -185,3 +186,68 @@ class StaffDepartmentForm(FlaskForm):
         validators=[Optional(), Length(max=MAX_REASON, message=TOO_LONG)],
         render_kw={"rows": 3, "maxlength": MAX_REASON},
     )
+
+
+class StaffPublishForm(FlaskForm):
+    """Staff write the public version of a feedback's text and approve publishing it."""
+
+    subject = StringField(
+        _l("Public subject"),
+        validators=[
+            InputRequired(message=_l("Write the public subject.")),
+            Length(max=MAX_SUBJECT, message=TOO_LONG),
+        ],
+        render_kw={"maxlength": MAX_SUBJECT},
+    )
+    body = TextAreaField(
+        _l("Public text"),
+        validators=[
+            InputRequired(message=_l("Write the public text.")),
+            Length(max=MAX_BODY, message=TOO_LONG),
+        ],
+        render_kw={"rows": 8, "maxlength": MAX_BODY},
+    )
+
+
+class StaffConfirmForm(FlaskForm):
+    """A button that only posts (decline publishing, delete a rule): its CSRF token."""
+
+
+class RoutingRuleForm(FlaskForm):
+    """An administrator adds a routing rule."""
+
+    department = SelectField(_l("Department"), validate_choice=False)
+    phrase = StringField(
+        _l("Word or phrase"),
+        description=_l(
+            "Feedback whose subject or text contains it as whole words goes to the department. "
+            "Capital letters, accents and punctuation do not matter."
+        ),
+        validators=[InputRequired(message=_l("Enter a word or phrase.")),
+                    Length(max=200, message=TOO_LONG)],
+        render_kw={"maxlength": 200, "autocomplete": "off"},
+    )
+    priority = IntegerField(
+        _l("Priority"),
+        default=0,
+        description=_l("When several rules match, the highest priority wins."),
+        validators=[InputRequired(message=_l("Enter a whole number.")),
+                    NumberRange(min=-1000, max=1000)],
+    )
+
+
+class TriageUnitForm(FlaskForm):
+    """An administrator chooses the triage unit."""
+
+    department = SelectField(_l("Department acting as the triage unit"), validate_choice=False)
+
+
+class PublishedFilterForm(FlaskForm):
+    """Filter the public list of published feedback (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    department = SelectField(_l("Department"), validate_choice=False)
+    service = SelectField(_l("Service"), validate_choice=False)
+    kind = SelectField(_l("Kind"), validate_choice=False)

@@ -11,6 +11,7 @@ from portal.models.catalogue import (
 from portal.models.feedback import (
     Attachment,
     Feedback,
+    FeedbackDigest,
     FeedbackEvent,
     OutboxMessage,
     RoutingRule,
@@ -23,11 +24,13 @@ from portal.models.metrics import (
     ServiceRequest,
     ServiceStatus,
 )
+from portal.models.survey import SurveyResponse
 from portal.models.users import ROLES, AuditEntry, User
 
 __all__ = [
     "Attachment",
     "Feedback",
+    "FeedbackDigest",
     "FeedbackEvent",
     "OutboxMessage",
     "RoutingRule",
@@ -46,6 +49,7 @@ __all__ = [
     "Service",
     "SiteSetting",
     "WorkModeChange",
+    "SurveyResponse",
     "ROLES",
     "AuditEntry",
     "User",

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -108,6 +110,15 @@ class Feedback(db.Model):
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     publish_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     publish_approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When staff approved or declined the request to publish (None: not decided yet).
+    publish_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The texts shown publicly once approved: written (edited) by staff from the citizen's,
+    # checked by them for personal data. The citizen's own subject and body never leave
+    # the staff pages.
+    # (server_default: the columns are added to a table that already holds feedback.)
+    public_subject: Mapped[str] = mapped_column(String(MAX_SUBJECT), default="",
+                                                server_default="")
+    public_body: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The reporter's language: mail to them is written in it.
     lang: Mapped[str] = mapped_column(String(5), default="id")
     status: Mapped[str] = mapped_column(String(20), default="submitted")
@@ -232,6 +243,24 @@ class Attachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     feedback: Mapped[Feedback] = relationship(back_populates="attachments")
+
+
+class FeedbackDigest(db.Model):
+    """The daily digest of overdue feedback sent to one department (or the triage unit).
+
+    One row per recipient scope and WIB day: inserting it is what makes the digest command
+    idempotent, even when several machines run it at once.
+    """
+
+    __tablename__ = "feedback_digest"
+    __table_args__ = (UniqueConstraint("scope", "day", name="uq_feedback_digest_scope_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "department:<id>", or "triage" for feedback no department has yet.
+    scope: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date] = mapped_column(Date)
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class OutboxMessage(db.Model):

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from portal.calendar import utc_now, wib_date
 from portal.extensions import db
@@ -23,9 +23,12 @@ from portal.models.catalogue import (
     CommitmentChange,
     Department,
     Service,
+    SiteSetting,
     WorkModeChange,
 )
+from portal.models.metrics import SERVICE_STATUSES
 from portal.services.errors import FieldError, NotFound, ValidationError
+from portal.services.status import StatusView, status_for_services
 
 CODE_RE = re.compile(r"^[a-z0-9-]{2,64}$")
 REQUIRED_COLUMNS = (
@@ -42,10 +45,16 @@ REQUIRED_COLUMNS = (
     "on_time_target",
     "online_url",
 )
+_STANDARD_TEXTS = tuple(
+    getattr(Service, f"{name}_{lang}") for name in STANDARD_FIELDS for lang in ("id", "en")
+)
 OPTIONAL_COLUMNS = tuple(f"{name}_{lang}" for name in STANDARD_FIELDS for lang in ("id", "en"))
 DEFAULT_ON_TIME_TARGET = 0.90
 MAX_NAME = 300
 MAX_TEXT = 5000
+# Bumped by every import that changes something: public page caches key on it (names and
+# texts have no history of their own). Same key as portal.services.public_figures reads.
+CATALOGUE_VERSION_KEY = "catalogue_version"
 
 
 @dataclass
@@ -311,8 +320,20 @@ def catalogue_import(rows: list[CatalogueRow], recorded_by: str = "import") -> I
             summary.services_updated += 1
         else:
             summary.services_unchanged += 1
+    if (summary.departments_created or summary.departments_updated
+            or summary.services_created or summary.services_updated):
+        _bump_catalogue_version()
     db.session.commit()
     return summary
+
+
+def _bump_catalogue_version() -> None:
+    """Mark the catalogue as changed, so that cached public pages are rendered again."""
+    setting = db.session.get(SiteSetting, CATALOGUE_VERSION_KEY)
+    if setting is None:
+        setting = SiteSetting(key=CATALOGUE_VERSION_KEY, value="0")
+        db.session.add(setting)
+    setting.value = str(int(setting.value or 0) + 1)
 
 
 def catalogue_import_file(text: str | io.TextIOBase, recorded_by: str = "import") -> ImportSummary:
@@ -331,7 +352,8 @@ def service_search(
     stmt = (
         select(Service)
         .join(Service.department)
-        .options(selectinload(Service.department))
+        # Lists never show the published standard: do not load its ten texts per row.
+        .options(selectinload(Service.department), *(defer(c) for c in _STANDARD_TEXTS))
         .order_by(Service.name_id)
     )
     if department_code:
@@ -397,3 +419,80 @@ def work_mode_counts() -> dict[str, int]:
     for mode, n in db.session.execute(stmt):
         counts[mode] = n
     return counts
+
+
+# Reading the catalogue with each service's status ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    """A service as lists show it: the catalogue facts and its shown status."""
+
+    service: Service
+    status: StatusView
+
+
+def service_list(
+    query: str = "", department_code: str = "", work_mode: str = "", status: str = ""
+) -> list[ServiceRow]:
+    """List services matching the filters of service_search and, optionally, a shown status.
+
+    Statuses come from the stored status table in one query (with the incidents open now),
+    never from the metrics of each row.
+    """
+    services = service_search(query, department_code, work_mode)
+    views = status_for_services([s.id for s in services])
+    rows = [ServiceRow(s, views[s.id]) for s in services]
+    if status in SERVICE_STATUSES:
+        rows = [row for row in rows if row.status.status == status]
+    return rows
+
+
+def status_tally(views: Iterable[StatusView]) -> dict[str, int]:
+    """Count shown statuses, every status present (zero when none)."""
+    counts = dict.fromkeys(SERVICE_STATUSES, 0)
+    for view in views:
+        counts[view.status] = counts.get(view.status, 0) + 1
+    return counts
+
+
+@dataclass(frozen=True)
+class DepartmentRow:
+    """A department as the department list shows it: its services counted by status."""
+
+    department: Department
+    services: int
+    counts: dict[str, int]
+
+
+def department_list_with_status() -> list[DepartmentRow]:
+    """List departments by name with their services counted by shown status (two queries)."""
+    departments = list(db.session.scalars(select(Department).order_by(Department.name_id)))
+    pairs = list(db.session.execute(select(Service.id, Service.department_id)))
+    views = status_for_services([service_id for service_id, _ in pairs])
+    by_department: dict[int, list[StatusView]] = {}
+    for service_id, department_id in pairs:
+        by_department.setdefault(department_id, []).append(views[service_id])
+    return [
+        DepartmentRow(d, len(by_department.get(d.id, [])),
+                      status_tally(by_department.get(d.id, [])))
+        for d in departments
+    ]
+
+
+@dataclass(frozen=True)
+class DepartmentOverview:
+    """One department with each of its services' shown status and the counts."""
+
+    department: Department
+    rows: list[ServiceRow]
+    counts: dict[str, int]
+
+
+def department_overview(code: str) -> DepartmentOverview:
+    """Return a department, its services with their status, and the status counts."""
+    department = department_get(code)
+    services = list(department.services)
+    views = status_for_services([s.id for s in services])
+    rows = [ServiceRow(s, views[s.id]) for s in services]
+    return DepartmentOverview(department, rows, status_tally(views.values()))

@@ -24,6 +24,9 @@ def demo_load() -> ImportSummary:
 
     routing_demo_load()  # the triage unit and sample routing rules, once
     demo_history_generate()  # 180 days of requests per service, idempotent
+    from portal.services.demo_survey import demo_survey_generate
+
+    demo_survey_generate()  # satisfaction-survey answers, idempotent
     return summary
 
 

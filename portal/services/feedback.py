@@ -11,7 +11,7 @@ calendar, each the end (24:00 WIB) of the N-th working day after the WIB date of
 
 The public view (``feedback_public_view``) is the only shape in which feedback leaves the
 service layer for citizens, pages and the API alike: it never holds a name, e-mail or phone,
-and shows the citizen's own texts only once staff approved publishing them.
+and shows the citizen's text only in the public version staff approved (feedback_publish).
 """
 
 from __future__ import annotations
@@ -420,9 +420,9 @@ def feedback_public_view(feedback: Feedback, lang: str, now: datetime | None = N
         if not event.public:
             continue
         by = {CITIZEN: "citizen", SYSTEM: "system"}.get(event.actor, "staff")
+        # The citizen's own words (replies, reopen reasons) are never shown: only the public
+        # version staff checked and approved (see feedback_publish) is.
         text = event.body if (by != "citizen" and event.kind in _STAFF_PUBLIC_TEXT) else ""
-        if by == "citizen" and feedback.publish_approved:
-            text = event.body
         timeline.append({
             "kind": event.kind,
             "at": event.at,
@@ -464,8 +464,8 @@ def feedback_public_view(feedback: Feedback, lang: str, now: datetime | None = N
         "can_reply": feedback_can_reply(feedback),
         "can_reopen": feedback_can_reopen(feedback, now),
         "published": feedback.publish_approved,
-        "subject": feedback.subject if feedback.publish_approved else None,
-        "body": feedback.body if feedback.publish_approved else None,
+        "subject": feedback.public_subject if feedback.publish_approved else None,
+        "body": feedback.public_body if feedback.publish_approved else None,
         "timeline": timeline,
     }
     return view

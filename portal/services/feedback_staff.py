@@ -119,12 +119,16 @@ def feedback_for_staff(actor: Any, feedback_id: int) -> Feedback:
     return feedback
 
 
-def _for_action(actor: Any, feedback_id: int) -> Feedback:
+def feedback_for_action(actor: Any, feedback_id: int) -> Feedback:
+    """Return one feedback if actor may act on it (NotFound if unreadable, else NotAuthorized)."""
     require_role(actor, *ACT_ROLES)
     feedback = feedback_for_staff(actor, feedback_id)
     if not can_act_for_department(actor, feedback.department_id):
         raise NotAuthorized("not this department's feedback")
     return feedback
+
+
+_for_action = feedback_for_action
 
 
 def _text(value: Any, field: str, message: str) -> str:

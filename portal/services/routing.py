@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -23,9 +24,13 @@ from sqlalchemy import select, update
 from portal.extensions import db
 from portal.models.catalogue import Department, Service
 from portal.models.feedback import RoutingRule
+from portal.services.auth import audit_record, require_role
 from portal.services.errors import FieldError, NotFound, ValidationError
 
 MAX_PHRASE = 200
+# Priorities are small whole numbers an administrator can reason about.
+MIN_PRIORITY = -1000
+MAX_PRIORITY = 1000
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
@@ -128,8 +133,17 @@ def _department_by_code(code: str) -> Department:
     return department
 
 
-def routing_rule_add(department_code: str, phrase: str, priority: int = 0) -> RoutingRule:
-    """Add a routing rule: feedback mentioning ``phrase`` goes to the department."""
+def _admin(actor: Any) -> None:
+    """Web actors must be administrators; ``actor=None`` is the operator at the command line."""
+    if actor is not None:
+        require_role(actor, "admin")
+
+
+def routing_rule_add(
+    department_code: str, phrase: str, priority: int = 0, actor: Any = None
+) -> RoutingRule:
+    """Add a routing rule: feedback mentioning ``phrase`` goes to the department (audited)."""
+    _admin(actor)
     department = _department_by_code(department_code)
     phrase = " ".join((phrase or "").split())
     errors = []
@@ -139,19 +153,29 @@ def routing_rule_add(department_code: str, phrase: str, priority: int = 0) -> Ro
         errors.append(FieldError("phrase", _("is longer than %(n)d characters", n=MAX_PHRASE)))
     if isinstance(priority, bool) or not isinstance(priority, int):
         errors.append(FieldError("priority", _("must be a whole number")))
+    elif not MIN_PRIORITY <= priority <= MAX_PRIORITY:
+        errors.append(FieldError("priority", _("must be between %(low)d and %(high)d",
+                                               low=MIN_PRIORITY, high=MAX_PRIORITY)))
     if errors:
         raise ValidationError(errors)
     rule = RoutingRule(department=department, phrase=phrase, priority=priority)
     db.session.add(rule)
+    db.session.flush()
+    audit_record(actor, "routing.rule_add", "routing_rule", rule.id, department.id,
+                 to_state=f"{department.code}:{priority}", detail=f"phrase={phrase}")
     db.session.commit()
     return rule
 
 
-def routing_rule_delete(rule_id: int) -> None:
-    """Delete a routing rule (feedback already routed by it keeps its stored reason)."""
+def routing_rule_delete(rule_id: int, actor: Any = None) -> None:
+    """Delete a routing rule (feedback already routed by it keeps its stored reason; audited)."""
+    _admin(actor)
     rule = db.session.get(RoutingRule, rule_id)
     if rule is None:
         raise NotFound(str(rule_id))
+    audit_record(actor, "routing.rule_delete", "routing_rule", rule.id, rule.department_id,
+                 from_state=f"{rule.department.code}:{rule.priority}",
+                 detail=f"phrase={rule.phrase}")
     db.session.delete(rule)
     db.session.commit()
 
@@ -196,14 +220,19 @@ def routing_demo_load() -> int:
     return added
 
 
-def routing_triage_unit_set(department_code: str) -> Department:
-    """Mark one department as the triage unit (and no other)."""
+def routing_triage_unit_set(department_code: str, actor: Any = None) -> Department:
+    """Mark one department as the triage unit (and no other; audited)."""
+    _admin(actor)
     department = _department_by_code(department_code)
+    previous = triage_unit()
     db.session.execute(
         update(Department)
         .where(Department.id != department.id)
         .values(is_triage_unit=False)
     )
     department.is_triage_unit = True
+    audit_record(actor, "routing.triage_unit", "department", department.id, department.id,
+                 from_state=previous.code if previous is not None else None,
+                 to_state=department.code)
     db.session.commit()
     return department

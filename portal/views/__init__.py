@@ -37,7 +37,8 @@ def init_views(app: Flask) -> None:
     from portal.views.staff_incidents import bp as staff_incidents_bp
 
     app.register_blueprint(staff_incidents_bp)
-    from portal.views import staff_feedback  # noqa: F401  (adds the feedback routes to staff_bp)
+    # Importing these adds their routes to staff_bp.
+    from portal.views import staff_dprd, staff_feedback, staff_routing  # noqa: F401
     from portal.views.staff import bp as staff_bp
 
     app.register_blueprint(staff_bp)
@@ -46,6 +47,13 @@ def init_views(app: Flask) -> None:
 
     app.register_blueprint(feedback_bp)
     app.register_blueprint(feedback_api_bp)
+    from portal.views.accountability import bp as accountability_bp
+    from portal.views.accountability_api import bp as accountability_api_bp
+    from portal.views.survey import bp as survey_bp
+
+    app.register_blueprint(accountability_bp)
+    app.register_blueprint(accountability_api_bp)
+    app.register_blueprint(survey_bp)
 
     @app.context_processor
     def demo_notice() -> dict:

@@ -18,9 +18,15 @@ from flask_babel import gettext as _
 from wtforms import SelectChoice
 
 from portal.extensions import limiter
-from portal.forms.feedback import FeedbackForm, ReopenForm, ReplyForm, TrackForm
+from portal.forms.feedback import (
+    FeedbackForm,
+    PublishedFilterForm,
+    ReopenForm,
+    ReplyForm,
+    TrackForm,
+)
 from portal.i18n import current_lang
-from portal.services import feedback_labels
+from portal.services import feedback_labels, feedback_publish
 from portal.services.attachments import MAX_ATTACHMENT_BYTES
 from portal.services.errors import NotFound, ValidationError
 from portal.services.feedback import (
@@ -226,3 +232,42 @@ def reopen(code: str):  # noqa: ANN201
         url_for(".show", code=feedback.tracking_code_display, done="reopen", _anchor="timeline"),
         code=303,
     )
+
+
+def _page_number(value: str) -> int:
+    return int(value) if value.isdigit() and 0 < int(value) < 100000 else 1
+
+
+@bp.get("/feedback")
+def published():  # noqa: ANN201
+    """List the feedback whose reporters asked to publish it and staff approved, newest first."""
+    lang = current_lang()
+    form = PublishedFilterForm(request.args)
+    filters = feedback_publish.feedback_published_filters(lang)
+    form.department.choices = [SelectChoice("", _("All departments"))] + [
+        SelectChoice(code, name) for code, name in filters["departments"]]
+    form.service.choices = [SelectChoice("", _("All services"))] + [
+        SelectChoice(code, name) for code, name in filters["services"]]
+    form.kind.choices = [SelectChoice("", _("All kinds"))] + [
+        SelectChoice(kind, label) for kind, label in feedback_labels.KIND_LABELS.items()]
+    wanted = {
+        "department": (form.department.data or "")[:64],
+        "service": (form.service.data or "")[:64],
+        "kind": (form.kind.data or "")[:20],
+    }
+    result = feedback_publish.feedback_published_list(
+        lang, page=_page_number(request.args.get("page", "1")),
+        **{key: value or None for key, value in wanted.items()},
+    )
+    return render_template(
+        "feedback/published.html", form=form, result=result,
+        filters={key: value for key, value in wanted.items() if value},
+    )
+
+
+@bp.get("/feedback/published/<int:feedback_id>")
+def published_item(feedback_id: int):  # noqa: ANN201
+    """Show one published feedback: the approved text, its status, answers and deadlines."""
+    feedback = feedback_publish.feedback_published_get(feedback_id)
+    view = feedback_publish.feedback_published_view(feedback, current_lang())
+    return render_template("feedback/published_item.html", view=view)

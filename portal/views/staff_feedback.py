@@ -10,10 +10,16 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from portal.extensions import db
-from portal.forms.feedback import StaffDepartmentForm, StaffStatusForm, StaffTextForm
+from portal.forms.feedback import (
+    StaffConfirmForm,
+    StaffDepartmentForm,
+    StaffPublishForm,
+    StaffStatusForm,
+    StaffTextForm,
+)
 from portal.i18n import current_lang, localized
 from portal.models.catalogue import Department
-from portal.services import feedback_staff
+from portal.services import feedback_publish, feedback_staff
 from portal.services.errors import ValidationError
 from portal.services.feedback import overdue_deadlines
 from portal.services.feedback_labels import status_label
@@ -44,10 +50,36 @@ def feedback_inbox():  # noqa: ANN201
         feedback_staff.feedback_attention_list(current_user)
         if current_user.role in ("triage", "admin") else []
     )
+    publish_requests = (
+        feedback_publish.feedback_publish_requests(current_user)
+        if current_user.role in feedback_staff.ACT_ROLES else []
+    )
+    rows = [(item, overdue_deadlines(item)) for item in items]
     return render_template(
         "staff_feedback/inbox.html",
-        items=[(item, overdue_deadlines(item)) for item in items],
+        items=rows,
+        overdue_count=sum(1 for _item, overdue in rows if overdue),
         attention=attention,
+        publish_requests=publish_requests,
+    )
+
+
+dashboard_link(
+    "staff.feedback_attention", _l("Feedback moved too often"),
+    _l("Feedback transferred more than twice: the triage unit settles where it belongs."),
+    roles=("admin", "triage"), order=25,
+)
+
+
+@bp.get("/feedback/attention")
+@login_required
+def feedback_attention():  # noqa: ANN201
+    """List open feedback transferred more than twice, with the departments it went through."""
+    items = feedback_staff.feedback_attention_list(current_user)
+    return render_template(
+        "staff_feedback/attention.html",
+        items=[(item, overdue_deadlines(item)) for item in items],
+        threshold=feedback_staff.TRANSFER_ATTENTION,
     )
 
 
@@ -67,6 +99,13 @@ def _render_item(feedback_id: int, forms: dict | None = None, status: int = 200)
         name: forms.get(name) or StaffTextForm(formdata=None, prefix=name)
         for name in ("answer", "note", "investigation", "reject")
     }
+    publish_form = forms.get("publish") or StaffPublishForm(
+        formdata=None, prefix="publish",
+        data={"subject": feedback.public_subject or feedback.subject,
+              "body": feedback.public_body or feedback.body},
+    )
+    decline_form = forms.get("publish_decline") or StaffConfirmForm(
+        formdata=None, prefix="publish_decline")
     return render_template(
         "staff_feedback/item.html",
         feedback=feedback,
@@ -77,6 +116,11 @@ def _render_item(feedback_id: int, forms: dict | None = None, status: int = 200)
         transfer_form=transfer_form,
         route_form=route_form,
         text_forms=text_forms,
+        publish_form=publish_form,
+        decline_form=decline_form,
+        publish_state=feedback_publish.publish_state(feedback),
+        personal_data=feedback_publish.personal_data_warnings(
+            publish_form.subject.data or "", publish_form.body.data or ""),
     ), status
 
 
@@ -114,6 +158,16 @@ def feedback_act(feedback_id: int, action: str):  # noqa: ANN201
         done = _l("It is transferred.")
         call = lambda: feedback_staff.feedback_transfer(  # noqa: E731
             current_user, feedback_id, form.department.data, form.text.data or "")
+    elif action == "publish":
+        form = StaffPublishForm(prefix="publish")
+        done = _l("The public version is published.")
+        call = lambda: feedback_publish.feedback_publish_approve(  # noqa: E731
+            current_user, feedback_id, form.subject.data, form.body.data)
+    elif action == "publish_decline":
+        form = StaffConfirmForm(prefix="publish_decline")
+        done = _l("The text is not published.")
+        call = lambda: feedback_publish.feedback_publish_decline(  # noqa: E731
+            current_user, feedback_id)
     elif action == "route":
         form = StaffDepartmentForm(prefix="route")
         done = _l("It is routed.")
@@ -127,7 +181,13 @@ def feedback_act(feedback_id: int, action: str):  # noqa: ANN201
         try:
             call()
         except ValidationError as error:
-            form.form_errors.extend(e.error for e in error.errors)
+            for item in error.errors:
+                # The public text's errors go next to its fields; the others above the form.
+                target = form[item.field] if action == "publish" and item.field in form else None
+                if target is not None:
+                    target.errors = [*target.errors, item.error]
+                else:
+                    form.form_errors.append(item.error)
         else:
             flash(str(done), "success")
             return redirect(url_for("staff.feedback_item", feedback_id=feedback_id), code=303)

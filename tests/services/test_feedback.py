@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from flask_babel import force_locale
 from PIL import Image
 
 from portal.calendar import WIB
@@ -129,7 +130,9 @@ def test_unroutable_feedback_waits_for_the_triage_unit(app):
     feedback = feedback_submit(valid_data(), "id", now=FRIDAY_15_AUG)
     assert (feedback.status, feedback.department_id, feedback.routing_rule) == (
         "submitted", None, "triage")
-    view = feedback_public_view(feedback, "en")
+    # Texts come in the current locale, as in a request to /en/ or the API with ?lang=en.
+    with force_locale("en"):
+        view = feedback_public_view(feedback, "en")
     assert view["handled_by"]["code"] == "ulp"
     assert "complaint-management unit" in view["routing_reason"]
 

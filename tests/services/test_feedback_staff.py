@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from flask_babel import force_locale
 
 from portal.calendar import WIB
 from portal.extensions import db
@@ -144,8 +145,9 @@ def test_the_triage_unit_routes_by_hand_and_only_it_may(app):
     assert (feedback.status, feedback.department_id) == ("routed", department.id)
     # 5 working days after Tue 19 Aug: 20, 21, 22, 25, 26 -> end of 26 Aug.
     assert feedback.first_response_due == utc(2025, 8, 26, 17, 0)
-    assert "complaint-management unit sent it" in feedback_public_view(feedback, "en")[
-        "routing_reason"]
+    with force_locale("en"):
+        reason = feedback_public_view(feedback, "en")["routing_reason"]
+    assert "complaint-management unit sent it" in reason
 
 
 def test_rejection_needs_a_public_reason(routed):

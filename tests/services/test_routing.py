@@ -158,3 +158,53 @@ def test_routing_demo_load_marks_the_triage_unit_and_adds_rules_once(app):
     assert routing_demo_load() == 0
     assert triage_unit().code == "biro-organisasi"
     assert routing_decide(None, "Jalan rusak parah").department.id == dpupr.id
+
+
+# -- administration by staff: admin only, audited ----------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["officer", "triage", "dprd"])
+def test_only_an_admin_manages_rules_and_the_triage_unit(app, role):
+    from portal.services.errors import NotAuthorized
+    from portal.services.routing import routing_rule_delete
+    from tests.factories import create_user
+
+    department = create_department(code="dpupr")
+    rule = routing_rule_add("dpupr", "jalan rusak", 5)
+    actor = create_user(role)
+    with pytest.raises(NotAuthorized):
+        routing_rule_add("dpupr", "jembatan", 1, actor=actor)
+    with pytest.raises(NotAuthorized):
+        routing_rule_delete(rule.id, actor=actor)
+    with pytest.raises(NotAuthorized):
+        routing_triage_unit_set(department.code, actor=actor)
+    assert [r.phrase for r in routing_rule_list()] == ["jalan rusak"]
+
+
+def test_an_admins_changes_are_audited_with_who_and_what(app):
+    from portal.models import AuditEntry
+    from portal.services.routing import routing_rule_delete
+    from tests.factories import create_user
+
+    admin = create_user("admin")
+    old_unit = create_triage_unit(code="ulp")
+    department = create_department(code="dpupr")
+    rule = routing_rule_add("dpupr", "Jalan  rusak", 10, actor=admin)
+    routing_rule_delete(rule.id, actor=admin)
+    routing_triage_unit_set("dpupr", actor=admin)
+    entries = db.session.query(AuditEntry).order_by(AuditEntry.id).all()
+    assert [(e.action, e.actor_username, e.from_state, e.to_state, e.detail) for e in entries] == [
+        ("routing.rule_add", admin.username, None, "dpupr:10", "phrase=Jalan rusak"),
+        ("routing.rule_delete", admin.username, "dpupr:10", None, "phrase=Jalan rusak"),
+        ("routing.triage_unit", admin.username, "ulp", "dpupr", ""),
+    ]
+    assert all(e.department_id == department.id for e in entries)
+    db.session.expire_all()
+    assert db.session.get(Department, old_unit.id).is_triage_unit is False
+
+
+@pytest.mark.parametrize("priority", [1001, -1001])
+def test_a_priority_outside_the_range_is_refused(app, priority):
+    create_department(code="dpupr")
+    with pytest.raises(ValidationError):
+        routing_rule_add("dpupr", "jalan", priority)

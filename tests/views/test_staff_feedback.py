@@ -100,3 +100,61 @@ def test_the_inbox_marks_overdue_items_in_words(client, world):
     login(client, users["officer"].username)
     html = client.get("/en/staff/feedback").get_data(as_text=True)
     assert "Overdue:" in html and "row-overdue" in html
+
+
+# -- the triage unit's attention list -----------------------------------------------------------
+
+
+@pytest.fixture
+def bounced(app):  # noqa: ANN001, ANN201
+    """Feedback transferred three times (A → B → C → D) and another transferred twice."""
+    from tests.factories import create_department
+
+    offices = [create_department(code=f"office-{c}", name_en=f"Office {c.upper()}")
+               for c in "abcd"]
+    service = create_service(department=offices[0])
+    triage = create_user("triage")
+    from portal.services.feedback_staff import feedback_transfer
+
+    three = feedback_submit(valid_data(service=service.code), "en")
+    two = feedback_submit(valid_data(service=service.code), "en")
+    for target in offices[1:]:
+        feedback_transfer(triage, three.id, target.code, "Bukan urusan kami.")
+    for target in offices[1:3]:
+        feedback_transfer(triage, two.id, target.code, "Bukan urusan kami.")
+    return three, two, triage
+
+
+@pytest.mark.parametrize(("role", "status"), [(None, 302), ("officer", 403), ("dprd", 403),
+                                              ("triage", 200), ("admin", 200)])
+def test_attention_page_access(client, bounced, role, status):
+    if role:
+        login(client, create_user(role).username)
+    assert client.get("/en/staff/feedback/attention").status_code == status
+
+
+def test_attention_page_lists_feedback_moved_more_than_twice_with_its_trail(client, bounced):
+    three, two, triage = bounced
+    login(client, triage.username)
+    html = client.get("/en/staff/feedback/attention").get_data(as_text=True)
+    assert three.tracking_code_display in html
+    assert two.tracking_code_display not in html
+    assert "Office A → Office B → Office C → Office D" in html
+    assert "/en/staff/feedback/attention" in client.get("/en/staff/").get_data(as_text=True)
+
+
+def test_the_inbox_says_how_many_items_are_overdue(client, app):
+    from datetime import timedelta
+
+    from portal.calendar import utc_now
+
+    service = create_service()
+    officer = create_user("officer", department=service.department)
+    feedback_submit(valid_data(service=service.code), "en", now=utc_now() - timedelta(days=30))
+    feedback_submit(valid_data(service=service.code), "en")
+    login(client, officer.username)
+    html = client.get("/en/staff/feedback").get_data(as_text=True)
+    assert "1 feedback item is overdue." in html
+    # The overdue one comes first, marked in words, not only by colour.
+    assert html.index("row-overdue") < html.index("<tr>", html.index("<tbody>"))
+    assert "Overdue:" in html

@@ -1,0 +1,47 @@
+/* Live refresh of [data-live] regions: see portal/views/live.py. */
+(function () {
+  "use strict";
+  var s = document.currentScript, url = s.dataset.liveUrl, tag = s.dataset.version,
+    forms = JSON.parse(s.dataset.ago || "{}"), busy = false, d = document,
+    rules = window.Intl && Intl.PluralRules && new Intl.PluralRules(d.documentElement.lang);
+
+  function ago() {
+    d.querySelectorAll("time[data-ago]").forEach(function (t) {
+      var m = Math.floor((Date.now() - Date.parse(t.getAttribute("datetime"))) / 6e4),
+        u = m >= 2880 ? "d" : m >= 60 ? "h" : m >= 1 ? "m" : "now",
+        n = u === "d" ? Math.floor(m / 1440) : u === "h" ? Math.floor(m / 60) : m, f = forms[u];
+      if (typeof f === "string") { t.textContent = f; }
+      else if (f) { t.textContent = f[rules && rules.select(n) === "one" ? 0 : 1].replace("%(num)d", n); }
+    });
+  }
+
+  function swap(html) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    d.querySelectorAll("[data-live]").forEach(function (old) {
+      var fresh = old.id && doc.getElementById(old.id);
+      if (!fresh || old.contains(d.activeElement)) { return; }
+      old.querySelectorAll("details[open][id]").forEach(function (x) {
+        var twin = fresh.querySelector("#" + x.id);
+        if (twin) { twin.open = true; }
+      });
+      old.replaceWith(d.importNode(fresh, true));
+    });
+  }
+
+  function tick() {
+    if (d.hidden || busy) { return; }
+    busy = true;
+    fetch(url, { headers: { "If-None-Match": tag }, cache: "no-store" }).then(function (r) {
+      var t = r.headers.get("ETag");
+      if (r.status === 200 && t && t !== tag) {
+        return fetch(location.href, { cache: "no-cache" }).then(function (p) {
+          return p.ok && p.text().then(function (h) { swap(h); tag = t; });
+        });
+      }
+    }).catch(function () {}).then(function () { busy = false; ago(); });
+  }
+
+  setInterval(tick, 6e4);
+  d.addEventListener("visibilitychange", tick);
+  ago();
+}());
