@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from whitenoise import WhiteNoise
 
 from portal import formatting, i18n
-from portal.config import BASE_DIR, Config
+from portal.config import BASE_DIR, Config, local_secret_key
 from portal.extensions import csrf, db, limiter, login_manager, migrate
 
 STATIC_DIR = BASE_DIR / "static"
@@ -55,6 +55,8 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     elif config:
         app.config.update(config)
 
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = local_secret_key()
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:///:memory:"):
         os.makedirs(os.path.dirname(uri.removeprefix("sqlite:///")) or ".", exist_ok=True)

@@ -8,6 +8,27 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+def local_secret_key(path: Path = BASE_DIR / "var" / "secret_key") -> str:
+    """Return this installation's generated secret key, creating it (mode 0600) once."""
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        import time
+
+        for _attempt in range(50):  # another worker may be writing it this very moment
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.01)
+        raise RuntimeError(f"{path} is empty: delete it or set SECRET_KEY") from None
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
 def _env_bool(name: str, default: bool) -> bool:
     """Read a boolean environment variable ("1", "true", "yes" mean true)."""
     value = os.environ.get(name)
@@ -19,8 +40,9 @@ def _env_bool(name: str, default: bool) -> bool:
 class Config:
     """Production-safe defaults; the embedded SQLite database when nothing is set."""
 
-    # Signing key for sessions and CSRF tokens. Must be set in production.
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # Signing key for sessions and CSRF tokens. When unset, a random key is generated once
+    # and kept in var/secret_key (so every gunicorn worker shares it); set it in production.
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
     # SQLAlchemy URL; PostgreSQL in production (postgresql+psycopg://user@host/db).
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'portal.sqlite3'}"
@@ -72,7 +94,7 @@ class Config:
         "PORTAL_UPLOAD_DIR", str(BASE_DIR / "instance" / "uploads")
     )
     # Public address of the portal, used for links in mail sent by commands (no request).
-    PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://localhost:5000")
+    PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
     # Outgoing mail (the outbox worker, `flask outbox send`): SMTP server and credentials.
     PORTAL_SMTP_HOST = os.environ.get("PORTAL_SMTP_HOST", "localhost")
     # SMTP port: 25 (relay), 587 (submission with STARTTLS).
