@@ -15,5 +15,6 @@ timeout = int(os.environ.get("PORTAL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("PORTAL_KEEPALIVE", "5"))
 accesslog = os.environ.get("PORTAL_ACCESS_LOG", "-")
 errorlog = "-"
-# Log lines carry no query string: it may hold a tracking code.
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss'
+# Log lines carry neither the client address nor the query string: a path may hold a
+# feedback tracking code, and an address beside it would tie an anonymous reporter to it.
+access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss'
