@@ -20,3 +20,18 @@ def test_a_missing_secret_key_is_generated_once_and_kept_private(tmp_path):
 
 def test_each_installation_gets_its_own_secret_key(tmp_path):
     assert local_secret_key(tmp_path / "a") != local_secret_key(tmp_path / "b")
+
+
+def test_gunicorn_serves_the_quick_start_address_and_logs_no_personal_data(monkeypatch):
+    import runpy
+    from pathlib import Path
+
+    for name in ("PORTAL_BIND", "WEB_CONCURRENCY", "PORTAL_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    settings = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+
+    assert settings["bind"] == "127.0.0.1:8000"
+    assert settings["worker_class"] == "gthread"
+    # %(h)s is the client address, %(r)s/%(q)s/%(U)s%(q)s would log query strings.
+    for token in ("%(h)s", "%(r)s", "%(q)s", "%({x-forwarded-for}i)s"):
+        assert token not in settings["access_log_format"]
