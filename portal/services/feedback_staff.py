@@ -7,7 +7,8 @@ Who may do what (checked here, for every entry point):
 - triage: reads and acts on everything, routes unrouted feedback by hand, and is the only
   role that sees a confidential reporter's identity;
 - admin: reads and acts on everything (not routing); identity of normal reports only;
-- dprd: reads everything, acts on nothing, never sees an identity or an attachment.
+- dprd: no access here; it reads de-identified texts through portal/services/dprd.py
+  (the staff view shows tracking codes, which would let the reader act as the citizen).
 
 Every action adds a timeline event, an audit entry (never with personal data) and, for public
 steps, mail to the reporter, all committed together.
@@ -42,7 +43,7 @@ from portal.services.feedback import (
 
 # Feedback moved more than this many times goes to the triage unit's attention list.
 TRANSFER_ATTENTION = 2
-READ_ROLES = ("admin", "triage", "officer", "dprd")
+READ_ROLES = ("admin", "triage", "officer")
 ACT_ROLES = ("admin", "triage", "officer")
 # Status moves a department may make itself (reject, reopen and close have their own rules).
 STATUS_MOVES = {
@@ -54,7 +55,7 @@ STATUS_MOVES = {
 def _can_read(actor: Any, feedback: Feedback) -> bool:
     if not is_staff(actor):
         return False
-    if actor.role in ("admin", "triage", "dprd"):
+    if actor.role in ("admin", "triage"):
         return True
     return feedback.department_id is not None and actor.department_id == feedback.department_id
 

@@ -69,6 +69,7 @@ for _name, _helper in {
     "service_statuses": STATUS_ORDER,
 }.items():
     bp.add_app_template_global(_helper, _name)
+_day_sentence = by_lang(charts.day_sentence)
 
 
 def _oldest(views) -> object:  # noqa: ANN001
@@ -124,7 +125,7 @@ def service(code: str) -> str:
         "public/service.html",
         service=found,
         figures=figures,
-        daily_chart=charts.daily_bar(figures.daily, target, by_lang(charts.day_sentence)),
+        daily_chart=charts.daily_bar(figures.daily, target, _day_sentence),
         daily_summary=charts.daily_summary(figures.daily, target),
         trend_chart=charts.trend_chart(figures.trend, target) if figures.trend else None,
         trend_summary=charts.trend_summary(figures.trend) if figures.trend else "",

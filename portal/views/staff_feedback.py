@@ -28,7 +28,7 @@ from portal.views.staff.blueprint import bp, dashboard_link
 dashboard_link(
     "staff.feedback_inbox", _l("Feedback inbox"),
     _l("Citizen feedback for your department, the nearest deadline first."),
-    roles=("admin", "triage", "officer", "dprd"), order=20,
+    roles=("admin", "triage", "officer"), order=20,
 )
 
 

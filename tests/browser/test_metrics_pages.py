@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.conftest import axe_violations
@@ -69,6 +71,10 @@ def test_refresh_script_polls_with_if_none_match_and_gets_a_304(live_server, pag
     response = poll.value
     assert response.status == 304
     assert response.request.headers["if-none-match"] == version
+    # After a poll the script keeps "Updated N minutes ago" true, in the server's words.
+    page.wait_for_timeout(200)
+    updated = page.locator("#live-status time[data-ago]").inner_text()
+    assert re.fullmatch(r"Updated (less than a minute|\d+ minutes?|\d+ hours?) ago", updated)
 
 
 def test_refresh_script_swaps_the_live_regions_when_the_data_changes(live_server, page):

@@ -390,6 +390,9 @@ def test_page_cache_serves_a_page_again_until_the_data_version_changes(client, o
     assert cached.count("public/service.html") == 2
     db.session.get(ServiceStatus, oracle.service.id).computed_at = utc_now().astimezone(UTC)
     db.session.commit()
+    client.get("/en/services/samsat-pkb")  # the version read is shared for up to a second
+    assert cached.count("public/service.html") == 2
+    page_cache().version_read = (float("-inf"), "")  # ... a second later
     third = client.get("/en/services/samsat-pkb")
     assert cached.count("public/service.html") == 3
     assert "Updated less than a minute ago" in third.get_data(as_text=True)
