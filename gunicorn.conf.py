@@ -18,3 +18,5 @@ errorlog = "-"
 # Log lines carry neither the client address nor the query string: a path may hold a
 # feedback tracking code, and an address beside it would tie an anonymous reporter to it.
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss'
+# ... and tracking codes in paths are masked by the logger itself.
+logger_class = "portal.access_log.PrivacyLogger"

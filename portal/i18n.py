@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import Flask, abort, current_app, g, request, url_for
 from flask_babel import refresh
 from markupsafe import Markup, escape
+from werkzeug.routing import BuildError
 
 from portal.extensions import babel
 
@@ -61,14 +62,24 @@ def _remember_lang(response):  # noqa: ANN001, ANN202
 
 
 def switch_language_url(lang: str) -> str:
-    """Return the URL of the current page in another language."""
+    """Return the URL of the current page in another language.
+
+    The query string is kept, except names that url_for would treat as its own options
+    (``_external``, ``_method``…) or that would replace a path argument.
+    """
     endpoint = request.endpoint
     if endpoint and current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
         args = dict(request.view_args or {})
         args["lang"] = lang
-        query = request.args.to_dict(flat=True)
-        query.update(args)
-        return url_for(endpoint, **query)
+        query = {
+            key: value
+            for key, value in request.args.items()
+            if not key.startswith("_") and key not in args
+        }
+        try:
+            return url_for(endpoint, **args, **query)
+        except BuildError:
+            return url_for(endpoint, **args)
     return url_for("public.home", lang=lang)
 
 

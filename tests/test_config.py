@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import stat
 
+import pytest
+
 from portal.config import local_secret_key
 
 
@@ -35,3 +37,27 @@ def test_gunicorn_serves_the_quick_start_address_and_logs_no_personal_data(monke
     # %(h)s is the client address, %(r)s/%(q)s/%(U)s%(q)s would log query strings.
     for token in ("%(h)s", "%(r)s", "%(q)s", "%({x-forwarded-for}i)s"):
         assert token not in settings["access_log_format"]
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        ("/id/feedback/K7QM-3TXV-9PHD", "/id/feedback/[code]"),
+        ("/api/v1/feedback/K7QM3TXV9PHD", "/api/v1/feedback/[code]"),
+        ("/en/feedback/k7qm-3txv-9phd/reply", "/en/feedback/[code]/reply"),
+        ("/id/feedback/new", "/id/feedback/new"),
+        ("/id/services/samsat-pkb-tahunan", "/id/services/samsat-pkb-tahunan"),
+    ],
+)
+def test_access_log_masks_tracking_codes_in_paths(path, logged):
+    from portal.access_log import mask_tracking_codes
+
+    assert mask_tracking_codes(path) == logged
+
+
+def test_gunicorn_uses_the_privacy_logger():
+    import runpy
+    from pathlib import Path
+
+    settings = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    assert settings["logger_class"] == "portal.access_log.PrivacyLogger"

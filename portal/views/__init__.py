@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from flask import Flask, g, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_babel import refresh
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from portal.i18n import languages, preferred_lang
 from portal.services.errors import NotAuthorized, NotFound
@@ -98,6 +101,37 @@ def init_views(app: Flask) -> None:
             return jsonify(error="rate_limited"), 429
         _lang_for_error()
         return render_template("errors/429.html"), 429
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):  # noqa: ANN001, ANN202
+        _lang_for_error()
+        return render_template(
+            "errors/generic.html",
+            title=_("Your form could not be sent"),
+            message=_(
+                "For your security a form is accepted only from the page that showed it, "
+                "and this one could not be matched: the page was open before the portal "
+                "restarted, or your browser blocks cookies. Go back, reload the page, and "
+                "send the form again."
+            ),
+        ), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):  # noqa: ANN202
+        """Answer every other HTTP error translated, as JSON on the API."""
+        _lang_for_error()
+        messages = {
+            405: _("This address does not accept that kind of request."),
+            413: _("What you sent is too large. Each attachment may be at most 5 MB."),
+        }
+        message = messages.get(error.code or 0, _("The request could not be handled."))
+        if _wants_json():
+            return jsonify(error=(error.name or "error").lower().replace(" ", "_"),
+                           message=message), error.code
+        return render_template(
+            "errors/generic.html", title=_("The request could not be handled"),
+            message=message,
+        ), error.code
 
     @app.errorhandler(500)
     def server_error(error):  # noqa: ANN001, ANN202

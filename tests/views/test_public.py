@@ -177,3 +177,41 @@ def test_static_files_have_fingerprinted_urls_and_far_future_caching(client):
     assert response.status_code == 200
     assert "max-age=31536000" in response.headers["Cache-Control"]
     assert "immutable" in response.headers["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "query", ["?_method=POST", "?_external=1&_scheme=https", "?_anchor=x", "?lang=fr"]
+)
+def test_language_switch_ignores_query_names_that_would_steer_url_building(client, catalogue,
+                                                                            query):
+    response = client.get(f"/en/services{query}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'href="/id/services"' in html
+
+
+def test_a_form_without_csrf_token_gets_a_translated_explanation(client, catalogue):
+    response = client.post("/id/staff/login", data={"username": "x", "password": "y"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert '<html lang="id">' in html
+    assert "The CSRF token is missing" not in html
+
+
+def test_a_wrong_method_gets_a_translated_page_and_json_on_the_api(client, catalogue):
+    page = client.delete("/en/services")
+    assert page.status_code == 405
+    assert "does not accept that kind of request" in page.get_data(as_text=True)
+    api = client.delete("/api/v1/services")
+    assert api.status_code == 405
+    assert api.get_json()["error"] == "method_not_allowed"
+
+
+def test_a_too_large_body_is_refused_with_a_translated_message(app, client, catalogue):
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    try:
+        response = client.post("/en/feedback/new", data={"x": "y" * 5000})
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
