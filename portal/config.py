@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -59,6 +60,12 @@ class Config:
     # Send session cookies over HTTPS only; set PORTAL_SECURE_COOKIES=1 in production.
     SESSION_COOKIE_SECURE = _env_bool("PORTAL_SECURE_COOKIES", False)
     SESSION_COOKIE_HTTPONLY = True
+    # A staff login lasts a working day at most (hours), then asks for the password again.
+    PERMANENT_SESSION_LIFETIME = timedelta(
+        hours=int(os.environ.get("PORTAL_STAFF_SESSION_HOURS", "8") or 8)
+    )
+    # Rendered public pages kept per process at most this long (seconds; 0 turns it off).
+    PORTAL_PAGE_CACHE_SECONDS = int(os.environ.get("PORTAL_PAGE_CACHE_SECONDS", "60") or 0)
     SESSION_COOKIE_SAMESITE = "Lax"
     # CSRF tokens live as long as the session: long forms on slow phones must not expire.
     WTF_CSRF_TIME_LIMIT = None
@@ -89,6 +96,8 @@ class Config:
     # Feedback submissions allowed per client address (HTML form and API). Generous: on
     # Indonesian mobile networks many citizens share one address (carrier-grade NAT).
     PORTAL_FEEDBACK_RATE_LIMIT = os.environ.get("PORTAL_FEEDBACK_RATE_LIMIT", "30 per hour")
+    # Satisfaction-survey answers allowed per client address (same NAT reasoning as above).
+    PORTAL_SURVEY_RATE_LIMIT = os.environ.get("PORTAL_SURVEY_RATE_LIMIT", "30 per hour")
     # Where attachments of feedback are stored: outside static/, never served publicly.
     PORTAL_UPLOAD_DIR = os.environ.get(
         "PORTAL_UPLOAD_DIR", str(BASE_DIR / "instance" / "uploads")
@@ -123,3 +132,5 @@ class TestConfig(Config):
     # Rate-limit tests switch limits on for themselves; the others run unlimited.
     PORTAL_RATELIMIT_ENABLED = False
     PORTAL_FAST_PASSWORD_HASHING = True
+    # Tests see every change at once; the page-cache tests switch it on for themselves.
+    PORTAL_PAGE_CACHE_SECONDS = 0

@@ -98,8 +98,8 @@ def page_cache() -> PageCache:
 
 
 def _cache_seconds() -> float:
-    default = 0 if current_app.testing else DEFAULT_CACHE_SECONDS
-    return float(current_app.config.get("PORTAL_PAGE_CACHE_SECONDS", default))
+    """Return how long a rendered page may be served from the cache (config, seconds)."""
+    return float(current_app.config.get("PORTAL_PAGE_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
 
 
 def _has_session() -> bool:

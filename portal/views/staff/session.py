@@ -56,6 +56,8 @@ def login():  # noqa: ANN201
         if user is not None:
             # A new session: nothing from before the login (session fixation) survives.
             _fresh_session()
+            # The session ends after PERMANENT_SESSION_LIFETIME, even if the browser stays open.
+            session.permanent = True
             login_user(user)
             return redirect(next_path or url_for("staff.dashboard"))
         # The same words for an unknown user, a wrong password and a deactivated account.
