@@ -93,6 +93,34 @@ def requests_import(path: Path, department_code: str) -> None:
                f"{summary.unchanged} unchanged")
 
 
+@requests_cli.command("recompute")
+@click.option("--service", "service_codes", multiple=True,
+              help="Only this service (repeat for several); all services by default.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Only requests received on or after this WIB date (YYYY-MM-DD).")
+def requests_recompute(service_codes: tuple[str, ...], since) -> None:  # noqa: ANN001
+    """Recompute stored deadlines, on-time counts and statuses from today's calendar."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models.catalogue import Service
+    from portal.services.service_requests import service_requests_recompute
+
+    ids = None
+    if service_codes:
+        found = dict(db.session.execute(
+            select(Service.code, Service.id).where(Service.code.in_(service_codes))
+        ).all())
+        unknown = sorted(set(service_codes) - set(found))
+        if unknown:
+            click.echo(f"unknown service: {', '.join(unknown)}", err=True)
+            sys.exit(1)
+        ids = list(found.values())
+    summary = service_requests_recompute(ids, received_from=since.date() if since else None)
+    click.echo(f"deadlines recomputed: {summary.requests} requests of {summary.services} "
+               f"services read, {summary.changed} changed")
+
+
 @status_cli.command("refresh")
 def status_refresh_command() -> None:
     """Recompute every service's status (run it periodically, e.g. every 10 minutes)."""

@@ -77,6 +77,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         date_long=date_long, datetime_wib=datetime_wib, number=number, percent=percent
     )
+    from portal.urls import absolute_url_for
+
     app.jinja_env.globals.update(
-        work_mode_label=work_mode_label, commitment_text=commitment_text
+        work_mode_label=work_mode_label, commitment_text=commitment_text,
+        absolute_url_for=absolute_url_for,
     )

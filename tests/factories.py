@@ -49,6 +49,8 @@ def create_service(**overrides: Any) -> Service:
             commitment_value=service.commitment_value,
             commitment_unit=service.commitment_unit,
             on_time_target=service.on_time_target,
+            first_response_value=service.first_response_value,
+            first_response_unit=service.first_response_unit,
         )
     )
     db.session.add(service)

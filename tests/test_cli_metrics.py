@@ -85,3 +85,33 @@ def test_status_refresh_evaluates_every_service(runner):
     assert "2 services" in result.output
     statuses = list(db.session.scalars(select(ServiceStatus.status)))
     assert statuses == ["no_data", "no_data"]
+
+
+def test_requests_recompute_follows_a_calendar_written_behind_the_services_back(runner):
+    from datetime import date, datetime
+
+    from portal.calendar import WIB
+    from portal.models import CalendarDay
+    from portal.services.service_requests import service_requests_report
+
+    service = create_service(code="izin-a", commitment_value=1, commitment_unit="working_days")
+    other = create_service(code="izin-b", commitment_value=1, commitment_unit="working_days")
+    for s in (service, other):
+        service_requests_report(s.department, {"requests": [{
+            "service": s.code, "id": "r1",
+            "received_at": datetime(2025, 7, 3, 10, tzinfo=WIB).isoformat(),
+            "completed_at": datetime(2025, 7, 7, 11, tzinfo=WIB).isoformat()}]})
+    db.session.add(CalendarDay(day=date(2025, 7, 4), is_working=False))  # e.g. a restore
+    db.session.commit()
+    result = runner.invoke(args=["requests", "recompute", "--service", "izin-a",
+                                 "--since", "2025-07-01"])
+    assert result.exit_code == 0, result.output
+    assert "1 requests of 1 services read, 1 changed" in result.output
+    deadlines = dict(db.session.execute(
+        select(ServiceRequest.service_id, ServiceRequest.completion_deadline)).all())
+    assert deadlines[service.id] == datetime(2025, 7, 8, tzinfo=WIB)
+    assert deadlines[other.id] == datetime(2025, 7, 5, tzinfo=WIB)  # not asked for
+    everything = runner.invoke(args=["requests", "recompute"])
+    assert "2 requests of 2 services read, 1 changed" in everything.output
+    unknown = runner.invoke(args=["requests", "recompute", "--service", "nope"])
+    assert unknown.exit_code == 1 and "unknown service: nope" in unknown.output

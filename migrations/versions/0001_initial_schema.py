@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 21:41:12.102394
+Create Date: 2026-11-27 22:06:01.120128
 
 """
 from alembic import op
@@ -123,6 +123,8 @@ def upgrade():
     sa.Column('commitment_value', sa.Integer(), nullable=False),
     sa.Column('commitment_unit', sa.String(length=20), nullable=False),
     sa.Column('on_time_target', sa.Float(), nullable=False),
+    sa.Column('first_response_value', sa.Integer(), nullable=True),
+    sa.Column('first_response_unit', sa.String(length=20), nullable=True),
     sa.Column('online_url', sa.String(length=500), nullable=False),
     sa.Column('requirements_id', sa.Text(), nullable=False),
     sa.Column('requirements_en', sa.Text(), nullable=False),
@@ -135,6 +137,7 @@ def upgrade():
     sa.Column('hours_id', sa.Text(), nullable=False),
     sa.Column('hours_en', sa.Text(), nullable=False),
     sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("(first_response_value IS NULL AND first_response_unit IS NULL) OR (first_response_value >= 0 AND first_response_unit IN ('working_days', 'hours'))", name=op.f('ck_service_first_response')),
     sa.CheckConstraint("commitment_unit IN ('working_days', 'hours')", name=op.f('ck_service_unit')),
     sa.CheckConstraint("work_mode IN ('onsite', 'hybrid', 'wfa')", name=op.f('ck_service_work_mode')),
     sa.CheckConstraint('commitment_value >= 0', name=op.f('ck_service_commitment_value')),
@@ -207,6 +210,8 @@ def upgrade():
     sa.Column('commitment_value', sa.Integer(), nullable=False),
     sa.Column('commitment_unit', sa.String(length=20), nullable=False),
     sa.Column('on_time_target', sa.Float(), nullable=False),
+    sa.Column('first_response_value', sa.Integer(), nullable=True),
+    sa.Column('first_response_unit', sa.String(length=20), nullable=True),
     sa.Column('effective_from', sa.Date(), nullable=True),
     sa.Column('recorded_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('recorded_by', sa.String(length=120), nullable=False),
@@ -338,7 +343,7 @@ def upgrade():
     sa.Column('completed_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('channel', sa.String(length=10), nullable=True),
     sa.Column('completion_deadline', portal.models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('first_response_deadline', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_response_deadline', portal.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reported_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("channel IS NULL OR channel IN ('online', 'counter', 'phone', 'other')", name=op.f('ck_service_request_channel')),
     sa.ForeignKeyConstraint(['service_id'], ['service.id'], name=op.f('fk_service_request_service_id_service'), ondelete='CASCADE'),

@@ -51,6 +51,11 @@ class Service(db.Model):
         CheckConstraint("commitment_unit IN ('working_days', 'hours')", name="unit"),
         CheckConstraint("commitment_value >= 0", name="commitment_value"),
         CheckConstraint("on_time_target > 0 AND on_time_target <= 1", name="on_time_target"),
+        CheckConstraint(
+            "(first_response_value IS NULL AND first_response_unit IS NULL) OR "
+            "(first_response_value >= 0 AND first_response_unit IN ('working_days', 'hours'))",
+            name="first_response",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,6 +68,10 @@ class Service(db.Model):
     commitment_value: Mapped[int] = mapped_column(Integer)
     commitment_unit: Mapped[str] = mapped_column(String(20))
     on_time_target: Mapped[float] = mapped_column(Float, default=0.90)
+    # The time within which the service promises a first response, in the same units as the
+    # commitment; None (both) when it makes no such promise: no first-response rate then.
+    first_response_value: Mapped[int | None] = mapped_column(Integer)
+    first_response_unit: Mapped[str | None] = mapped_column(String(20))
     online_url: Mapped[str] = mapped_column(String(500), default="")
     # The published standar pelayanan, in both languages.
     requirements_id: Mapped[str] = mapped_column(Text, default="")
@@ -115,6 +124,9 @@ class CommitmentChange(db.Model):
     commitment_value: Mapped[int] = mapped_column(Integer)
     commitment_unit: Mapped[str] = mapped_column(String(20))
     on_time_target: Mapped[float] = mapped_column(Float)
+    # The first-response commitment in force from that date (None: no such promise).
+    first_response_value: Mapped[int | None] = mapped_column(Integer)
+    first_response_unit: Mapped[str | None] = mapped_column(String(20))
     effective_from: Mapped[date | None] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     recorded_by: Mapped[str] = mapped_column(String(120), default="import")

@@ -69,9 +69,12 @@ class ServiceRequest(db.Model):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     channel: Mapped[str | None] = mapped_column(String(10))
-    # Deadlines computed on ingest from the commitment in force on the day it was received.
+    # Deadlines computed on ingest from the commitment in force on the day it was received,
+    # and recomputed when the calendar or a backdated commitment changes (see
+    # service_requests_recompute). No first-response deadline when the service makes no
+    # first-response commitment.
     completion_deadline: Mapped[datetime] = mapped_column(UTCDateTime())
-    first_response_deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    first_response_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -296,7 +296,7 @@ def _build(
         by_department[service.department_id].append(service)
     service_ids = [s.id for s in services]
     completions = _completions(service_ids, from_date, to_date)
-    statuses = status_for_services(service_ids)
+    statuses = status_for_services(service_ids, now=now)
     feedback = feedback_figures(department_ids, from_date, to_date, now=now)
     groups: dict = {d.id: [s.id for s in by_department[d.id]] for d in departments}
     groups[PROVINCE] = service_ids

@@ -1,4 +1,12 @@
-"""Catalogue use cases: import, search and read departments and services."""
+"""Catalogue use cases: import, search and read departments and services.
+
+The catalogue CSV has the REQUIRED_COLUMNS and may have the OPTIONAL_COLUMNS: the ten texts of
+the published standard, and a first-response commitment in two columns,
+``first_response_value,first_response_unit`` (same units as the commitment, e.g. ``1`` and
+``working_days``; both empty: the service makes no first-response commitment, and its
+first-response on-time rate is null). A file without an optional column leaves that field of
+existing services as it is.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +36,7 @@ from portal.models.catalogue import (
 )
 from portal.models.metrics import SERVICE_STATUSES
 from portal.services.errors import FieldError, NotFound, ValidationError
+from portal.services.service_requests import service_requests_recompute
 from portal.services.status import StatusView, status_for_services
 
 CODE_RE = re.compile(r"^[a-z0-9-]{2,64}$")
@@ -48,7 +57,11 @@ REQUIRED_COLUMNS = (
 _STANDARD_TEXTS = tuple(
     getattr(Service, f"{name}_{lang}") for name in STANDARD_FIELDS for lang in ("id", "en")
 )
-OPTIONAL_COLUMNS = tuple(f"{name}_{lang}" for name in STANDARD_FIELDS for lang in ("id", "en"))
+TEXT_COLUMNS = tuple(f"{name}_{lang}" for name in STANDARD_FIELDS for lang in ("id", "en"))
+FIRST_RESPONSE_COLUMNS = ("first_response_value", "first_response_unit")
+OPTIONAL_COLUMNS = TEXT_COLUMNS + FIRST_RESPONSE_COLUMNS
+# Marker: the file has no first-response columns, so existing services keep theirs.
+_NOT_GIVEN = ("-", "-")
 DEFAULT_ON_TIME_TARGET = 0.90
 MAX_NAME = 300
 MAX_TEXT = 5000
@@ -75,6 +88,8 @@ class CatalogueRow:
     on_time_target: float
     online_url: str
     texts: dict[str, str] = field(default_factory=dict)
+    # (value, unit); (None, None): no first-response commitment; _NOT_GIVEN: not in the file.
+    first_response: tuple = _NOT_GIVEN
 
 
 @dataclass
@@ -136,7 +151,10 @@ def _parse_row(line: int, raw: dict[str, str], errors: list[FieldError]) -> Cata
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc or len(url) > 500:
             bad("online_url", _("must be a web address starting with https://"))
-    texts = {column: value.get(column, "") for column in OPTIONAL_COLUMNS if column in value}
+    first_response: tuple = _NOT_GIVEN
+    if any(column in value for column in FIRST_RESPONSE_COLUMNS):
+        first_response = _parse_first_response(value, bad)
+    texts = {column: value.get(column, "") for column in TEXT_COLUMNS if column in value}
     for column, text in texts.items():
         if len(text) > MAX_TEXT:
             bad(column, _("is longer than %(n)d characters", n=MAX_TEXT))
@@ -157,7 +175,30 @@ def _parse_row(line: int, raw: dict[str, str], errors: list[FieldError]) -> Cata
         on_time_target=target,
         online_url=url,
         texts=texts,
+        first_response=first_response,
     )
+
+
+def _parse_first_response(value: dict[str, str], bad) -> tuple:  # noqa: ANN001
+    """Read the optional first-response commitment: (value, unit) or (None, None)."""
+    raw_value = value.get("first_response_value", "")
+    unit = value.get("first_response_unit", "")
+    if not raw_value and not unit:
+        return (None, None)
+    if not raw_value or not unit:
+        bad("first_response_value" if not raw_value else "first_response_unit",
+            _("is required when the other first-response column is filled"))
+        return (None, None)
+    number = None
+    try:
+        number = int(raw_value)
+        if number < 0:
+            raise ValueError
+    except ValueError:
+        bad("first_response_value", _("must be a whole number, zero or more"))
+    if unit not in COMMITMENT_UNITS:
+        bad("first_response_unit", _("must be working_days or hours"))
+    return (number, unit)
 
 
 def catalogue_parse(stream: Iterable[str]) -> list[CatalogueRow]:
@@ -224,6 +265,8 @@ def _record_commitment(service: Service, since: date | None, by: str, reason: st
             commitment_value=service.commitment_value,
             commitment_unit=service.commitment_unit,
             on_time_target=service.on_time_target,
+            first_response_value=service.first_response_value,
+            first_response_unit=service.first_response_unit,
             effective_from=since,
             recorded_by=by,
             reason=reason,
@@ -245,6 +288,7 @@ def catalogue_import(rows: list[CatalogueRow], recorded_by: str = "import") -> I
         )
     }
     touched_departments: set[str] = set()
+    recompute: list[Service] = []
     for row in rows:
         department = departments.get(row.department_code)
         if department is None:
@@ -273,6 +317,8 @@ def catalogue_import(rows: list[CatalogueRow], recorded_by: str = "import") -> I
             "online_url": row.online_url,
             **row.texts,
         }
+        first_value, first_unit = (None, None) if row.first_response is _NOT_GIVEN else (
+            row.first_response)
         if service is None:
             service = Service(
                 code=row.service_code,
@@ -282,6 +328,8 @@ def catalogue_import(rows: list[CatalogueRow], recorded_by: str = "import") -> I
                 commitment_value=row.commitment_value,
                 commitment_unit=row.commitment_unit,
                 on_time_target=row.on_time_target,
+                first_response_value=first_value,
+                first_response_unit=first_unit,
                 **plain,
             )
             db.session.add(service)
@@ -307,14 +355,16 @@ def catalogue_import(rows: list[CatalogueRow], recorded_by: str = "import") -> I
             service.work_mode_since = row.work_mode_since
             _record_work_mode(service, row.work_mode, row.work_mode_since or today, recorded_by)
             changed = True
-        new_commitment = (row.commitment_value, row.commitment_unit, row.on_time_target)
-        if (service.commitment_value, service.commitment_unit, service.on_time_target) != (
-            new_commitment
-        ):
-            (service.commitment_value, service.commitment_unit, service.on_time_target) = (
-                new_commitment
-            )
+        if row.first_response is _NOT_GIVEN:
+            first_value, first_unit = service.first_response_value, service.first_response_unit
+        new_commitment = (row.commitment_value, row.commitment_unit, row.on_time_target,
+                          first_value, first_unit)
+        if (service.commitment_value, service.commitment_unit, service.on_time_target,
+                service.first_response_value, service.first_response_unit) != new_commitment:
+            (service.commitment_value, service.commitment_unit, service.on_time_target,
+             service.first_response_value, service.first_response_unit) = new_commitment
             _record_commitment(service, today, recorded_by, "catalogue import")
+            recompute.append(service)
             changed = True
         if changed:
             summary.services_updated += 1
@@ -323,6 +373,10 @@ def catalogue_import(rows: list[CatalogueRow], recorded_by: str = "import") -> I
     if (summary.departments_created or summary.departments_updated
             or summary.services_created or summary.services_updated):
         _bump_catalogue_version()
+    if recompute:
+        # A changed commitment applies from today: recompute what it moves, in this commit.
+        db.session.flush()
+        service_requests_recompute([s.id for s in recompute], received_from=today, commit=False)
     db.session.commit()
     return summary
 

@@ -27,12 +27,23 @@ from portal.models.catalogue import (
 )
 from portal.services.auth import audit_record, is_staff, require_role
 from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
+from portal.services.service_requests import service_requests_recompute
 
 # A change may be recorded late, but not so late that it rewrites months of figures.
 MAX_BACKDATE_DAYS = 90
 MAX_REASON = 2000
 # Ten years of working days or a year of hours: anything longer is a typing mistake.
 MAX_COMMITMENT = {"working_days": 2600, "hours": 8760}
+
+
+class _Keep:
+    """Marker: keep the service's current first-response commitment."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = _Keep()
 
 __all__ = [
     "MAX_BACKDATE_DAYS",
@@ -154,9 +165,32 @@ def service_work_mode_change(
     return service
 
 
-def _commitment_state(value: int, unit: str, target: float) -> str:
+def _commitment_state(
+    value: int, unit: str, target: float, first_value: int | None, first_unit: str | None
+) -> str:
     """Say a commitment compactly for the audit log, e.g. '5 working_days, 0.90'."""
-    return f"{value} {unit}, {target:.2f}"
+    state = f"{value} {unit}, {target:.2f}"
+    if first_value is not None:
+        state += f", first response {first_value} {first_unit}"
+    return state
+
+
+def _first_response_errors(value: object, unit: object) -> list[FieldError]:
+    """Check a first-response commitment: both None (no promise) or a valid value and unit."""
+    if value is None and unit is None:
+        return []
+    errors = []
+    if unit not in COMMITMENT_UNITS:
+        errors.append(FieldError("first_response_unit", _("must be working_days or hours")))
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        errors.append(FieldError(
+            "first_response_value", _("must be a whole number, zero or more")
+        ))
+    elif unit in MAX_COMMITMENT and value > MAX_COMMITMENT[unit]:
+        errors.append(FieldError(
+            "first_response_value", _("must be at most %(n)d", n=MAX_COMMITMENT[unit])
+        ))
+    return errors
 
 
 def service_commitment_change(
@@ -167,9 +201,21 @@ def service_commitment_change(
     on_time_target: float,
     effective_from: date,
     reason: str,
+    first_response_value: int | None | _Keep = KEEP,
+    first_response_unit: str | None | _Keep = KEEP,
 ) -> Service:
-    """Change a service's commitment with a written reason; public history, audit, commit."""
+    """Change a service's commitment with a written reason; public history, audit, commit.
+
+    The first-response commitment is kept unless given (None and None: no such promise).
+    Stored deadlines of requests received from ``effective_from`` (it may be backdated) are
+    recomputed, with their on-time counts, and the service's status is stored again, all in
+    the same commit.
+    """
     service = _service_for_keeper(actor, service_code)
+    if isinstance(first_response_value, _Keep):
+        first_response_value = service.first_response_value
+    if isinstance(first_response_unit, _Keep):
+        first_response_unit = service.first_response_unit
     reason = (reason or "").strip()
     today = wib_date(utc_now())
     errors: list[FieldError] = []
@@ -192,24 +238,32 @@ def service_commitment_change(
     errors += _effective_from_errors(
         effective_from, _latest_date(service.commitment_history), today
     )
+    errors += _first_response_errors(first_response_value, first_response_unit)
     errors += _reason_errors(reason, required=True)
-    if not errors and (value, unit, float(on_time_target)) == (
-        service.commitment_value, service.commitment_unit, service.on_time_target
+    if not errors and (value, unit, float(on_time_target), first_response_value,
+                       first_response_unit) == (
+        service.commitment_value, service.commitment_unit, service.on_time_target,
+        service.first_response_value, service.first_response_unit,
     ):
         errors.append(FieldError("commitment_value", _("is the same as the current commitment")))
     if errors:
         raise ValidationError(errors)
 
     before = _commitment_state(
-        service.commitment_value, service.commitment_unit, service.on_time_target
+        service.commitment_value, service.commitment_unit, service.on_time_target,
+        service.first_response_value, service.first_response_unit,
     )
     service.commitment_value = value
     service.commitment_unit = unit
     service.on_time_target = float(on_time_target)
+    service.first_response_value = first_response_value
+    service.first_response_unit = first_response_unit
     service.commitment_history.append(CommitmentChange(
         commitment_value=value,
         commitment_unit=unit,
         on_time_target=float(on_time_target),
+        first_response_value=first_response_value,
+        first_response_unit=first_response_unit,
         effective_from=effective_from,
         recorded_at=utc_now(),
         recorded_by=actor.username,
@@ -218,8 +272,13 @@ def service_commitment_change(
     audit_record(
         actor, "service.commitment_change", "service", service.code,
         department_id=service.department_id, from_state=before,
-        to_state=_commitment_state(value, unit, float(on_time_target)),
+        to_state=_commitment_state(value, unit, float(on_time_target), first_response_value,
+                                   first_response_unit),
         detail=f"effective_from={effective_from.isoformat()}; reason={reason}",
     )
+    db.session.flush()
+    # Requests received from the (possibly backdated) date now fall under the new terms, and
+    # the status is judged against the new target at once, not at the next refresh.
+    service_requests_recompute([service.id], received_from=effective_from, commit=False)
     db.session.commit()
     return service

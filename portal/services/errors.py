@@ -17,6 +17,10 @@ class NotAuthorized(DomainError):
     """The caller is not allowed to do this."""
 
 
+class IdempotencyConflict(DomainError):
+    """An idempotency key (client token) was already used for a different request."""
+
+
 @dataclass
 class FieldError:
     """One problem with one piece of input: where it is, which field, and what is wrong."""

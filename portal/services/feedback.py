@@ -9,6 +9,10 @@ calendar, each the end (24:00 WIB) of the N-th working day after the WIB date of
   investigation (a reopen does not move it: the original promise stands);
 - ``auto_close_due``: 10 after the department marks it resolved, cleared when reopened.
 
+``resolved_at`` and ``first_response_at`` describe the current state only (a reopen clears the
+first, a transfer the second); the handling figures (feedback_figures) are computed from the
+timeline's events, which keep every resolution, reopen, transfer and answer.
+
 The public view (``feedback_public_view``) is the only shape in which feedback leaves the
 service layer for citizens, pages and the API alike: it never holds a name, e-mail or phone,
 and shows the citizen's text only in the public version staff approved (feedback_publish).
@@ -58,7 +62,7 @@ from portal.services.attachments import (
 )
 from portal.services.calendar_days import calendar_current
 from portal.services.errors import FieldError, NotFound, ValidationError
-from portal.services.routing import routing_decide, routing_reason, triage_unit
+from portal.services.routing import phrase_matches, routing_decide, routing_reason, triage_unit
 
 # -- tracking codes ----------------------------------------------------------------------------
 
@@ -255,6 +259,57 @@ def _validate(data: Mapping[str, Any]) -> _Clean:
     return clean
 
 
+# -- personal data in texts that become public --------------------------------------------------
+
+# What looks like personal data in a text, for the warning staff see before a text becomes
+# public. Found strings are only shown to staff, never stored or logged.
+_EMAIL_LIKE = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[A-Za-z]{2,}")
+# Phone numbers (08…, +62…, with spaces, dots or dashes) and 16-digit NIK identity numbers.
+_NUMBER_LIKE = re.compile(r"(?<![\w+])\+?\d[\d .\-()]{6,22}\d(?!\w)")
+_MIN_PHONE_DIGITS = 8
+
+
+class PersonalDataWarning(ValidationError):
+    """A public text contains what looks like personal data; staff may confirm it is not."""
+
+
+def personal_data_warnings(*texts: str) -> list[str]:
+    """Return the e-mail addresses and phone or ID numbers found in texts, for staff to check."""
+    found: list[str] = []
+    for text in texts:
+        for match in _EMAIL_LIKE.finditer(text or ""):
+            found.append(match.group(0))
+        for match in _NUMBER_LIKE.finditer(text or ""):
+            if len(re.sub(r"\D", "", match.group(0))) >= _MIN_PHONE_DIGITS:
+                found.append(match.group(0).strip())
+    return list(dict.fromkeys(found))
+
+
+def _national_digits(value: str) -> str:
+    """Digits of a phone number with the country code folded: +62 812… and 0812… are equal."""
+    digits = re.sub(r"\D", "", value or "")
+    if digits.startswith("62"):
+        digits = "0" + digits[2:]
+    return digits
+
+
+def mentions_reporter(feedback: Feedback, text: str) -> bool:
+    """Tell whether text contains the reporter's stored name, e-mail or phone."""
+    text = text or ""
+    if feedback.reporter_name and phrase_matches(feedback.reporter_name, text):
+        return True
+    if feedback.reporter_email and feedback.reporter_email.casefold() in text.casefold():
+        return True
+    phone = _national_digits(feedback.reporter_phone or "")
+    if len(phone) >= _MIN_PHONE_DIGITS:
+        for match in _NUMBER_LIKE.finditer(text):
+            if _national_digits(match.group(0)) == phone:
+                return True
+        if phone in re.sub(r"\D", "", text):
+            return True
+    return False
+
+
 # -- filing ------------------------------------------------------------------------------------
 
 
@@ -437,6 +492,13 @@ def feedback_public_view(feedback: Feedback, lang: str, now: datetime | None = N
         handler = triage_unit()
     else:
         handler = department
+    # The reason is about where the feedback first went; transfers are separate steps of the
+    # timeline, each with its own reason.
+    routed_to = next(
+        (event.to_department for event in feedback.events
+         if event.kind == "routed" and event.to_department is not None),
+        department,
+    )
     view = {
         "tracking_code": feedback.tracking_code_display,
         "kind": feedback.kind,
@@ -447,8 +509,9 @@ def feedback_public_view(feedback: Feedback, lang: str, now: datetime | None = N
         "regency": feedback.regency,
         "routing_rule": feedback.routing_rule,
         "routing_reason": routing_reason(
-            feedback.routing_rule, feedback.routing_detail, department, lang, feedback.service
+            feedback.routing_rule, feedback.routing_detail, routed_to, lang, feedback.service
         ),
+        "routed_department": _named(routed_to, lang),
         "submitted_at": feedback.submitted_at,
         "routed_at": feedback.routed_at,
         "first_response_at": feedback.first_response_at,

@@ -7,13 +7,15 @@ someone removed), and approve it; or they decline. Only that public version leav
 pages, never the citizen's own text, replies or identity. As a last safeguard the service
 refuses a public text that still contains the reporter's stored name, e-mail or phone.
 
+Only the triage unit decides on a confidential report: it alone may see the identity, so only
+it may be told that a text contains it (anyone else could confirm a guessed name that way).
+
 Every decision is audited. Approving again replaces the public text (an edit); declining an
 approved text withdraws it.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,20 +30,12 @@ from portal.i18n import localized
 from portal.models.catalogue import Department, Service
 from portal.models.feedback import FEEDBACK_KINDS, MAX_BODY, MAX_SUBJECT, Feedback
 from portal.services.auth import audit_record
-from portal.services.errors import FieldError, NotFound, ValidationError
-from portal.services.feedback import event_add, feedback_public_view
-from portal.services.feedback_staff import READ_ROLES, feedback_for_action
-from portal.services.routing import phrase_matches
+from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
+from portal.services.feedback import event_add, feedback_public_view, mentions_reporter
+from portal.services.feedback_staff import READ_ROLES, STAFF_PUBLIC_TEXTS, feedback_for_action
 
 PUBLISHED_PAGE_SIZE = 20
 PUBLISHED_PAGE_MAX = 100
-
-# What looks like personal data in a text, for the warning staff see before approving. Found
-# strings are only shown to staff, never stored or logged.
-_EMAIL_LIKE = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[A-Za-z]{2,}")
-# Phone numbers (08…, +62…, with spaces, dots or dashes) and 16-digit NIK identity numbers.
-_NUMBER_LIKE = re.compile(r"(?<![\w+])\+?\d[\d .\-()]{6,22}\d(?!\w)")
-_MIN_PHONE_DIGITS = 8
 
 
 def publish_state(feedback: Feedback) -> str:
@@ -51,42 +45,6 @@ def publish_state(feedback: Feedback) -> str:
     if feedback.publish_approved:
         return "approved"
     return "declined" if feedback.publish_decided_at is not None else "requested"
-
-
-def personal_data_warnings(*texts: str) -> list[str]:
-    """Return the e-mail addresses and phone or ID numbers found in texts, for staff to check."""
-    found: list[str] = []
-    for text in texts:
-        for match in _EMAIL_LIKE.finditer(text or ""):
-            found.append(match.group(0))
-        for match in _NUMBER_LIKE.finditer(text or ""):
-            if len(re.sub(r"\D", "", match.group(0))) >= _MIN_PHONE_DIGITS:
-                found.append(match.group(0).strip())
-    return list(dict.fromkeys(found))
-
-
-def _national_digits(value: str) -> str:
-    """Digits of a phone number with the country code folded: +62 812… and 0812… are equal."""
-    digits = re.sub(r"\D", "", value or "")
-    if digits.startswith("62"):
-        digits = "0" + digits[2:]
-    return digits
-
-
-def _mentions_reporter(feedback: Feedback, text: str) -> bool:
-    """Tell whether text contains the reporter's stored name, e-mail or phone."""
-    if feedback.reporter_name and phrase_matches(feedback.reporter_name, text):
-        return True
-    if feedback.reporter_email and feedback.reporter_email.casefold() in text.casefold():
-        return True
-    phone = _national_digits(feedback.reporter_phone or "")
-    if len(phone) >= _MIN_PHONE_DIGITS:
-        for match in _NUMBER_LIKE.finditer(text):
-            if _national_digits(match.group(0)) == phone:
-                return True
-        if phone in re.sub(r"\D", "", text):
-            return True
-    return False
 
 
 def _clean(value: Any, field: str, limit: int, empty: str) -> str:
@@ -104,23 +62,46 @@ def _require_request(feedback: Feedback) -> None:
             "publish", _("The reporter did not ask for their text to be published."))])
 
 
+def publish_decided_by_triage_only(feedback: Feedback) -> bool:
+    """Tell whether only the triage unit may decide on publishing (confidential reports).
+
+    Only the triage unit sees a confidential reporter's identity; anyone else checking the
+    public version against it would learn, from a refusal, that a guessed name is right.
+    """
+    return feedback.confidential
+
+
+def _require_decider(actor: Any, feedback: Feedback) -> None:
+    if publish_decided_by_triage_only(feedback) and actor.role != "triage":
+        raise NotAuthorized("only the triage unit decides on publishing confidential feedback")
+
+
 def feedback_publish_approve(
     actor: Any, feedback_id: int, subject: Any, body: Any, now: datetime | None = None
 ) -> Feedback:
     """Publish the public version of a feedback's text that staff checked (or replace it)."""
     feedback = feedback_for_action(actor, feedback_id)
+    _require_decider(actor, feedback)
     _require_request(feedback)
     if feedback.status == "rejected":
         raise ValidationError([FieldError(
             "publish", _("Feedback that was not accepted is not published."))])
     public_subject = _clean(subject, "subject", MAX_SUBJECT, _("Write the public subject."))
     public_body = _clean(body, "body", MAX_BODY, _("Write the public text."))
+    # Whoever gets here may see the reporter's identity (a confidential one: the triage unit
+    # only, see _require_decider), so the refusal tells them nothing they may not know.
     for field, text in (("subject", public_subject), ("body", public_body)):
-        if _mentions_reporter(feedback, text):
-            # Deliberately vague: an officer must not learn a confidential identity from it.
+        if mentions_reporter(feedback, text):
             raise ValidationError([FieldError(field, _(
                 "This text still contains the reporter's name, e-mail address or phone "
                 "number. Remove all personal data before publishing."))])
+    # The published page also shows the staff's public texts (answers, reasons).
+    if any(event.public and event.kind in STAFF_PUBLIC_TEXTS
+           and mentions_reporter(feedback, event.body) for event in feedback.events):
+        raise ValidationError([FieldError("publish", _(
+            "An answer or reason on this feedback's timeline contains the reporter's name, "
+            "e-mail address or phone number, and it would be published with the text. "
+            "Decline publishing."))])
     now = now or utc_now()
     before = publish_state(feedback)
     feedback.public_subject = public_subject
@@ -140,6 +121,7 @@ def feedback_publish_decline(
 ) -> Feedback:
     """Decline the request to publish, or withdraw a text already published."""
     feedback = feedback_for_action(actor, feedback_id)
+    _require_decider(actor, feedback)
     _require_request(feedback)
     before = publish_state(feedback)
     if before == "declined":
@@ -171,6 +153,9 @@ def feedback_publish_requests(actor: Any) -> list[Feedback]:
     ).order_by(Feedback.submitted_at, Feedback.id)
     if actor.role == "officer":
         query = query.where(Feedback.department_id == actor.department_id)
+    if actor.role != "triage":
+        # Confidential reports wait for the triage unit's decision, not the department's.
+        query = query.where(Feedback.confidential.is_(False))
     return list(db.session.scalars(query))
 
 

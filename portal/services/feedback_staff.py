@@ -12,6 +12,16 @@ Who may do what (checked here, for every entry point):
 
 Every action adds a timeline event, an audit entry (never with personal data) and, for public
 steps, mail to the reporter, all committed together.
+
+Texts staff write for the public (answers, status notes, reasons for an investigation, a
+transfer or a rejection) are checked before they are stored: one with the reporter's stored
+name, e-mail or phone is refused; one with what looks like an e-mail address, a phone number
+or a NIK is refused until the writer confirms it is nobody's personal data. For a
+confidential report whose identity the writer may not see, the reporter check is not run (a
+refusal would confirm a guessed name) and such strings are refused outright instead.
+
+Only a public answer, or marking it as needing investigation with its public reason, is a
+first response; a bare status change is not.
 """
 
 from __future__ import annotations
@@ -36,11 +46,16 @@ from portal.services.feedback import (
     AUTO_CLOSE_WORKING_DAYS,
     FIRST_RESPONSE_WORKING_DAYS,
     INVESTIGATION_WORKING_DAYS,
+    PersonalDataWarning,
     deadline_after,
     event_add,
+    mentions_reporter,
+    personal_data_warnings,
     set_routed,
 )
 
+# Timeline steps whose text staff write for the public.
+STAFF_PUBLIC_TEXTS = ("answer", "status", "investigation", "transferred", "rejected")
 # Feedback moved more than this many times goes to the triage unit's attention list.
 TRANSFER_ATTENTION = 2
 READ_ROLES = ("admin", "triage", "officer")
@@ -150,6 +165,37 @@ def _require_open(feedback: Feedback, field: str) -> None:
         )
 
 
+def public_text_check(
+    actor: Any, feedback: Feedback, field: str, text: str, confirmed: bool = False
+) -> None:
+    """Refuse a public text with the reporter's identity; warn about other personal data.
+
+    Raises ValidationError (the reporter's name, e-mail or phone) or PersonalDataWarning
+    (something that looks like an e-mail address, phone number or NIK, unless ``confirmed``).
+    """
+    if not text:
+        return
+    sees_identity = feedback_identity_visible(actor, feedback)
+    if sees_identity and mentions_reporter(feedback, text):
+        raise ValidationError([FieldError(field, _(
+            "This text is public and contains the reporter's name, e-mail address or phone "
+            "number. Remove all personal data."))])
+    found = personal_data_warnings(text)
+    if not found:
+        return
+    if feedback.confidential and not sees_identity:
+        # No confirmation here: it could be the reporter's, and the writer cannot check.
+        raise ValidationError([FieldError(field, _(
+            "This text is public and contains what looks like an e-mail address, a phone "
+            "number or an ID number (NIK): %(found)s. The reporter asked for confidentiality: "
+            "remove it.", found=", ".join(found)))])
+    if not confirmed:
+        raise PersonalDataWarning([FieldError(field, _(
+            "This text is public and contains what looks like an e-mail address, a phone "
+            "number or an ID number (NIK): %(found)s. Remove it, or confirm that it is "
+            "nobody's personal data.", found=", ".join(found)))])
+
+
 def _first_response(feedback: Feedback, now: datetime) -> None:
     if feedback.first_response_at is None:
         feedback.first_response_at = now
@@ -165,12 +211,14 @@ def _department(code: Any) -> Department:
 
 
 def feedback_answer(
-    actor: Any, feedback_id: int, text: Any, now: datetime | None = None
+    actor: Any, feedback_id: int, text: Any, now: datetime | None = None,
+    confirmed: bool = False,
 ) -> Feedback:
     """Publish the department's answer to the citizen (a first response when it is the first)."""
     feedback = _for_action(actor, feedback_id)
     body = _text(text, "text", _("Write the answer."))
     _require_open(feedback, "text")
+    public_text_check(actor, feedback, "text", body, confirmed)
     now = now or utc_now()
     before = feedback.status
     _first_response(feedback, now)
@@ -197,17 +245,21 @@ def feedback_note(actor: Any, feedback_id: int, text: Any, now: datetime | None 
 
 
 def feedback_status_set(
-    actor: Any, feedback_id: int, status: str, note: Any = "", now: datetime | None = None
+    actor: Any, feedback_id: int, status: str, note: Any = "", now: datetime | None = None,
+    confirmed: bool = False,
 ) -> Feedback:
-    """Move feedback to in_progress or resolved (resolved starts the automatic-close clock)."""
+    """Move feedback to in_progress or resolved (resolved starts the automatic-close clock).
+
+    Not a first response, even with a note: only an answer or an investigation reason is.
+    """
     feedback = _for_action(actor, feedback_id)
     if status not in STATUS_MOVES.get(feedback.status, ()):
         raise ValidationError([FieldError("status", _("This status change is not possible."))])
-    text = note.strip()[:MAX_REASON] if isinstance(note, str) else ""
+    text = note.replace("\x00", "").strip()[:MAX_REASON] if isinstance(note, str) else ""
+    public_text_check(actor, feedback, "text", text, confirmed)
     now = now or utc_now()
     before = feedback.status
     feedback.status = status
-    _first_response(feedback, now)
     if status == "resolved":
         feedback.resolved_at = now
         feedback.auto_close_due = deadline_after(now, AUTO_CLOSE_WORKING_DAYS)
@@ -221,7 +273,8 @@ def feedback_status_set(
 
 
 def feedback_investigation_set(
-    actor: Any, feedback_id: int, reason: Any, now: datetime | None = None
+    actor: Any, feedback_id: int, reason: Any, now: datetime | None = None,
+    confirmed: bool = False,
 ) -> Feedback:
     """Mark feedback as needing investigation (public reason): 60 working days to resolve."""
     feedback = _for_action(actor, feedback_id)
@@ -229,6 +282,7 @@ def feedback_investigation_set(
     _require_open(feedback, "reason")
     if feedback.needs_investigation:
         raise ValidationError([FieldError("reason", _("It is already marked as such."))])
+    public_text_check(actor, feedback, "reason", text, confirmed)
     now = now or utc_now()
     feedback.needs_investigation = True
     feedback.investigation_reason = text
@@ -247,12 +301,15 @@ def feedback_investigation_set(
 
 
 def feedback_transfer(
-    actor: Any, feedback_id: int, department_code: Any, reason: Any, now: datetime | None = None
+    actor: Any, feedback_id: int, department_code: Any, reason: Any, now: datetime | None = None,
+    confirmed: bool = False,
 ) -> Feedback:
     """Transfer feedback to another department with a reason; the first-response clock restarts.
 
-    The resolution deadline keeps counting from the first routing: bouncing feedback between
-    offices must not buy time.
+    The receiving department's first response is measured from the transfer (its
+    ``transferred`` event), the first department's stays in the timeline. The resolution
+    deadline keeps counting from the first routing: bouncing feedback between offices must
+    not buy time.
     """
     feedback = _for_action(actor, feedback_id)
     text = _text(reason, "reason", _("Say why it belongs to the other department."))
@@ -260,6 +317,7 @@ def feedback_transfer(
     target = _department(department_code)
     if target.id == feedback.department_id:
         raise ValidationError([FieldError("department", _("Choose another department."))])
+    public_text_check(actor, feedback, "reason", text, confirmed)
     now = now or utc_now()
     source_id = feedback.department_id
     before = feedback.status
@@ -303,13 +361,15 @@ def feedback_route(
 
 
 def feedback_reject(
-    actor: Any, feedback_id: int, reason: Any, now: datetime | None = None
+    actor: Any, feedback_id: int, reason: Any, now: datetime | None = None,
+    confirmed: bool = False,
 ) -> Feedback:
     """Reject feedback as out of scope or abusive, with a reason the citizen sees."""
     feedback = _for_action(actor, feedback_id)
     text = _text(reason, "reason", _("Say why it is not accepted."))
     if feedback.status not in OPEN_STATUSES:
         raise ValidationError([FieldError("reason", _("It is no longer open."))])
+    public_text_check(actor, feedback, "reason", text, confirmed)
     now = now or utc_now()
     before = feedback.status
     feedback.status = "rejected"

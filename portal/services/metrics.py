@@ -236,6 +236,9 @@ def metrics_for_service(
         first += row.first_responses
         first_on_time += row.first_responses_on_time
         histogram.update(histogram_load(row.completion_histogram))
+    # Kept on purpose (domain review): backlog and overdue are measured at min(window end,
+    # now). For a window that has not ended yet (e.g. the status window ending today) that is
+    # now: the backlog at a future instant is unknown. The public "How we measure" text says so.
     backlog, overdue = backlog_at(service.id, min(end, now))
     return ServiceMetrics(
         service=service.code,

@@ -6,12 +6,17 @@ command and the demo history all go through ``service_requests_ingest``.
 Deadlines are computed on ingest and stored with each request, from the commitment in force on
 the WIB day the request was received (the service's commitment history; its current commitment
 when the history is empty) and the working calendar as administrators amend it
-(``calendar_current()``). A later change of the calendar does not move stored deadlines; a
-re-sent request gets them recomputed.
+(``calendar_current()``). When the calendar or a (possibly backdated) commitment changes,
+``service_requests_recompute`` recomputes the stored deadlines of the requests it can affect
+and corrects the ``service_day`` on-time counts and the statuses: calendar_day_set/unset and
+service_commitment_change call it, and ``flask --app wsgi requests recompute`` runs it by hand.
 
-First response: the catalogue records no first-response commitment yet, so every service is
-taken to commit to a first response within ``FIRST_RESPONSE_WORKING_DAYS`` working day, and
-never later than its completion deadline (an hours-based service must answer within its hours).
+First response: only a service that commits to a first response (its ``first_response_value``
+and ``first_response_unit`` in the commitment in force) gets a first-response deadline, computed
+from that commitment alone; its first responses count in ``first_responses`` and
+``first_responses_on_time``. A request of a service without that commitment has no
+first-response deadline and counts in neither, so its first_response_on_time_rate is null
+(DOMAIN.md: the rate is for services that commit to a first response).
 
 Speed (issue 3 asks for >= 5,000 requests/s on SQLite): the batch's existing rows are read with
 one query per service and chunk, new rows are bulk-inserted, changed rows bulk-updated, and each
@@ -29,13 +34,13 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
-from portal.calendar import UTC, WorkingCalendar, utc_now, wib_date
+from portal.calendar import UTC, WorkingCalendar, utc_now, wib_date, wib_midnight
 from portal.extensions import db
 from portal.models.catalogue import CommitmentChange, Department, Service
 from portal.models.metrics import CHANNELS, ServiceDay, ServiceReport, ServiceRequest
@@ -52,7 +57,6 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 5000
 MAX_EXTERNAL_ID = 100
-FIRST_RESPONSE_WORKING_DAYS = 1
 REQUEST_FIELDS = ("service", "id", "received_at", "first_response_at", "completed_at", "channel")
 CSV_COLUMNS = REQUEST_FIELDS
 # Rows per IN (...) list: well under every database's bound-parameter limit.
@@ -119,7 +123,7 @@ def _contribute(
     completed_at: datetime | None,
     channel: str | None,
     completion_deadline: datetime,
-    first_response_deadline: datetime,
+    first_response_deadline: datetime | None,
     sign: int,
 ) -> None:
     """Add (sign=1) or remove (sign=-1) one request's contribution to the daily aggregates."""
@@ -136,7 +140,7 @@ def _contribute(
         if completed_at <= completion_deadline:
             delta.counts[3] += sign
         delta.histogram[completion_seconds(received_at, completed_at)] += sign
-    if first_response_at is not None:
+    if first_response_at is not None and first_response_deadline is not None:
         key = (service_id, wib_date(first_response_at))
         delta = deltas.get(key) or deltas.setdefault(key, _DayDelta())
         delta.counts[4] += sign
@@ -246,44 +250,66 @@ def _load_services(codes: Iterable[str]) -> dict[str, Service]:
 # Deadlines ------------------------------------------------------------------------------------
 
 
+# (completion value, unit, first-response value or None, first-response unit or None)
+_Terms = tuple[int, str, int | None, str | None]
+
+
 class _Commitments:
     """The commitment in force on a given day, from each service's commitment history."""
 
     def __init__(self, services: Iterable[Service]) -> None:
-        self._current = {s.id: (s.commitment_value, s.commitment_unit) for s in services}
-        history: dict[int, list[tuple[date, int, int, str]]] = defaultdict(list)
+        self._current: dict[int, _Terms] = {
+            s.id: (s.commitment_value, s.commitment_unit, s.first_response_value,
+                   s.first_response_unit)
+            for s in services
+        }
+        history: dict[int, list[tuple[date, int, _Terms]]] = defaultdict(list)
         ids = list(self._current)
+        change = CommitmentChange
         for start in range(0, len(ids), _CHUNK):
             stmt = select(
-                CommitmentChange.service_id,
-                CommitmentChange.effective_from,
-                CommitmentChange.id,
-                CommitmentChange.commitment_value,
-                CommitmentChange.commitment_unit,
-            ).where(CommitmentChange.service_id.in_(ids[start:start + _CHUNK]))
-            for service_id, since, row_id, value, unit in db.session.execute(stmt):
-                history[service_id].append((since or date.min, row_id, value, unit))
+                change.service_id, change.effective_from, change.id, change.commitment_value,
+                change.commitment_unit, change.first_response_value, change.first_response_unit,
+            ).where(change.service_id.in_(ids[start:start + _CHUNK]))
+            for service_id, since, row_id, *terms in db.session.execute(stmt):
+                history[service_id].append((since or date.min, row_id, tuple(terms)))
         self._history = {k: sorted(v) for k, v in history.items()}
         self._starts = {k: [(e[0], e[1]) for e in v] for k, v in self._history.items()}
 
-    def on(self, service_id: int, day: date) -> tuple[int, str]:
-        """Return (value, unit) of the commitment in force on a WIB day."""
+    def on(self, service_id: int, day: date) -> _Terms:
+        """Return the terms of the commitment in force on a WIB day."""
         entries = self._history.get(service_id)
         if not entries:
             return self._current[service_id]
         i = bisect_right(self._starts[service_id], (day, float("inf")))
-        entry = entries[max(i - 1, 0)]
-        return entry[2], entry[3]
+        # A request received before the first dated entry (a history that does not start
+        # "before records", e.g. one written by hand): no commitment is known for that day,
+        # and the earliest recorded one is the best available, so it applies (decided in the
+        # domain review). The importer always starts a history "before records" (None).
+        return entries[max(i - 1, 0)][2]
+
+    def longest_working_days(self) -> int:
+        """Return the longest working-day term (completion or first response) ever recorded."""
+        terms = list(self._current.values())
+        terms += [entry[2] for entries in self._history.values() for entry in entries]
+        longest = 0
+        for value, unit, first_value, first_unit in terms:
+            if unit == "working_days":
+                longest = max(longest, value)
+            if first_unit == "working_days" and first_value is not None:
+                longest = max(longest, first_value)
+        return longest
 
 
 def _deadlines(
     calendar: WorkingCalendar, commitments: _Commitments, service_id: int, received_at: datetime
-) -> tuple[datetime, datetime]:
-    """Return (completion deadline, first-response deadline) of a request."""
-    value, unit = commitments.on(service_id, wib_date(received_at))
+) -> tuple[datetime, datetime | None]:
+    """Return (completion deadline, first-response deadline or None) of a request."""
+    value, unit, first_value, first_unit = commitments.on(service_id, wib_date(received_at))
     completion = calendar.deadline_for(received_at, value, unit)
-    first = calendar.deadline_working_days(received_at, FIRST_RESPONSE_WORKING_DAYS)
-    return completion, min(completion, first)
+    if first_value is None or first_unit is None:
+        return completion, None
+    return completion, calendar.deadline_for(received_at, first_value, first_unit)
 
 
 # Ingest ---------------------------------------------------------------------------------------
@@ -557,6 +583,113 @@ def service_requests_import_csv(
     if foreign_lines:
         raise ValidationError(foreign_lines)
     return service_requests_ingest(department, rows, indexes=lines, now=now, limit=None)
+
+
+# Recomputing stored deadlines ------------------------------------------------------------------
+
+# A changed calendar date moves the deadlines of requests received up to this many days before
+# it: 90 days at least, more when a working-day commitment is long (3 calendar days per working
+# day cover weekends and the longest runs of holidays, Idul Fitri with its cuti bersama).
+CALENDAR_HORIZON_DAYS = 90
+# Requests read, recomputed and written per round trip by service_requests_recompute.
+RECOMPUTE_CHUNK = 5000
+
+
+@dataclass
+class RecomputeSummary:
+    """What a recomputation of stored deadlines changed."""
+
+    services: int = 0
+    requests: int = 0
+    changed: int = 0
+
+
+def calendar_change_recompute_from(day: date) -> date:
+    """Return the first WIB day whose requests a calendar change on ``day`` can affect."""
+    longest = 0
+    for value, unit in (
+        (Service.commitment_value, Service.commitment_unit),
+        (Service.first_response_value, Service.first_response_unit),
+        (CommitmentChange.commitment_value, CommitmentChange.commitment_unit),
+        (CommitmentChange.first_response_value, CommitmentChange.first_response_unit),
+    ):
+        found = db.session.scalar(select(func.max(value)).where(unit == "working_days"))
+        longest = max(longest, found or 0)
+    return day - timedelta(days=max(CALENDAR_HORIZON_DAYS, 3 * longest + 14))
+
+
+def service_requests_recompute(
+    service_ids: Iterable[int] | None = None,
+    received_from: date | None = None,
+    *,
+    now: datetime | None = None,
+    commit: bool = True,
+) -> RecomputeSummary:
+    """Recompute stored deadlines, the on-time aggregates and the statuses they change.
+
+    Reads the requests of some services (all when None) received on or after the WIB day
+    ``received_from`` (all history when None) in chunks, with today's calendar and
+    commitment history; a request whose deadlines moved is rewritten, and its old
+    contribution to the ``service_day`` on-time and first-response counts is replaced by the
+    new one (the same bookkeeping as ingest, so the aggregates stay equal to the raw rows).
+    Then the statuses of these services are stored again. ``commit=False`` leaves the commit
+    to a calling service that writes in the same transaction.
+    """
+    from portal.services.status import status_store  # status reads metrics: import late
+
+    now = (now or utc_now()).astimezone(UTC)
+    stmt = select(Service).order_by(Service.id)
+    if service_ids is not None:
+        stmt = stmt.where(Service.id.in_(sorted(set(service_ids))))
+    services = list(db.session.scalars(stmt))
+    summary = RecomputeSummary(services=len(services))
+    if not services:
+        return summary
+    # Serialise with ingest, which reads old deadlines to subtract their contribution.
+    db.session.execute(
+        select(Service.id).where(Service.id.in_([s.id for s in services])).order_by(Service.id)
+        .with_for_update()
+    )
+    calendar = calendar_current()
+    commitments = _Commitments(services)
+    request = ServiceRequest
+    columns = (request.id, request.received_at, request.first_response_at, request.completed_at,
+               request.channel, request.completion_deadline, request.first_response_deadline)
+    for service in services:
+        last_id = 0
+        while True:
+            page = select(*columns).where(request.service_id == service.id, request.id > last_id)
+            if received_from is not None:
+                page = page.where(request.received_at >= wib_midnight(received_from))
+            rows = db.session.execute(page.order_by(request.id).limit(RECOMPUTE_CHUNK)).all()
+            if not rows:
+                break
+            last_id = rows[-1].id
+            summary.requests += len(rows)
+            deltas: dict[tuple[int, date], _DayDelta] = {}
+            updates: list[dict[str, Any]] = []
+            for row in rows:
+                completion, first = _deadlines(calendar, commitments, service.id, row.received_at)
+                if (completion, first) == (row.completion_deadline, row.first_response_deadline):
+                    continue
+                for deadlines, sign in (((row.completion_deadline,
+                                          row.first_response_deadline), -1),
+                                        ((completion, first), 1)):
+                    _contribute(deltas, service.id, row.received_at, row.first_response_at,
+                                row.completed_at, row.channel, *deadlines, sign)
+                updates.append({"id": row.id, "completion_deadline": completion,
+                                "first_response_deadline": first})
+            if updates:
+                db.session.execute(update(ServiceRequest), updates)
+                _apply_deltas(deltas)
+                summary.changed += len(updates)
+    for start in range(0, len(services), 500):
+        status_store(services[start:start + 500], now=now)
+    if commit:
+        db.session.commit()
+    log.info("recomputed deadlines of %d requests of %d services from %s: %d changed",
+             summary.requests, summary.services, received_from or "the start", summary.changed)
+    return summary
 
 
 def service_last_reported(service_ids: Iterable[int]) -> dict[int, datetime]:

@@ -8,6 +8,11 @@ for the services it touches and for all services by ``flask --app wsgi status re
 ``disrupted`` depends on incidents, which change without a report: the stored row holds the
 status computed at ``computed_at``, and every read overlays the incidents open right now, so
 an incident shows at once without a refresh.
+
+Silence is never shown as health, even between refreshes: every read also takes the
+service's ``last_reported_at`` (one column, joined in the same query) and shows ``no_data``,
+with its reason, when the last report is more than 7 days old or there is none, whatever the
+stored row says.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 
 from flask_babel import force_locale, format_date, format_percent, get_locale, ngettext
@@ -25,7 +31,7 @@ from sqlalchemy import select
 from portal.calendar import UTC, utc_now, wib_date
 from portal.extensions import db
 from portal.models.catalogue import WORK_MODES, Service
-from portal.models.metrics import SERVICE_STATUSES, ServiceStatus
+from portal.models.metrics import SERVICE_STATUSES, ServiceReport, ServiceStatus
 from portal.services.incidents import service_ids_disrupted_now
 from portal.services.metrics import metrics_for_service
 from portal.services.service_requests import service_last_reported
@@ -126,8 +132,14 @@ def status_refresh(service_ids: Iterable[int] | None = None, now: datetime | Non
     return len(services)
 
 
-def _view(row: ServiceStatus | None, service_id: int, disrupted: set[int]) -> StatusView:
-    """Build what is shown from a stored row (or its absence) and the incidents open now."""
+def _view(
+    row: ServiceStatus | None,
+    service_id: int,
+    disrupted: set[int],
+    last_reported_at: datetime | None,
+    now: datetime,
+) -> StatusView:
+    """Build what is shown from a stored row (or its absence), the last report and incidents."""
     if row is None:
         # Never evaluated: a new service that never reported. Silence is never health.
         params: dict = {"since": None, "data_status": "no_data"}
@@ -137,35 +149,55 @@ def _view(row: ServiceStatus | None, service_id: int, disrupted: set[int]) -> St
         params = json.loads(row.reason_params or "{}")
         metrics = json.loads(row.metrics or "{}")
         computed_at = row.computed_at
+    silent = last_reported_at is None or now - last_reported_at > SILENCE_LIMIT
+    if silent and params.get("data_status") != "no_data":
+        # Gone silent since the row was stored: no_data now, not the health stored then.
+        since = wib_date(last_reported_at).isoformat() if last_reported_at else None
+        params = {**params, "data_status": "no_data", "since": since}
     status = "disrupted" if service_id in disrupted else params.get("data_status", "no_data")
     return StatusView(service_id, status, params, metrics, computed_at)
 
 
-def status_for_services(service_ids: Iterable[int]) -> dict[int, StatusView]:
+def _shown_query():  # noqa: ANN202  (a SQLAlchemy Select of three columns)
+    """Select each service's id, stored status row and last report time (outer joins)."""
+    return (
+        select(Service.id, ServiceStatus, ServiceReport.last_reported_at)
+        .outerjoin(ServiceStatus, ServiceStatus.service_id == Service.id)
+        .outerjoin(ServiceReport, ServiceReport.service_id == Service.id)
+    )
+
+
+def status_for_services(
+    service_ids: Iterable[int], now: datetime | None = None
+) -> dict[int, StatusView]:
     """Return the shown status of each service (one query, plus the open incidents)."""
+    now = (now or utc_now()).astimezone(UTC)
     ids = list(service_ids)
-    rows: dict[int, ServiceStatus] = {}
+    rows: dict[int, tuple[ServiceStatus | None, datetime | None]] = {}
     for start in range(0, len(ids), 900):
-        stmt = select(ServiceStatus).where(ServiceStatus.service_id.in_(ids[start:start + 900]))
-        rows.update({row.service_id: row for row in db.session.scalars(stmt)})
+        stmt = _shown_query().where(Service.id.in_(ids[start:start + 900]))
+        rows.update({i: (row, at) for i, row, at in db.session.execute(stmt)})
     disrupted = service_ids_disrupted_now()
-    return {i: _view(rows.get(i), i, disrupted) for i in ids}
+    views = {}
+    for i in ids:
+        row, last_reported_at = rows.get(i, (None, None))
+        views[i] = _view(row, i, disrupted, last_reported_at, now)
+    return views
 
 
 def status_counts(
-    department_id: int | None = None, by_mode: bool = False
+    department_id: int | None = None, by_mode: bool = False, now: datetime | None = None
 ) -> dict[str, int] | dict[str, dict[str, int]]:
     """Count services by shown status (every status present), optionally by work mode."""
-    stmt = select(Service.id, Service.work_mode, ServiceStatus).outerjoin(
-        ServiceStatus, ServiceStatus.service_id == Service.id
-    )
+    now = (now or utc_now()).astimezone(UTC)
+    stmt = _shown_query().add_columns(Service.work_mode)
     if department_id is not None:
         stmt = stmt.where(Service.department_id == department_id)
     disrupted = service_ids_disrupted_now()
     by: dict[str, dict[str, int]] = {mode: dict.fromkeys(SERVICE_STATUSES, 0)
                                      for mode in WORK_MODES}
-    for service_id, mode, row in db.session.execute(stmt):
-        status = _view(row, service_id, disrupted).status
+    for service_id, row, last_reported_at, mode in db.session.execute(stmt):
+        status = _view(row, service_id, disrupted, last_reported_at, now).status
         by.setdefault(mode, dict.fromkeys(SERVICE_STATUSES, 0))[status] += 1
     if by_mode:
         return by
@@ -179,6 +211,25 @@ def status_counts(
 def _percent(value: float | None) -> str:
     """Format a fraction as a percentage with at most one decimal."""
     return format_percent(value or 0, "#,##0.#%")
+
+
+def format_rate_against_target(rate: float | None, target: float | None) -> str:
+    """Format a rate as a percentage that never reaches its target when the rate is below it.
+
+    One decimal at most, as every percentage; but rounding alone would show 0.8996 as "90%"
+    beside "at risk against a 90% commitment". A rate below its target gets a second decimal
+    when one would reach the target (89.96%), and is cut (not rounded) at two decimals when
+    even that would (0.89999: 89.99%). A rate at or above its target is rounded as usual and
+    cannot fall below a target of whole or tenth percents. Public pages use it too.
+    """
+    if rate is None or target is None or rate >= target - _EPSILON:
+        return _percent(rate)
+    percent, limit = Decimal(repr(rate)) * 100, Decimal(repr(target)) * 100
+    for places, rounding in ((1, ROUND_HALF_EVEN), (2, ROUND_HALF_EVEN), (2, ROUND_FLOOR)):
+        shown = percent.quantize(Decimal(1).scaleb(-places), rounding=rounding)
+        if shown < limit:
+            break
+    return format_percent(shown / 100, "#,##0.##%")
 
 
 def status_label(status: str) -> str:
@@ -199,7 +250,8 @@ def _reason(status: str, params: dict) -> str:
     day = params.get("date")
     when = format_date(date.fromisoformat(day), "long") if day else ""
     n = int(params.get("n") or 0)
-    rate, target = _percent(params.get("rate")), _percent(params.get("target"))
+    rate = format_rate_against_target(params.get("rate"), params.get("target"))
+    target = _percent(params.get("target"))
     if status == "disrupted":
         return _("An open incident disrupts this service; see its updates below.")
     if status == "no_data":

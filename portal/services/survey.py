@@ -12,22 +12,27 @@ poor). E.g. an exact 88.3075 is published as 88.31 and graded A. Below 30 respon
 period there is no IKM and no grade ("not enough responses").
 
 Abuse protection: an answer needs either a resolved (or closed) feedback about the service,
-answered at most once, or the random token of one visit of the form, used at most once; the
-form adds CSRF, a honeypot and a rate limit.
+answered at most once, or the visit token the server issued when it showed the form. That
+token is signed (itsdangerous, salt "survey-visit") and carries a random nonce and the
+service's code; it is accepted for VISIT_MAX_AGE, for that service only, and its nonce is
+stored (unique) so one visit gives one answer. The form adds CSRF, a honeypot and a rate limit.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -53,6 +58,9 @@ GRADES = (("A", Decimal("88.31")), ("B", Decimal("76.61")), ("C", Decimal("65.00
 # Feedback whose handling is over may be followed by a survey answer.
 SURVEYABLE_FEEDBACK = ("resolved", "closed")
 VISIT_TOKEN_RE = re.compile(rf"^[A-Za-z0-9_\-]{{16,{MAX_VISIT_TOKEN}}}$")
+# A visit token is good this long after the form was shown (a citizen may come back later).
+VISIT_MAX_AGE = timedelta(days=2)
+VISIT_SALT = "survey-visit"
 
 ELEMENT_LABELS = {
     "u1": _l("Requirements"),
@@ -186,6 +194,53 @@ def ikm_for(services: Iterable[Service], from_date: date, to_date: date) -> IkmR
     return ikm_by({"all": [s.id for s in services]}, from_date, to_date)["all"]
 
 
+# Visit tokens -------------------------------------------------------------------------------
+
+
+class _ClockSigner(TimestampSigner):
+    """A timestamp signer that reads the time it is given (so callers and tests set "now")."""
+
+    def __init__(self, *args: Any, now: datetime | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.now = now
+
+    def get_timestamp(self) -> int:
+        """Return the given time, else the current time, in whole seconds."""
+        return int((self.now or utc_now()).timestamp())
+
+
+def _visit_serializer(now: datetime | None) -> URLSafeTimedSerializer:
+    """Return the serializer of visit tokens, its clock set to ``now`` (if given)."""
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"], salt=VISIT_SALT,
+        signer=_ClockSigner, signer_kwargs={"now": now},
+    )
+
+
+def survey_visit_issue(service_code: str, *, now: datetime | None = None) -> str:
+    """Return a new signed visit token for the survey form of a service (one answer)."""
+    nonce = secrets.token_urlsafe(24)  # 32 characters: fits the unique visit_token column
+    return _visit_serializer(now).dumps({"n": nonce, "s": service_code})
+
+
+def survey_visit_read(service_code: str, token: str | None, *,
+                      now: datetime | None = None) -> str | None:
+    """Return the nonce of a genuine, unexpired visit token for this service, else None."""
+    if not token or len(token) > 512:
+        return None
+    try:
+        payload = _visit_serializer(now).loads(
+            token.strip(), max_age=int(VISIT_MAX_AGE.total_seconds()))
+    except BadSignature:  # forged, altered, expired (SignatureExpired) or from the future
+        return None
+    if not isinstance(payload, dict) or payload.get("s") != service_code:
+        return None
+    nonce = payload.get("n")
+    if not isinstance(nonce, str) or not VISIT_TOKEN_RE.match(nonce):
+        return None
+    return nonce
+
+
 # Answering ----------------------------------------------------------------------------------
 
 
@@ -234,25 +289,29 @@ def survey_check(
     *,
     feedback_code: str | None = None,
     visit_token: str | None = None,
-) -> tuple[Service, Feedback | None, dict[str, int]]:
-    """Validate an answer without writing; raise NotFound or ValidationError."""
+    now: datetime | None = None,
+) -> tuple[Service, Feedback | None, str | None, dict[str, int]]:
+    """Validate an answer without writing; raise NotFound or ValidationError.
+
+    Returns the service, the feedback followed up (if any), the nonce of the visit token
+    (when there is no feedback) and the scores.
+    """
     service = catalogue.service_get(service_code)
     errors: list[FieldError] = []
     scores = _scores(answers, errors)
     feedback = None
-    token = (visit_token or "").strip() or None
+    nonce = None
     if feedback_code:
         feedback = _feedback_for(service, feedback_code, errors)
-        token = None
-    elif token is None or not VISIT_TOKEN_RE.match(token):
+    elif (nonce := survey_visit_read(service.code, visit_token, now=now)) is None:
         errors.append(FieldError("visit_token", _("The form has expired. Please open it "
                                                   "again.")))
     elif db.session.scalar(select(SurveyResponse.id).where(
-            SurveyResponse.visit_token == token)) is not None:
+            SurveyResponse.visit_token == nonce)) is not None:
         errors.append(FieldError("visit_token", _("This answer has already been received.")))
     if errors:
         raise ValidationError(errors)
-    return service, feedback, scores
+    return service, feedback, nonce, scores
 
 
 def survey_submit(
@@ -267,16 +326,17 @@ def survey_submit(
     """Record one survey answer about a service (once per feedback or per visit) and commit.
 
     ``answers`` maps u1..u9 to scores 1–4. Either ``feedback_code`` (the tracking code of a
-    resolved or closed feedback about the service) or ``visit_token`` (the form's random
-    token) is needed; each may be used once.
+    resolved or closed feedback about the service) or ``visit_token`` (issued for this
+    service by survey_visit_issue at most VISIT_MAX_AGE before ``now``) is needed; each may
+    be used once.
     """
-    service, feedback, scores = survey_check(
-        service_code, answers, feedback_code=feedback_code, visit_token=visit_token
+    service, feedback, nonce, scores = survey_check(
+        service_code, answers, feedback_code=feedback_code, visit_token=visit_token, now=now
     )
     response = SurveyResponse(
         service_id=service.id,
         feedback_id=feedback.id if feedback else None,
-        visit_token=None if feedback else visit_token.strip(),
+        visit_token=nonce,
         lang=lang if lang in ("id", "en") else "id",
         submitted_at=now or utc_now(),
         **scores,

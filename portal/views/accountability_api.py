@@ -1,7 +1,7 @@
 """JSON API of the accountability figures: WFA impact per service, department scorecards.
 
-Public reads, no cookies: exempt from CSRF. Texts meant for people come in ``?lang=id|en``
-(else Accept-Language, else Indonesian).
+Public reads only (GET): CSRF protection stays on, as nothing here changes state. Texts
+meant for people come in ``?lang=id|en`` (else Accept-Language, else Indonesian).
 """
 
 from __future__ import annotations
@@ -14,15 +14,14 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_babel import refresh
 
-from portal.extensions import csrf
 from portal.i18n import languages
 from portal.services import catalogue
 from portal.services.accountability import accountability_table, period_resolve
 from portal.services.errors import NotFound, ValidationError
 from portal.services.wfa_impact import wfa_impact_for_service
+from portal.urls import absolute_path
 
 bp = Blueprint("accountability_api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)
 
 
 @bp.before_request
@@ -193,7 +192,8 @@ def table_xlsx():  # noqa: ANN201
         ("data_as_of", body["data_as_of"]),
         ("generated_at", body["generated_at"]),
         ("definitions", _("Every figure follows the rules of the page How we measure.")),
-        ("source", request.host_url.rstrip("/") + request.full_path.rstrip("?")),
+        # From PORTAL_BASE_URL, never the Host header (the file is shared onwards).
+        ("source", absolute_path(request.full_path.rstrip("?"))),
     ):
         about.append(line)
     out = io.BytesIO()

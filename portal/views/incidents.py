@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from xml.etree import ElementTree as ET
 
-from flask import Blueprint, current_app, make_response, render_template, request, url_for
+from flask import Blueprint, current_app, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -13,6 +13,7 @@ from portal.calendar import UTC, utc_now
 from portal.i18n import current_lang, localized
 from portal.models.incidents import Incident
 from portal.services import incidents as incident_service
+from portal.urls import absolute_url_for
 
 bp = Blueprint("incidents", __name__, url_prefix="/<lang>")
 
@@ -93,7 +94,8 @@ def _atom_feed(incidents: list[Incident]) -> bytes:
     lang = current_lang()
     province = current_app.config["PORTAL_PROVINCE_NAME"]
     feed = ET.Element(f"{{{ATOM_NS}}}feed", {XML_LANG: lang})
-    page_url = url_for("incidents.index", _external=True)
+    # Addresses from PORTAL_BASE_URL, never the Host header: the feed is cached publicly.
+    page_url = absolute_url_for("incidents.index")
     sub(feed, "id", page_url)
     sub(feed, "title", _("Incidents and planned maintenance · Pantau Layanan"))
     sub(feed, "subtitle", _("Disruptions of the public services of the Provincial Government "
@@ -102,14 +104,14 @@ def _atom_feed(incidents: list[Incident]) -> bytes:
     updated = max((_entry_updated(i) for i in incidents), default=None) or utc_now()
     sub(feed, "updated", _rfc3339(updated))
     sub(feed, "link", rel="self", type="application/atom+xml",
-        href=url_for("incidents.feed", _external=True))
+        href=absolute_url_for("incidents.feed"))
     sub(feed, "link", rel="alternate", type="text/html", href=page_url)
     author = sub(feed, "author")
     # The publisher is the government, never the member of staff who wrote the update.
     sub(author, "name", _("Provincial Government of %(province)s", province=province))
     for incident in incidents:
         entry = sub(feed, "entry")
-        entry_url = url_for("incidents.detail", incident_id=incident.id, _external=True)
+        entry_url = absolute_url_for("incidents.detail", incident_id=incident.id)
         sub(entry, "id", entry_url)
         sub(entry, "title", localized(incident, "title").text)
         sub(entry, "published", _rfc3339(incident.started_at))

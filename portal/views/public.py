@@ -27,7 +27,11 @@ from portal.services.public_figures import (
     service_figures,
     updated_ago_forms,
 )
-from portal.services.status import status_label, status_reason_text
+from portal.services.status import (
+    format_rate_against_target,
+    status_label,
+    status_reason_text,
+)
 from portal.views import charts
 from portal.views.live import live_version_response, public_page, updated_ago, version_etag
 
@@ -58,6 +62,8 @@ def by_lang(function: Callable[..., str]) -> Callable[..., str]:
 for _name, _helper in {
     "updated_ago": updated_ago,
     "rate_text": by_lang(rate_text),
+    # An on-time rate beside its commitment: never rounded up to the target it misses.
+    "rate_against_target": format_rate_against_target,
     "duration_text": duration_text,
     "status_label": by_lang(status_label),
     "commitment_sentence": by_lang(commitment_text),

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from wtforms import SelectChoice
+from wtforms import BooleanField, SelectChoice
 
 from portal.extensions import db
 from portal.forms.feedback import (
@@ -21,7 +21,11 @@ from portal.i18n import current_lang, localized
 from portal.models.catalogue import Department
 from portal.services import feedback_publish, feedback_staff
 from portal.services.errors import ValidationError
-from portal.services.feedback import overdue_deadlines
+from portal.services.feedback import (
+    PersonalDataWarning,
+    overdue_deadlines,
+    personal_data_warnings,
+)
 from portal.services.feedback_labels import status_label
 from portal.views.staff.blueprint import bp, dashboard_link
 
@@ -30,6 +34,29 @@ dashboard_link(
     _l("Citizen feedback for your department, the nearest deadline first."),
     roles=("admin", "triage", "officer"), order=20,
 )
+
+
+# The box staff tick to publish a text that only looks like personal data (shown once the
+# service has warned about it).
+_CONFIRM_LABEL = _l("I checked: this is nobody's personal data, publish it")
+
+
+class _ConfirmMixin:
+    confirm = BooleanField(_CONFIRM_LABEL, default=False)
+    # Set when the service warned: the template then shows the box.
+    warned = False
+
+
+class PublicTextForm(_ConfirmMixin, StaffTextForm):
+    """A public text (answer, reason) with the box to confirm a personal-data warning."""
+
+
+class PublicStatusForm(_ConfirmMixin, StaffStatusForm):
+    """A status change with its public note and the confirmation box."""
+
+
+class PublicDepartmentForm(_ConfirmMixin, StaffDepartmentForm):
+    """A transfer with its public reason and the confirmation box."""
 
 
 def _department_choices(exclude: int | None = None) -> list[SelectChoice]:
@@ -86,17 +113,19 @@ def feedback_attention():  # noqa: ANN201
 def _render_item(feedback_id: int, forms: dict | None = None, status: int = 200):  # noqa: ANN202
     feedback = feedback_staff.feedback_for_staff(current_user, feedback_id)
     forms = forms or {}
-    status_form = forms.get("status") or StaffStatusForm(formdata=None, prefix="status")
+    status_form = forms.get("status") or PublicStatusForm(formdata=None, prefix="status")
     status_form.status.choices = [
         SelectChoice(s, status_label(s))
         for s in feedback_staff.STATUS_MOVES.get(feedback.status, ())
     ]
-    transfer_form = forms.get("transfer") or StaffDepartmentForm(formdata=None, prefix="transfer")
+    transfer_form = forms.get("transfer") or PublicDepartmentForm(
+        formdata=None, prefix="transfer")
     transfer_form.department.choices = _department_choices(exclude=feedback.department_id)
     route_form = forms.get("route") or StaffDepartmentForm(formdata=None, prefix="route")
     route_form.department.choices = _department_choices()
     text_forms = {
-        name: forms.get(name) or StaffTextForm(formdata=None, prefix=name)
+        name: forms.get(name) or (StaffTextForm if name == "note" else PublicTextForm)(
+            formdata=None, prefix=name)
         for name in ("answer", "note", "investigation", "reject")
     }
     publish_form = forms.get("publish") or StaffPublishForm(
@@ -119,7 +148,12 @@ def _render_item(feedback_id: int, forms: dict | None = None, status: int = 200)
         publish_form=publish_form,
         decline_form=decline_form,
         publish_state=feedback_publish.publish_state(feedback),
-        personal_data=feedback_publish.personal_data_warnings(
+        # Confidential reports: only the triage unit decides (it alone sees the identity).
+        may_decide_publishing=(
+            current_user.role == "triage"
+            or not feedback_publish.publish_decided_by_triage_only(feedback)
+        ),
+        personal_data=personal_data_warnings(
             publish_form.subject.data or "", publish_form.body.data or ""),
     ), status
 
@@ -144,20 +178,27 @@ _TEXT_ACTIONS = {
 @login_required
 def feedback_act(feedback_id: int, action: str):  # noqa: ANN201
     """Carry out one staff action; errors re-render the page next to the form."""
-    if action in _TEXT_ACTIONS:
+    if action == "note":
         form = StaffTextForm(prefix=action)
         run, done = _TEXT_ACTIONS[action]
         call = lambda: run(current_user, feedback_id, form.text.data)  # noqa: E731
+    elif action in _TEXT_ACTIONS:
+        form = PublicTextForm(prefix=action)
+        run, done = _TEXT_ACTIONS[action]
+        call = lambda: run(  # noqa: E731
+            current_user, feedback_id, form.text.data, confirmed=bool(form.confirm.data))
     elif action == "status":
-        form = StaffStatusForm(prefix="status")
+        form = PublicStatusForm(prefix="status")
         done = _l("The status is changed.")
         call = lambda: feedback_staff.feedback_status_set(  # noqa: E731
-            current_user, feedback_id, form.status.data, form.text.data or "")
+            current_user, feedback_id, form.status.data, form.text.data or "",
+            confirmed=bool(form.confirm.data))
     elif action == "transfer":
-        form = StaffDepartmentForm(prefix="transfer")
+        form = PublicDepartmentForm(prefix="transfer")
         done = _l("It is transferred.")
         call = lambda: feedback_staff.feedback_transfer(  # noqa: E731
-            current_user, feedback_id, form.department.data, form.text.data or "")
+            current_user, feedback_id, form.department.data, form.text.data or "",
+            confirmed=bool(form.confirm.data))
     elif action == "publish":
         form = StaffPublishForm(prefix="publish")
         done = _l("The public version is published.")
@@ -181,9 +222,13 @@ def feedback_act(feedback_id: int, action: str):  # noqa: ANN201
         try:
             call()
         except ValidationError as error:
+            if isinstance(error, PersonalDataWarning):
+                form.warned = True
             for item in error.errors:
-                # The public text's errors go next to its fields; the others above the form.
-                target = form[item.field] if action == "publish" and item.field in form else None
+                # Errors about a text go next to it (the text is kept); the others above.
+                name = "text" if item.field == "reason" else item.field
+                target = form[name] if name in ("text", "subject", "body") and name in form \
+                    else None
                 if target is not None:
                     target.errors = [*target.errors, item.error]
                 else:

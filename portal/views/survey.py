@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -12,23 +10,26 @@ from portal.forms.survey import SurveyForm
 from portal.i18n import current_lang
 from portal.services import catalogue
 from portal.services.errors import ValidationError
-from portal.services.survey import ELEMENT_QUESTIONS, survey_submit
+from portal.services.survey import (
+    ELEMENT_QUESTIONS,
+    survey_submit,
+    survey_visit_issue,
+    survey_visit_read,
+)
 
 bp = Blueprint("survey", __name__, url_prefix="/<lang>")
 
 
 def survey_rate_limit() -> str:
-    """Return the per-client limit on survey answers (the feedback limit unless set)."""
-    return current_app.config.get(
-        "PORTAL_SURVEY_RATE_LIMIT", current_app.config["PORTAL_FEEDBACK_RATE_LIMIT"]
-    )
+    """Return the per-client limit on survey answers (PORTAL_SURVEY_RATE_LIMIT)."""
+    return current_app.config["PORTAL_SURVEY_RATE_LIMIT"]
 
 
 def _render(service, form: SurveyForm, status: int = 200):  # noqa: ANN001, ANN202
     response = current_app.make_response((render_template(
         "survey/form.html", service=service, form=form, questions=ELEMENT_QUESTIONS,
     ), status))
-    # The page holds a one-time token: never cached.
+    # The page holds a one-time signed token: never cached.
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -40,7 +41,7 @@ def form(code: str):  # noqa: ANN201
     service = catalogue.service_get(code)
     survey_form = SurveyForm()
     if request.method == "GET":
-        survey_form.visit_token.data = secrets.token_urlsafe(24)
+        survey_form.visit_token.data = survey_visit_issue(service.code)
         survey_form.feedback.data = request.args.get("feedback", "")[:32]
         return _render(service, survey_form)
     if survey_form.website.data:
@@ -64,6 +65,10 @@ def form(code: str):  # noqa: ANN201
                 survey_form.form_errors.append(item.error)
             else:
                 target.errors = [*target.errors, item.error]
+        if not survey_form.feedback.data and survey_visit_read(
+                service.code, survey_form.visit_token.data) is None:
+            # Expired or not ours: a fresh token lets the citizen send the kept answers again.
+            survey_form.visit_token.data = survey_visit_issue(service.code)
         return _render(service, survey_form, 422)
     return redirect(url_for(".thanks", code=service.code), code=303)
 

@@ -11,6 +11,8 @@ import pytest
 from openpyxl import load_workbook
 
 from portal.calendar import utc_now, wib_date
+from portal.extensions import csrf
+from portal.views import accountability_api
 from portal.views.accountability_api import EXPORT_COLUMNS, PERIOD_COLUMNS
 from tests.accountability_support import add_day, move, spread
 from tests.factories import create_department, create_service
@@ -160,6 +162,29 @@ def test_xlsx_equals_the_json_exactly(client, table_scene):
     about = dict(workbook["about"].iter_rows(values_only=True))
     assert (about["period_from"], about["period_to"]) == (body["from"], body["to"])
     assert about["data_as_of"] == body["data_as_of"]
+
+
+def test_xlsx_source_is_the_configured_address_not_the_host_header(
+        client, app, table_scene, monkeypatch):
+    monkeypatch.setitem(app.config, "PORTAL_BASE_URL", "https://pantau.kalteng.go.id/")
+    query = _query(table_scene)
+    response = client.get(f"/api/v1/accountability.xlsx?{query}",
+                          headers={"Host": "evil.example"})
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.get_data()))
+    cells = [cell for sheet in workbook for row in sheet.iter_rows(values_only=True)
+             for cell in row if isinstance(cell, str)]
+    assert not [cell for cell in cells if "evil.example" in cell]
+    about = dict(workbook["about"].iter_rows(values_only=True))
+    assert about["source"] == f"https://pantau.kalteng.go.id/api/v1/accountability.xlsx?{query}"
+
+
+def test_read_only_accountability_api_is_not_exempt_from_csrf(client, table_scene):
+    # Only GETs here: nothing needs the exemption (Flask-WTF keeps the exempt blueprints).
+    assert accountability_api.bp not in csrf._exempt_blueprints
+    assert client.get(f"/api/v1/accountability?{_query(table_scene)}").status_code == 200
+    assert client.post(f"/api/v1/accountability?{_query(table_scene)}").status_code in (
+        400, 405)
 
 
 def test_downloads_are_linked_from_the_page_with_its_period(client, table_scene):

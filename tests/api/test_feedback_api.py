@@ -85,6 +85,40 @@ def test_an_idempotency_key_makes_a_retry_return_the_same_feedback(client):
     assert db.session.query(Feedback).count() == 1
 
 
+def test_a_retry_with_the_same_key_and_payload_gets_the_same_201_body(client):
+    create_triage_unit()
+    headers = {"Idempotency-Key": "bot-retry-000001"}
+    first = client.post("/api/v1/feedback?lang=en", json=valid_data(), headers=headers)
+    again = client.post("/api/v1/feedback?lang=en", json=valid_data(), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.get_json() == again.get_json()
+
+
+def test_a_key_reused_with_another_payload_is_a_409_without_the_first_feedback(client):
+    create_triage_unit()
+    headers = {"Idempotency-Key": "bot-retry-000001"}
+    first = client.post("/api/v1/feedback", json=valid_data(**IDENTITY), headers=headers)
+    other = client.post("/api/v1/feedback?lang=en",
+                        json=valid_data(subject="Someone else's complaint"), headers=headers)
+    assert other.status_code == 409
+    body = other.get_json()
+    assert body["error"] == "idempotency_conflict"
+    assert body["message"].startswith(
+        "This Idempotency-Key or client_token was already used for a different request")
+    raw = other.get_data(as_text=True)
+    assert first.get_json()["tracking_code"] not in raw
+    assert "tracking_code" not in body
+    assert db.session.query(Feedback).count() == 1
+
+
+def test_a_client_token_in_the_body_reused_with_another_payload_is_a_409(client):
+    create_triage_unit()
+    data = valid_data(client_token="bot-retry-000002")
+    assert client.post("/api/v1/feedback", json=data).status_code == 201
+    data["body"] = "Berbeda."
+    assert client.post("/api/v1/feedback", json=data).status_code == 409
+
+
 def test_the_public_view_never_holds_an_identity(client):
     service = create_service()
     created = client.post(

@@ -58,6 +58,9 @@ def scene(app):  # noqa: ANN001, ANN201
     _survey(b1, 29, 4)
     db.session.add(ServiceReport(service_id=a1.id,
                                  last_reported_at=datetime(2025, 12, 30, 3, 0, tzinfo=UTC)))
+    # a2 reported within 7 days of NOW too: a stored status of a silent service reads no_data.
+    db.session.add(ServiceReport(service_id=a2.id,
+                                 last_reported_at=datetime(2025, 12, 29, 3, 0, tzinfo=UTC)))
     db.session.commit()
     return a, b, a1, a2, b1
 

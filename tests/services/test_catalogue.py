@@ -189,3 +189,56 @@ def test_cli_import_succeeds_and_reports_counts(app, runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "2 created" in result.output
     assert count(Service) == 2
+
+
+# Optional first-response commitment -----------------------------------------------------------
+
+FIRST_HEADER = HEADER + ",first_response_value,first_response_unit"
+
+
+def _service(code: str) -> Service:
+    db.session.expire_all()
+    return db.session.scalar(select(Service).where(Service.code == code))
+
+
+def test_first_response_columns_are_optional_and_empty_means_no_commitment(app):
+    catalogue_import_file(csv_text(ROW_PKB + ",2,hours", ROW_BBN + ",,", header=FIRST_HEADER))
+    pkb, bbn = _service("samsat-pkb"), _service("samsat-bbnkb")
+    assert (pkb.first_response_value, pkb.first_response_unit) == (2, "hours")
+    assert (bbn.first_response_value, bbn.first_response_unit) == (None, None)
+    first = pkb.commitment_history[-1]
+    assert (first.first_response_value, first.first_response_unit) == (2, "hours")
+
+
+def test_a_file_without_first_response_columns_keeps_existing_ones(app):
+    catalogue_import_file(csv_text(ROW_PKB + ",2,hours", header=FIRST_HEADER))
+    summary = catalogue_import_file(csv_text(ROW_PKB))
+    assert summary.services_unchanged == 1
+    assert _service("samsat-pkb").first_response_value == 2
+
+
+def test_a_changed_first_response_commitment_is_recorded_in_the_history(app):
+    catalogue_import_file(csv_text(ROW_PKB + ",2,hours", header=FIRST_HEADER))
+    summary = catalogue_import_file(csv_text(ROW_PKB + ",1,working_days", header=FIRST_HEADER))
+    assert summary.services_updated == 1
+    pkb = _service("samsat-pkb")
+    assert (pkb.first_response_value, pkb.first_response_unit) == (1, "working_days")
+    assert [(c.first_response_value, c.reason) for c in pkb.commitment_history] == [
+        (1, "catalogue import"), (2, "")]
+
+
+@pytest.mark.parametrize(
+    ("cells", "field"),
+    [
+        (",2,", "first_response_unit"),
+        (",,hours", "first_response_value"),
+        (",-1,hours", "first_response_value"),
+        (",two,hours", "first_response_value"),
+        (",2,days", "first_response_unit"),
+    ],
+)
+def test_an_incomplete_or_invalid_first_response_commitment_is_refused(app, cells, field):  # noqa: ANN001
+    with pytest.raises(ValidationError) as caught:
+        catalogue_import_file(csv_text(ROW_PKB + cells, header=FIRST_HEADER))
+    assert [(e.index, e.field) for e in caught.value.errors] == [(2, field)]
+    assert count(Service) == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -216,3 +216,117 @@ def test_service_list_for_keeper_officer_sees_own_department_only(service, offic
     }
     with pytest.raises(NotAuthorized):
         catalogue_staff.service_list_for_keeper(create_user(role="dprd"))
+
+
+# A commitment change recomputes what it moves ----------------------------------------------
+
+
+def _late_under_one_working_day(service, today: date) -> date:  # noqa: ANN001
+    """Report 10 requests received ~15 days ago, each completed 2 working days later."""
+    from portal.calendar import WIB
+    from portal.services.calendar_days import calendar_current
+    from portal.services.service_requests import service_requests_report
+
+    calendar = calendar_current()
+    received_day = today - timedelta(days=15)
+    while not calendar.is_working_day(received_day):
+        received_day -= timedelta(days=1)
+    received = datetime.combine(received_day, time(9), WIB)
+    completed = datetime.combine(calendar.add_working_days(received_day, 2), time(10), WIB)
+    service_requests_report(service.department, {"requests": [
+        {"service": service.code, "id": f"r{i}", "received_at": received.isoformat(),
+         "completed_at": completed.isoformat()} for i in range(10)]})
+    return received_day
+
+
+def test_a_backdated_commitment_change_recomputes_deadlines_on_time_counts_and_status(
+    app, officer, today
+) -> None:
+    from portal.models import ServiceStatus
+    from portal.services.metrics import metrics_for_service
+
+    service = create_service(code="izin-cepat", department=officer.department,
+                             commitment_value=1, commitment_unit="working_days")
+    received_day = _late_under_one_working_day(service, today)
+    assert db.session.get(ServiceStatus, service.id).status == "breaching"  # 0 of 10 on time
+    # Backdated to the day they were received: 3 working days, so all 10 were on time.
+    catalogue_staff.service_commitment_change(
+        officer, "izin-cepat", 3, "working_days", 0.9, received_day, "Keputusan kepala dinas")
+    db.session.expire_all()
+    window = metrics_for_service(service, received_day, today)
+    assert (window.completed, window.completed_on_time) == (10, 10)
+    status = db.session.get(ServiceStatus, service.id)
+    assert status.status == "meeting"  # stored at once, not at the next refresh
+
+
+def test_a_commitment_change_from_today_leaves_earlier_requests_under_the_old_terms(
+    app, officer, today
+) -> None:
+    from portal.models import ServiceStatus
+
+    service = create_service(code="izin-cepat", department=officer.department,
+                             commitment_value=1, commitment_unit="working_days")
+    _late_under_one_working_day(service, today)
+    catalogue_staff.service_commitment_change(
+        officer, "izin-cepat", 3, "working_days", 0.9, today, "Mulai hari ini")
+    db.session.expire_all()
+    assert db.session.get(ServiceStatus, service.id).status == "breaching"
+
+
+def test_a_lower_target_alone_changes_the_stored_status_at_once(app, officer, today) -> None:
+    from portal.models import ServiceStatus
+
+    service = create_service(code="izin-cepat", department=officer.department,
+                             commitment_value=1, commitment_unit="working_days")
+    _late_under_one_working_day(service, today)
+    catalogue_staff.service_commitment_change(
+        officer, "izin-cepat", 1, "working_days", 0.05, today, "Target baru")
+    db.session.expire_all()
+    # Still 0 of 10 on time, now against 5 %: 0 >= 0.05 - 0.10, so at risk, not breaching.
+    status = db.session.get(ServiceStatus, service.id)
+    assert status.status == "at_risk"
+    assert '"target":0.05' in status.reason_params
+
+
+def test_first_response_commitment_is_kept_unless_given_and_recorded_in_history(
+    service, officer, today
+) -> None:
+    catalogue_staff.service_commitment_change(
+        officer, "izin-usaha", 5, "working_days", 0.9, today, "Janji tanggapan pertama",
+        first_response_value=1, first_response_unit="working_days")
+    assert (service.first_response_value, service.first_response_unit) == (1, "working_days")
+    catalogue_staff.service_commitment_change(
+        officer, "izin-usaha", 4, "working_days", 0.9, today, "Lebih cepat")
+    assert (service.first_response_value, service.first_response_unit) == (1, "working_days")
+    latest = db.session.scalars(
+        select(CommitmentChange).where(CommitmentChange.service_id == service.id)
+        .order_by(CommitmentChange.id.desc())
+    ).first()
+    assert (latest.commitment_value, latest.first_response_value,
+            latest.first_response_unit) == (4, 1, "working_days")
+    entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert entry.to_state == "4 working_days, 0.90, first response 1 working_days"
+    catalogue_staff.service_commitment_change(
+        officer, "izin-usaha", 4, "working_days", 0.9, today, "Tanpa janji",
+        first_response_value=None, first_response_unit=None)
+    assert (service.first_response_value, service.first_response_unit) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "field"),
+    [
+        (1, None, "first_response_unit"),
+        (None, "hours", "first_response_value"),
+        (-1, "hours", "first_response_value"),
+        (8761, "hours", "first_response_value"),
+        (1, "days", "first_response_unit"),
+    ],
+)
+def test_commitment_change_refuses_an_invalid_first_response_commitment(
+    service, officer, today, value, unit, field  # noqa: ANN001
+) -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        catalogue_staff.service_commitment_change(
+            officer, "izin-usaha", 5, "working_days", 0.9, today, "alasan",
+            first_response_value=value, first_response_unit=unit)
+    assert field in _fields(excinfo)

@@ -51,7 +51,7 @@ def test_demo_history_is_idempotent_and_deterministic(app):
 def test_demo_history_shows_no_data_insufficient_data_and_wfa_effects(app):
     services = _services()
     demo_history_generate(today=TODAY, days=120, now=NOW)
-    views = status_for_services([s.id for s in services.values()])
+    views = status_for_services([s.id for s in services.values()], now=NOW)
     assert views[services["silent"].id].status == "no_data"
     assert views[services["sparse"].id].status == "insufficient_data"
     assert views[services["steady"].id].status in {"meeting", "at_risk", "breaching"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from PIL import Image
 from portal.calendar import WIB
 from portal.extensions import db
 from portal.models import Attachment, Feedback, FeedbackEvent, OutboxMessage
-from portal.services.errors import NotFound, ValidationError
+from portal.services.errors import IdempotencyConflict, NotFound, ValidationError
 from portal.services.feedback import (
     TRACKING_ALPHABET,
     deadline_after,
@@ -285,9 +286,43 @@ def test_reporter_mail_is_written_in_the_reporter_language(app):
 def test_the_same_client_token_creates_one_feedback(app):
     create_triage_unit()
     first = feedback_submit(valid_data(), "id", client_token="tok-1234567890")
-    again = feedback_submit(valid_data(subject="changed"), "id", client_token="tok-1234567890")
+    # The same text, trimmed differently, is the same request.
+    again = feedback_submit(valid_data(subject="  Antrean terlalu panjang "), "id",
+                            client_token="tok-1234567890")
     assert again.id == first.id
     assert db.session.query(Feedback).count() == 1
+
+
+@pytest.mark.parametrize("change", [
+    {"subject": "Another complaint"},
+    {"kind": "question"},
+    {"name": "Budi", "email": "budi@example.com"},
+    {"publish": True},
+])
+def test_the_same_client_token_with_another_payload_is_a_conflict(app, change):
+    create_triage_unit()
+    feedback_submit(valid_data(), "id", client_token="tok-1234567890")
+    with pytest.raises(IdempotencyConflict):
+        feedback_submit(valid_data(**change), "id", client_token="tok-1234567890")
+    assert db.session.query(Feedback).count() == 1
+
+
+def test_the_same_client_token_with_other_attachments_is_a_conflict(app, uploads):
+    create_triage_unit()
+    feedback_submit(valid_data(), "id", client_token="tok-1234567890",
+                    attachments=[("a.pdf", PDF_BYTES)])
+    assert feedback_submit(valid_data(), "id", client_token="tok-1234567890",
+                           attachments=[("a.pdf", PDF_BYTES)]).attachments
+    with pytest.raises(IdempotencyConflict):
+        feedback_submit(valid_data(), "id", client_token="tok-1234567890")
+    assert db.session.query(Feedback).count() == 1
+
+
+def test_the_stored_request_fingerprint_is_keyed_and_holds_no_text(app):
+    create_triage_unit()
+    feedback = feedback_submit(valid_data(**IDENTITY), "id", client_token="tok-1234567890")
+    assert re.fullmatch(r"[0-9a-f]{64}", feedback.client_fingerprint)
+    assert feedback_submit(valid_data(), "id").client_fingerprint is None
 
 
 def test_different_client_tokens_create_two(app):

@@ -10,7 +10,12 @@ import pytest
 from portal.extensions import db
 from portal.models import AuditEntry, Feedback
 from portal.services.errors import NotAuthorized, NotFound, ValidationError
-from portal.services.feedback import feedback_public_view, feedback_reply, feedback_submit
+from portal.services.feedback import (
+    feedback_public_view,
+    feedback_reply,
+    feedback_submit,
+    personal_data_warnings,
+)
 from portal.services.feedback_publish import (
     feedback_publish_approve,
     feedback_publish_decline,
@@ -19,10 +24,9 @@ from portal.services.feedback_publish import (
     feedback_published_get,
     feedback_published_list,
     feedback_published_view,
-    personal_data_warnings,
     publish_state,
 )
-from portal.services.feedback_staff import feedback_reject
+from portal.services.feedback_staff import feedback_answer, feedback_reject
 from tests.factories import create_department, create_service, create_user
 from tests.feedback_support import FRIDAY_15_AUG, IDENTITY, create_triage_unit, valid_data
 
@@ -100,16 +104,63 @@ def test_a_public_text_with_the_reporters_identity_is_refused(world, subject, bo
     assert publish_state(db.session.get(Feedback, feedback.id)) == "requested"
 
 
-def test_the_refusal_does_not_say_which_identity_it_found(app):
-    """An officer must not learn a confidential reporter's identity from the message."""
+@pytest.fixture
+def confidential(app):  # noqa: ANN001, ANN201
+    """A confidential report with an identity, asking to publish, and its department's officer."""
+    create_triage_unit()
     service = create_service()
     officer = create_user("officer", department=service.department)
     feedback = feedback_submit(
-        valid_data(service=service.code, publish=True, confidential=True, **IDENTITY), "id")
+        valid_data(service=service.code, publish=True, confidential=True, **IDENTITY), "id",
+        now=FRIDAY_15_AUG)
+    return officer, feedback
+
+
+@pytest.mark.parametrize("role", ["officer", "admin"])
+@pytest.mark.parametrize("body", ["Siti Rahmawati menulis.", "Budi Santoso menulis.",
+                                  PUBLIC_BODY])
+def test_only_the_triage_unit_decides_on_a_confidential_report_whatever_the_text(
+        confidential, role, body):
+    """Refusing the real name but accepting a wrong guess would confirm the identity."""
+    officer, feedback = confidential
+    actor = officer if role == "officer" else create_user("admin")
+    with pytest.raises(NotAuthorized):
+        feedback_publish_approve(actor, feedback.id, PUBLIC_SUBJECT, body)
+    with pytest.raises(NotAuthorized):
+        feedback_publish_decline(actor, feedback.id)
+    db.session.expire_all()
+    assert publish_state(db.session.get(Feedback, feedback.id)) == "requested"
+
+
+def test_a_confidential_request_waits_in_the_triage_units_list_not_the_departments(
+        confidential):
+    officer, feedback = confidential
+    assert feedback_publish_requests(officer) == []
+    assert feedback_publish_requests(create_user("admin")) == []
+    assert [f.id for f in feedback_publish_requests(create_user("triage"))] == [feedback.id]
+
+
+def test_the_triage_unit_publishes_a_confidential_report_once_the_identity_is_removed(
+        confidential):
+    _officer, feedback = confidential
+    triage = create_user("triage")
     with pytest.raises(ValidationError) as error:
-        feedback_publish_approve(officer, feedback.id, PUBLIC_SUBJECT, "Siti Rahmawati menulis.")
-    message = error.value.errors[0].error
-    assert "Siti" not in message and "@" not in message
+        feedback_publish_approve(triage, feedback.id, PUBLIC_SUBJECT, "Siti Rahmawati menulis.")
+    assert error.value.errors[0].field == "body"
+    feedback_publish_approve(triage, feedback.id, PUBLIC_SUBJECT, PUBLIC_BODY)
+    assert publish_state(feedback) == "approved"
+
+
+def test_approval_is_refused_while_an_answer_on_the_timeline_names_the_reporter(confidential):
+    """The published page shows the staff's answers: a name in one would be published too."""
+    officer, feedback = confidential
+    # The officer may not see a confidential identity, so nothing stops them writing it.
+    feedback_answer(officer, feedback.id, "Terima kasih Ibu Siti Rahmawati, kami periksa.")
+    with pytest.raises(ValidationError) as error:
+        feedback_publish_approve(create_user("triage"), feedback.id, PUBLIC_SUBJECT,
+                                 PUBLIC_BODY)
+    assert error.value.errors[0].field == "publish"
+    assert feedback_published_list("id").total == 0
 
 
 def test_only_feedback_whose_reporter_asked_can_be_published(app):

@@ -9,9 +9,14 @@ from flask_babel import force_locale
 
 from portal.calendar import WIB
 from portal.extensions import db
-from portal.models import AuditEntry, OutboxMessage
+from portal.models import AuditEntry, Feedback, OutboxMessage
 from portal.services.errors import NotAuthorized, NotFound, ValidationError
-from portal.services.feedback import feedback_public_view, feedback_submit
+from portal.services.feedback import (
+    PersonalDataWarning,
+    feedback_public_view,
+    feedback_reopen,
+    feedback_submit,
+)
 from portal.services.feedback_staff import (
     feedback_answer,
     feedback_attention_list,
@@ -84,11 +89,11 @@ def test_impossible_status_moves_are_refused(routed):
 def test_investigation_sets_sixty_working_days_from_routing_with_a_public_reason(routed):
     feedback, officer = routed
     feedback_investigation_set(officer, feedback.id, "Perlu cek lapangan", now=TUESDAY_19_AUG)
-    # Counted from routing (Fri 15 Aug) in the national calendar of 2025.
-    from portal.services.feedback import deadline_after
-
-    assert feedback.resolution_due == deadline_after(FRIDAY_15_AUG, 60)
-    assert feedback.resolution_due > utc(2025, 11, 1)
+    # Counted from routing (Fri 15 Aug), not from the investigation step (Tue 19 Aug).
+    # Working days: Aug 19-22, 25-29 (9); Sep 1-4, 8-12, 15-19, 22-26, 29-30 (5 Sep Maulid
+    # Nabi: 21, total 30); Oct 1-3, 6-10, 13-17, 20-24, 27-31 (23, total 53); Nov 3-7 (58),
+    # 10 (59), 11 (60): the end of Tuesday 11 November 2025, 24:00 WIB = 17:00 UTC.
+    assert feedback.resolution_due == utc(2025, 11, 11, 17, 0)
     view = feedback_public_view(feedback, "id")
     assert view["needs_investigation"] is True
     assert view["investigation_reason"] == "Perlu cek lapangan"
@@ -208,3 +213,166 @@ def test_nobody_sees_an_anonymous_identity(app):
     triage = create_user("triage")
     feedback = feedback_submit(valid_data(anonymous=True, **IDENTITY), "id")
     assert feedback_identity_visible(triage, feedback) is False
+
+
+# -- first responses ---------------------------------------------------------------------------
+
+
+def test_a_status_change_without_an_answer_is_not_a_first_response(routed):
+    feedback, officer = routed
+    feedback_status_set(officer, feedback.id, "in_progress", now=TUESDAY_19_AUG)
+    assert feedback.first_response_at is None
+    feedback_status_set(officer, feedback.id, "resolved", "Sudah selesai.",
+                        now=datetime(2025, 8, 20, 9, 0, tzinfo=WIB))
+    assert feedback.first_response_at is None
+
+
+def test_the_investigation_step_with_its_public_reason_is_a_first_response(routed):
+    feedback, officer = routed
+    feedback_status_set(officer, feedback.id, "in_progress", now=TUESDAY_19_AUG)
+    later = datetime(2025, 8, 21, 9, 0, tzinfo=WIB)
+    feedback_investigation_set(officer, feedback.id, "Perlu cek lapangan", now=later)
+    assert feedback.first_response_at == later
+
+
+# -- personal data in public texts -------------------------------------------------------------
+
+ACTIONS = {
+    "answer": lambda actor, f, text, **kw: feedback_answer(actor, f.id, text, **kw),
+    "status note": lambda actor, f, text, **kw: feedback_status_set(
+        actor, f.id, "in_progress", text, **kw),
+    "investigation": lambda actor, f, text, **kw: feedback_investigation_set(
+        actor, f.id, text, **kw),
+    "transfer": lambda actor, f, text, **kw: feedback_transfer(
+        actor, f.id, create_department().code, text, **kw),
+    "rejection": lambda actor, f, text, **kw: feedback_reject(actor, f.id, text, **kw),
+}
+
+
+@pytest.fixture
+def named(app):  # noqa: ANN001, ANN201
+    """Feedback whose reporter gave a name, e-mail and phone, and its department's officer."""
+    service = create_service()
+    officer = create_user("officer", department=service.department)
+    feedback = feedback_submit(valid_data(service=service.code, **IDENTITY), "id",
+                               now=FRIDAY_15_AUG)
+    return feedback, officer
+
+
+def _unchanged(feedback_id: int) -> tuple:
+    db.session.expire_all()
+    stored = db.session.get(Feedback, feedback_id)
+    return stored.status, stored.department_id, [e.kind for e in stored.events]
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("text", [
+    "Ibu siti rahmawati, loket tambahan dibuka.",      # the name, another case
+    "Kami sudah membalas ke SITI.RAHMA@example.com.",  # the e-mail
+    "Kami menelepon +62 812-3456-7890 kemarin.",       # the phone, country code
+])
+def test_a_public_text_naming_the_reporter_is_refused_and_nothing_is_written(
+        named, action, text):
+    feedback, officer = named
+    before = _unchanged(feedback.id)
+    with pytest.raises(ValidationError) as error:
+        # Not even a confirmation lets the reporter's own identity through.
+        ACTIONS[action](officer, feedback, text, confirmed=True)
+    assert not isinstance(error.value, PersonalDataWarning)
+    assert error.value.errors[0].field in ("text", "reason")
+    message = error.value.errors[0].error
+    assert "Siti" not in message and "3456" not in message
+    assert _unchanged(feedback.id) == before
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_a_public_text_with_what_looks_like_personal_data_needs_a_confirmation(named, action):
+    feedback, officer = named
+    text = "Pemohon dengan NIK 6271031234567890 sudah dilayani."
+    with pytest.raises(PersonalDataWarning) as warning:
+        ACTIONS[action](officer, feedback, text)
+    assert "6271031234567890" in warning.value.errors[0].error
+    ACTIONS[action](officer, feedback, text, confirmed=True)
+    assert feedback.events[-1].body == text
+
+
+def test_an_internal_note_is_not_checked(named):
+    feedback, officer = named
+    feedback_note(officer, feedback.id, "Pelapor Siti Rahmawati, 0812 3456 7890.")
+    assert feedback.events[-1].kind == "note"
+
+
+@pytest.fixture
+def confidential(app):  # noqa: ANN001, ANN201
+    """A confidential report with an identity, its officer and the triage unit's staff."""
+    create_triage_unit()
+    service = create_service()
+    officer = create_user("officer", department=service.department)
+    feedback = feedback_submit(
+        valid_data(service=service.code, confidential=True, **IDENTITY), "id",
+        now=FRIDAY_15_AUG)
+    return feedback, officer, create_user("triage")
+
+
+@pytest.mark.parametrize("mail", ["siti.rahma@example.com", "budi.santoso@example.com"])
+def test_on_a_confidential_report_an_officer_gets_the_same_refusal_for_any_address(
+        confidential, mail):
+    """The officer may not see the identity: the answer must not tell a real address."""
+    feedback, officer, _triage = confidential
+    with pytest.raises(ValidationError) as error:
+        feedback_answer(officer, feedback.id, f"Balasan dikirim ke {mail}.", confirmed=True)
+    assert not isinstance(error.value, PersonalDataWarning)
+    assert error.value.errors[0].error == (
+        "This text is public and contains what looks like an e-mail address, a phone number "
+        f"or an ID number (NIK): {mail}. The reporter asked for confidentiality: remove it.")
+
+
+@pytest.mark.parametrize("name", ["Siti Rahmawati", "Budi Santoso"])
+def test_on_a_confidential_report_an_officer_cannot_test_a_guessed_name(confidential, name):
+    feedback, officer, _triage = confidential
+    feedback_answer(officer, feedback.id, f"Terima kasih, Ibu {name}.")
+    assert feedback.events[-1].kind == "answer"
+
+
+def test_on_a_confidential_report_the_triage_unit_cannot_publish_the_name(confidential):
+    feedback, _officer, triage = confidential
+    with pytest.raises(ValidationError):
+        feedback_answer(triage, feedback.id, "Terima kasih, Ibu Siti Rahmawati.")
+
+
+# -- transfers and reopening -------------------------------------------------------------------
+
+
+def test_a_reopen_keeps_the_resolution_on_the_timeline(routed):
+    feedback, officer = routed
+    feedback_answer(officer, feedback.id, "Kami periksa.", now=TUESDAY_19_AUG)
+    resolved = datetime(2025, 8, 20, 9, 0, tzinfo=WIB)
+    feedback_status_set(officer, feedback.id, "resolved", now=resolved)
+    feedback_reopen(feedback.tracking_code, "Belum beres",
+                    now=datetime(2025, 8, 21, 9, 0, tzinfo=WIB))
+    assert (feedback.status, feedback.reopen_count) == ("in_progress", 1)
+    kinds = [(e.kind, e.status_to, e.at) for e in feedback.events if e.kind in (
+        "status", "reopened")]
+    assert kinds == [("status", "resolved", resolved),
+                     ("reopened", "in_progress", datetime(2025, 8, 21, 2, 0, tzinfo=UTC))]
+    timeline = feedback_public_view(feedback, "id")["timeline"]
+    assert timeline[-1]["kind"] == "reopened" and timeline[-1]["text"] == ""
+
+
+def test_after_a_transfer_the_routing_reason_still_names_where_it_first_went(app):
+    first = create_department(code="dinas-a", name_en="Office A")
+    service = create_service(department=first, name_en="Vehicle tax")
+    officer = create_user("officer", department=first)
+    second = create_department(code="dinas-b", name_en="Office B")
+    feedback = feedback_submit(valid_data(service=service.code), "en", now=FRIDAY_15_AUG)
+    feedback_transfer(officer, feedback.id, second.code, "Urusan Office B.",
+                      now=TUESDAY_19_AUG)
+    with force_locale("en"):
+        view = feedback_public_view(feedback, "en")
+    assert view["routing_reason"] == (
+        "It went to Office A because you chose one of its services: Vehicle tax.")
+    assert (view["routed_department"]["code"], view["department"]["code"]) == (
+        "dinas-a", "dinas-b")
+    step = view["timeline"][-1]
+    assert (step["kind"], step["from_department"]["code"], step["to_department"]["code"],
+            step["text"]) == ("transferred", "dinas-a", "dinas-b", "Urusan Office B.")

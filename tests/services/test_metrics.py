@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 
+import holidays
 import pytest
 from sqlalchemy import select
 
-from portal.calendar import UTC, WIB, WorkingCalendar, wib_midnight
+from portal.calendar import UTC, WIB
 from portal.extensions import db
 from portal.models import ServiceRequest
+from portal.services.calendar_days import calendar_day_set, calendar_day_unset
 from portal.services.metrics import (
     EXACT_KEYS_PER_DAY,
     MEDIAN,
@@ -175,7 +178,8 @@ def test_backlog_of_a_window_ending_in_the_future_is_taken_now(app):
 
 
 def test_first_response_rate_and_undefined_values(app):
-    service = create_service(commitment_value=5, commitment_unit="working_days")
+    service = create_service(commitment_value=5, commitment_unit="working_days",
+                             first_response_value=1, first_response_unit="working_days")
     send(service, [
         ("a", wib(2025, 9, 1, 9), None, wib(2025, 9, 2, 9), None),  # by Tue 24:00: on time
         ("b", wib(2025, 9, 1, 9), None, wib(2025, 9, 3, 9), None),  # late
@@ -188,6 +192,13 @@ def test_first_response_rate_and_undefined_values(app):
     empty = metrics_for_service(service, date(2025, 7, 1), date(2025, 7, 31), now=NOW)
     assert (empty.received, empty.digital_share, empty.first_response_on_time_rate) == (
         0, None, None)
+
+
+def test_no_first_response_rate_for_a_service_without_a_first_response_commitment(app):
+    service = create_service(commitment_value=5, commitment_unit="working_days")
+    send(service, [("a", wib(2025, 9, 1, 9), None, wib(2025, 9, 1, 10), None)])
+    result = metrics_for_service(service, date(2025, 9, 1), date(2025, 9, 5), now=NOW)
+    assert result.first_response_on_time_rate is None
 
 
 def test_daily_series_has_one_point_per_day_zeros_included(app):
@@ -207,22 +218,52 @@ def test_daily_series_has_one_point_per_day_zeros_included(app):
 # Aggregates against brute force -------------------------------------------------------------
 
 
-def _brute_force(rows, service, from_date: date, to_date: date, now: datetime) -> dict:  # noqa: ANN001
-    """Compute the DOMAIN.md metrics directly from raw requests."""
-    calendar = WorkingCalendar()
-    start, end = wib_midnight(from_date), wib_midnight(to_date + timedelta(days=1))
+@functools.cache
+def _holidays_id(year: int) -> frozenset[date]:
+    """Indonesia's holidays of a year, straight from the holidays package (DOMAIN.md)."""
+    return frozenset(holidays.country_holidays("ID", categories=("public", "government"),
+                                               years=year))
+
+
+def _independent_deadline(received: datetime, value: int, unit: str,
+                          extra: set[date], overrides: set[date]) -> datetime:
+    """Walk the calendar day by day, as DOMAIN.md words it, without the portal's calendar."""
+    if unit == "hours":
+        return received + timedelta(hours=value)
+
+    def working(day: date) -> bool:
+        holiday = (day in _holidays_id(day.year) or day in extra) and day not in overrides
+        return day.weekday() < 5 and not holiday
+
+    day = received.astimezone(WIB).date()
+    if value == 0 and working(day):
+        found = day
+    else:
+        count, found = 0, day
+        while count < max(value, 1):
+            found += timedelta(days=1)
+            count += working(found)
+    return datetime.combine(found + timedelta(days=1), time(0), WIB)
+
+
+def _brute_force(rows, terms, from_date: date, to_date: date, now: datetime,  # noqa: ANN001
+                 extra: set[date] = frozenset(), overrides: set[date] = frozenset()) -> dict:
+    """Compute the DOMAIN.md metrics directly from raw requests and the amended calendar."""
+    value, unit, first_value, first_unit = terms
+    start = datetime.combine(from_date, time(0), WIB)
+    end = datetime.combine(to_date + timedelta(days=1), time(0), WIB)
     at = min(end, now)
 
     def deadline(received: datetime) -> datetime:
-        return calendar.deadline_for(received, service.commitment_value, service.commitment_unit)
+        return _independent_deadline(received, value, unit, extra, overrides)
 
     received = [r for r in rows if start <= r[1] < end]
     completed = [r for r in rows if r[2] is not None and start <= r[2] < end]
     on_time = [r for r in completed if r[2] <= deadline(r[1])]
-    first = [r for r in rows if r[3] is not None and start <= r[3] < end]
-    first_deadline = [min(deadline(r[1]), calendar.deadline_working_days(r[1], 1))
-                      for r in first]
-    first_on_time = [r for r, d in zip(first, first_deadline, strict=True) if r[3] <= d]
+    # Only a service that commits to a first response has a first-response rate.
+    first = [r for r in rows if r[3] is not None and start <= r[3] < end and first_unit]
+    first_on_time = [r for r in first if r[3] <= _independent_deadline(
+        r[1], first_value, first_unit, extra, overrides)]
     backlog = [r for r in rows if r[1] < at and (r[2] is None or r[2] >= at)]
     hours = sorted((r[2] - r[1]).total_seconds() / 3600 for r in completed)
     return {
@@ -239,6 +280,12 @@ def _brute_force(rows, service, from_date: date, to_date: date, now: datetime) -
     }
 
 
+def test_independent_deadline_matches_the_domain_example():
+    # DOMAIN.md: received Fri 15 Aug 2025 10:00 WIB, N = 1 -> Tuesday 19 August 24:00 WIB.
+    assert _independent_deadline(wib(2025, 8, 15, 10), 1, "working_days", set(), set()) == (
+        wib(2025, 8, 20, 0))
+
+
 def _random_request(rng: random.Random, rid: str, now: datetime) -> tuple:
     """Return a random (id, received, completed, first, channel) before now."""
     received = datetime(2025, 6, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(110 * 86400))
@@ -253,24 +300,44 @@ def _random_request(rng: random.Random, rid: str, now: datetime) -> tuple:
     return (rid, received, completed, first, rng.choice(["online", "counter", None, "phone"]))
 
 
-@pytest.mark.parametrize("unit_value", [("working_days", 3), ("hours", 30), ("working_days", 0)])
-def test_metrics_from_aggregates_equal_brute_force_over_raw_rows(app, unit_value):  # noqa: ANN001
+@pytest.mark.parametrize(
+    "terms",
+    [
+        pytest.param((3, "working_days", 1, "working_days"), id="3-days-first-response-1-day"),
+        pytest.param((30, "hours", 4, "hours"), id="30-hours-first-response-4-hours"),
+        pytest.param((0, "working_days", None, None), id="same-day-no-first-response"),
+        pytest.param((2, "working_days", 0, "working_days"), id="2-days-first-response-same-day"),
+    ],
+)
+@pytest.mark.parametrize("calendar_change", [False, True], ids=["calendar", "amended-calendar"])
+def test_metrics_from_aggregates_equal_brute_force_over_raw_rows(app, terms, calendar_change):  # noqa: ANN001
     rng = random.Random(20250917)
-    unit, value = unit_value
+    value, unit, first_value, first_unit = terms
     department = create_department()
-    service = create_service(department=department, commitment_unit=unit, commitment_value=value)
+    service = create_service(department=department, commitment_unit=unit, commitment_value=value,
+                             first_response_value=first_value, first_response_unit=first_unit)
     rows = {f"r{i}": _random_request(rng, f"r{i}", NOW) for i in range(600)}
     send(service, list(rows.values()))
     # Re-send a third with changed completions and channels: aggregates must follow.
     for rid in rng.sample(sorted(rows), 200):
         rows[rid] = _random_request(rng, rid, NOW)
     send(service, list(rows.values()))
+    extra, overrides = set(), set()
+    if calendar_change:
+        # After the reports: Wed 6 Aug 2025 becomes non-working, Mon 18 Aug (cuti bersama)
+        # working, and Tue 12 Aug non-working then working again. Stored figures must follow.
+        calendar_day_set(date(2025, 8, 12), False)
+        calendar_day_set(date(2025, 8, 6), False)
+        calendar_day_set(date(2025, 8, 18), True)
+        calendar_day_unset(date(2025, 8, 12))
+        extra, overrides = {date(2025, 8, 6)}, {date(2025, 8, 18)}
     stored = {r.external_id for r in db.session.scalars(select(ServiceRequest))}
     assert stored == set(rows)
     for _ in range(25):
         from_date = date(2025, 5, 25) + timedelta(days=rng.randrange(120))
         to_date = from_date + timedelta(days=rng.randrange(60))
-        expected = _brute_force(list(rows.values()), service, from_date, to_date, NOW)
+        expected = _brute_force(list(rows.values()), terms, from_date, to_date, NOW, extra,
+                                overrides)
         got = metrics_for_service(service, from_date, to_date, now=NOW)
         assert (got.received, got.completed, got.completed_on_time, got.backlog,
                 got.overdue) == (expected["received"], expected["completed"],

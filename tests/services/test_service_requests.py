@@ -120,15 +120,29 @@ def test_hours_commitment_across_midnight_counts_the_completion_on_the_next_wib_
     assert (friday.received, friday.completed, friday.completed_on_time) == (0, 1, 1)
 
 
-def test_first_response_deadline_is_one_working_day_capped_by_the_completion_deadline(app):
-    slow = create_service(commitment_value=5, commitment_unit="working_days")
-    fast = create_service(commitment_value=2, commitment_unit="hours")
-    report(slow, item(slow, "r1", wib(2025, 8, 15, 10), first=wib(2025, 8, 19, 9)))
-    report(fast, item(fast, "r1", wib(2025, 8, 15, 10), first=wib(2025, 8, 15, 11)))
-    assert stored(slow, "r1").first_response_deadline == wib(2025, 8, 20, 0)
-    assert stored(fast, "r1").first_response_deadline == wib(2025, 8, 15, 12)
-    tuesday = day_row(slow, date(2025, 8, 19))
+def test_first_response_deadline_follows_the_services_first_response_commitment(app):
+    days = create_service(commitment_value=5, commitment_unit="working_days",
+                          first_response_value=1, first_response_unit="working_days")
+    hours = create_service(commitment_value=2, commitment_unit="working_days",
+                           first_response_value=3, first_response_unit="hours")
+    # Friday 15 Aug 2025 10:00 WIB. 1 working day: Sun 17 Aug holiday, Mon 18 cuti bersama ->
+    # Tuesday 19 Aug 24:00 WIB. 3 hours: 13:00 WIB the same day.
+    report(days, item(days, "r1", wib(2025, 8, 15, 10), first=wib(2025, 8, 19, 9)))
+    report(hours, item(hours, "r1", wib(2025, 8, 15, 10), first=wib(2025, 8, 15, 13, 0, 1)))
+    assert stored(days, "r1").first_response_deadline == wib(2025, 8, 20, 0)
+    assert stored(hours, "r1").first_response_deadline == wib(2025, 8, 15, 13)
+    tuesday = day_row(days, date(2025, 8, 19))
     assert (tuesday.first_responses, tuesday.first_responses_on_time) == (1, 1)
+    friday = day_row(hours, date(2025, 8, 15))
+    assert (friday.first_responses, friday.first_responses_on_time) == (1, 0)  # 1 s late
+
+
+def test_a_service_without_a_first_response_commitment_has_no_first_response_deadline(app):
+    service = create_service(commitment_value=5, commitment_unit="working_days")
+    report(service, item(service, "r1", wib(2025, 8, 15, 10), first=wib(2025, 8, 15, 11)))
+    assert stored(service, "r1").first_response_deadline is None
+    friday = day_row(service, date(2025, 8, 15))
+    assert (friday.received, friday.first_responses, friday.first_responses_on_time) == (1, 0, 0)
 
 
 def test_deadline_uses_the_commitment_in_force_on_the_day_received(app):
@@ -145,6 +159,21 @@ def test_deadline_uses_the_commitment_in_force_on_the_day_received(app):
            item(service, "new", wib(2025, 9, 1, 10)))  # Monday: 3 days -> Thursday
     assert stored(service, "old").completion_deadline == wib(2025, 9, 2, 0)
     assert stored(service, "new").completion_deadline == wib(2025, 9, 5, 0)
+
+
+def test_a_request_received_before_the_first_dated_commitment_gets_the_earliest_one(app):
+    from portal.models import CommitmentChange
+
+    # A history that starts on 1 September (no entry "before records"): the earliest known
+    # commitment is the best available for a request received before it.
+    service = create_service(commitment_value=3, commitment_unit="working_days")
+    service.commitment_history.clear()
+    service.commitment_history.append(CommitmentChange(
+        commitment_value=3, commitment_unit="working_days", on_time_target=0.9,
+        effective_from=date(2025, 9, 1)))
+    db.session.commit()
+    report(service, item(service, "early", wib(2025, 8, 29, 10)))  # Friday: 3 days -> Wed
+    assert stored(service, "early").completion_deadline == wib(2025, 9, 4, 0)
 
 
 # Upserts and aggregates --------------------------------------------------------------------
@@ -317,7 +346,7 @@ def test_csv_import_names_the_line_of_a_foreign_service(app):
 
 
 def test_csv_import_stores_the_rows(app):
-    service = create_service()
+    service = create_service(first_response_value=1, first_response_unit="working_days")
     text = (
         "service,id,received_at,first_response_at,completed_at,channel\n"
         f"{service.code},a,2025-09-01T09:00:00+07:00,2025-09-01T10:00:00+07:00,"
@@ -329,3 +358,101 @@ def test_csv_import_stores_the_rows(app):
     assert stored(service, "b").channel is None
     monday = day_row(service, date(2025, 9, 1))
     assert (monday.received, monday.received_online, monday.first_responses) == (2, 1, 1)
+
+
+# Recomputing stored deadlines when the calendar or a commitment changes ----------------------
+
+
+def evidence_case():  # noqa: ANN201
+    """1 working day; received Thu 3 Jul 2025, completed Mon 7 Jul 2025 (no July holidays)."""
+    service = create_service(commitment_value=1, commitment_unit="working_days")
+    report(service, item(service, "r1", wib(2025, 7, 3, 10), completed=wib(2025, 7, 7, 11)))
+    return service
+
+
+def test_marking_a_day_non_working_recomputes_stored_deadlines_and_on_time_counts(app):
+    from portal.services.calendar_days import calendar_day_set
+
+    service = evidence_case()
+    # Deadline: end of Friday 4 July; completed Monday 7 July: late.
+    assert stored(service, "r1").completion_deadline == wib(2025, 7, 5, 0)
+    monday = day_row(service, date(2025, 7, 7))
+    assert (monday.completed, monday.completed_on_time) == (1, 0)
+    # Friday 4 July becomes non-working: the 1st working day after Thursday is Monday 7 July,
+    # so the deadline is the end of Monday, and the completion is on time.
+    calendar_day_set(date(2025, 7, 4), False, "banjir")
+    db.session.expire_all()
+    assert stored(service, "r1").completion_deadline == wib(2025, 7, 8, 0)
+    monday = day_row(service, date(2025, 7, 7))
+    assert (monday.received, monday.completed, monday.completed_on_time) == (0, 1, 1)
+    assert day_row(service, date(2025, 7, 3)).received == 1
+    assert json.loads(monday.completion_histogram) == {str(4 * 86400 + 3600): 1}
+
+
+def test_removing_the_exception_recomputes_the_deadlines_back(app):
+    from portal.services.calendar_days import calendar_day_set, calendar_day_unset
+
+    service = evidence_case()
+    calendar_day_set(date(2025, 7, 4), False)
+    calendar_day_unset(date(2025, 7, 4))
+    db.session.expire_all()
+    assert stored(service, "r1").completion_deadline == wib(2025, 7, 5, 0)
+    monday = day_row(service, date(2025, 7, 7))
+    assert (monday.completed, monday.completed_on_time) == (1, 0)
+
+
+def test_a_calendar_change_recomputes_first_response_deadlines_too(app):
+    from portal.services.calendar_days import calendar_day_set
+
+    service = create_service(commitment_value=5, commitment_unit="working_days",
+                             first_response_value=1, first_response_unit="working_days")
+    report(service, item(service, "r1", wib(2025, 7, 3, 10), first=wib(2025, 7, 7, 9)))
+    assert day_row(service, date(2025, 7, 7)).first_responses_on_time == 0
+    calendar_day_set(date(2025, 7, 4), False)
+    db.session.expire_all()
+    assert stored(service, "r1").first_response_deadline == wib(2025, 7, 8, 0)
+    monday = day_row(service, date(2025, 7, 7))
+    assert (monday.first_responses, monday.first_responses_on_time) == (1, 1)
+
+
+def test_a_calendar_change_leaves_requests_older_than_its_horizon_alone(app):
+    from portal.services.calendar_days import calendar_day_set
+    from portal.services.service_requests import calendar_change_recompute_from
+
+    service = evidence_case()
+    # Nothing commits to more than 5 working days: the horizon is the 90-day minimum.
+    assert calendar_change_recompute_from(date(2025, 10, 2)) == date(2025, 7, 4)
+    # Changing 2 October recomputes from 4 July on: the request of 3 July is not read.
+    calendar_day_set(date(2025, 7, 4), False)
+    calendar_day_set(date(2025, 10, 2), False)
+    db.session.expire_all()
+    assert stored(service, "r1").completion_deadline == wib(2025, 7, 8, 0)
+
+
+def test_recompute_of_an_unchanged_calendar_changes_nothing(app):
+    from portal.services.service_requests import service_requests_recompute
+
+    service = evidence_case()
+    before = [(r.day, r.received, r.completed, r.completed_on_time, r.completion_histogram)
+              for r in db.session.scalars(select(ServiceDay).order_by(ServiceDay.day))]
+    summary = service_requests_recompute([service.id])
+    db.session.expire_all()
+    after = [(r.day, r.received, r.completed, r.completed_on_time, r.completion_histogram)
+             for r in db.session.scalars(select(ServiceDay).order_by(ServiceDay.day))]
+    assert (summary.services, summary.requests, summary.changed) == (1, 1, 0)
+    assert after == before
+
+
+def test_recompute_reads_only_requests_received_from_the_given_day(app):
+    from portal.models import CalendarDay
+    from portal.services.service_requests import service_requests_recompute
+
+    service = evidence_case()
+    # The exception is written behind the service's back, as a database restore would.
+    db.session.add(CalendarDay(day=date(2025, 7, 4), is_working=False))
+    db.session.commit()
+    assert service_requests_recompute([service.id], received_from=date(2025, 7, 4)).changed == 0
+    assert stored(service, "r1").completion_deadline == wib(2025, 7, 5, 0)
+    assert service_requests_recompute([service.id], received_from=date(2025, 7, 3)).changed == 1
+    db.session.expire_all()
+    assert stored(service, "r1").completion_deadline == wib(2025, 7, 8, 0)

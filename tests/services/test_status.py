@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from portal.extensions import db
 from portal.models import Incident, ServiceStatus
 from portal.services.service_requests import service_requests_report
 from portal.services.status import (
+    format_rate_against_target,
     status_counts,
     status_for_services,
     status_reason_text,
@@ -39,10 +41,10 @@ def report(service, requests=(), now=NOW, reported=None) -> None:  # noqa: ANN00
     service_requests_report(service.department, payload, now=now)
 
 
-def shown(service) -> str:  # noqa: ANN001
-    """Return the status a reader sees now."""
+def shown(service, now=NOW) -> str:  # noqa: ANN001
+    """Return the status a reader sees at ``now`` (no refresh in between)."""
     db.session.expire_all()
-    return status_for_services([service.id])[service.id].status
+    return status_for_services([service.id], now=now)[service.id].status
 
 
 def stored(service) -> ServiceStatus:  # noqa: ANN001
@@ -182,7 +184,7 @@ def test_reason_is_a_whole_sentence_in_each_language(app):
 def test_snapshot_keeps_the_30_day_metrics(app):
     service = hours_service()
     report(service, completions(service, 9, 1))
-    metrics = status_for_services([service.id])[service.id].metrics
+    metrics = status_for_services([service.id], now=NOW)[service.id].metrics
     assert metrics["from"] == "2025-09-01" and metrics["to"] == "2025-09-30"
     assert (metrics["completed"], metrics["completed_on_time"], metrics["on_time_rate"]) == (
         10, 9, 0.9)
@@ -197,12 +199,98 @@ def test_status_counts_by_department_and_work_mode(app):
     report(meeting, completions(meeting, 10, 0))
     report(breaching, completions(breaching, 0, 10))
     report(other, completions(other, 10, 0))
-    counts = status_counts()
+    counts = status_counts(now=NOW)
     assert (counts["meeting"], counts["breaching"], counts["no_data"]) == (2, 1, 1)
     assert sum(counts.values()) == 4
-    mine = status_counts(department_id=department.id)
+    mine = status_counts(department_id=department.id, now=NOW)
     assert (mine["meeting"], mine["breaching"], mine["no_data"], mine["at_risk"]) == (1, 1, 1, 0)
-    by_mode = status_counts(department_id=department.id, by_mode=True)
+    by_mode = status_counts(department_id=department.id, by_mode=True, now=NOW)
     assert by_mode["wfa"]["meeting"] == 1
     assert by_mode["onsite"]["breaching"] == 1 and by_mode["onsite"]["no_data"] == 1
     assert sum(by_mode["hybrid"].values()) == 0
+
+
+# Silence at read time, between refreshes ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("silence", "expected"),
+    [
+        pytest.param(timedelta(days=7), "meeting", id="7-days-still-shows-the-stored-status"),
+        pytest.param(timedelta(days=7, seconds=1), "no_data", id="7-days-and-1-second-no-data"),
+        pytest.param(timedelta(days=9), "no_data", id="9-days-no-data"),
+    ],
+)
+def test_silence_is_shown_as_no_data_without_any_refresh(app, silence, expected):  # noqa: ANN001
+    service = hours_service()
+    reported_at = datetime(2025, 9, 21, 5, tzinfo=UTC)
+    report(service, completions(service, 10, 0, day=15), now=reported_at)
+    assert stored(service).status == "meeting"  # stored then, and never refreshed since
+    later = reported_at + silence
+    assert shown(service, now=later) == expected
+    counts = status_counts(now=later)
+    assert counts[expected] == 1 and sum(counts.values()) == 1
+    assert stored(service).status == "meeting"  # the read wrote nothing
+
+
+def test_silence_at_read_time_gives_the_no_data_reason_with_the_last_report_date(app):
+    service = hours_service()
+    report(service, completions(service, 10, 0, day=15), now=datetime(2025, 9, 21, 5, tzinfo=UTC))
+    view = status_for_services([service.id], now=NOW)[service.id]  # 9 days later
+    assert view.status == "no_data"
+    assert view.reason_params["data_status"] == "no_data"
+    assert status_reason_text(view, "en") == (
+        "The department has sent no report on this service since September 21, 2025, so its "
+        "current performance is unknown.")
+
+
+def test_a_stored_status_row_without_any_report_is_shown_as_no_data(app):
+    service = hours_service()
+    db.session.add(ServiceStatus(service_id=service.id, status="meeting",
+                                 reason_params='{"data_status":"meeting"}'))
+    db.session.commit()
+    assert shown(service) == "no_data"
+    assert "not reported" in status_reason_text(
+        status_for_services([service.id], now=NOW)[service.id], "en")
+
+
+def test_an_open_incident_still_wins_over_silence_at_read_time(app):
+    service = hours_service()
+    report(service, completions(service, 10, 0, day=15), now=datetime(2025, 9, 21, 5, tzinfo=UTC))
+    db.session.add(Incident(title_id="Mati", impact="outage", created_by="admin",
+                            services=[service]))
+    db.session.commit()
+    assert shown(service) == "disrupted"
+
+
+# The rate in the reason never crosses the target ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rate", "target", "english"),
+    [
+        pytest.param(0.8996, 0.9, "89.96%", id="would-round-up-to-the-target-gets-2-decimals"),
+        pytest.param(0.89999, 0.9, "89.99%", id="even-2-decimals-reach-it-so-cut"),
+        pytest.param(0.8994, 0.9, "89.9%", id="rounding-stays-below-one-decimal"),
+        pytest.param(0.87, 0.9, "87%", id="whole-percent"),
+        pytest.param(0.9, 0.9, "90%", id="exactly-the-target"),
+        pytest.param(0.9996, 0.95, "100%", id="above-the-target-rounds-as-usual"),
+        pytest.param(0.94951, 0.95, "94.95%", id="other-target"),
+        pytest.param(None, 0.9, "0%", id="no-rate"),
+    ],
+)
+def test_rate_against_target_never_shows_a_rate_below_the_target_as_reaching_it(
+    app, rate, target, english  # noqa: ANN001
+):
+    with force_locale("en"):
+        assert format_rate_against_target(rate, target) == english
+
+
+def test_reason_of_a_rate_just_below_the_target_does_not_show_the_target(app):
+    # 2,249 of 2,500 on time: 0.8996, which one decimal would round to "90%".
+    row = ServiceStatus(status="at_risk", reason_params=json.dumps(
+        {"date": "2025-09-30", "n": 2500, "rate": 2249 / 2500, "target": 0.9}))
+    english = status_reason_text(row, "en")
+    assert english.startswith("Only 89.96% of ")
+    assert "against a 90% commitment" in english
+    assert "89,96%" in status_reason_text(row, "id")

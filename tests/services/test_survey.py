@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from flask_babel import force_locale
 
 from portal.calendar import UTC, WIB
 from portal.extensions import db
@@ -20,6 +21,8 @@ from portal.services.survey import (
     ikm_grade,
     ikm_round,
     survey_submit,
+    survey_visit_issue,
+    survey_visit_read,
 )
 from tests.accountability_support import answers_with_total, create_feedback
 from tests.factories import create_department, create_service
@@ -135,33 +138,115 @@ def test_ikm_from_no_responses():
     assert ikm_from_sums(0, {}).responses == 0
 
 
-def test_submit_with_a_visit_token_once():
+def _visit_error(token, *, code="ktp", now=None):  # noqa: ANN001, ANN202
+    """Submit with a visit token and return the refusal's (field, English message)."""
+    with force_locale("en"), pytest.raises(ValidationError) as error:
+        survey_submit(code, ALL_THREE, visit_token=token, now=now)
+    return [(e.field, e.error) for e in error.value.errors]
+
+
+EXPIRED = [("visit_token", "The form has expired. Please open it again.")]
+ALREADY = [("visit_token", "This answer has already been received.")]
+
+
+def test_submit_with_an_issued_visit_token_stores_its_nonce():
     service = create_service(code="ktp")
-    response = survey_submit("ktp", ALL_THREE, visit_token="a" * 24, lang="en")
+    token = survey_visit_issue("ktp")
+    response = survey_submit("ktp", ALL_THREE, visit_token=token, lang="en")
     assert (response.service_id, response.u9, response.lang) == (service.id, 3, "en")
-    with pytest.raises(ValidationError) as error:
-        survey_submit("ktp", ALL_THREE, visit_token="a" * 24)
-    assert error.value.errors[0].field == "visit_token"
+    # The signed token is not stored: its random nonce is (unique, 32 characters).
+    assert response.visit_token == survey_visit_read("ktp", token)
+    assert len(response.visit_token) == 32
 
 
-@pytest.mark.parametrize("token", [None, "", "short", "x" * 65, "bad token with spaces!!"])
-def test_submit_needs_a_well_formed_visit_token(token):
+def test_a_visit_token_gives_one_answer_only():
     create_service(code="ktp")
-    with pytest.raises(ValidationError):
-        survey_submit("ktp", ALL_THREE, visit_token=token)
+    token = survey_visit_issue("ktp")
+    survey_submit("ktp", ALL_THREE, visit_token=token)
+    assert _visit_error(token) == ALREADY
+    assert db.session.query(SurveyResponse).count() == 1
+
+
+def test_each_visit_gets_its_own_token():
+    create_service(code="ktp")
+    survey_submit("ktp", ALL_THREE, visit_token=survey_visit_issue("ktp"))
+    survey_submit("ktp", ALL_THREE, visit_token=survey_visit_issue("ktp"))
+    assert db.session.query(SurveyResponse).count() == 2
+
+
+@pytest.mark.parametrize("token", [
+    None, "", "short", "x" * 65, "bad token with spaces!!",
+    # Well-formed random strings made by the client: what the old form accepted.
+    "a" * 24, "Zm9yZ2VkLXRva2VuLW9mLTMyLWNoYXJz",
+])
+def test_client_made_visit_tokens_are_refused(token):
+    create_service(code="ktp")
+    assert _visit_error(token) == EXPIRED
+    assert db.session.query(SurveyResponse).count() == 0
+
+
+def test_a_visit_token_signed_with_another_key_is_refused(app):
+    create_service(code="ktp")
+    from itsdangerous import URLSafeTimedSerializer
+
+    forged = URLSafeTimedSerializer("not-the-secret", salt="survey-visit").dumps(
+        {"n": "n" * 32, "s": "ktp"})
+    assert _visit_error(forged) == EXPIRED
+
+
+def test_a_visit_token_with_an_altered_payload_is_refused():
+    create_service(code="ktp")
+    token = survey_visit_issue("ktp")
+    payload, rest = token.split(".", 1)
+    other_payload = survey_visit_issue("sim").split(".", 1)[0]
+    assert other_payload != payload
+    assert _visit_error(f"{other_payload}.{rest}") == EXPIRED
+
+
+def test_a_visit_token_for_another_service_is_refused():
+    create_service(code="ktp")
+    create_service(code="sim")
+    token = survey_visit_issue("sim")
+    assert _visit_error(token, code="ktp") == EXPIRED
+    # It still works for the service it was issued for.
+    assert survey_submit("sim", ALL_THREE, visit_token=token).visit_token
+
+
+def test_a_visit_token_is_good_for_two_days_exactly():
+    create_service(code="ktp")
+    issued = datetime(2025, 10, 1, 8, 0, tzinfo=UTC)
+    late = survey_visit_issue("ktp", now=issued)
+    assert _visit_error(late, now=issued + timedelta(days=2, seconds=1)) == EXPIRED
+    on_time = survey_visit_issue("ktp", now=issued)
+    response = survey_submit("ktp", ALL_THREE, visit_token=on_time,
+                             now=issued + timedelta(days=2))
+    assert response.submitted_at == issued + timedelta(days=2)
+
+
+def test_an_expired_visit_token_is_refused_at_the_current_time():
+    create_service(code="ktp")
+    token = survey_visit_issue("ktp", now=datetime.now(UTC) - timedelta(days=3))
+    assert _visit_error(token) == EXPIRED
+
+
+def test_a_visit_token_from_the_future_is_refused():
+    create_service(code="ktp")
+    issued = datetime(2025, 10, 1, 8, 0, tzinfo=UTC)
+    token = survey_visit_issue("ktp", now=issued)
+    assert _visit_error(token, now=issued - timedelta(minutes=1)) == EXPIRED
 
 
 @pytest.mark.parametrize("bad", [0, 5, "", None, "3.0", 2.5, "x", True])
 def test_each_score_is_a_whole_number_from_1_to_4(bad):
     create_service(code="ktp")
     with pytest.raises(ValidationError) as error:
-        survey_submit("ktp", {**ALL_THREE, "u4": bad}, visit_token="b" * 24)
+        survey_submit("ktp", {**ALL_THREE, "u4": bad}, visit_token=survey_visit_issue("ktp"))
     assert [e.field for e in error.value.errors] == ["u4"]
 
 
 def test_submit_for_an_unknown_service_is_not_found():
     with pytest.raises(NotFound):
-        survey_submit("nope", ALL_THREE, visit_token="c" * 24)
+        survey_submit("nope", ALL_THREE, visit_token=survey_visit_issue("nope"))
 
 
 def test_submit_after_resolved_feedback_once_per_feedback():

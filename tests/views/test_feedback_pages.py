@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from portal.calendar import WIB
 from portal.extensions import db
 from portal.models import Feedback
-from portal.services.feedback import deadline_after, feedback_submit
-from tests.factories import create_service, csrf_token_from
+from portal.services.feedback import feedback_submit
+from portal.services.feedback_staff import feedback_answer, feedback_status_set, feedback_transfer
+from tests.factories import create_department, create_service, create_user, csrf_token_from
 from tests.feedback_support import IDENTITY, create_triage_unit, jpeg_with_exif, valid_data
 
 
@@ -128,6 +127,27 @@ def test_a_double_submit_creates_one_feedback(client):
     assert db.session.query(Feedback).count() == 1
 
 
+def test_a_form_token_reused_with_other_text_shows_the_form_again_with_a_notice(client):
+    create_triage_unit()
+    _html, hidden = _form_page(client)
+    first = _post(client, hidden)
+    code = db.session.query(Feedback).one().tracking_code_display
+    # Back button, the text changed, sent again: not the first feedback, a notice instead.
+    second = _post(client, hidden, subject="Another subject")
+    html = second.get_data(as_text=True)
+    assert first.status_code == 303
+    assert second.status_code == 409
+    assert code not in html
+    assert "This form was already sent with a different text" in html
+    assert 'value="Another subject"' in html
+    new_token = re.search(r'name="client_token" type="hidden" value="([^"]+)"', html).group(1)
+    assert new_token != hidden["client_token"]
+    assert db.session.query(Feedback).count() == 1
+    third = _post(client, {**hidden, "client_token": new_token}, subject="Another subject")
+    assert third.status_code == 303
+    assert db.session.query(Feedback).count() == 2
+
+
 def test_a_spoofed_jpeg_is_refused_and_the_rest_is_kept(client, uploads):
     create_triage_unit()
     _html, hidden = _form_page(client)
@@ -199,12 +219,12 @@ def test_a_non_canonical_code_in_the_url_redirects_to_the_canonical_one(client):
 
 
 def _resolved_feedback() -> Feedback:
+    """Feedback its department answered and resolved just now, through the services."""
     service = create_service()
+    officer = create_user("officer", department=service.department)
     feedback = feedback_submit(valid_data(service=service.code), "id")
-    now = datetime.now(WIB)
-    feedback.status, feedback.resolved_at = "resolved", now
-    feedback.auto_close_due = deadline_after(now, 10)
-    db.session.commit()
+    feedback_answer(officer, feedback.id, "Sudah kami perbaiki.")
+    feedback_status_set(officer, feedback.id, "resolved")
     return feedback
 
 
@@ -222,7 +242,22 @@ def test_the_citizen_reopens_with_a_reason_through_the_page(client):
     assert db.session.get(Feedback, feedback.id).status == "in_progress"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Reopened by the citizen" in page
+    assert "Reopened: the citizen said the problem is not solved" in page
     assert "Masih rusak" not in page  # the citizen's words are not public
+
+
+def test_the_tracking_page_keeps_the_first_routing_reason_and_tells_of_the_transfer(client):
+    first = create_department(code="dinas-a", name_en="Office A")
+    service = create_service(department=first, name_en="Vehicle tax")
+    officer = create_user("officer", department=first)
+    create_department(code="dinas-b", name_en="Office B")
+    feedback = feedback_submit(valid_data(service=service.code), "en")
+    feedback_transfer(officer, feedback.id, "dinas-b", "Urusan Office B.")
+    page = client.get(f"/en/feedback/{feedback.tracking_code_display}").get_data(as_text=True)
+    assert "It went to Office A because you chose one of its services: Vehicle tax." in page
+    assert "It went to Office B" not in page
+    assert "It was then transferred, and Office B handles it now." in page
+    assert "From Office A to Office B." in page and "Urusan Office B." in page
 
 
 def test_reply_and_reopen_forms_need_csrf(client):

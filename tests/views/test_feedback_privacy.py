@@ -59,13 +59,16 @@ def test_no_public_output_carries_the_reporters_identity(client, app, caplog, id
     service = create_service(code="samsat-pkb")
     other = create_department(code="bapenda")
     officer = create_user("officer", department=service.department)
+    triage = create_user("triage")
     create_user("officer", department=other)
 
     feedback = _file(client, lang, service.code, identity)
     stored = (feedback.reporter_name, feedback.reporter_email, feedback.reporter_phone)
     assert stored == ((None, None, None) if identity == "anonymous" else (NAME, EMAIL, PHONE))
     feedback_answer(officer, feedback.id, "Terima kasih, kami tambah loket.")
-    feedback_publish_approve(officer, feedback.id, "Antrean panjang", "Menunggu tiga jam.")
+    # A confidential report's publishing is the triage unit's decision only.
+    publisher = triage if identity == "confidential" else officer
+    feedback_publish_approve(publisher, feedback.id, "Antrean panjang", "Menunggu tiga jam.")
     feedback_transfer(officer, feedback.id, other.code, "Urusan pajak kendaraan.")
     code = feedback.tracking_code_display
 

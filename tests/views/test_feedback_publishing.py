@@ -159,3 +159,24 @@ def test_the_public_pages_exist_in_both_languages_and_are_linked_from_the_nav(cl
     assert '<html lang="id">' in response.get_data(as_text=True)
     assert 'href="/en/feedback"' in client.get("/en/").get_data(as_text=True)
     assert client.get("/en/feedback/published/999999").status_code == 404
+
+
+@pytest.mark.parametrize(("role", "form_shown"), [("officer", False), ("admin", False),
+                                                  ("triage", True)])
+def test_only_the_triage_unit_gets_the_publishing_form_of_a_confidential_report(
+        client, app, role, form_shown):
+    service = create_service()
+    users = {"officer": create_user("officer", department=service.department),
+             "admin": create_user("admin"), "triage": create_user("triage")}
+    feedback = feedback_submit(
+        valid_data(service=service.code, publish=True, confidential=True, body=CITIZEN_BODY,
+                   **IDENTITY), "en")
+    login(client, users[role].username)
+    html, token = _item(client, feedback)
+    assert (f'action="/en/staff/feedback/{feedback.id}/publish"' in html) is form_shown
+    assert ("complaint-management unit decides" in html) is (not form_shown)
+    response = client.post(f"/en/staff/feedback/{feedback.id}/publish", data={
+        "publish-csrf_token": token, "publish-subject": "Antrean",
+        "publish-body": "Siti Rahmawati menunggu."})
+    # The triage unit is told the text names the reporter; nobody else learns anything.
+    assert response.status_code == (422 if form_shown else 403)

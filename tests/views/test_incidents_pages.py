@@ -16,6 +16,14 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 # A username that looks like a person: it must never appear on a public page or feed.
 STAFF = SimpleNamespace(username="siti.rahmawati", role="admin", department_id=None)
 T0 = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)  # 2 March 2026, 10:00 WIB
+BASE = "https://pantau.kalteng.go.id"
+
+
+@pytest.fixture
+def base_url(app, monkeypatch):  # noqa: ANN001, ANN201
+    """The portal's configured public address (with a trailing slash, to be trimmed)."""
+    monkeypatch.setitem(app.config, "PORTAL_BASE_URL", f"{BASE}/")
+    return BASE
 
 
 @pytest.fixture
@@ -160,7 +168,7 @@ def test_no_staff_username_on_public_pages(client, incidents, path):
 # The Atom feed --------------------------------------------------------------------------------
 
 
-def test_atom_feed_is_valid_atom_with_one_entry_per_incident(client, incidents):
+def test_atom_feed_is_valid_atom_with_one_entry_per_incident(client, incidents, base_url):
     response = client.get("/en/incidents.atom")
 
     assert response.status_code == 200
@@ -168,20 +176,20 @@ def test_atom_feed_is_valid_atom_with_one_entry_per_incident(client, incidents):
     feed = ET.fromstring(response.data)
     assert feed.tag == f"{ATOM}feed"
     assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
-    assert feed.findtext(f"{ATOM}id") == "http://localhost/en/incidents"
+    assert feed.findtext(f"{ATOM}id") == f"{BASE}/en/incidents"
     assert feed.findtext(f"{ATOM}title")
     assert feed.find(f"{ATOM}author/{ATOM}name").text
     self_link = [link for link in feed.findall(f"{ATOM}link") if link.get("rel") == "self"]
-    assert [link.get("href") for link in self_link] == ["http://localhost/en/incidents.atom"]
+    assert [link.get("href") for link in self_link] == [f"{BASE}/en/incidents.atom"]
     # The feed changed last when the outage was identified.
     assert feed.findtext(f"{ATOM}updated") == "2026-03-02T03:40:00Z"
 
     entries = {e.findtext(f"{ATOM}id"): e for e in feed.findall(f"{ATOM}entry")}
     assert set(entries) == {
-        f"http://localhost/en/incidents/{incidents.outage.id}",
-        f"http://localhost/en/incidents/{incidents.minor.id}",
+        f"{BASE}/en/incidents/{incidents.outage.id}",
+        f"{BASE}/en/incidents/{incidents.minor.id}",
     }
-    outage = entries[f"http://localhost/en/incidents/{incidents.outage.id}"]
+    outage = entries[f"{BASE}/en/incidents/{incidents.outage.id}"]
     assert outage.findtext(f"{ATOM}title") == "Online SAMSAT unreachable"
     assert outage.findtext(f"{ATOM}published") == "2026-03-02T03:00:00Z"
     assert outage.findtext(f"{ATOM}updated") == "2026-03-02T03:40:00Z"
@@ -193,8 +201,21 @@ def test_atom_feed_is_valid_atom_with_one_entry_per_incident(client, incidents):
     # Only the latest update is in the entry (its English is missing: the Indonesian shows).
     assert "Penyebabnya pusat data." in content.text
     assert "We are investigating" not in content.text
-    minor = entries[f"http://localhost/en/incidents/{incidents.minor.id}"]
+    minor = entries[f"{BASE}/en/incidents/{incidents.minor.id}"]
     assert "The queue is back to normal." in minor.findtext(f"{ATOM}content")
+
+
+def test_atom_feed_addresses_ignore_the_host_header(client, incidents, base_url):
+    response = client.get("/en/incidents.atom", headers={"Host": "evil.example"})
+
+    assert response.status_code == 200
+    assert b"evil.example" not in response.data
+    feed = ET.fromstring(response.data)
+    hrefs = [link.get("href") for link in feed.iter(f"{ATOM}link")]
+    ids = [element.text for element in feed.iter(f"{ATOM}id")]
+    # Links: self and alternate of the feed, one per entry; ids: the feed's and the entries'.
+    assert (len(hrefs), len(ids)) == (4, 3)
+    assert all(address.startswith(f"{BASE}/en/incidents") for address in hrefs + ids)
 
 
 def test_atom_feed_in_indonesian_uses_indonesian_texts(client, incidents):

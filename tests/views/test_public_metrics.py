@@ -71,6 +71,7 @@ def oracle(app):  # noqa: ANN001, ANN201
     service = create_service(
         code="samsat-pkb", department=department, name_id="Pembayaran Pajak Kendaraan",
         name_en="Vehicle tax payment", commitment_value=24, commitment_unit="hours",
+        first_response_value=24, first_response_unit="hours",
         online_url="https://samsat.example.go.id",
     )
     checked = at_wib(wib_date(t) - timedelta(days=1), 10)

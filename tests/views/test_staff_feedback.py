@@ -159,3 +159,51 @@ def test_the_inbox_says_how_many_items_are_overdue(client, app):
     # The overdue one comes first, marked in words, not only by colour.
     assert html.index("row-overdue") < html.index("<tr>", html.index("<tbody>"))
     assert "Overdue:" in html
+
+
+@pytest.fixture
+def named(app):  # noqa: ANN001, ANN201
+    """A normal report with an identity (its officer may see it) and that officer."""
+    service = create_service()
+    officer = create_user("officer", department=service.department)
+    feedback = feedback_submit(valid_data(service=service.code, **IDENTITY), "en")
+    return feedback, officer
+
+
+def test_an_answer_naming_the_reporter_is_refused_next_to_the_text_which_is_kept(client, named):
+    feedback, officer = named
+    login(client, officer.username)
+    url = f"/en/staff/feedback/{feedback.id}"
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    text = "Ibu Siti Rahmawati, loket tambahan dibuka."
+    response = client.post(f"{url}/answer", data={"answer-csrf_token": token,
+                                                  "answer-text": text})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="answer-text-error"' in html
+    assert "contains the reporter&#39;s name, e-mail address or phone number" in html
+    assert f"{text}</textarea>" in html
+    db.session.expire_all()
+    assert [e.kind for e in db.session.get(Feedback, feedback.id).events] == [
+        "submitted", "routed"]
+
+
+def test_a_transfer_reason_with_a_nik_needs_the_confirmation_box(client, named):
+    feedback, officer = named
+    other = create_service().department
+    login(client, officer.username)
+    url = f"/en/staff/feedback/{feedback.id}"
+    html = client.get(url).get_data(as_text=True)
+    assert 'name="transfer-confirm"' not in html  # only once warned
+    data = {"transfer-csrf_token": csrf_token_from(html), "transfer-department": other.code,
+            "transfer-text": "Pemohon NIK 6271031234567890 terdaftar di sana."}
+    warned = client.post(f"{url}/transfer", data=data)
+    assert warned.status_code == 422
+    page = warned.get_data(as_text=True)
+    assert "6271031234567890" in page and 'name="transfer-confirm"' in page
+    db.session.expire_all()
+    assert db.session.get(Feedback, feedback.id).transfer_count == 0
+    confirmed = client.post(f"{url}/transfer", data={**data, "transfer-confirm": "y"})
+    assert confirmed.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Feedback, feedback.id).department_id == other.id

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from portal.calendar import UTC
 from portal.extensions import db
 from portal.models import SurveyResponse
+from portal.services.survey import survey_visit_issue, survey_visit_read
 from tests.accountability_support import create_feedback
 from tests.factories import create_service, csrf_token_from
 
@@ -118,6 +121,7 @@ def test_open_feedback_page_has_no_survey_link(client, service):
 
 def test_survey_posts_are_rate_limited(app, client, service):
     app.config["PORTAL_RATELIMIT_ENABLED"] = True
+    previous = app.config["PORTAL_SURVEY_RATE_LIMIT"]
     app.config["PORTAL_SURVEY_RATE_LIMIT"] = "2 per hour"
     try:
         statuses = []
@@ -127,5 +131,58 @@ def test_survey_posts_are_rate_limited(app, client, service):
                                         data=_form_data(html)).status_code)
     finally:
         app.config["PORTAL_RATELIMIT_ENABLED"] = False
-        app.config.pop("PORTAL_SURVEY_RATE_LIMIT")
+        app.config["PORTAL_SURVEY_RATE_LIMIT"] = previous
     assert statuses == [303, 303, 429]
+
+
+def test_form_carries_a_signed_token_for_this_service(client, service):
+    html = client.get("/en/services/ktp/survey").get_data(as_text=True)
+    token = _hidden(html, "visit_token")
+    assert survey_visit_read("ktp", token) is not None
+    again = _hidden(client.get("/en/services/ktp/survey").get_data(as_text=True), "visit_token")
+    assert survey_visit_read("ktp", again) != survey_visit_read("ktp", token)
+
+
+def _checked_scores(html: str) -> dict[str, str]:
+    """Return the score each question shows as chosen."""
+    return dict(re.findall(r'<input checked[^>]*name="(u\d)"[^>]*value="(\d)"', html))
+
+
+@pytest.mark.parametrize("token", ["a" * 32, "made-up-by-the-browser-0123456789"])
+def test_client_made_token_is_refused_and_the_answers_are_kept(client, service, token):
+    html = client.get("/en/services/ktp/survey").get_data(as_text=True)
+    response = client.post("/en/services/ktp/survey",
+                           data=_form_data(html, visit_token=token, u2="4"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "The form has expired. Please open it again." in page
+    assert _count() == 0
+    # The answers are kept, and a fresh token lets the citizen send them again.
+    assert _checked_scores(page) == {f"u{i}": "4" if i == 2 else "3" for i in range(1, 10)}
+    fresh = _hidden(page, "visit_token")
+    assert survey_visit_read("ktp", fresh) is not None
+    resent = client.post("/en/services/ktp/survey",
+                         data=_form_data(page, visit_token=fresh, u2="4"))
+    assert resent.status_code == 303
+    assert db.session.scalars(select(SurveyResponse)).one().u2 == 4
+
+
+def test_token_of_another_service_is_refused(client, service):
+    create_service(code="sim")
+    other = client.get("/en/services/sim/survey").get_data(as_text=True)
+    html = client.get("/en/services/ktp/survey").get_data(as_text=True)
+    response = client.post("/en/services/ktp/survey",
+                           data=_form_data(html, visit_token=_hidden(other, "visit_token")))
+    assert response.status_code == 422
+    assert "The form has expired. Please open it again." in response.get_data(as_text=True)
+    assert _count() == 0
+
+
+def test_token_older_than_two_days_is_refused(client, app, service):
+    html = client.get("/en/services/ktp/survey").get_data(as_text=True)
+    with app.test_request_context():
+        stale = survey_visit_issue("ktp", now=datetime.now(UTC) - timedelta(days=2, minutes=1))
+    response = client.post("/en/services/ktp/survey", data=_form_data(html, visit_token=stale))
+    assert response.status_code == 422
+    assert "The form has expired. Please open it again." in response.get_data(as_text=True)
+    assert _count() == 0
