@@ -238,7 +238,8 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="pantau-bench-"))
     url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    # Page cache off in process: the 1-year vs 3-year figures must measure rendering.
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PORTAL_PAGE_CACHE_SECONDS": 0})
     with app.app_context():
         db.create_all()
         build_catalogue(args.services)

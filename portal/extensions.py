@@ -56,3 +56,11 @@ limiter = Limiter(key_func=get_remote_address)
 def _rate_limits_switched_off() -> bool:
     """Exempt every request when the app's PORTAL_RATELIMIT_ENABLED is false."""
     return not current_app.config.get("PORTAL_RATELIMIT_ENABLED", True)
+
+
+def feedback_rate_limit() -> str:
+    """Return the per-client limit on feedback writes (PORTAL_FEEDBACK_RATE_LIMIT).
+
+    Shared by the feedback pages and the feedback API; each endpoint counts separately.
+    """
+    return current_app.config["PORTAL_FEEDBACK_RATE_LIMIT"]

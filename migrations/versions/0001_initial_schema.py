@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 22:06:01.120128
+Create Date: 2026-11-27 22:14:48.329287
 
 """
 from alembic import op
@@ -264,6 +264,7 @@ def upgrade():
     sa.Column('transfer_count', sa.Integer(), nullable=False),
     sa.Column('reopen_count', sa.Integer(), nullable=False),
     sa.Column('client_token', sa.String(length=64), nullable=True),
+    sa.Column('client_fingerprint', sa.String(length=64), nullable=True),
     sa.CheckConstraint("kind IN ('complaint', 'suggestion', 'question', 'compliment')", name=op.f('ck_feedback_kind')),
     sa.CheckConstraint("routing_rule IN ('service', 'rule', 'triage')", name=op.f('ck_feedback_routing_rule')),
     sa.CheckConstraint("status IN ('submitted', 'routed', 'in_progress', 'resolved', 'closed', 'rejected')", name=op.f('ck_feedback_status')),

@@ -86,7 +86,7 @@ class FeedbackForm(FlaskForm):
         render_kw={"autocomplete": "name", "maxlength": MAX_NAME},
     )
     email = EmailField(
-        _l("E-mail (optional): we tell you by mail when something happens"),
+        _l("E-mail (optional): we tell you by e-mail when something happens"),
         validators=[Optional(), Length(max=MAX_EMAIL, message=TOO_LONG)],
         render_kw={"autocomplete": "email", "maxlength": MAX_EMAIL, "spellcheck": "false"},
     )

@@ -41,8 +41,10 @@ class IncidentOpenForm(FlaskForm):
     """Open an incident with its first public update."""
 
     services = _services_field()
-    impact = SelectField(_l("Impact"), validators=[InputRequired()])
-    state = SelectField(_l("State"), validators=[InputRequired()])
+    impact = SelectField(
+        _l("Impact"), validators=[InputRequired(message=_l("Choose minor, major or outage."))])
+    state = SelectField(_l("State"), validators=[
+        InputRequired(message=_l("Choose investigating, identified or monitoring."))])
     title_id = StringField(_l("Title in Indonesian"),
                            validators=[DataRequired(), Length(max=MAX_TITLE)])
     title_en = StringField(_l("Title in English"), validators=[Optional(), Length(max=MAX_TITLE)],
@@ -59,7 +61,8 @@ class IncidentOpenForm(FlaskForm):
 class IncidentUpdateForm(FlaskForm):
     """Post a public update to an incident."""
 
-    state = SelectField(_l("State"), validators=[InputRequired()])
+    state = SelectField(_l("State"), validators=[
+        InputRequired(message=_l("Choose investigating, identified, monitoring or resolved."))])
     body_id = TextAreaField(_l("Update in Indonesian"),
                             validators=[DataRequired(), Length(max=MAX_BODY)],
                             description=_l("Public. Never write personal data."))

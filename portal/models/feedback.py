@@ -154,8 +154,12 @@ class Feedback(db.Model):
     transfer_count: Mapped[int] = mapped_column(Integer, default=0)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     # A random token from the form (or the API's Idempotency-Key): a double submit with
-    # the same token returns the feedback already created.
+    # the same token and the same request returns the feedback already created.
     client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # HMAC-SHA256 (keyed with SECRET_KEY) of the token and the canonical request, in hex: a
+    # token reused for a different request is refused instead of handing out this feedback.
+    # None when no token was given.
+    client_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
     service: Mapped[Service | None] = relationship()
     department: Mapped[Department | None] = relationship()

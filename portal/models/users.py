@@ -56,7 +56,7 @@ class User(UserMixin, db.Model):
 
 
 class AuditEntry(db.Model):
-    """One staff action, kept for ever: who, what, on which object, from which state to which.
+    """One staff action, kept forever: who, what, on which object, from which state to which.
 
     Rows are only ever added. ``detail`` never holds a reporter's personal data.
     """

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
 
 
 class DomainError(Exception):
@@ -40,3 +43,12 @@ class ValidationError(DomainError):
         return "; ".join(
             f"{'' if e.index is None else f'#{e.index} '}{e.field}: {e.error}" for e in self.errors
         )
+
+
+def must_be_one_of(values: Iterable[str]) -> str:
+    """Say which code values a field accepts, for the API and the CLI: 'must be one of "a", "b"'.
+
+    The values are the literal codes a program must send, quoted and never translated; forms
+    show their own message in words instead.
+    """
+    return _("must be one of %(values)s", values=", ".join(f'"{value}"' for value in values))

@@ -20,6 +20,9 @@ and shows the citizen's text only in the public version staff approved (feedback
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import re
 import secrets
 import unicodedata
@@ -32,6 +35,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from portal.calendar import utc_now
 from portal.extensions import db
@@ -61,8 +65,19 @@ from portal.services.attachments import (
     attachment_store,
 )
 from portal.services.calendar_days import calendar_current
-from portal.services.errors import FieldError, NotFound, ValidationError
-from portal.services.routing import phrase_matches, routing_decide, routing_reason, triage_unit
+from portal.services.errors import (
+    FieldError,
+    IdempotencyConflict,
+    NotFound,
+    ValidationError,
+    must_be_one_of,
+)
+from portal.services.routing import (
+    phrase_matches,
+    routing_decide,
+    routing_reason,
+    triage_unit_cached,
+)
 
 # -- tracking codes ----------------------------------------------------------------------------
 
@@ -204,9 +219,7 @@ def _validate(data: Mapping[str, Any]) -> _Clean:
 
     kind = _text(data, "kind", errors)
     if kind not in FEEDBACK_KINDS:
-        errors.append(
-            FieldError("kind", _("Choose complaint, suggestion, question or compliment."))
-        )
+        errors.append(FieldError("kind", must_be_one_of(FEEDBACK_KINDS)))
     clean.kind = kind
 
     service_code = _text(data, "service", errors)
@@ -225,7 +238,7 @@ def _validate(data: Mapping[str, Any]) -> _Clean:
         if not value:
             errors.append(FieldError(key, message))
         elif len(value) > limit:
-            errors.append(FieldError(key, _("Use at most %(n)d characters.", n=limit)))
+            errors.append(FieldError(key, _("Use at most %(max)d characters.", max=limit)))
         setattr(clean, key, value)
 
     regency = _text(data, "regency", errors)
@@ -244,7 +257,7 @@ def _validate(data: Mapping[str, Any]) -> _Clean:
     phone = _text(data, "phone", errors)
     if not clean.anonymous:
         if len(name) > MAX_NAME:
-            errors.append(FieldError("name", _("Use at most %(n)d characters.", n=MAX_NAME)))
+            errors.append(FieldError("name", _("Use at most %(max)d characters.", max=MAX_NAME)))
         if email and (len(email) > MAX_EMAIL or not _EMAIL.match(email)):
             errors.append(
                 FieldError("email", _("Enter an e-mail address like name@example.com."))
@@ -324,6 +337,55 @@ def _by_client_token(token: str) -> Feedback | None:
     return db.session.scalars(select(Feedback).where(Feedback.client_token == token)).first()
 
 
+def _request_fingerprint(
+    token: str, clean: _Clean, files: Sequence[tuple[str, bytes]]
+) -> str:
+    """Return the keyed hash of a client token and the request it came with.
+
+    The request is taken after validation (trimmed texts, the identity as it would be
+    stored) with each attachment's name and content digest, so that a retry is recognised
+    whatever its spacing. The reporter's language is not part of it: it only sets the
+    language of mail and answers. Keyed with SECRET_KEY: the stored value cannot be used to
+    check a guess of the text or the identity.
+    """
+    canonical = json.dumps(
+        {
+            "kind": clean.kind,
+            "service": clean.service.code if clean.service is not None else None,
+            "subject": clean.subject,
+            "body": clean.body,
+            "regency": clean.regency,
+            "name": clean.name,
+            "email": clean.email,
+            "phone": clean.phone,
+            "anonymous": clean.anonymous,
+            "confidential": clean.confidential,
+            "publish": clean.publish,
+            "attachments": [
+                [name, hashlib.sha256(content).hexdigest()] for name, content in files
+            ],
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    message = f"{token}\n{canonical}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _replayed(existing: Feedback, fingerprint: str) -> Feedback:
+    """Return the feedback a token already created if the request is the same; else refuse.
+
+    A feedback stored without a fingerprint cannot prove the request is the same: refused.
+    """
+    if existing.client_fingerprint and hmac.compare_digest(
+        existing.client_fingerprint, fingerprint
+    ):
+        return existing
+    raise IdempotencyConflict(existing.client_token)
+
+
 def feedback_submit(
     data: Mapping[str, Any],
     lang: str,
@@ -333,15 +395,13 @@ def feedback_submit(
 ) -> Feedback:
     """File feedback: validate, route, set deadlines, store, queue mail, commit.
 
-    The same ``client_token`` twice returns the feedback created the first time (a double
-    click, a retried request), without creating another.
+    The same ``client_token`` twice with the same request returns the feedback created the
+    first time (a double click, a retried request), without creating another; with a
+    different request it raises IdempotencyConflict (the first feedback, its tracking code
+    included, belongs to whoever sent it).
     """
     if client_token is not None and not _CLIENT_TOKEN.match(client_token):
         raise ValidationError([FieldError("client_token", _("is not a valid token"))])
-    if client_token:
-        existing = _by_client_token(client_token)
-        if existing is not None:
-            return existing
     if lang not in current_app.config["PORTAL_LANGUAGES"]:
         lang = current_app.config["BABEL_DEFAULT_LOCALE"]
 
@@ -360,6 +420,11 @@ def feedback_submit(
             clean.errors.append(refused.error)
     if clean.errors:
         raise ValidationError(clean.errors)
+    fingerprint = _request_fingerprint(client_token, clean, files) if client_token else None
+    if client_token:
+        existing = _by_client_token(client_token)
+        if existing is not None:
+            return _replayed(existing, fingerprint)
 
     now = now or utc_now()
     decision = routing_decide(clean.service, f"{clean.subject}\n{clean.body}")
@@ -384,6 +449,7 @@ def feedback_submit(
         routing_rule_id=decision.rule_id,
         submitted_at=now,
         client_token=client_token or None,
+        client_fingerprint=fingerprint,
         transfer_count=0,
         reopen_count=0,
         needs_investigation=False,
@@ -419,7 +485,7 @@ def feedback_submit(
             existing = _by_client_token(client_token)
             if existing is not None:
                 # Another request with the same token won the race: that one counts.
-                return existing
+                return _replayed(existing, fingerprint)
         raise
     except BaseException:
         db.session.rollback()
@@ -441,13 +507,31 @@ def feedback_service_choices(lang: str) -> list[tuple[str, str]]:
     return sorted(choices, key=lambda item: item[1].casefold())
 
 
+def public_view_options() -> tuple:
+    """Loader options for feedback about to be shown with feedback_public_view.
+
+    The timeline with the departments of each step, the service and the department come in
+    a fixed number of queries, however many steps there are.
+    """
+    return (
+        selectinload(Feedback.events).selectinload(FeedbackEvent.from_department),
+        selectinload(Feedback.events).selectinload(FeedbackEvent.to_department),
+        selectinload(Feedback.department),
+        selectinload(Feedback.service),
+    )
+
+
 def feedback_get(code: str) -> Feedback:
-    """Return the feedback with this tracking code (any spelling a citizen may type)."""
+    """Return the feedback with this tracking code (any spelling a citizen may type).
+
+    Loaded with what its public view needs (public_view_options).
+    """
     canonical = tracking_code_normalise(code)
     if canonical is None:
         raise NotFound(code)
     feedback = db.session.scalars(
         select(Feedback).where(Feedback.tracking_code == canonical)
+        .options(*public_view_options())
     ).first()
     if feedback is None:
         raise NotFound(code)
@@ -489,7 +573,7 @@ def feedback_public_view(feedback: Feedback, lang: str, now: datetime | None = N
         })
     department = feedback.department
     if department is None and feedback.routing_rule == "triage":
-        handler = triage_unit()
+        handler = triage_unit_cached()
     else:
         handler = department
     # The reason is about where the feedback first went; transfers are separate steps of the
@@ -552,13 +636,17 @@ def feedback_can_reopen(feedback: Feedback, now: datetime | None = None) -> bool
     )
 
 
-def _citizen_text(value: Any, field_name: str, empty_message: str) -> str:
+def required_text(value: Any, field_name: str, empty_message: str) -> str:
+    """Read a required text (a reply, a reason, an answer): trimmed, NUL removed, not too long.
+
+    Used for the citizen's texts here and for the staff's (feedback_staff).
+    """
     text = value.replace("\x00", "").strip() if isinstance(value, str) else ""
     if not text:
         raise ValidationError([FieldError(field_name, empty_message)])
     if len(text) > MAX_REASON:
         raise ValidationError(
-            [FieldError(field_name, _("Use at most %(n)d characters.", n=MAX_REASON))]
+            [FieldError(field_name, _("Use at most %(max)d characters.", max=MAX_REASON))]
         )
     return text
 
@@ -566,7 +654,7 @@ def _citizen_text(value: Any, field_name: str, empty_message: str) -> str:
 def feedback_reply(code: str, body: Any, now: datetime | None = None) -> Feedback:
     """Add the citizen's reply to the timeline and tell the department."""
     feedback = feedback_get(code)
-    text = _citizen_text(body, "body", _("Write your reply."))
+    text = required_text(body, "body", _("Write your reply."))
     if not feedback_can_reply(feedback):
         raise ValidationError([FieldError("body", _("This feedback is closed."))])
     now = now or utc_now()
@@ -579,7 +667,7 @@ def feedback_reply(code: str, body: Any, now: datetime | None = None) -> Feedbac
 def feedback_reopen(code: str, reason: Any, now: datetime | None = None) -> Feedback:
     """Reopen resolved feedback with the citizen's reason, before it closes by itself."""
     feedback = feedback_get(code)
-    text = _citizen_text(reason, "reason", _("Say why the problem is not solved."))
+    text = required_text(reason, "reason", _("Say why the problem is not solved."))
     now = now or utc_now()
     if not feedback_can_reopen(feedback, now):
         raise ValidationError(

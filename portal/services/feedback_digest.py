@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -96,8 +96,10 @@ def feedback_digest(now: datetime | None = None) -> DigestSummary:
         with force_locale(lang):
             name = (localized(department, "name", lang).text if department is not None
                     else _("the complaint-management unit"))
-            subject = _("Overdue feedback for %(department)s on %(date)s: %(num)d item(s)",
-                        department=name, date=date_long(day), num=len(items))
+            subject = ngettext(
+                "Overdue feedback for %(department)s on %(date)s: %(num)d item",
+                "Overdue feedback for %(department)s on %(date)s: %(num)d items",
+                len(items), department=name, date=date_long(day))
             body = _render_mail("mail/feedback_digest.txt", department=name, day=day,
                                 lines=_lines(items, lang))
         plans.append((_scope(department_id), len(items), recipients, subject, body))

@@ -31,7 +31,12 @@ from portal.models.catalogue import Department, Service
 from portal.models.feedback import FEEDBACK_KINDS, MAX_BODY, MAX_SUBJECT, Feedback
 from portal.services.auth import audit_record
 from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
-from portal.services.feedback import event_add, feedback_public_view, mentions_reporter
+from portal.services.feedback import (
+    event_add,
+    feedback_public_view,
+    mentions_reporter,
+    public_view_options,
+)
 from portal.services.feedback_staff import READ_ROLES, STAFF_PUBLIC_TEXTS, feedback_for_action
 
 PUBLISHED_PAGE_SIZE = 20
@@ -52,7 +57,7 @@ def _clean(value: Any, field: str, limit: int, empty: str) -> str:
     if not text:
         raise ValidationError([FieldError(field, empty)])
     if len(text) > limit:
-        raise ValidationError([FieldError(field, _("Use at most %(n)d characters.", n=limit))])
+        raise ValidationError([FieldError(field, _("Use at most %(max)d characters.", max=limit))])
     return text
 
 
@@ -206,7 +211,7 @@ def feedback_published_view(feedback: Feedback, lang: str, now: datetime | None 
 
 def feedback_published_get(feedback_id: int) -> Feedback:
     """Return published feedback by its id, or raise NotFound (unpublished ones too)."""
-    feedback = db.session.get(Feedback, feedback_id)
+    feedback = db.session.get(Feedback, feedback_id, options=public_view_options())
     if feedback is None or not feedback.publish_approved:
         raise NotFound(str(feedback_id))
     return feedback

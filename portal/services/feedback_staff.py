@@ -26,18 +26,25 @@ first response; a bare status change is not.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.calendar import utc_now
 from portal.extensions import db
 from portal.models.catalogue import Department
-from portal.models.feedback import MAX_REASON, OPEN_STATUSES, Attachment, Feedback
+from portal.models.feedback import (
+    MAX_REASON,
+    OPEN_STATUSES,
+    Attachment,
+    Feedback,
+    FeedbackEvent,
+)
 from portal.services import feedback_mail
 from portal.services.attachments import attachment_path
 from portal.services.auth import audit_record, can_act_for_department, is_staff, require_role
@@ -51,6 +58,7 @@ from portal.services.feedback import (
     event_add,
     mentions_reporter,
     personal_data_warnings,
+    required_text,
     set_routed,
 )
 
@@ -86,43 +94,134 @@ def feedback_identity_visible(actor: Any, feedback: Feedback) -> bool:
     return actor.role == "officer" and _can_read(actor, feedback)
 
 
-def _deadline_key(feedback: Feedback) -> datetime:
-    """The next deadline still pending, for sorting the inbox (earliest first)."""
-    far = datetime.max.replace(tzinfo=utc_now().tzinfo)
-    if feedback.status == "submitted":
-        return feedback.route_due or far
-    if feedback.status in ("routed", "in_progress"):
-        if feedback.first_response_at is None and feedback.first_response_due:
-            return min(feedback.first_response_due, feedback.resolution_due or far)
-        return feedback.resolution_due or far
-    if feedback.status == "resolved":
-        return feedback.auto_close_due or far
-    return far
+# Staff inbox: items per page.
+INBOX_PAGE_SIZE = 50
 
 
-def feedback_inbox(actor: Any, include_done: bool = False) -> list[Feedback]:
-    """Return the feedback actor handles, the nearest deadline first (overdue at the top)."""
-    require_role(actor, *READ_ROLES)
-    statuses = (*OPEN_STATUSES, "resolved") + (("closed", "rejected") if include_done else ())
-    query = (
-        select(Feedback)
-        .where(Feedback.status.in_(statuses))
-        .options(selectinload(Feedback.department), selectinload(Feedback.service))
+def _pending_deadline():  # noqa: ANN202
+    """SQL: the next deadline the feedback still waits on (NULL: none), for sorting the inbox.
+
+    Submitted: routing; routed or in progress: the first response (while unanswered) or the
+    resolution, whichever is sooner; resolved: the automatic close.
+    """
+    first_or_resolution = case(
+        (
+            and_(Feedback.first_response_at.is_(None), Feedback.first_response_due.is_not(None)),
+            case(
+                (
+                    and_(Feedback.resolution_due.is_not(None),
+                         Feedback.resolution_due < Feedback.first_response_due),
+                    Feedback.resolution_due,
+                ),
+                else_=Feedback.first_response_due,
+            ),
+        ),
+        else_=Feedback.resolution_due,
     )
+    return case(
+        (Feedback.status == "submitted", Feedback.route_due),
+        (Feedback.status.in_(("routed", "in_progress")), first_or_resolution),
+        (Feedback.status == "resolved", Feedback.auto_close_due),
+        else_=None,
+    )
+
+
+def _overdue_condition(now: datetime):  # noqa: ANN202
+    """SQL: the feedback has missed a deadline it still waits on (as overdue_deadlines)."""
+    return or_(
+        and_(Feedback.status == "submitted", Feedback.route_due < now),
+        and_(
+            Feedback.status.in_(("routed", "in_progress")),
+            or_(
+                and_(Feedback.first_response_at.is_(None), Feedback.first_response_due < now),
+                Feedback.resolution_due < now,
+            ),
+        ),
+    )
+
+
+@dataclass
+class InboxPage:
+    """One page of a staff member's feedback, the nearest pending deadline first."""
+
+    items: list[Feedback]
+    total: int
+    page: int
+    per_page: int
+    # Overdue items on all pages.
+    overdue_total: int
+
+    @property
+    def pages(self) -> int:
+        """Return how many pages there are (at least one)."""
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        """Tell whether a later page exists."""
+        return self.page < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        """Tell whether an earlier page exists."""
+        return self.page > 1
+
+
+def feedback_inbox(
+    actor: Any,
+    include_done: bool = False,
+    page: int = 1,
+    per_page: int = INBOX_PAGE_SIZE,
+    now: datetime | None = None,
+) -> InboxPage:
+    """Return a page of the feedback actor handles, the nearest deadline first.
+
+    Sorted in SQL by the next deadline still pending (so overdue items come first), then by
+    id; items without a pending deadline come last. A page beyond the last shows the last.
+    """
+    require_role(actor, *READ_ROLES)
+    now = now or utc_now()
+    statuses = (*OPEN_STATUSES, "resolved") + (("closed", "rejected") if include_done else ())
+    conditions = [Feedback.status.in_(statuses)]
     if actor.role == "officer":
-        query = query.where(Feedback.department_id == actor.department_id)
-    items = list(db.session.scalars(query))
-    return sorted(items, key=lambda f: (_deadline_key(f), f.id))
+        conditions.append(Feedback.department_id == actor.department_id)
+    total, overdue = db.session.execute(
+        select(
+            func.count(Feedback.id),
+            func.coalesce(func.sum(case((_overdue_condition(now), 1), else_=0)), 0),
+        ).where(*conditions)
+    ).one()
+    per_page = max(1, int(per_page))
+    pages = max(1, -(-total // per_page))
+    page = max(1, min(int(page), pages))
+    deadline = _pending_deadline()
+    items = list(db.session.scalars(
+        select(Feedback)
+        .where(*conditions)
+        .options(selectinload(Feedback.department), selectinload(Feedback.service))
+        .order_by(case((deadline.is_(None), 1), else_=0), deadline, Feedback.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ))
+    return InboxPage(items, total, page, per_page, int(overdue))
 
 
 def feedback_attention_list(actor: Any) -> list[Feedback]:
-    """Return open feedback transferred more than twice (the triage unit's attention list)."""
+    """Return open feedback transferred more than twice (the triage unit's attention list).
+
+    Each item comes with its timeline and the departments it went through, loaded in a
+    fixed number of queries however long the list.
+    """
     require_role(actor, "triage", "admin")
     return list(db.session.scalars(
         select(Feedback)
         .where(Feedback.transfer_count > TRANSFER_ATTENTION,
                Feedback.status.in_((*OPEN_STATUSES, "resolved")))
-        .order_by(Feedback.submitted_at)
+        .options(
+            selectinload(Feedback.events).selectinload(FeedbackEvent.to_department),
+            selectinload(Feedback.events).selectinload(FeedbackEvent.from_department),
+        )
+        .order_by(Feedback.submitted_at, Feedback.id)
     ))
 
 
@@ -142,20 +241,6 @@ def feedback_for_action(actor: Any, feedback_id: int) -> Feedback:
     if not can_act_for_department(actor, feedback.department_id):
         raise NotAuthorized("not this department's feedback")
     return feedback
-
-
-_for_action = feedback_for_action
-
-
-def _text(value: Any, field: str, message: str) -> str:
-    text = value.replace("\x00", "").strip() if isinstance(value, str) else ""
-    if not text:
-        raise ValidationError([FieldError(field, message)])
-    if len(text) > MAX_REASON:
-        raise ValidationError(
-            [FieldError(field, _("Use at most %(n)d characters.", n=MAX_REASON))]
-        )
-    return text
 
 
 def _require_open(feedback: Feedback, field: str) -> None:
@@ -215,8 +300,8 @@ def feedback_answer(
     confirmed: bool = False,
 ) -> Feedback:
     """Publish the department's answer to the citizen (a first response when it is the first)."""
-    feedback = _for_action(actor, feedback_id)
-    body = _text(text, "text", _("Write the answer."))
+    feedback = feedback_for_action(actor, feedback_id)
+    body = required_text(text, "text", _("Write the answer."))
     _require_open(feedback, "text")
     public_text_check(actor, feedback, "text", body, confirmed)
     now = now or utc_now()
@@ -235,8 +320,8 @@ def feedback_answer(
 
 def feedback_note(actor: Any, feedback_id: int, text: Any, now: datetime | None = None) -> Feedback:
     """Add an internal note, never shown to the citizen."""
-    feedback = _for_action(actor, feedback_id)
-    body = _text(text, "text", _("Write the note."))
+    feedback = feedback_for_action(actor, feedback_id)
+    body = required_text(text, "text", _("Write the note."))
     now = now or utc_now()
     event_add(feedback, "note", now, actor=actor.username, body=body, public=False)
     audit_record(actor, "feedback.note", "feedback", feedback.id, feedback.department_id)
@@ -252,7 +337,7 @@ def feedback_status_set(
 
     Not a first response, even with a note: only an answer or an investigation reason is.
     """
-    feedback = _for_action(actor, feedback_id)
+    feedback = feedback_for_action(actor, feedback_id)
     if status not in STATUS_MOVES.get(feedback.status, ()):
         raise ValidationError([FieldError("status", _("This status change is not possible."))])
     text = note.replace("\x00", "").strip()[:MAX_REASON] if isinstance(note, str) else ""
@@ -277,11 +362,13 @@ def feedback_investigation_set(
     confirmed: bool = False,
 ) -> Feedback:
     """Mark feedback as needing investigation (public reason): 60 working days to resolve."""
-    feedback = _for_action(actor, feedback_id)
-    text = _text(reason, "reason", _("Say publicly why an investigation is needed."))
+    feedback = feedback_for_action(actor, feedback_id)
+    text = required_text(reason, "reason", _("Say publicly why an investigation is needed."))
     _require_open(feedback, "reason")
     if feedback.needs_investigation:
-        raise ValidationError([FieldError("reason", _("It is already marked as such."))])
+        raise ValidationError(
+            [FieldError("reason", _("It is already marked as needing investigation."))]
+        )
     public_text_check(actor, feedback, "reason", text, confirmed)
     now = now or utc_now()
     feedback.needs_investigation = True
@@ -311,8 +398,8 @@ def feedback_transfer(
     deadline keeps counting from the first routing: bouncing feedback between offices must
     not buy time.
     """
-    feedback = _for_action(actor, feedback_id)
-    text = _text(reason, "reason", _("Say why it belongs to the other department."))
+    feedback = feedback_for_action(actor, feedback_id)
+    text = required_text(reason, "reason", _("Say why it belongs to the other department."))
     _require_open(feedback, "reason")
     target = _department(department_code)
     if target.id == feedback.department_id:
@@ -365,8 +452,8 @@ def feedback_reject(
     confirmed: bool = False,
 ) -> Feedback:
     """Reject feedback as out of scope or abusive, with a reason the citizen sees."""
-    feedback = _for_action(actor, feedback_id)
-    text = _text(reason, "reason", _("Say why it is not accepted."))
+    feedback = feedback_for_action(actor, feedback_id)
+    text = required_text(reason, "reason", _("Say why it is not accepted."))
     if feedback.status not in OPEN_STATUSES:
         raise ValidationError([FieldError("reason", _("It is no longer open."))])
     public_text_check(actor, feedback, "reason", text, confirmed)

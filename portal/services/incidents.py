@@ -25,7 +25,13 @@ from portal.models.incidents import (
     maintenance_service,
 )
 from portal.services.auth import audit_record
-from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
+from portal.services.errors import (
+    FieldError,
+    NotAuthorized,
+    NotFound,
+    ValidationError,
+    must_be_one_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +132,7 @@ def _check_text(
     if required and not value:
         errors.append(FieldError(field, _("This field is required.")))
     elif len(value) > limit:
-        errors.append(FieldError(field, _("Write at most %(n)d characters.", n=limit)))
+        errors.append(FieldError(field, _("Use at most %(max)d characters.", max=limit)))
     return value
 
 
@@ -170,11 +176,10 @@ def incident_open(
     if services:
         _require_owns_services(actor, services)
     if impact not in INCIDENT_IMPACTS:
-        errors.append(FieldError("impact", _("Choose minor, major or outage.")))
+        errors.append(FieldError("impact", must_be_one_of(INCIDENT_IMPACTS)))
     if state not in INCIDENT_STATES or state == "resolved":
-        errors.append(
-            FieldError("state", _("A new incident is investigating, identified or monitoring."))
-        )
+        errors.append(FieldError("state", _(
+            "A new incident must be in the state investigating, identified or monitoring.")))
     title_id = _check_text(errors, "title_id", title_id, MAX_TITLE, True)
     title_en = _check_text(errors, "title_en", title_en, MAX_TITLE, False)
     body_id = _check_text(errors, "body_id", body_id, MAX_BODY, True)
@@ -225,9 +230,7 @@ def incident_update(
     now = now or utc_now()
     errors: list[FieldError] = []
     if state not in INCIDENT_STATES:
-        errors.append(
-            FieldError("state", _("Choose investigating, identified, monitoring or resolved."))
-        )
+        errors.append(FieldError("state", must_be_one_of(INCIDENT_STATES)))
     body_id = _check_text(errors, "body_id", body_id, MAX_BODY, True)
     body_en = _check_text(errors, "body_en", body_en, MAX_BODY, False)
     if _check_aware(errors, "now", now) and now < incident.started_at:

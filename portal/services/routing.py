@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
 from portal.extensions import db
 from portal.models.catalogue import Department, Service
@@ -66,6 +67,34 @@ def triage_unit() -> Department | None:
     return db.session.scalars(
         select(Department).where(Department.is_triage_unit.is_(True)).order_by(Department.id)
     ).first()
+
+
+_TRIAGE_UNIT_KEY = "portal.triage_unit"
+
+
+def triage_unit_cached() -> Department | None:
+    """Return the triage unit, looked up once per transaction of the current session.
+
+    For readers that may run several times in one request (the public view of feedback,
+    rendered for the page, the API and each mail). The lookup is forgotten when the
+    transaction ends (commit or rollback) and when a department is written in it.
+    """
+    info = db.session.info
+    if _TRIAGE_UNIT_KEY not in info:
+        info[_TRIAGE_UNIT_KEY] = triage_unit()
+    return info[_TRIAGE_UNIT_KEY]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_triage_unit(session: Session, _transaction: Any) -> None:
+    session.info.pop(_TRIAGE_UNIT_KEY, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_triage_unit_on_write(session: Session, _context: Any) -> None:
+    if any(isinstance(obj, Department)
+           for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(_TRIAGE_UNIT_KEY, None)
 
 
 def routing_decide(service: Service | None, text: str) -> RoutingDecision:

@@ -304,7 +304,7 @@ def survey_check(
     if feedback_code:
         feedback = _feedback_for(service, feedback_code, errors)
     elif (nonce := survey_visit_read(service.code, visit_token, now=now)) is None:
-        errors.append(FieldError("visit_token", _("The form has expired. Please open it "
+        errors.append(FieldError("visit_token", _("The form has expired. Please send it "
                                                   "again.")))
     elif db.session.scalar(select(SurveyResponse.id).where(
             SurveyResponse.visit_token == nonce)) is not None:

@@ -47,7 +47,7 @@ class Chart:
 
 
 def level_class(rate: float | None, target: float) -> str:
-    """Return the bar class of a rate: meets the target, within 10 points of it, or below."""
+    """Return the bar class of a rate: meets the target, at most 10 points below it, or lower."""
     if rate is None:
         return "bar-none"
     if rate >= target - _EPSILON:

@@ -7,7 +7,6 @@ import secrets
 from flask import (
     Blueprint,
     abort,
-    current_app,
     make_response,
     redirect,
     render_template,
@@ -17,7 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
-from portal.extensions import limiter
+from portal.extensions import feedback_rate_limit, limiter
 from portal.forms.feedback import (
     FeedbackForm,
     PublishedFilterForm,
@@ -28,7 +27,7 @@ from portal.forms.feedback import (
 from portal.i18n import current_lang
 from portal.services import feedback_labels, feedback_publish
 from portal.services.attachments import MAX_ATTACHMENT_BYTES
-from portal.services.errors import NotFound, ValidationError
+from portal.services.errors import IdempotencyConflict, NotFound, ValidationError
 from portal.services.feedback import (
     feedback_get,
     feedback_public_view,
@@ -41,11 +40,6 @@ from portal.services.feedback import (
 )
 
 bp = Blueprint("feedback", __name__, url_prefix="/<lang>")
-
-
-def feedback_rate_limit() -> str:
-    """Return the per-client limit on feedback writes, from configuration."""
-    return current_app.config["PORTAL_FEEDBACK_RATE_LIMIT"]
 
 
 @bp.record_once
@@ -76,6 +70,12 @@ def _form_errors(form: FeedbackForm, error: ValidationError) -> None:
         if not isinstance(target.errors, list):
             target.errors = list(target.errors)
         target.errors.append(item.error)
+
+
+def _files_forgotten(form: FeedbackForm) -> None:
+    form.attachments.errors = list(form.attachments.errors) + [
+        _("For your safety, browsers forget chosen files: please choose them again.")
+    ]
 
 
 def _render_new(form: FeedbackForm, status: int = 200):  # noqa: ANN202
@@ -135,10 +135,19 @@ def new():  # noqa: ANN201
     except ValidationError as error:
         _form_errors(form, error)
         if files:
-            form.attachments.errors = list(form.attachments.errors) + [
-                _("For your safety, browsers forget chosen files: please choose them again.")
-            ]
+            _files_forgotten(form)
         return _render_new(form, 422)
+    except IdempotencyConflict:
+        # The form was sent before with other text (the back button, then a change): never
+        # show the first feedback; offer to send this text as new feedback.
+        form.client_token.data = secrets.token_urlsafe(24)
+        form.form_errors.append(_(
+            "This form was already sent with a different text. Check what you typed below "
+            "and send it again to file it as new feedback."
+        ))
+        if files:
+            _files_forgotten(form)
+        return _render_new(form, 409)
     return redirect(url_for(".show", code=feedback.tracking_code_display, filed=1), code=303)
 
 
@@ -186,6 +195,10 @@ def _render_show(code: str, reply_form: ReplyForm | None = None,
     return _private(response)
 
 
+# The query parameters of the tracking page (read by _render_show).
+_SHOW_PARAMETERS = ("filed", "done")
+
+
 @bp.get("/feedback/<code>")
 def show(code: str):  # noqa: ANN201
     """Show the public view of one feedback: steps, answers, deadlines."""
@@ -194,7 +207,10 @@ def show(code: str):  # noqa: ANN201
         abort(404)
     display = tracking_code_display(canonical)
     if code != display:
-        return redirect(url_for(".show", code=display, **request.args), code=301)
+        # Only the page's own parameters: anything else could clash with url_for's
+        # arguments (code, _external, _scheme...).
+        kept = {key: request.args[key] for key in _SHOW_PARAMETERS if key in request.args}
+        return redirect(url_for(".show", code=display, **kept), code=301)
     return _render_show(display)
 
 

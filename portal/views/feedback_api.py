@@ -17,8 +17,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 
-from portal.extensions import csrf, limiter
-from portal.services.errors import FieldError, NotFound, ValidationError
+from portal.extensions import csrf, feedback_rate_limit, limiter
+from portal.services.errors import FieldError, IdempotencyConflict, NotFound, ValidationError
 from portal.services.feedback import feedback_get, feedback_public_view, feedback_submit
 
 bp = Blueprint("feedback_api", __name__, url_prefix="/api/v1")
@@ -30,11 +30,6 @@ ACCEPTED_KEYS = {
     "kind", "service", "subject", "body", "regency", "name", "email", "phone",
     "anonymous", "confidential", "publish", "lang", "client_token",
 }
-
-
-def feedback_rate_limit() -> str:
-    """Return the per-client limit on feedback writes, from configuration."""
-    return current_app.config["PORTAL_FEEDBACK_RATE_LIMIT"]
 
 
 def _api_lang() -> str:
@@ -67,7 +62,11 @@ def _validation_response(error: ValidationError):  # noqa: ANN202
 @bp.post("/feedback")
 @limiter.limit(feedback_rate_limit)
 def feedback_create():  # noqa: ANN201
-    """File feedback; 201 with its tracking code, routing and deadlines, or 422."""
+    """File feedback; 201 with its tracking code, routing and deadlines, or 422.
+
+    A key (``Idempotency-Key`` header or ``client_token``) sent again with the same request
+    gives the same 201 answer; with a different request, 409 Conflict.
+    """
     lang = _api_lang()
     payload = request.get_json(silent=True)
     with force_locale(lang):
@@ -88,6 +87,15 @@ def feedback_create():  # noqa: ANN201
             feedback = feedback_submit(payload, reporter_lang, client_token=token or None)
         except ValidationError as error:
             return _validation_response(error)
+        except IdempotencyConflict:
+            return jsonify(
+                error="idempotency_conflict",
+                message=_(
+                    "This Idempotency-Key or client_token was already used for a different "
+                    "request. Send new feedback with a new key; send the same request again "
+                    "to get the feedback it created."
+                ),
+            ), 409
         view = feedback_public_view(feedback, lang)
     body = {
         "tracking_code": view["tracking_code"],

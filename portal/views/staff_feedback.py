@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, send_file, url_for
-from flask_babel import gettext as _
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from wtforms import BooleanField, SelectChoice
 
-from portal.extensions import db
 from portal.forms.feedback import (
     StaffConfirmForm,
     StaffDepartmentForm,
@@ -17,8 +14,6 @@ from portal.forms.feedback import (
     StaffStatusForm,
     StaffTextForm,
 )
-from portal.i18n import current_lang, localized
-from portal.models.catalogue import Department
 from portal.services import feedback_publish, feedback_staff
 from portal.services.errors import ValidationError
 from portal.services.feedback import (
@@ -27,7 +22,7 @@ from portal.services.feedback import (
     personal_data_warnings,
 )
 from portal.services.feedback_labels import status_label
-from portal.views.staff.blueprint import bp, dashboard_link
+from portal.views.staff.blueprint import bp, dashboard_link, department_choices
 
 dashboard_link(
     "staff.feedback_inbox", _l("Feedback inbox"),
@@ -59,20 +54,13 @@ class PublicDepartmentForm(_ConfirmMixin, StaffDepartmentForm):
     """A transfer with its public reason and the confirmation box."""
 
 
-def _department_choices(exclude: int | None = None) -> list[SelectChoice]:
-    lang = current_lang()
-    departments = db.session.scalars(select(Department).order_by(Department.name_id)).all()
-    return [SelectChoice("", _("Choose a department"))] + [
-        SelectChoice(d.code, localized(d, "name", lang).text)
-        for d in departments if d.id != exclude
-    ]
-
-
 @bp.get("/feedback")
 @login_required
 def feedback_inbox():  # noqa: ANN201
-    """List the feedback the staff member handles, overdue first."""
-    items = feedback_staff.feedback_inbox(current_user)
+    """List the feedback the staff member handles, overdue first, 50 a page (?page=N)."""
+    raw_page = request.args.get("page", "1")
+    page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) < 100000 else 1
+    result = feedback_staff.feedback_inbox(current_user, page=page)
     attention = (
         feedback_staff.feedback_attention_list(current_user)
         if current_user.role in ("triage", "admin") else []
@@ -81,11 +69,11 @@ def feedback_inbox():  # noqa: ANN201
         feedback_publish.feedback_publish_requests(current_user)
         if current_user.role in feedback_staff.ACT_ROLES else []
     )
-    rows = [(item, overdue_deadlines(item)) for item in items]
     return render_template(
         "staff_feedback/inbox.html",
-        items=rows,
-        overdue_count=sum(1 for _item, overdue in rows if overdue),
+        items=[(item, overdue_deadlines(item)) for item in result.items],
+        result=result,
+        overdue_count=result.overdue_total,
         attention=attention,
         publish_requests=publish_requests,
     )
@@ -120,9 +108,9 @@ def _render_item(feedback_id: int, forms: dict | None = None, status: int = 200)
     ]
     transfer_form = forms.get("transfer") or PublicDepartmentForm(
         formdata=None, prefix="transfer")
-    transfer_form.department.choices = _department_choices(exclude=feedback.department_id)
+    transfer_form.department.choices = department_choices(exclude=feedback.department_id)
     route_form = forms.get("route") or StaffDepartmentForm(formdata=None, prefix="route")
-    route_form.department.choices = _department_choices()
+    route_form.department.choices = department_choices()
     text_forms = {
         name: forms.get(name) or (StaffTextForm if name == "note" else PublicTextForm)(
             formdata=None, prefix=name)

@@ -6,17 +6,13 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from wtforms import SelectChoice
 
-from portal.extensions import db
 from portal.forms.feedback import RoutingRuleForm, TriageUnitForm
 from portal.i18n import current_lang, localized
-from portal.models.catalogue import Department
 from portal.services import routing
 from portal.services.auth import require_role
 from portal.services.errors import NotFound, ValidationError
-from portal.views.staff.blueprint import bp, dashboard_link
+from portal.views.staff.blueprint import bp, dashboard_link, department_choices
 
 dashboard_link(
     "staff.routing_rules", _l("Feedback routing"),
@@ -25,19 +21,9 @@ dashboard_link(
 )
 
 
-def _department_choices() -> list[SelectChoice]:
-    lang = current_lang()
-    departments = db.session.scalars(select(Department)).all()
-    named = sorted(((d.code, localized(d, "name", lang).text) for d in departments),
-                   key=lambda item: item[1].casefold())
-    return [SelectChoice("", _("Choose a department"))] + [
-        SelectChoice(code, name) for code, name in named
-    ]
-
-
 def _render(rule_form: RoutingRuleForm | None = None, unit_form: TriageUnitForm | None = None,
             status: int = 200):  # noqa: ANN202
-    choices = _department_choices()
+    choices = department_choices()
     unit = routing.triage_unit()
     rule_form = rule_form or RoutingRuleForm(formdata=None, prefix="rule")
     unit_form = unit_form or TriageUnitForm(
@@ -76,7 +62,7 @@ def routing_rule_add():  # noqa: ANN201
     """Add a routing rule."""
     require_role(current_user, "admin")
     form = RoutingRuleForm(prefix="rule")
-    form.department.choices = _department_choices()
+    form.department.choices = department_choices()
     if not form.validate():
         return _render(rule_form=form, status=422)
     try:
@@ -109,7 +95,7 @@ def routing_triage_unit():  # noqa: ANN201
     """Choose the department that acts as the triage unit."""
     require_role(current_user, "admin")
     form = TriageUnitForm(prefix="unit")
-    form.department.choices = _department_choices()
+    form.department.choices = department_choices()
     code = (form.department.data or "").strip() if form.validate() else ""
     if not code:
         form.department.errors = [*form.department.errors, _("Choose a department.")]

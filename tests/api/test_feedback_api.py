@@ -165,3 +165,19 @@ def test_submissions_are_rate_limited_per_client(client, rate_limited):
                         environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert other.status_code == 201
     assert db.session.query(Feedback).count() == 3
+
+
+def test_the_api_and_the_pages_share_one_feedback_rate_limit():
+    from portal.views import feedback as pages
+    from portal.views import feedback_api
+
+    assert feedback_api.feedback_rate_limit is pages.feedback_rate_limit
+
+
+def test_an_unknown_kind_is_answered_with_the_literal_code_values(client):
+    response = client.post("/api/v1/feedback?lang=en", json=valid_data(kind="complain"))
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == [{
+        "field": "kind",
+        "message": 'must be one of "complaint", "suggestion", "question", "compliment"',
+    }]

@@ -530,3 +530,62 @@ def test_feedback_tick_command_reports_what_it_did(app, runner):
     assert result.exit_code == 0, result.output
     assert "closed: 1" in result.output
     assert runner.invoke(args=["feedback", "tick"]).output.startswith("closed: 0")
+
+
+# -- the public view's queries -----------------------------------------------------------------
+
+
+class _Queries:
+    """Count the SQL statements run inside the block."""
+
+    def __enter__(self):  # noqa: ANN204
+        from sqlalchemy import event
+
+        self.count = 0
+        event.listen(db.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def _seen(self, *args) -> None:  # noqa: ANN002
+        self.count += 1
+
+    def __exit__(self, *exc) -> None:  # noqa: ANN002
+        from sqlalchemy import event
+
+        event.remove(db.engine, "before_cursor_execute", self._seen)
+
+
+def _view_queries(code: str) -> int:
+    db.session.commit()
+    db.session.expunge_all()
+    with _Queries() as queries:
+        feedback_public_view(feedback_get(code), "en")
+    return queries.count
+
+
+def test_the_public_view_needs_as_many_queries_for_many_transfers_as_for_one(app):
+    from portal.services.feedback_staff import feedback_transfer
+
+    triage = create_user("triage")
+    one = feedback_submit(valid_data(service=create_service().code), "id")
+    many = feedback_submit(valid_data(service=create_service().code), "id")
+    feedback_transfer(triage, one.id, create_department().code, "alasan")
+    for _ in range(6):
+        feedback_transfer(triage, many.id, create_department().code, "alasan")
+    codes = (one.tracking_code, many.tracking_code)
+    assert _view_queries(codes[0]) == _view_queries(codes[1])
+
+
+def test_the_public_view_looks_the_triage_unit_up_once_per_transaction(app):
+    unit = create_triage_unit()
+    feedback = feedback_submit(valid_data(), "id")
+    feedback_public_view(feedback, "en")
+    with _Queries() as queries:
+        views = [feedback_public_view(feedback, lang) for lang in ("en", "id")]
+    assert queries.count == 0
+    assert [view["handled_by"]["code"] for view in views] == [unit.code, unit.code]
+    # Another triage unit, committed: the next view names it.
+    from portal.services.routing import routing_triage_unit_set
+
+    other = create_department(code="ulp-baru")
+    routing_triage_unit_set(other.code)
+    assert feedback_public_view(feedback, "en")["handled_by"]["code"] == "ulp-baru"

@@ -114,3 +114,15 @@ def test_the_command_reports_what_it_queued(world, runner, monkeypatch):
     assert result.output.strip() == "departments: 2, mails queued: 2, already sent today: 0"
     again = runner.invoke(args=["feedback", "digest"])
     assert again.output.strip() == "departments: 0, mails queued: 0, already sent today: 2"
+
+
+def test_the_subject_counts_items_in_singular_and_plural(world, app, monkeypatch):
+    _officers, routed, _unrouted = world
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "en")
+    feedback_submit(valid_data(service=routed.service.code), "id", now=FRIDAY_15_AUG)
+    db.session.query(OutboxMessage).delete()
+    db.session.commit()
+    feedback_digest(now=TUESDAY_26_AUG_9H)
+    subjects = {m.to_address: m.subject for m in _digests()}
+    assert subjects["late@example.go.id"].endswith(": 2 items")
+    assert subjects["ulp@example.go.id"].endswith(": 1 item")

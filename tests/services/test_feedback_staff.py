@@ -184,7 +184,7 @@ def test_the_inbox_is_sorted_by_deadline_and_limited_to_the_department(app):
                             now=datetime(2025, 8, 20, 9, 0, tzinfo=WIB))
     sooner = feedback_submit(valid_data(service=service.code), "id", now=FRIDAY_15_AUG)
     feedback_submit(valid_data(service=create_service().code), "id")
-    assert [f.id for f in feedback_inbox(officer)] == [sooner.id, later.id]
+    assert [f.id for f in feedback_inbox(officer).items] == [sooner.id, later.id]
 
 
 @pytest.mark.parametrize(
@@ -376,3 +376,66 @@ def test_after_a_transfer_the_routing_reason_still_names_where_it_first_went(app
     step = view["timeline"][-1]
     assert (step["kind"], step["from_department"]["code"], step["to_department"]["code"],
             step["text"]) == ("transferred", "dinas-a", "dinas-b", "Urusan Office B.")
+
+
+def test_the_inbox_pages_by_the_nearest_pending_deadline_in_sql(app):
+    from datetime import timedelta
+
+    from portal.models import Feedback as Model
+    from portal.services.feedback import tracking_code_new
+
+    admin = create_user("admin")
+    day = utc(2025, 9, 1, 5, 0)
+    d = lambda n: day + timedelta(days=n)  # noqa: E731
+
+    def stored(status: str, **values) -> int:  # noqa: ANN003
+        feedback = Model(tracking_code=tracking_code_new(), kind="question", subject="s",
+                         body="b", status=status, routing_rule="triage", **values)
+        db.session.add(feedback)
+        db.session.commit()
+        return feedback.id
+
+    a = stored("submitted", route_due=d(3))
+    b = stored("routed", first_response_due=d(1), resolution_due=d(10))
+    # Answered: its first-response deadline no longer counts, the resolution one does.
+    c = stored("in_progress", first_response_at=d(-6), first_response_due=d(-5),
+               resolution_due=d(2))
+    d_ = stored("resolved", auto_close_due=day + timedelta(hours=12))
+    e = stored("routed", first_response_due=d(-1), resolution_due=d(12))
+    f = stored("routed", first_response_due=d(20), resolution_due=d(4))
+    g = stored("submitted")
+    stored("closed", closed_at=d(-2))
+    stored("rejected")
+
+    ids = []
+    for page in (1, 2, 3):
+        result = feedback_inbox(admin, page=page, per_page=3, now=day)
+        assert (result.total, result.pages, result.overdue_total) == (7, 3, 1)
+        ids += [item.id for item in result.items]
+    # Overdue first (e), then by the nearest pending deadline, no deadline last.
+    assert ids == [e, d_, b, c, a, f, g]
+    assert feedback_inbox(admin, page=99, per_page=3, now=day).page == 3
+    assert len(feedback_inbox(admin).items) == 7
+
+
+def test_staff_and_citizen_texts_are_read_by_one_function_with_one_message(routed):
+    import portal.services.feedback_staff as staff
+
+    feedback, officer = routed
+    too_long = "x" * 2001
+    with force_locale("en"), pytest.raises(ValidationError) as staff_error:
+        feedback_answer(officer, feedback.id, too_long)
+    feedback_status_set(officer, feedback.id, "resolved")
+    with force_locale("en"), pytest.raises(ValidationError) as citizen_error:
+        feedback_reopen(feedback.tracking_code, too_long)
+    assert staff_error.value.errors[0].error == "Use at most 2000 characters."
+    assert citizen_error.value.errors[0].error == "Use at most 2000 characters."
+    assert not hasattr(staff, "_text") and not hasattr(staff, "_for_action")
+
+
+def test_marking_twice_as_needing_investigation_says_what_it_is_marked_as(routed):
+    feedback, officer = routed
+    feedback_investigation_set(officer, feedback.id, "Perlu pemeriksaan lapangan")
+    with force_locale("en"), pytest.raises(ValidationError) as caught:
+        feedback_investigation_set(officer, feedback.id, "Sekali lagi")
+    assert caught.value.errors[0].error == "It is already marked as needing investigation."

@@ -500,3 +500,22 @@ def test_list_of_only_resolved_incidents_is_the_history(app):
                     now=T0 + timedelta(hours=1))
 
     assert [i.id for i in incident_list(only_resolved=True)] == [resolved.id]
+
+
+def test_programs_are_told_the_literal_code_values(app):
+    from flask_babel import force_locale
+
+    incident = open_on(create_service(), now=T0)
+    with force_locale("en"):
+        with pytest.raises(ValidationError) as opened:
+            incident_open(ADMIN, [create_service().code], "severe", "Judul", "", "Isi", "",
+                          state="resolved")
+        with pytest.raises(ValidationError) as updated:
+            incident_update(ADMIN, incident.id, "done", "Isi", "")
+    messages = {e.field: e.error for e in opened.value.errors}
+    assert messages == {
+        "impact": 'must be one of "minor", "major", "outage"',
+        "state": "A new incident must be in the state investigating, identified or monitoring.",
+    }
+    assert [e.error for e in updated.value.errors] == [
+        'must be one of "investigating", "identified", "monitoring", "resolved"']

@@ -145,7 +145,7 @@ def _visit_error(token, *, code="ktp", now=None):  # noqa: ANN001, ANN202
     return [(e.field, e.error) for e in error.value.errors]
 
 
-EXPIRED = [("visit_token", "The form has expired. Please open it again.")]
+EXPIRED = [("visit_token", "The form has expired. Please send it again.")]
 ALREADY = [("visit_token", "This answer has already been received.")]
 
 

@@ -119,3 +119,38 @@ def test_every_definition_link_points_to_an_anchor_of_how_we_measure(client, sce
 
 def test_nav_links_to_accountability(client, scene):
     assert 'href="/en/accountability"' in client.get("/en/").get_data(as_text=True)
+
+
+def test_the_scorecard_says_how_many_completed_requests_were_on_time(client, scene):
+    html = client.get("/en/accountability/departments/lambat").get_data(as_text=True)
+    assert re.search(r"[\d.]+% of the \d+ requests completed in the period were on time\.", html)
+
+
+@pytest.mark.parametrize(("count", "sentence"), [(1, "1 response in the period."),
+                                                  (2, "2 responses in the period.")])
+def test_the_scorecard_counts_survey_responses_in_singular_and_plural(
+        client, scene, count, sentence):
+    from datetime import datetime
+
+    from portal.calendar import WIB
+    from portal.extensions import db
+    from portal.models import Service, SurveyResponse
+
+    service = db.session.query(Service).filter_by(code="b").one()
+    day = scene - timedelta(days=3)
+    for index in range(count):
+        db.session.add(SurveyResponse(
+            service_id=service.id, visit_token=f"tok-words-{index}",
+            submitted_at=datetime(day.year, day.month, day.day, 12, 0, tzinfo=WIB),
+            **{f"u{i}": 3 for i in range(1, 10)}))
+    db.session.commit()
+    html = client.get("/en/accountability/departments/lambat").get_data(as_text=True)
+    assert sentence in html
+
+
+def test_how_we_measure_words_the_status_bands_and_the_feedback_rule(client, scene):
+    html = client.get("/en/how-we-measure").get_data(as_text=True)
+    assert "at risk (at most 10 points below it); breaching its commitment (more than 10 " \
+        "points below it)" in html
+    assert "Each feedback item counts for the department that holds it now." in html
+    assert "less than 10 points" not in html and "A feedback counts" not in html

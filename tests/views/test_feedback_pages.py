@@ -218,6 +218,22 @@ def test_a_non_canonical_code_in_the_url_redirects_to_the_canonical_one(client):
     assert client.get("/en/feedback/2222-2222-2222").status_code == 404
 
 
+def test_the_canonical_redirect_keeps_only_the_page_s_own_query_parameters(client):
+    create_triage_unit()
+    feedback = feedback_submit(valid_data(), "id")
+    code = feedback.tracking_code.lower()
+    display = feedback.tracking_code_display
+    # A parameter named like url_for's own argument used to give a 500 (TypeError).
+    clash = client.get(f"/en/feedback/{code}?code=x&filed=1")
+    assert clash.status_code == 301
+    assert clash.headers["Location"] == f"/en/feedback/{display}?filed=1"
+    # url_for options in the query must not build an absolute URL from the Host header.
+    external = client.get(f"/en/feedback/{code}?_external=1&_scheme=http&done=reply&x=1",
+                          headers={"Host": "evil.example"})
+    assert external.status_code == 301
+    assert external.headers["Location"] == f"/en/feedback/{display}?done=reply"
+
+
 def _resolved_feedback() -> Feedback:
     """Feedback its department answered and resolved just now, through the services."""
     service = create_service()
@@ -282,3 +298,16 @@ def test_nav_and_service_page_link_to_the_form(client):
     assert 'href="/en/feedback/new"' in home
     page = client.get("/en/services/paspor").get_data(as_text=True)
     assert f'href="/en/feedback/new?service={service.code}"' in page
+
+
+def test_the_form_keeps_a_message_in_words_and_plain_english_labels(client):
+    create_triage_unit()
+    html, hidden = _form_page(client)
+    assert "we tell you by e-mail when something happens" in html
+    response = _post(client, hidden, kind="")
+    assert "Choose complaint, suggestion, question or compliment." in response.get_data(
+        as_text=True)
+    _post(client, hidden)
+    feedback = db.session.query(Feedback).one()
+    page = client.get(f"/en/feedback/{feedback.tracking_code_display}").get_data(as_text=True)
+    assert "following the procedure of SP4N-LAPOR!" in page

@@ -567,3 +567,16 @@ def test_a_forged_or_stale_session_identity_is_anonymous(app, world, identity) -
     with client.session_transaction() as session:
         session["_user_id"] = identity
     assert client.get("/en/staff/").status_code == 302
+
+
+def test_staff_pages_say_manage_and_forever(app, world) -> None:
+    officer = _client_as(app, world, "officer")
+    services = officer.get("/en/staff/services").get_data(as_text=True)
+    assert "<h1>Services you manage</h1>" in services and "you keep" not in services
+    audit = _client_as(app, world, "admin").get("/en/staff/audit").get_data(as_text=True)
+    assert "kept forever and never changed" in audit
+    lonely = create_user(role="officer", department=create_department(code="kosong"))
+    client = app.test_client()
+    login(client, lonely.username)
+    assert "You manage no service." in client.get("/en/staff/incidents/new").get_data(
+        as_text=True)

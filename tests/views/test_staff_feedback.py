@@ -207,3 +207,120 @@ def test_a_transfer_reason_with_a_nik_needs_the_confirmation_box(client, named):
     assert confirmed.status_code == 303
     db.session.expire_all()
     assert db.session.get(Feedback, feedback.id).department_id == other.id
+
+
+# -- query counts and pages of the staff lists ---------------------------------------------------
+
+
+def _bounced_many(count: int, offices: list) -> None:  # noqa: ANN001
+    """Store `count` open feedback items, each transferred through all the offices."""
+    from datetime import UTC, datetime, timedelta
+
+    from portal.models import FeedbackEvent
+    from portal.services.feedback import tracking_code_new
+
+    start = datetime(2025, 8, 1, 3, 0, tzinfo=UTC)
+    for index in range(count):
+        at = start + timedelta(hours=index)
+        feedback = Feedback(
+            tracking_code=tracking_code_new(), kind="complaint", subject=f"S{index}",
+            body="B", status="routed", routing_rule="service", submitted_at=at, routed_at=at,
+            department_id=offices[-1].id, transfer_count=len(offices) - 1,
+            first_response_due=at + timedelta(days=index % 7),
+            resolution_due=at + timedelta(days=14),
+        )
+        feedback.events.append(FeedbackEvent(kind="routed", at=at, to_department_id=offices[0].id))
+        for source, target in zip(offices, offices[1:], strict=False):
+            feedback.events.append(FeedbackEvent(
+                kind="transferred", at=at, body="Bukan urusan kami.",
+                from_department_id=source.id, to_department_id=target.id))
+        db.session.add(feedback)
+    db.session.commit()
+
+
+def _queries_of(app, client, url: str) -> int:  # noqa: ANN001
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return len(statements)
+
+
+@pytest.mark.parametrize("url", ["/en/staff/feedback/attention", "/en/staff/feedback"])
+@pytest.mark.parametrize("role", ["triage", "admin"])
+def test_the_staff_lists_need_as_many_queries_for_40_items_as_for_5(app, client, url, role):
+    from tests.factories import create_department
+
+    offices = [create_department(code=f"office-{c}", name_en=f"Office {c.upper()}")
+               for c in "abcd"]
+    login(client, create_user(role).username)
+    _bounced_many(5, offices)
+    few = _queries_of(app, client, url)
+    _bounced_many(35, offices)
+    many = _queries_of(app, client, url)
+    assert few == many
+    html = client.get(url).get_data(as_text=True)
+    assert html.count("Office A → Office B → Office C → Office D") == (
+        40 if url.endswith("attention") else 0)
+
+
+def test_the_inbox_shows_50_items_a_page_with_links_that_need_no_script(client, app):
+    from tests.factories import create_department
+
+    offices = [create_department(code=f"office-{c}") for c in "ab"]
+    _bounced_many(120, offices)
+    login(client, create_user("triage").username)
+    first = client.get("/en/staff/feedback").get_data(as_text=True)
+    assert 'href="/en/staff/feedback?page=2"' in first
+    assert "Page 1 of 3" in first
+    third = client.get("/en/staff/feedback?page=3").get_data(as_text=True)
+    assert "Page 3 of 3" in third
+    assert 'href="/en/staff/feedback?page=2"' in third
+    assert 'href="/en/staff/feedback?page=4"' not in third
+    rows = lambda html: html.count('<th scope="row"><a href="/en/staff/feedback/')  # noqa: E731
+    assert (rows(first), rows(third)) == (50, 20)
+    # A page number that is not one shows the first page.
+    assert "Page 1 of 3" in client.get("/en/staff/feedback?page=x").get_data(as_text=True)
+
+
+def test_staff_department_lists_come_from_the_catalogue_service(client, world, monkeypatch):
+    from portal.services import catalogue
+    from tests.factories import create_department
+
+    feedback, users = world
+    real = catalogue.department_list
+    create_department(code="zz-last", name_en="Aardvark Office", name_id="Zebra Kantor")
+    calls = []
+
+    def counted():  # noqa: ANN202
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(catalogue, "department_list", counted)
+    login(client, users["triage"].username)
+    item = client.get(f"/en/staff/feedback/{feedback.id}").get_data(as_text=True)
+    assert calls
+    # Sorted by the name shown in the page's language, the department itself left out of
+    # the transfer list.
+    transfer = item[item.index('name="transfer-department"'):]
+    transfer = transfer[:transfer.index("</select>")]
+    import re
+
+    names = re.findall(r"<option[^>]*>([^<]*)</option>", transfer)[1:]
+    assert "Aardvark Office" in names and feedback.department.name_en not in names
+    assert names == sorted(names, key=str.casefold) and len(names) >= 2
+    client.post("/en/staff/logout", data={"csrf_token": csrf_token_from(item)})
+    login(client, users["admin"].username)
+    calls.clear()
+    routing = client.get("/en/staff/routing").get_data(as_text=True)
+    assert calls and "Aardvark Office" in routing

@@ -155,7 +155,7 @@ def test_client_made_token_is_refused_and_the_answers_are_kept(client, service, 
                            data=_form_data(html, visit_token=token, u2="4"))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "The form has expired. Please open it again." in page
+    assert "The form has expired. Please send it again." in page
     assert _count() == 0
     # The answers are kept, and a fresh token lets the citizen send them again.
     assert _checked_scores(page) == {f"u{i}": "4" if i == 2 else "3" for i in range(1, 10)}
@@ -174,7 +174,7 @@ def test_token_of_another_service_is_refused(client, service):
     response = client.post("/en/services/ktp/survey",
                            data=_form_data(html, visit_token=_hidden(other, "visit_token")))
     assert response.status_code == 422
-    assert "The form has expired. Please open it again." in response.get_data(as_text=True)
+    assert "The form has expired. Please send it again." in response.get_data(as_text=True)
     assert _count() == 0
 
 
@@ -184,5 +184,5 @@ def test_token_older_than_two_days_is_refused(client, app, service):
         stale = survey_visit_issue("ktp", now=datetime.now(UTC) - timedelta(days=2, minutes=1))
     response = client.post("/en/services/ktp/survey", data=_form_data(html, visit_token=stale))
     assert response.status_code == 422
-    assert "The form has expired. Please open it again." in response.get_data(as_text=True)
+    assert "The form has expired. Please send it again." in response.get_data(as_text=True)
     assert _count() == 0

@@ -21,11 +21,13 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from portal.extensions import login_manager
-from portal.i18n import preferred_lang
-from portal.services import auth
+from portal.i18n import current_lang, localized, preferred_lang
+from portal.services import auth, catalogue
 
 bp = Blueprint("staff", __name__, url_prefix="/<lang>/staff")
 
@@ -149,3 +151,19 @@ def dashboard_links_for(role: str) -> list[DashboardLink]:
     """Return the dashboard links a role sees, in order."""
     return sorted((link for link in DASHBOARD_LINKS if role in link.roles),
                   key=lambda link: (link.order, link.endpoint))
+
+
+# Choices shared by staff forms ------------------------------------------------------------
+
+
+def department_choices(exclude: int | None = None) -> list[SelectChoice]:
+    """Return "Choose a department" and every department (but ``exclude``), by shown name."""
+    lang = current_lang()
+    named = sorted(
+        ((d.code, localized(d, "name", lang).text)
+         for d, _count in catalogue.department_list() if d.id != exclude),
+        key=lambda item: item[1].casefold(),
+    )
+    return [SelectChoice("", _("Choose a department"))] + [
+        SelectChoice(code, name) for code, name in named
+    ]
