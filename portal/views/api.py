@@ -30,6 +30,7 @@ from portal.services.service_requests import (
 )
 from portal.services.status import status_for_services, status_reason_text
 from portal.services.tokens import token_authenticate
+from portal.views.live import cached_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -186,26 +187,33 @@ def _conditional(body: object):  # noqa: ANN202
 @bp.get("/services")
 def services_list():  # noqa: ANN201
     """List every service with its status and 30-day metrics."""
-    services = catalogue.service_search(
-        request.args.get("q", "")[:100], request.args.get("department", "")[:64],
-        request.args.get("mode", ""),
-    )
-    ids = [s.id for s in services]
-    views = status_for_services(ids)
-    reported = service_last_reported(ids)
-    body = {
-        "services": [_service_json(s, views[s.id], reported.get(s.id)) for s in services],
-    }
-    return _conditional(body)
+
+    def build() -> dict:
+        services = catalogue.service_search(
+            request.args.get("q", "")[:100], request.args.get("department", "")[:64],
+            request.args.get("mode", ""),
+        )
+        ids = [s.id for s in services]
+        views = status_for_services(ids)
+        reported = service_last_reported(ids)
+        return {
+            "services": [_service_json(s, views[s.id], reported.get(s.id)) for s in services],
+        }
+
+    return cached_json(build)
 
 
 @bp.get("/services/<code>")
 def service_detail(code: str):  # noqa: ANN201
     """Return one service with its status and 30-day metrics."""
-    service = catalogue.service_get(code)
-    view = status_for_services([service.id])[service.id]
-    reported = service_last_reported([service.id]).get(service.id)
-    return _conditional(_service_json(service, view, reported))
+
+    def build() -> dict:
+        service = catalogue.service_get(code)
+        view = status_for_services([service.id])[service.id]
+        reported = service_last_reported([service.id]).get(service.id)
+        return _service_json(service, view, reported)
+
+    return cached_json(build)
 
 
 @bp.errorhandler(NotFound)

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from collections import OrderedDict
@@ -178,6 +179,31 @@ def public_page(view: Callable[..., str]) -> Callable[..., Any]:
         return response.make_conditional(request)
 
     return wrapper
+
+
+def cached_json(build: Callable[[], object]) -> Any:
+    """Serve the JSON that build() returns, conditionally and from the page cache.
+
+    The body is kept while the public data version is unchanged, for at most the cache's
+    time-to-live, so a busy API list is serialised once per data change, not per request.
+    """
+    version = data_version()
+    ttl = _cache_seconds()
+    key = ("json", request.full_path)
+    cache = page_cache()
+    entry = cache.get(key) if ttl else None
+    if entry is None or not entry.still_valid(version, ttl):
+        body = json.dumps(build(), ensure_ascii=False, separators=(",", ":")).encode()
+        etag = hashlib.sha1(body, usedforsecurity=False).hexdigest()[:20]
+        entry = _Entry(body, etag, utc_now().replace(microsecond=0), time.monotonic(),
+                       version, ())
+        if ttl:
+            cache.put(key, entry)
+    response = current_app.response_class(entry.body, mimetype="application/json")
+    response.set_etag(entry.etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = MAX_AGE
+    return response.make_conditional(request)
 
 
 def live_version_response() -> Any:

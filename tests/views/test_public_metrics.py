@@ -367,6 +367,7 @@ def test_pages_embed_the_refresh_script_and_their_data_version(client, oracle):
 @pytest.fixture
 def cached(app):  # noqa: ANN001, ANN201
     """Switch the in-process page cache on (the test configuration keeps it off)."""
+    before = app.config["PORTAL_PAGE_CACHE_SECONDS"]
     app.config["PORTAL_PAGE_CACHE_SECONDS"] = 60
     page_cache().clear()
     rendered = []
@@ -377,7 +378,7 @@ def cached(app):  # noqa: ANN001, ANN201
     template_rendered.connect(record, app)
     yield rendered
     template_rendered.disconnect(record, app)
-    app.config.pop("PORTAL_PAGE_CACHE_SECONDS")
+    app.config["PORTAL_PAGE_CACHE_SECONDS"] = before
     page_cache().clear()
 
 
@@ -405,3 +406,36 @@ def test_page_cache_is_bypassed_for_requests_with_a_session(client, oracle, cach
     response = client.get("/en/")
     assert cached.count("public/home.html") == 2
     assert "private" in response.headers["Cache-Control"]
+
+
+def test_api_service_list_is_served_from_the_cache_until_the_data_changes(client, oracle,
+                                                                         cached):
+    from portal.services import status as status_service
+
+    calls = []
+    original = status_service.status_for_services
+
+    def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    import portal.views.api as api_views
+
+    api_views.status_for_services = counting
+    try:
+        first = client.get("/api/v1/services?lang=en")
+        second = client.get("/api/v1/services?lang=en")
+        assert len(calls) == 1
+        assert second.data == first.data
+        assert client.get("/api/v1/services?lang=en", headers={
+            "If-None-Match": first.headers["ETag"]}).status_code == 304
+        service_requests_report(oracle.department, {"requests": [item(
+            oracle.service, "new", utc_now() - timedelta(hours=3),
+            utc_now() - timedelta(hours=1))]})
+        page_cache().version_read = (float("-inf"), "")  # a second later
+        third = client.get("/api/v1/services?lang=en")
+        assert len(calls) == 2
+        assert third.get_json()["services"][0]["metrics_30_days"]["received"] == (
+            first.get_json()["services"][0]["metrics_30_days"]["received"] + 1)
+    finally:
+        api_views.status_for_services = original
