@@ -26,37 +26,27 @@ def _wants_json() -> bool:
 
 def init_views(app: Flask) -> None:
     """Register the blueprints, the security headers and the translated error pages."""
-    from portal.views.public import bp as public_bp
-    from portal.views.root import bp as root_bp
+    # Imported here, not at module level: the blueprints import services, which import models.
+    from portal.views import (
+        accountability,
+        accountability_api,
+        api,
+        feedback,
+        feedback_api,
+        incidents,
+        public,
+        root,
+        staff,
+        staff_dprd,  # noqa: F401  (adds its routes to the staff blueprint)
+        staff_feedback,  # noqa: F401  (adds its routes to the staff blueprint)
+        staff_incidents,
+        staff_routing,  # noqa: F401  (adds its routes to the staff blueprint)
+        survey,
+    )
 
-    app.register_blueprint(root_bp)
-    app.register_blueprint(public_bp)
-    from portal.views.api import bp as api_bp
-
-    app.register_blueprint(api_bp)
-    from portal.views.incidents import bp as incidents_bp
-
-    app.register_blueprint(incidents_bp)
-    from portal.views.staff_incidents import bp as staff_incidents_bp
-
-    app.register_blueprint(staff_incidents_bp)
-    # Importing these adds their routes to staff_bp.
-    from portal.views import staff_dprd, staff_feedback, staff_routing  # noqa: F401
-    from portal.views.staff import bp as staff_bp
-
-    app.register_blueprint(staff_bp)
-    from portal.views.feedback import bp as feedback_bp
-    from portal.views.feedback_api import bp as feedback_api_bp
-
-    app.register_blueprint(feedback_bp)
-    app.register_blueprint(feedback_api_bp)
-    from portal.views.accountability import bp as accountability_bp
-    from portal.views.accountability_api import bp as accountability_api_bp
-    from portal.views.survey import bp as survey_bp
-
-    app.register_blueprint(accountability_bp)
-    app.register_blueprint(accountability_api_bp)
-    app.register_blueprint(survey_bp)
+    for module in (root, public, incidents, feedback, survey, accountability, staff,
+                   staff_incidents, api, feedback_api, accountability_api):
+        app.register_blueprint(module.bp)
 
     @app.context_processor
     def demo_notice() -> dict:
