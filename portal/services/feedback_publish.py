@@ -37,7 +37,12 @@ from portal.services.feedback import (
     mentions_reporter,
     public_view_options,
 )
-from portal.services.feedback_staff import READ_ROLES, STAFF_PUBLIC_TEXTS, feedback_for_action
+from portal.services.feedback_staff import (
+    READ_ROLES,
+    STAFF_PUBLIC_TEXTS,
+    NumberedPage,
+    feedback_for_action,
+)
 
 PUBLISHED_PAGE_SIZE = 20
 PUBLISHED_PAGE_MAX = 100
@@ -168,28 +173,13 @@ def feedback_publish_requests(actor: Any) -> list[Feedback]:
 
 
 @dataclass
-class PublishedPage:
+class PublishedPage(NumberedPage):
     """One page of published feedback, newest first."""
 
     items: list[dict]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        """Return how many pages there are (at least one)."""
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        """Tell whether a later page exists."""
-        return self.page < self.pages
-
-    @property
-    def has_previous(self) -> bool:
-        """Tell whether an earlier page exists."""
-        return self.page > 1
 
 
 def feedback_published_view(feedback: Feedback, lang: str, now: datetime | None = None) -> dict:

@@ -140,16 +140,12 @@ def _overdue_condition(now: datetime):  # noqa: ANN202
     )
 
 
-@dataclass
-class InboxPage:
-    """One page of a staff member's feedback, the nearest pending deadline first."""
+class NumberedPage:
+    """Page numbers of a list split in pages of `per_page`; needs `total`, `page` and `per_page`."""
 
-    items: list[Feedback]
     total: int
     page: int
     per_page: int
-    # Overdue items on all pages.
-    overdue_total: int
 
     @property
     def pages(self) -> int:
@@ -165,6 +161,18 @@ class InboxPage:
     def has_previous(self) -> bool:
         """Tell whether an earlier page exists."""
         return self.page > 1
+
+
+@dataclass
+class InboxPage(NumberedPage):
+    """One page of a staff member's feedback, the nearest pending deadline first."""
+
+    items: list[Feedback]
+    total: int
+    page: int
+    per_page: int
+    # Overdue items on all pages.
+    overdue_total: int
 
 
 def feedback_inbox(

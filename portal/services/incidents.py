@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import case, select
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import selectinload
 
 from portal.calendar import utc_now
@@ -295,6 +295,40 @@ def _department_id_of(department: Department | str | int) -> int | None:
     return db.session.scalar(select(Department.id).where(Department.code == department))
 
 
+def _linked_to(
+    stmt: Select,
+    own_id: Any,
+    link_own_id: Any,
+    service: Service | str | int | None = None,
+    department: Department | str | int | None = None,
+) -> Select | None:
+    """Keep the rows linked to a service and/or a department; None when either is unknown.
+
+    ``own_id`` is the row's id column, ``link_own_id`` the same id in the link table that
+    pairs rows with services (which also has a ``service_id`` column).
+    """
+    link = link_own_id.table
+    if service is not None:
+        service_id = _service_id_of(service)
+        if service_id is None:
+            return None
+        stmt = stmt.where(
+            own_id.in_(select(link_own_id).where(link.c.service_id == service_id))
+        )
+    if department is not None:
+        department_id = _department_id_of(department)
+        if department_id is None:
+            return None
+        stmt = stmt.where(
+            own_id.in_(
+                select(link_own_id)
+                .join(Service, Service.id == link.c.service_id)
+                .where(Service.department_id == department_id)
+            )
+        )
+    return stmt
+
+
 def incident_list(
     service: Service | str | int | None = None,
     department: Department | str | int | None = None,
@@ -311,28 +345,9 @@ def incident_list(
     stmt = select(Incident).options(
         selectinload(Incident.services), selectinload(Incident.updates)
     )
-    if service is not None:
-        service_id = _service_id_of(service)
-        if service_id is None:
-            return []
-        stmt = stmt.where(
-            Incident.id.in_(
-                select(incident_service.c.incident_id).where(
-                    incident_service.c.service_id == service_id
-                )
-            )
-        )
-    if department is not None:
-        department_id = _department_id_of(department)
-        if department_id is None:
-            return []
-        stmt = stmt.where(
-            Incident.id.in_(
-                select(incident_service.c.incident_id)
-                .join(Service, Service.id == incident_service.c.service_id)
-                .where(Service.department_id == department_id)
-            )
-        )
+    stmt = _linked_to(stmt, Incident.id, incident_service.c.incident_id, service, department)
+    if stmt is None:
+        return []
     if not include_resolved:
         stmt = stmt.where(Incident.resolved_at.is_(None))
     if only_resolved:
@@ -426,28 +441,11 @@ def maintenance_list(
     """
     now = now or utc_now()
     stmt = select(Maintenance).options(selectinload(Maintenance.services))
-    if service is not None:
-        service_id = _service_id_of(service)
-        if service_id is None:
-            return []
-        stmt = stmt.where(
-            Maintenance.id.in_(
-                select(maintenance_service.c.maintenance_id).where(
-                    maintenance_service.c.service_id == service_id
-                )
-            )
-        )
-    if department is not None:
-        department_id = _department_id_of(department)
-        if department_id is None:
-            return []
-        stmt = stmt.where(
-            Maintenance.id.in_(
-                select(maintenance_service.c.maintenance_id)
-                .join(Service, Service.id == maintenance_service.c.service_id)
-                .where(Service.department_id == department_id)
-            )
-        )
+    stmt = _linked_to(
+        stmt, Maintenance.id, maintenance_service.c.maintenance_id, service, department
+    )
+    if stmt is None:
+        return []
     if when == "upcoming":
         stmt = stmt.where(Maintenance.starts_at > now).order_by(Maintenance.starts_at)
     elif when == "ongoing":

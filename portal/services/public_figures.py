@@ -279,10 +279,13 @@ def updated_ago_forms() -> dict:
 # Readable figures ----------------------------------------------------------------------------
 
 
-def rate_text(value: float | None) -> str:
-    """Format a fraction as a percentage with at most one decimal, or say there is none."""
+def rate_text(value: float | None, no_value: str | None = None) -> str:
+    """Format a fraction as a percentage with at most one decimal, or say there is none.
+
+    ``no_value`` replaces the words "no data" where a page marks a missing figure otherwise.
+    """
     if value is None:
-        return _("no data")
+        return _("no data") if no_value is None else no_value
     return format_percent(value, "#,##0.#%")
 
 

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import format_decimal, format_percent, ngettext
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.formatting import date_long, work_mode_label
 from portal.i18n import localized
+from portal.services import public_figures
 from portal.services.accountability import Scorecard
 from portal.services.wfa_impact import MIN_COMPLETED, Comparison, WfaImpact
 
@@ -30,7 +31,7 @@ def verdict_label(verdict: str) -> str:
 
 def rate_text(value: float | None) -> str:
     """Format a rate as a percentage with one decimal at most (— when there is none)."""
-    return "—" if value is None else format_percent(value, "#,##0.#%")
+    return public_figures.rate_text(value, no_value="—")
 
 
 def points_text(value: float | None) -> str:

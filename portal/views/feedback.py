@@ -38,6 +38,7 @@ from portal.services.feedback import (
     tracking_code_display,
     tracking_code_normalise,
 )
+from portal.views.paging import page_number
 
 bp = Blueprint("feedback", __name__, url_prefix="/<lang>")
 
@@ -250,10 +251,6 @@ def reopen(code: str):  # noqa: ANN201
     )
 
 
-def _page_number(value: str) -> int:
-    return int(value) if value.isdigit() and 0 < int(value) < 100000 else 1
-
-
 @bp.get("/feedback")
 def published():  # noqa: ANN201
     """List the feedback whose reporters asked to publish it and staff approved, newest first."""
@@ -272,7 +269,7 @@ def published():  # noqa: ANN201
         "kind": (form.kind.data or "")[:20],
     }
     result = feedback_publish.feedback_published_list(
-        lang, page=_page_number(request.args.get("page", "1")),
+        lang, page=page_number(request.args),
         **{key: value or None for key, value in wanted.items()},
     )
     return render_template(

@@ -10,6 +10,7 @@ from portal.services import catalogue
 from portal.services.auth import require_role
 from portal.services.dprd import DPRD_READ_ROLES, feedback_dprd_list
 from portal.services.errors import NotFound
+from portal.views import paging
 from portal.views.staff.blueprint import bp, dashboard_link
 
 PAGE_SIZE = 50
@@ -33,8 +34,7 @@ def dprd_feedback():  # noqa: ANN201
             department = catalogue.department_get(code)
         except NotFound:
             code = ""
-    page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
+    page_number = paging.page_number(request.args)
     result = feedback_dprd_list(
         current_user, department_id=department.id if department else None,
         limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE,

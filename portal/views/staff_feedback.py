@@ -22,6 +22,7 @@ from portal.services.feedback import (
     personal_data_warnings,
 )
 from portal.services.feedback_labels import status_label
+from portal.views.paging import page_number
 from portal.views.staff.blueprint import bp, dashboard_link, department_choices
 
 dashboard_link(
@@ -58,8 +59,7 @@ class PublicDepartmentForm(_ConfirmMixin, StaffDepartmentForm):
 @login_required
 def feedback_inbox():  # noqa: ANN201
     """List the feedback the staff member handles, overdue first, 50 a page (?page=N)."""
-    raw_page = request.args.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) < 100000 else 1
+    page = page_number(request.args)
     result = feedback_staff.feedback_inbox(current_user, page=page)
     attention = (
         feedback_staff.feedback_attention_list(current_user)

@@ -16,6 +16,7 @@ from portal.services import incidents as incident_service
 from portal.services.errors import NotAuthorized, ValidationError
 from portal.views.incidents import incident_impact_label, incident_state_label
 from portal.views.staff import dashboard_link
+from portal.views.staff.blueprint import no_store
 
 bp = Blueprint("staff_incidents", __name__, url_prefix="/<lang>/staff/incidents")
 
@@ -26,12 +27,8 @@ dashboard_link(
 )
 
 
-@bp.after_request
-def no_store(response):  # noqa: ANN001, ANN201
-    """Staff pages are never kept by browsers or proxies."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers.add("Vary", "Cookie")
-    return response
+# Staff pages are never kept by browsers or proxies, on this blueprint as on the staff one.
+bp.after_request(no_store)
 
 
 def _service_choices() -> list[tuple[str, str]]:

@@ -319,7 +319,7 @@ def test_on_a_confidential_report_an_officer_gets_the_same_refusal_for_any_addre
         confidential, mail):
     """The officer may not see the identity: the answer must not tell a real address."""
     feedback, officer, _triage = confidential
-    with pytest.raises(ValidationError) as error:
+    with force_locale("en"), pytest.raises(ValidationError) as error:
         feedback_answer(officer, feedback.id, f"Balasan dikirim ke {mail}.", confirmed=True)
     assert not isinstance(error.value, PersonalDataWarning)
     assert error.value.errors[0].error == (

@@ -12,6 +12,7 @@ from portal.forms.staff import PostForm, UserCreateForm, role_label
 from portal.i18n import localized
 from portal.services import auth, catalogue
 from portal.services.errors import NotFound, ValidationError
+from portal.views import paging
 from portal.views.staff.blueprint import bp, dashboard_link
 
 AUDIT_PAGE_SIZE = 50
@@ -116,8 +117,7 @@ def audit():  # noqa: ANN201
             department = catalogue.department_get(code)
         except NotFound:
             code = ""
-    page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
+    page_number = paging.page_number(request.args)
     result = auth.audit_list(
         current_user, department_id=department.id if department else None,
         limit=AUDIT_PAGE_SIZE, offset=(page_number - 1) * AUDIT_PAGE_SIZE,
