@@ -3,13 +3,17 @@
 /<lang>/accountability                               every department side by side
 /<lang>/accountability/departments/<code>            one department down to its services
 /<lang>/accountability/departments/<code>/report     the same as a print-ready A4 report
+/<lang>/accountability/departments/<code>/report.pdf that report as a PDF (WeasyPrint)
 /<lang>/how-we-measure                               every figure's definition, plainly
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+import re
 
+from flask import Blueprint, current_app, render_template, request, url_for
+
+from portal.extensions import limiter
 from portal.models.catalogue import WORK_MODES
 from portal.models.metrics import SERVICE_STATUSES
 from portal.models.survey import SURVEY_ELEMENTS
@@ -21,9 +25,11 @@ from portal.services.accountability import (
     period_resolve,
 )
 from portal.services.errors import ValidationError
+from portal.services.report_pdf import ReportUnavailable, report_pdf
 from portal.services.status import status_label
 from portal.services.survey import ELEMENT_LABELS, GRADE_LABELS, MIN_RESPONSES
 from portal.services.wfa_impact import MIN_COMPLETED, WINDOW_DAYS
+from portal.urls import absolute_url_for
 from portal.views import accountability_present as present
 
 bp = Blueprint("accountability", __name__, url_prefix="/<lang>")
@@ -134,6 +140,32 @@ def report(code: str):  # noqa: ANN201
     """Show the department's scorecard as a print-ready A4 report with every definition."""
     context, status = _department_context(code)
     return render_template("accountability/report.html", **context), status
+
+
+@bp.get("/accountability/departments/<code>/report.pdf")
+@limiter.limit("20 per minute")  # rendering a PDF costs about a second of CPU
+def report_download(code: str):  # noqa: ANN201
+    """Send the print-ready report (the same page and figures) as an A4 PDF file."""
+    context, status = _department_context(code)
+    if status != 200:
+        # A wrong period: show the scorecard's period form with its messages, not a PDF of
+        # another period than the one asked for.
+        return render_template("accountability/department.html", **context), status
+    period = context["period"]
+    html = render_template("accountability/report.html", **context)
+    try:
+        pdf = report_pdf(html, absolute_url_for("accountability.report", code=code,
+                                                **period["query"]))
+    except ReportUnavailable:
+        return render_template(
+            "accountability/report_unavailable.html",
+            department=context["department"], period=period,
+        ), 503
+    safe_code = re.sub(r"[^A-Za-z0-9_-]", "_", context["department"].code)
+    filename = f"rapor-{safe_code}-{period['from'].isoformat()}-{period['to'].isoformat()}.pdf"
+    response = current_app.response_class(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @bp.get("/how-we-measure")
