@@ -46,6 +46,29 @@ def commitment_text(value: int, unit: str, target: float) -> str:
     )
 
 
+def first_response_text(value: int | None, unit: str | None) -> str:
+    """Say a first-response promise as a whole translated sentence ("" when there is none)."""
+    if value is None:
+        return ""
+    if unit == "hours":
+        return ngettext(
+            "First response within %(num)d hour",
+            "First response within %(num)d hours",
+            value,
+        )
+    if value == 0:
+        return ngettext(
+            "First response on the same working day",
+            "First response on the same working day",
+            1,
+        )
+    return ngettext(
+        "First response within %(num)d working day",
+        "First response within %(num)d working days",
+        value,
+    )
+
+
 def date_long(value: date | datetime | None) -> str:
     """Format a date (or the WIB date of a timestamp) in the reader's language."""
     if value is None:
@@ -81,5 +104,6 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals.update(
         work_mode_label=work_mode_label, commitment_text=commitment_text,
+        first_response_text=first_response_text,
         absolute_url_for=absolute_url_for,
     )

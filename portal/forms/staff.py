@@ -126,6 +126,16 @@ class CommitmentForm(FlaskForm):
         _l("Share of requests completed on time (%)"),
         validators=[InputRequired(), NumberRange(min=1, max=100)],
     )
+    first_response_value = IntegerField(
+        _l("Time to first response (optional)"),
+        validators=[Optional(), NumberRange(min=0, max=8760)],
+        description=_l("Leave empty if the service does not promise a first response."),
+    )
+    first_response_unit = SelectField(
+        _l("Unit of the time to first response"),
+        choices=[SelectChoice(u, label) for u, label in UNIT_LABELS.items()],
+        validators=[Optional()],
+    )
     effective_from = DateField(
         _l("In effect from"), validators=[InputRequired()],
         description=_l("The first day the new commitment applies (not in the future)."),

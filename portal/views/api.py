@@ -164,6 +164,10 @@ def _service_json(service: Service, view, last_reported: datetime | None) -> dic
             "value": service.commitment_value,
             "unit": service.commitment_unit,
             "on_time_target": service.on_time_target,
+            "first_response": None if service.first_response_value is None else {
+                "value": service.first_response_value,
+                "unit": service.first_response_unit,
+            },
         },
         "online_url": service.online_url or None,
         "status": view.status,

@@ -218,7 +218,8 @@ def test_services_list_gives_catalogue_facts_status_and_metrics(client, setup):
     services = {s["code"]: s for s in response.get_json()["services"]}
     assert set(services) == {"izin-a", "izin-b", "izin-lain"}
     item = services["izin-a"]
-    assert item["commitment"] == {"value": 2, "unit": "working_days", "on_time_target": 0.9}
+    assert item["commitment"] == {"value": 2, "unit": "working_days", "on_time_target": 0.9,
+                                  "first_response": None}
     assert item["department"]["code"] == "dinas-a"
     assert item["work_mode"] == "onsite"
     assert item["status"] == "no_data"

@@ -42,6 +42,8 @@ def _forms(service: Service) -> tuple[WorkModeForm, CommitmentForm]:
             "commitment_value": service.commitment_value,
             "commitment_unit": service.commitment_unit,
             "on_time_target_percent": round(service.on_time_target * 100),
+            "first_response_value": service.first_response_value,
+            "first_response_unit": service.first_response_unit or service.commitment_unit,
             "effective_from": today,
         },
     )
@@ -88,11 +90,17 @@ def service_edit(code: str):  # noqa: ANN201
                 flash(_("The work mode change is recorded and published."), "success")
                 return redirect(url_for("staff.service_edit", code=code))
             if posted == "commitment" and commitment_form.validate():
+                # An empty time means no first-response promise, whatever unit is selected.
+                first_value = commitment_form.first_response_value.data
+                first_unit = (
+                    None if first_value is None else commitment_form.first_response_unit.data
+                )
                 catalogue_staff.service_commitment_change(
                     current_user, code, commitment_form.commitment_value.data,
                     commitment_form.commitment_unit.data,
                     commitment_form.on_time_target_percent.data / 100,
                     commitment_form.effective_from.data, commitment_form.reason.data or "",
+                    first_response_value=first_value, first_response_unit=first_unit,
                 )
                 flash(_("The commitment change is recorded and published."), "success")
                 return redirect(url_for("staff.service_edit", code=code))
