@@ -215,40 +215,33 @@ def show(code: str):  # noqa: ANN201
     return _render_show(display)
 
 
+def _citizen_step(code: str, form, field: str, form_name: str, act, done: str):  # noqa: ANN001, ANN202
+    """Validate a citizen's form, call the service, and go back to the tracking page."""
+    if not form.validate():
+        return _render_show(code, status=422, **{form_name: form})
+    try:
+        feedback = act(code, getattr(form, field).data)
+    except ValidationError as error:
+        getattr(form, field).errors = [e.error for e in error.errors]
+        return _render_show(code, status=422, **{form_name: form})
+    return redirect(
+        url_for(".show", code=feedback.tracking_code_display, done=done, _anchor="timeline"),
+        code=303,
+    )
+
+
 @bp.post("/feedback/<code>/reply")
 @limiter.limit(feedback_rate_limit)
 def reply(code: str):  # noqa: ANN201
     """Add the citizen's reply."""
-    form = ReplyForm()
-    if not form.validate():
-        return _render_show(code, reply_form=form, status=422)
-    try:
-        feedback = feedback_reply(code, form.body.data)
-    except ValidationError as error:
-        form.body.errors = [e.error for e in error.errors]
-        return _render_show(code, reply_form=form, status=422)
-    return redirect(
-        url_for(".show", code=feedback.tracking_code_display, done="reply", _anchor="timeline"),
-        code=303,
-    )
+    return _citizen_step(code, ReplyForm(), "body", "reply_form", feedback_reply, "reply")
 
 
 @bp.post("/feedback/<code>/reopen")
 @limiter.limit(feedback_rate_limit)
 def reopen(code: str):  # noqa: ANN201
     """Reopen resolved feedback with the citizen's reason."""
-    form = ReopenForm()
-    if not form.validate():
-        return _render_show(code, reopen_form=form, status=422)
-    try:
-        feedback = feedback_reopen(code, form.reason.data)
-    except ValidationError as error:
-        form.reason.errors = [e.error for e in error.errors]
-        return _render_show(code, reopen_form=form, status=422)
-    return redirect(
-        url_for(".show", code=feedback.tracking_code_display, done="reopen", _anchor="timeline"),
-        code=303,
-    )
+    return _citizen_step(code, ReopenForm(), "reason", "reopen_form", feedback_reopen, "reopen")
 
 
 @bp.get("/feedback")
