@@ -34,13 +34,18 @@ from portal.models.catalogue import WORK_MODES, Department, Service
 from portal.models.metrics import SERVICE_STATUSES, ServiceDay, ServiceReport
 from portal.services.errors import FieldError, NotFound, ValidationError
 from portal.services.feedback_figures import PROVINCE, FeedbackFigures, feedback_figures
-from portal.services.metrics import MEDIAN, histogram_load, histogram_percentile
+from portal.services.metrics import (
+    MAX_WINDOW_DAYS,
+    MEDIAN,
+    histogram_load,
+    histogram_percentile,
+)
 from portal.services.status import StatusView, status_for_services
 from portal.services.survey import IkmResult, ikm_by
 from portal.services.wfa_impact import PooledWfaImpact, WfaImpact, wfa_impact_pooled_by, wfa_impacts
 
-# Longest period the pages and the API accept: a year, leap day included.
-MAX_PERIOD_DAYS = 366
+# Longest period the pages and the API accept: the metrics window's limit (a leap year).
+MAX_PERIOD_DAYS = MAX_WINDOW_DAYS
 # The periods offered by the selector, in days ending today; "custom" takes from/to dates.
 PERIOD_CHOICES = ("30", "90", "365", "custom")
 DEFAULT_PERIOD = "90"

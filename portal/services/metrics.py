@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from portal.calendar import utc_now, wib_date, wib_midnight
@@ -23,6 +24,7 @@ from portal.extensions import db
 from portal.models.catalogue import Service
 from portal.models.metrics import ServiceDay, ServiceRequest
 from portal.services.availability import availability_for_service
+from portal.services.errors import FieldError
 
 ONE_DAY = timedelta(days=1)
 # Longest window the metrics API accepts: a year, leap day included.
@@ -212,6 +214,15 @@ def _day_rows(service_ids: Iterable[int], from_date: date, to_date: date) -> lis
             )
         )
     )
+
+
+def metrics_window_problems(from_date: date, to_date: date) -> list[FieldError]:
+    """Return what is wrong with a metrics window (empty when it is fine)."""
+    if to_date < from_date:
+        return [FieldError("to", _("must be on or after from"))]
+    if (to_date - from_date).days + 1 > MAX_WINDOW_DAYS:
+        return [FieldError("to", _("the window may span at most %(n)d days", n=MAX_WINDOW_DAYS))]
+    return []
 
 
 def metrics_for_service(

@@ -21,7 +21,7 @@ from portal.i18n import languages, localized
 from portal.models.catalogue import Service
 from portal.services import catalogue
 from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
-from portal.services.metrics import MAX_WINDOW_DAYS, metrics_for_service
+from portal.services.metrics import metrics_for_service, metrics_window_problems
 from portal.services.service_requests import (
     BatchTooLarge,
     ForeignServices,
@@ -136,11 +136,7 @@ def service_metrics(code: str):  # noqa: ANN201
     errors: list[FieldError] = []
     from_date, to_date = _parse_day("from", errors), _parse_day("to", errors)
     if from_date and to_date:
-        if to_date < from_date:
-            errors.append(FieldError("to", _("must be on or after from")))
-        elif (to_date - from_date).days + 1 > MAX_WINDOW_DAYS:
-            errors.append(FieldError("to", _("the window may span at most %(n)d days",
-                                             n=MAX_WINDOW_DAYS)))
+        errors.extend(metrics_window_problems(from_date, to_date))
     if errors:
         return jsonify(_errors_json(errors)), 422
     assert from_date is not None and to_date is not None
