@@ -8,6 +8,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -51,7 +52,8 @@ def token_create(
     _require_token_keeper(actor, department.id)
     label = label.strip()
     if len(label) > MAX_LABEL:
-        raise ValidationError([FieldError("label", f"is longer than {MAX_LABEL} characters")])
+        raise ValidationError([FieldError("label", _("Use at most %(max)d characters.",
+                                                   max=MAX_LABEL))])
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(department=department, token_hash=_hash(plaintext), label=label)
     db.session.add(token)

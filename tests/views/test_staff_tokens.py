@@ -85,3 +85,15 @@ def test_revoking_without_csrf_token_is_refused(client, departments):
     login(client, create_user(role="admin").username)
     assert client.post(f"/en/staff/tokens/{token.id}/revoke").status_code == 400
     assert token_authenticate(plaintext) is not None
+
+
+def test_a_too_long_label_is_refused_in_the_readers_language(client, departments):
+    admin = create_user(role="admin")
+    login(client, admin.username, lang="id")
+    page = client.get("/id/staff/tokens").get_data(as_text=True)
+    response = client.post("/id/staff/tokens", data={
+        "csrf_token": csrf_token_from(page), "department": "dinkes", "label": "x" * 201,
+    })
+    assert response.status_code == 422
+    assert "Use at most" not in response.get_data(as_text=True)
+    assert db.session.scalar(select(ApiToken)) is None
