@@ -19,4 +19,4 @@ errorlog = "-"
 # feedback tracking code, and an address beside it would tie an anonymous reporter to it.
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss'
 # ... and tracking codes in paths are masked by the logger itself.
-logger_class = "portal.access_log.PrivacyLogger"
+logger_class = "portal.web.access_log.PrivacyLogger"

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from portal import create_app  # noqa: E402
-from portal.calendar import UTC, WIB, utc_now, wib_date  # noqa: E402
+from portal.domain.calendar import UTC, WIB, utc_now, wib_date  # noqa: E402
 from portal.extensions import db  # noqa: E402
 
 
@@ -106,7 +106,7 @@ def load_history(first_day: date, last_day: date, per_day: int, now: datetime) -
     from sqlalchemy.orm import selectinload
 
     from portal.models import Service
-    from portal.services.service_requests import service_requests_ingest
+    from portal.services.metrics.service_requests import service_requests_ingest
 
     services = list(db.session.scalars(
         db.select(Service).options(selectinload(Service.department)).order_by(Service.id)))
@@ -127,7 +127,7 @@ def load_history(first_day: date, last_day: date, per_day: int, now: datetime) -
 def measure_queries(app, label: str) -> dict:  # noqa: ANN001
     """Time a 30-day metrics query and the service list (page and JSON)."""
     from portal.models import Service
-    from portal.services.metrics import metrics_for_service
+    from portal.services.metrics.figures import metrics_for_service
 
     services = list(db.session.scalars(db.select(Service).order_by(Service.id).limit(50)))
     today = wib_date(utc_now())
@@ -177,7 +177,7 @@ def _throughput(url: str, seconds: float = 5.0, concurrency: int = 8) -> float:
 def measure_server(app, database_url: str, per_batch: int = 5000, batches: int = 6) -> None:  # noqa: ANN001
     """Start gunicorn and measure API ingest rate and page throughput against /healthz."""
     from portal.models import Department, Service
-    from portal.services.tokens import token_create
+    from portal.services.metrics.tokens import token_create
 
     department = db.session.scalar(db.select(Department).order_by(Department.id))
     services = list(db.session.scalars(

@@ -11,9 +11,10 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from whitenoise import WhiteNoise
 
-from portal import formatting, i18n
+from portal import i18n
 from portal.config import BASE_DIR, Config, local_secret_key
 from portal.extensions import csrf, db, limiter, login_manager, migrate
+from portal.web import formatting
 
 STATIC_DIR = BASE_DIR / "static"
 
@@ -64,14 +65,14 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     csrf.init_app(app)
-    # current_user reaches templates lazily (portal.views.staff), not loaded for every page.
+    # current_user reaches templates lazily (portal.web.staff), not loaded for every page.
     login_manager.init_app(app, add_context_processor=False)
     limiter.init_app(app)
     i18n.init_app(app)
     formatting.init_app(app)
 
     from portal import models  # noqa: F401  (registers the tables)
-    from portal.views import init_views
+    from portal.web import init_views
 
     init_views(app)
 

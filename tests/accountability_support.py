@@ -8,7 +8,7 @@ from typing import Any
 
 from portal.extensions import db
 from portal.models import ServiceDay, WorkModeChange
-from portal.services.metrics import histogram_dump
+from portal.services.metrics.figures import histogram_dump
 
 
 def add_day(
@@ -52,7 +52,7 @@ def create_feedback(service: Any = None, department: Any = None, **values: Any) 
     """Write one feedback row directly (the feedback services are tested elsewhere)."""
     import secrets
 
-    from portal.calendar import utc_now
+    from portal.domain.calendar import utc_now
     from portal.models import Feedback
 
     alphabet = "ABCDEFGHJKMNPQRSTVWXYZ23456789"

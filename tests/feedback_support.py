@@ -9,7 +9,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from PIL import Image
 
-from portal.calendar import WIB
+from portal.domain.calendar import WIB
 from tests.factories import create_department
 
 # Friday 15 August 2025, 10:00 WIB: Sunday 17 August is Independence Day and Monday 18

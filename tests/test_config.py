@@ -50,7 +50,7 @@ def test_gunicorn_serves_the_quick_start_address_and_logs_no_personal_data(monke
     ],
 )
 def test_access_log_masks_tracking_codes_in_paths(path, logged):
-    from portal.access_log import mask_tracking_codes
+    from portal.web.access_log import mask_tracking_codes
 
     assert mask_tracking_codes(path) == logged
 
@@ -60,4 +60,4 @@ def test_gunicorn_uses_the_privacy_logger():
     from pathlib import Path
 
     settings = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
-    assert settings["logger_class"] == "portal.access_log.PrivacyLogger"
+    assert settings["logger_class"] == "portal.web.access_log.PrivacyLogger"

@@ -27,7 +27,7 @@ from email.utils import make_msgid
 from flask import current_app
 from sqlalchemy import select, update
 
-from portal.calendar import utc_now
+from portal.domain.calendar import utc_now
 from portal.extensions import db
 from portal.models.feedback import OutboxMessage
 

@@ -9,7 +9,7 @@ from aiosmtpd.controller import Controller
 
 from portal.extensions import db
 from portal.models import OutboxMessage
-from portal.services.feedback import feedback_submit
+from portal.services.feedback.citizen import feedback_submit
 from portal.services.outbox import (
     _claim,
     backoff_delay,

@@ -1,0 +1,140 @@
+"""Flask commands: catalogue import, demo data, calendar exceptions."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from portal.services.catalogue import directory as catalogue_service
+from portal.services.demo import load as demo_service
+from portal.services.errors import ValidationError
+
+catalogue_cli = AppGroup("catalogue", help="Manage the catalogue of departments and services.")
+demo_cli = AppGroup("demo", help="Demo data.")
+calendar_cli = AppGroup("calendar", help="Extra non-working days and working-day overrides.")
+
+
+def _print_errors(error: ValidationError) -> None:
+    """Print each validation error on its own line to stderr."""
+    for item in error.errors:
+        where = f"line {item.index}: " if item.index is not None else ""
+        click.echo(f"{where}{item.field} {item.error}", err=True)
+
+
+@catalogue_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def catalogue_import(path: Path) -> None:
+    """Import a catalogue CSV: all rows or none."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as stream:
+            summary = catalogue_service.catalogue_import_file(stream)
+    except UnicodeDecodeError:
+        click.echo("the file is not UTF-8 text", err=True)
+        sys.exit(1)
+    except ValidationError as error:
+        _print_errors(error)
+        click.echo(f"{len(error.errors)} problem(s): nothing was imported.", err=True)
+        sys.exit(1)
+    click.echo(
+        f"departments: {summary.departments_created} created, "
+        f"{summary.departments_updated} updated; services: {summary.services_created} created, "
+        f"{summary.services_updated} updated, {summary.services_unchanged} unchanged"
+    )
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Load the demo catalogue (and its generated history) and show the demo notice."""
+    summary = demo_service.demo_load()
+    click.echo(
+        f"demo data loaded: {summary.services_created} services created, "
+        f"{summary.services_updated} updated, {summary.services_unchanged} unchanged"
+    )
+
+
+@calendar_cli.command("set")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--working/--non-working", required=True, help="Mark the day as working or not.")
+@click.option("--note", default="", help="Why (shown to administrators).")
+def calendar_set(day, working: bool, note: str) -> None:  # noqa: ANN001
+    """Record an extra non-working day or a working-day override."""
+    from portal.services.metrics.calendar_days import calendar_day_set
+
+    calendar_day_set(day.date(), working, note)
+    click.echo(f"{day.date().isoformat()}: {'working' if working else 'non-working'}")
+
+
+@calendar_cli.command("unset")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+def calendar_unset(day) -> None:  # noqa: ANN001
+    """Remove an administrator's exception for a day."""
+    from portal.services.metrics.calendar_days import calendar_day_unset
+
+    calendar_day_unset(day.date())
+    click.echo(f"{day.date().isoformat()}: back to the national calendar")
+
+
+translate_cli = AppGroup("translate", help="Translation catalogues (Flask-Babel).")
+_BABEL = [sys.executable, "-m", "babel.messages.frontend"]
+
+
+def _babel(*args: str) -> None:
+    """Run a pybabel command from the repository root, failing loudly."""
+    import subprocess
+
+    from portal.config import BASE_DIR
+
+    subprocess.run([*_BABEL, *args], cwd=BASE_DIR, check=True)
+
+
+@translate_cli.command("update")
+def translate_update() -> None:
+    """Extract the source strings and merge them into every catalogue."""
+    _babel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
+           "-o", "messages.pot", "portal")
+    _babel("update", "-i", "messages.pot", "-d", "translations", "--no-fuzzy-matching",
+           "--ignore-obsolete")
+    import os
+
+    os.remove("messages.pot")
+
+
+@translate_cli.command("compile")
+def translate_compile() -> None:
+    """Compile every catalogue to the .mo files the portal reads."""
+    _babel("compile", "-d", "translations", "--statistics")
+
+
+@translate_cli.command("init")
+@click.argument("language")
+def translate_init(language: str) -> None:
+    """Start a catalogue for a new language."""
+    _babel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
+           "-o", "messages.pot", "portal")
+    _babel("init", "-i", "messages.pot", "-d", "translations", "-l", language)
+    import os
+
+    os.remove("messages.pot")
+
+
+def init_cli(app: Flask) -> None:
+    """Register the command groups."""
+    for group in (catalogue_cli, demo_cli, calendar_cli, translate_cli):
+        app.cli.add_command(group)
+    from portal.cli.metrics import init_metrics_cli
+
+    init_metrics_cli(app)
+    from portal.cli.users import users_cli
+
+    app.cli.add_command(users_cli)
+    from portal.cli.incidents import COMMAND_GROUPS as incident_groups
+
+    for group in incident_groups:
+        app.cli.add_command(group)
+    from portal.cli.feedback import init_feedback_cli
+
+    init_feedback_cli(app)

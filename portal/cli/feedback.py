@@ -1,0 +1,114 @@
+"""Flask commands for feedback: routing rules, the triage unit, the periodic tick, the outbox."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from portal.services.errors import NotFound, ValidationError
+
+routing_cli = AppGroup("routing", help="Feedback routing rules and the triage unit.")
+feedback_cli = AppGroup("feedback", help="Citizen feedback.")
+outbox_cli = AppGroup("outbox", help="The mail outbox.")
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+@routing_cli.command("add")
+@click.argument("department_code")
+@click.argument("phrase")
+@click.option("--priority", type=int, default=0, show_default=True,
+              help="Higher wins when several rules match.")
+def routing_add(department_code: str, phrase: str, priority: int) -> None:
+    """Route feedback mentioning PHRASE (whole words) to DEPARTMENT_CODE."""
+    from portal.services.feedback.routing import routing_rule_add
+
+    try:
+        rule = routing_rule_add(department_code, phrase, priority)
+    except NotFound:
+        _fail(f"no department with code {department_code!r}")
+    except ValidationError as error:
+        _fail(str(error))
+    click.echo(f"rule {rule.id}: {rule.phrase!r} -> {department_code} (priority {priority})")
+
+
+@routing_cli.command("list")
+def routing_list() -> None:
+    """List routing rules in the order they win."""
+    from portal.services.feedback.routing import routing_rule_list, triage_unit
+
+    unit = triage_unit()
+    click.echo(f"triage unit: {unit.code if unit else '(none: run routing triage-unit CODE)'}")
+    for rule in routing_rule_list():
+        click.echo(f"{rule.id}\t{rule.priority}\t{rule.department.code}\t{rule.phrase}")
+
+
+@routing_cli.command("remove")
+@click.argument("rule_id", type=int)
+def routing_remove(rule_id: int) -> None:
+    """Delete a routing rule."""
+    from portal.services.feedback.routing import routing_rule_delete
+
+    try:
+        routing_rule_delete(rule_id)
+    except NotFound:
+        _fail(f"no rule {rule_id}")
+    click.echo(f"rule {rule_id} removed")
+
+
+@routing_cli.command("triage-unit")
+@click.argument("department_code")
+def routing_triage_unit(department_code: str) -> None:
+    """Mark DEPARTMENT_CODE as the triage unit (the only one)."""
+    from portal.services.feedback.routing import routing_triage_unit_set
+
+    try:
+        routing_triage_unit_set(department_code)
+    except NotFound:
+        _fail(f"no department with code {department_code!r}")
+    click.echo(f"triage unit: {department_code}")
+
+
+@feedback_cli.command("tick")
+def feedback_tick_command() -> None:
+    """Close resolved feedback past its automatic close; queue overdue reminders once."""
+    from portal.services.feedback.citizen import feedback_tick
+
+    summary = feedback_tick()
+    click.echo(f"closed: {summary.closed}, reminders queued: {summary.reminders}")
+
+
+@feedback_cli.command("digest")
+def feedback_digest_command() -> None:
+    """Queue today's digest of overdue feedback to each department (once per WIB day)."""
+    from portal.services.feedback.digest import feedback_digest
+
+    summary = feedback_digest()
+    click.echo(
+        f"departments: {summary.departments}, mails queued: {summary.mails}, "
+        f"already sent today: {summary.already_sent}"
+    )
+
+
+@outbox_cli.command("send")
+@click.option("--limit", type=int, default=100, show_default=True)
+def outbox_send_command(limit: int) -> None:
+    """Send the mail that is due; failures are retried later with backoff."""
+    from portal.services.outbox import outbox_pending_count, outbox_send
+
+    summary = outbox_send(limit=limit)
+    click.echo(
+        f"sent: {summary.sent}, failed: {summary.failed}, still pending: {outbox_pending_count()}"
+    )
+
+
+def init_feedback_cli(app: Flask) -> None:
+    """Register the feedback command groups."""
+    for group in (routing_cli, feedback_cli, outbox_cli):
+        app.cli.add_command(group)

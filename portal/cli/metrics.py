@@ -1,0 +1,136 @@
+"""Flask commands for service-level metrics: API tokens, request import, status refresh."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from portal.domain.calendar import to_wib
+from portal.services.errors import NotFound, ValidationError
+
+tokens_cli = AppGroup("tokens", help="Department API tokens for the reporting API.")
+requests_cli = AppGroup("requests", help="Service requests reported by departments.")
+status_cli = AppGroup("status", help="Service status over the last 30 days.")
+
+
+def _when(value) -> str:  # noqa: ANN001
+    """Format an optional timestamp in WIB for a terminal."""
+    return to_wib(value).strftime("%Y-%m-%d %H:%M WIB") if value else "-"
+
+
+@tokens_cli.command("create")
+@click.argument("department_code")
+@click.option("--label", default="", help="What the token is for (e.g. the sending system).")
+def tokens_create(department_code: str, label: str) -> None:
+    """Create an API token for a department and print it (last line, shown only once)."""
+    from portal.services.metrics.tokens import token_create
+
+    try:
+        token, plaintext = token_create(department_code, label)
+    except NotFound:
+        click.echo(f"unknown department: {department_code}", err=True)
+        sys.exit(1)
+    except ValidationError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    click.echo(f"token {token.id} created for {department_code}; store it now, it is not "
+               "shown again:")
+    click.echo(plaintext)
+
+
+@tokens_cli.command("list")
+@click.option("--department", "department_code", default=None, help="Only this department.")
+def tokens_list(department_code: str | None) -> None:
+    """List tokens by id (never their value)."""
+    from portal.services.metrics.tokens import token_list
+
+    for token in token_list(department_code):
+        state = f"revoked {_when(token.revoked_at)}" if token.revoked_at else "active"
+        click.echo(
+            f"{token.id}\t{token.department.code}\t{state}\tcreated {_when(token.created_at)}"
+            f"\tlast used {_when(token.last_used_at)}\t{token.label}"
+        )
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id: int) -> None:
+    """Revoke a token: it stops working at once."""
+    from portal.services.metrics.tokens import token_revoke
+
+    try:
+        token_revoke(token_id)
+    except NotFound:
+        click.echo(f"unknown token: {token_id}", err=True)
+        sys.exit(1)
+    click.echo(f"token {token_id} revoked")
+
+
+@requests_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--department", "department_code", required=True, help="The reporting department.")
+def requests_import(path: Path, department_code: str) -> None:
+    """Import a CSV of service requests for one department: all rows or none."""
+    from portal.services.metrics.service_requests import service_requests_import_csv
+
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as stream:
+            summary = service_requests_import_csv(department_code, stream)
+    except UnicodeDecodeError:
+        click.echo("the file is not UTF-8 text", err=True)
+        sys.exit(1)
+    except ValidationError as error:
+        for item in error.errors:
+            where = f"line {item.index}: " if item.index is not None else ""
+            click.echo(f"{where}{item.field} {item.error}", err=True)
+        click.echo(f"{len(error.errors)} problem(s): nothing was imported.", err=True)
+        sys.exit(1)
+    click.echo(f"requests: {summary.created} created, {summary.updated} updated, "
+               f"{summary.unchanged} unchanged")
+
+
+@requests_cli.command("recompute")
+@click.option("--service", "service_codes", multiple=True,
+              help="Only this service (repeat for several); all services by default.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Only requests received on or after this WIB date (YYYY-MM-DD).")
+def requests_recompute(service_codes: tuple[str, ...], since) -> None:  # noqa: ANN001
+    """Recompute stored deadlines, on-time counts and statuses from today's calendar."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models.catalogue import Service
+    from portal.services.metrics.service_requests import service_requests_recompute
+
+    ids = None
+    if service_codes:
+        found = dict(db.session.execute(
+            select(Service.code, Service.id).where(Service.code.in_(service_codes))
+        ).all())
+        unknown = sorted(set(service_codes) - set(found))
+        if unknown:
+            click.echo(f"unknown service: {', '.join(unknown)}", err=True)
+            sys.exit(1)
+        ids = list(found.values())
+    summary = service_requests_recompute(ids, received_from=since.date() if since else None)
+    click.echo(f"deadlines recomputed: {summary.requests} requests of {summary.services} "
+               f"services read, {summary.changed} changed")
+
+
+@status_cli.command("refresh")
+def status_refresh_command() -> None:
+    """Recompute every service's status (run it periodically, e.g. every 10 minutes)."""
+    from portal.services.metrics.status import status_refresh
+
+    count = status_refresh()
+    click.echo(f"status refreshed for {count} services")
+
+
+def init_metrics_cli(app: Flask) -> None:
+    """Register the metrics command groups."""
+    for group in (tokens_cli, requests_cli, status_cli):
+        app.cli.add_command(group)

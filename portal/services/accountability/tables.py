@@ -1,0 +1,402 @@
+"""Accountability figures for the DPRD and citizens: every department side by side.
+
+For a period of WIB dates from..to inclusive, per department and for the province:
+
+- services by current work mode;
+- ``completed``, ``completed_on_time`` and the pooled ``on_time_rate`` (sums of the services'
+  counts, never an average of rates) and the pooled median completion hours (merged
+  completion-time histograms, never an average of medians);
+- services breaching and the count of each status, by their current status (the status is
+  always evaluated now over the last 30 days, DOMAIN.md "Service status");
+- feedback-handling figures (:mod:`portal.services.feedback.figures`);
+- the satisfaction index (IKM) with its grade, from 30 responses in the period;
+- the pooled WFA impact (:mod:`portal.services.metrics.wfa_impact`), which has its own fixed windows
+  around each service's move and does not depend on the period.
+
+Everything is read with a handful of grouped queries, whatever the number of departments,
+services or days.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from portal.domain.calendar import to_wib, utc_now, wib_date
+from portal.extensions import db
+from portal.i18n import localized
+from portal.models.catalogue import WORK_MODES, Department, Service
+from portal.models.metrics import SERVICE_STATUSES, ServiceDay, ServiceReport
+from portal.services.errors import FieldError, NotFound, ValidationError
+from portal.services.feedback.figures import PROVINCE, FeedbackFigures, feedback_figures
+from portal.services.metrics.figures import (
+    MAX_WINDOW_DAYS,
+    MEDIAN,
+    histogram_load,
+    histogram_percentile,
+)
+from portal.services.metrics.status import StatusView, status_for_services
+from portal.services.metrics.wfa_impact import (
+    PooledWfaImpact,
+    WfaImpact,
+    wfa_impact_pooled_by,
+    wfa_impacts,
+)
+from portal.services.survey.skm import IkmResult, ikm_by
+
+# Longest period the pages and the API accept: the metrics window's limit (a leap year).
+MAX_PERIOD_DAYS = MAX_WINDOW_DAYS
+# The periods offered by the selector, in days ending today; "custom" takes from/to dates.
+PERIOD_CHOICES = ("30", "90", "365", "custom")
+DEFAULT_PERIOD = "90"
+
+
+@dataclass
+class CompletionCounts:
+    """Completed requests over a period, pooled over some services."""
+
+    completed: int = 0
+    completed_on_time: int = 0
+    histogram: Counter[int] = field(default_factory=Counter, repr=False)
+
+    def add(self, other: CompletionCounts) -> None:
+        """Pool another group's counts and histogram into these."""
+        self.completed += other.completed
+        self.completed_on_time += other.completed_on_time
+        self.histogram.update(other.histogram)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """completed_on_time / completed, None when nothing was completed."""
+        return self.completed_on_time / self.completed if self.completed else None
+
+    @property
+    def median_completion_hours(self) -> float | None:
+        """Nearest-rank median of the pooled completion times, in hours."""
+        seconds = histogram_percentile(self.histogram, MEDIAN)
+        return None if seconds is None else seconds / 3600
+
+
+@dataclass
+class Scorecard:
+    """One department's figures (``department`` None: the whole province)."""
+
+    department: Department | None
+    services: int
+    by_mode: dict[str, int]
+    completion: CompletionCounts
+    status_counts: dict[str, int]
+    breaching: list[Service]
+    feedback: FeedbackFigures
+    ikm: IkmResult
+    wfa: PooledWfaImpact | None
+
+    def as_json(self, lang: str | None = None) -> dict:
+        """Return the API object of the row (rates to 0.0001, hours to 0.01)."""
+        data: dict = {}
+        if self.department is not None:
+            data["code"] = self.department.code
+            data["name"] = localized(self.department, "name", lang).text
+        rate = self.completion.on_time_rate
+        hours = self.completion.median_completion_hours
+        data.update({
+            "services": self.services,
+            "services_by_work_mode": dict(self.by_mode),
+            "completed": self.completion.completed,
+            "completed_on_time": self.completion.completed_on_time,
+            "on_time_rate": None if rate is None else round(rate, 4),
+            "median_completion_hours": None if hours is None else round(hours, 2),
+            "services_breaching": [s.code for s in self.breaching],
+            "status_counts": dict(self.status_counts),
+            "feedback": self.feedback.as_json(),
+            "ikm": self.ikm.as_json(),
+            "wfa_impact": None if self.wfa is None else self.wfa.as_json(),
+        })
+        return data
+
+
+@dataclass
+class AccountabilityTable:
+    """Every department's scorecard and the province's, over a period."""
+
+    from_date: date
+    to_date: date
+    generated_at: datetime
+    data_as_of: datetime | None
+    departments: list[Scorecard]
+    province: Scorecard
+
+    def as_json(self, lang: str | None = None) -> dict:
+        """Return the body of GET /api/v1/accountability."""
+        return {
+            "from": self.from_date.isoformat(),
+            "to": self.to_date.isoformat(),
+            "generated_at": to_wib(self.generated_at).isoformat(timespec="seconds"),
+            "data_as_of": to_wib(self.data_as_of).isoformat(timespec="seconds")
+            if self.data_as_of else None,
+            "departments": [row.as_json(lang) for row in self.departments],
+            "province": self.province.as_json(lang),
+        }
+
+
+@dataclass
+class ServiceRow:
+    """One service of a department's scorecard."""
+
+    service: Service
+    completion: CompletionCounts
+    status: StatusView
+    ikm: IkmResult
+    wfa: WfaImpact | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One change of a service's work mode or commitment: who, when, from what to what."""
+
+    service: Service
+    kind: str  # "work_mode" or "commitment"
+    effective_from: date | None
+    recorded_at: datetime
+    recorded_by: str
+    before: object | None
+    after: object
+    reason: str
+
+
+@dataclass
+class DepartmentScorecard:
+    """A department's scorecard down to each service, with the histories of change."""
+
+    from_date: date
+    to_date: date
+    generated_at: datetime
+    data_as_of: datetime | None
+    scorecard: Scorecard
+    services: list[ServiceRow]
+    history: list[HistoryEntry]
+
+
+def _completions(
+    service_ids: Iterable[int], from_date: date, to_date: date
+) -> dict[int, CompletionCounts]:
+    """Return each service's completions over the period (one query per 900 services)."""
+    ids = list(service_ids)
+    result: dict[int, CompletionCounts] = defaultdict(CompletionCounts)
+    for start in range(0, len(ids), 900):
+        stmt = select(
+            ServiceDay.service_id, ServiceDay.completed, ServiceDay.completed_on_time,
+            ServiceDay.completion_histogram,
+        ).where(
+            ServiceDay.service_id.in_(ids[start:start + 900]),
+            ServiceDay.day >= from_date,
+            ServiceDay.day <= to_date,
+            ServiceDay.completed > 0,
+        )
+        for service_id, completed, on_time, histogram in db.session.execute(stmt):
+            counts = result[service_id]
+            counts.completed += completed
+            counts.completed_on_time += on_time
+            counts.histogram.update(histogram_load(histogram))
+    return result
+
+
+def data_as_of() -> datetime | None:
+    """Return when a department last reported on any service (the data's freshness)."""
+    return db.session.scalar(select(func.max(ServiceReport.last_reported_at)))
+
+
+def _scorecard(
+    department: Department | None,
+    services: list[Service],
+    completions: dict[int, CompletionCounts],
+    statuses: dict[int, StatusView],
+    feedback: FeedbackFigures,
+    ikm: IkmResult,
+    wfa: PooledWfaImpact | None,
+) -> Scorecard:
+    by_mode = dict.fromkeys(WORK_MODES, 0)
+    status_counts = dict.fromkeys(SERVICE_STATUSES, 0)
+    completion = CompletionCounts()
+    breaching = []
+    for service in services:
+        by_mode[service.work_mode] = by_mode.get(service.work_mode, 0) + 1
+        status = statuses[service.id].status
+        status_counts[status] += 1
+        if status == "breaching":
+            breaching.append(service)
+        if service.id in completions:
+            completion.add(completions[service.id])
+    return Scorecard(department, len(services), by_mode, completion, status_counts, breaching,
+                     feedback, ikm, wfa)
+
+
+def check_period(from_date: date, to_date: date) -> None:
+    """Refuse a period that ends before it starts or spans more than MAX_PERIOD_DAYS."""
+    if to_date < from_date:
+        raise ValueError("to_date is before from_date")
+    if (to_date - from_date).days + 1 > MAX_PERIOD_DAYS:
+        raise ValueError("the period spans more than a year")
+
+
+def period_resolve(
+    period: str | None, from_text: str | None, to_text: str | None, today: date | None = None
+) -> tuple[str, date, date]:
+    """Return (period key, from, to) for a selector choice or custom WIB dates.
+
+    A known number of days ends today. Custom dates (YYYY-MM-DD) must be valid, not in the
+    future, in order and at most MAX_PERIOD_DAYS apart; given dates without a period mean
+    custom. Raises ValidationError with translated messages.
+    """
+    from flask_babel import gettext as _
+
+    today = today or wib_date(utc_now())
+    if not period and (from_text or to_text):
+        period = "custom"
+    if period not in PERIOD_CHOICES:
+        period = DEFAULT_PERIOD
+    if period != "custom":
+        return period, today - timedelta(days=int(period) - 1), today
+    errors: list[FieldError] = []
+    dates = {}
+    for name, text in (("from", from_text), ("to", to_text)):
+        text = (text or "").strip()
+        if not text:
+            errors.append(FieldError(name, _("Enter a date, written YYYY-MM-DD.")))
+            continue
+        try:
+            dates[name] = date.fromisoformat(text)
+        except ValueError:
+            errors.append(FieldError(name, _("This is not a date: write it as YYYY-MM-DD.")))
+            continue
+        if dates[name] > today:
+            errors.append(FieldError(name, _("The date must not be in the future.")))
+    if not errors:
+        if dates["to"] < dates["from"]:
+            errors.append(FieldError("to", _("The end date must be on or after the start "
+                                             "date.")))
+        elif (dates["to"] - dates["from"]).days + 1 > MAX_PERIOD_DAYS:
+            errors.append(FieldError("to", _("The period may span at most %(n)d days.",
+                                             n=MAX_PERIOD_DAYS)))
+    if errors:
+        raise ValidationError(errors)
+    return period, dates["from"], dates["to"]
+
+
+def _build(
+    departments: list[Department], from_date: date, to_date: date, today: date | None,
+    now: datetime | None,
+) -> tuple[list[Scorecard], Scorecard, dict[int, CompletionCounts], dict[int, StatusView],
+           list[Service]]:
+    check_period(from_date, to_date)
+    now = now or utc_now()
+    today = today or wib_date(now)
+    department_ids = [d.id for d in departments]
+    services = list(db.session.scalars(
+        select(Service).where(Service.department_id.in_(department_ids))
+        .order_by(Service.name_id)
+    )) if department_ids else []
+    by_department: dict[int, list[Service]] = defaultdict(list)
+    for service in services:
+        by_department[service.department_id].append(service)
+    service_ids = [s.id for s in services]
+    completions = _completions(service_ids, from_date, to_date)
+    statuses = status_for_services(service_ids, now=now)
+    feedback = feedback_figures(department_ids, from_date, to_date, now=now)
+    groups: dict = {d.id: [s.id for s in by_department[d.id]] for d in departments}
+    groups[PROVINCE] = service_ids
+    ikm = ikm_by(groups, from_date, to_date)
+    wfa = wfa_impact_pooled_by(groups, today=today)
+    rows = [
+        _scorecard(d, by_department[d.id], completions, statuses, feedback[d.id], ikm[d.id],
+                   wfa[d.id])
+        for d in departments
+    ]
+    province = _scorecard(None, services, completions, statuses, feedback[PROVINCE],
+                          ikm[PROVINCE], wfa[PROVINCE])
+    return rows, province, completions, statuses, services
+
+
+def accountability_table(
+    from_date: date, to_date: date, today: date | None = None, now: datetime | None = None
+) -> AccountabilityTable:
+    """Return every department's scorecard and the province totals over a period."""
+    departments = list(db.session.scalars(select(Department).order_by(Department.name_id)))
+    rows, province, _c, _s, _services = _build(departments, from_date, to_date, today, now)
+    return AccountabilityTable(from_date, to_date, now or utc_now(), data_as_of(), rows,
+                               province)
+
+
+def _history(services: list[Service]) -> list[HistoryEntry]:
+    """Return every work-mode and commitment change of some services, newest first."""
+    entries: list[HistoryEntry] = []
+    for service in services:
+        modes = sorted(service.work_mode_history,
+                       key=lambda c: (c.effective_from or date.min, c.id))
+        for previous, change in zip([None, *modes], modes, strict=False):
+            entries.append(HistoryEntry(
+                service, "work_mode", change.effective_from, change.recorded_at,
+                change.recorded_by, previous.work_mode if previous else None, change.work_mode,
+                change.reason,
+            ))
+        commitments = sorted(service.commitment_history,
+                             key=lambda c: (c.effective_from or date.min, c.id))
+        for previous, change in zip([None, *commitments], commitments, strict=False):
+            entries.append(HistoryEntry(
+                service, "commitment", change.effective_from, change.recorded_at,
+                change.recorded_by, previous, change, change.reason,
+            ))
+    entries.sort(key=lambda e: (e.effective_from or date.min, e.recorded_at), reverse=True)
+    return entries
+
+
+def accountability_department(
+    code: str, from_date: date, to_date: date, today: date | None = None,
+    now: datetime | None = None,
+) -> DepartmentScorecard:
+    """Return one department's scorecard down to each service, with the change histories."""
+    department = db.session.scalar(select(Department).where(Department.code == code))
+    if department is None:
+        raise NotFound(code)
+    now = now or utc_now()
+    today = today or wib_date(now)
+    rows, _province, completions, statuses, services = _build(
+        [department], from_date, to_date, today, now)
+    services = list(db.session.scalars(
+        select(Service).where(Service.department_id == department.id)
+        .options(selectinload(Service.work_mode_history),
+                 selectinload(Service.commitment_history))
+        .order_by(Service.name_id)
+    ))
+    ikm = ikm_by({s.id: [s.id] for s in services}, from_date, to_date)
+    impacts = wfa_impacts(services, today=today)
+    service_rows = [
+        ServiceRow(s, completions.get(s.id, CompletionCounts()), statuses[s.id], ikm[s.id],
+                   impacts.get(s.id))
+        for s in services
+    ]
+    return DepartmentScorecard(from_date, to_date, now, data_as_of(), rows[0], service_rows,
+                               _history(services))
+
+
+__all__ = [
+    "DEFAULT_PERIOD",
+    "MAX_PERIOD_DAYS",
+    "PERIOD_CHOICES",
+    "AccountabilityTable",
+    "CompletionCounts",
+    "DepartmentScorecard",
+    "HistoryEntry",
+    "Scorecard",
+    "ServiceRow",
+    "accountability_department",
+    "accountability_table",
+    "check_period",
+    "data_as_of",
+    "period_resolve",
+]

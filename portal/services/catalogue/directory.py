@@ -1,0 +1,552 @@
+"""Catalogue use cases: import, search and read departments and services.
+
+The catalogue CSV has the REQUIRED_COLUMNS and may have the OPTIONAL_COLUMNS: the ten texts of
+the published standard, and a first-response commitment in two columns,
+``first_response_value,first_response_unit`` (same units as the commitment, e.g. ``1`` and
+``working_days``; both empty: the service makes no first-response commitment, and its
+first-response on-time rate is null). A file without an optional column leaves that field of
+existing services as it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urlparse
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import defer, selectinload
+
+from portal.domain.calendar import utc_now, wib_date
+from portal.extensions import db
+from portal.models.catalogue import (
+    COMMITMENT_UNITS,
+    STANDARD_FIELDS,
+    WORK_MODES,
+    CommitmentChange,
+    Department,
+    Service,
+    SiteSetting,
+    WorkModeChange,
+)
+from portal.models.metrics import SERVICE_STATUSES
+from portal.services.errors import FieldError, NotFound, ValidationError
+from portal.services.metrics.service_requests import service_requests_recompute
+from portal.services.metrics.status import StatusView, status_for_services
+
+CODE_RE = re.compile(r"^[a-z0-9-]{2,64}$")
+REQUIRED_COLUMNS = (
+    "department_code",
+    "department_name_id",
+    "department_name_en",
+    "service_code",
+    "service_name_id",
+    "service_name_en",
+    "work_mode",
+    "work_mode_since",
+    "commitment_value",
+    "commitment_unit",
+    "on_time_target",
+    "online_url",
+)
+_STANDARD_TEXTS = tuple(
+    getattr(Service, f"{name}_{lang}") for name in STANDARD_FIELDS for lang in ("id", "en")
+)
+TEXT_COLUMNS = tuple(f"{name}_{lang}" for name in STANDARD_FIELDS for lang in ("id", "en"))
+FIRST_RESPONSE_COLUMNS = ("first_response_value", "first_response_unit")
+OPTIONAL_COLUMNS = TEXT_COLUMNS + FIRST_RESPONSE_COLUMNS
+# Marker: the file has no first-response columns, so existing services keep theirs.
+_NOT_GIVEN = ("-", "-")
+DEFAULT_ON_TIME_TARGET = 0.90
+MAX_NAME = 300
+MAX_TEXT = 5000
+# Bumped by every import that changes something: public page caches key on it (names and
+# texts have no history of their own). Same key as portal.services.catalogue.public_figures reads.
+CATALOGUE_VERSION_KEY = "catalogue_version"
+
+
+@dataclass
+class CatalogueRow:
+    """One validated row of a catalogue file."""
+
+    line: int
+    department_code: str
+    department_name_id: str
+    department_name_en: str
+    service_code: str
+    service_name_id: str
+    service_name_en: str
+    work_mode: str
+    work_mode_since: date | None
+    commitment_value: int
+    commitment_unit: str
+    on_time_target: float
+    online_url: str
+    texts: dict[str, str] = field(default_factory=dict)
+    # (value, unit); (None, None): no first-response commitment; _NOT_GIVEN: not in the file.
+    first_response: tuple = _NOT_GIVEN
+
+
+@dataclass
+class ImportSummary:
+    """What an import changed."""
+
+    departments_created: int = 0
+    departments_updated: int = 0
+    services_created: int = 0
+    services_updated: int = 0
+    services_unchanged: int = 0
+
+
+def _parse_row(line: int, raw: dict[str, str], errors: list[FieldError]) -> CatalogueRow | None:
+    """Validate one raw CSV row, appending its problems to errors."""
+    before = len(errors)
+    value = {k: (v or "").strip() for k, v in raw.items()}
+
+    def bad(column: str, message: str) -> None:
+        errors.append(FieldError(field=column, error=message, index=line))
+
+    for column in ("department_code", "service_code"):
+        if not CODE_RE.match(value[column]):
+            bad(column, _("must be 2 to 64 characters: lowercase letters, digits, hyphens"))
+    for column in ("department_name_id", "service_name_id"):
+        if not value[column]:
+            bad(column, _("is required"))
+    for column in ("department_name_id", "department_name_en", "service_name_id",
+                   "service_name_en"):
+        if len(value[column]) > MAX_NAME:
+            bad(column, _("is longer than %(n)d characters", n=MAX_NAME))
+    if value["work_mode"] not in WORK_MODES:
+        bad("work_mode", _("must be one of onsite, hybrid, wfa"))
+    since = None
+    if value["work_mode_since"]:
+        try:
+            since = date.fromisoformat(value["work_mode_since"])
+        except ValueError:
+            bad("work_mode_since", _("must be a date written YYYY-MM-DD"))
+    commitment = 0
+    try:
+        commitment = int(value["commitment_value"])
+        if commitment < 0:
+            raise ValueError
+    except ValueError:
+        bad("commitment_value", _("must be a whole number, zero or more"))
+    if value["commitment_unit"] not in COMMITMENT_UNITS:
+        bad("commitment_unit", _("must be working_days or hours"))
+    target = DEFAULT_ON_TIME_TARGET
+    if value["on_time_target"]:
+        try:
+            target = float(value["on_time_target"])
+            if not 0 < target <= 1:
+                raise ValueError
+        except ValueError:
+            bad("on_time_target", _("must be a fraction above 0 and at most 1, e.g. 0.90"))
+    url = value["online_url"]
+    if url:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or len(url) > 500:
+            bad("online_url", _("must be a web address starting with https://"))
+    first_response: tuple = _NOT_GIVEN
+    if any(column in value for column in FIRST_RESPONSE_COLUMNS):
+        first_response = _parse_first_response(value, bad)
+    texts = {column: value.get(column, "") for column in TEXT_COLUMNS if column in value}
+    for column, text in texts.items():
+        if len(text) > MAX_TEXT:
+            bad(column, _("is longer than %(n)d characters", n=MAX_TEXT))
+    if len(errors) > before:
+        return None
+    return CatalogueRow(
+        line=line,
+        department_code=value["department_code"],
+        department_name_id=value["department_name_id"],
+        department_name_en=value["department_name_en"],
+        service_code=value["service_code"],
+        service_name_id=value["service_name_id"],
+        service_name_en=value["service_name_en"],
+        work_mode=value["work_mode"],
+        work_mode_since=since,
+        commitment_value=commitment,
+        commitment_unit=value["commitment_unit"],
+        on_time_target=target,
+        online_url=url,
+        texts=texts,
+        first_response=first_response,
+    )
+
+
+def _parse_first_response(value: dict[str, str], bad) -> tuple:  # noqa: ANN001
+    """Read the optional first-response commitment: (value, unit) or (None, None)."""
+    raw_value = value.get("first_response_value", "")
+    unit = value.get("first_response_unit", "")
+    if not raw_value and not unit:
+        return (None, None)
+    if not raw_value or not unit:
+        bad("first_response_value" if not raw_value else "first_response_unit",
+            _("is required when the other first-response column is filled"))
+        return (None, None)
+    number = None
+    try:
+        number = int(raw_value)
+        if number < 0:
+            raise ValueError
+    except ValueError:
+        bad("first_response_value", _("must be a whole number, zero or more"))
+    if unit not in COMMITMENT_UNITS:
+        bad("first_response_unit", _("must be working_days or hours"))
+    return (number, unit)
+
+
+def catalogue_parse(stream: Iterable[str]) -> list[CatalogueRow]:
+    """Read and validate a whole catalogue CSV; raise ValidationError listing every bad row."""
+    reader = csv.DictReader(stream)
+    header = reader.fieldnames or []
+    errors: list[FieldError] = []
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if missing:
+        errors.append(FieldError("header", _("missing columns: %(c)s", c=", ".join(missing)), 1))
+    if unknown:
+        errors.append(FieldError("header", _("unknown columns: %(c)s", c=", ".join(unknown)), 1))
+    if len(set(header)) != len(header):
+        errors.append(FieldError("header", _("a column appears twice"), 1))
+    if errors:
+        raise ValidationError(errors)
+    rows: list[CatalogueRow] = []
+    seen_services: dict[str, int] = {}
+    department_names: dict[str, tuple[str, str, int]] = {}
+    for raw in reader:
+        line = reader.line_num
+        if None in raw or any(v is None for v in raw.values()):
+            errors.append(FieldError("row", _("has a different number of fields than the header"),
+                                     line))
+            continue
+        row = _parse_row(line, raw, errors)
+        if row is None:
+            continue
+        if row.service_code in seen_services:
+            errors.append(FieldError(
+                "service_code",
+                _("repeats the service of line %(n)d", n=seen_services[row.service_code]),
+                line,
+            ))
+        seen_services.setdefault(row.service_code, line)
+        names = (row.department_name_id, row.department_name_en, line)
+        first = department_names.setdefault(row.department_code, names)
+        if first[:2] != names[:2]:
+            errors.append(FieldError(
+                "department_name_id",
+                _("differs from the department's name on line %(n)d", n=first[2]),
+                line,
+            ))
+        rows.append(row)
+    if not rows and not errors:
+        errors.append(FieldError("file", _("contains no service"), 1))
+    if errors:
+        raise ValidationError(errors)
+    return rows
+
+
+def _record_work_mode(service: Service, mode: str, since: date | None, by: str) -> None:
+    """Append to a service's public work-mode history."""
+    service.work_mode_history.append(
+        WorkModeChange(work_mode=mode, effective_from=since, recorded_by=by)
+    )
+
+
+def _record_commitment(service: Service, since: date | None, by: str, reason: str) -> None:
+    """Append the service's current commitment to its public history."""
+    service.commitment_history.append(
+        CommitmentChange(
+            commitment_value=service.commitment_value,
+            commitment_unit=service.commitment_unit,
+            on_time_target=service.on_time_target,
+            first_response_value=service.first_response_value,
+            first_response_unit=service.first_response_unit,
+            effective_from=since,
+            recorded_by=by,
+            reason=reason,
+        )
+    )
+
+
+def catalogue_import(rows: list[CatalogueRow], recorded_by: str = "import") -> ImportSummary:
+    """Upsert departments and services by code, recording every change in the histories."""
+    summary = ImportSummary()
+    today = wib_date(utc_now())
+    departments = {d.code: d for d in db.session.scalars(select(Department))}
+    services = {
+        s.code: s
+        for s in db.session.scalars(
+            select(Service).options(
+                selectinload(Service.work_mode_history), selectinload(Service.commitment_history)
+            )
+        )
+    }
+    touched_departments: set[str] = set()
+    recompute: list[Service] = []
+    for row in rows:
+        department = departments.get(row.department_code)
+        if department is None:
+            department = Department(
+                code=row.department_code,
+                name_id=row.department_name_id,
+                name_en=row.department_name_en,
+            )
+            db.session.add(department)
+            departments[row.department_code] = department
+            summary.departments_created += 1
+            touched_departments.add(row.department_code)
+        elif (department.name_id, department.name_en) != (
+            row.department_name_id, row.department_name_en
+        ):
+            department.name_id = row.department_name_id
+            department.name_en = row.department_name_en
+            if row.department_code not in touched_departments:
+                summary.departments_updated += 1
+                touched_departments.add(row.department_code)
+
+        service = services.get(row.service_code)
+        plain = {
+            "name_id": row.service_name_id,
+            "name_en": row.service_name_en,
+            "online_url": row.online_url,
+            **row.texts,
+        }
+        first_value, first_unit = (None, None) if row.first_response is _NOT_GIVEN else (
+            row.first_response)
+        if service is None:
+            service = Service(
+                code=row.service_code,
+                department=department,
+                work_mode=row.work_mode,
+                work_mode_since=row.work_mode_since,
+                commitment_value=row.commitment_value,
+                commitment_unit=row.commitment_unit,
+                on_time_target=row.on_time_target,
+                first_response_value=first_value,
+                first_response_unit=first_unit,
+                **plain,
+            )
+            db.session.add(service)
+            services[row.service_code] = service
+            # A remote service with a start date was on-site before that date.
+            if row.work_mode != "onsite" and row.work_mode_since:
+                _record_work_mode(service, "onsite", None, recorded_by)
+            _record_work_mode(service, row.work_mode, row.work_mode_since, recorded_by)
+            _record_commitment(service, None, recorded_by, "")
+            summary.services_created += 1
+            continue
+
+        changed = False
+        if service.department is not department:
+            service.department = department
+            changed = True
+        for name, new in plain.items():
+            if getattr(service, name) != new:
+                setattr(service, name, new)
+                changed = True
+        if (service.work_mode, service.work_mode_since) != (row.work_mode, row.work_mode_since):
+            service.work_mode = row.work_mode
+            service.work_mode_since = row.work_mode_since
+            _record_work_mode(service, row.work_mode, row.work_mode_since or today, recorded_by)
+            changed = True
+        if row.first_response is _NOT_GIVEN:
+            first_value, first_unit = service.first_response_value, service.first_response_unit
+        new_commitment = (row.commitment_value, row.commitment_unit, row.on_time_target,
+                          first_value, first_unit)
+        if (service.commitment_value, service.commitment_unit, service.on_time_target,
+                service.first_response_value, service.first_response_unit) != new_commitment:
+            (service.commitment_value, service.commitment_unit, service.on_time_target,
+             service.first_response_value, service.first_response_unit) = new_commitment
+            _record_commitment(service, today, recorded_by, "catalogue import")
+            recompute.append(service)
+            changed = True
+        if changed:
+            summary.services_updated += 1
+        else:
+            summary.services_unchanged += 1
+    if (summary.departments_created or summary.departments_updated
+            or summary.services_created or summary.services_updated):
+        _bump_catalogue_version()
+    if recompute:
+        # A changed commitment applies from today: recompute what it moves, in this commit.
+        db.session.flush()
+        service_requests_recompute([s.id for s in recompute], received_from=today, commit=False)
+    db.session.commit()
+    return summary
+
+
+def _bump_catalogue_version() -> None:
+    """Mark the catalogue as changed, so that cached public pages are rendered again."""
+    setting = db.session.get(SiteSetting, CATALOGUE_VERSION_KEY)
+    if setting is None:
+        setting = SiteSetting(key=CATALOGUE_VERSION_KEY, value="0")
+        db.session.add(setting)
+    setting.value = str(int(setting.value or 0) + 1)
+
+
+def catalogue_import_file(text: str | io.TextIOBase, recorded_by: str = "import") -> ImportSummary:
+    """Validate a whole CSV and import it, or write nothing and raise ValidationError."""
+    stream = io.StringIO(text) if isinstance(text, str) else text
+    return catalogue_import(catalogue_parse(stream), recorded_by=recorded_by)
+
+
+# Reading the catalogue -------------------------------------------------------------------------
+
+
+def service_search(
+    query: str = "", department_code: str = "", work_mode: str = ""
+) -> list[Service]:
+    """List services matching a text query, a department and a work mode."""
+    stmt = (
+        select(Service)
+        .join(Service.department)
+        # Lists never show the published standard: do not load its ten texts per row.
+        .options(selectinload(Service.department), *(defer(c) for c in _STANDARD_TEXTS))
+        .order_by(Service.name_id)
+    )
+    if department_code:
+        stmt = stmt.where(Department.code == department_code)
+    if work_mode in WORK_MODES:
+        stmt = stmt.where(Service.work_mode == work_mode)
+    for word in query.lower().split()[:8]:
+        pattern = f"%{word}%"
+        stmt = stmt.where(
+            func.lower(Service.name_id).like(pattern)
+            | func.lower(Service.name_en).like(pattern)
+            | func.lower(Department.name_id).like(pattern)
+            | func.lower(Department.name_en).like(pattern)
+            | (Service.code == word)
+        )
+    return list(db.session.scalars(stmt))
+
+
+def service_get(code: str) -> Service:
+    """Return one service with its department and histories, or raise NotFound."""
+    service = db.session.scalar(
+        select(Service)
+        .where(Service.code == code)
+        .options(
+            selectinload(Service.department),
+            selectinload(Service.work_mode_history),
+            selectinload(Service.commitment_history),
+        )
+    )
+    if service is None:
+        raise NotFound(code)
+    return service
+
+
+def department_list() -> list[tuple[Department, int]]:
+    """List departments with their number of services, by name."""
+    count = func.count(Service.id)
+    stmt = (
+        select(Department, count)
+        .outerjoin(Service, Service.department_id == Department.id)
+        .group_by(Department.id)
+        .order_by(Department.name_id)
+    )
+    return [(d, n) for d, n in db.session.execute(stmt)]
+
+
+def department_get(code: str) -> Department:
+    """Return one department with its services, or raise NotFound."""
+    department = db.session.scalar(
+        select(Department).where(Department.code == code).options(
+            selectinload(Department.services)
+        )
+    )
+    if department is None:
+        raise NotFound(code)
+    return department
+
+
+def work_mode_counts() -> dict[str, int]:
+    """Count services by work mode, every mode present (zero when none)."""
+    counts = dict.fromkeys(WORK_MODES, 0)
+    stmt = select(Service.work_mode, func.count()).group_by(Service.work_mode)
+    for mode, n in db.session.execute(stmt):
+        counts[mode] = n
+    return counts
+
+
+# Reading the catalogue with each service's status ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    """A service as lists show it: the catalogue facts and its shown status."""
+
+    service: Service
+    status: StatusView
+
+
+def service_list(
+    query: str = "", department_code: str = "", work_mode: str = "", status: str = ""
+) -> list[ServiceRow]:
+    """List services matching the filters of service_search and, optionally, a shown status.
+
+    Statuses come from the stored status table in one query (with the incidents open now),
+    never from the metrics of each row.
+    """
+    services = service_search(query, department_code, work_mode)
+    views = status_for_services([s.id for s in services])
+    rows = [ServiceRow(s, views[s.id]) for s in services]
+    if status in SERVICE_STATUSES:
+        rows = [row for row in rows if row.status.status == status]
+    return rows
+
+
+def status_tally(views: Iterable[StatusView]) -> dict[str, int]:
+    """Count shown statuses, every status present (zero when none)."""
+    counts = dict.fromkeys(SERVICE_STATUSES, 0)
+    for view in views:
+        counts[view.status] = counts.get(view.status, 0) + 1
+    return counts
+
+
+@dataclass(frozen=True)
+class DepartmentRow:
+    """A department as the department list shows it: its services counted by status."""
+
+    department: Department
+    services: int
+    counts: dict[str, int]
+
+
+def department_list_with_status() -> list[DepartmentRow]:
+    """List departments by name with their services counted by shown status (two queries)."""
+    departments = list(db.session.scalars(select(Department).order_by(Department.name_id)))
+    pairs = list(db.session.execute(select(Service.id, Service.department_id)))
+    views = status_for_services([service_id for service_id, _ in pairs])
+    by_department: dict[int, list[StatusView]] = {}
+    for service_id, department_id in pairs:
+        by_department.setdefault(department_id, []).append(views[service_id])
+    return [
+        DepartmentRow(d, len(by_department.get(d.id, [])),
+                      status_tally(by_department.get(d.id, [])))
+        for d in departments
+    ]
+
+
+@dataclass(frozen=True)
+class DepartmentOverview:
+    """One department with each of its services' shown status and the counts."""
+
+    department: Department
+    rows: list[ServiceRow]
+    counts: dict[str, int]
+
+
+def department_overview(code: str) -> DepartmentOverview:
+    """Return a department, its services with their status, and the status counts."""
+    department = department_get(code)
+    services = list(department.services)
+    views = status_for_services([s.id for s in services])
+    rows = [ServiceRow(s, views[s.id]) for s in services]
+    return DepartmentOverview(department, rows, status_tally(views.values()))

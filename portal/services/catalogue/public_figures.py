@@ -1,0 +1,324 @@
+"""What the public pages show of service-level metrics: figures, charts, overviews, freshness.
+
+Every figure comes from the metrics and status services (DOMAIN.md is applied there, once).
+A service page is anchored at its status's ``computed_at``: the 30-day figures are the
+snapshot the status was judged on, the 90-day figures, the daily bar and the WFA trend end on
+the same WIB day and take backlog at the same instant, so the whole page is one consistent
+picture, "updated N minutes ago". Lists read the stored status table in one query, never the
+metrics of each row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+from flask_babel import format_decimal, format_percent, get_locale, get_translations, ngettext
+from flask_babel import gettext as _
+from sqlalchemy import TextClause, func, select, text
+
+from portal.domain.calendar import UTC, utc_now, wib_date
+from portal.extensions import db
+from portal.models.catalogue import (
+    CommitmentChange,
+    Department,
+    Service,
+    SiteSetting,
+    WorkModeChange,
+)
+from portal.models.incidents import AvailabilityCheck, Incident, IncidentUpdate, Maintenance
+from portal.models.metrics import ServiceStatus
+from portal.models.users import AuditEntry
+from portal.services.catalogue.directory import CATALOGUE_VERSION_KEY
+from portal.services.metrics.figures import DayPoint, daily_series, metrics_for_service
+from portal.services.metrics.incidents import incident_list, maintenance_list
+from portal.services.metrics.service_requests import service_last_reported
+from portal.services.metrics.status import (
+    STATUS_WINDOW_DAYS,
+    StatusView,
+    status_counts,
+    status_for_services,
+)
+from portal.services.metrics.wfa_impact import latest_move
+
+# The windows a service page shows, in days ending on its anchor day.
+FIGURE_WINDOWS = (STATUS_WINDOW_DAYS, 90)
+DAILY_BAR_DAYS = 90
+# The WFA trend: weekly buckets from 13 weeks before the move, at most 78 weeks in all, so
+# the page reads at most 546 daily rows whatever the length of history.
+TREND_WEEKS_BEFORE = 13
+TREND_MAX_WEEKS = 78
+
+
+@dataclass(frozen=True)
+class TrendWeek:
+    """One bucket (up to 7 WIB days) of the WFA trend."""
+
+    first_day: date
+    last_day: date
+    completed: int
+    completed_on_time: int
+    on_time_rate: float | None
+    after_move: bool
+
+
+@dataclass(frozen=True)
+class WfaTrend:
+    """Weekly on-time rates around a service's latest move to WFA or hybrid work."""
+
+    mode: str
+    moved_on: date
+    weeks: list[TrendWeek]
+    starts_after_move: bool
+
+
+@dataclass(frozen=True)
+class ServiceFigures:
+    """Everything the metrics part of a service page shows, as of one instant."""
+
+    service: Service
+    status: StatusView
+    as_of: datetime
+    computed: bool
+    last_reported_at: datetime | None
+    windows: list[dict]
+    daily: list[DayPoint]
+    trend: WfaTrend | None
+    incidents: list[Incident]
+    maintenance: list[Maintenance]
+
+    @property
+    def stopped_reporting(self) -> bool:
+        """Tell whether the department's silence made the data status ``no_data``."""
+        return self.status.reason_params.get("data_status", "no_data") == "no_data"
+
+    @property
+    def now_figures(self) -> dict:
+        """Return the figures of the shortest window (backlog and overdue are the same)."""
+        return self.windows[0]
+
+
+def wfa_trend(service: Service, end: date) -> WfaTrend | None:
+    """Return weekly on-time rates from 13 weeks before the move to WFA up to ``end``.
+
+    Weeks are aligned on the move date, so no week mixes days before and after it; the last
+    week may be shorter. None when the service never moved or moved after ``end``.
+    """
+    # The move is the one DOMAIN.md's WFA impact compares around (one rule, one place).
+    move = latest_move(service.work_mode_history)
+    if move is None or move.change_date > end:
+        return None
+    mode, moved_on = move.to_mode, move.change_date
+    start = moved_on - timedelta(days=7 * TREND_WEEKS_BEFORE)
+    earliest = end - timedelta(days=7 * TREND_MAX_WEEKS - 1)
+    if start < earliest:
+        # Keep the weeks aligned on the move: start on the first aligned day in range.
+        weeks_late = -(-(earliest - moved_on).days // 7)
+        start = moved_on + timedelta(days=7 * weeks_late)
+    points = daily_series(service, days=(end - start).days + 1, today=end)
+    weeks = []
+    for first in range(0, len(points), 7):
+        chunk = points[first:first + 7]
+        completed = sum(p.completed for p in chunk)
+        on_time = sum(p.completed_on_time for p in chunk)
+        weeks.append(TrendWeek(
+            first_day=chunk[0].day, last_day=chunk[-1].day, completed=completed,
+            completed_on_time=on_time, on_time_rate=on_time / completed if completed else None,
+            after_move=chunk[0].day >= moved_on,
+        ))
+    return WfaTrend(mode=mode, moved_on=moved_on, weeks=weeks, starts_after_move=start > moved_on)
+
+
+def service_figures(service: Service, now: datetime | None = None) -> ServiceFigures:
+    """Gather a service page's figures as of its status evaluation (or now, if none yet)."""
+    view = status_for_services([service.id])[service.id]
+    computed = view.computed_at is not None and bool(view.metrics)
+    as_of = (view.computed_at if computed else (now or utc_now())).astimezone(UTC)
+    end = wib_date(as_of)
+    windows = []
+    for days in FIGURE_WINDOWS:
+        if days == STATUS_WINDOW_DAYS and computed:
+            windows.append({**view.metrics, "days": days})
+            continue
+        metrics = metrics_for_service(service, end - timedelta(days=days - 1), end, now=as_of)
+        windows.append({**metrics.as_json(), "days": days})
+    return ServiceFigures(
+        service=service,
+        status=view,
+        as_of=as_of,
+        computed=computed,
+        last_reported_at=service_last_reported([service.id]).get(service.id),
+        windows=windows,
+        daily=daily_series(service, days=DAILY_BAR_DAYS, today=end),
+        trend=wfa_trend(service, end),
+        incidents=incident_list(service=service, include_resolved=False),
+        maintenance=maintenance_list(service=service, when="current"),
+    )
+
+
+@dataclass(frozen=True)
+class ProvinceOverview:
+    """The home page's picture of the province: status counts by work mode, disruptions."""
+
+    by_mode: dict[str, dict[str, int]]
+    totals: dict[str, int]
+    oldest_computed_at: datetime | None
+    incidents: list[Incident]
+    maintenance: list[Maintenance]
+
+
+def oldest_status_time() -> datetime | None:
+    """Return when the least recently evaluated stored status was computed."""
+    return db.session.scalar(select(func.min(ServiceStatus.computed_at)))
+
+
+def province_overview() -> ProvinceOverview:
+    """Count services by status and work mode, and list what is disrupted now."""
+    by_mode = status_counts(by_mode=True)
+    totals: dict[str, int] = {}
+    for counts in by_mode.values():
+        for status, n in counts.items():
+            totals[status] = totals.get(status, 0) + n
+    return ProvinceOverview(
+        by_mode=by_mode,
+        totals=totals,
+        oldest_computed_at=oldest_status_time(),
+        incidents=incident_list(include_resolved=False, limit=20),
+        maintenance=maintenance_list(when="ongoing", limit=20),
+    )
+
+
+# Freshness -----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _data_version_sql() -> TextClause:
+    """Build the data-version statement once: plain SQL, portable, no per-call compiling."""
+    def most(model, column: str) -> str:  # noqa: ANN001
+        return f"(SELECT max({column}) FROM {model.__tablename__})"
+
+    def count(model) -> str:  # noqa: ANN001
+        return f"(SELECT count(*) FROM {model.__tablename__})"
+
+    parts = [
+        most(ServiceStatus, "computed_at"), count(ServiceStatus),
+        most(Service, "id"), count(Service), most(Department, "id"),
+        most(WorkModeChange, "id"), most(CommitmentChange, "id"), most(AuditEntry, "id"),
+        most(Incident, "id"), most(IncidentUpdate, "id"), most(Maintenance, "id"),
+        most(AvailabilityCheck, "id"), count(SiteSetting),
+        f"(SELECT max(value) FROM {SiteSetting.__tablename__} WHERE key = :catalogue_key)",
+    ]
+    return text("SELECT " + ", ".join(parts)).bindparams(catalogue_key=CATALOGUE_VERSION_KEY)
+
+
+def public_data_version() -> str:
+    """Return a short digest that changes whenever anything a public page shows changes.
+
+    One statement of maxima and counts: statuses (recomputed on ingest and by the periodic
+    refresh), catalogue rows and histories, staff edits (audited), catalogue imports,
+    incidents and their updates, maintenance, availability checks and site settings. Time
+    alone changes pages too ("updated N minutes ago", maintenance starting): page caches
+    expire as well.
+    """
+    row = db.session.execute(_data_version_sql()).one()
+    return hashlib.sha1(repr(tuple(row)).encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def age_key(at: datetime, now: datetime) -> tuple[str, int]:
+    """Return the unit and count "updated N ... ago" says: now, minutes, hours or days."""
+    minutes = max(0, int((now - at).total_seconds() // 60))
+    if minutes < 1:
+        return "now", 0
+    if minutes < 60:
+        return "m", minutes
+    if minutes < 48 * 60:
+        return "h", minutes // 60
+    return "d", minutes // (24 * 60)
+
+
+def updated_ago_text(at: datetime, now: datetime | None = None) -> str:
+    """Say how long ago figures were computed, as a whole translated sentence."""
+    unit, n = age_key(at, now or utc_now())
+    if unit == "now":
+        return _("Updated less than a minute ago")
+    if unit == "m":
+        return ngettext("Updated %(num)d minute ago", "Updated %(num)d minutes ago", n)
+    if unit == "h":
+        return ngettext("Updated %(num)d hour ago", "Updated %(num)d hours ago", n)
+    return ngettext("Updated %(num)d day ago", "Updated %(num)d days ago", n)
+
+
+@lru_cache(maxsize=8)
+def _ago_forms(locale: str) -> dict:
+    """Return the untranslated-placeholder forms of the "updated ago" sentences for scripts."""
+    translations = get_translations()
+
+    def forms(singular: str, plural: str) -> list[str]:
+        return [translations.ungettext(singular, plural, 1),
+                translations.ungettext(singular, plural, 2)]
+
+    return {
+        "now": _("Updated less than a minute ago"),
+        "m": forms("Updated %(num)d minute ago", "Updated %(num)d minutes ago"),
+        "h": forms("Updated %(num)d hour ago", "Updated %(num)d hours ago"),
+        "d": forms("Updated %(num)d day ago", "Updated %(num)d days ago"),
+    }
+
+
+def updated_ago_forms() -> dict:
+    """Return the "updated ago" sentences (singular, plural) in the reader's language.
+
+    The refresh script keeps "N minutes ago" true while a page stays open; it picks the form
+    with the browser's plural rules (Indonesian has one form, English two).
+    """
+    return _ago_forms(str(get_locale()))
+
+
+# Readable figures ----------------------------------------------------------------------------
+
+
+def rate_text(value: float | None, no_value: str | None = None) -> str:
+    """Format a fraction as a percentage with at most one decimal, or say there is none.
+
+    ``no_value`` replaces the words "no data" where a page marks a missing figure otherwise.
+    """
+    if value is None:
+        return _("no data") if no_value is None else no_value
+    return format_percent(value, "#,##0.#%")
+
+
+def duration_text(hours: float | None) -> str:
+    """Say an elapsed time in minutes, hours or days (of 24 hours), whichever reads best."""
+    if hours is None:
+        return _("no data")
+    if hours < 1:
+        minutes = round(hours * 60)
+        return ngettext("%(num)d minute", "%(num)d minutes", minutes)
+    if hours < 48:
+        value = round(hours, 1)
+        # English says "1 hour" but "1.5 hours": the plural form depends on the exact value.
+        return ngettext("%(value)s hour", "%(value)s hours", 1 if value == 1 else 2,
+                        value=format_decimal(value, "#,##0.#"))
+    value = round(hours / 24, 1)
+    return ngettext("%(value)s day", "%(value)s days", 1 if value == 1 else 2,
+                    value=format_decimal(value, "#,##0.#"))
+
+
+__all__ = [
+    "FIGURE_WINDOWS",
+    "ProvinceOverview",
+    "ServiceFigures",
+    "WfaTrend",
+    "age_key",
+    "duration_text",
+    "oldest_status_time",
+    "province_overview",
+    "public_data_version",
+    "rate_text",
+    "service_figures",
+    "updated_ago_forms",
+    "updated_ago_text",
+    "wfa_trend",
+]

@@ -1,0 +1,284 @@
+"""Staff upkeep of the catalogue: officers keep their department's work modes and commitments true.
+
+Every change updates the service's current fields, appends to its public history (shown on
+the service page) and adds an audit entry, all in one commit: never silently.
+
+Only an officer of the service's department or an administrator may change a service; the
+triage unit and the DPRD may not.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal.domain.calendar import utc_now, wib_date
+from portal.extensions import db
+from portal.models.catalogue import (
+    COMMITMENT_UNITS,
+    WORK_MODES,
+    CommitmentChange,
+    Service,
+    WorkModeChange,
+)
+from portal.services.auth import audit_record, is_staff, require_role
+from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
+from portal.services.metrics.service_requests import service_requests_recompute
+
+# A change may be recorded late, but not so late that it rewrites months of figures.
+MAX_BACKDATE_DAYS = 90
+MAX_REASON = 2000
+# Ten years of working days or a year of hours: anything longer is a typing mistake.
+MAX_COMMITMENT = {"working_days": 2600, "hours": 8760}
+
+
+class _Keep:
+    """Marker: keep the service's current first-response commitment."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = _Keep()
+
+__all__ = [
+    "MAX_BACKDATE_DAYS",
+    "service_can_keep",
+    "service_commitment_change",
+    "service_list_for_keeper",
+    "service_work_mode_change",
+]
+
+
+def service_can_keep(actor: Any, service: Service) -> bool:
+    """Tell whether actor may change this service: admin, or an officer of its department."""
+    if not is_staff(actor):
+        return False
+    if actor.role == "admin":
+        return True
+    return actor.role == "officer" and actor.department_id == service.department_id
+
+
+def _service_for_keeper(actor: Any, service_code: str) -> Service:
+    """Load the service with its histories and check the actor may change it."""
+    require_role(actor, "admin", "officer")
+    service = db.session.scalar(
+        select(Service)
+        .where(Service.code == service_code)
+        .options(
+            selectinload(Service.department),
+            selectinload(Service.work_mode_history),
+            selectinload(Service.commitment_history),
+        )
+    )
+    if service is None:
+        raise NotFound(service_code)
+    if not service_can_keep(actor, service):
+        raise NotAuthorized("an officer changes only the services of their own department")
+    return service
+
+
+def service_list_for_keeper(actor: Any) -> list[Service]:
+    """List the services actor may change: all for an admin, the department's for an officer."""
+    require_role(actor, "admin", "officer")
+    stmt = select(Service).options(selectinload(Service.department)).order_by(Service.name_id)
+    if actor.role == "officer":
+        stmt = stmt.where(Service.department_id == actor.department_id)
+    return list(db.session.scalars(stmt))
+
+
+def _effective_from_errors(
+    effective_from: object, latest: date | None, today: date
+) -> list[FieldError]:
+    """Check a change's effective date: a date, not in the future, not too old, in order."""
+    if not isinstance(effective_from, date):
+        return [FieldError("effective_from", _("must be a date written YYYY-MM-DD"))]
+    if effective_from > today:
+        return [FieldError("effective_from", _("must not be in the future"))]
+    if effective_from < today - timedelta(days=MAX_BACKDATE_DAYS):
+        return [FieldError(
+            "effective_from",
+            _("must not be more than %(n)d days ago", n=MAX_BACKDATE_DAYS),
+        )]
+    if latest is not None and effective_from < latest:
+        return [FieldError(
+            "effective_from",
+            _("must not be before the latest recorded change (%(date)s)", date=latest.isoformat()),
+        )]
+    return []
+
+
+def _latest_date(changes: list) -> date | None:
+    """Return the latest effective date in a history (None entries mean 'before records')."""
+    dates = [c.effective_from for c in changes if c.effective_from is not None]
+    return max(dates) if dates else None
+
+
+def _reason_errors(reason: str, required: bool) -> list[FieldError]:
+    """Check a written reason."""
+    if required and not reason:
+        return [FieldError("reason", _("is required: say why the change is made"))]
+    if len(reason) > MAX_REASON:
+        return [FieldError("reason", _("is longer than %(n)d characters", n=MAX_REASON))]
+    return []
+
+
+def service_work_mode_change(
+    actor: Any, service_code: str, work_mode: str, effective_from: date, reason: str = ""
+) -> Service:
+    """Change a service's work mode from a date, append it to the public history, audit, commit."""
+    service = _service_for_keeper(actor, service_code)
+    reason = (reason or "").strip()
+    today = wib_date(utc_now())
+    errors: list[FieldError] = []
+    if work_mode not in WORK_MODES:
+        errors.append(FieldError("work_mode", _("must be one of onsite, hybrid, wfa")))
+    elif work_mode == service.work_mode:
+        errors.append(FieldError("work_mode", _("is already the service's work mode")))
+    errors += _effective_from_errors(
+        effective_from, _latest_date(service.work_mode_history), today
+    )
+    errors += _reason_errors(reason, required=False)
+    if errors:
+        raise ValidationError(errors)
+
+    before = service.work_mode
+    service.work_mode = work_mode
+    service.work_mode_since = effective_from
+    service.work_mode_history.append(WorkModeChange(
+        work_mode=work_mode,
+        effective_from=effective_from,
+        recorded_at=utc_now(),
+        recorded_by=actor.username,
+        reason=reason,
+    ))
+    audit_record(
+        actor, "service.work_mode_change", "service", service.code,
+        department_id=service.department_id, from_state=before, to_state=work_mode,
+        detail=f"effective_from={effective_from.isoformat()}; reason={reason}",
+    )
+    db.session.commit()
+    return service
+
+
+def _commitment_state(
+    value: int, unit: str, target: float, first_value: int | None, first_unit: str | None
+) -> str:
+    """Say a commitment compactly for the audit log, e.g. '5 working_days, 0.90'."""
+    state = f"{value} {unit}, {target:.2f}"
+    if first_value is not None:
+        state += f", first response {first_value} {first_unit}"
+    return state
+
+
+def _first_response_errors(value: object, unit: object) -> list[FieldError]:
+    """Check a first-response commitment: both None (no promise) or a valid value and unit."""
+    if value is None and unit is None:
+        return []
+    errors = []
+    if unit not in COMMITMENT_UNITS:
+        errors.append(FieldError("first_response_unit", _("must be working_days or hours")))
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        errors.append(FieldError(
+            "first_response_value", _("must be a whole number, zero or more")
+        ))
+    elif unit in MAX_COMMITMENT and value > MAX_COMMITMENT[unit]:
+        errors.append(FieldError(
+            "first_response_value", _("must be at most %(n)d", n=MAX_COMMITMENT[unit])
+        ))
+    return errors
+
+
+def service_commitment_change(
+    actor: Any,
+    service_code: str,
+    value: int,
+    unit: str,
+    on_time_target: float,
+    effective_from: date,
+    reason: str,
+    first_response_value: int | None | _Keep = KEEP,
+    first_response_unit: str | None | _Keep = KEEP,
+) -> Service:
+    """Change a service's commitment with a written reason; public history, audit, commit.
+
+    The first-response commitment is kept unless given (None and None: no such promise).
+    Stored deadlines of requests received from ``effective_from`` (it may be backdated) are
+    recomputed, with their on-time counts, and the service's status is stored again, all in
+    the same commit.
+    """
+    service = _service_for_keeper(actor, service_code)
+    if isinstance(first_response_value, _Keep):
+        first_response_value = service.first_response_value
+    if isinstance(first_response_unit, _Keep):
+        first_response_unit = service.first_response_unit
+    reason = (reason or "").strip()
+    today = wib_date(utc_now())
+    errors: list[FieldError] = []
+    if unit not in COMMITMENT_UNITS:
+        errors.append(FieldError("commitment_unit", _("must be working_days or hours")))
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        errors.append(FieldError("commitment_value", _("must be a whole number, zero or more")))
+    elif unit in MAX_COMMITMENT and value > MAX_COMMITMENT[unit]:
+        errors.append(FieldError(
+            "commitment_value", _("must be at most %(n)d", n=MAX_COMMITMENT[unit])
+        ))
+    if (
+        isinstance(on_time_target, bool)
+        or not isinstance(on_time_target, int | float)
+        or not 0 < on_time_target <= 1
+    ):
+        errors.append(FieldError(
+            "on_time_target", _("must be a fraction above 0 and at most 1, e.g. 0.90")
+        ))
+    errors += _effective_from_errors(
+        effective_from, _latest_date(service.commitment_history), today
+    )
+    errors += _first_response_errors(first_response_value, first_response_unit)
+    errors += _reason_errors(reason, required=True)
+    if not errors and (value, unit, float(on_time_target), first_response_value,
+                       first_response_unit) == (
+        service.commitment_value, service.commitment_unit, service.on_time_target,
+        service.first_response_value, service.first_response_unit,
+    ):
+        errors.append(FieldError("commitment_value", _("is the same as the current commitment")))
+    if errors:
+        raise ValidationError(errors)
+
+    before = _commitment_state(
+        service.commitment_value, service.commitment_unit, service.on_time_target,
+        service.first_response_value, service.first_response_unit,
+    )
+    service.commitment_value = value
+    service.commitment_unit = unit
+    service.on_time_target = float(on_time_target)
+    service.first_response_value = first_response_value
+    service.first_response_unit = first_response_unit
+    service.commitment_history.append(CommitmentChange(
+        commitment_value=value,
+        commitment_unit=unit,
+        on_time_target=float(on_time_target),
+        first_response_value=first_response_value,
+        first_response_unit=first_response_unit,
+        effective_from=effective_from,
+        recorded_at=utc_now(),
+        recorded_by=actor.username,
+        reason=reason,
+    ))
+    audit_record(
+        actor, "service.commitment_change", "service", service.code,
+        department_id=service.department_id, from_state=before,
+        to_state=_commitment_state(value, unit, float(on_time_target), first_response_value,
+                                   first_response_unit),
+        detail=f"effective_from={effective_from.isoformat()}; reason={reason}",
+    )
+    db.session.flush()
+    # Requests received from the (possibly backdated) date now fall under the new terms, and
+    # the status is judged against the new target at once, not at the next refresh.
+    service_requests_recompute([service.id], received_from=effective_from, commit=False)
+    db.session.commit()
+    return service

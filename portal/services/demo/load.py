@@ -1,0 +1,35 @@
+"""Demo data: the sample catalogue, loaded through the real importer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from portal.extensions import db
+from portal.models.catalogue import SiteSetting
+from portal.services.catalogue.directory import ImportSummary, catalogue_import_file
+
+DEMO_CATALOGUE = Path(__file__).resolve().parent / "catalogue.csv"
+DEMO_FLAG = "demo_data"
+
+
+def demo_load() -> ImportSummary:
+    """Import the demo catalogue and mark the installation as holding demo data."""
+    with DEMO_CATALOGUE.open(encoding="utf-8", newline="") as stream:
+        summary = catalogue_import_file(stream, recorded_by="demo")
+    if db.session.get(SiteSetting, DEMO_FLAG) is None:
+        db.session.add(SiteSetting(key=DEMO_FLAG, value="1"))
+    db.session.commit()
+    from portal.services.demo.history import demo_history_generate
+    from portal.services.feedback.routing import routing_demo_load
+
+    routing_demo_load()  # the triage unit and sample routing rules, once
+    demo_history_generate()  # 180 days of requests per service, idempotent
+    from portal.services.demo.survey import demo_survey_generate
+
+    demo_survey_generate()  # satisfaction-survey answers, idempotent
+    return summary
+
+
+def demo_data_loaded() -> bool:
+    """Tell whether demo data is loaded (every page then says so)."""
+    return db.session.get(SiteSetting, DEMO_FLAG) is not None

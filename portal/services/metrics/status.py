@@ -1,0 +1,311 @@
+"""Each service's status over the last 30 days (DOMAIN.md "Service status"), stored for lists.
+
+The status is evaluated "now" over the 30 WIB days ending today (``today - 29`` to ``today``
+inclusive, the same window as the metrics API's ``from``/``to``), recomputed on every ingest
+for the services it touches and for all services by ``flask --app wsgi status refresh``
+(run it periodically: silence and passing deadlines change a status without any report).
+
+``disrupted`` depends on incidents, which change without a report: the stored row holds the
+status computed at ``computed_at``, and every read overlays the incidents open right now, so
+an incident shows at once without a refresh.
+
+Silence is never shown as health, even between refreshes: every read also takes the
+service's ``last_reported_at`` (one column, joined in the same query) and shows ``no_data``,
+with its reason, when the last report is more than 7 days old or there is none, whatever the
+stored row says.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
+
+from flask_babel import force_locale, format_date, format_percent, get_locale, ngettext
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.domain.calendar import UTC, utc_now, wib_date
+from portal.extensions import db
+from portal.models.catalogue import WORK_MODES, Service
+from portal.models.metrics import SERVICE_STATUSES, ServiceReport, ServiceStatus
+from portal.services.metrics.figures import metrics_for_service
+from portal.services.metrics.incidents import service_ids_disrupted_now
+from portal.services.metrics.service_requests import service_last_reported
+
+STATUS_WINDOW_DAYS = 30
+SILENCE_LIMIT = timedelta(days=7)
+MIN_COMPLETED = 10
+AT_RISK_MARGIN = 0.10
+# Compare rates to targets with this tolerance so that 0.9 - 0.1 is exactly 0.8.
+_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """A service's status as shown: stored evaluation with the incidents open now applied."""
+
+    service_id: int
+    status: str
+    reason_params: dict
+    metrics: dict
+    computed_at: datetime | None
+
+
+def status_window(now: datetime) -> tuple[date, date]:
+    """Return the WIB dates (from, to) of the status window ending today."""
+    today = wib_date(now)
+    return today - timedelta(days=STATUS_WINDOW_DAYS - 1), today
+
+
+def status_evaluate(
+    service: Service,
+    now: datetime,
+    last_reported_at: datetime | None,
+    disrupted: bool = False,
+) -> tuple[str, dict, dict]:
+    """Apply DOMAIN.md's status rules; return (status, reason params, 30-day metrics JSON).
+
+    The params keep ``data_status``, the status rules 2 to 6 give, so that a read can drop
+    ``disrupted`` as soon as the incident is resolved, without a refresh.
+    """
+    from_date, to_date = status_window(now)
+    metrics = metrics_for_service(service, from_date, to_date, now=now)
+    params: dict = {"date": to_date.isoformat(), "n": metrics.completed,
+                    "rate": metrics.on_time_rate, "target": service.on_time_target,
+                    "since": None}
+    rate = metrics.on_time_rate
+    if last_reported_at is None:
+        data_status = "no_data"
+    elif now - last_reported_at > SILENCE_LIMIT:
+        data_status = "no_data"
+        params["since"] = wib_date(last_reported_at).isoformat()
+    elif metrics.completed < MIN_COMPLETED or rate is None:
+        data_status = "insufficient_data"
+    elif rate >= service.on_time_target - _EPSILON:
+        data_status = "meeting"
+    elif rate >= service.on_time_target - AT_RISK_MARGIN - _EPSILON:
+        data_status = "at_risk"
+    else:
+        data_status = "breaching"
+    params["data_status"] = data_status
+    return ("disrupted" if disrupted else data_status), params, metrics.as_json()
+
+
+def status_store(services: Iterable[Service], now: datetime | None = None) -> None:
+    """Evaluate and store the status of some services (the caller commits)."""
+    services = list(services)
+    if not services:
+        return
+    now = (now or utc_now()).astimezone(UTC)
+    ids = [s.id for s in services]
+    reported = service_last_reported(ids)
+    disrupted = service_ids_disrupted_now()
+    stmt = select(ServiceStatus).where(ServiceStatus.service_id.in_(ids))
+    rows = {row.service_id: row for row in db.session.scalars(stmt)}
+    for service in services:
+        status, params, snapshot = status_evaluate(
+            service, now, reported.get(service.id), service.id in disrupted
+        )
+        row = rows.get(service.id)
+        if row is None:
+            row = ServiceStatus(service_id=service.id)
+            db.session.add(row)
+        row.status = status
+        row.reason_params = json.dumps(params, separators=(",", ":"))
+        row.metrics = json.dumps(snapshot, separators=(",", ":"))
+        row.computed_at = now
+
+
+def status_refresh(service_ids: Iterable[int] | None = None, now: datetime | None = None) -> int:
+    """Recompute and store the status of some services (all when None); return how many."""
+    stmt = select(Service).order_by(Service.id)
+    if service_ids is not None:
+        stmt = stmt.where(Service.id.in_(list(service_ids)))
+    services = list(db.session.scalars(stmt))
+    for start in range(0, len(services), 500):
+        status_store(services[start:start + 500], now=now)
+    db.session.commit()
+    return len(services)
+
+
+def _view(
+    row: ServiceStatus | None,
+    service_id: int,
+    disrupted: set[int],
+    last_reported_at: datetime | None,
+    now: datetime,
+) -> StatusView:
+    """Build what is shown from a stored row (or its absence), the last report and incidents."""
+    if row is None:
+        # Never evaluated: a new service that never reported. Silence is never health.
+        params: dict = {"since": None, "data_status": "no_data"}
+        metrics: dict = {}
+        computed_at = None
+    else:
+        params = json.loads(row.reason_params or "{}")
+        metrics = json.loads(row.metrics or "{}")
+        computed_at = row.computed_at
+    silent = last_reported_at is None or now - last_reported_at > SILENCE_LIMIT
+    if silent and params.get("data_status") != "no_data":
+        # Gone silent since the row was stored: no_data now, not the health stored then.
+        since = wib_date(last_reported_at).isoformat() if last_reported_at else None
+        params = {**params, "data_status": "no_data", "since": since}
+    status = "disrupted" if service_id in disrupted else params.get("data_status", "no_data")
+    return StatusView(service_id, status, params, metrics, computed_at)
+
+
+def _shown_query():  # noqa: ANN202  (a SQLAlchemy Select of three columns)
+    """Select each service's id, stored status row and last report time (outer joins)."""
+    return (
+        select(Service.id, ServiceStatus, ServiceReport.last_reported_at)
+        .outerjoin(ServiceStatus, ServiceStatus.service_id == Service.id)
+        .outerjoin(ServiceReport, ServiceReport.service_id == Service.id)
+    )
+
+
+def status_for_services(
+    service_ids: Iterable[int], now: datetime | None = None
+) -> dict[int, StatusView]:
+    """Return the shown status of each service (one query, plus the open incidents)."""
+    now = (now or utc_now()).astimezone(UTC)
+    ids = list(service_ids)
+    rows: dict[int, tuple[ServiceStatus | None, datetime | None]] = {}
+    for start in range(0, len(ids), 900):
+        stmt = _shown_query().where(Service.id.in_(ids[start:start + 900]))
+        rows.update({i: (row, at) for i, row, at in db.session.execute(stmt)})
+    disrupted = service_ids_disrupted_now()
+    views = {}
+    for i in ids:
+        row, last_reported_at = rows.get(i, (None, None))
+        views[i] = _view(row, i, disrupted, last_reported_at, now)
+    return views
+
+
+def status_counts(
+    department_id: int | None = None, by_mode: bool = False, now: datetime | None = None
+) -> dict[str, int] | dict[str, dict[str, int]]:
+    """Count services by shown status (every status present), optionally by work mode."""
+    now = (now or utc_now()).astimezone(UTC)
+    stmt = _shown_query().add_columns(Service.work_mode)
+    if department_id is not None:
+        stmt = stmt.where(Service.department_id == department_id)
+    disrupted = service_ids_disrupted_now()
+    by: dict[str, dict[str, int]] = {mode: dict.fromkeys(SERVICE_STATUSES, 0)
+                                     for mode in WORK_MODES}
+    for service_id, row, last_reported_at, mode in db.session.execute(stmt):
+        status = _view(row, service_id, disrupted, last_reported_at, now).status
+        by.setdefault(mode, dict.fromkeys(SERVICE_STATUSES, 0))[status] += 1
+    if by_mode:
+        return by
+    total = dict.fromkeys(SERVICE_STATUSES, 0)
+    for counts in by.values():
+        for status, n in counts.items():
+            total[status] += n
+    return total
+
+
+def _percent(value: float | None) -> str:
+    """Format a fraction as a percentage with at most one decimal."""
+    return format_percent(value or 0, "#,##0.#%")
+
+
+def format_rate_against_target(rate: float | None, target: float | None) -> str:
+    """Format a rate as a percentage that never reaches its target when the rate is below it.
+
+    One decimal at most, as every percentage; but rounding alone would show 0.8996 as "90%"
+    beside "at risk against a 90% commitment". A rate below its target gets a second decimal
+    when one would reach the target (89.96%), and is cut (not rounded) at two decimals when
+    even that would (0.89999: 89.99%). A rate at or above its target is rounded as usual and
+    cannot fall below a target of whole or tenth percents. Public pages use it too.
+    """
+    if rate is None or target is None or rate >= target - _EPSILON:
+        return _percent(rate)
+    percent, limit = Decimal(repr(rate)) * 100, Decimal(repr(target)) * 100
+    for places, rounding in ((1, ROUND_HALF_EVEN), (2, ROUND_HALF_EVEN), (2, ROUND_FLOOR)):
+        shown = percent.quantize(Decimal(1).scaleb(-places), rounding=rounding)
+        if shown < limit:
+            break
+    return format_percent(shown / 100, "#,##0.##%")
+
+
+def status_label(status: str) -> str:
+    """Return the translated short name of a status."""
+    labels = {
+        "disrupted": _("Disrupted"),
+        "no_data": _("No data"),
+        "insufficient_data": _("Not enough data"),
+        "meeting": _("Meeting its commitment"),
+        "at_risk": _("At risk"),
+        "breaching": _("Breaching its commitment"),
+    }
+    return labels.get(status, status)
+
+
+def _reason(status: str, params: dict) -> str:
+    """Say why a service has its status, as one whole translated sentence."""
+    day = params.get("date")
+    when = format_date(date.fromisoformat(day), "long") if day else ""
+    n = int(params.get("n") or 0)
+    rate = format_rate_against_target(params.get("rate"), params.get("target"))
+    target = _percent(params.get("target"))
+    if status == "disrupted":
+        return _("An open incident disrupts this service; see its updates below.")
+    if status == "no_data":
+        since = params.get("since")
+        if not since:
+            return _("The department has not reported on this service yet, so its "
+                     "performance cannot be shown.")
+        return _("The department has sent no report on this service since %(since)s, so its "
+                 "current performance is unknown.",
+                 since=format_date(date.fromisoformat(since), "long"))
+    if status == "insufficient_data":
+        return ngettext(
+            "Only %(num)d request was completed over the 30 days to %(date)s; at least "
+            "%(min)d are needed to judge the commitment.",
+            "Only %(num)d requests were completed over the 30 days to %(date)s; at least "
+            "%(min)d are needed to judge the commitment.",
+            n, date=when, min=MIN_COMPLETED,
+        )
+    if status == "meeting":
+        return ngettext(
+            "%(rate)s of %(num)d request completed on time against a %(target)s commitment, "
+            "over the 30 days to %(date)s.",
+            "%(rate)s of %(num)d requests completed on time against a %(target)s commitment, "
+            "over the 30 days to %(date)s.",
+            n, rate=rate, target=target, date=when,
+        )
+    if status == "at_risk":
+        return ngettext(
+            "Only %(rate)s of %(num)d request completed on time against a %(target)s "
+            "commitment, over the 30 days to %(date)s: close to breaching it.",
+            "Only %(rate)s of %(num)d requests completed on time against a %(target)s "
+            "commitment, over the 30 days to %(date)s: close to breaching it.",
+            n, rate=rate, target=target, date=when,
+        )
+    return ngettext(
+        "Only %(rate)s of %(num)d request completed on time against a %(target)s commitment, "
+        "over the 30 days to %(date)s: the commitment is breached.",
+        "Only %(rate)s of %(num)d requests completed on time against a %(target)s commitment, "
+        "over the 30 days to %(date)s: the commitment is breached.",
+        n, rate=rate, target=target, date=when,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _reason_cached(status: str, params_json: str, locale: str) -> str:
+    """Memoise reason sentences: lists format the same few hundred again and again."""
+    return _reason(status, json.loads(params_json))
+
+
+def status_reason_text(status_row: StatusView | ServiceStatus, lang: str | None = None) -> str:
+    """Return the reason for a status as a translated sentence (in ``lang`` when given)."""
+    params = status_row.reason_params
+    params_json = params if isinstance(params, str) else json.dumps(params, sort_keys=True)
+    if lang is None:
+        return _reason_cached(status_row.status, params_json or "{}", str(get_locale()))
+    with force_locale(lang):
+        return _reason_cached(status_row.status, params_json or "{}", str(get_locale()))

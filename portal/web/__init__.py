@@ -1,0 +1,129 @@
+"""Blueprints and the error pages."""
+
+from __future__ import annotations
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import refresh
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from portal.i18n import languages, preferred_lang
+from portal.services.errors import NotAuthorized, NotFound
+
+
+def _lang_for_error() -> None:
+    """Pick the error page's language from the URL prefix, else the reader's preference."""
+    first = request.path.strip("/").split("/", 1)[0]
+    g.lang = first if first in languages() else preferred_lang()
+    refresh()
+
+
+def _wants_json() -> bool:
+    """Tell whether the failing request is an API call."""
+    return request.path.startswith("/api/")
+
+
+def init_views(app: Flask) -> None:
+    """Register the blueprints, the security headers and the translated error pages."""
+    # Imported here, not at module level: the blueprints import services, which import models.
+    from portal.web import root, staff
+    from portal.web.accountability import pages as accountability
+    from portal.web.api import accountability as accountability_api
+    from portal.web.api import feedback as feedback_api
+    from portal.web.api import services as api
+    from portal.web.feedback import pages as feedback
+    from portal.web.public import incidents
+    from portal.web.public import pages as public
+    from portal.web.staff import incidents as staff_incidents
+    from portal.web.survey import pages as survey
+
+    for module in (root, public, incidents, feedback, survey, accountability, staff,
+                   staff_incidents, api, feedback_api, accountability_api):
+        app.register_blueprint(module.bp)
+
+    @app.context_processor
+    def demo_notice() -> dict:
+        from portal.services.demo.load import demo_data_loaded
+
+        try:
+            return {"demo_data_loaded": demo_data_loaded()}
+        except Exception:  # noqa: BLE001  (an error page must render even without a database)
+            return {"demo_data_loaded": False}
+
+    @app.after_request
+    def security_headers(response):  # noqa: ANN001, ANN202
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["SESSION_COOKIE_SECURE"]:  # served over HTTPS: browsers must stay there
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+        )
+        return response
+
+    @app.errorhandler(404)
+    @app.errorhandler(NotFound)
+    def not_found(error):  # noqa: ANN001, ANN202
+        if _wants_json():
+            return jsonify(error="not_found"), 404
+        _lang_for_error()
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(403)
+    @app.errorhandler(NotAuthorized)
+    def forbidden(error):  # noqa: ANN001, ANN202
+        if _wants_json():
+            return jsonify(error="forbidden"), 403
+        _lang_for_error()
+        return render_template("errors/403.html"), 403
+
+    @app.errorhandler(429)
+    def too_many_requests(error):  # noqa: ANN001, ANN202
+        if _wants_json():
+            return jsonify(error="rate_limited"), 429
+        _lang_for_error()
+        return render_template("errors/429.html"), 429
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):  # noqa: ANN001, ANN202
+        _lang_for_error()
+        return render_template(
+            "errors/generic.html",
+            title=_("Your form could not be sent"),
+            message=_(
+                "For your security a form is accepted only from the page that showed it, "
+                "and this one could not be matched: the page was open before the portal "
+                "restarted, or your browser blocks cookies. Go back, reload the page, and "
+                "send the form again."
+            ),
+        ), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):  # noqa: ANN202
+        """Answer every other HTTP error translated, as JSON on the API."""
+        _lang_for_error()
+        messages = {
+            405: _("This address does not accept that kind of request."),
+            413: _("What you sent is too large. Each attachment may be at most 5 MB."),
+        }
+        message = messages.get(error.code or 0, _("The request could not be handled."))
+        if _wants_json():
+            return jsonify(error=(error.name or "error").lower().replace(" ", "_"),
+                           message=message), error.code
+        return render_template(
+            "errors/generic.html", title=_("The request could not be handled"),
+            message=message,
+        ), error.code
+
+    @app.errorhandler(500)
+    def server_error(error):  # noqa: ANN001, ANN202
+        if _wants_json():
+            return jsonify(error="server_error"), 500
+        _lang_for_error()
+        return render_template("errors/500.html"), 500

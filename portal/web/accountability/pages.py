@@ -1,0 +1,190 @@
+"""Accountability pages for the DPRD and citizens (aggregated figures are public).
+
+/<lang>/accountability                               every department side by side
+/<lang>/accountability/departments/<code>            one department down to its services
+/<lang>/accountability/departments/<code>/report     the same as a print-ready A4 report
+/<lang>/accountability/departments/<code>/report.pdf that report as a PDF (WeasyPrint)
+/<lang>/how-we-measure                               every figure's definition, plainly
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, current_app, render_template, request, url_for
+
+from portal.extensions import limiter
+from portal.models.catalogue import WORK_MODES
+from portal.models.metrics import SERVICE_STATUSES
+from portal.models.survey import SURVEY_ELEMENTS
+from portal.services.accountability.tables import (
+    MAX_PERIOD_DAYS,
+    PERIOD_CHOICES,
+    accountability_department,
+    accountability_table,
+    period_resolve,
+)
+from portal.services.errors import ValidationError
+from portal.services.metrics.status import status_label
+from portal.services.metrics.wfa_impact import MIN_COMPLETED, WINDOW_DAYS
+from portal.services.survey.skm import ELEMENT_LABELS, GRADE_LABELS, MIN_RESPONSES
+from portal.web.accountability import present
+from portal.web.accountability.report_pdf import ReportUnavailable, report_pdf
+from portal.web.urls import absolute_url_for
+
+bp = Blueprint("accountability", __name__, url_prefix="/<lang>")
+
+
+@bp.app_template_global()
+def accountability_helpers() -> dict:
+    """Give the accountability templates their formatting helpers."""
+    return {
+        "verdict_label": present.verdict_label,
+        "verdict_sentence": present.verdict_sentence,
+        "rate_text": present.rate_text,
+        "points_text": present.points_text,
+        "pooled_services_text": present.pooled_services_text,
+        "status_label": status_label,
+        "element_labels": ELEMENT_LABELS,
+        "grade_labels": GRADE_LABELS,
+    }
+
+
+def _period() -> tuple[dict, list]:
+    """Read the period from the query string; on errors fall back to the default period."""
+    args = request.args
+    errors = []
+    try:
+        key, from_date, to_date = period_resolve(
+            args.get("period"), args.get("from"), args.get("to"))
+    except ValidationError as error:
+        errors = error.errors
+        key, from_date, to_date = period_resolve(None, None, None)
+        key = "custom"
+    period = {
+        "key": key,
+        "from": from_date,
+        "to": to_date,
+        "from_text": args.get("from", from_date.isoformat())[:10],
+        "to_text": args.get("to", to_date.isoformat())[:10],
+        # Query values that keep the period in links (sorting, departments, downloads).
+        "query": {"from": from_date.isoformat(), "to": to_date.isoformat()}
+        if key == "custom" and not errors else {"period": key},
+        "api_query": {"from": from_date.isoformat(), "to": to_date.isoformat()},
+    }
+    return period, errors
+
+
+def _common(period: dict, errors: list) -> dict:
+    return {
+        "period": period,
+        "period_errors": {e.field: e.error for e in errors},
+        "period_choices": PERIOD_CHOICES,
+        "max_period_days": MAX_PERIOD_DAYS,
+        "work_modes": WORK_MODES,
+        "statuses": SERVICE_STATUSES,
+    }
+
+
+@bp.get("/accountability")
+def index():  # noqa: ANN201
+    """Show every department side by side over a period, sortable by any column."""
+    period, errors = _period()
+    table = accountability_table(period["from"], period["to"])
+    sort = request.args.get("sort", "name")
+    if sort not in present.SORT_KEYS:
+        sort = "name"
+    descending = request.args.get("dir") == "desc"
+    rows = present.sort_rows(table.departments, sort, descending)
+    return render_template(
+        "accountability/index.html",
+        table=table,
+        rows=rows,
+        sort=sort,
+        descending=descending,
+        chart_rows=[r for r in table.departments if r.completion.completed],
+        **_common(period, errors),
+    ), 422 if errors else 200
+
+
+def _department_context(code: str) -> tuple[dict, int]:
+    period, errors = _period()
+    card = accountability_department(code, period["from"], period["to"])
+    impacts = [(row.service, row.wfa) for row in card.services if row.wfa is not None]
+    chart_items = [(str(present.localized_name(service)), impact) for service, impact in impacts]
+    if card.scorecard.wfa is not None and len(impacts) > 1:
+        chart_items.append((present.pooled_label(), card.scorecard.wfa))
+    context = {
+        "card": card,
+        "department": card.scorecard.department,
+        "impacts": impacts,
+        "chart": present.interval_chart(chart_items) if chart_items else None,
+        "elements": SURVEY_ELEMENTS,
+        "min_completed": MIN_COMPLETED,
+        "window_days": WINDOW_DAYS,
+        "min_responses": MIN_RESPONSES,
+        **_common(period, errors),
+    }
+    return context, 422 if errors else 200
+
+
+@bp.get("/accountability/departments/<code>")
+def department(code: str):  # noqa: ANN201
+    """Show one department's scorecard down to its services, with histories and WFA impact."""
+    context, status = _department_context(code)
+    return render_template("accountability/department.html", **context), status
+
+
+@bp.get("/accountability/departments/<code>/report")
+def report(code: str):  # noqa: ANN201
+    """Show the department's scorecard as a print-ready A4 report with every definition."""
+    context, status = _department_context(code)
+    return render_template("accountability/report.html", **context), status
+
+
+@bp.get("/accountability/departments/<code>/report.pdf")
+@limiter.limit("20 per minute")  # rendering a PDF costs about a second of CPU
+def report_download(code: str):  # noqa: ANN201
+    """Send the print-ready report (the same page and figures) as an A4 PDF file."""
+    context, status = _department_context(code)
+    if status != 200:
+        # A wrong period: show the scorecard's period form with its messages, not a PDF of
+        # another period than the one asked for.
+        return render_template("accountability/department.html", **context), status
+    period = context["period"]
+    html = render_template("accountability/report.html", **context)
+    try:
+        pdf = report_pdf(html, absolute_url_for("accountability.report", code=code,
+                                                **period["query"]))
+    except ReportUnavailable:
+        return render_template(
+            "accountability/report_unavailable.html",
+            department=context["department"], period=period,
+        ), 503
+    safe_code = re.sub(r"[^A-Za-z0-9_-]", "_", context["department"].code)
+    filename = f"rapor-{safe_code}-{period['from'].isoformat()}-{period['to'].isoformat()}.pdf"
+    response = current_app.response_class(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/how-we-measure")
+def how_we_measure():  # noqa: ANN201
+    """Explain every figure of the portal to a non-specialist."""
+    return render_template(
+        "accountability/how_we_measure.html",
+        min_completed=MIN_COMPLETED,
+        window_days=WINDOW_DAYS,
+        min_responses=MIN_RESPONSES,
+        elements=SURVEY_ELEMENTS,
+    )
+
+
+def sort_url(column: str, sort: str, descending: bool, query: dict) -> str:
+    """Return the link of a sortable column header (a second click reverses the order)."""
+    direction = "asc" if column == sort and descending else (
+        "desc" if column == sort else ("asc" if column == "name" else "desc"))
+    return url_for("accountability.index", sort=column, dir=direction, **query)
+
+
+bp.add_app_template_global(sort_url, "accountability_sort_url")

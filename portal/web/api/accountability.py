@@ -1,0 +1,211 @@
+"""JSON API of the accountability figures: WFA impact per service, department scorecards.
+
+Public reads only (GET): CSRF protection stays on, as nothing here changes state. Texts
+meant for people come in ``?lang=id|en`` (else Accept-Language, else Indonesian).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import gettext as _
+from flask_babel import refresh
+
+from portal.i18n import languages
+from portal.services.accountability.tables import accountability_table, period_resolve
+from portal.services.catalogue import directory as catalogue
+from portal.services.errors import NotFound, ValidationError
+from portal.services.metrics.wfa_impact import wfa_impact_for_service
+from portal.web.urls import absolute_path
+
+bp = Blueprint("accountability_api", __name__, url_prefix="/api/v1")
+
+
+@bp.before_request
+def _api_language() -> None:
+    """Answer in ?lang=id|en, else the Accept-Language preference, else the default."""
+    lang = request.args.get("lang", "")
+    if lang not in languages():
+        lang = request.accept_languages.best_match(languages()) or (
+            current_app.config["BABEL_DEFAULT_LOCALE"]
+        )
+    g.lang = lang
+    refresh()
+
+
+@bp.after_request
+def _api_headers(response):  # noqa: ANN001, ANN202
+    """Set no language cookie on API answers (they vary by language instead)."""
+    g.pop("lang", None)
+    response.headers.add("Vary", "Accept-Language")
+    response.headers.setdefault("Cache-Control", "no-cache")
+    return response
+
+
+def json_response(body: object, status: int = 200):  # noqa: ANN201
+    """Answer JSON (UTF-8, compact) with a strong ETag and 304 when the client has it."""
+    response = current_app.response_class(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status=status,
+        mimetype="application/json",
+    )
+    if status == 200:
+        response.add_etag()
+        return response.make_conditional(request)
+    return response
+
+
+@bp.get("/services/<code>/wfa-impact")
+def service_wfa_impact(code: str):  # noqa: ANN201
+    """Return a service's WFA impact; 404 ``no_wfa_change`` when it never moved."""
+    service = catalogue.service_get(code)
+    impact = wfa_impact_for_service(service)
+    if impact is None:
+        return json_response({
+            "error": "no_wfa_change",
+            "message": _("This service has never moved to WFA or hybrid work, so there is "
+                         "no before and after to compare."),
+        }, 404)
+    return json_response(impact.as_json())
+
+
+# The flat columns of the CSV and XLSX downloads: (column, path into the JSON row).
+EXPORT_COLUMNS: list[tuple[str, tuple[str, ...]]] = [
+    ("code", ("code",)),
+    ("name", ("name",)),
+    ("services", ("services",)),
+    ("services_onsite", ("services_by_work_mode", "onsite")),
+    ("services_hybrid", ("services_by_work_mode", "hybrid")),
+    ("services_wfa", ("services_by_work_mode", "wfa")),
+    ("completed", ("completed",)),
+    ("completed_on_time", ("completed_on_time",)),
+    ("on_time_rate", ("on_time_rate",)),
+    ("median_completion_hours", ("median_completion_hours",)),
+    ("services_breaching", ("services_breaching",)),
+    *[(f"status_{s}", ("status_counts", s)) for s in (
+        "disrupted", "no_data", "insufficient_data", "meeting", "at_risk", "breaching")],
+    *[(f"feedback_{k}", ("feedback", k)) for k in (
+        "submitted", "routed", "first_response_on_time_rate", "median_days_to_first_response",
+        "resolved_on_time_rate", "overdue_now", "transfers", "reopen_rate")],
+    ("ikm_responses", ("ikm", "responses")),
+    ("ikm", ("ikm", "ikm")),
+    ("ikm_grade", ("ikm", "grade")),
+    ("wfa_services", ("wfa_impact", "services")),
+    *[(f"wfa_{side}_{k}", ("wfa_impact", side, k)) for side in ("before", "after") for k in (
+        "completed", "completed_on_time", "on_time_rate", "median_completion_hours")],
+    ("wfa_difference", ("wfa_impact", "difference")),
+    ("wfa_ci_low", ("wfa_impact", "ci_low")),
+    ("wfa_ci_high", ("wfa_impact", "ci_high")),
+    ("wfa_verdict", ("wfa_impact", "verdict")),
+]
+PERIOD_COLUMNS = ("period_from", "period_to", "data_as_of", "generated_at")
+
+
+def _dig(row: dict, path: tuple[str, ...]) -> object:
+    """Follow a path into a JSON row; None where a part is missing (e.g. no WFA move)."""
+    value: object = row
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return value
+
+
+def export_rows(body: dict) -> list[list[object]]:
+    """Flatten the accountability JSON into the download's rows, the header first.
+
+    Each department is a row, then the province (code "province"); every row repeats the
+    period and the data's freshness so that no row can be read without them.
+    """
+    header = [name for name, _path in EXPORT_COLUMNS] + list(PERIOD_COLUMNS)
+    stamp = [body["from"], body["to"], body["data_as_of"], body["generated_at"]]
+    rows = [header]
+    for row in [*body["departments"], {"code": "province", "name": "", **body["province"]}]:
+        rows.append([_dig(row, path) for _name, path in EXPORT_COLUMNS] + stamp)
+    return rows
+
+
+def _table_body():  # noqa: ANN202
+    """Return (JSON body, None) for the requested period, or (None, 422 response)."""
+    try:
+        _key, from_date, to_date = period_resolve(
+            request.args.get("period"), request.args.get("from"), request.args.get("to"))
+    except ValidationError as error:
+        return None, (jsonify(
+            error="validation",
+            errors=[{"field": e.field, "message": e.error} for e in error.errors],
+        ), 422)
+    return accountability_table(from_date, to_date).as_json(g.lang), None
+
+
+@bp.get("/accountability")
+def table_json():  # noqa: ANN201
+    """Every department's scorecard and the province's over ?from=&to= (default 90 days)."""
+    body, problem = _table_body()
+    return problem or json_response(body)
+
+
+def _filename(body: dict, extension: str) -> str:
+    return f"accountability_{body['from']}_{body['to']}.{extension}"
+
+
+@bp.get("/accountability.csv")
+def table_csv():  # noqa: ANN201
+    """The accountability table as CSV (UTF-8 with BOM, so spreadsheet programs read it)."""
+    body, problem = _table_body()
+    if problem:
+        return problem
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in export_rows(body):
+        writer.writerow(["" if v is None else v for v in row])
+    response = current_app.response_class("\ufeff" + out.getvalue(),
+                                          mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{_filename(body, "csv")}"'
+    return response
+
+
+@bp.get("/accountability.xlsx")
+def table_xlsx():  # noqa: ANN201
+    """The accountability table as an Excel workbook: the data sheet and an "about" sheet."""
+    from openpyxl import Workbook
+
+    body, problem = _table_body()
+    if problem:
+        return problem
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "accountability"
+    for row in export_rows(body):
+        sheet.append(row)
+    sheet.freeze_panes = "C2"
+    about = workbook.create_sheet("about")
+    for line in (
+        ("title", _("Accountability figures per department")),
+        ("period_from", body["from"]),
+        ("period_to", body["to"]),
+        ("data_as_of", body["data_as_of"]),
+        ("generated_at", body["generated_at"]),
+        ("definitions", _("Every figure follows the rules of the page How we measure.")),
+        # From PORTAL_BASE_URL, never the Host header (the file is shared onwards).
+        ("source", absolute_path(request.full_path.rstrip("?"))),
+    ):
+        about.append(line)
+    out = io.BytesIO()
+    workbook.save(out)
+    response = current_app.response_class(
+        out.getvalue(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{_filename(body, "xlsx")}"'
+    return response
+
+
+@bp.errorhandler(NotFound)
+def _not_found(error):  # noqa: ANN001, ANN202
+    return jsonify(error="not_found"), 404

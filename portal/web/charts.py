@@ -1,0 +1,135 @@
+"""Geometry of the server-rendered SVG charts of the service page (no script, no library).
+
+Bars encode the on-time rate by their height, so colour only repeats what the height says;
+days or weeks without any completed request are drawn hatched at full height (never as a
+0 % bar), and every chart has a table with the same figures next to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
+
+from portal.services.catalogue.public_figures import WfaTrend, rate_text
+from portal.services.metrics.figures import DayPoint
+from portal.services.metrics.status import AT_RISK_MARGIN
+
+PLOT_TOP = 2
+PLOT_HEIGHT = 100
+CHART_HEIGHT = PLOT_TOP * 2 + PLOT_HEIGHT
+_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar: its box in chart units, its CSS class and its tooltip sentence."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    css: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A bar chart ready for the template: viewBox size, bars, target line, move marker."""
+
+    width: float
+    height: float
+    bars: list[Bar]
+    target_y: float
+    marker_x: float | None = None
+
+
+def level_class(rate: float | None, target: float) -> str:
+    """Return the bar class of a rate: meets the target, at most 10 points below it, or lower."""
+    if rate is None:
+        return "bar-none"
+    if rate >= target - _EPSILON:
+        return "bar-ok"
+    if rate >= target - AT_RISK_MARGIN - _EPSILON:
+        return "bar-warn"
+    return "bar-bad"
+
+
+def _bar(x: float, width: float, rate: float | None, css: str, label: str) -> Bar:
+    """Place a bar whose height is the rate (hatched at full height when there is none)."""
+    if rate is None:
+        return Bar(x, PLOT_TOP, width, PLOT_HEIGHT, "bar-none", label)
+    height = max(2.0, rate * PLOT_HEIGHT)
+    return Bar(x, PLOT_TOP + PLOT_HEIGHT - height, width, height, css, label)
+
+
+def _target_y(target: float) -> float:
+    return PLOT_TOP + PLOT_HEIGHT - target * PLOT_HEIGHT
+
+
+def day_sentence(point: DayPoint) -> str:
+    """Say one day's on-time figure as a sentence (tooltips)."""
+    day = format_date(point.day, "d MMM y")
+    if not point.completed:
+        return _("%(date)s: no request completed", date=day)
+    return ngettext(
+        "%(date)s: %(rate)s on time, of %(num)d completed request",
+        "%(date)s: %(rate)s on time, of %(num)d completed requests",
+        point.completed, date=day, rate=rate_text(point.on_time_rate),
+    )
+
+
+def daily_bar(
+    points: list[DayPoint], target: float, sentence: Callable[[DayPoint], str] = day_sentence
+) -> Chart:
+    """Lay out the status-page style bar: one bar per day, oldest on the left."""
+    step, width = 10, 8
+    bars = [
+        _bar(i * step + 1, width, p.on_time_rate, level_class(p.on_time_rate, target),
+             sentence(p))
+        for i, p in enumerate(points)
+    ]
+    return Chart(len(points) * step, CHART_HEIGHT, bars, _target_y(target))
+
+
+def trend_chart(trend: WfaTrend, target: float) -> Chart:
+    """Lay out the weekly trend: bars before the move plain, after it solid, a line between."""
+    step, width = 12, 9
+    bars = []
+    marker = None
+    for i, week in enumerate(trend.weeks):
+        if week.after_move and marker is None and not trend.starts_after_move:
+            marker = i * step
+        label = ngettext(
+            "%(start)s to %(end)s: %(rate)s on time, of %(num)d completed request",
+            "%(start)s to %(end)s: %(rate)s on time, of %(num)d completed requests",
+            week.completed, start=format_date(week.first_day, "d MMM y"),
+            end=format_date(week.last_day, "d MMM y"), rate=rate_text(week.on_time_rate),
+        )
+        css = "bar-after" if week.after_move else "bar-before"
+        bars.append(_bar(i * step + 1.5, width, week.on_time_rate, css, label))
+    return Chart(len(trend.weeks) * step, CHART_HEIGHT, bars, _target_y(target), marker)
+
+
+def daily_summary(points: list[DayPoint], target: float) -> str:
+    """Describe the daily bar in one sentence (the SVG's desc)."""
+    with_data = [p for p in points if p.completed]
+    meeting = sum(1 for p in with_data if level_class(p.on_time_rate, target) == "bar-ok")
+    return _(
+        "Of the last %(days)d days, %(with_data)d had completed requests; on %(meeting)d of "
+        "them at least %(target)s were completed on time. The table below gives each day.",
+        days=len(points), with_data=len(with_data), meeting=meeting, target=rate_text(target),
+    )
+
+
+def trend_summary(trend: WfaTrend) -> str:
+    """Describe the trend chart in one sentence (the SVG's desc)."""
+    return _(
+        "Weekly on-time rate from %(start)s to %(end)s; the service changed its work mode on "
+        "%(date)s. The table below gives each week.",
+        start=format_date(trend.weeks[0].first_day, "d MMMM y"),
+        end=format_date(trend.weeks[-1].last_day, "d MMMM y"),
+        date=format_date(trend.moved_on, "d MMMM y"),
+    )

@@ -1,0 +1,280 @@
+"""Citizen feedback pages: file, track, follow, reply, reopen (URLs start with the language)."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import (
+    Blueprint,
+    abort,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from wtforms import SelectChoice
+
+from portal.extensions import feedback_rate_limit, limiter
+from portal.i18n import current_lang
+from portal.services.attachments import MAX_ATTACHMENT_BYTES
+from portal.services.errors import IdempotencyConflict, NotFound, ValidationError
+from portal.services.feedback import publishing as feedback_publish
+from portal.services.feedback.citizen import (
+    feedback_get,
+    feedback_public_view,
+    feedback_reopen,
+    feedback_reply,
+    feedback_service_choices,
+    feedback_submit,
+    tracking_code_display,
+    tracking_code_normalise,
+)
+from portal.web import labels as feedback_labels
+from portal.web.feedback.forms import (
+    FeedbackForm,
+    PublishedFilterForm,
+    ReopenForm,
+    ReplyForm,
+    TrackForm,
+)
+from portal.web.paging import page_number
+
+bp = Blueprint("feedback", __name__, url_prefix="/<lang>")
+
+
+@bp.record_once
+def _register_template_helpers(state) -> None:  # noqa: ANN001
+    feedback_labels.init_app(state.app)
+
+
+def _private(response):  # noqa: ANN001, ANN202
+    """A tracking page is for the holder of its code: never cached, never indexed."""
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+# The form's fields; the service's errors on any other field go to the top of the form.
+_FORM_FIELDS = {"kind", "service", "subject", "body", "regency", "identity", "name", "email",
+                "phone", "publish", "attachments"}
+
+
+def _form_errors(form: FeedbackForm, error: ValidationError) -> None:
+    """Attach the service's validation errors to the form's fields."""
+    for item in error.errors:
+        name = {"anonymous": "identity", "confidential": "identity"}.get(item.field, item.field)
+        if name not in _FORM_FIELDS:
+            form.form_errors.append(item.error)
+            continue
+        target = getattr(form, name)
+        if not isinstance(target.errors, list):
+            target.errors = list(target.errors)
+        target.errors.append(item.error)
+
+
+def _files_forgotten(form: FeedbackForm) -> None:
+    form.attachments.errors = list(form.attachments.errors) + [
+        _("For your safety, browsers forget chosen files: please choose them again.")
+    ]
+
+
+def _render_new(form: FeedbackForm, status: int = 200):  # noqa: ANN202
+    return render_template(
+        "feedback/new.html",
+        form=form,
+        kind_hints=feedback_labels.KIND_HINTS,
+        identity_hints=feedback_labels.IDENTITY_HINTS,
+    ), status
+
+
+@bp.route("/feedback/new", methods=["GET", "POST"])
+@limiter.limit(feedback_rate_limit, methods=["POST"])
+def new():  # noqa: ANN201
+    """Show the feedback form and file what it sends (POST, redirect, GET)."""
+    form = FeedbackForm()
+    lang = current_lang()
+    form.service.choices = [SelectChoice("", _("No particular service"))] + [
+        SelectChoice(code, label) for code, label in feedback_service_choices(lang)
+    ]
+    if request.method == "GET":
+        form.client_token.data = secrets.token_urlsafe(24)
+        wanted = request.args.get("service", "")[:64]
+        if wanted and any(choice.value == wanted for choice in form.service.choices):
+            form.service.data = wanted
+        return _render_new(form)
+
+    if form.website.data:
+        # A bot filled the hidden field: file nothing, say as little as possible.
+        form.form_errors.append(_("Your feedback could not be sent. Please try again."))
+        form.website.data = ""
+        return _render_new(form, 422)
+    if not form.validate():
+        return _render_new(form, 422)
+    data = {
+        "kind": form.kind.data,
+        "service": form.service.data or None,
+        "subject": form.subject.data,
+        "body": form.body.data,
+        "regency": form.regency.data or None,
+        "name": form.name.data,
+        "email": form.email.data,
+        "phone": form.phone.data,
+        "anonymous": form.identity.data == "anonymous",
+        "confidential": form.identity.data == "confidential",
+        "publish": bool(form.publish.data),
+    }
+    files = [
+        (upload.filename or "", upload.read(MAX_ATTACHMENT_BYTES + 1))
+        for upload in request.files.getlist(form.attachments.name)
+        if upload and upload.filename
+    ]
+    try:
+        feedback = feedback_submit(
+            data, lang, client_token=form.client_token.data or None, attachments=files
+        )
+    except ValidationError as error:
+        _form_errors(form, error)
+        if files:
+            _files_forgotten(form)
+        return _render_new(form, 422)
+    except IdempotencyConflict:
+        # The form was sent before with other text (the back button, then a change): never
+        # show the first feedback; offer to send this text as new feedback.
+        form.client_token.data = secrets.token_urlsafe(24)
+        form.form_errors.append(_(
+            "This form was already sent with a different text. Check what you typed below "
+            "and send it again to file it as new feedback."
+        ))
+        if files:
+            _files_forgotten(form)
+        return _render_new(form, 409)
+    return redirect(url_for(".show", code=feedback.tracking_code_display, filed=1), code=303)
+
+
+@bp.get("/track")
+def track():  # noqa: ANN201
+    """Find feedback by its tracking code, however the citizen typed it."""
+    form = TrackForm(request.args)
+    status = 200
+    if "code" in request.args:
+        canonical = tracking_code_normalise(form.code.data or "")
+        if canonical is None:
+            form.code.errors = [_(
+                "A tracking code has 12 letters and digits, like K7QM-3TXV-9PHD. "
+                "It never contains 0, O, 1, I, L or U."
+            )]
+            status = 422
+        else:
+            try:
+                feedback_get(canonical)
+            except NotFound:
+                form.code.errors = [
+                    _("We found no feedback with this code. Check it and try again.")
+                ]
+                status = 404
+            else:
+                return redirect(url_for(".show", code=tracking_code_display(canonical)))
+    return _private(make_response(render_template("feedback/track.html", form=form), status))
+
+
+def _render_show(code: str, reply_form: ReplyForm | None = None,
+                 reopen_form: ReopenForm | None = None, status: int = 200):  # noqa: ANN202
+    feedback = feedback_get(code)
+    view = feedback_public_view(feedback, current_lang())
+    response = make_response(
+        render_template(
+            "feedback/show.html",
+            view=view,
+            reply_form=reply_form or ReplyForm(formdata=None),
+            reopen_form=reopen_form or ReopenForm(formdata=None),
+            filed=request.args.get("filed") == "1",
+            done=request.args.get("done", ""),
+        ),
+        status,
+    )
+    return _private(response)
+
+
+# The query parameters of the tracking page (read by _render_show).
+_SHOW_PARAMETERS = ("filed", "done")
+
+
+@bp.get("/feedback/<code>")
+def show(code: str):  # noqa: ANN201
+    """Show the public view of one feedback: steps, answers, deadlines."""
+    canonical = tracking_code_normalise(code)
+    if canonical is None:
+        abort(404)
+    display = tracking_code_display(canonical)
+    if code != display:
+        # Only the page's own parameters: anything else could clash with url_for's
+        # arguments (code, _external, _scheme...).
+        kept = {key: request.args[key] for key in _SHOW_PARAMETERS if key in request.args}
+        return redirect(url_for(".show", code=display, **kept), code=301)
+    return _render_show(display)
+
+
+def _citizen_step(code: str, form, field: str, form_name: str, act, done: str):  # noqa: ANN001, ANN202
+    """Validate a citizen's form, call the service, and go back to the tracking page."""
+    if not form.validate():
+        return _render_show(code, status=422, **{form_name: form})
+    try:
+        feedback = act(code, getattr(form, field).data)
+    except ValidationError as error:
+        getattr(form, field).errors = [e.error for e in error.errors]
+        return _render_show(code, status=422, **{form_name: form})
+    return redirect(
+        url_for(".show", code=feedback.tracking_code_display, done=done, _anchor="timeline"),
+        code=303,
+    )
+
+
+@bp.post("/feedback/<code>/reply")
+@limiter.limit(feedback_rate_limit)
+def reply(code: str):  # noqa: ANN201
+    """Add the citizen's reply."""
+    return _citizen_step(code, ReplyForm(), "body", "reply_form", feedback_reply, "reply")
+
+
+@bp.post("/feedback/<code>/reopen")
+@limiter.limit(feedback_rate_limit)
+def reopen(code: str):  # noqa: ANN201
+    """Reopen resolved feedback with the citizen's reason."""
+    return _citizen_step(code, ReopenForm(), "reason", "reopen_form", feedback_reopen, "reopen")
+
+
+@bp.get("/feedback")
+def published():  # noqa: ANN201
+    """List the feedback whose reporters asked to publish it and staff approved, newest first."""
+    lang = current_lang()
+    form = PublishedFilterForm(request.args)
+    filters = feedback_publish.feedback_published_filters(lang)
+    form.department.choices = [SelectChoice("", _("All departments"))] + [
+        SelectChoice(code, name) for code, name in filters["departments"]]
+    form.service.choices = [SelectChoice("", _("All services"))] + [
+        SelectChoice(code, name) for code, name in filters["services"]]
+    form.kind.choices = [SelectChoice("", _("All kinds"))] + [
+        SelectChoice(kind, label) for kind, label in feedback_labels.KIND_LABELS.items()]
+    wanted = {
+        "department": (form.department.data or "")[:64],
+        "service": (form.service.data or "")[:64],
+        "kind": (form.kind.data or "")[:20],
+    }
+    result = feedback_publish.feedback_published_list(
+        lang, page=page_number(request.args),
+        **{key: value or None for key, value in wanted.items()},
+    )
+    return render_template(
+        "feedback/published.html", form=form, result=result,
+        filters={key: value for key, value in wanted.items() if value},
+    )
+
+
+@bp.get("/feedback/published/<int:feedback_id>")
+def published_item(feedback_id: int):  # noqa: ANN201
+    """Show one published feedback: the approved text, its status, answers and deadlines."""
+    feedback = feedback_publish.feedback_published_get(feedback_id)
+    view = feedback_publish.feedback_published_view(feedback, current_lang())
+    return render_template("feedback/published_item.html", view=view)

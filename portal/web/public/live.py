@@ -1,0 +1,220 @@
+"""Public pages that stay current cheaply: conditional responses, a page cache, freshness.
+
+- Every public page answers with an ETag (a digest of its body), Last-Modified and
+  ``Cache-Control: public, max-age=60``, so a browser's repeat view is a 304.
+- Rendered pages are kept in a small in-process LRU keyed by (language, path and query),
+  valid while the public data version (one cheap query, see public_data_version) is the
+  same, for at most PORTAL_PAGE_CACHE_SECONDS (60 s; 0 switches the cache off, the default
+  under TESTING), and only while every "updated N minutes ago" on it would still read the
+  same. Requests carrying a session cookie are never served from or stored in it.
+- ``/<lang>/live`` answers the data version with an ETag: the refresh script polls it with
+  If-None-Match and gets an empty 304 until something changes. No worker is held per reader.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from flask import current_app, g, jsonify, request
+from markupsafe import Markup
+
+from portal.domain.calendar import UTC, utc_now
+from portal.i18n import LANG_COOKIE, current_lang
+from portal.services.catalogue.public_figures import age_key, public_data_version, updated_ago_text
+
+# Browsers and proxies may reuse a public page this long without asking again (seconds).
+MAX_AGE = 60
+DEFAULT_CACHE_SECONDS = 60
+CACHE_ENTRIES = 128
+VERSION_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A rendered page and what it depends on."""
+
+    body: bytes
+    etag: str
+    last_modified: datetime
+    created: float
+    version: str
+    anchors: tuple[tuple[datetime, tuple[str, int]], ...]
+
+    def still_valid(self, version: str, ttl: float) -> bool:
+        """Tell whether the page may be served again as it is."""
+        if self.version != version or time.monotonic() - self.created > ttl:
+            return False
+        now = utc_now()
+        return all(age_key(at, now) == key for at, key in self.anchors)
+
+
+class PageCache:
+    """A small thread-safe LRU of rendered pages, and the last data version read."""
+
+    def __init__(self, size: int = CACHE_ENTRIES) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        # (monotonic time, version): replaced whole, so threads never see half of it.
+        self.version_read: tuple[float, str] = (float("-inf"), "")
+
+    def get(self, key: tuple) -> _Entry | None:
+        """Return an entry (most recently used now), or None."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple, entry: _Entry) -> None:
+        """Store an entry, dropping the least recently used beyond the size."""
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every page and the data version."""
+        with self._lock:
+            self._entries.clear()
+            self.version_read = (float("-inf"), "")
+
+
+def page_cache() -> PageCache:
+    """Return the app's page cache (one per process)."""
+    cache = current_app.extensions.get("portal_page_cache")
+    if cache is None:
+        cache = current_app.extensions.setdefault("portal_page_cache", PageCache())
+    return cache
+
+
+def _cache_seconds() -> float:
+    """Return how long a rendered page may be served from the cache (config, seconds)."""
+    return float(current_app.config.get("PORTAL_PAGE_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
+
+
+def _has_session() -> bool:
+    return current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+
+
+def data_version() -> str:
+    """Return the public data version, read once per request and at most once a second.
+
+    While the page cache is on, busy workers share one reading per second (it scans the
+    status table: about 0.1 ms for 1,000 services on SQLite); a page may then lag new data
+    by a second more. With the cache off (tests), every request reads it.
+    """
+    version = getattr(request, "portal_data_version", None)
+    if version is None:
+        cache = page_cache()
+        read_at, version = cache.version_read
+        if not (_cache_seconds() and time.monotonic() - read_at < VERSION_SECONDS):
+            version = public_data_version()
+            cache.version_read = (time.monotonic(), version)
+        request.portal_data_version = version
+    return version
+
+
+def updated_ago(at: datetime | None) -> Markup:
+    """Render "Updated N minutes ago" as a <time> the refresh script keeps true.
+
+    The page cache notes each such time, so that a cached page whose sentence would now
+    read differently is rendered again.
+    """
+    if at is None:
+        return Markup("")
+    at = at.astimezone(UTC)
+    anchors = g.setdefault("age_anchors", [])
+    anchors.append((at, age_key(at, utc_now())))
+    return Markup('<time class="updated" datetime="{}" data-ago>{}</time>').format(
+        at.isoformat(timespec="seconds").replace("+00:00", "Z"), updated_ago_text(at)
+    )
+
+
+def public_page(view: Callable[..., str]) -> Callable[..., Any]:
+    """Serve a view's HTML conditionally (ETag, Last-Modified) and from the page cache."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        version = data_version()
+        personal = _has_session()
+        ttl = 0.0 if personal else _cache_seconds()
+        key = (current_lang(), request.full_path)
+        cache = page_cache()
+        cached = cache.get(key) if ttl else None
+        entry = cached if cached is not None and cached.still_valid(version, ttl) else None
+        if entry is None:
+            g.age_anchors = []
+            body = view(*args, **kwargs).encode()
+            etag = hashlib.sha1(body, usedforsecurity=False).hexdigest()[:20]
+            modified = utc_now().replace(microsecond=0)
+            if cached is not None and cached.etag == etag:
+                modified = cached.last_modified  # same bytes: not modified since then
+            entry = _Entry(body, etag, modified, time.monotonic(), version,
+                           tuple(g.age_anchors))
+            if ttl:
+                cache.put(key, entry)
+        response = current_app.response_class(entry.body, mimetype="text/html")
+        response.set_etag(entry.etag)
+        response.last_modified = entry.last_modified
+        if personal:
+            response.cache_control.private = True
+            response.cache_control.no_cache = True
+        else:
+            # A first visit also sets the language cookie: no shared cache should keep that.
+            shared = request.cookies.get(LANG_COOKIE) == current_lang()
+            response.cache_control.public = shared
+            response.cache_control.private = not shared
+            response.cache_control.max_age = MAX_AGE
+        return response.make_conditional(request)
+
+    return wrapper
+
+
+def cached_json(build: Callable[[], object]) -> Any:
+    """Serve the JSON that build() returns, conditionally and from the page cache.
+
+    The body is kept while the public data version is unchanged, for at most the cache's
+    time-to-live, so a busy API list is serialised once per data change, not per request.
+    """
+    version = data_version()
+    ttl = _cache_seconds()
+    key = ("json", request.full_path)
+    cache = page_cache()
+    entry = cache.get(key) if ttl else None
+    if entry is None or not entry.still_valid(version, ttl):
+        body = json.dumps(build(), ensure_ascii=False, separators=(",", ":")).encode()
+        etag = hashlib.sha1(body, usedforsecurity=False).hexdigest()[:20]
+        entry = _Entry(body, etag, utc_now().replace(microsecond=0), time.monotonic(),
+                       version, ())
+        if ttl:
+            cache.put(key, entry)
+    response = current_app.response_class(entry.body, mimetype="application/json")
+    response.set_etag(entry.etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = MAX_AGE
+    return response.make_conditional(request)
+
+
+def live_version_response() -> Any:
+    """Answer the data version with its ETag; 304 (empty) when the client has it."""
+    version = data_version()
+    response = jsonify(version=version)
+    response.set_etag(version)
+    response.cache_control.no_cache = True
+    return response.make_conditional(request)
+
+
+def version_etag() -> str:
+    """Return the ETag header value of the live endpoint, as the refresh script compares it."""
+    return f'"{data_version()}"'

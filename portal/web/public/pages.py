@@ -1,0 +1,170 @@
+"""Public pages: home, services, departments (every URL starts with the language).
+
+Pages are served through ``public_page`` (portal/views/live.py): conditional answers, a short
+public cache lifetime and an in-process page cache keyed on the public data version. The
+refresh script (static/js/refresh.js) polls ``live`` and swaps the ``[data-live]`` regions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache, wraps
+from typing import Any
+
+from flask import Blueprint, render_template, request
+
+from portal.i18n import current_lang
+from portal.models.catalogue import WORK_MODES
+from portal.models.metrics import SERVICE_STATUSES
+from portal.services.catalogue import directory as catalogue
+from portal.services.catalogue.public_figures import (
+    duration_text,
+    oldest_status_time,
+    province_overview,
+    rate_text,
+    service_figures,
+    updated_ago_forms,
+)
+from portal.services.metrics.incidents import incident_list
+from portal.services.metrics.status import (
+    format_rate_against_target,
+    status_label,
+    status_reason_text,
+)
+from portal.web import charts
+from portal.web.formatting import commitment_text, date_long, work_mode_label
+from portal.web.public.live import live_version_response, public_page, updated_ago, version_etag
+
+bp = Blueprint("public", __name__, url_prefix="/<lang>")
+# The order in which pages list statuses: the judged ones first, then the exceptions.
+STATUS_ORDER = ("meeting", "at_risk", "breaching", "disrupted", "insufficient_data", "no_data")
+assert sorted(STATUS_ORDER) == sorted(SERVICE_STATUSES)
+
+
+
+
+def by_lang(function: Callable[..., str]) -> Callable[..., str]:
+    """Memoise a formatter per language: list rows and chart days repeat the same few values.
+
+    Babel formatting and gettext cost tens of microseconds a call; a page of a thousand rows
+    made thousands of identical calls (measured with cProfile, see bench/metrics.py).
+    """
+    memo = lru_cache(maxsize=8192)(lambda lang, *args: function(*args))
+
+    @wraps(function)
+    def wrapper(*args: Any) -> str:
+        return memo(current_lang(), *args)
+
+    return wrapper
+
+
+# Template globals (not a context processor: the macros of macros/metrics.html need them).
+for _name, _helper in {
+    "updated_ago": updated_ago,
+    "rate_text": by_lang(rate_text),
+    # An on-time rate beside its commitment: never rounded up to the target it misses.
+    "rate_against_target": format_rate_against_target,
+    "duration_text": duration_text,
+    "status_label": by_lang(status_label),
+    "commitment_sentence": by_lang(commitment_text),
+    "mode_label": by_lang(work_mode_label),
+    "day_text": by_lang(date_long),
+    "status_reason": status_reason_text,
+    "live_version": version_etag,
+    "ago_forms": updated_ago_forms,
+    "service_statuses": STATUS_ORDER,
+}.items():
+    bp.add_app_template_global(_helper, _name)
+_day_sentence = by_lang(charts.day_sentence)
+
+
+def _oldest(views) -> object:  # noqa: ANN001
+    """Return the oldest computation time of some statuses (None when none was computed)."""
+    times = [v.computed_at for v in views if v.computed_at is not None]
+    return min(times) if times else None
+
+
+@bp.get("/")
+@public_page
+def home() -> str:
+    """Show the province at a glance: statuses by work mode, disruptions, and search."""
+    return render_template(
+        "public/home.html",
+        counts=catalogue.work_mode_counts(),
+        overview=province_overview(),
+    )
+
+
+@bp.get("/services")
+@public_page
+def services() -> str:
+    """List services, filtered by text, department, work mode and status."""
+    query = request.args.get("q", "").strip()[:100]
+    department = request.args.get("department", "").strip()[:64]
+    mode = request.args.get("mode", "").strip()
+    if mode not in WORK_MODES:
+        mode = ""
+    status = request.args.get("status", "").strip()
+    if status not in SERVICE_STATUSES:
+        status = ""
+    rows = catalogue.service_list(query, department, mode, status)
+    return render_template(
+        "public/services.html",
+        rows=rows,
+        updated_at=_oldest(row.status for row in rows),
+        departments=catalogue.department_list(),
+        query=query,
+        department=department,
+        mode=mode,
+        status=status,
+    )
+
+
+@bp.get("/services/<code>")
+@public_page
+def service(code: str) -> str:
+    """Show one service: its status and figures, charts, incidents, commitment, histories."""
+    found = catalogue.service_get(code)
+    figures = service_figures(found)
+    target = found.on_time_target
+    return render_template(
+        "public/service.html",
+        service=found,
+        figures=figures,
+        daily_chart=charts.daily_bar(figures.daily, target, _day_sentence),
+        daily_summary=charts.daily_summary(figures.daily, target),
+        trend_chart=charts.trend_chart(figures.trend, target) if figures.trend else None,
+        trend_summary=charts.trend_summary(figures.trend) if figures.trend else "",
+    )
+
+
+@bp.get("/departments")
+@public_page
+def departments() -> str:
+    """List departments with their services counted by status."""
+    rows = catalogue.department_list_with_status()
+    return render_template(
+        "public/departments.html",
+        rows=rows,
+        updated_at=oldest_status_time() if rows else None,
+    )
+
+
+@bp.get("/departments/<code>")
+@public_page
+def department(code: str) -> str:
+    """Show one department: its status counts, open incidents and services with status."""
+    overview = catalogue.department_overview(code)
+    return render_template(
+        "public/department.html",
+        department=overview.department,
+        overview=overview,
+        updated_at=_oldest(row.status for row in overview.rows),
+        incidents=incident_list(department=overview.department, include_resolved=False),
+    )
+
+
+@bp.get("/live")
+def live():  # noqa: ANN201
+    """Answer the public data version (ETag); 304 while it is unchanged."""
+    return live_version_response()

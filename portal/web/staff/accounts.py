@@ -1,0 +1,130 @@
+"""Administration pages: staff accounts and the audit log."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from portal.i18n import localized
+from portal.services import auth
+from portal.services.catalogue import directory as catalogue
+from portal.services.errors import NotFound, ValidationError
+from portal.web import paging
+from portal.web.staff.blueprint import bp, dashboard_link
+from portal.web.staff.forms import PostForm, UserCreateForm, role_label
+
+AUDIT_PAGE_SIZE = 50
+
+dashboard_link(
+    "staff.users", _l("Staff accounts"),
+    _l("Create accounts, give them a role and a department, deactivate them."),
+    roles=("admin",), order=10,
+)
+dashboard_link(
+    "staff.audit", _l("Audit log"),
+    _l("Every staff action: who did what, when, from which state to which."),
+    roles=("admin", "dprd"), order=20,
+)
+
+
+def _department_choices() -> list[SelectChoice]:
+    """Return the department select options, an empty choice first."""
+    choices = [SelectChoice("", _("— none —"))]
+    for department, _count in catalogue.department_list():
+        choices.append(SelectChoice(department.code, localized(department, "name").text))
+    return choices
+
+
+def _render_users(form: UserCreateForm, status: int = 200):  # noqa: ANN202
+    """Render the accounts page (the list needs admin: the service checks)."""
+    users = auth.user_list(current_user)
+    return render_template(
+        "staff/users.html", users=users, form=form, post_form=PostForm(),
+        role_label=role_label,
+    ), status
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@login_required
+def users():  # noqa: ANN201
+    """List staff accounts and create one."""
+    auth.require_role(current_user, "admin")
+    form = UserCreateForm()
+    form.department.choices = _department_choices()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _render_users(form, 422)
+        try:
+            user = auth.user_create(
+                form.username.data, form.password.data, form.role.data,
+                department_code=form.department.data or None, actor=current_user,
+                full_name=form.full_name.data or "", email=form.email.data or "",
+            )
+        except ValidationError as error:
+            for item in error.errors:
+                field = getattr(form, item.field, None)
+                if field is not None:
+                    field.errors = [*field.errors, item.error]
+                else:
+                    form.form_errors.append(item.error)
+            return _render_users(form, 422)
+        flash(_("Account %(username)s created.", username=user.username), "success")
+        return redirect(url_for("staff.users"))
+    return _render_users(form)
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@login_required
+def user_deactivate(user_id: int):  # noqa: ANN201
+    """Deactivate an account (it can no longer log in; its history stays)."""
+    return _set_active(user_id, False)
+
+
+@bp.post("/users/<int:user_id>/activate")
+@login_required
+def user_activate(user_id: int):  # noqa: ANN201
+    """Activate an account again."""
+    return _set_active(user_id, True)
+
+
+def _set_active(user_id: int, active: bool):  # noqa: ANN202
+    """Call the service and come back to the list with a message."""
+    PostForm()  # the CSRF token was checked by CSRFProtect before the view
+    try:
+        user = auth.user_set_active(current_user, user_id, active)
+    except ValidationError as error:
+        for item in error.errors:
+            flash(item.error, "error")
+        return redirect(url_for("staff.users"))
+    if active:
+        flash(_("Account %(username)s is active again.", username=user.username), "success")
+    else:
+        flash(_("Account %(username)s is deactivated.", username=user.username), "success")
+    return redirect(url_for("staff.users"))
+
+
+@bp.get("/audit")
+@login_required
+def audit():  # noqa: ANN201
+    """Show the audit log, newest first, a page at a time, optionally for one department."""
+    auth.require_role(current_user, "admin", "dprd")
+    code = request.args.get("department", "").strip()[:64]
+    department = None
+    if code:
+        try:
+            department = catalogue.department_get(code)
+        except NotFound:
+            code = ""
+    page_number = paging.page_number(request.args)
+    result = auth.audit_list(
+        current_user, department_id=department.id if department else None,
+        limit=AUDIT_PAGE_SIZE, offset=(page_number - 1) * AUDIT_PAGE_SIZE,
+    )
+    return render_template(
+        "staff/audit.html", page=result, page_number=page_number,
+        departments=catalogue.department_list(), department_code=code,
+        role_label=role_label,
+    )

@@ -1,0 +1,140 @@
+"""Staff pages to open and update incidents and to declare planned maintenance."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from portal.domain.calendar import WIB
+from portal.i18n import localized
+from portal.models.incidents import INCIDENT_IMPACTS, INCIDENT_STATES
+from portal.services.errors import NotAuthorized, ValidationError
+from portal.services.metrics import incidents as incident_service
+from portal.web.public.incidents import incident_impact_label, incident_state_label
+from portal.web.staff import dashboard_link
+from portal.web.staff.blueprint import no_store
+from portal.web.staff.incident_forms import IncidentOpenForm, IncidentUpdateForm, MaintenanceForm
+
+bp = Blueprint("staff_incidents", __name__, url_prefix="/<lang>/staff/incidents")
+
+dashboard_link(
+    "staff_incidents.index", _l("Incidents and maintenance"),
+    _l("Tell citizens when a service is disrupted, how it goes, and when work is planned."),
+    roles=("admin", "officer"), order=40,
+)
+
+
+# Staff pages are never kept by browsers or proxies, on this blueprint as on the staff one.
+bp.after_request(no_store)
+
+
+def _service_choices() -> list[tuple[str, str]]:
+    """Return the services the staff member may name, labelled with their department."""
+    return [
+        (s.code, f"{localized(s, 'name').text} ({localized(s.department, 'name').text})")
+        for s in incident_service.incident_services_for(current_user)
+    ]
+
+
+def _show_errors(form: FlaskForm, error: ValidationError) -> None:
+    """Put the service's validation errors next to the form's fields."""
+    for item in error.errors:
+        field = getattr(form, item.field, None)
+        if field is not None:
+            field.errors = [*field.errors, item.error]
+        else:
+            form.form_errors.append(item.error)
+
+
+@bp.get("")
+@login_required
+def index():  # noqa: ANN201
+    """List the incidents and maintenance the staff member manages."""
+    incidents = incident_service.incident_list_for_staff(current_user)
+    department = None if current_user.role == "admin" else current_user.department_id
+    if current_user.role != "admin" and department is None:
+        raise NotAuthorized("an officer without a department manages nothing")
+    maintenance = incident_service.maintenance_list(department=department, when="current")
+    return render_template(
+        "staff/incidents/index.html", incidents=incidents, maintenance=maintenance
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():  # noqa: ANN201
+    """Open an incident on services of the staff member's department."""
+    form = IncidentOpenForm()
+    form.services.choices = _service_choices()
+    form.impact.choices = [(i, incident_impact_label(i)) for i in INCIDENT_IMPACTS]
+    form.state.choices = [(s, incident_state_label(s)) for s in INCIDENT_STATES[:-1]]
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            try:
+                incident = incident_service.incident_open(
+                    current_user, form.services.data, form.impact.data, form.title_id.data,
+                    form.title_en.data or "", form.body_id.data, form.body_en.data or "",
+                    state=form.state.data,
+                )
+            except ValidationError as error:
+                _show_errors(form, error)
+            else:
+                flash(_("The incident is open and published."), "success")
+                return redirect(url_for("staff_incidents.detail", incident_id=incident.id))
+        status = 422
+    return render_template("staff/incidents/new.html", form=form), status
+
+
+@bp.route("/<int:incident_id>", methods=["GET", "POST"])
+@login_required
+def detail(incident_id: int):  # noqa: ANN201
+    """Show an incident's timeline and post an update to it."""
+    incident = incident_service.incident_get(incident_id)
+    if not incident_service.incident_can_manage(current_user, incident):
+        abort(403)
+    form = IncidentUpdateForm(data=None if request.method == "POST" else {"state": incident.state})
+    form.state.choices = [(s, incident_state_label(s)) for s in INCIDENT_STATES]
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            try:
+                incident_service.incident_update(
+                    current_user, incident_id, form.state.data, form.body_id.data,
+                    form.body_en.data or "",
+                )
+            except ValidationError as error:
+                _show_errors(form, error)
+            else:
+                flash(_("The update is published."), "success")
+                return redirect(url_for("staff_incidents.detail", incident_id=incident_id))
+        status = 422
+    return render_template("staff/incidents/detail.html", incident=incident, form=form), status
+
+
+@bp.route("/maintenance/new", methods=["GET", "POST"])
+@login_required
+def maintenance_new():  # noqa: ANN201
+    """Declare planned maintenance of services of the staff member's department."""
+    form = MaintenanceForm()
+    form.services.choices = _service_choices()
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            try:
+                incident_service.maintenance_schedule(
+                    current_user, form.services.data,
+                    form.starts_at.data.replace(tzinfo=WIB), form.ends_at.data.replace(tzinfo=WIB),
+                    form.title_id.data, form.title_en.data or "",
+                    form.description_id.data or "", form.description_en.data or "",
+                )
+            except ValidationError as error:
+                _show_errors(form, error)
+            else:
+                flash(_("The maintenance is scheduled and published."), "success")
+                return redirect(url_for("staff_incidents.index"))
+        status = 422
+    return render_template("staff/incidents/maintenance_new.html", form=form), status

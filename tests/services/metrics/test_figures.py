@@ -1,0 +1,355 @@
+"""Metrics over a window, from the daily aggregates, against hand-worked and brute-force values."""
+
+from __future__ import annotations
+
+import functools
+import math
+import random
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+from fractions import Fraction
+
+import holidays
+import pytest
+from sqlalchemy import select
+
+from portal.domain.calendar import UTC, WIB
+from portal.extensions import db
+from portal.models import ServiceRequest
+from portal.services.metrics.calendar_days import calendar_day_set, calendar_day_unset
+from portal.services.metrics.figures import (
+    EXACT_KEYS_PER_DAY,
+    MEDIAN,
+    P90,
+    coarse_key,
+    daily_series,
+    histogram_apply,
+    histogram_percentile,
+    key_seconds,
+    metrics_for_service,
+    nearest_rank,
+)
+from portal.services.metrics.service_requests import service_requests_report
+from tests.factories import create_department, create_service
+
+NOW = datetime(2025, 9, 30, 5, 0, tzinfo=UTC)  # Tuesday 30 September 2025, 12:00 WIB
+
+
+def wib(*args: int) -> datetime:
+    """Return an aware WIB datetime."""
+    return datetime(*args, tzinfo=WIB)
+
+
+def send(service, rows, now=NOW) -> None:  # noqa: ANN001
+    """Report (id, received, completed, first, channel) tuples for a service."""
+    requests = [
+        {"service": service.code, "id": rid, "received_at": received.isoformat(),
+         "completed_at": completed.isoformat() if completed else None,
+         "first_response_at": first.isoformat() if first else None, "channel": channel}
+        for rid, received, completed, first, channel in rows
+    ]
+    for start in range(0, len(requests), 5000):
+        service_requests_report(service.department, {"requests": requests[start:start + 5000]},
+                                now=now)
+
+
+# Percentiles --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "p", "expected"),
+    [
+        pytest.param(list(range(1, 11)), MEDIAN, 5, id="median-of-1..10-is-rank-5"),
+        pytest.param(list(range(1, 11)), P90, 9, id="p90-of-1..10-is-rank-9"),
+        pytest.param([1, 2, 3, 4, 100], MEDIAN, 3, id="median-of-5-is-rank-3"),
+        pytest.param([1, 2, 3, 4, 100], P90, 100, id="p90-of-5-is-rank-5"),
+        pytest.param([7], P90, 7, id="single-value"),
+        pytest.param(list(range(1, 71)), P90, 63, id="p90-of-70-is-rank-63-not-64"),
+    ],
+)
+def test_nearest_rank_percentile(values, p, expected):  # noqa: ANN001
+    assert nearest_rank(sorted(values), p) == expected
+
+
+def test_nearest_rank_of_nothing_is_none():
+    assert nearest_rank([], MEDIAN) is None
+    assert histogram_percentile({}, MEDIAN) is None
+
+
+def test_a_days_histogram_is_exact_seconds_and_removal_undoes_an_addition():
+    histogram = histogram_apply(Counter(), {3600: 2, 7200: 1})
+    assert histogram == Counter({3600: 2, 7200: 1})
+    histogram_apply(histogram, {3600: -1, 7200: -1, 60: 1})
+    assert histogram == Counter({3600: 1, 60: 1})
+
+
+def test_a_day_with_too_many_distinct_durations_is_coarsened_within_a_tenth_of_a_percent():
+    values = [2000 + 37 * i for i in range(EXACT_KEYS_PER_DAY + 500)] + [5, 999]
+    histogram = histogram_apply(Counter(), Counter(values))
+    assert len(histogram) < len(values)
+    assert histogram[5] == 1 and histogram[999] == 1  # short durations stay exact
+    exact = sorted(values)
+    for p in (MEDIAN, P90):
+        assert histogram_percentile(histogram, p) == pytest.approx(nearest_rank(exact, p),
+                                                                   rel=0.0005)
+    # Removing from a coarsened day takes the value out of its bucket.
+    histogram_apply(histogram, {2000: -1, 5: -1})
+    assert sum(histogram.values()) == len(values) - 2
+    # Adding to a coarsened day goes to the bucket.
+    histogram_apply(histogram, {2000: 1})
+    assert 2000 not in histogram
+    assert histogram[coarse_key(2000)] >= 1
+
+
+@pytest.mark.parametrize("seconds", [1000, 1001, 3600, 86399, 10 * 86400, 365 * 86400])
+def test_coarse_buckets_stand_for_their_durations_within_a_twentieth_of_a_percent(seconds):  # noqa: ANN001
+    assert key_seconds(coarse_key(seconds)) == pytest.approx(seconds, rel=0.0005)
+
+
+def test_percentile_of_a_histogram_of_1_to_10_hours_is_exact():
+    histogram = Counter(h * 3600 for h in range(1, 11))
+    assert histogram_percentile(histogram, MEDIAN) == 5 * 3600
+    assert histogram_percentile(histogram, P90) == 9 * 3600
+
+
+# Hand-worked windows -------------------------------------------------------------------------
+
+
+def test_median_and_p90_of_requests_completed_in_1_to_10_hours(app):
+    service = create_service(commitment_value=48, commitment_unit="hours")
+    start = wib(2025, 9, 1, 8)
+    send(service, [(f"r{h}", start, start + timedelta(hours=h), None, None)
+                   for h in range(1, 11)])
+    result = metrics_for_service(service, date(2025, 9, 1), date(2025, 9, 1), now=NOW)
+    assert result.completed == 10
+    assert result.median_completion_hours == 5
+    assert result.p90_completion_hours == 9
+
+
+def test_window_is_from_00_00_wib_to_the_next_midnight_after_to(app):
+    service = create_service(commitment_value=1, commitment_unit="working_days")
+    send(service, [
+        ("before", wib(2025, 8, 31, 23, 59, 59), wib(2025, 9, 1, 0, 0), None, "online"),
+        ("first", wib(2025, 9, 1, 0, 0), wib(2025, 9, 2, 23, 59, 59), None, "counter"),
+        ("last", wib(2025, 9, 2, 23, 59, 59), wib(2025, 9, 3, 0, 0), None, "online"),
+    ])
+    result = metrics_for_service(service, date(2025, 9, 1), date(2025, 9, 2), now=NOW)
+    # Received in [1 Sep 00:00, 3 Sep 00:00) WIB: "first" and "last".
+    assert result.received == 2
+    assert result.digital_share == 0.5
+    # Completed in the window: "before" (1 Sep 00:00) and "first" (2 Sep 23:59:59).
+    assert result.completed == 2
+    assert result.completed_on_time == 2
+    assert result.on_time_rate == 1.0
+
+
+def test_backlog_and_overdue_at_a_windows_end(app):
+    service = create_service(commitment_value=1, commitment_unit="working_days")
+    send(service, [
+        # Deadline Tue 2 Sep 24:00; completed Thu 4 Sep.
+        ("a", wib(2025, 9, 1, 9), wib(2025, 9, 4, 10), None, None),
+        # Deadline Wed 3 Sep 24:00; never completed.
+        ("b", wib(2025, 9, 2, 9), None, None, None),
+        # Deadline Thu 4 Sep 24:00; completed Wed 3 Sep.
+        ("c", wib(2025, 9, 3, 9), wib(2025, 9, 3, 15), None, None),
+        # Deadline Fri 5 Sep 24:00; never completed.
+        ("d", wib(2025, 9, 4, 9), None, None, None),
+    ])
+    # End 4 Sep 00:00 WIB: backlog a, b; only a's deadline is before the end (b's is at it).
+    to_3 = metrics_for_service(service, date(2025, 9, 1), date(2025, 9, 3), now=NOW)
+    assert (to_3.backlog, to_3.overdue) == (2, 1)
+    # End 5 Sep 00:00 WIB: a and c are completed; backlog b, d; b is overdue.
+    to_4 = metrics_for_service(service, date(2025, 9, 1), date(2025, 9, 4), now=NOW)
+    assert (to_4.backlog, to_4.overdue) == (2, 1)
+    # End 1 Sep 00:00 WIB: nothing received yet.
+    before = metrics_for_service(service, date(2025, 8, 31), date(2025, 8, 31), now=NOW)
+    assert (before.backlog, before.overdue) == (0, 0)
+
+
+def test_backlog_of_a_window_ending_in_the_future_is_taken_now(app):
+    service = create_service(commitment_value=2, commitment_unit="hours")
+    # Received at 09:00 WIB today, due 11:00; now is 12:00 WIB: overdue now.
+    send(service, [("a", wib(2025, 9, 30, 9), None, None, None)])
+    result = metrics_for_service(service, date(2025, 9, 30), date(2025, 10, 5), now=NOW)
+    assert (result.backlog, result.overdue) == (1, 1)
+    earlier = metrics_for_service(service, date(2025, 9, 30), date(2025, 10, 5),
+                                  now=wib(2025, 9, 30, 10, 30))
+    assert (earlier.backlog, earlier.overdue) == (1, 0)
+
+
+def test_first_response_rate_and_undefined_values(app):
+    service = create_service(commitment_value=5, commitment_unit="working_days",
+                             first_response_value=1, first_response_unit="working_days")
+    send(service, [
+        ("a", wib(2025, 9, 1, 9), None, wib(2025, 9, 2, 9), None),  # by Tue 24:00: on time
+        ("b", wib(2025, 9, 1, 9), None, wib(2025, 9, 3, 9), None),  # late
+    ])
+    result = metrics_for_service(service, date(2025, 9, 1), date(2025, 9, 5), now=NOW)
+    assert result.first_response_on_time_rate == 0.5
+    assert result.on_time_rate is None
+    assert result.median_completion_hours is None
+    assert result.availability is None
+    empty = metrics_for_service(service, date(2025, 7, 1), date(2025, 7, 31), now=NOW)
+    assert (empty.received, empty.digital_share, empty.first_response_on_time_rate) == (
+        0, None, None)
+
+
+def test_no_first_response_rate_for_a_service_without_a_first_response_commitment(app):
+    service = create_service(commitment_value=5, commitment_unit="working_days")
+    send(service, [("a", wib(2025, 9, 1, 9), None, wib(2025, 9, 1, 10), None)])
+    result = metrics_for_service(service, date(2025, 9, 1), date(2025, 9, 5), now=NOW)
+    assert result.first_response_on_time_rate is None
+
+
+def test_daily_series_has_one_point_per_day_zeros_included(app):
+    service = create_service(commitment_value=1, commitment_unit="working_days")
+    send(service, [
+        ("a", wib(2025, 9, 1, 9), wib(2025, 9, 2, 9), None, None),
+        ("b", wib(2025, 9, 1, 10), wib(2025, 9, 4, 9), None, None),
+    ])
+    points = daily_series(service, days=5, today=date(2025, 9, 4))
+    assert [p.day for p in points] == [date(2025, 8, 31) + timedelta(days=i) for i in range(5)]
+    assert [p.received for p in points] == [0, 2, 0, 0, 0]
+    assert [(p.completed, p.completed_on_time) for p in points] == [
+        (0, 0), (0, 0), (1, 1), (0, 0), (1, 0)]
+    assert [p.on_time_rate for p in points] == [None, None, 1.0, None, 0.0]
+
+
+# Aggregates against brute force -------------------------------------------------------------
+
+
+@functools.cache
+def _holidays_id(year: int) -> frozenset[date]:
+    """Indonesia's holidays of a year, straight from the holidays package (DOMAIN.md)."""
+    return frozenset(holidays.country_holidays("ID", categories=("public", "government"),
+                                               years=year))
+
+
+def _independent_deadline(received: datetime, value: int, unit: str,
+                          extra: set[date], overrides: set[date]) -> datetime:
+    """Walk the calendar day by day, as DOMAIN.md words it, without the portal's calendar."""
+    if unit == "hours":
+        return received + timedelta(hours=value)
+
+    def working(day: date) -> bool:
+        holiday = (day in _holidays_id(day.year) or day in extra) and day not in overrides
+        return day.weekday() < 5 and not holiday
+
+    day = received.astimezone(WIB).date()
+    if value == 0 and working(day):
+        found = day
+    else:
+        count, found = 0, day
+        while count < max(value, 1):
+            found += timedelta(days=1)
+            count += working(found)
+    return datetime.combine(found + timedelta(days=1), time(0), WIB)
+
+
+def _brute_force(rows, terms, from_date: date, to_date: date, now: datetime,  # noqa: ANN001
+                 extra: set[date] = frozenset(), overrides: set[date] = frozenset()) -> dict:
+    """Compute the DOMAIN.md metrics directly from raw requests and the amended calendar."""
+    value, unit, first_value, first_unit = terms
+    start = datetime.combine(from_date, time(0), WIB)
+    end = datetime.combine(to_date + timedelta(days=1), time(0), WIB)
+    at = min(end, now)
+
+    def deadline(received: datetime) -> datetime:
+        return _independent_deadline(received, value, unit, extra, overrides)
+
+    received = [r for r in rows if start <= r[1] < end]
+    completed = [r for r in rows if r[2] is not None and start <= r[2] < end]
+    on_time = [r for r in completed if r[2] <= deadline(r[1])]
+    # Only a service that commits to a first response has a first-response rate.
+    first = [r for r in rows if r[3] is not None and start <= r[3] < end and first_unit]
+    first_on_time = [r for r in first if r[3] <= _independent_deadline(
+        r[1], first_value, first_unit, extra, overrides)]
+    backlog = [r for r in rows if r[1] < at and (r[2] is None or r[2] >= at)]
+    hours = sorted((r[2] - r[1]).total_seconds() / 3600 for r in completed)
+    return {
+        "received": len(received),
+        "completed": len(completed),
+        "completed_on_time": len(on_time),
+        "backlog": len(backlog),
+        "overdue": sum(1 for r in backlog if deadline(r[1]) < at),
+        "digital_share": (sum(1 for r in received if r[4] == "online") / len(received)
+                          if received else None),
+        "first_response_on_time_rate": len(first_on_time) / len(first) if first else None,
+        "median": nearest_rank(hours, Fraction(1, 2)),
+        "p90": nearest_rank(hours, Fraction(9, 10)),
+    }
+
+
+def test_independent_deadline_matches_the_domain_example():
+    # DOMAIN.md: received Fri 15 Aug 2025 10:00 WIB, N = 1 -> Tuesday 19 August 24:00 WIB.
+    assert _independent_deadline(wib(2025, 8, 15, 10), 1, "working_days", set(), set()) == (
+        wib(2025, 8, 20, 0))
+
+
+def _random_request(rng: random.Random, rid: str, now: datetime) -> tuple:
+    """Return a random (id, received, completed, first, channel) before now."""
+    received = datetime(2025, 6, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(110 * 86400))
+    completed = first = None
+    if rng.random() < 0.8:
+        completed = received + timedelta(seconds=rng.choice(
+            [rng.randrange(3600), rng.randrange(20 * 86400), rng.randrange(200)]))
+    if rng.random() < 0.7:
+        first = received + timedelta(seconds=rng.randrange(4 * 86400))
+    completed = completed if completed and completed <= now else None
+    first = first if first and first <= now else None
+    return (rid, received, completed, first, rng.choice(["online", "counter", None, "phone"]))
+
+
+@pytest.mark.parametrize(
+    "terms",
+    [
+        pytest.param((3, "working_days", 1, "working_days"), id="3-days-first-response-1-day"),
+        pytest.param((30, "hours", 4, "hours"), id="30-hours-first-response-4-hours"),
+        pytest.param((0, "working_days", None, None), id="same-day-no-first-response"),
+        pytest.param((2, "working_days", 0, "working_days"), id="2-days-first-response-same-day"),
+    ],
+)
+@pytest.mark.parametrize("calendar_change", [False, True], ids=["calendar", "amended-calendar"])
+def test_metrics_from_aggregates_equal_brute_force_over_raw_rows(app, terms, calendar_change):  # noqa: ANN001
+    rng = random.Random(20250917)
+    value, unit, first_value, first_unit = terms
+    department = create_department()
+    service = create_service(department=department, commitment_unit=unit, commitment_value=value,
+                             first_response_value=first_value, first_response_unit=first_unit)
+    rows = {f"r{i}": _random_request(rng, f"r{i}", NOW) for i in range(600)}
+    send(service, list(rows.values()))
+    # Re-send a third with changed completions and channels: aggregates must follow.
+    for rid in rng.sample(sorted(rows), 200):
+        rows[rid] = _random_request(rng, rid, NOW)
+    send(service, list(rows.values()))
+    extra, overrides = set(), set()
+    if calendar_change:
+        # After the reports: Wed 6 Aug 2025 becomes non-working, Mon 18 Aug (cuti bersama)
+        # working, and Tue 12 Aug non-working then working again. Stored figures must follow.
+        calendar_day_set(date(2025, 8, 12), False)
+        calendar_day_set(date(2025, 8, 6), False)
+        calendar_day_set(date(2025, 8, 18), True)
+        calendar_day_unset(date(2025, 8, 12))
+        extra, overrides = {date(2025, 8, 6)}, {date(2025, 8, 18)}
+    stored = {r.external_id for r in db.session.scalars(select(ServiceRequest))}
+    assert stored == set(rows)
+    for _ in range(25):
+        from_date = date(2025, 5, 25) + timedelta(days=rng.randrange(120))
+        to_date = from_date + timedelta(days=rng.randrange(60))
+        expected = _brute_force(list(rows.values()), terms, from_date, to_date, NOW, extra,
+                                overrides)
+        got = metrics_for_service(service, from_date, to_date, now=NOW)
+        assert (got.received, got.completed, got.completed_on_time, got.backlog,
+                got.overdue) == (expected["received"], expected["completed"],
+                                 expected["completed_on_time"], expected["backlog"],
+                                 expected["overdue"])
+        assert got.digital_share == expected["digital_share"]
+        assert got.first_response_on_time_rate == expected["first_response_on_time_rate"]
+        for name, exact in (("median_completion_hours", expected["median"]),
+                            ("p90_completion_hours", expected["p90"])):
+            approx = getattr(got, name)
+            if exact is None:
+                assert approx is None
+            else:
+                # Exact to the whole second (the stored resolution).
+                assert math.isclose(approx, exact, rel_tol=0, abs_tol=1 / 3600)

@@ -1,0 +1,199 @@
+"""JSON API of the accountability figures: WFA impact per service, the accountability table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+
+from portal.domain.calendar import utc_now, wib_date
+from portal.extensions import csrf
+from portal.web.api import accountability as accountability_api
+from portal.web.api.accountability import EXPORT_COLUMNS, PERIOD_COLUMNS
+from tests.accountability_support import add_day, move, spread
+from tests.factories import create_department, create_service
+
+
+def test_wfa_impact_has_exactly_the_documented_keys(client):
+    today = wib_date(utc_now())
+    change = today - timedelta(days=100)
+    service = create_service(code="izin-a")
+    move(service, "wfa", change)
+    spread(service, change - timedelta(days=90), 30, 60, 54)
+    spread(service, change, 30, 60, 30)
+    response = client.get("/api/v1/services/izin-a/wfa-impact")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert set(body) == {"change_date", "from_mode", "to_mode", "before", "after",
+                         "difference", "ci_low", "ci_high", "verdict"}
+    assert set(body["before"]) == set(body["after"]) == {
+        "completed", "completed_on_time", "on_time_rate", "median_completion_hours"}
+    assert body["change_date"] == change.isoformat()
+    assert (body["from_mode"], body["to_mode"]) == ("onsite", "wfa")
+    assert body["before"]["completed"] == 60 and body["after"]["completed_on_time"] == 30
+    assert body["difference"] == -0.4
+    assert body["verdict"] == "decline"
+    assert body["ci_low"] < body["difference"] < body["ci_high"] < 0
+
+
+def test_wfa_impact_of_an_unknown_service_is_404(client):
+    response = client.get("/api/v1/services/nope/wfa-impact")
+    assert response.status_code == 404
+    assert response.get_json() == {"error": "not_found"}
+
+
+def test_wfa_impact_of_a_service_that_never_moved_says_so(client):
+    create_service(code="loket", work_mode="onsite")
+    response = client.get("/api/v1/services/loket/wfa-impact?lang=en")
+    assert response.status_code == 404
+    body = response.get_json()
+    assert body["error"] == "no_wfa_change"
+    assert "never moved" in body["message"]
+
+
+def test_wfa_impact_with_too_little_data_gives_no_verdict(client):
+    service = create_service(code="jarang")
+    move(service, "hybrid", date(2025, 1, 6))
+    spread(service, date(2024, 10, 10), 5, 29, 29)
+    spread(service, date(2025, 1, 6), 5, 40, 1)
+    body = client.get("/api/v1/services/jarang/wfa-impact").get_json()
+    assert body["verdict"] == "not_enough_data"
+    assert (body["difference"], body["ci_low"], body["ci_high"]) == (None, None, None)
+    assert body["before"]["completed"] == 29
+
+
+# The accountability table and its downloads ------------------------------------------------
+
+
+
+@pytest.fixture
+def table_scene(app):  # noqa: ANN001, ANN201
+    today = wib_date(utc_now())
+    d1 = create_department(code="d1", name_id="Dinas Satu", name_en="Office One")
+    d2 = create_department(code="d2", name_id="Dinas Dua", name_en="Office Two")
+    s1 = create_service(department=d1, code="s1")
+    s2 = create_service(department=d2, code="s2", work_mode="hybrid")
+    add_day(s1, today - timedelta(days=3), 7, 5, hours=[1, 2, 2, 3, 5, 8, 13])
+    add_day(s2, today - timedelta(days=1), 3, 3, hours=[0.5, 0.5, 1])
+    move(s1, "wfa", today - timedelta(days=95))
+    spread(s1, today - timedelta(days=185), 30, 40, 38)
+    spread(s1, today - timedelta(days=95), 30, 40, 31)
+    return today
+
+
+def _query(today) -> str:  # noqa: ANN001
+    return f"from={(today - timedelta(days=29)).isoformat()}&to={today.isoformat()}"
+
+
+def test_accountability_json_states_period_and_figures(client, table_scene):
+    body = client.get(f"/api/v1/accountability?{_query(table_scene)}&lang=en").get_json()
+    assert body["to"] == table_scene.isoformat()
+    assert "generated_at" in body and "data_as_of" in body
+    rows = {row["code"]: row for row in body["departments"]}
+    assert rows["d1"]["name"] == "Office One"
+    assert (rows["d1"]["completed"], rows["d1"]["completed_on_time"]) == (7, 5)
+    assert rows["d1"]["on_time_rate"] == 0.7143
+    assert rows["d1"]["median_completion_hours"] == 3.0
+    assert rows["d1"]["wfa_impact"]["services"] == 1
+    assert body["province"]["completed"] == 10
+    assert body["province"]["on_time_rate"] == 0.8
+
+
+def test_accountability_json_refuses_bad_dates(client, table_scene):
+    response = client.get("/api/v1/accountability?from=2025-05-02&to=2025-05-01")
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "to"
+
+
+def _json_rows(body: dict) -> list[dict]:
+    return [*body["departments"], {"code": "province", "name": "", **body["province"]}]
+
+
+def _expected(row: dict, path: tuple[str, ...]) -> object:
+    value: object = row
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return " ".join(value) if isinstance(value, list) else value
+
+
+def test_csv_equals_the_json_exactly(client, table_scene):
+    query = _query(table_scene)
+    body = client.get(f"/api/v1/accountability?{query}").get_json()
+    response = client.get(f"/api/v1/accountability.csv?{query}")
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = response.get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == len(_json_rows(body))
+    for csv_row, json_row in zip(rows, _json_rows(body), strict=True):
+        for name, path in EXPORT_COLUMNS:
+            expected = _expected(json_row, path)
+            shown = csv_row[name]
+            if expected is None:
+                assert shown == "", name
+            elif isinstance(expected, float):
+                assert float(shown) == expected, name
+            else:
+                assert shown == str(expected), name
+        period = [csv_row[c] for c in PERIOD_COLUMNS]
+        assert period[:3] == [body["from"], body["to"], body["data_as_of"] or ""]
+        # Generated by a second request: the same time give or take the seconds between them.
+        generated = datetime.fromisoformat(period[3])
+        assert abs(generated - datetime.fromisoformat(body["generated_at"])) < timedelta(
+            seconds=30)
+
+
+def test_xlsx_equals_the_json_exactly(client, table_scene):
+    query = _query(table_scene)
+    body = client.get(f"/api/v1/accountability?{query}").get_json()
+    response = client.get(f"/api/v1/accountability.xlsx?{query}")
+    workbook = load_workbook(io.BytesIO(response.get_data()))
+    sheet = workbook["accountability"]
+    values = list(sheet.iter_rows(values_only=True))
+    header = list(values[0])
+    assert header == [name for name, _p in EXPORT_COLUMNS] + list(PERIOD_COLUMNS)
+    for cells, json_row in zip(values[1:], _json_rows(body), strict=True):
+        cell = dict(zip(header, cells, strict=True))
+        for name, path in EXPORT_COLUMNS:
+            expected = _expected(json_row, path)
+            # Excel has no empty string: an empty text cell reads back as None.
+            assert cell[name] == (None if expected == "" else expected), name
+        assert cell["period_from"] == body["from"] and cell["period_to"] == body["to"]
+    about = dict(workbook["about"].iter_rows(values_only=True))
+    assert (about["period_from"], about["period_to"]) == (body["from"], body["to"])
+    assert about["data_as_of"] == body["data_as_of"]
+
+
+def test_xlsx_source_is_the_configured_address_not_the_host_header(
+        client, app, table_scene, monkeypatch):
+    monkeypatch.setitem(app.config, "PORTAL_BASE_URL", "https://pantau.kalteng.go.id/")
+    query = _query(table_scene)
+    response = client.get(f"/api/v1/accountability.xlsx?{query}",
+                          headers={"Host": "evil.example"})
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.get_data()))
+    cells = [cell for sheet in workbook for row in sheet.iter_rows(values_only=True)
+             for cell in row if isinstance(cell, str)]
+    assert not [cell for cell in cells if "evil.example" in cell]
+    about = dict(workbook["about"].iter_rows(values_only=True))
+    assert about["source"] == f"https://pantau.kalteng.go.id/api/v1/accountability.xlsx?{query}"
+
+
+def test_read_only_accountability_api_is_not_exempt_from_csrf(client, table_scene):
+    # Only GETs here: nothing needs the exemption (Flask-WTF keeps the exempt blueprints).
+    assert accountability_api.bp not in csrf._exempt_blueprints
+    assert client.get(f"/api/v1/accountability?{_query(table_scene)}").status_code == 200
+    assert client.post(f"/api/v1/accountability?{_query(table_scene)}").status_code in (
+        400, 405)
+
+
+def test_downloads_are_linked_from_the_page_with_its_period(client, table_scene):
+    html = client.get("/en/accountability?period=30").get_data(as_text=True)
+    start = (table_scene - timedelta(days=29)).isoformat()
+    for extension in ("csv", "xlsx"):
+        link = re.search(rf'href="(/api/v1/accountability\.{extension}\?[^"]+)"', html).group(1)
+        assert f"from={start}" in link and f"to={table_scene.isoformat()}" in link

@@ -1,0 +1,246 @@
+"""The JSON API v1: the reporting contract, service reads, metrics windows, conditional GETs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.domain.calendar import UTC, WIB, utc_now
+from portal.extensions import db
+from portal.models import ServiceRequest
+from portal.services.metrics.tokens import token_create, token_revoke
+from tests.factories import create_department, create_service
+
+URL = "/api/v1/service-requests"
+
+
+@pytest.fixture
+def setup(app):  # noqa: ANN001, ANN201
+    """A department with two services, a token for it, and a service of another department."""
+    department = create_department(code="dinas-a")
+    service = create_service(department=department, code="izin-a", commitment_value=2,
+                             commitment_unit="working_days")
+    second = create_service(department=department, code="izin-b")
+    foreign = create_service(code="izin-lain")
+    token, plaintext = token_create("dinas-a", "test")
+    return {"service": service, "second": second, "foreign": foreign, "token": token,
+            "auth": {"Authorization": f"Bearer {plaintext}"}}
+
+
+def recent(hours_ago: float) -> str:
+    """Return an ISO 8601 WIB timestamp some hours before now."""
+    return (utc_now() - timedelta(hours=hours_ago)).astimezone(WIB).isoformat()
+
+
+def request_item(code: str, external_id: str, **overrides) -> dict:  # noqa: ANN003
+    """Return a valid request object received 30 hours ago."""
+    return {"service": code, "id": external_id, "received_at": recent(30), **overrides}
+
+
+def stored_count() -> int:
+    """Count stored requests."""
+    return db.session.scalar(select(func.count()).select_from(ServiceRequest))
+
+
+# POST /api/v1/service-requests ---------------------------------------------------------------
+
+
+def test_a_report_is_stored_and_a_retry_changes_nothing(client, setup):
+    body = {"requests": [request_item("izin-a", "1", completed_at=recent(2), channel="online"),
+                         request_item("izin-a", "2")]}
+    first = client.post(URL, json=body, headers=setup["auth"])
+    assert first.status_code == 200
+    assert first.get_json() == {"created": 2, "updated": 0}
+    again = client.post(URL, json=body, headers=setup["auth"])
+    assert again.get_json() == {"created": 0, "updated": 0}
+    body["requests"][1]["completed_at"] = recent(1)
+    later = client.post(URL, json=body, headers=setup["auth"])
+    assert later.get_json() == {"created": 0, "updated": 1}
+    assert "Set-Cookie" not in later.headers
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({}, id="missing"),
+        pytest.param({"Authorization": "Bearer plk_not-a-token"}, id="unknown"),
+        pytest.param({"Authorization": "Basic dXNlcjpwYXNz"}, id="not-bearer"),
+        pytest.param({"Authorization": "Bearer "}, id="empty"),
+    ],
+)
+def test_a_missing_or_bad_token_is_401(client, setup, headers):  # noqa: ANN001
+    response = client.post(URL, json={"requests": [request_item("izin-a", "1")]},
+                           headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert stored_count() == 0
+
+
+def test_a_revoked_token_is_401(client, setup):
+    token_revoke(setup["token"].id)
+    response = client.post(URL, json={"requests": []}, headers=setup["auth"])
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"requests": [request_item("izin-a", "1"), request_item("izin-lain", "2")]},
+                     id="in-requests"),
+        pytest.param({"requests": [], "reported_services": ["izin-lain"]},
+                     id="in-reported-services"),
+    ],
+)
+def test_a_service_of_another_department_is_403_and_nothing_is_stored(client, setup, body):  # noqa: ANN001
+    response = client.post(URL, json=body, headers=setup["auth"])
+    assert response.status_code == 403
+    assert response.get_json()["services"] == ["izin-lain"]
+    assert stored_count() == 0
+
+
+def test_more_than_5000_requests_is_413(client, setup):
+    body = {"requests": [request_item("izin-a", str(i)) for i in range(5001)]}
+    response = client.post(URL, json=body, headers=setup["auth"])
+    assert response.status_code == 413
+    assert stored_count() == 0
+
+
+def test_exactly_5000_requests_is_accepted(client, setup):
+    body = {"requests": [request_item("izin-a", str(i)) for i in range(5000)]}
+    response = client.post(URL, json=body, headers=setup["auth"])
+    assert response.get_json() == {"created": 5000, "updated": 0}
+
+
+def test_invalid_items_are_422_with_index_field_and_error_and_nothing_is_stored(client, setup):
+    body = {"requests": [
+        request_item("izin-a", "ok"),
+        request_item("izin-a", "naive", received_at="2025-09-01T09:00:00"),
+        request_item("izin-a", "future", completed_at=recent(-1)),
+        request_item("izin-a", "before", completed_at=recent(31)),
+    ]}
+    response = client.post(URL, json=body, headers=setup["auth"], query_string={"lang": "en"})
+    assert response.status_code == 422
+    errors = response.get_json()
+    assert [(e["index"], e["field"]) for e in errors] == [
+        (1, "received_at"), (2, "completed_at"), (3, "completed_at")]
+    assert errors[0]["error"] == "must carry a time zone offset, e.g. +07:00"
+    assert errors[1]["error"] == "is in the future"
+    assert errors[2]["error"] == "is before received_at"
+    assert stored_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        pytest.param([1, 2], 422, id="not-an-object"),
+        pytest.param({}, 422, id="nothing"),
+        pytest.param({"requests": "x"}, 422, id="requests-not-a-list"),
+    ],
+)
+def test_a_malformed_report_is_refused(client, setup, body, status):  # noqa: ANN001
+    response = client.post(URL, json=body, headers=setup["auth"])
+    assert response.status_code == status
+
+
+def test_a_body_that_is_not_json_is_400(client, setup):
+    response = client.post(URL, data="{not json", headers={**setup["auth"],
+                                                           "Content-Type": "application/json"})
+    assert response.status_code == 400
+
+
+def test_an_empty_report_marks_the_services_reported(client, setup):
+    response = client.post(URL, json={"requests": [], "reported_services": ["izin-b"]},
+                           headers=setup["auth"])
+    assert response.get_json() == {"created": 0, "updated": 0}
+    detail = client.get("/api/v1/services/izin-b").get_json()
+    assert detail["last_reported_at"] is not None
+    assert detail["status"] == "insufficient_data"
+
+
+# GET /api/v1/services/CODE/metrics -----------------------------------------------------------
+
+
+def test_metrics_returns_exactly_the_documented_fields(client, setup):
+    service = setup["service"]
+    from portal.services.metrics.service_requests import service_requests_report
+
+    received = datetime(2025, 9, 1, 9, tzinfo=WIB)
+    service_requests_report(service.department, {"requests": [
+        {"service": "izin-a", "id": "1", "received_at": received.isoformat(),
+         "completed_at": (received + timedelta(hours=3)).isoformat(), "channel": "online"},
+    ]}, now=datetime(2025, 9, 30, tzinfo=UTC))
+    response = client.get("/api/v1/services/izin-a/metrics?from=2025-09-01&to=2025-09-30")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "service": "izin-a", "from": "2025-09-01", "to": "2025-09-30", "received": 1,
+        "completed": 1, "completed_on_time": 1, "on_time_rate": 1.0,
+        "median_completion_hours": 3.0, "p90_completion_hours": 3.0, "backlog": 0,
+        "overdue": 0, "first_response_on_time_rate": None, "digital_share": 1.0,
+        "availability": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        pytest.param("to=2025-09-30", "from", id="missing-from"),
+        pytest.param("from=2025-09-01", "to", id="missing-to"),
+        pytest.param("from=2025-13-01&to=2025-12-31", "from", id="bad-month"),
+        pytest.param("from=1%20Sep&to=2025-09-30", "from", id="not-iso"),
+        pytest.param("from=2025-09-02&to=2025-09-01", "to", id="to-before-from"),
+        pytest.param("from=2024-01-01&to=2025-01-01", "to", id="longer-than-366-days"),
+    ],
+)
+def test_metrics_window_errors_are_422(client, setup, query, field):  # noqa: ANN001
+    response = client.get(f"/api/v1/services/izin-a/metrics?{query}")
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()] == [field]
+
+
+def test_metrics_of_an_unknown_service_is_404(client, setup):
+    response = client.get("/api/v1/services/nope/metrics?from=2025-09-01&to=2025-09-30")
+    assert response.status_code == 404
+
+
+def test_a_whole_year_window_is_accepted(client, setup):
+    response = client.get("/api/v1/services/izin-a/metrics?from=2024-01-01&to=2024-12-31")
+    assert response.status_code == 200
+
+
+# GET /api/v1/services and /api/v1/services/CODE ---------------------------------------------
+
+
+def test_services_list_gives_catalogue_facts_status_and_metrics(client, setup):
+    response = client.get("/api/v1/services?lang=en")
+    assert response.status_code == 200
+    services = {s["code"]: s for s in response.get_json()["services"]}
+    assert set(services) == {"izin-a", "izin-b", "izin-lain"}
+    item = services["izin-a"]
+    assert item["commitment"] == {"value": 2, "unit": "working_days", "on_time_target": 0.9,
+                                  "first_response": None}
+    assert item["department"]["code"] == "dinas-a"
+    assert item["work_mode"] == "onsite"
+    assert item["status"] == "no_data"
+    assert item["status_reason"].startswith("The department has not reported")
+
+
+def test_service_detail_follows_the_requested_language(client, setup):
+    english = client.get("/api/v1/services/izin-a?lang=en").get_json()
+    indonesian = client.get("/api/v1/services/izin-a?lang=id").get_json()
+    assert english["name"].startswith("Example Service")
+    assert indonesian["name"].startswith("Layanan Contoh")
+    assert english["department"]["name"].startswith("Example Office")
+    assert english["status_reason"].startswith("The department has not reported")
+    assert client.get("/api/v1/services/nope").status_code == 404
+
+
+def test_services_answer_304_when_the_etag_matches(client, setup):
+    first = client.get("/api/v1/services/izin-a")
+    etag = first.headers["ETag"]
+    again = client.get("/api/v1/services/izin-a", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    client.post(URL, json={"requests": [request_item("izin-a", "1")]}, headers=setup["auth"])
+    changed = client.get("/api/v1/services/izin-a", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
