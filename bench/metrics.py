@@ -42,7 +42,7 @@ from portal.domain.calendar import UTC, WIB, utc_now, wib_date  # noqa: E402
 from portal.extensions import db  # noqa: E402
 
 
-def _median_time(fn, repeat: int = 7) -> float:  # noqa: ANN001
+def _median_time(fn, repeat: int = 7) -> float:
     """Return the median CPU time of a call, in milliseconds.
 
     CPU time of this process, not wall time: SQLite runs in process, and on a shared
@@ -83,7 +83,7 @@ def build_catalogue(n_services: int) -> None:
 
 
 def _requests_for(service, day: date, per_day: int, rng: random.Random, now: datetime,
-                  prefix: str = "B") -> list[dict]:  # noqa: ANN001
+                  prefix: str = "B") -> list[dict]:
     """Generate a service's requests received on one WIB day."""
     out = []
     for k in range(per_day):
@@ -124,7 +124,7 @@ def load_history(first_day: date, last_day: date, per_day: int, now: datetime) -
     return total
 
 
-def measure_queries(app, label: str) -> dict:  # noqa: ANN001
+def measure_queries(app, label: str) -> dict:
     """Time a 30-day metrics query and the service list (page and JSON)."""
     from portal.models import Service
     from portal.services.metrics.figures import metrics_for_service
@@ -174,7 +174,7 @@ def _throughput(url: str, seconds: float = 5.0, concurrency: int = 8) -> float:
     return sum(counts) / seconds
 
 
-def measure_server(app, database_url: str, per_batch: int = 5000, batches: int = 6) -> None:  # noqa: ANN001
+def measure_server(app, database_url: str, per_batch: int = 5000, batches: int = 6) -> None:
     """Start gunicorn and measure API ingest rate and page throughput against /healthz."""
     from portal.models import Department, Service
     from portal.services.metrics.tokens import token_create

@@ -39,7 +39,7 @@ class _LoginManager(LoginManager):
     "Vary: Cookie" to every public page and spoil shared caching.
     """
 
-    def _update_remember_cookie(self, response):  # noqa: ANN001, ANN202
+    def _update_remember_cookie(self, response):
         if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
             return response
         return super()._update_remember_cookie(response)

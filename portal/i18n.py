@@ -53,7 +53,7 @@ def _add_lang(endpoint: str, values: dict) -> None:
         values["lang"] = g.lang
 
 
-def _remember_lang(response):  # noqa: ANN001, ANN202
+def _remember_lang(response):
     """Remember the language a reader chose so the bare / sends them back to it."""
     lang = g.get("lang")
     if lang and request.cookies.get(LANG_COOKIE) != lang:

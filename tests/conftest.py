@@ -61,7 +61,7 @@ def make_test_config(**overrides: object) -> dict:
 
 
 @pytest.fixture(scope="session")
-def _app_session(database_url: str):  # noqa: ANN202
+def _app_session(database_url: str):
     app = create_app(make_test_config(SQLALCHEMY_DATABASE_URI=database_url))
     with app.app_context():
         db.create_all()
@@ -69,7 +69,7 @@ def _app_session(database_url: str):  # noqa: ANN202
 
 
 @pytest.fixture
-def app(_app_session):  # noqa: ANN001, ANN201
+def app(_app_session):
     """The app inside an app context; every table is emptied after the test."""
     with _app_session.app_context():
         yield _app_session
@@ -81,13 +81,13 @@ def app(_app_session):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def client(app):  # noqa: ANN001, ANN201
+def client(app):
     """A test client (cookies kept between requests)."""
     return app.test_client()
 
 
 @pytest.fixture
-def runner(app):  # noqa: ANN001, ANN201
+def runner(app):
     """A CLI runner for flask commands."""
     return app.test_cli_runner()
 

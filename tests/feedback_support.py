@@ -38,7 +38,7 @@ def valid_data(**overrides: Any) -> dict[str, Any]:
     return data
 
 
-def create_triage_unit(**overrides: Any):  # noqa: ANN201
+def create_triage_unit(**overrides: Any):
     """Create the province's complaint-management unit."""
     values = {"code": "ulp", "name_id": "Unit Layanan Pengaduan", "name_en": "Complaints Unit",
               "is_triage_unit": True}
@@ -73,7 +73,7 @@ class SmtpSink:
     def __init__(self) -> None:
         self.messages: list[dict[str, Any]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append({
             "from": envelope.mail_from,
             "to": list(envelope.rcpt_tos),

@@ -60,7 +60,7 @@ def demo_load() -> None:
 @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option("--working/--non-working", required=True, help="Mark the day as working or not.")
 @click.option("--note", default="", help="Why (shown to administrators).")
-def calendar_set(day, working: bool, note: str) -> None:  # noqa: ANN001
+def calendar_set(day, working: bool, note: str) -> None:
     """Record an extra non-working day or a working-day override."""
     from portal.services.metrics.calendar_days import calendar_day_set
 
@@ -70,7 +70,7 @@ def calendar_set(day, working: bool, note: str) -> None:  # noqa: ANN001
 
 @calendar_cli.command("unset")
 @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
-def calendar_unset(day) -> None:  # noqa: ANN001
+def calendar_unset(day) -> None:
     """Remove an administrator's exception for a day."""
     from portal.services.metrics.calendar_days import calendar_day_unset
 

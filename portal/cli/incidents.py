@@ -50,7 +50,7 @@ def _parse_time(value: str, option: str) -> datetime:
     return parsed
 
 
-def _service_codes(incident) -> str:  # noqa: ANN001
+def _service_codes(incident) -> str:
     """Return the codes of an incident's or maintenance's services, comma separated."""
     return ",".join(s.code for s in incident.services)
 

@@ -17,7 +17,7 @@ requests_cli = AppGroup("requests", help="Service requests reported by departmen
 status_cli = AppGroup("status", help="Service status over the last 30 days.")
 
 
-def _when(value) -> str:  # noqa: ANN001
+def _when(value) -> str:
     """Format an optional timestamp in WIB for a terminal."""
     return to_wib(value).strftime("%Y-%m-%d %H:%M WIB") if value else "-"
 
@@ -98,7 +98,7 @@ def requests_import(path: Path, department_code: str) -> None:
               help="Only this service (repeat for several); all services by default.")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Only requests received on or after this WIB date (YYYY-MM-DD).")
-def requests_recompute(service_codes: tuple[str, ...], since) -> None:  # noqa: ANN001
+def requests_recompute(service_codes: tuple[str, ...], since) -> None:
     """Recompute stored deadlines, on-time counts and statuses from today's calendar."""
     from sqlalchemy import select
 

@@ -87,6 +87,6 @@ class AuditEntry(db.Model):
 
 @event.listens_for(AuditEntry, "before_update")
 @event.listens_for(AuditEntry, "before_delete")
-def _refuse_audit_change(mapper, connection, target) -> None:  # noqa: ANN001
+def _refuse_audit_change(mapper, connection, target) -> None:
     """Keep the audit log append-only at the ORM level."""
     raise RuntimeError("audit entries are append-only")

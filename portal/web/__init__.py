@@ -48,11 +48,11 @@ def init_views(app: Flask) -> None:
 
         try:
             return {"demo_data_loaded": demo_data_loaded()}
-        except Exception:  # noqa: BLE001  (an error page must render even without a database)
+        except Exception:  # an error page must render even without a database
             return {"demo_data_loaded": False}
 
     @app.after_request
-    def security_headers(response):  # noqa: ANN001, ANN202
+    def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -69,7 +69,7 @@ def init_views(app: Flask) -> None:
 
     @app.errorhandler(404)
     @app.errorhandler(NotFound)
-    def not_found(error):  # noqa: ANN001, ANN202
+    def not_found(error):
         if _wants_json():
             return jsonify(error="not_found"), 404
         _lang_for_error()
@@ -77,21 +77,21 @@ def init_views(app: Flask) -> None:
 
     @app.errorhandler(403)
     @app.errorhandler(NotAuthorized)
-    def forbidden(error):  # noqa: ANN001, ANN202
+    def forbidden(error):
         if _wants_json():
             return jsonify(error="forbidden"), 403
         _lang_for_error()
         return render_template("errors/403.html"), 403
 
     @app.errorhandler(429)
-    def too_many_requests(error):  # noqa: ANN001, ANN202
+    def too_many_requests(error):
         if _wants_json():
             return jsonify(error="rate_limited"), 429
         _lang_for_error()
         return render_template("errors/429.html"), 429
 
     @app.errorhandler(CSRFError)
-    def csrf_failed(error):  # noqa: ANN001, ANN202
+    def csrf_failed(error):
         _lang_for_error()
         return render_template(
             "errors/generic.html",
@@ -105,7 +105,7 @@ def init_views(app: Flask) -> None:
         ), 400
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):  # noqa: ANN202
+    def http_error(error: HTTPException):
         """Answer every other HTTP error translated, as JSON on the API."""
         _lang_for_error()
         messages = {
@@ -122,7 +122,7 @@ def init_views(app: Flask) -> None:
         ), error.code
 
     @app.errorhandler(500)
-    def server_error(error):  # noqa: ANN001, ANN202
+    def server_error(error):
         if _wants_json():
             return jsonify(error="server_error"), 500
         _lang_for_error()

@@ -20,7 +20,7 @@ def mask_tracking_codes(path: str) -> str:
 class PrivacyLogger(Logger):
     """Gunicorn's logger, with tracking codes masked in the access log's path atoms."""
 
-    def atoms(self, resp, req, environ, request_time):  # noqa: ANN001, ANN201
+    def atoms(self, resp, req, environ, request_time):
         """Return the access-log atoms with every path masked."""
         atoms = super().atoms(resp, req, environ, request_time)
         for key in ("U", "r"):

@@ -25,7 +25,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser():  # noqa: ANN201
+def browser():
     """One headless Chromium per test worker."""
     missing = []
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
@@ -45,7 +45,7 @@ def browser():  # noqa: ANN201
 
 
 @pytest.fixture
-def page(browser):  # noqa: ANN001, ANN201
+def page(browser):
     """A fresh page, phone-sized, allowed to inject axe despite the site's CSP."""
     context = browser.new_context(
         viewport={"width": 390, "height": 844}, bypass_csp=True, locale="id-ID"
@@ -56,7 +56,7 @@ def page(browser):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def no_js_page(browser):  # noqa: ANN001, ANN201
+def no_js_page(browser):
     """A fresh page with JavaScript disabled."""
     context = browser.new_context(java_script_enabled=False, viewport={"width": 390,
                                                                       "height": 844})
@@ -65,7 +65,7 @@ def no_js_page(browser):  # noqa: ANN001, ANN201
     context.close()
 
 
-def axe_violations(page) -> list[dict]:  # noqa: ANN001
+def axe_violations(page) -> list[dict]:
     """Run axe-core on the page and return its violations (id, impact, targets)."""
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document)")

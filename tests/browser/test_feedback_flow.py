@@ -35,7 +35,7 @@ def _staff(live_env: dict[str, str], role: str, department: str | None = None) -
     return username
 
 
-def _fill_form(page, subject: str, body: str, email: str = "") -> None:  # noqa: ANN001
+def _fill_form(page, subject: str, body: str, email: str = "") -> None:
     page.check("input[name=kind][value=complaint]")
     page.fill("#subject", subject)
     page.fill("#body", body)
@@ -43,7 +43,7 @@ def _fill_form(page, subject: str, body: str, email: str = "") -> None:  # noqa:
         page.fill("#email", email)
 
 
-def _submit(page) -> None:  # noqa: ANN001
+def _submit(page) -> None:
     page.click("form.feedback-form button[type=submit]")
     page.wait_for_load_state()
 
@@ -62,7 +62,7 @@ def _file_through_the_api(live_server: str, lang: str, subject: str,
         return json.load(response)["tracking_code"]
 
 
-def _login(page, live_server: str, lang: str, username: str) -> None:  # noqa: ANN001
+def _login(page, live_server: str, lang: str, username: str) -> None:
     page.goto(f"{live_server}/{lang}/staff/login")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)

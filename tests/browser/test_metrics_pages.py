@@ -82,11 +82,11 @@ def test_refresh_script_swaps_the_live_regions_when_the_data_changes(live_server
     page.goto(url)
     before_heading = page.locator("h1").inner_text()
 
-    def newer_version(route):  # noqa: ANN001, ANN202
+    def newer_version(route):
         route.fulfill(status=200, headers={"ETag": '"newer"', "Content-Type":
                                            "application/json"}, body='{"version":"newer"}')
 
-    def newer_page(route):  # noqa: ANN001, ANN202
+    def newer_page(route):
         html = route.fetch().text()
         html = html.replace('<h2 id="figures-title">Figures</h2>',
                             '<h2 id="figures-title">Figures (fresh)</h2>')

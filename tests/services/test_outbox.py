@@ -25,7 +25,7 @@ NOW = datetime(2025, 8, 15, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def smtp_port(app, monkeypatch):  # noqa: ANN001, ANN201
+def smtp_port(app, monkeypatch):
     """A free loopback port the outbox is configured to send to (nothing listens yet)."""
     port = free_port()
     monkeypatch.setitem(app.config, "PORTAL_SMTP_HOST", "127.0.0.1")
@@ -37,7 +37,7 @@ def smtp_port(app, monkeypatch):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def smtp_server(smtp_port):  # noqa: ANN001, ANN201
+def smtp_server(smtp_port):
     """A running SMTP server collecting what it receives."""
     controller, sink = start_smtp(smtp_port)
     yield sink
@@ -116,13 +116,13 @@ def test_a_server_that_is_down_then_up_loses_nothing(app, smtp_port):
 
 
 class _RefusingHandler:
-    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: ANN001, ANN201, N802
+    async def handle_RCPT(self, server, session, envelope, address, options):
         if address.startswith("refused"):
             return "550 no such user"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+    async def handle_DATA(self, server, session, envelope):
         return "250 OK"
 
 

@@ -179,7 +179,7 @@ def _parse_row(line: int, raw: dict[str, str], errors: list[FieldError]) -> Cata
     )
 
 
-def _parse_first_response(value: dict[str, str], bad) -> tuple:  # noqa: ANN001
+def _parse_first_response(value: dict[str, str], bad) -> tuple:
     """Read the optional first-response commitment: (value, unit) or (None, None)."""
     raw_value = value.get("first_response_value", "")
     unit = value.get("first_response_unit", "")

@@ -196,10 +196,10 @@ def province_overview() -> ProvinceOverview:
 @lru_cache(maxsize=1)
 def _data_version_sql() -> TextClause:
     """Build the data-version statement once: plain SQL, portable, no per-call compiling."""
-    def most(model, column: str) -> str:  # noqa: ANN001
+    def most(model, column: str) -> str:
         return f"(SELECT max({column}) FROM {model.__tablename__})"
 
-    def count(model) -> str:  # noqa: ANN001
+    def count(model) -> str:
         return f"(SELECT count(*) FROM {model.__tablename__})"
 
     parts = [

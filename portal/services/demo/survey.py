@@ -31,7 +31,7 @@ def _answer(rng: random.Random, level: float, offsets: dict[str, float]) -> dict
             for name in SURVEY_ELEMENTS}
 
 
-def demo_survey_generate(today=None, seed: int = DEMO_SURVEY_SEED) -> int:  # noqa: ANN001
+def demo_survey_generate(today=None, seed: int = DEMO_SURVEY_SEED) -> int:
     """Add the demo survey answers up to today; return how many were added."""
     today = today or wib_date(utc_now())
     services = list(db.session.scalars(select(Service).order_by(Service.code)))

@@ -126,7 +126,7 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _in(column, start: datetime, end: datetime):  # noqa: ANN001, ANN202
+def _in(column, start: datetime, end: datetime):
     return and_(column >= start, column < end)
 
 

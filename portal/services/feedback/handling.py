@@ -98,7 +98,7 @@ def feedback_identity_visible(actor: Any, feedback: Feedback) -> bool:
 INBOX_PAGE_SIZE = 50
 
 
-def _pending_deadline():  # noqa: ANN202
+def _pending_deadline():
     """SQL: the next deadline the feedback still waits on (NULL: none), for sorting the inbox.
 
     Submitted: routing; routed or in progress: the first response (while unanswered) or the
@@ -126,7 +126,7 @@ def _pending_deadline():  # noqa: ANN202
     )
 
 
-def _overdue_condition(now: datetime):  # noqa: ANN202
+def _overdue_condition(now: datetime):
     """SQL: the feedback has missed a deadline it still waits on (as overdue_deadlines)."""
     return or_(
         and_(Feedback.status == "submitted", Feedback.route_due < now),

@@ -65,7 +65,7 @@ class CheckRunSummary:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """Stop at the first answer: a redirect is itself a successful answer."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         return None
 
 
@@ -121,7 +121,7 @@ def _probe_safely(url: str, timeout: float) -> ProbeResult:
     """Probe, turning an unexpected error into a failed check so one bad address spoils no run."""
     try:
         return probe(url, timeout)
-    except Exception as error:  # noqa: BLE001  (logged; the other services are still stored)
+    except Exception as error:  # logged; the other services are still stored
         log.exception("availability probe of %s failed unexpectedly", url)
         return ProbeResult(False, None, None, _short(f"error: {type(error).__name__}"))
 

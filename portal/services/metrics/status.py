@@ -158,7 +158,7 @@ def _view(
     return StatusView(service_id, status, params, metrics, computed_at)
 
 
-def _shown_query():  # noqa: ANN202  (a SQLAlchemy Select of three columns)
+def _shown_query():  # a SQLAlchemy Select of three columns
     """Select each service's id, stored status row and last report time (outer joins)."""
     return (
         select(Service.id, ServiceStatus, ServiceReport.last_reported_at)

@@ -266,7 +266,7 @@ def _feedback_for(service: Service, code: str, errors: list[FieldError]) -> Feed
 
     try:
         feedback = feedback_get(code)
-    except Exception:  # noqa: BLE001  (NotFound, or any malformed code)
+    except Exception:  # NotFound, or any malformed code
         feedback = None
     if feedback is None or feedback.service_id != service.id:
         errors.append(FieldError("feedback", _("This feedback is not about this service.")))

@@ -87,7 +87,7 @@ def _common(period: dict, errors: list) -> dict:
 
 
 @bp.get("/accountability")
-def index():  # noqa: ANN201
+def index():
     """Show every department side by side over a period, sortable by any column."""
     period, errors = _period()
     table = accountability_table(period["from"], period["to"])
@@ -129,14 +129,14 @@ def _department_context(code: str) -> tuple[dict, int]:
 
 
 @bp.get("/accountability/departments/<code>")
-def department(code: str):  # noqa: ANN201
+def department(code: str):
     """Show one department's scorecard down to its services, with histories and WFA impact."""
     context, status = _department_context(code)
     return render_template("accountability/department.html", **context), status
 
 
 @bp.get("/accountability/departments/<code>/report")
-def report(code: str):  # noqa: ANN201
+def report(code: str):
     """Show the department's scorecard as a print-ready A4 report with every definition."""
     context, status = _department_context(code)
     return render_template("accountability/report.html", **context), status
@@ -144,7 +144,7 @@ def report(code: str):  # noqa: ANN201
 
 @bp.get("/accountability/departments/<code>/report.pdf")
 @limiter.limit("20 per minute")  # rendering a PDF costs about a second of CPU
-def report_download(code: str):  # noqa: ANN201
+def report_download(code: str):
     """Send the print-ready report (the same page and figures) as an A4 PDF file."""
     context, status = _department_context(code)
     if status != 200:
@@ -169,7 +169,7 @@ def report_download(code: str):  # noqa: ANN201
 
 
 @bp.get("/how-we-measure")
-def how_we_measure():  # noqa: ANN201
+def how_we_measure():
     """Explain every figure of the portal to a non-specialist."""
     return render_template(
         "accountability/how_we_measure.html",

@@ -74,11 +74,11 @@ def static_prefix() -> str:
     return current_app.jinja_env.globals["static_url"]("")
 
 
-def _fetcher(weasyprint: ModuleType, files: StaticFiles):  # noqa: ANN202
+def _fetcher(weasyprint: ModuleType, files: StaticFiles):
     """Return a WeasyPrint URL fetcher that serves ``files`` and nothing else."""
 
     class StaticOnlyFetcher(weasyprint.URLFetcher):
-        def fetch(self, url: str, headers: dict | None = None):  # noqa: ANN202, ARG002
+        def fetch(self, url: str, headers: dict | None = None):
             path = files.path(url)
             mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             return weasyprint.urls.URLFetcherResponse(

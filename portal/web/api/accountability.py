@@ -37,7 +37,7 @@ def _api_language() -> None:
 
 
 @bp.after_request
-def _api_headers(response):  # noqa: ANN001, ANN202
+def _api_headers(response):
     """Set no language cookie on API answers (they vary by language instead)."""
     g.pop("lang", None)
     response.headers.add("Vary", "Accept-Language")
@@ -45,7 +45,7 @@ def _api_headers(response):  # noqa: ANN001, ANN202
     return response
 
 
-def json_response(body: object, status: int = 200):  # noqa: ANN201
+def json_response(body: object, status: int = 200):
     """Answer JSON (UTF-8, compact) with a strong ETag and 304 when the client has it."""
     response = current_app.response_class(
         json.dumps(body, ensure_ascii=False, separators=(",", ":")),
@@ -59,7 +59,7 @@ def json_response(body: object, status: int = 200):  # noqa: ANN201
 
 
 @bp.get("/services/<code>/wfa-impact")
-def service_wfa_impact(code: str):  # noqa: ANN201
+def service_wfa_impact(code: str):
     """Return a service's WFA impact; 404 ``no_wfa_change`` when it never moved."""
     service = catalogue.service_get(code)
     impact = wfa_impact_for_service(service)
@@ -130,7 +130,7 @@ def export_rows(body: dict) -> list[list[object]]:
     return rows
 
 
-def _table_body():  # noqa: ANN202
+def _table_body():
     """Return (JSON body, None) for the requested period, or (None, 422 response)."""
     try:
         _key, from_date, to_date = period_resolve(
@@ -144,7 +144,7 @@ def _table_body():  # noqa: ANN202
 
 
 @bp.get("/accountability")
-def table_json():  # noqa: ANN201
+def table_json():
     """Every department's scorecard and the province's over ?from=&to= (default 90 days)."""
     body, problem = _table_body()
     return problem or json_response(body)
@@ -155,7 +155,7 @@ def _filename(body: dict, extension: str) -> str:
 
 
 @bp.get("/accountability.csv")
-def table_csv():  # noqa: ANN201
+def table_csv():
     """The accountability table as CSV (UTF-8 with BOM, so spreadsheet programs read it)."""
     body, problem = _table_body()
     if problem:
@@ -171,7 +171,7 @@ def table_csv():  # noqa: ANN201
 
 
 @bp.get("/accountability.xlsx")
-def table_xlsx():  # noqa: ANN201
+def table_xlsx():
     """The accountability table as an Excel workbook: the data sheet and an "about" sheet."""
     from openpyxl import Workbook
 
@@ -207,5 +207,5 @@ def table_xlsx():  # noqa: ANN201
 
 
 @bp.errorhandler(NotFound)
-def _not_found(error):  # noqa: ANN001, ANN202
+def _not_found(error):
     return jsonify(error="not_found"), 404

@@ -52,7 +52,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _validation_response(error: ValidationError):  # noqa: ANN202
+def _validation_response(error: ValidationError):
     return jsonify(
         error="validation",
         errors=[{"field": e.field, "message": e.error} for e in error.errors],
@@ -61,7 +61,7 @@ def _validation_response(error: ValidationError):  # noqa: ANN202
 
 @bp.post("/feedback")
 @limiter.limit(feedback_rate_limit)
-def feedback_create():  # noqa: ANN201
+def feedback_create():
     """File feedback; 201 with its tracking code, routing and deadlines, or 422.
 
     A key (``Idempotency-Key`` header or ``client_token``) sent again with the same request
@@ -115,7 +115,7 @@ def _unknown(key: str) -> FieldError:
 
 
 @bp.get("/feedback/<code>")
-def feedback_read(code: str):  # noqa: ANN201
+def feedback_read(code: str):
     """Return the public view of one feedback: never a name, e-mail or phone."""
     lang = _api_lang()
     try:
@@ -128,7 +128,7 @@ def feedback_read(code: str):  # noqa: ANN201
 
 
 @bp.errorhandler(RateLimitExceeded)
-def rate_limited(error: RateLimitExceeded):  # noqa: ANN201
+def rate_limited(error: RateLimitExceeded):
     """Answer JSON when a client sends too much (the limit is per client address)."""
     response = jsonify(error="rate_limited", limit=str(error.description))
     response.status_code = 429
@@ -136,7 +136,7 @@ def rate_limited(error: RateLimitExceeded):  # noqa: ANN201
 
 
 @bp.after_request
-def no_cookies(response):  # noqa: ANN001, ANN201
+def no_cookies(response):
     """The API is for programs: no cookie is ever set, nothing is cached."""
     response.headers.pop("Set-Cookie", None)
     response.headers["Cache-Control"] = "no-store"

@@ -49,7 +49,7 @@ def _api_language() -> None:
 
 
 @bp.after_request
-def _api_headers(response):  # noqa: ANN001, ANN202
+def _api_headers(response):
     """Set no language cookie on API answers (they vary by language instead)."""
     g.pop("lang", None)  # the app's _remember_lang runs after this and sets no cookie then
     response.headers.add("Vary", "Accept-Language")
@@ -76,7 +76,7 @@ def _bearer_token() -> str | None:
     return value.strip()
 
 
-def _unauthorized():  # noqa: ANN202
+def _unauthorized():
     """Answer 401 with the challenge a client needs."""
     response = jsonify(error="unauthorized", message=_("A valid API token is required."))
     response.status_code = 401
@@ -85,12 +85,12 @@ def _unauthorized():  # noqa: ANN202
 
 
 @bp.errorhandler(RequestEntityTooLarge)
-def _too_large(error):  # noqa: ANN001, ANN202
+def _too_large(error):
     return jsonify(error="payload_too_large", message=_("The request body is too large.")), 413
 
 
 @bp.post("/service-requests")
-def service_requests_post():  # noqa: ANN201
+def service_requests_post():
     """Store a department's report of service requests, all or nothing."""
     token = token_authenticate(_bearer_token())
     if token is None:
@@ -130,7 +130,7 @@ def _parse_day(name: str, errors: list[FieldError]) -> date | None:
 
 
 @bp.get("/services/<code>/metrics")
-def service_metrics(code: str):  # noqa: ANN201
+def service_metrics(code: str):
     """Return a service's metrics over the WIB dates from..to inclusive."""
     service = catalogue.service_get(code)
     errors: list[FieldError] = []
@@ -143,7 +143,7 @@ def service_metrics(code: str):  # noqa: ANN201
     return _conditional(metrics_for_service(service, from_date, to_date).as_json())
 
 
-def _service_json(service: Service, view, last_reported: datetime | None) -> dict:  # noqa: ANN001
+def _service_json(service: Service, view, last_reported: datetime | None) -> dict:
     """Return one service's catalogue facts, status and 30-day metrics."""
     metrics = view.metrics or None
     return {
@@ -174,7 +174,7 @@ def _service_json(service: Service, view, last_reported: datetime | None) -> dic
     }
 
 
-def _conditional(body: object):  # noqa: ANN202
+def _conditional(body: object):
     """Answer JSON with a strong ETag, and 304 when the client already has it."""
     response = current_app.response_class(
         json.dumps(body, ensure_ascii=False, separators=(",", ":")),
@@ -185,7 +185,7 @@ def _conditional(body: object):  # noqa: ANN202
 
 
 @bp.get("/services")
-def services_list():  # noqa: ANN201
+def services_list():
     """List every service with its status and 30-day metrics."""
 
     def build() -> dict:
@@ -204,7 +204,7 @@ def services_list():  # noqa: ANN201
 
 
 @bp.get("/services/<code>")
-def service_detail(code: str):  # noqa: ANN201
+def service_detail(code: str):
     """Return one service with its status and 30-day metrics."""
 
     def build() -> dict:
@@ -217,11 +217,11 @@ def service_detail(code: str):  # noqa: ANN201
 
 
 @bp.errorhandler(NotFound)
-def _not_found(error):  # noqa: ANN001, ANN202
+def _not_found(error):
     return jsonify(error="not_found"), 404
 
 
 @bp.errorhandler(NotAuthorized)
-def _forbidden(error):  # noqa: ANN001, ANN202
+def _forbidden(error):
     return jsonify(error="forbidden"), 403
 

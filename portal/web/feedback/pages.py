@@ -45,11 +45,11 @@ bp = Blueprint("feedback", __name__, url_prefix="/<lang>")
 
 
 @bp.record_once
-def _register_template_helpers(state) -> None:  # noqa: ANN001
+def _register_template_helpers(state) -> None:
     feedback_labels.init_app(state.app)
 
 
-def _private(response):  # noqa: ANN001, ANN202
+def _private(response):
     """A tracking page is for the holder of its code: never cached, never indexed."""
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
@@ -80,7 +80,7 @@ def _files_forgotten(form: FeedbackForm) -> None:
     ]
 
 
-def _render_new(form: FeedbackForm, status: int = 200):  # noqa: ANN202
+def _render_new(form: FeedbackForm, status: int = 200):
     return render_template(
         "feedback/new.html",
         form=form,
@@ -91,7 +91,7 @@ def _render_new(form: FeedbackForm, status: int = 200):  # noqa: ANN202
 
 @bp.route("/feedback/new", methods=["GET", "POST"])
 @limiter.limit(feedback_rate_limit, methods=["POST"])
-def new():  # noqa: ANN201
+def new():
     """Show the feedback form and file what it sends (POST, redirect, GET)."""
     form = FeedbackForm()
     lang = current_lang()
@@ -154,7 +154,7 @@ def new():  # noqa: ANN201
 
 
 @bp.get("/track")
-def track():  # noqa: ANN201
+def track():
     """Find feedback by its tracking code, however the citizen typed it."""
     form = TrackForm(request.args)
     status = 200
@@ -180,7 +180,7 @@ def track():  # noqa: ANN201
 
 
 def _render_show(code: str, reply_form: ReplyForm | None = None,
-                 reopen_form: ReopenForm | None = None, status: int = 200):  # noqa: ANN202
+                 reopen_form: ReopenForm | None = None, status: int = 200):
     feedback = feedback_get(code)
     view = feedback_public_view(feedback, current_lang())
     response = make_response(
@@ -202,7 +202,7 @@ _SHOW_PARAMETERS = ("filed", "done")
 
 
 @bp.get("/feedback/<code>")
-def show(code: str):  # noqa: ANN201
+def show(code: str):
     """Show the public view of one feedback: steps, answers, deadlines."""
     canonical = tracking_code_normalise(code)
     if canonical is None:
@@ -216,7 +216,7 @@ def show(code: str):  # noqa: ANN201
     return _render_show(display)
 
 
-def _citizen_step(code: str, form, field: str, form_name: str, act, done: str):  # noqa: ANN001, ANN202
+def _citizen_step(code: str, form, field: str, form_name: str, act, done: str):
     """Validate a citizen's form, call the service, and go back to the tracking page."""
     if not form.validate():
         return _render_show(code, status=422, **{form_name: form})
@@ -233,20 +233,20 @@ def _citizen_step(code: str, form, field: str, form_name: str, act, done: str): 
 
 @bp.post("/feedback/<code>/reply")
 @limiter.limit(feedback_rate_limit)
-def reply(code: str):  # noqa: ANN201
+def reply(code: str):
     """Add the citizen's reply."""
     return _citizen_step(code, ReplyForm(), "body", "reply_form", feedback_reply, "reply")
 
 
 @bp.post("/feedback/<code>/reopen")
 @limiter.limit(feedback_rate_limit)
-def reopen(code: str):  # noqa: ANN201
+def reopen(code: str):
     """Reopen resolved feedback with the citizen's reason."""
     return _citizen_step(code, ReopenForm(), "reason", "reopen_form", feedback_reopen, "reopen")
 
 
 @bp.get("/feedback")
-def published():  # noqa: ANN201
+def published():
     """List the feedback whose reporters asked to publish it and staff approved, newest first."""
     lang = current_lang()
     form = PublishedFilterForm(request.args)
@@ -273,7 +273,7 @@ def published():  # noqa: ANN201
 
 
 @bp.get("/feedback/published/<int:feedback_id>")
-def published_item(feedback_id: int):  # noqa: ANN201
+def published_item(feedback_id: int):
     """Show one published feedback: the approved text, its status, answers and deadlines."""
     feedback = feedback_publish.feedback_published_get(feedback_id)
     view = feedback_publish.feedback_published_view(feedback, current_lang())

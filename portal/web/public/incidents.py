@@ -47,7 +47,7 @@ def incident_state_label(state: str) -> str:
 
 
 @bp.get("/incidents")
-def index():  # noqa: ANN201
+def index():
     """List open incidents, current and upcoming maintenance, then past incidents."""
     service_code = request.args.get("service", "").strip()[:64] or None
     return render_template(
@@ -64,7 +64,7 @@ def index():  # noqa: ANN201
 
 
 @bp.get("/incidents/<int:incident_id>")
-def detail(incident_id: int):  # noqa: ANN201
+def detail(incident_id: int):
     """Show one incident and its timeline of updates, newest first."""
     incident = incident_service.incident_get(incident_id)
     return render_template("public/incidents/detail.html", incident=incident)
@@ -132,7 +132,7 @@ def _atom_feed(incidents: list[Incident]) -> bytes:
 
 
 @bp.get("/incidents.atom")
-def feed():  # noqa: ANN201
+def feed():
     """Serve the incidents as an Atom 1.0 feed in the reader's language."""
     incidents = incident_service.incident_list(limit=FEED_LIMIT)
     response = make_response(_atom_feed(incidents))

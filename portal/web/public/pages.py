@@ -78,7 +78,7 @@ for _name, _helper in {
 _day_sentence = by_lang(charts.day_sentence)
 
 
-def _oldest(views) -> object:  # noqa: ANN001
+def _oldest(views) -> object:
     """Return the oldest computation time of some statuses (None when none was computed)."""
     times = [v.computed_at for v in views if v.computed_at is not None]
     return min(times) if times else None
@@ -165,6 +165,6 @@ def department(code: str) -> str:
 
 
 @bp.get("/live")
-def live():  # noqa: ANN201
+def live():
     """Answer the public data version (ETag); 304 while it is unchanged."""
     return live_version_response()

@@ -38,7 +38,7 @@ def _department_choices() -> list[SelectChoice]:
     return choices
 
 
-def _render_users(form: UserCreateForm, status: int = 200):  # noqa: ANN202
+def _render_users(form: UserCreateForm, status: int = 200):
     """Render the accounts page (the list needs admin: the service checks)."""
     users = auth.user_list(current_user)
     return render_template(
@@ -49,7 +49,7 @@ def _render_users(form: UserCreateForm, status: int = 200):  # noqa: ANN202
 
 @bp.route("/users", methods=["GET", "POST"])
 @login_required
-def users():  # noqa: ANN201
+def users():
     """List staff accounts and create one."""
     auth.require_role(current_user, "admin")
     form = UserCreateForm()
@@ -78,19 +78,19 @@ def users():  # noqa: ANN201
 
 @bp.post("/users/<int:user_id>/deactivate")
 @login_required
-def user_deactivate(user_id: int):  # noqa: ANN201
+def user_deactivate(user_id: int):
     """Deactivate an account (it can no longer log in; its history stays)."""
     return _set_active(user_id, False)
 
 
 @bp.post("/users/<int:user_id>/activate")
 @login_required
-def user_activate(user_id: int):  # noqa: ANN201
+def user_activate(user_id: int):
     """Activate an account again."""
     return _set_active(user_id, True)
 
 
-def _set_active(user_id: int, active: bool):  # noqa: ANN202
+def _set_active(user_id: int, active: bool):
     """Call the service and come back to the list with a message."""
     PostForm()  # the CSRF token was checked by CSRFProtect before the view
     try:
@@ -108,7 +108,7 @@ def _set_active(user_id: int, active: bool):  # noqa: ANN202
 
 @bp.get("/audit")
 @login_required
-def audit():  # noqa: ANN201
+def audit():
     """Show the audit log, newest first, a page at a time, optionally for one department."""
     auth.require_role(current_user, "admin", "dprd")
     code = request.args.get("department", "").strip()[:64]

@@ -84,7 +84,7 @@ def forget_cached_identity() -> None:
 
 
 @bp.after_request
-def no_store(response):  # noqa: ANN001, ANN201
+def no_store(response):
     """Staff pages are never kept by browsers or proxies."""
     response.headers["Cache-Control"] = "no-store"
     response.headers.add("Vary", "Cookie")
@@ -92,7 +92,7 @@ def no_store(response):  # noqa: ANN001, ANN201
 
 
 @bp.after_app_request
-def private_when_logged_in(response):  # noqa: ANN001, ANN201
+def private_when_logged_in(response):
     """A page that shows a staff member's name (the header) must not be cached for others."""
     if request.blueprint != "staff" and _logged_in():
         response.headers["Cache-Control"] = "private, no-store"
@@ -108,7 +108,7 @@ def _logged_in() -> bool:
         return False
     try:
         return bool(current_user and current_user.is_authenticated)
-    except Exception:  # noqa: BLE001  (an error page must render even without a database)
+    except Exception:  # an error page must render even without a database
         return False
 
 

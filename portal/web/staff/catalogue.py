@@ -51,7 +51,7 @@ def _forms(service: Service) -> tuple[WorkModeForm, CommitmentForm]:
     return mode_form, commitment_form
 
 
-def _add_service_errors(form, error: ValidationError, renames: dict[str, str]) -> None:  # noqa: ANN001
+def _add_service_errors(form, error: ValidationError, renames: dict[str, str]) -> None:
     """Show the service's validation errors next to the form's fields."""
     for item in error.errors:
         field = getattr(form, renames.get(item.field, item.field), None)
@@ -63,7 +63,7 @@ def _add_service_errors(form, error: ValidationError, renames: dict[str, str]) -
 
 @bp.get("/services")
 @login_required
-def services():  # noqa: ANN201
+def services():
     """List the services the staff member keeps."""
     return render_template(
         "staff/services.html",
@@ -73,7 +73,7 @@ def services():  # noqa: ANN201
 
 @bp.route("/services/<code>/edit", methods=["GET", "POST"])
 @login_required
-def service_edit(code: str):  # noqa: ANN201
+def service_edit(code: str):
     """Record a change of work mode or of commitment for one service."""
     service = catalogue.service_get(code)
     if not catalogue_staff.service_can_keep(current_user, service):

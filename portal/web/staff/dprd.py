@@ -24,7 +24,7 @@ dashboard_link(
 
 @bp.get("/dprd/feedback")
 @login_required
-def dprd_feedback():  # noqa: ANN201
+def dprd_feedback():
     """List every department's feedback texts, newest first, without any identity."""
     require_role(current_user, *DPRD_READ_ROLES)
     code = request.args.get("department", "").strip()[:64]

@@ -58,7 +58,7 @@ class PublicDepartmentForm(_ConfirmMixin, StaffDepartmentForm):
 
 @bp.get("/feedback")
 @login_required
-def feedback_inbox():  # noqa: ANN201
+def feedback_inbox():
     """List the feedback the staff member handles, overdue first, 50 a page (?page=N)."""
     page = page_number(request.args)
     result = feedback_staff.feedback_inbox(current_user, page=page)
@@ -89,7 +89,7 @@ dashboard_link(
 
 @bp.get("/feedback/attention")
 @login_required
-def feedback_attention():  # noqa: ANN201
+def feedback_attention():
     """List open feedback transferred more than twice, with the departments it went through."""
     items = feedback_staff.feedback_attention_list(current_user)
     return render_template(
@@ -99,7 +99,7 @@ def feedback_attention():  # noqa: ANN201
     )
 
 
-def _render_item(feedback_id: int, forms: dict | None = None, status: int = 200):  # noqa: ANN202
+def _render_item(feedback_id: int, forms: dict | None = None, status: int = 200):
     feedback = feedback_staff.feedback_for_staff(current_user, feedback_id)
     forms = forms or {}
     status_form = forms.get("status") or PublicStatusForm(formdata=None, prefix="status")
@@ -149,7 +149,7 @@ def _render_item(feedback_id: int, forms: dict | None = None, status: int = 200)
 
 @bp.get("/feedback/<int:feedback_id>")
 @login_required
-def feedback_item(feedback_id: int):  # noqa: ANN201
+def feedback_item(feedback_id: int):
     """Show one feedback with everything the staff member may see, and the actions."""
     return _render_item(feedback_id)
 
@@ -165,7 +165,7 @@ _TEXT_ACTIONS = {
 
 @bp.post("/feedback/<int:feedback_id>/<action>")
 @login_required
-def feedback_act(feedback_id: int, action: str):  # noqa: ANN201
+def feedback_act(feedback_id: int, action: str):
     """Carry out one staff action; errors re-render the page next to the form."""
     if action == "note":
         form = StaffTextForm(prefix=action)
@@ -230,7 +230,7 @@ def feedback_act(feedback_id: int, action: str):  # noqa: ANN201
 
 @bp.get("/feedback/<int:feedback_id>/attachments/<int:attachment_id>")
 @login_required
-def feedback_attachment(feedback_id: int, attachment_id: int):  # noqa: ANN201
+def feedback_attachment(feedback_id: int, attachment_id: int):
     """Send an attachment to staff allowed to handle the feedback (never cached)."""
     attachment, path = feedback_staff.feedback_attachment_file(
         current_user, feedback_id, attachment_id)

@@ -51,7 +51,7 @@ def _show_errors(form: FlaskForm, error: ValidationError) -> None:
 
 @bp.get("")
 @login_required
-def index():  # noqa: ANN201
+def index():
     """List the incidents and maintenance the staff member manages."""
     incidents = incident_service.incident_list_for_staff(current_user)
     department = None if current_user.role == "admin" else current_user.department_id
@@ -65,7 +65,7 @@ def index():  # noqa: ANN201
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
-def new():  # noqa: ANN201
+def new():
     """Open an incident on services of the staff member's department."""
     form = IncidentOpenForm()
     form.services.choices = _service_choices()
@@ -91,7 +91,7 @@ def new():  # noqa: ANN201
 
 @bp.route("/<int:incident_id>", methods=["GET", "POST"])
 @login_required
-def detail(incident_id: int):  # noqa: ANN201
+def detail(incident_id: int):
     """Show an incident's timeline and post an update to it."""
     incident = incident_service.incident_get(incident_id)
     if not incident_service.incident_can_manage(current_user, incident):
@@ -117,7 +117,7 @@ def detail(incident_id: int):  # noqa: ANN201
 
 @bp.route("/maintenance/new", methods=["GET", "POST"])
 @login_required
-def maintenance_new():  # noqa: ANN201
+def maintenance_new():
     """Declare planned maintenance of services of the staff member's department."""
     form = MaintenanceForm()
     form.services.choices = _service_choices()

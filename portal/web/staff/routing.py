@@ -22,7 +22,7 @@ dashboard_link(
 
 
 def _render(rule_form: RoutingRuleForm | None = None, unit_form: TriageUnitForm | None = None,
-            status: int = 200):  # noqa: ANN202
+            status: int = 200):
     choices = department_choices()
     unit = routing.triage_unit()
     rule_form = rule_form or RoutingRuleForm(formdata=None, prefix="rule")
@@ -39,7 +39,7 @@ def _render(rule_form: RoutingRuleForm | None = None, unit_form: TriageUnitForm 
     ), status
 
 
-def _field_errors(form, error: ValidationError) -> None:  # noqa: ANN001
+def _field_errors(form, error: ValidationError) -> None:
     for item in error.errors:
         target = form[item.field] if item.field in form else None
         if target is not None:
@@ -50,7 +50,7 @@ def _field_errors(form, error: ValidationError) -> None:  # noqa: ANN001
 
 @bp.get("/routing")
 @login_required
-def routing_rules():  # noqa: ANN201
+def routing_rules():
     """List the routing rules in the order they win, and the triage unit."""
     require_role(current_user, "admin")
     return _render()
@@ -58,7 +58,7 @@ def routing_rules():  # noqa: ANN201
 
 @bp.post("/routing/rules")
 @login_required
-def routing_rule_add():  # noqa: ANN201
+def routing_rule_add():
     """Add a routing rule."""
     require_role(current_user, "admin")
     form = RoutingRuleForm(prefix="rule")
@@ -80,7 +80,7 @@ def routing_rule_add():  # noqa: ANN201
 
 @bp.post("/routing/rules/<int:rule_id>/delete")
 @login_required
-def routing_rule_delete(rule_id: int):  # noqa: ANN201
+def routing_rule_delete(rule_id: int):
     """Delete a routing rule."""
     require_role(current_user, "admin")
     # CSRFProtect checked the form's token before the view ran.
@@ -91,7 +91,7 @@ def routing_rule_delete(rule_id: int):  # noqa: ANN201
 
 @bp.post("/routing/triage-unit")
 @login_required
-def routing_triage_unit():  # noqa: ANN201
+def routing_triage_unit():
     """Choose the department that acts as the triage unit."""
     require_role(current_user, "admin")
     form = TriageUnitForm(prefix="unit")

@@ -18,7 +18,7 @@ def _fresh_session() -> None:
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
-def _failed_login(response) -> bool:  # noqa: ANN001
+def _failed_login(response) -> bool:
     """A login attempt counts against the limits unless it succeeded (a redirect)."""
     return response.status_code != 302
 
@@ -44,7 +44,7 @@ def _login_username_key() -> str:
     _account_rate_limit, methods=["POST"], deduct_when=_failed_login,
     key_func=_login_username_key,
 )
-def login():  # noqa: ANN201
+def login():
     """Show the login form; on success start a fresh session and go where the user wanted."""
     next_path = safe_next(request.args.get("next"))
     if current_user.is_authenticated and request.method == "GET":
@@ -66,7 +66,7 @@ def login():  # noqa: ANN201
 
 
 @bp.post("/logout")
-def logout():  # noqa: ANN201
+def logout():
     """End the session (POST with a CSRF token, so no other site can log staff out)."""
     logout_user()
     _fresh_session()
@@ -76,7 +76,7 @@ def logout():  # noqa: ANN201
 
 @bp.get("/")
 @login_required
-def dashboard():  # noqa: ANN201
+def dashboard():
     """Show the staff member's landing page: the sections their role may use."""
     return render_template(
         "staff/dashboard.html",

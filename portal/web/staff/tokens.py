@@ -32,7 +32,7 @@ def _department_choices() -> list[SelectChoice]:
     return choices
 
 
-def _render(form: TokenCreateForm, new_token: str | None = None, status: int = 200):  # noqa: ANN202
+def _render(form: TokenCreateForm, new_token: str | None = None, status: int = 200):
     """Render the token page."""
     return render_template(
         "staff/tokens.html", tokens=tokens.token_list(actor=current_user), form=form,
@@ -42,7 +42,7 @@ def _render(form: TokenCreateForm, new_token: str | None = None, status: int = 2
 
 @bp.route("/tokens", methods=["GET", "POST"])
 @login_required
-def api_tokens():  # noqa: ANN201
+def api_tokens():
     """List the tokens the user may manage and create one."""
     auth.require_role(current_user, "admin", "officer")
     form = TokenCreateForm()
@@ -66,7 +66,7 @@ def api_tokens():  # noqa: ANN201
 
 @bp.post("/tokens/<int:token_id>/revoke")
 @login_required
-def api_token_revoke(token_id: int):  # noqa: ANN201
+def api_token_revoke(token_id: int):
     """Revoke a token: the system using it is refused from now on."""
     token = tokens.token_revoke(token_id, actor=current_user)
     flash(_("Token %(id)d is revoked.", id=token.id), "success")

@@ -25,7 +25,7 @@ def survey_rate_limit() -> str:
     return current_app.config["PORTAL_SURVEY_RATE_LIMIT"]
 
 
-def _render(service, form: SurveyForm, status: int = 200):  # noqa: ANN001, ANN202
+def _render(service, form: SurveyForm, status: int = 200):
     response = current_app.make_response((render_template(
         "survey/form.html", service=service, form=form, questions=ELEMENT_QUESTIONS,
     ), status))
@@ -36,7 +36,7 @@ def _render(service, form: SurveyForm, status: int = 200):  # noqa: ANN001, ANN2
 
 @bp.route("/services/<code>/survey", methods=["GET", "POST"])
 @limiter.limit(survey_rate_limit, methods=["POST"])
-def form(code: str):  # noqa: ANN201
+def form(code: str):
     """Show the nine-question survey about a service and record an answer."""
     service = catalogue.service_get(code)
     survey_form = SurveyForm()
@@ -74,6 +74,6 @@ def form(code: str):  # noqa: ANN201
 
 
 @bp.get("/services/<code>/survey/thanks")
-def thanks(code: str):  # noqa: ANN201
+def thanks(code: str):
     """Thank the citizen and say how the answers are used."""
     return render_template("survey/thanks.html", service=catalogue.service_get(code))

@@ -23,13 +23,13 @@ NOW = datetime(2025, 12, 31, 5, 0, tzinfo=UTC)
 _tokens = itertools.count(1)
 
 
-def _status(service, status: str) -> None:  # noqa: ANN001
+def _status(service, status: str) -> None:
     db.session.add(ServiceStatus(service_id=service.id, status=status,
                                  reason_params=json.dumps({"data_status": status})))
     db.session.commit()
 
 
-def _survey(service, count: int, score: int) -> None:  # noqa: ANN001
+def _survey(service, count: int, score: int) -> None:
     for _ in range(count):
         db.session.add(SurveyResponse(
             service_id=service.id, visit_token=f"tok-{next(_tokens)}",
@@ -39,7 +39,7 @@ def _survey(service, count: int, score: int) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-def scene(app):  # noqa: ANN001, ANN201
+def scene(app):
     a = create_department(code="dinas-a", name_id="Dinas A")
     b = create_department(code="dinas-b", name_id="Dinas B")
     a1 = create_service(department=a, code="a1", work_mode="onsite")

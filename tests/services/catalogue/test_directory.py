@@ -237,7 +237,7 @@ def test_a_changed_first_response_commitment_is_recorded_in_the_history(app):
         (",2,days", "first_response_unit"),
     ],
 )
-def test_an_incomplete_or_invalid_first_response_commitment_is_refused(app, cells, field):  # noqa: ANN001
+def test_an_incomplete_or_invalid_first_response_commitment_is_refused(app, cells, field):
     with pytest.raises(ValidationError) as caught:
         catalogue_import_file(csv_text(ROW_PKB + cells, header=FIRST_HEADER))
     assert [(e.index, e.field) for e in caught.value.errors] == [(2, field)]

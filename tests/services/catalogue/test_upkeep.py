@@ -21,13 +21,13 @@ def today() -> date:
 
 
 @pytest.fixture
-def service(app):  # noqa: ANN001, ANN201
+def service(app):
     return create_service(code="izin-usaha", work_mode="onsite", commitment_value=5,
                           commitment_unit="working_days", on_time_target=0.9)
 
 
 @pytest.fixture
-def officer(service):  # noqa: ANN001, ANN201
+def officer(service):
     return create_user(role="officer", department=service.department, username="rina")
 
 
@@ -221,7 +221,7 @@ def test_service_list_for_keeper_officer_sees_own_department_only(service, offic
 # A commitment change recomputes what it moves ----------------------------------------------
 
 
-def _late_under_one_working_day(service, today: date) -> date:  # noqa: ANN001
+def _late_under_one_working_day(service, today: date) -> date:
     """Report 10 requests received ~15 days ago, each completed 2 working days later."""
     from portal.domain.calendar import WIB
     from portal.services.metrics.calendar_days import calendar_current
@@ -323,7 +323,7 @@ def test_first_response_commitment_is_kept_unless_given_and_recorded_in_history(
     ],
 )
 def test_commitment_change_refuses_an_invalid_first_response_commitment(
-    service, officer, today, value, unit, field  # noqa: ANN001
+    service, officer, today, value, unit, field
 ) -> None:
     with pytest.raises(ValidationError) as excinfo:
         catalogue_staff.service_commitment_change(

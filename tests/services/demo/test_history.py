@@ -23,7 +23,7 @@ NOW = datetime(2026, 9, 30, 5, tzinfo=UTC)  # Wednesday 30 September 2026, 12:00
 TODAY = date(2026, 9, 30)
 
 
-def _services():  # noqa: ANN202
+def _services():
     department = create_department()
     return {
         "steady": create_service(department=department, code="steady-service"),
@@ -58,7 +58,7 @@ def test_demo_history_shows_no_data_insufficient_data_and_wfa_effects(app):
     silent_report = db.session.get(ServiceReport, services["silent"].id).last_reported_at
     assert silent_report == NOW - timedelta(days=SILENT_DAYS)
 
-    def rate(service, start: date, end: date) -> float:  # noqa: ANN001
+    def rate(service, start: date, end: date) -> float:
         return metrics_for_service(service, start, end, now=NOW).on_time_rate
 
     before, after = (date(2026, 6, 2), date(2026, 7, 31)), (date(2026, 8, 1), date(2026, 9, 20))

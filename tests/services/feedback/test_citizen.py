@@ -45,7 +45,7 @@ from tests.feedback_support import (
 
 
 @pytest.fixture(autouse=True)
-def uploads(app, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+def uploads(app, tmp_path, monkeypatch):
     """Attachments of these tests go to a temporary directory."""
     path = tmp_path / "uploads"
     monkeypatch.setitem(app.config, "PORTAL_UPLOAD_DIR", str(path))
@@ -538,17 +538,17 @@ def test_feedback_tick_command_reports_what_it_did(app, runner):
 class _Queries:
     """Count the SQL statements run inside the block."""
 
-    def __enter__(self):  # noqa: ANN204
+    def __enter__(self):
         from sqlalchemy import event
 
         self.count = 0
         event.listen(db.engine, "before_cursor_execute", self._seen)
         return self
 
-    def _seen(self, *args) -> None:  # noqa: ANN002
+    def _seen(self, *args) -> None:
         self.count += 1
 
-    def __exit__(self, *exc) -> None:  # noqa: ANN002
+    def __exit__(self, *exc) -> None:
         from sqlalchemy import event
 
         event.remove(db.engine, "before_cursor_execute", self._seen)

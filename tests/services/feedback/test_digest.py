@@ -23,7 +23,7 @@ WEDNESDAY_27_AUG_MIDNIGHT = datetime(2025, 8, 27, 0, 0, tzinfo=WIB)
 
 
 @pytest.fixture
-def world(app):  # noqa: ANN001, ANN201
+def world(app):
     """One overdue routed feedback (with identity), one overdue unrouted, one on time."""
     create_triage_unit()
     late = create_service(code="samsat-pkb")

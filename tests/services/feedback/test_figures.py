@@ -35,7 +35,7 @@ def wib(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
 
 
 @pytest.fixture
-def scene(app):  # noqa: ANN001, ANN201
+def scene(app):
     """Seven feedback handled by departments A and B; see each comment for its story."""
     create_triage_unit()
     a, b = create_department(code="dinas-a"), create_department(code="dinas-b")
@@ -44,7 +44,7 @@ def scene(app):  # noqa: ANN001, ANN201
     officer_b = create_user("officer", department=b)
     triage = create_user("triage")
 
-    def submit(at: datetime, service=None):  # noqa: ANN001, ANN202
+    def submit(at: datetime, service=None):
         return feedback_submit(valid_data(service=service.code if service else None), "id",
                                now=at)
 

@@ -41,7 +41,7 @@ def utc(*args: int) -> datetime:
 
 
 @pytest.fixture
-def routed(app):  # noqa: ANN001, ANN201
+def routed(app):
     """Feedback routed to a service's department on Friday 15 August 2025, and its officer."""
     service = create_service()
     officer = create_user("officer", department=service.department)
@@ -250,7 +250,7 @@ ACTIONS = {
 
 
 @pytest.fixture
-def named(app):  # noqa: ANN001, ANN201
+def named(app):
     """Feedback whose reporter gave a name, e-mail and phone, and its department's officer."""
     service = create_service()
     officer = create_user("officer", department=service.department)
@@ -303,7 +303,7 @@ def test_an_internal_note_is_not_checked(named):
 
 
 @pytest.fixture
-def confidential(app):  # noqa: ANN001, ANN201
+def confidential(app):
     """A confidential report with an identity, its officer and the triage unit's staff."""
     create_triage_unit()
     service = create_service()
@@ -388,7 +388,7 @@ def test_the_inbox_pages_by_the_nearest_pending_deadline_in_sql(app):
     day = utc(2025, 9, 1, 5, 0)
     d = lambda n: day + timedelta(days=n)  # noqa: E731
 
-    def stored(status: str, **values) -> int:  # noqa: ANN003
+    def stored(status: str, **values) -> int:
         feedback = Model(tracking_code=tracking_code_new(), kind="question", subject="s",
                          body="b", status=status, routing_rule="triage", **values)
         db.session.add(feedback)

@@ -35,7 +35,7 @@ PUBLIC_BODY = "Warga menunggu tiga jam di loket pelayanan."
 
 
 @pytest.fixture
-def world(app):  # noqa: ANN001, ANN201
+def world(app):
     """A service, its officer, and feedback with identity whose reporter asked to publish."""
     service = create_service(code="samsat-pkb", name_en="Vehicle tax")
     officer = create_user("officer", department=service.department)
@@ -105,7 +105,7 @@ def test_a_public_text_with_the_reporters_identity_is_refused(world, subject, bo
 
 
 @pytest.fixture
-def confidential(app):  # noqa: ANN001, ANN201
+def confidential(app):
     """A confidential report with an identity, asking to publish, and its department's officer."""
     create_triage_unit()
     service = create_service()
@@ -257,7 +257,7 @@ def test_the_published_view_has_no_tracking_code_nor_regency_and_lists_answers(w
     assert view["id"] == feedback.id and view["status"] == "in_progress"
 
 
-def _published(officer, service=None, kind="complaint", at=None):  # noqa: ANN001, ANN202
+def _published(officer, service=None, kind="complaint", at=None):
     feedback = feedback_submit(
         valid_data(service=service.code if service else None, kind=kind, publish=True), "id")
     feedback_publish_approve(officer, feedback.id, f"Publik {feedback.id}", "Teks publik.",
@@ -277,7 +277,7 @@ def test_the_list_filters_by_department_service_and_kind(app):
     b = _published(admin, service_b)
     feedback_submit(valid_data(service="a-1", publish=True), "id")  # requested, not approved
 
-    def ids(**filters):  # noqa: ANN003, ANN202
+    def ids(**filters):
         return sorted(item["id"] for item in feedback_published_list("id", **filters).items)
 
     assert ids() == sorted([a1.id, a2.id, b.id])

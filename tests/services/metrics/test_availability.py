@@ -28,7 +28,7 @@ SLOW_SECONDS = 1.2
 class _Handler(BaseHTTPRequestHandler):
     """Answer by path: /ok 200, /redirect 302, /error 500, /slow after a long pause."""
 
-    def do_GET(self) -> None:  # noqa: N802  (the name http.server calls)
+    def do_GET(self) -> None:  # the name http.server calls
         if self.path == "/slow":
             time.sleep(SLOW_SECONDS)
         status = {"/ok": 200, "/redirect": 302, "/error": 500, "/slow": 200}.get(self.path, 404)
@@ -40,7 +40,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"ok")
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         """Keep the test output quiet."""
 
 
@@ -150,7 +150,7 @@ def at_wib(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=WIB)
 
 
-def add_check(service, when: datetime, ok: bool) -> None:  # noqa: ANN001
+def add_check(service, when: datetime, ok: bool) -> None:
     """Store one check result."""
     db.session.add(AvailabilityCheck(
         service_id=service.id, checked_at=when, ok=ok, status_code=200 if ok else 500,
@@ -160,7 +160,7 @@ def add_check(service, when: datetime, ok: bool) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-def day_of_checks(app):  # noqa: ANN001, ANN201
+def day_of_checks(app):
     """A service with checks around 2 March 2026 (WIB) and a maintenance 10:00–12:00 WIB."""
     service = create_service(online_url="https://example.test/")
     neighbour = create_service(online_url="https://neighbour.test/")

@@ -40,7 +40,7 @@ def wib(*args: int) -> datetime:
     return datetime(*args, tzinfo=WIB)
 
 
-def send(service, rows, now=NOW) -> None:  # noqa: ANN001
+def send(service, rows, now=NOW) -> None:
     """Report (id, received, completed, first, channel) tuples for a service."""
     requests = [
         {"service": service.code, "id": rid, "received_at": received.isoformat(),
@@ -67,7 +67,7 @@ def send(service, rows, now=NOW) -> None:  # noqa: ANN001
         pytest.param(list(range(1, 71)), P90, 63, id="p90-of-70-is-rank-63-not-64"),
     ],
 )
-def test_nearest_rank_percentile(values, p, expected):  # noqa: ANN001
+def test_nearest_rank_percentile(values, p, expected):
     assert nearest_rank(sorted(values), p) == expected
 
 
@@ -102,7 +102,7 @@ def test_a_day_with_too_many_distinct_durations_is_coarsened_within_a_tenth_of_a
 
 
 @pytest.mark.parametrize("seconds", [1000, 1001, 3600, 86399, 10 * 86400, 365 * 86400])
-def test_coarse_buckets_stand_for_their_durations_within_a_twentieth_of_a_percent(seconds):  # noqa: ANN001
+def test_coarse_buckets_stand_for_their_durations_within_a_twentieth_of_a_percent(seconds):
     assert key_seconds(coarse_key(seconds)) == pytest.approx(seconds, rel=0.0005)
 
 
@@ -246,7 +246,7 @@ def _independent_deadline(received: datetime, value: int, unit: str,
     return datetime.combine(found + timedelta(days=1), time(0), WIB)
 
 
-def _brute_force(rows, terms, from_date: date, to_date: date, now: datetime,  # noqa: ANN001
+def _brute_force(rows, terms, from_date: date, to_date: date, now: datetime,
                  extra: set[date] = frozenset(), overrides: set[date] = frozenset()) -> dict:
     """Compute the DOMAIN.md metrics directly from raw requests and the amended calendar."""
     value, unit, first_value, first_unit = terms
@@ -310,7 +310,7 @@ def _random_request(rng: random.Random, rid: str, now: datetime) -> tuple:
     ],
 )
 @pytest.mark.parametrize("calendar_change", [False, True], ids=["calendar", "amended-calendar"])
-def test_metrics_from_aggregates_equal_brute_force_over_raw_rows(app, terms, calendar_change):  # noqa: ANN001
+def test_metrics_from_aggregates_equal_brute_force_over_raw_rows(app, terms, calendar_change):
     rng = random.Random(20250917)
     value, unit, first_value, first_unit = terms
     department = create_department()

@@ -27,13 +27,13 @@ ADMIN = SimpleNamespace(username="admin", role="admin", department_id=None)
 T0 = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)  # Monday 2 March 2026, 10:00 WIB
 
 
-def officer_of(department, role: str = "officer") -> SimpleNamespace:  # noqa: ANN001
+def officer_of(department, role: str = "officer") -> SimpleNamespace:
     """Return a staff actor of a department."""
     return SimpleNamespace(username=f"{role}-{department.code}", role=role,
                            department_id=department.id)
 
 
-def open_on(*services, impact: str = "major", actor=ADMIN, **kw) -> Incident:  # noqa: ANN001, ANN003
+def open_on(*services, impact: str = "major", actor=ADMIN, **kw) -> Incident:
     """Open an incident on services with believable texts."""
     return incident_open(
         actor, [s.code for s in services], impact,
@@ -439,7 +439,7 @@ def test_maintenance_list_rejects_an_unknown_period(app):
 # Real staff accounts and the audit log --------------------------------------------------------
 
 
-def staff_user(role: str, department=None, active: bool = True):  # noqa: ANN001, ANN201
+def staff_user(role: str, department=None, active: bool = True):
     """Create a staff account of the staff-accounts model."""
     return create_user(role, department=department, is_active=active)
 

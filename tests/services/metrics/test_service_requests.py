@@ -28,7 +28,7 @@ def wib(*args: int) -> datetime:
     return datetime(*args, tzinfo=WIB)
 
 
-def item(service, external_id, received, completed=None, first=None, channel=None) -> dict:  # noqa: ANN001
+def item(service, external_id, received, completed=None, first=None, channel=None) -> dict:
     """Return one API request object, timestamps as ISO 8601 with their offset."""
     data = {"service": service.code, "id": external_id, "received_at": received.isoformat(),
             "completed_at": completed.isoformat() if completed else None,
@@ -38,7 +38,7 @@ def item(service, external_id, received, completed=None, first=None, channel=Non
     return data
 
 
-def report(service, *items, now=NOW, reported=None):  # noqa: ANN001, ANN201
+def report(service, *items, now=NOW, reported=None):
     """Send a report for a service's department."""
     payload = {"requests": list(items)}
     if reported is not None:
@@ -46,19 +46,19 @@ def report(service, *items, now=NOW, reported=None):  # noqa: ANN001, ANN201
     return service_requests_report(service.department, payload, now=now)
 
 
-def stored(service, external_id) -> ServiceRequest:  # noqa: ANN001
+def stored(service, external_id) -> ServiceRequest:
     """Return a stored request."""
     return db.session.scalar(select(ServiceRequest).where(
         ServiceRequest.service_id == service.id, ServiceRequest.external_id == external_id))
 
 
-def day_row(service, day: date) -> ServiceDay | None:  # noqa: ANN001
+def day_row(service, day: date) -> ServiceDay | None:
     """Return a service's aggregate row of one WIB day."""
     db.session.expire_all()
     return db.session.get(ServiceDay, (service.id, day))
 
 
-def count(model) -> int:  # noqa: ANN001
+def count(model) -> int:
     """Count the rows of a table."""
     return db.session.scalar(select(func.count()).select_from(model))
 
@@ -89,7 +89,7 @@ def count(model) -> int:  # noqa: ANN001
     ],
 )
 def test_ingest_stores_the_completion_deadline_from_the_working_calendar(
-    app, value, unit, received, deadline  # noqa: ANN001
+    app, value, unit, received, deadline
 ):
     service = create_service(commitment_value=value, commitment_unit=unit)
     report(service, item(service, "r1", received))
@@ -253,7 +253,7 @@ def test_one_bad_item_stores_nothing_and_names_its_index_and_field(app):
         pytest.param({"colour": "blue"}, "colour", id="unknown-field"),
     ],
 )
-def test_invalid_item_is_refused(app, change, field):  # noqa: ANN001
+def test_invalid_item_is_refused(app, change, field):
     service = create_service()
     raw = {**item(service, "r1", wib(2025, 9, 1, 9)), **change}
     with pytest.raises(ValidationError) as caught:
@@ -363,7 +363,7 @@ def test_csv_import_stores_the_rows(app):
 # Recomputing stored deadlines when the calendar or a commitment changes ----------------------
 
 
-def evidence_case():  # noqa: ANN201
+def evidence_case():
     """1 working day; received Thu 3 Jul 2025, completed Mon 7 Jul 2025 (no July holidays)."""
     service = create_service(commitment_value=1, commitment_unit="working_days")
     report(service, item(service, "r1", wib(2025, 7, 3, 10), completed=wib(2025, 7, 7, 11)))

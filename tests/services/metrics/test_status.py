@@ -24,7 +24,7 @@ from tests.factories import create_department, create_service
 NOW = datetime(2025, 9, 30, 5, 0, tzinfo=UTC)  # Tuesday 30 September 2025, 12:00 WIB
 
 
-def completions(service, on_time: int, late: int, day: int = 22, prefix: str = "r") -> list:  # noqa: ANN001
+def completions(service, on_time: int, late: int, day: int = 22, prefix: str = "r") -> list:
     """Return request objects completed on 22 Sep 2025: on time (1 h) or late (30 h > 24 h)."""
     received = datetime(2025, 9, day, 8, tzinfo=WIB)
     hours = [1] * on_time + [30] * late
@@ -33,7 +33,7 @@ def completions(service, on_time: int, late: int, day: int = 22, prefix: str = "
             for i, h in enumerate(hours)]
 
 
-def report(service, requests=(), now=NOW, reported=None) -> None:  # noqa: ANN001
+def report(service, requests=(), now=NOW, reported=None) -> None:
     """Send a report of a service's department at a given time."""
     payload = {"requests": list(requests)}
     if reported is not None:
@@ -41,19 +41,19 @@ def report(service, requests=(), now=NOW, reported=None) -> None:  # noqa: ANN00
     service_requests_report(service.department, payload, now=now)
 
 
-def shown(service, now=NOW) -> str:  # noqa: ANN001
+def shown(service, now=NOW) -> str:
     """Return the status a reader sees at ``now`` (no refresh in between)."""
     db.session.expire_all()
     return status_for_services([service.id], now=now)[service.id].status
 
 
-def stored(service) -> ServiceStatus:  # noqa: ANN001
+def stored(service) -> ServiceStatus:
     """Return the stored status row."""
     db.session.expire_all()
     return db.session.get(ServiceStatus, service.id)
 
 
-def hours_service(**overrides):  # noqa: ANN003, ANN201
+def hours_service(**overrides):
     """A service committing to 24 hours, 90 % on time."""
     values = {"commitment_value": 24, "commitment_unit": "hours", "on_time_target": 0.9}
     return create_service(**{**values, **overrides})
@@ -74,7 +74,7 @@ def hours_service(**overrides):  # noqa: ANN003, ANN201
         pytest.param(0, 0, "insufficient_data", id="nothing-completed"),
     ],
 )
-def test_status_rules_on_the_on_time_rate(app, on_time, late, expected):  # noqa: ANN001
+def test_status_rules_on_the_on_time_rate(app, on_time, late, expected):
     service = hours_service()
     report(service, completions(service, on_time, late), reported=[service.code])
     assert stored(service).status == expected
@@ -114,7 +114,7 @@ def test_a_service_that_never_reported_has_no_data(app):
         pytest.param(timedelta(days=7, seconds=1), "no_data", id="7-days-and-1-second-is-not"),
     ],
 )
-def test_no_data_after_more_than_7_days_of_silence(app, silence, expected):  # noqa: ANN001
+def test_no_data_after_more_than_7_days_of_silence(app, silence, expected):
     service = hours_service()
     report(service, completions(service, 10, 0), now=datetime(2025, 9, 23, 5, tzinfo=UTC))
     status_refresh(now=datetime(2025, 9, 23, 5, tzinfo=UTC) + silence)
@@ -221,7 +221,7 @@ def test_status_counts_by_department_and_work_mode(app):
         pytest.param(timedelta(days=9), "no_data", id="9-days-no-data"),
     ],
 )
-def test_silence_is_shown_as_no_data_without_any_refresh(app, silence, expected):  # noqa: ANN001
+def test_silence_is_shown_as_no_data_without_any_refresh(app, silence, expected):
     service = hours_service()
     reported_at = datetime(2025, 9, 21, 5, tzinfo=UTC)
     report(service, completions(service, 10, 0, day=15), now=reported_at)
@@ -280,7 +280,7 @@ def test_an_open_incident_still_wins_over_silence_at_read_time(app):
     ],
 )
 def test_rate_against_target_never_shows_a_rate_below_the_target_as_reaching_it(
-    app, rate, target, english  # noqa: ANN001
+    app, rate, target, english
 ):
     with force_locale("en"):
         assert format_rate_against_target(rate, target) == english

@@ -26,7 +26,7 @@ TODAY = date(2025, 12, 31)
 
 
 @pytest.fixture(autouse=True)
-def _app(app):  # noqa: ANN001, ANN202
+def _app(app):
     return app
 
 

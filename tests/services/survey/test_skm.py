@@ -33,14 +33,14 @@ NOON = datetime(2025, 10, 1, 12, 0, tzinfo=WIB)
 
 
 @pytest.fixture(autouse=True)
-def _app(app):  # noqa: ANN001, ANN202
+def _app(app):
     return app
 
 
 _tokens = itertools.count(1)
 
 
-def _add(service, answers, when=NOON):  # noqa: ANN001, ANN202
+def _add(service, answers, when=NOON):
     for answer in answers:
         db.session.add(SurveyResponse(service_id=service.id, visit_token=f"t-{next(_tokens)}",
                                       submitted_at=when, **answer))
@@ -138,7 +138,7 @@ def test_ikm_from_no_responses():
     assert ikm_from_sums(0, {}).responses == 0
 
 
-def _visit_error(token, *, code="ktp", now=None):  # noqa: ANN001, ANN202
+def _visit_error(token, *, code="ktp", now=None):
     """Submit with a visit token and return the refusal's (field, English message)."""
     with force_locale("en"), pytest.raises(ValidationError) as error:
         survey_submit(code, ALL_THREE, visit_token=token, now=now)

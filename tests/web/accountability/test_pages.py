@@ -13,7 +13,7 @@ from tests.factories import create_department, create_service
 
 
 @pytest.fixture
-def scene(app):  # noqa: ANN001, ANN201
+def scene(app):
     today = wib_date(utc_now())
     fast = create_department(code="cepat", name_id="Dinas Cepat", name_en="Fast Office")
     slow = create_department(code="lambat", name_id="Dinas Lambat", name_en="Slow Office")

@@ -46,7 +46,7 @@ def _missing(reason: str) -> None:
 
 
 @pytest.fixture
-def weasyprint():  # noqa: ANN201
+def weasyprint():
     """The real WeasyPrint; skip (or fail in CI) when its system libraries are missing."""
     try:
         return load_weasyprint()
@@ -55,7 +55,7 @@ def weasyprint():  # noqa: ANN201
 
 
 @pytest.fixture
-def pdftotext(weasyprint):  # noqa: ANN001, ANN201
+def pdftotext(weasyprint):
     path = shutil.which("pdftotext")
     if not path:
         _missing("pdftotext not installed (apt-get install poppler-utils)")
@@ -70,7 +70,7 @@ def pdf_text(pdftotext: str, pdf: bytes) -> str:
 
 
 @pytest.fixture
-def scene(app):  # noqa: ANN001, ANN201
+def scene(app):
     """One department, one service: 37 requests completed two days ago, 29 of them on time."""
     today = wib_date(utc_now())
     slow = create_department(code="lambat", name_id="Dinas Lambat", name_en="Slow Office")
@@ -79,7 +79,7 @@ def scene(app):  # noqa: ANN001, ANN201
     return today - timedelta(days=20), today - timedelta(days=1)
 
 
-def long_date(day, lang: str) -> str:  # noqa: ANN001
+def long_date(day, lang: str) -> str:
     return f"{day.day} {MONTHS[lang][day.month - 1]} {day.year}"
 
 
@@ -139,7 +139,7 @@ def test_render_never_fetches_from_the_network(app, weasyprint):
     hits: list[str] = []
 
     class Recorder(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             hits.append(self.path)
             self.send_response(404)
             self.end_headers()
@@ -216,7 +216,7 @@ class _NoPango:
 
 
 @pytest.fixture
-def no_pango(monkeypatch):  # noqa: ANN001, ANN201
+def no_pango(monkeypatch):
     """Make `import weasyprint` fail with OSError, as without Debian's Pango (this test only)."""
     for name in [n for n in sys.modules if n == "weasyprint" or n.startswith("weasyprint.")]:
         monkeypatch.delitem(sys.modules, name)

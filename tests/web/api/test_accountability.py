@@ -71,7 +71,7 @@ def test_wfa_impact_with_too_little_data_gives_no_verdict(client):
 
 
 @pytest.fixture
-def table_scene(app):  # noqa: ANN001, ANN201
+def table_scene(app):
     today = wib_date(utc_now())
     d1 = create_department(code="d1", name_id="Dinas Satu", name_en="Office One")
     d2 = create_department(code="d2", name_id="Dinas Dua", name_en="Office Two")
@@ -85,7 +85,7 @@ def table_scene(app):  # noqa: ANN001, ANN201
     return today
 
 
-def _query(today) -> str:  # noqa: ANN001
+def _query(today) -> str:
     return f"from={(today - timedelta(days=29)).isoformat()}&to={today.isoformat()}"
 
 

@@ -146,7 +146,7 @@ def test_the_public_view_accepts_a_sloppy_code_and_404s_an_unknown_one(client):
 
 
 @pytest.fixture
-def rate_limited(app, monkeypatch):  # noqa: ANN001, ANN201
+def rate_limited(app, monkeypatch):
     monkeypatch.setitem(app.config, "PORTAL_RATELIMIT_ENABLED", True)
     monkeypatch.setitem(app.config, "PORTAL_FEEDBACK_RATE_LIMIT", "2 per hour")
     limiter.reset()

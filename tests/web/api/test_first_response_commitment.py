@@ -10,7 +10,7 @@ from tests.factories import create_department, create_service, create_user
 
 
 @pytest.fixture
-def services(app):  # noqa: ANN001, ANN201
+def services(app):
     """A service promising a first response in 4 hours, another in 2 working days, one none."""
     department = create_department(code="dinas-a")
     create_service(department=department, code="izin-jam", commitment_value=24,

@@ -17,7 +17,7 @@ URL = "/api/v1/service-requests"
 
 
 @pytest.fixture
-def setup(app):  # noqa: ANN001, ANN201
+def setup(app):
     """A department with two services, a token for it, and a service of another department."""
     department = create_department(code="dinas-a")
     service = create_service(department=department, code="izin-a", commitment_value=2,
@@ -34,7 +34,7 @@ def recent(hours_ago: float) -> str:
     return (utc_now() - timedelta(hours=hours_ago)).astimezone(WIB).isoformat()
 
 
-def request_item(code: str, external_id: str, **overrides) -> dict:  # noqa: ANN003
+def request_item(code: str, external_id: str, **overrides) -> dict:
     """Return a valid request object received 30 hours ago."""
     return {"service": code, "id": external_id, "received_at": recent(30), **overrides}
 
@@ -70,7 +70,7 @@ def test_a_report_is_stored_and_a_retry_changes_nothing(client, setup):
         pytest.param({"Authorization": "Bearer "}, id="empty"),
     ],
 )
-def test_a_missing_or_bad_token_is_401(client, setup, headers):  # noqa: ANN001
+def test_a_missing_or_bad_token_is_401(client, setup, headers):
     response = client.post(URL, json={"requests": [request_item("izin-a", "1")]},
                            headers=headers)
     assert response.status_code == 401
@@ -93,7 +93,7 @@ def test_a_revoked_token_is_401(client, setup):
                      id="in-reported-services"),
     ],
 )
-def test_a_service_of_another_department_is_403_and_nothing_is_stored(client, setup, body):  # noqa: ANN001
+def test_a_service_of_another_department_is_403_and_nothing_is_stored(client, setup, body):
     response = client.post(URL, json=body, headers=setup["auth"])
     assert response.status_code == 403
     assert response.get_json()["services"] == ["izin-lain"]
@@ -139,7 +139,7 @@ def test_invalid_items_are_422_with_index_field_and_error_and_nothing_is_stored(
         pytest.param({"requests": "x"}, 422, id="requests-not-a-list"),
     ],
 )
-def test_a_malformed_report_is_refused(client, setup, body, status):  # noqa: ANN001
+def test_a_malformed_report_is_refused(client, setup, body, status):
     response = client.post(URL, json=body, headers=setup["auth"])
     assert response.status_code == status
 
@@ -193,7 +193,7 @@ def test_metrics_returns_exactly_the_documented_fields(client, setup):
         pytest.param("from=2024-01-01&to=2025-01-01", "to", id="longer-than-366-days"),
     ],
 )
-def test_metrics_window_errors_are_422(client, setup, query, field):  # noqa: ANN001
+def test_metrics_window_errors_are_422(client, setup, query, field):
     response = client.get(f"/api/v1/services/izin-a/metrics?{query}")
     assert response.status_code == 422
     assert [e["field"] for e in response.get_json()] == [field]

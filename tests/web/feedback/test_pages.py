@@ -22,20 +22,20 @@ from tests.feedback_support import IDENTITY, create_triage_unit, jpeg_with_exif,
 
 
 @pytest.fixture(autouse=True)
-def uploads(app, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+def uploads(app, tmp_path, monkeypatch):
     path = tmp_path / "uploads"
     monkeypatch.setitem(app.config, "PORTAL_UPLOAD_DIR", str(path))
     return path
 
 
-def _form_page(client, lang: str = "en", query: str = "") -> tuple[str, dict[str, str]]:  # noqa: ANN001
+def _form_page(client, lang: str = "en", query: str = "") -> tuple[str, dict[str, str]]:
     """GET the form; return its HTML and the hidden values to post back."""
     html = client.get(f"/{lang}/feedback/new{query}").get_data(as_text=True)
     token = re.search(r'name="client_token" type="hidden" value="([^"]+)"', html)
     return html, {"csrf_token": csrf_token_from(html), "client_token": token.group(1)}
 
 
-def _post(client, hidden: dict[str, str], lang: str = "en", files=None, **fields):  # noqa: ANN001, ANN202
+def _post(client, hidden: dict[str, str], lang: str = "en", files=None, **fields):
     data = {"kind": "complaint", "subject": "Antrean panjang", "body": "Tiga jam menunggu.",
             "regency": "", "identity": "normal", "name": "", "email": "", "phone": "",
             "website": "", **hidden, **fields}

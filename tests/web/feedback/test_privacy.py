@@ -28,11 +28,11 @@ NEEDLES = (NAME, "Rahmawati", EMAIL, "siti.rahma", PHONE, "081234567890", "3456 
 
 
 @pytest.fixture(autouse=True)
-def uploads(app, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+def uploads(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "PORTAL_UPLOAD_DIR", str(tmp_path / "uploads"))
 
 
-def _file(client, lang: str, service_code: str, identity: str) -> Feedback:  # noqa: ANN001
+def _file(client, lang: str, service_code: str, identity: str) -> Feedback:
     """File feedback with an identity through the public form, asking to publish it."""
     html = client.get(f"/{lang}/feedback/new?service={service_code}").get_data(as_text=True)
     client_token = re.search(r'name="client_token" type="hidden" value="([^"]+)"', html).group(1)

@@ -18,7 +18,7 @@ CITIZEN_BODY = "Saya Siti Rahmawati, HP 0812 3456 7890, menunggu tiga jam di lok
 
 
 @pytest.fixture
-def world(app):  # noqa: ANN001, ANN201
+def world(app):
     service = create_service(code="samsat-pkb", name_en="Annual vehicle tax")
     officer = create_user("officer", department=service.department)
     feedback = feedback_submit(
@@ -27,7 +27,7 @@ def world(app):  # noqa: ANN001, ANN201
     return service, officer, feedback
 
 
-def _item(client, feedback) -> tuple[str, str]:  # noqa: ANN001
+def _item(client, feedback) -> tuple[str, str]:
     html = client.get(f"/en/staff/feedback/{feedback.id}").get_data(as_text=True)
     return html, csrf_token_from(html)
 

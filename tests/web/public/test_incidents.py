@@ -20,14 +20,14 @@ BASE = "https://pantau.kalteng.go.id"
 
 
 @pytest.fixture
-def base_url(app, monkeypatch):  # noqa: ANN001, ANN201
+def base_url(app, monkeypatch):
     """The portal's configured public address (with a trailing slash, to be trimmed)."""
     monkeypatch.setitem(app.config, "PORTAL_BASE_URL", f"{BASE}/")
     return BASE
 
 
 @pytest.fixture
-def incidents(app):  # noqa: ANN001, ANN201
+def incidents(app):
     """One open outage with two updates, one resolved minor incident, one planned maintenance."""
     department = create_department(name_id="Badan Pendapatan Daerah",
                                    name_en="Regional Revenue Agency")
@@ -59,7 +59,7 @@ def incidents(app):  # noqa: ANN001, ANN201
                            maintenance=maintenance)
 
 
-def page(client, path: str) -> str:  # noqa: ANN001
+def page(client, path: str) -> str:
     """GET a page that must answer 200 and return its text."""
     response = client.get(path)
     assert response.status_code == 200, path

@@ -39,14 +39,14 @@ def at_wib(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), WIB)
 
 
-def item(service, external_id, received, completed=None, first=None, channel="counter") -> dict:  # noqa: ANN001
+def item(service, external_id, received, completed=None, first=None, channel="counter") -> dict:
     """Return one API request object."""
     return {"service": service.code, "id": external_id, "received_at": received.isoformat(),
             "completed_at": completed.isoformat() if completed else None,
             "first_response_at": first.isoformat() if first else None, "channel": channel}
 
 
-def oracle_requests(service, t: datetime) -> list[dict]:  # noqa: ANN001
+def oracle_requests(service, t: datetime) -> list[dict]:
     """Return the requests of the module docstring."""
     d = wib_date(t)
     recent, older = at_wib(d - timedelta(days=3), 8), at_wib(d - timedelta(days=60), 8)
@@ -63,7 +63,7 @@ def oracle_requests(service, t: datetime) -> list[dict]:  # noqa: ANN001
 
 
 @pytest.fixture
-def oracle(app):  # noqa: ANN001, ANN201
+def oracle(app):
     """The oracle service, reported 5 minutes (and a few seconds) ago, with 4 checks."""
     t = (utc_now() - timedelta(minutes=5, seconds=5)).replace(microsecond=0)
     department = create_department(code="bapenda", name_id="Badan Pendapatan Daerah",
@@ -82,7 +82,7 @@ def oracle(app):  # noqa: ANN001, ANN201
     return SimpleNamespace(service=service, department=department, t=t, day=wib_date(t))
 
 
-def html_of(client, path: str) -> str:  # noqa: ANN001
+def html_of(client, path: str) -> str:
     """GET a page that must answer 200 and return its HTML."""
     response = client.get(path)
     assert response.status_code == 200, path
@@ -228,7 +228,7 @@ def test_trend_chart_appears_only_for_a_service_that_moved_to_wfa(client, oracle
 
 
 @pytest.fixture
-def province(oracle):  # noqa: ANN001, ANN201
+def province(oracle):
     """Add a never-reported hybrid service and a WFA service disrupted by an open outage."""
     quiet = create_service(code="quiet", department=oracle.department, work_mode="hybrid",
                            name_en="Quiet service")
@@ -365,14 +365,14 @@ def test_pages_embed_the_refresh_script_and_their_data_version(client, oracle):
 
 
 @pytest.fixture
-def cached(app):  # noqa: ANN001, ANN201
+def cached(app):
     """Switch the in-process page cache on (the test configuration keeps it off)."""
     before = app.config["PORTAL_PAGE_CACHE_SECONDS"]
     app.config["PORTAL_PAGE_CACHE_SECONDS"] = 60
     page_cache().clear()
     rendered = []
 
-    def record(sender, template, context, **extra):  # noqa: ANN001, ANN003, ANN202
+    def record(sender, template, context, **extra):
         rendered.append(template.name)
 
     template_rendered.connect(record, app)
@@ -414,7 +414,7 @@ def test_api_service_list_is_served_from_the_cache_until_the_data_changes(client
     calls = []
     original = status_service.status_for_services
 
-    def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def counting(*args, **kwargs):
         calls.append(1)
         return original(*args, **kwargs)
 

@@ -12,7 +12,7 @@ from tests.factories import create_department, create_service
 
 
 @pytest.fixture
-def catalogue(app):  # noqa: ANN001, ANN201
+def catalogue(app):
     """A department with an on-site service and a WFA service without English name."""
     department = create_department(code="bapenda", name_id="Badan Pendapatan Daerah",
                                    name_en="Regional Revenue Agency")
@@ -128,7 +128,7 @@ def test_a_server_error_shows_the_translated_500_page(database_url):
     app = create_app(make_test_config(SQLALCHEMY_DATABASE_URI=database_url, TESTING=False))
 
     @app.get("/id/boom-for-test")
-    def boom():  # noqa: ANN202
+    def boom():
         raise RuntimeError("boom")
 
     response = app.test_client().get("/id/boom-for-test")

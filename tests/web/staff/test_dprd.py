@@ -14,7 +14,7 @@ SECRET = {"reporter_name": "Siti Rahmawati", "reporter_email": "siti.rahma@examp
 
 
 @pytest.fixture
-def feedback(app):  # noqa: ANN001, ANN201
+def feedback(app):
     service = create_service(code="ktp")
     return create_feedback(
         service, subject="Antrean KTP", confidential=True,

@@ -12,12 +12,12 @@ from tests.feedback_support import IDENTITY, PDF_BYTES, valid_data
 
 
 @pytest.fixture(autouse=True)
-def uploads(app, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+def uploads(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "PORTAL_UPLOAD_DIR", str(tmp_path / "uploads"))
 
 
 @pytest.fixture
-def world(app):  # noqa: ANN001, ANN201
+def world(app):
     """A confidential report with an attachment, its department's officer and other staff."""
     service = create_service()
     users = {
@@ -107,7 +107,7 @@ def test_the_inbox_marks_overdue_items_in_words(client, world):
 
 
 @pytest.fixture
-def bounced(app):  # noqa: ANN001, ANN201
+def bounced(app):
     """Feedback transferred three times (A → B → C → D) and another transferred twice."""
     from tests.factories import create_department
 
@@ -162,7 +162,7 @@ def test_the_inbox_says_how_many_items_are_overdue(client, app):
 
 
 @pytest.fixture
-def named(app):  # noqa: ANN001, ANN201
+def named(app):
     """A normal report with an identity (its officer may see it) and that officer."""
     service = create_service()
     officer = create_user("officer", department=service.department)
@@ -212,7 +212,7 @@ def test_a_transfer_reason_with_a_nik_needs_the_confirmation_box(client, named):
 # -- query counts and pages of the staff lists ---------------------------------------------------
 
 
-def _bounced_many(count: int, offices: list) -> None:  # noqa: ANN001
+def _bounced_many(count: int, offices: list) -> None:
     """Store `count` open feedback items, each transferred through all the offices."""
     from datetime import UTC, datetime, timedelta
 
@@ -238,12 +238,12 @@ def _bounced_many(count: int, offices: list) -> None:  # noqa: ANN001
     db.session.commit()
 
 
-def _queries_of(app, client, url: str) -> int:  # noqa: ANN001
+def _queries_of(app, client, url: str) -> int:
     from sqlalchemy import event
 
     statements: list[str] = []
 
-    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
+    def count(conn, cursor, statement, *args):
         statements.append(statement)
 
     engine = db.engine
@@ -302,7 +302,7 @@ def test_staff_department_lists_come_from_the_catalogue_service(client, world, m
     create_department(code="zz-last", name_en="Aardvark Office", name_id="Zebra Kantor")
     calls = []
 
-    def counted():  # noqa: ANN202
+    def counted():
         calls.append(1)
         return real()
 

@@ -15,7 +15,7 @@ PUBLIC = "/en/services/izin-klinik"
 
 
 @pytest.fixture
-def officer(app):  # noqa: ANN001, ANN201
+def officer(app):
     """A logged-in officer of the department keeping izin-klinik (5 working days, 90%)."""
     department = create_department(code="dinkes")
     create_service(code="izin-klinik", department=department)
@@ -25,7 +25,7 @@ def officer(app):  # noqa: ANN001, ANN201
     return client
 
 
-def _post(client, **fields: str):  # noqa: ANN001, ANN202
+def _post(client, **fields: str):
     """Post the commitment form with the session's CSRF token and today's date."""
     token = csrf_token_from(client.get(EDIT).get_data(as_text=True))
     data = {
@@ -39,7 +39,7 @@ def _post(client, **fields: str):  # noqa: ANN001, ANN202
     return client.post(EDIT, data=data)
 
 
-def _history(client) -> str:  # noqa: ANN001
+def _history(client) -> str:
     """Return the commitment history section of the public page."""
     html = client.get(PUBLIC).get_data(as_text=True)
     return html.split('id="commitment-history-title"', 1)[1]

@@ -26,7 +26,7 @@ def count(model: type) -> int:
 
 
 @pytest.fixture
-def world(app):  # noqa: ANN001, ANN201
+def world(app):
     """Two departments with a service each, and an officer of the first."""
     bapenda = create_department(code="bapenda", name_id="Badan Pendapatan Daerah",
                                 name_en="Regional Revenue Agency")
@@ -38,7 +38,7 @@ def world(app):  # noqa: ANN001, ANN201
     return bapenda, dinkes, pkb, rsud, officer
 
 
-def post_form(client, path: str, data: dict):  # noqa: ANN001, ANN201
+def post_form(client, path: str, data: dict):
     """GET a form page, then POST it with its CSRF token and the given fields."""
     # The app fixture's app context is shared by the client's requests, so flask.g (where
     # Flask-WTF caches the token) outlives a request; drop it so the page makes a token

@@ -30,7 +30,7 @@ NEW_PASSWORD = "kalteng-berintegritas-2025"
 WRONG_LOGIN = "The username or password is wrong."
 
 
-def _token(client) -> str:  # noqa: ANN001
+def _token(client) -> str:
     """Return a CSRF token of the client's session (from a page that has one)."""
     page = client.get("/en/staff/")
     if page.status_code != 200:
@@ -38,13 +38,13 @@ def _token(client) -> str:  # noqa: ANN001
     return csrf_token_from(page.get_data(as_text=True))
 
 
-def _post(client, path: str, data: dict | None = None):  # noqa: ANN001, ANN202
+def _post(client, path: str, data: dict | None = None):
     """POST a form with the session's CSRF token."""
     return client.post(path, data={"csrf_token": _token(client), **(data or {})})
 
 
 @pytest.fixture
-def world(app):  # noqa: ANN001, ANN201
+def world(app):
     """Two departments with a service each, and one account per role."""
     own = create_department(code="dinkes", name_en="Health Office")
     other = create_department(code="bapenda", name_en="Revenue Agency")
@@ -61,7 +61,7 @@ def world(app):  # noqa: ANN001, ANN201
     return {"departments": (own, other), "services": services, "users": users}
 
 
-def _client_as(app, world, role: str):  # noqa: ANN001, ANN202
+def _client_as(app, world, role: str):
     client = app.test_client()
     if role != "anonymous":
         response = login(client, world["users"][role].username)
@@ -234,7 +234,7 @@ def test_deactivating_an_account_ends_its_session(app, world) -> None:
 
 
 @pytest.fixture
-def rate_limited(app):  # noqa: ANN001, ANN201
+def rate_limited(app):
     """Switch rate limits on for this test only, with fresh counters and small limits."""
     app.config.update(PORTAL_RATELIMIT_ENABLED=True, PORTAL_LOGIN_RATE_LIMIT="3 per minute",
                       PORTAL_LOGIN_ACCOUNT_RATE_LIMIT="5 per hour")

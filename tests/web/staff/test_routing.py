@@ -14,7 +14,7 @@ URL = "/en/staff/routing"
 
 
 @pytest.fixture
-def world(app):  # noqa: ANN001, ANN201
+def world(app):
     create_triage_unit(code="ulp")
     department = create_department(code="dpupr", name_en="Public Works Office")
     rule = routing_rule_add("dpupr", "jalan rusak", 10)

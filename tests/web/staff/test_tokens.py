@@ -15,7 +15,7 @@ from tests.factories import create_department, create_user, csrf_token_from, log
 
 
 @pytest.fixture
-def departments(app):  # noqa: ANN001, ANN201
+def departments(app):
     """Two departments."""
     return create_department(code="bapenda"), create_department(code="dinkes")
 

@@ -35,7 +35,7 @@ def _form_data(html: str, **overrides: str) -> dict:
 
 
 @pytest.fixture
-def service(app):  # noqa: ANN001, ANN201
+def service(app):
     return create_service(code="ktp", name_en="Identity card")
 
 
