@@ -1,4 +1,4 @@
-"""WIB time helpers and the working-day calendar (DOMAIN.md, "Time and the working-day calendar").
+"""WIB time helpers and the working-day calendar (docs/definitions.md, "Time").
 
 Every "day" here is a WIB (``Asia/Jakarta``, UTC+7, no daylight saving) calendar day.
 Timestamps are aware datetimes; naive datetimes are rejected everywhere with ``ValueError``.
@@ -53,6 +53,10 @@ _HOLIDAY_CATEGORIES = ("public", "government")
 _ONE_DAY = timedelta(days=1)
 
 
+# The smallest step of a stored timestamp: "the last instant before" a deadline.
+_INSTANT = timedelta(microseconds=1)
+
+
 def _require_aware(dt: datetime, what: str = "datetime") -> None:
     if not isinstance(dt, datetime):
         raise TypeError(f"{what} must be a datetime, got {type(dt).__name__}")
@@ -87,6 +91,15 @@ def wib_date(dt: datetime) -> date:
     return to_wib(dt).date()
 
 
+def due_date(deadline: datetime) -> date:
+    """Return the due date of a deadline: the WIB date of the last instant before it.
+
+    A deadline at 24:00 WIB on 1 December (00:00 on the 2nd) is due on 1 December, and so is
+    one at 14:00 on 1 December.
+    """
+    return wib_date(deadline - _INSTANT)
+
+
 def wib_midnight(d: date) -> datetime:
     """Return 00:00 WIB of date ``d`` as an aware UTC datetime."""
     _require_date(d)
@@ -108,7 +121,7 @@ def _national_holidays(year: int, language: str | None) -> Mapping[date, str]:
 
 
 class WorkingCalendar:
-    """Working days of the provincial government, as defined in DOMAIN.md."""
+    """Working days of the provincial government, as defined in docs/definitions.md."""
 
     __slots__ = ("_deadline_cache", "_extra", "_language", "_overrides", "_working_days")
 

@@ -1,6 +1,6 @@
 """Reported service requests, their daily aggregates, report times, status and API tokens.
 
-Scale by design (issue 3): every figure over a window reads the ``service_day`` rows of that
+Scale by design: every figure over a window reads the ``service_day`` rows of that
 window (one row per service and WIB day), maintained on ingest, so its cost does not grow with
 the length of history. Only backlog and overdue read ``service_request`` rows, and only those
 still open or completed after the window's end (see the two indexes below).
@@ -11,7 +11,7 @@ day, so nearest-rank percentiles are exact. Its size is the number of distinct d
 day: a few hundred bytes for a typical service. To keep a row bounded on a very busy day, a
 day with more than 1,000 distinct durations is coarsened: durations of 1,000 s or more go
 into log buckets 0.1 % wide (negative keys), so percentiles stay within 0.05 % (far inside
-DOMAIN.md's 1 %) and the row holds at most ~14,000 keys (10 years of durations) whatever
+the allowed 1 %) and the row holds at most ~14,000 keys (10 years of durations) whatever
 the volume; in practice a busy day's spread needs a few hundred.
 """
 
@@ -59,6 +59,11 @@ class ServiceRequest(db.Model):
         # Backlog at a window's end reads open requests (completed_at IS NULL) and those
         # completed after the end: both are ranges of this index, never the whole history.
         Index("ix_service_request_service_completed", "service_id", "completed_at"),
+        # What fell due today so far (deadline between today 00:00 WIB and now) is read from
+        # the requests, not the aggregates: two narrow ranges of these indexes.
+        Index("ix_service_request_service_deadline", "service_id", "completion_deadline"),
+        Index("ix_service_request_service_first_deadline", "service_id",
+              "first_response_deadline"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,6 +103,19 @@ class ServiceDay(db.Model):
     first_responses_on_time: Mapped[int] = mapped_column(Integer, default=0)
     # Sparse histogram of completion times of this day's completions (module docstring).
     completion_histogram: Mapped[str] = mapped_column(Text, default="{}")
+    # Requests whose completion deadline falls on this day (their due date), whether or not
+    # they were ever completed, and of them those completed at or before the deadline; with
+    # the completion times of those that were completed. Every request is due exactly once.
+    due: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    due_on_time: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    due_completion_histogram: Mapped[str] = mapped_column(
+        Text, default="{}", server_default="{}"
+    )
+    # The same for first-response deadlines (services that commit to a first response).
+    first_response_due: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    first_response_due_on_time: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )
 
 
 class ServiceReport(db.Model):

@@ -72,12 +72,12 @@ def _target_y(target: float) -> float:
 def day_sentence(point: DayPoint) -> str:
     """Say one day's on-time figure as a sentence (tooltips)."""
     day = format_date(point.day, "d MMM y")
-    if not point.completed:
-        return _("%(date)s: no request completed", date=day)
+    if not point.due:
+        return _("%(date)s: no request fell due", date=day)
     return ngettext(
-        "%(date)s: %(rate)s on time, of %(num)d completed request",
-        "%(date)s: %(rate)s on time, of %(num)d completed requests",
-        point.completed, date=day, rate=rate_text(point.on_time_rate),
+        "%(date)s: %(rate)s on time, of %(num)d request due",
+        "%(date)s: %(rate)s on time, of %(num)d requests due",
+        point.due, date=day, rate=rate_text(point.on_time_rate),
     )
 
 
@@ -103,9 +103,9 @@ def trend_chart(trend: WfaTrend, target: float) -> Chart:
         if week.after_move and marker is None and not trend.starts_after_move:
             marker = i * step
         label = ngettext(
-            "%(start)s to %(end)s: %(rate)s on time, of %(num)d completed request",
-            "%(start)s to %(end)s: %(rate)s on time, of %(num)d completed requests",
-            week.completed, start=format_date(week.first_day, "d MMM y"),
+            "%(start)s to %(end)s: %(rate)s on time, of %(num)d request due",
+            "%(start)s to %(end)s: %(rate)s on time, of %(num)d requests due",
+            week.due, start=format_date(week.first_day, "d MMM y"),
             end=format_date(week.last_day, "d MMM y"), rate=rate_text(week.on_time_rate),
         )
         css = "bar-after" if week.after_move else "bar-before"
@@ -115,11 +115,12 @@ def trend_chart(trend: WfaTrend, target: float) -> Chart:
 
 def daily_summary(points: list[DayPoint], target: float) -> str:
     """Describe the daily bar in one sentence (the SVG's desc)."""
-    with_data = [p for p in points if p.completed]
+    with_data = [p for p in points if p.due]
     meeting = sum(1 for p in with_data if level_class(p.on_time_rate, target) == "bar-ok")
     return _(
-        "Of the last %(days)d days, %(with_data)d had completed requests; on %(meeting)d of "
-        "them at least %(target)s were completed on time. The table below gives each day.",
+        "Of the last %(days)d days, %(with_data)d had requests falling due; on %(meeting)d of "
+        "them at least %(target)s of those were completed on time. The table below gives "
+        "each day.",
         days=len(points), with_data=len(with_data), meeting=meeting, target=rate_text(target),
     )
 

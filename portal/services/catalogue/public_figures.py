@@ -1,6 +1,6 @@
 """What the public pages show of service-level metrics: figures, charts, overviews, freshness.
 
-Every figure comes from the metrics and status services (DOMAIN.md is applied there, once).
+Every figure comes from the metrics and status services (the rules are applied there, once).
 A service page is anchored at its status's ``computed_at``: the 30-day figures are the
 snapshot the status was judged on, the 90-day figures, the daily bar and the WFA trend end on
 the same WIB day and take backlog at the same instant, so the whole page is one consistent
@@ -58,8 +58,8 @@ class TrendWeek:
 
     first_day: date
     last_day: date
-    completed: int
-    completed_on_time: int
+    due: int
+    on_time: int
     on_time_rate: float | None
     after_move: bool
 
@@ -100,13 +100,13 @@ class ServiceFigures:
         return self.windows[0]
 
 
-def wfa_trend(service: Service, end: date) -> WfaTrend | None:
+def wfa_trend(service: Service, end: date, now: datetime | None = None) -> WfaTrend | None:
     """Return weekly on-time rates from 13 weeks before the move to WFA up to ``end``.
 
     Weeks are aligned on the move date, so no week mixes days before and after it; the last
     week may be shorter. None when the service never moved or moved after ``end``.
     """
-    # The move is the one DOMAIN.md's WFA impact compares around (one rule, one place).
+    # The move is the one docs/definitions.md's WFA impact compares around (one rule, one place).
     move = latest_move(service.work_mode_history)
     if move is None or move.change_date > end:
         return None
@@ -117,16 +117,15 @@ def wfa_trend(service: Service, end: date) -> WfaTrend | None:
         # Keep the weeks aligned on the move: start on the first aligned day in range.
         weeks_late = -(-(earliest - moved_on).days // 7)
         start = moved_on + timedelta(days=7 * weeks_late)
-    points = daily_series(service, days=(end - start).days + 1, today=end)
+    points = daily_series(service, days=(end - start).days + 1, today=end, now=now)
     weeks = []
     for first in range(0, len(points), 7):
         chunk = points[first:first + 7]
-        completed = sum(p.completed for p in chunk)
-        on_time = sum(p.completed_on_time for p in chunk)
+        due = sum(p.due for p in chunk)
+        on_time = sum(p.on_time for p in chunk)
         weeks.append(TrendWeek(
-            first_day=chunk[0].day, last_day=chunk[-1].day, completed=completed,
-            completed_on_time=on_time, on_time_rate=on_time / completed if completed else None,
-            after_move=chunk[0].day >= moved_on,
+            first_day=chunk[0].day, last_day=chunk[-1].day, due=due, on_time=on_time,
+            on_time_rate=on_time / due if due else None, after_move=chunk[0].day >= moved_on,
         ))
     return WfaTrend(mode=mode, moved_on=moved_on, weeks=weeks, starts_after_move=start > moved_on)
 
@@ -151,8 +150,8 @@ def service_figures(service: Service, now: datetime | None = None) -> ServiceFig
         computed=computed,
         last_reported_at=service_last_reported([service.id]).get(service.id),
         windows=windows,
-        daily=daily_series(service, days=DAILY_BAR_DAYS, today=end),
-        trend=wfa_trend(service, end),
+        daily=daily_series(service, days=DAILY_BAR_DAYS, today=end, now=as_of),
+        trend=wfa_trend(service, end, now=as_of),
         incidents=incident_list(service=service, include_resolved=False),
         maintenance=maintenance_list(service=service, when="current"),
     )

@@ -16,7 +16,7 @@ and ``first_response_unit`` in the commitment in force) gets a first-response de
 from that commitment alone; its first responses count in ``first_responses`` and
 ``first_responses_on_time``. A request of a service without that commitment has no
 first-response deadline and counts in neither, so its first_response_on_time_rate is null
-(DOMAIN.md: the rate is for services that commit to a first response).
+(docs/definitions.md: the rate is for services that commit to a first response).
 
 Speed (issue 3 asks for >= 5,000 requests/s on SQLite): the batch's existing rows are read with
 one query per service and chunk, new rows are bulk-inserted, changed rows bulk-updated, and each
@@ -40,7 +40,14 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
 
-from portal.domain.calendar import UTC, WorkingCalendar, utc_now, wib_date, wib_midnight
+from portal.domain.calendar import (
+    UTC,
+    WorkingCalendar,
+    due_date,
+    utc_now,
+    wib_date,
+    wib_midnight,
+)
 from portal.extensions import db
 from portal.models.catalogue import CommitmentChange, Department, Service
 from portal.models.metrics import CHANNELS, ServiceDay, ServiceReport, ServiceRequest
@@ -104,48 +111,79 @@ class _Item:
 class _DayDelta:
     """The change a report makes to one service_day row."""
 
-    __slots__ = ("counts", "histogram")
+    __slots__ = ("counts", "due_histogram", "histogram")
 
-    # received, received_online, completed, completed_on_time, first_responses, ..._on_time
     FIELDS = ("received", "received_online", "completed", "completed_on_time",
-              "first_responses", "first_responses_on_time")
+              "first_responses", "first_responses_on_time", "due", "due_on_time",
+              "first_response_due", "first_response_due_on_time")
 
     def __init__(self) -> None:
-        self.counts = [0, 0, 0, 0, 0, 0]
+        self.counts = [0] * len(self.FIELDS)
         self.histogram: Counter[int] = Counter()
+        self.due_histogram: Counter[int] = Counter()
+
+    def add(self, name: str, sign: int) -> None:
+        """Add sign to one counted field."""
+        self.counts[self.FIELDS.index(name)] += sign
+
+
+def _delta(deltas: dict[tuple[int, date], _DayDelta], service_id: int, day: date) -> _DayDelta:
+    """Return the delta of one service and day, created empty when new."""
+    key = (service_id, day)
+    delta = deltas.get(key)
+    if delta is None:
+        delta = deltas[key] = _DayDelta()
+    return delta
 
 
 def _contribute(
     deltas: dict[tuple[int, date], _DayDelta],
-    service_id: int,
-    received_at: datetime,
-    first_response_at: datetime | None,
-    completed_at: datetime | None,
-    channel: str | None,
+    request: _Item | Any,
+    *,
     completion_deadline: datetime,
     first_response_deadline: datetime | None,
     sign: int,
 ) -> None:
-    """Add (sign=1) or remove (sign=-1) one request's contribution to the daily aggregates."""
-    delta = deltas.get((service_id, wib_date(received_at)))
-    if delta is None:
-        delta = deltas[(service_id, wib_date(received_at))] = _DayDelta()
-    delta.counts[0] += sign
-    if channel == "online":
-        delta.counts[1] += sign
+    """Add (sign=1) or remove (sign=-1) one request's contribution to the daily aggregates.
+
+    ``request`` has the reported fields (service_id, received_at, first_response_at,
+    completed_at, channel). A request counts on the day it was received, the day it was
+    completed, the day it was first answered, and on its due date(s), where it is counted
+    whether or not it was ever completed.
+    """
+    service_id, completed_at = request.service_id, request.completed_at
+    received = _delta(deltas, service_id, wib_date(request.received_at))
+    received.add("received", sign)
+    if request.channel == "online":
+        received.add("received_online", sign)
+    seconds = (completion_seconds(request.received_at, completed_at)
+               if completed_at is not None else None)
+    on_time = completed_at is not None and completed_at <= completion_deadline
     if completed_at is not None:
-        key = (service_id, wib_date(completed_at))
-        delta = deltas.get(key) or deltas.setdefault(key, _DayDelta())
-        delta.counts[2] += sign
-        if completed_at <= completion_deadline:
-            delta.counts[3] += sign
-        delta.histogram[completion_seconds(received_at, completed_at)] += sign
-    if first_response_at is not None and first_response_deadline is not None:
-        key = (service_id, wib_date(first_response_at))
-        delta = deltas.get(key) or deltas.setdefault(key, _DayDelta())
-        delta.counts[4] += sign
-        if first_response_at <= first_response_deadline:
-            delta.counts[5] += sign
+        completed = _delta(deltas, service_id, wib_date(completed_at))
+        completed.add("completed", sign)
+        if on_time:
+            completed.add("completed_on_time", sign)
+        completed.histogram[seconds] += sign
+    due = _delta(deltas, service_id, due_date(completion_deadline))
+    due.add("due", sign)
+    if on_time:
+        due.add("due_on_time", sign)
+    if seconds is not None:
+        due.due_histogram[seconds] += sign
+    if first_response_deadline is None:
+        return
+    answered_at = request.first_response_at
+    answered_on_time = answered_at is not None and answered_at <= first_response_deadline
+    first_due = _delta(deltas, service_id, due_date(first_response_deadline))
+    first_due.add("first_response_due", sign)
+    if answered_on_time:
+        first_due.add("first_response_due_on_time", sign)
+    if answered_at is not None:
+        answered = _delta(deltas, service_id, wib_date(answered_at))
+        answered.add("first_responses", sign)
+        if answered_on_time:
+            answered.add("first_responses_on_time", sign)
 
 
 # Validation ------------------------------------------------------------------------------------
@@ -376,15 +414,20 @@ def _apply_deltas(deltas: dict[tuple[int, date], _DayDelta]) -> None:
                 existing[(row.service_id, row.day)] = row
     inserts, updates = [], []
     for (service_id, day), delta in deltas.items():
-        if not any(delta.counts) and not any(delta.histogram.values()):
+        if not any(delta.counts) and not any(delta.histogram.values()) \
+                and not any(delta.due_histogram.values()):
             continue
         row = existing.get((service_id, day))
         values: dict[str, Any] = {"service_id": service_id, "day": day}
         histogram = histogram_load(row.completion_histogram) if row is not None else Counter()
         histogram_apply(histogram, delta.histogram)
+        due_histogram = (histogram_load(row.due_completion_histogram) if row is not None
+                         else Counter())
+        histogram_apply(due_histogram, delta.due_histogram)
         for name, change in zip(_DayDelta.FIELDS, delta.counts, strict=True):
             values[name] = (getattr(row, name) if row is not None else 0) + change
         values["completion_histogram"] = histogram_dump(histogram)
+        values["due_completion_histogram"] = histogram_dump(due_histogram)
         (updates if row is not None else inserts).append(values)
     if inserts:
         db.session.execute(insert(ServiceDay), inserts)
@@ -489,17 +532,16 @@ def service_requests_ingest(
                     completion_deadline, first_deadline):
                 summary.unchanged += 1
                 continue
-            _contribute(deltas, old.service_id, old.received_at, old.first_response_at,
-                        old.completed_at, old.channel, old.completion_deadline,
-                        old.first_response_deadline, -1)
+            _contribute(deltas, old, completion_deadline=old.completion_deadline,
+                        first_response_deadline=old.first_response_deadline, sign=-1)
             values["id"] = old.id
             values["reported_at"] = now
             updates.append(values)
         else:
             values["reported_at"] = now
             inserts.append(values)
-        _contribute(deltas, item.service_id, item.received_at, item.first_response_at,
-                    item.completed_at, item.channel, completion_deadline, first_deadline, 1)
+        _contribute(deltas, item, completion_deadline=completion_deadline,
+                    first_response_deadline=first_deadline, sign=1)
     if inserts:
         db.session.execute(insert(ServiceRequest), inserts)
     if updates:
@@ -653,8 +695,9 @@ def service_requests_recompute(
     calendar = calendar_current()
     commitments = _Commitments(services)
     request = ServiceRequest
-    columns = (request.id, request.received_at, request.first_response_at, request.completed_at,
-               request.channel, request.completion_deadline, request.first_response_deadline)
+    columns = (request.id, request.service_id, request.received_at, request.first_response_at,
+               request.completed_at, request.channel, request.completion_deadline,
+               request.first_response_deadline)
     for service in services:
         last_id = 0
         while True:
@@ -672,11 +715,10 @@ def service_requests_recompute(
                 completion, first = _deadlines(calendar, commitments, service.id, row.received_at)
                 if (completion, first) == (row.completion_deadline, row.first_response_deadline):
                     continue
-                for deadlines, sign in (((row.completion_deadline,
-                                          row.first_response_deadline), -1),
-                                        ((completion, first), 1)):
-                    _contribute(deltas, service.id, row.received_at, row.first_response_at,
-                                row.completed_at, row.channel, *deadlines, sign)
+                _contribute(deltas, row, completion_deadline=row.completion_deadline,
+                            first_response_deadline=row.first_response_deadline, sign=-1)
+                _contribute(deltas, row, completion_deadline=completion,
+                            first_response_deadline=first, sign=1)
                 updates.append({"id": row.id, "completion_deadline": completion,
                                 "first_response_deadline": first})
             if updates:

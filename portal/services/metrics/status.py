@@ -1,4 +1,4 @@
-"""Each service's status over the last 30 days (DOMAIN.md "Service status"), stored for lists.
+"""Each service's status over the last 30 days (docs/definitions.md), stored for lists.
 
 The status is evaluated "now" over the 30 WIB days ending today (``today - 29`` to ``today``
 inclusive, the same window as the metrics API's ``from``/``to``), recomputed on every ingest
@@ -38,7 +38,8 @@ from portal.services.metrics.service_requests import service_last_reported
 
 STATUS_WINDOW_DAYS = 30
 SILENCE_LIMIT = timedelta(days=7)
-MIN_COMPLETED = 10
+# Fewer requests due in the window than this: not enough to judge the commitment.
+MIN_DUE = 10
 AT_RISK_MARGIN = 0.10
 # Compare rates to targets with this tolerance so that 0.9 - 0.1 is exactly 0.8.
 _EPSILON = 1e-9
@@ -67,23 +68,23 @@ def status_evaluate(
     last_reported_at: datetime | None,
     disrupted: bool = False,
 ) -> tuple[str, dict, dict]:
-    """Apply DOMAIN.md's status rules; return (status, reason params, 30-day metrics JSON).
+    """Apply the status rules; return (status, reason params, 30-day metrics JSON).
 
     The params keep ``data_status``, the status rules 2 to 6 give, so that a read can drop
     ``disrupted`` as soon as the incident is resolved, without a refresh.
     """
     from_date, to_date = status_window(now)
     metrics = metrics_for_service(service, from_date, to_date, now=now)
-    params: dict = {"date": to_date.isoformat(), "n": metrics.completed,
-                    "rate": metrics.on_time_rate, "target": service.on_time_target,
-                    "since": None}
+    params: dict = {"date": to_date.isoformat(), "n": metrics.due,
+                    "late_open": metrics.late_open, "rate": metrics.on_time_rate,
+                    "target": service.on_time_target, "since": None}
     rate = metrics.on_time_rate
     if last_reported_at is None:
         data_status = "no_data"
     elif now - last_reported_at > SILENCE_LIMIT:
         data_status = "no_data"
         params["since"] = wib_date(last_reported_at).isoformat()
-    elif metrics.completed < MIN_COMPLETED or rate is None:
+    elif metrics.due < MIN_DUE or rate is None:
         data_status = "insufficient_data"
     elif rate >= service.on_time_target - _EPSILON:
         data_status = "meeting"
@@ -179,10 +180,27 @@ def status_for_services(
         rows.update({i: (row, at) for i, row, at in db.session.execute(stmt)})
     disrupted = service_ids_disrupted_now()
     views = {}
+    stale = []
     for i in ids:
         row, last_reported_at = rows.get(i, (None, None))
+        if row is not None and not _snapshot_is_current(row):
+            stale.append(i)
+            continue
         views[i] = _view(row, i, disrupted, last_reported_at, now)
+    for service in db.session.scalars(select(Service).where(Service.id.in_(stale))):
+        # Stored under earlier definitions (before an upgrade, until the next refresh):
+        # evaluated afresh so that no page shows a figure the current rules do not give.
+        last_reported_at = rows[service.id][1]
+        status, params, metrics = status_evaluate(
+            service, now, last_reported_at, service.id in disrupted
+        )
+        views[service.id] = StatusView(service.id, status, params, metrics, None)
     return views
+
+
+def _snapshot_is_current(row: ServiceStatus) -> bool:
+    """Tell whether a stored status was computed under the current metric definitions."""
+    return '"due":' in (row.metrics or "")
 
 
 def status_counts(
@@ -264,35 +282,44 @@ def _reason(status: str, params: dict) -> str:
                  since=format_date(date.fromisoformat(since), "long"))
     if status == "insufficient_data":
         return ngettext(
-            "Only %(num)d request was completed over the 30 days to %(date)s; at least "
-            "%(min)d are needed to judge the commitment.",
-            "Only %(num)d requests were completed over the 30 days to %(date)s; at least "
-            "%(min)d are needed to judge the commitment.",
-            n, date=when, min=MIN_COMPLETED,
+            "Only %(num)d request fell due over the 30 days to %(date)s; at least %(min)d are "
+            "needed to judge the commitment.",
+            "Only %(num)d requests fell due over the 30 days to %(date)s; at least %(min)d "
+            "are needed to judge the commitment.",
+            n, date=when, min=MIN_DUE,
         )
     if status == "meeting":
-        return ngettext(
-            "%(rate)s of %(num)d request completed on time against a %(target)s commitment, "
-            "over the 30 days to %(date)s.",
-            "%(rate)s of %(num)d requests completed on time against a %(target)s commitment, "
-            "over the 30 days to %(date)s.",
+        sentence = ngettext(
+            "%(rate)s of the %(num)d request due over the 30 days to %(date)s was completed "
+            "on time, against a %(target)s commitment.",
+            "%(rate)s of the %(num)d requests due over the 30 days to %(date)s were completed "
+            "on time, against a %(target)s commitment.",
             n, rate=rate, target=target, date=when,
         )
-    if status == "at_risk":
-        return ngettext(
-            "Only %(rate)s of %(num)d request completed on time against a %(target)s "
-            "commitment, over the 30 days to %(date)s: close to breaching it.",
-            "Only %(rate)s of %(num)d requests completed on time against a %(target)s "
-            "commitment, over the 30 days to %(date)s: close to breaching it.",
+    elif status == "at_risk":
+        sentence = ngettext(
+            "Only %(rate)s of the %(num)d request due over the 30 days to %(date)s was "
+            "completed on time, against a %(target)s commitment: close to breaching it.",
+            "Only %(rate)s of the %(num)d requests due over the 30 days to %(date)s were "
+            "completed on time, against a %(target)s commitment: close to breaching it.",
             n, rate=rate, target=target, date=when,
         )
-    return ngettext(
-        "Only %(rate)s of %(num)d request completed on time against a %(target)s commitment, "
-        "over the 30 days to %(date)s: the commitment is breached.",
-        "Only %(rate)s of %(num)d requests completed on time against a %(target)s commitment, "
-        "over the 30 days to %(date)s: the commitment is breached.",
-        n, rate=rate, target=target, date=when,
-    )
+    else:
+        sentence = ngettext(
+            "Only %(rate)s of the %(num)d request due over the 30 days to %(date)s was "
+            "completed on time, against a %(target)s commitment: the commitment is breached.",
+            "Only %(rate)s of the %(num)d requests due over the 30 days to %(date)s were "
+            "completed on time, against a %(target)s commitment: the commitment is breached.",
+            n, rate=rate, target=target, date=when,
+        )
+    late_open = int(params.get("late_open") or 0)
+    if not late_open:
+        return sentence
+    return " ".join((sentence, ngettext(
+        "%(num)d of them is late and still open.",
+        "%(num)d of them are late and still open.",
+        late_open,
+    )))
 
 
 @lru_cache(maxsize=4096)

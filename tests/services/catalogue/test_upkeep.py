@@ -254,7 +254,7 @@ def test_a_backdated_commitment_change_recomputes_deadlines_on_time_counts_and_s
         officer, "izin-cepat", 3, "working_days", 0.9, received_day, "Keputusan kepala dinas")
     db.session.expire_all()
     window = metrics_for_service(service, received_day, today)
-    assert (window.completed, window.completed_on_time) == (10, 10)
+    assert (window.due, window.on_time) == (10, 10)
     status = db.session.get(ServiceStatus, service.id)
     assert status.status == "meeting"  # stored at once, not at the next refresh
 

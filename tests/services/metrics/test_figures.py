@@ -139,7 +139,10 @@ def test_window_is_from_00_00_wib_to_the_next_midnight_after_to(app):
     assert result.digital_share == 0.5
     # Completed in the window: "before" (1 Sep 00:00) and "first" (2 Sep 23:59:59).
     assert result.completed == 2
-    assert result.completed_on_time == 2
+    # Due (1 working day: deadline 24:00 of the next working day) in 1..2 Sep: "before"
+    # (received Sun 31 Aug, due Mon 1 Sep) and "first" (received Mon 1 Sep, due Tue 2 Sep);
+    # "last" is due Wed 3 Sep, outside the window. Both were completed by their deadline.
+    assert (result.due, result.on_time, result.late) == (2, 2, 0)
     assert result.on_time_rate == 1.0
 
 
@@ -210,9 +213,10 @@ def test_daily_series_has_one_point_per_day_zeros_included(app):
     points = daily_series(service, days=5, today=date(2025, 9, 4))
     assert [p.day for p in points] == [date(2025, 8, 31) + timedelta(days=i) for i in range(5)]
     assert [p.received for p in points] == [0, 2, 0, 0, 0]
-    assert [(p.completed, p.completed_on_time) for p in points] == [
-        (0, 0), (0, 0), (1, 1), (0, 0), (1, 0)]
-    assert [p.on_time_rate for p in points] == [None, None, 1.0, None, 0.0]
+    assert [p.completed for p in points] == [0, 0, 1, 0, 1]
+    # Both are due Tue 2 Sep (received Mon, one working day): a was on time, b late.
+    assert [(p.due, p.on_time) for p in points] == [(0, 0), (0, 0), (2, 1), (0, 0), (0, 0)]
+    assert [p.on_time_rate for p in points] == [None, None, 0.5, None, None]
 
 
 # Aggregates against brute force -------------------------------------------------------------
@@ -220,14 +224,14 @@ def test_daily_series_has_one_point_per_day_zeros_included(app):
 
 @functools.cache
 def _holidays_id(year: int) -> frozenset[date]:
-    """Indonesia's holidays of a year, straight from the holidays package (DOMAIN.md)."""
+    """Indonesia's holidays of a year, straight from the holidays package (docs/definitions.md)."""
     return frozenset(holidays.country_holidays("ID", categories=("public", "government"),
                                                years=year))
 
 
 def _independent_deadline(received: datetime, value: int, unit: str,
                           extra: set[date], overrides: set[date]) -> datetime:
-    """Walk the calendar day by day, as DOMAIN.md words it, without the portal's calendar."""
+    """Walk the calendar day by day, as docs/definitions.md words it, not the portal's."""
     if unit == "hours":
         return received + timedelta(hours=value)
 
@@ -248,7 +252,7 @@ def _independent_deadline(received: datetime, value: int, unit: str,
 
 def _brute_force(rows, terms, from_date: date, to_date: date, now: datetime,
                  extra: set[date] = frozenset(), overrides: set[date] = frozenset()) -> dict:
-    """Compute the DOMAIN.md metrics directly from raw requests and the amended calendar."""
+    """Compute the defined metrics directly from raw requests and the amended calendar."""
     value, unit, first_value, first_unit = terms
     start = datetime.combine(from_date, time(0), WIB)
     end = datetime.combine(to_date + timedelta(days=1), time(0), WIB)
@@ -257,31 +261,48 @@ def _brute_force(rows, terms, from_date: date, to_date: date, now: datetime,
     def deadline(received: datetime) -> datetime:
         return _independent_deadline(received, value, unit, extra, overrides)
 
+    def first_deadline(received: datetime) -> datetime:
+        return _independent_deadline(received, first_value, first_unit, extra, overrides)
+
+    def due_day(moment: datetime) -> date:
+        # The WIB date of the last instant before the deadline.
+        return (moment - timedelta(microseconds=1)).astimezone(WIB).date()
+
     received = [r for r in rows if start <= r[1] < end]
     completed = [r for r in rows if r[2] is not None and start <= r[2] < end]
-    on_time = [r for r in completed if r[2] <= deadline(r[1])]
-    # Only a service that commits to a first response has a first-response rate.
-    first = [r for r in rows if r[3] is not None and start <= r[3] < end and first_unit]
-    first_on_time = [r for r in first if r[3] <= _independent_deadline(
-        r[1], first_value, first_unit, extra, overrides)]
+    # Fell due: due date in the window and deadline not after now, completed or not.
+    due = [r for r in rows if from_date <= due_day(deadline(r[1])) <= to_date
+           and deadline(r[1]) <= now]
+    on_time = [r for r in due if r[2] is not None and r[2] <= deadline(r[1])]
+    late_open = [r for r in due if r not in on_time and (r[2] is None or r[2] > at)]
+    # Only a service that commits to a first response has first-response deadlines.
+    first_due = [r for r in rows if first_unit
+                 and from_date <= due_day(first_deadline(r[1])) <= to_date
+                 and first_deadline(r[1]) <= now]
+    first_on_time = [r for r in first_due if r[3] is not None and r[3] <= first_deadline(r[1])]
     backlog = [r for r in rows if r[1] < at and (r[2] is None or r[2] >= at)]
     hours = sorted((r[2] - r[1]).total_seconds() / 3600 for r in completed)
     return {
         "received": len(received),
         "completed": len(completed),
-        "completed_on_time": len(on_time),
+        "due": len(due),
+        "on_time": len(on_time),
+        "late_open": len(late_open),
+        "first_response_due": len(first_due),
+        "first_response_on_time": len(first_on_time),
         "backlog": len(backlog),
         "overdue": sum(1 for r in backlog if deadline(r[1]) < at),
         "digital_share": (sum(1 for r in received if r[4] == "online") / len(received)
                           if received else None),
-        "first_response_on_time_rate": len(first_on_time) / len(first) if first else None,
+        "first_response_on_time_rate": (len(first_on_time) / len(first_due) if first_due
+                                        else None),
         "median": nearest_rank(hours, Fraction(1, 2)),
         "p90": nearest_rank(hours, Fraction(9, 10)),
     }
 
 
 def test_independent_deadline_matches_the_domain_example():
-    # DOMAIN.md: received Fri 15 Aug 2025 10:00 WIB, N = 1 -> Tuesday 19 August 24:00 WIB.
+    # docs/definitions.md: received Fri 15 Aug 2025 10:00 WIB, N = 1 -> Tuesday 19 August 24:00 WIB.
     assert _independent_deadline(wib(2025, 8, 15, 10), 1, "working_days", set(), set()) == (
         wib(2025, 8, 20, 0))
 
@@ -339,10 +360,15 @@ def test_metrics_from_aggregates_equal_brute_force_over_raw_rows(app, terms, cal
         expected = _brute_force(list(rows.values()), terms, from_date, to_date, NOW, extra,
                                 overrides)
         got = metrics_for_service(service, from_date, to_date, now=NOW)
-        assert (got.received, got.completed, got.completed_on_time, got.backlog,
-                got.overdue) == (expected["received"], expected["completed"],
-                                 expected["completed_on_time"], expected["backlog"],
-                                 expected["overdue"])
+        assert (got.received, got.completed, got.due, got.on_time, got.late, got.late_open,
+                got.backlog, got.overdue, got.first_response_due,
+                got.first_response_on_time) == (
+            expected["received"], expected["completed"], expected["due"], expected["on_time"],
+            expected["due"] - expected["on_time"], expected["late_open"], expected["backlog"],
+            expected["overdue"], expected["first_response_due"],
+            expected["first_response_on_time"])
+        assert got.on_time_rate == (expected["on_time"] / expected["due"] if expected["due"]
+                                    else None)
         assert got.digital_share == expected["digital_share"]
         assert got.first_response_on_time_rate == expected["first_response_on_time_rate"]
         for name, exact in (("median_completion_hours", expected["median"]),
@@ -353,3 +379,67 @@ def test_metrics_from_aggregates_equal_brute_force_over_raw_rows(app, terms, cal
             else:
                 # Exact to the whole second (the stored resolution).
                 assert math.isclose(approx, exact, rel_tol=0, abs_tol=1 / 3600)
+
+
+# Requests that fall due -----------------------------------------------------------------------
+
+
+def test_a_request_never_completed_is_late_once_due_and_not_before(app):
+    service = create_service(commitment_value=1, commitment_unit="working_days")
+    # Received Mon 1 Sep 2025 09:00 WIB: deadline Tue 2 Sep 24:00 WIB, due on 2 Sep.
+    send(service, [("open", wib(2025, 9, 1, 9), None, None, None)])
+    window = (date(2025, 9, 1), date(2025, 9, 30))
+    before_deadline = metrics_for_service(service, *window, now=wib(2025, 9, 2, 23, 59))
+    assert (before_deadline.due, before_deadline.late, before_deadline.on_time_rate) == (
+        0, 0, None)
+    at_deadline = metrics_for_service(service, *window, now=wib(2025, 9, 3, 0, 0))
+    assert (at_deadline.due, at_deadline.on_time, at_deadline.late,
+            at_deadline.late_open) == (1, 0, 1, 1)
+    assert at_deadline.on_time_rate == 0.0
+    # Never closed: it stays late in every later window that holds its due date.
+    months_later = metrics_for_service(service, *window, now=wib(2025, 12, 1, 9))
+    assert (months_later.due, months_later.late, months_later.late_open) == (1, 1, 1)
+
+
+def test_a_request_completed_after_its_deadline_is_late_but_not_open(app):
+    service = create_service(commitment_value=1, commitment_unit="working_days")
+    send(service, [("slow", wib(2025, 9, 1, 9), wib(2025, 9, 4, 10), None, None)])
+    # Window 1..2 Sep, seen on 3 Sep: due and late, and still open at the window's end.
+    early = metrics_for_service(service, date(2025, 9, 1), date(2025, 9, 2),
+                                now=wib(2025, 9, 3, 12))
+    assert (early.due, early.late, early.late_open) == (1, 1, 1)
+    # The same window seen later: completed after the window's end, so as of that end it was
+    # still open; the completion does not make it on time.
+    later = metrics_for_service(service, date(2025, 9, 1), date(2025, 9, 2), now=NOW)
+    assert (later.due, later.on_time, later.late, later.late_open) == (1, 0, 1, 1)
+    # A window to 4 Sep ends after the completion: late, no longer open.
+    closed = metrics_for_service(service, date(2025, 9, 1), date(2025, 9, 4), now=NOW)
+    assert (closed.due, closed.late, closed.late_open) == (1, 1, 0)
+
+
+def test_due_dates_of_a_24_00_deadline_and_of_an_hour_deadline(app):
+    days = create_service(commitment_value=1, commitment_unit="working_days")
+    hours = create_service(commitment_value=5, commitment_unit="hours")
+    # Deadline Tue 2 Sep 24:00 WIB: due on 2 Sep, not on 3 Sep.
+    send(days, [("d", wib(2025, 9, 1, 9), wib(2025, 9, 2, 23), None, None)])
+    # Received 2 Sep 09:00, deadline 14:00 the same day: due on 2 Sep.
+    send(hours, [("h", wib(2025, 9, 2, 9), wib(2025, 9, 2, 15), None, None)])
+    for service, on_time in ((days, 1), (hours, 0)):
+        on_2 = metrics_for_service(service, date(2025, 9, 2), date(2025, 9, 2), now=NOW)
+        on_3 = metrics_for_service(service, date(2025, 9, 3), date(2025, 9, 3), now=NOW)
+        assert (on_2.due, on_2.on_time, on_3.due) == (1, on_time, 0)
+
+
+def test_today_counts_only_what_has_fallen_due_so_far(app):
+    service = create_service(commitment_value=2, commitment_unit="hours")
+    # Deadlines today 11:00 and 15:00 WIB; seen at 14:00 only the first has fallen due.
+    send(service, [
+        ("passed", wib(2025, 9, 30, 9), None, None, None),
+        ("pending", wib(2025, 9, 30, 13), None, None, None),
+    ], now=wib(2025, 9, 30, 13, 30))
+    result = metrics_for_service(service, date(2025, 9, 30), date(2025, 9, 30),
+                                 now=wib(2025, 9, 30, 14))
+    assert (result.due, result.late, result.late_open) == (1, 1, 1)
+    evening = metrics_for_service(service, date(2025, 9, 30), date(2025, 9, 30),
+                                  now=wib(2025, 9, 30, 20))
+    assert (evening.due, evening.late_open) == (2, 2)

@@ -199,12 +199,17 @@ def test_a_retried_batch_changes_nothing(app):
 def test_a_later_batch_adding_completed_at_updates_the_aggregates(app):
     service = create_service(commitment_value=1, commitment_unit="working_days")
     report(service, item(service, "a", wib(2025, 9, 1, 9)))
-    assert day_row(service, date(2025, 9, 2)) is None
+    # Open, due Tue 2 Sep (deadline 24:00): counted as due there, not yet as completed.
+    tuesday = day_row(service, date(2025, 9, 2))
+    assert (tuesday.completed, tuesday.due, tuesday.due_on_time) == (0, 1, 0)
     result = report(service, item(service, "a", wib(2025, 9, 1, 9), completed=wib(2025, 9, 2, 11)))
     assert (result.created, result.updated) == (0, 1)
     tuesday = day_row(service, date(2025, 9, 2))
     assert (tuesday.completed, tuesday.completed_on_time) == (1, 1)
     assert json.loads(tuesday.completion_histogram) == {"93600": 1}  # 26 h
+    # Still due once on Tuesday, now on time, with its completion time.
+    assert (tuesday.due, tuesday.due_on_time) == (1, 1)
+    assert json.loads(tuesday.due_completion_histogram) == {"93600": 1}
     assert day_row(service, date(2025, 9, 1)).received == 1
 
 
@@ -216,6 +221,8 @@ def test_a_changed_completed_at_moves_its_contribution_to_the_new_day(app):
     assert (tuesday.completed, tuesday.completed_on_time, tuesday.completion_histogram) == (
         0, 0, "{}")
     assert (thursday.completed, thursday.completed_on_time) == (1, 0)  # deadline was Tuesday
+    # It stays due on Tuesday, now late; nothing is due on Thursday.
+    assert (tuesday.due, tuesday.due_on_time, thursday.due) == (1, 0, 0)
     assert day_row(service, date(2025, 9, 1)).received == 1
 
 

@@ -1,4 +1,4 @@
-"""Service status per DOMAIN.md: every rule and its boundary, stored and counted."""
+"""Service status per docs/definitions.md: every rule and its boundary, stored and counted."""
 
 from __future__ import annotations
 
@@ -87,11 +87,11 @@ def test_target_below_the_default_is_respected(app):
     assert stored(service).status == "meeting"
 
 
-def test_completions_older_than_30_days_do_not_count(app):
+def test_requests_due_before_the_30_days_do_not_count(app):
     service = hours_service()
-    # Completed 31 Aug 2025: the window is 1..30 September.
-    old = [{**r, "received_at": r["received_at"].replace("2025-09-22", "2025-08-31"),
-            "completed_at": r["completed_at"].replace("2025-09-22", "2025-08-31")}
+    # Received 30 Aug 2025 08:00 WIB, due 31 Aug 08:00: the window is 1..30 September.
+    old = [{**r, "received_at": r["received_at"].replace("2025-09-22", "2025-08-30"),
+            "completed_at": r["completed_at"].replace("2025-09-22", "2025-08-30")}
            for r in completions(service, 10, 0)]
     report(service, old)
     assert stored(service).status == "insufficient_data"
@@ -175,8 +175,9 @@ def test_reason_is_a_whole_sentence_in_each_language(app):
     row = stored(service)
     assert row.status == "at_risk"
     english = status_reason_text(row, "en")
-    assert english == ("Only 87% of 100 requests completed on time against a 90% commitment, "
-                       "over the 30 days to September 30, 2025: close to breaching it.")
+    assert english == ("Only 87% of the 100 requests due over the 30 days to September 30, "
+                       "2025 were completed on time, against a 90% commitment: close to "
+                       "breaching it.")
     indonesian = status_reason_text(row, "id")
     assert "30 September 2025" in indonesian
 
@@ -186,8 +187,34 @@ def test_snapshot_keeps_the_30_day_metrics(app):
     report(service, completions(service, 9, 1))
     metrics = status_for_services([service.id], now=NOW)[service.id].metrics
     assert metrics["from"] == "2025-09-01" and metrics["to"] == "2025-09-30"
-    assert (metrics["completed"], metrics["completed_on_time"], metrics["on_time_rate"]) == (
-        10, 9, 0.9)
+    assert (metrics["completed"], metrics["due"], metrics["on_time"], metrics["late"],
+            metrics["on_time_rate"]) == (10, 10, 9, 1, 0.9)
+
+
+def test_open_requests_past_their_deadline_make_a_service_breach_not_meet(app):
+    service = hours_service()
+    # 10 completed on time, and 47 received on 22 Sep that nobody ever closed.
+    received = datetime(2025, 9, 22, 8, tzinfo=WIB).isoformat()
+    never_closed = [{"service": service.code, "id": f"open{i}", "received_at": received}
+                    for i in range(47)]
+    report(service, completions(service, 10, 0) + never_closed)
+    row = stored(service)
+    assert row.status == "breaching"
+    english = status_reason_text(row, "en")
+    assert english.startswith("Only 17.5% of the 57 requests due")
+    assert english.endswith("47 of them are late and still open.")
+    assert "47" in status_reason_text(row, "id")
+
+
+def test_a_service_that_closes_nothing_falls_into_breach_as_deadlines_pass(app):
+    service = hours_service()
+    received = datetime(2025, 9, 29, 8, tzinfo=WIB)
+    report(service, [{"service": service.code, "id": f"o{i}", "received_at": received.isoformat()}
+                     for i in range(12)], now=received + timedelta(hours=1))
+    # Before the 24-hour deadline nothing has fallen due: not enough data, not health.
+    assert stored(service).status == "insufficient_data"
+    status_refresh(now=received + timedelta(hours=24))
+    assert stored(service).status == "breaching"
 
 
 def test_status_counts_by_department_and_work_mode(app):

@@ -175,10 +175,10 @@ def test_metrics_returns_exactly_the_documented_fields(client, setup):
     assert response.status_code == 200
     assert response.get_json() == {
         "service": "izin-a", "from": "2025-09-01", "to": "2025-09-30", "received": 1,
-        "completed": 1, "completed_on_time": 1, "on_time_rate": 1.0,
-        "median_completion_hours": 3.0, "p90_completion_hours": 3.0, "backlog": 0,
-        "overdue": 0, "first_response_on_time_rate": None, "digital_share": 1.0,
-        "availability": None,
+        "completed": 1, "due": 1, "on_time": 1, "late": 0, "late_open": 0,
+        "on_time_rate": 1.0, "median_completion_hours": 3.0, "p90_completion_hours": 3.0,
+        "backlog": 0, "overdue": 0, "first_response_due": 0, "first_response_on_time": 0,
+        "first_response_on_time_rate": None, "digital_share": 1.0, "availability": None,
     }
 
 

@@ -6,10 +6,16 @@ the status's computed_at), D its WIB day.
   response after 30 min; 1 request completed after 30 hours (late), first response after 26 h.
 - D−60 08:00 WIB: 5 completed after 3 hours (on time, online), 5 after 50 hours (late).
 - Open: one received D−2 08:00 (deadline D−1 08:00: overdue), one received T−2 h (not yet).
-30 days: received 12, completed 10, on time 9 (90 % = the target: meeting), durations
-1…9, 30 h: median rank 5 = 5 h, p90 rank 9 = 9 h; first response 9 of 10; online 3/12 = 25 %.
-90 days: received 22, completed 20, on time 14 (70 %); sorted durations 1,2,3×6,4…9,30,50×5:
-median rank 10 = 5 h, p90 rank 18 = 50 h = 2.1 days; online 8/22 = 36.4 %.
+Due dates: the D−3 requests are due D−2, the D−60 ones D−59, the overdue open one D−1; the
+fresh one has not fallen due.
+30 days: received 12, completed 10; due 11 (10 + the overdue open one), on time 9: 81.8 %,
+below the 90 % target but within 10 points: at risk; late 2, late and still open 1. Durations
+1…9, 30 h: median rank 5 = 5 h, p90 rank 9 = 9 h; first response due 11, on time 9 (81.8 %);
+online 3/12 = 25 %.
+90 days: received 22, completed 20; due 21, on time 14 (66.7 %), late 7, late and open 1;
+sorted durations 1,2,3×6,4…9,30,50×5: median rank 10 = 5 h, p90 rank 18 = 50 h = 2.1 days;
+first response due 21 (the D−60 ones were never answered), on time 9 (42.9 %);
+online 8/22 = 36.4 %.
 Backlog at T: 2, overdue 1.
 """
 
@@ -110,8 +116,9 @@ def test_service_page_states_the_status_with_its_reason_in_english(client, oracl
     html = html_of(client, "/en/services/samsat-pkb")
     status = text_of(re.search(r'<p class="status-line">(.*?)</p>', html, re.S).group(1))
     when = format_date(oracle.day, "long", locale="en")
-    assert status == (f"Meeting its commitment 90% of 10 requests completed on time against a "
-                      f"90% commitment, over the 30 days to {when}.")
+    assert status == (f"At risk Only 81.8% of the 11 requests due over the 30 days to {when} "
+                      f"were completed on time, against a 90% commitment: close to breaching "
+                      f"it. 1 of them is late and still open.")
     assert "Updated 5 minutes ago" in html
 
 
@@ -119,8 +126,9 @@ def test_service_page_states_the_status_with_its_reason_in_indonesian(client, or
     html = html_of(client, "/id/services/samsat-pkb")
     status = text_of(re.search(r'<p class="status-line">(.*?)</p>', html, re.S).group(1))
     when = format_date(oracle.day, "long", locale="id")
-    assert status == (f"Memenuhi komitmen Dalam 30 hari hingga {when}, 90% dari 10 permohonan "
-                      f"selesai tepat waktu (komitmen: 90%).")
+    assert status == (f"Berisiko Dalam 30 hari hingga {when}, hanya 81,8% dari 11 permohonan "
+                      f"yang jatuh tempo selesai tepat waktu (komitmen: 90%): hampir tidak "
+                      f"memenuhi komitmen. 1 di antaranya terlambat dan masih belum selesai.")
     assert "Diperbarui 5 menit yang lalu" in html
 
 
@@ -129,10 +137,13 @@ def test_service_page_figures_for_30_and_90_days_in_english(client, oracle):
     assert rows == {
         "Requests received": ["12", "22"],
         "Requests completed": ["10", "20"],
-        "Completed on time": ["90% (9 of 10)", "70% (14 of 20)"],
+        "Requests due (deadline passed)": ["11", "21"],
+        "Completed on time, of those due": ["81.8% (9 of 11)", "66.7% (14 of 21)"],
+        "Late, of those due": ["2", "7"],
+        "Late and still open": ["1", "1"],
         "Median completion time": ["5 hours", "5 hours"],
         "Completion time of 9 requests in 10 (90th percentile)": ["9 hours", "2.1 days"],
-        "First response on time": ["90%", "90%"],
+        "First response on time": ["81.8%", "42.9%"],
         "Requests received online (digital share)": ["25%", "36.4%"],
         "Online channel availability": ["75%", "75%"],
     }
@@ -141,7 +152,9 @@ def test_service_page_figures_for_30_and_90_days_in_english(client, oracle):
 def test_service_page_figures_for_30_and_90_days_in_indonesian(client, oracle):
     rows = figure_rows(html_of(client, "/id/services/samsat-pkb"))
     assert rows["Permohonan diterima"] == ["12", "22"]
-    assert rows["Selesai tepat waktu"] == ["90% (9 dari 10)", "70% (14 dari 20)"]
+    assert rows["Selesai tepat waktu, dari yang jatuh tempo"] == [
+        "81,8% (9 dari 11)", "66,7% (14 dari 21)"]
+    assert rows["Terlambat dan masih belum selesai"] == ["1", "1"]
     values = [cell for cells in rows.values() for cell in cells]
     assert "2,1 hari" in values and "5 jam" in values and "36,4%" in values
 
@@ -182,7 +195,7 @@ def test_a_service_never_reported_shows_no_data_not_health(client, app):
     html = html_of(client, "/en/services/new-one")
     assert "badge status-no_data" in html
     assert "has not reported on this service yet" in html
-    assert figure_rows(html)["Completed on time"] == ["no data", "no data"]
+    assert figure_rows(html)["Completed on time, of those due"] == ["no data", "no data"]
 
 
 # Charts and their text equivalents ---------------------------------------------------------
@@ -195,17 +208,18 @@ def test_daily_bar_is_an_accessible_svg_with_a_table_equivalent(client, oracle):
     assert svg and 'role="img"' in svg.group(0)
     body = svg.group(1)
     assert '<title id="daily-chart-title">Daily on-time rate over the last 90 days</title>' in body
-    assert "Of the last 90 days, 4 had completed requests; on 2 of them at least 90%" in body
-    # D−60 and D−3 all on time, D−58 and D−2 all late; the 86 other days have no rate.
-    assert body.count('class="bar-ok"') == 2 and body.count('class="bar-bad"') == 2
-    assert body.count('class="bar-none" fill="url(#daily-chart-hatch)"') == 86
-    late_day = format_date(oracle.day - timedelta(days=2), "d MMM y", locale="en")
-    assert f"<title>{late_day}: 0% on time, of 1 completed request</title>" in body
+    assert ("Of the last 90 days, 3 had requests falling due; on 1 of them at least 90% of "
+            "those were completed on time") in body
+    # Due D−59: 5 of 10 on time; D−2: 9 of 10; D−1: the open one, late. 87 days have no rate.
+    assert body.count('class="bar-ok"') == 1 and body.count('class="bar-bad"') == 2
+    assert body.count('class="bar-none" fill="url(#daily-chart-hatch)"') == 87
+    late_day = format_date(oracle.day - timedelta(days=1), "d MMM y", locale="en")
+    assert f"<title>{late_day}: 0% on time, of 1 request due</title>" in body
     table = re.search(r'<details id="daily-table">(.*?)</details>', html, re.S).group(1)
     assert table.count('<th scope="row">') == 90
-    three_days_ago = f"{oracle.day - timedelta(days=3):%-d %B %Y}"
-    assert (f'<th scope="row">{three_days_ago}</th><td class="num">9</td>'
-            f'<td class="num">9</td><td class="num">100%</td>') in table
+    two_days_ago = f"{oracle.day - timedelta(days=2):%-d %B %Y}"
+    assert (f'<th scope="row">{two_days_ago}</th><td class="num">10</td>'
+            f'<td class="num">9</td><td class="num">90%</td>') in table
 
 
 def test_trend_chart_appears_only_for_a_service_that_moved_to_wfa(client, oracle):
@@ -259,8 +273,8 @@ def test_home_counts_services_by_status_and_work_mode_and_lists_disruptions(
     html = html_of(client, f"/{lang}/")
     assert heading in html
     assert count_cells(html) == {
-        "meeting": ["1", "0", "0", "1"],
-        "at_risk": ["0", "0", "0", "0"],
+        "meeting": ["0", "0", "0", "0"],
+        "at_risk": ["1", "0", "0", "1"],
         "breaching": ["0", "0", "0", "0"],
         "disrupted": ["0", "0", "1", "1"],
         "insufficient_data": ["0", "0", "0", "0"],
@@ -278,7 +292,8 @@ def test_home_says_when_nothing_is_disrupted(client, oracle):
 
 @pytest.mark.parametrize(("query", "codes"), [
     ("", ["broken", "quiet", "samsat-pkb"]),
-    ("?status=meeting", ["samsat-pkb"]),
+    ("?status=meeting", []),
+    ("?status=at_risk", ["samsat-pkb"]),
     ("?status=no_data", ["quiet"]),
     ("?status=disrupted", ["broken"]),
     ("?status=breaching", []),
@@ -294,7 +309,7 @@ def test_service_list_filters_by_status(client, province, query, codes):
 def test_service_list_shows_each_status_with_its_reason(client, province):
     html = html_of(client, "/id/services")
     assert html.count('class="status-line"') == 3
-    assert "Memenuhi komitmen" in html and 'badge status-disrupted' in html
+    assert "Berisiko" in html and 'badge status-disrupted' in html
     html = html_of(client, "/en/services?status=no_data")
     assert '<option value="no_data" selected>No data</option>' in html
 
@@ -304,7 +319,7 @@ def test_department_pages_count_statuses_and_badge_each_service(client, province
     html = html_of(client, f"/{lang}/departments")
     counts = dict(re.findall(r'status-(\w+)">[^<]*</span> <span class="status-count">(\d+)<',
                              html))
-    assert counts == {"meeting": "1", "disrupted": "1", "no_data": "1"}
+    assert counts == {"at_risk": "1", "disrupted": "1", "no_data": "1"}
     html = html_of(client, f"/{lang}/departments/bapenda")
     assert html.count('class="status-line"') == 3
     assert 'class="badge impact impact-outage"' in html  # the open incident is shown
