@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from flask import Flask, abort, current_app, g, request, url_for
-from flask_babel import refresh
+from flask_babel import format_date, format_datetime, refresh
 from markupsafe import Markup, escape
 from werkzeug.routing import BuildError
 
@@ -133,3 +134,12 @@ def init_app(app: Flask) -> None:
         language_names=LANGUAGE_NAMES,
         localized=localized,
     )
+
+
+def date_long(value: date | datetime | None) -> str:
+    """Format a date (or the WIB date of a timestamp) in the reader's language."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value, "d MMMM y")
+    return format_date(value, "d MMMM y")

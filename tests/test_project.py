@@ -40,6 +40,16 @@ def test_migrations_upgrade_an_empty_database_to_exactly_the_models(tmp_path):
     assert diff == []
 
 
+def test_imports_keep_the_layer_contracts_and_make_no_cycle():
+    """web|cli -> services -> models -> domain, the service areas in order, no cycles."""
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports")), "--no-cache"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "0 broken" in result.stdout
+
+
 def test_there_is_an_indonesian_catalogue():
     assert [p.parent.parent.name for p in CATALOGUES] == ["id"]
 

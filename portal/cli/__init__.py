@@ -62,7 +62,7 @@ def demo_load() -> None:
 @click.option("--note", default="", help="Why (shown to administrators).")
 def calendar_set(day, working: bool, note: str) -> None:
     """Record an extra non-working day or a working-day override."""
-    from portal.services.metrics.calendar_days import calendar_day_set
+    from portal.services.metrics.calendar_changes import calendar_day_set
 
     calendar_day_set(day.date(), working, note)
     click.echo(f"{day.date().isoformat()}: {'working' if working else 'non-working'}")
@@ -72,7 +72,7 @@ def calendar_set(day, working: bool, note: str) -> None:
 @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
 def calendar_unset(day) -> None:
     """Remove an administrator's exception for a day."""
-    from portal.services.metrics.calendar_days import calendar_day_unset
+    from portal.services.metrics.calendar_changes import calendar_day_unset
 
     calendar_day_unset(day.date())
     click.echo(f"{day.date().isoformat()}: back to the national calendar")

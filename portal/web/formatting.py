@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, format_percent, ngettext
+from flask_babel import format_datetime, format_decimal, format_percent, ngettext
 from flask_babel import lazy_gettext as _l
+
+from portal.i18n import date_long
 
 WORK_MODE_LABELS = {
     "onsite": _l("On-site"),
@@ -67,15 +69,6 @@ def first_response_text(value: int | None, unit: str | None) -> str:
         "First response within %(num)d working days",
         value,
     )
-
-
-def date_long(value: date | datetime | None) -> str:
-    """Format a date (or the WIB date of a timestamp) in the reader's language."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return format_datetime(value, "d MMMM y")
-    return format_date(value, "d MMMM y")
 
 
 def datetime_wib(value: datetime | None) -> str:

@@ -34,7 +34,7 @@ from portal.models.users import AuditEntry
 from portal.services.catalogue.directory import CATALOGUE_VERSION_KEY
 from portal.services.metrics.figures import DayPoint, daily_series, metrics_for_service
 from portal.services.metrics.incidents import incident_list, maintenance_list
-from portal.services.metrics.service_requests import service_last_reported
+from portal.services.metrics.reporting import service_last_reported
 from portal.services.metrics.status import (
     STATUS_WINDOW_DAYS,
     StatusView,

@@ -1,7 +1,7 @@
 """The daily digest of overdue feedback, one mail a day to each department that has some.
 
 ``feedback_digest`` (run by ``flask feedback digest``, e.g. every morning from cron) lists each
-department's open feedback that missed a deadline (DOMAIN.md, "Feedback: routing and
+department's open feedback that missed a deadline (docs/definitions.md, "Feedback: routing and
 deadlines") and queues one mail to each of its active officers through the outbox; feedback no
 department has yet goes to the triage unit's staff. It is idempotent per WIB day: a
 ``FeedbackDigest`` row per department and day is inserted in the same transaction as the
@@ -27,12 +27,11 @@ from sqlalchemy.orm import selectinload
 
 from portal.domain.calendar import utc_now, wib_date
 from portal.extensions import db
-from portal.i18n import localized
+from portal.i18n import date_long, localized
 from portal.models.feedback import OPEN_STATUSES, Feedback, FeedbackDigest
 from portal.services.feedback.citizen import overdue_deadlines
 from portal.services.feedback.mail import _render_mail, staff_recipients, staff_url
 from portal.services.outbox import outbox_enqueue
-from portal.web.formatting import date_long
 
 TRIAGE_SCOPE = "triage"
 

@@ -59,6 +59,7 @@ from portal.services.metrics.figures import (
     histogram_dump,
     histogram_load,
 )
+from portal.services.metrics.status import status_store
 
 log = logging.getLogger(__name__)
 
@@ -453,8 +454,6 @@ def service_requests_ingest(
     service belongs to another department, and ValidationError listing every bad item, where
     ``index`` is the item's position (or ``indexes[position]``, e.g. a CSV line number).
     """
-    from portal.services.metrics.status import status_store  # status reads metrics: import late
-
     now = (now or utc_now()).astimezone(UTC)
     if limit is not None and len(requests) > limit:
         raise BatchTooLarge(len(requests), limit)
@@ -677,8 +676,6 @@ def service_requests_recompute(
     Then the statuses of these services are stored again. ``commit=False`` leaves the commit
     to a calling service that writes in the same transaction.
     """
-    from portal.services.metrics.status import status_store  # status reads metrics: import late
-
     now = (now or utc_now()).astimezone(UTC)
     stmt = select(Service).order_by(Service.id)
     if service_ids is not None:
@@ -732,15 +729,3 @@ def service_requests_recompute(
     log.info("recomputed deadlines of %d requests of %d services from %s: %d changed",
              summary.requests, summary.services, received_from or "the start", summary.changed)
     return summary
-
-
-def service_last_reported(service_ids: Iterable[int]) -> dict[int, datetime]:
-    """Return when each service last reported (services never reported are absent)."""
-    ids = list(service_ids)
-    found: dict[int, datetime] = {}
-    for start in range(0, len(ids), _CHUNK):
-        stmt = select(ServiceReport.service_id, ServiceReport.last_reported_at).where(
-            ServiceReport.service_id.in_(ids[start:start + _CHUNK])
-        )
-        found.update({sid: at for sid, at in db.session.execute(stmt)})
-    return found

@@ -34,7 +34,7 @@ from portal.models.catalogue import WORK_MODES, Service
 from portal.models.metrics import SERVICE_STATUSES, ServiceReport, ServiceStatus
 from portal.services.metrics.figures import metrics_for_service
 from portal.services.metrics.incidents import service_ids_disrupted_now
-from portal.services.metrics.service_requests import service_last_reported
+from portal.services.metrics.reporting import service_last_reported
 
 STATUS_WINDOW_DAYS = 30
 SILENCE_LIMIT = timedelta(days=7)

@@ -22,10 +22,10 @@ from portal.models.catalogue import Service
 from portal.services.catalogue import directory as catalogue
 from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
 from portal.services.metrics.figures import metrics_for_service, metrics_window_problems
+from portal.services.metrics.reporting import service_last_reported
 from portal.services.metrics.service_requests import (
     BatchTooLarge,
     ForeignServices,
-    service_last_reported,
     service_requests_report,
 )
 from portal.services.metrics.status import status_for_services, status_reason_text

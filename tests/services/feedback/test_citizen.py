@@ -168,7 +168,7 @@ def test_auto_close_is_ten_working_days_after_resolution(app):
 
 
 def test_an_extra_non_working_day_moves_deadlines(app):
-    from portal.services.metrics.calendar_days import calendar_day_set
+    from portal.services.metrics.calendar_changes import calendar_day_set
 
     create_triage_unit()
     calendar_day_set(datetime(2025, 8, 20).date(), False, "banjir")

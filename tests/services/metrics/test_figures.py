@@ -16,7 +16,7 @@ from sqlalchemy import select
 from portal.domain.calendar import UTC, WIB
 from portal.extensions import db
 from portal.models import ServiceRequest
-from portal.services.metrics.calendar_days import calendar_day_set, calendar_day_unset
+from portal.services.metrics.calendar_changes import calendar_day_set, calendar_day_unset
 from portal.services.metrics.figures import (
     EXACT_KEYS_PER_DAY,
     MEDIAN,

@@ -378,7 +378,7 @@ def evidence_case():
 
 
 def test_marking_a_day_non_working_recomputes_stored_deadlines_and_on_time_counts(app):
-    from portal.services.metrics.calendar_days import calendar_day_set
+    from portal.services.metrics.calendar_changes import calendar_day_set
 
     service = evidence_case()
     # Deadline: end of Friday 4 July; completed Monday 7 July: late.
@@ -397,7 +397,7 @@ def test_marking_a_day_non_working_recomputes_stored_deadlines_and_on_time_count
 
 
 def test_removing_the_exception_recomputes_the_deadlines_back(app):
-    from portal.services.metrics.calendar_days import calendar_day_set, calendar_day_unset
+    from portal.services.metrics.calendar_changes import calendar_day_set, calendar_day_unset
 
     service = evidence_case()
     calendar_day_set(date(2025, 7, 4), False)
@@ -409,7 +409,7 @@ def test_removing_the_exception_recomputes_the_deadlines_back(app):
 
 
 def test_a_calendar_change_recomputes_first_response_deadlines_too(app):
-    from portal.services.metrics.calendar_days import calendar_day_set
+    from portal.services.metrics.calendar_changes import calendar_day_set
 
     service = create_service(commitment_value=5, commitment_unit="working_days",
                              first_response_value=1, first_response_unit="working_days")
@@ -423,7 +423,7 @@ def test_a_calendar_change_recomputes_first_response_deadlines_too(app):
 
 
 def test_a_calendar_change_leaves_requests_older_than_its_horizon_alone(app):
-    from portal.services.metrics.calendar_days import calendar_day_set
+    from portal.services.metrics.calendar_changes import calendar_day_set
     from portal.services.metrics.service_requests import calendar_change_recompute_from
 
     service = evidence_case()
