@@ -189,7 +189,9 @@ def cached_json(build: Callable[[], object]) -> Any:
     """
     version = data_version()
     ttl = _cache_seconds()
-    key = ("json", request.full_path)
+    # The language is chosen by ?lang or Accept-Language: the same path has one body per
+    # language, so each is kept (and tagged) apart.
+    key = ("json", current_lang(), request.full_path)
     cache = page_cache()
     entry = cache.get(key) if ttl else None
     if entry is None or not entry.still_valid(version, ttl):
@@ -200,7 +202,8 @@ def cached_json(build: Callable[[], object]) -> Any:
         if ttl:
             cache.put(key, entry)
     response = current_app.response_class(entry.body, mimetype="application/json")
-    response.set_etag(entry.etag)
+    response.set_etag(f"{current_lang()}-{entry.etag}")
+    response.vary.add("Accept-Language")
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
     return response.make_conditional(request)

@@ -236,6 +236,39 @@ def test_service_detail_follows_the_requested_language(client, setup):
     assert client.get("/api/v1/services/nope").status_code == 404
 
 
+@pytest.fixture(params=[0, 60], ids=["page-cache-off", "page-cache-on"])
+def page_cache_setting(request, app):
+    """Run a test with the in-process page cache off (the test setting) and on (production)."""
+    from portal.web.public.live import page_cache
+
+    before = app.config["PORTAL_PAGE_CACHE_SECONDS"]
+    app.config["PORTAL_PAGE_CACHE_SECONDS"] = request.param
+    page_cache().clear()
+    yield request.param
+    app.config["PORTAL_PAGE_CACHE_SECONDS"] = before
+    page_cache().clear()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/services", "/api/v1/services/izin-a"])
+def test_cached_answers_keep_each_language_apart(client, setup, page_cache_setting, path):
+    def name_of(response):
+        body = response.get_json()
+        if "services" in body:
+            body = {s["code"]: s for s in body["services"]}["izin-a"]
+        return body["name"]
+
+    indonesian = client.get(path, headers={"Accept-Language": "id"})
+    english = client.get(path, headers={"Accept-Language": "en"})
+    assert name_of(indonesian).startswith("Layanan Contoh")
+    assert name_of(english).startswith("Example Service")
+    assert indonesian.headers["ETag"] != english.headers["ETag"]
+    assert "Accept-Language" in english.headers["Vary"]
+    # A client that holds the Indonesian answer does not get a 304 for the English one.
+    again = client.get(path, headers={"Accept-Language": "en",
+                                      "If-None-Match": indonesian.headers["ETag"]})
+    assert again.status_code == 200 and name_of(again).startswith("Example Service")
+
+
 def test_services_answer_304_when_the_etag_matches(client, setup):
     first = client.get("/api/v1/services/izin-a")
     etag = first.headers["ETag"]
