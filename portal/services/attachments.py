@@ -1,9 +1,11 @@
-"""Feedback attachments: recognised by content, images stripped of metadata, stored privately.
+"""Feedback attachments: recognised by content, stripped of metadata, stored privately.
 
 A file is a JPEG, PNG or PDF because of its first bytes, never because of its name or the
 browser's claimed type. Images are decoded and re-encoded from their pixels only, so EXIF
 (including GPS position), XMP, comments and text chunks are all dropped; the EXIF orientation
-is applied first so the photo still looks the right way up. PDFs are kept as they are.
+is applied first so the photo still looks the right way up. PDFs are parsed and written
+again without their document information (author, creator, producer, title, subject,
+keywords) and XMP metadata, of the document or of its pages; their pages are kept.
 Files go to ``PORTAL_UPLOAD_DIR`` (outside static/) under random names.
 """
 
@@ -18,11 +20,14 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pypdf import PasswordType, PdfReader, PdfWriter
 
 from portal.services.errors import FieldError
 
 MAX_ATTACHMENTS = 3
-MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+# Messages say the limit in megabytes: the one number both come from.
+MAX_ATTACHMENT_MEGABYTES = 5
+MAX_ATTACHMENT_BYTES = MAX_ATTACHMENT_MEGABYTES * 1024 * 1024
 # Refuse absurd image dimensions before decoding (decompression bombs).
 MAX_IMAGE_PIXELS = 50_000_000
 _EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
@@ -79,12 +84,42 @@ def _reencode_image(data: bytes, content_type: str) -> bytes:
     return out.getvalue()
 
 
+def _strip_pdf(data: bytes) -> bytes:
+    """Write a PDF's pages again without document information or XMP metadata.
+
+    Raises ValueError for a PDF that cannot be read: damaged, without pages, or locked by a
+    password (an empty user password, which only restricts printing or copying, is opened).
+    """
+    reader = PdfReader(io.BytesIO(data))
+    if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+        raise ValueError("PDF locked by a password")
+    if len(reader.pages) == 0:
+        raise ValueError("PDF without pages")
+    # Cloning keeps what makes the document usable (links, outlines, form fields); the
+    # output is written unencrypted.
+    writer = PdfWriter(clone_from=reader)
+    writer.metadata = None
+    writer.root_object.pop("/Metadata", None)
+    for page in writer.pages:
+        # Page-level XMP and the private data of the application that made the page.
+        page.pop("/Metadata", None)
+        page.pop("/PieceInfo", None)
+    writer.root_object.pop("/PieceInfo", None)
+    # The detached objects (the old information dictionary, XMP streams) would otherwise
+    # still be written to the file.
+    writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def attachment_prepare(original_name: str, data: bytes, index: int) -> PreparedAttachment:
     """Check one upload and clean it; raise AttachmentRefused when it breaks a rule."""
     name = os.path.basename((original_name or "").replace("\\", "/"))[:255]
     if len(data) > MAX_ATTACHMENT_BYTES:
         raise AttachmentRefused(
-            FieldError("attachments", _("“%(name)s” is larger than 5 MB.", name=name), index)
+            FieldError("attachments", _("“%(name)s” is larger than %(size)d MB.", name=name,
+                                        size=MAX_ATTACHMENT_MEGABYTES), index)
         )
     content_type = sniff_content_type(data)
     if content_type is None:
@@ -95,7 +130,20 @@ def attachment_prepare(original_name: str, data: bytes, index: int) -> PreparedA
                 index,
             )
         )
-    if content_type != "application/pdf":
+    if content_type == "application/pdf":
+        try:
+            data = _strip_pdf(data)
+        # pypdf reports a damaged file through many exception types (its own, but also
+        # ValueError, KeyError, TypeError, RecursionError…): every one means "unreadable".
+        except Exception:
+            raise AttachmentRefused(
+                FieldError(
+                    "attachments",
+                    _("“%(name)s” could not be read as a PDF document.", name=name),
+                    index,
+                )
+            ) from None
+    else:
         try:
             data = _reencode_image(data, content_type)
         except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
