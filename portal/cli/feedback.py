@@ -8,6 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from portal.services.auth import CLI_OPERATOR
 from portal.services.errors import NotFound, ValidationError
 
 routing_cli = AppGroup("routing", help="Feedback routing rules and the triage unit.")
@@ -30,7 +31,7 @@ def routing_add(department_code: str, phrase: str, priority: int) -> None:
     from portal.services.feedback.routing import routing_rule_add
 
     try:
-        rule = routing_rule_add(department_code, phrase, priority)
+        rule = routing_rule_add(department_code, phrase, priority, actor=CLI_OPERATOR)
     except NotFound:
         _fail(f"no department with code {department_code!r}")
     except ValidationError as error:
@@ -45,7 +46,7 @@ def routing_list() -> None:
 
     unit = triage_unit()
     click.echo(f"triage unit: {unit.code if unit else '(none: run routing triage-unit CODE)'}")
-    for rule in routing_rule_list():
+    for rule in routing_rule_list(CLI_OPERATOR):
         click.echo(f"{rule.id}\t{rule.priority}\t{rule.department.code}\t{rule.phrase}")
 
 
@@ -56,7 +57,7 @@ def routing_remove(rule_id: int) -> None:
     from portal.services.feedback.routing import routing_rule_delete
 
     try:
-        routing_rule_delete(rule_id)
+        routing_rule_delete(rule_id, actor=CLI_OPERATOR)
     except NotFound:
         _fail(f"no rule {rule_id}")
     click.echo(f"rule {rule_id} removed")
@@ -69,7 +70,7 @@ def routing_triage_unit(department_code: str) -> None:
     from portal.services.feedback.routing import routing_triage_unit_set
 
     try:
-        routing_triage_unit_set(department_code)
+        routing_triage_unit_set(department_code, actor=CLI_OPERATOR)
     except NotFound:
         _fail(f"no department with code {department_code!r}")
     click.echo(f"triage unit: {department_code}")

@@ -1,25 +1,23 @@
 """Flask commands for incidents, planned maintenance and availability checks.
 
-Until staff pages exist these are how incidents are managed; the CLI acts as an
-administrator named "cli".
+The staff pages do the same through the same services; here the command line acts as the
+CLI operator (an administrator's permissions, incidents signed "cli").
 """
 
 from __future__ import annotations
 
 import sys
 from datetime import datetime
-from types import SimpleNamespace
 from typing import NoReturn
 
 import click
 from flask.cli import AppGroup
 
 from portal.models.incidents import INCIDENT_IMPACTS, INCIDENT_STATES
+from portal.services.auth import CLI_OPERATOR
 from portal.services.errors import NotFound, ValidationError
 from portal.services.metrics import availability as availability_service
 from portal.services.metrics import incidents as incident_service
-
-CLI_ACTOR = SimpleNamespace(username="cli", role="admin", department_id=None)
 
 incidents_cli = AppGroup("incidents", help="Open, update and list incidents.")
 maintenance_cli = AppGroup("maintenance", help="Declare and list planned maintenance.")
@@ -71,7 +69,7 @@ def incidents_open(
     """Open an incident on one or more services."""
     try:
         incident = incident_service.incident_open(
-            CLI_ACTOR, list(services), impact, title_id, title_en, body_id, body_en, state=state
+            CLI_OPERATOR, list(services), impact, title_id, title_en, body_id, body_en, state=state
         )
     except ValidationError as error:
         _fail(error)
@@ -86,7 +84,7 @@ def incidents_open(
 def incidents_update(incident_id: int, state: str, body_id: str, body_en: str) -> None:
     """Post an update to an incident (state resolved closes it)."""
     try:
-        incident_service.incident_update(CLI_ACTOR, incident_id, state, body_id, body_en)
+        incident_service.incident_update(CLI_OPERATOR, incident_id, state, body_id, body_en)
     except (ValidationError, NotFound) as error:
         _fail(error)
     click.echo(f"incident {incident_id} is now {state}")
@@ -127,7 +125,7 @@ def maintenance_add(
     starts_at, ends_at = _parse_time(start, "--start"), _parse_time(end, "--end")
     try:
         maintenance = incident_service.maintenance_schedule(
-            CLI_ACTOR, list(services), starts_at, ends_at, title_id, title_en,
+            CLI_OPERATOR, list(services), starts_at, ends_at, title_id, title_en,
             description_id, description_en,
         )
     except ValidationError as error:

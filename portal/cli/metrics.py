@@ -10,11 +10,13 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from portal.domain.calendar import to_wib
+from portal.services.auth import CLI_OPERATOR
 from portal.services.errors import NotFound, ValidationError
+from portal.services.metrics.status import STATUS_WINDOW_DAYS, status_refresh
 
 tokens_cli = AppGroup("tokens", help="Department API tokens for the reporting API.")
 requests_cli = AppGroup("requests", help="Service requests reported by departments.")
-status_cli = AppGroup("status", help="Service status over the last 30 days.")
+status_cli = AppGroup("status", help=f"Service status over the last {STATUS_WINDOW_DAYS} days.")
 
 
 def _when(value) -> str:
@@ -30,7 +32,7 @@ def tokens_create(department_code: str, label: str) -> None:
     from portal.services.metrics.tokens import token_create
 
     try:
-        token, plaintext = token_create(department_code, label)
+        token, plaintext = token_create(department_code, label, actor=CLI_OPERATOR)
     except NotFound:
         click.echo(f"unknown department: {department_code}", err=True)
         sys.exit(1)
@@ -48,7 +50,7 @@ def tokens_list(department_code: str | None) -> None:
     """List tokens by id (never their value)."""
     from portal.services.metrics.tokens import token_list
 
-    for token in token_list(department_code):
+    for token in token_list(department_code, actor=CLI_OPERATOR):
         state = f"revoked {_when(token.revoked_at)}" if token.revoked_at else "active"
         click.echo(
             f"{token.id}\t{token.department.code}\t{state}\tcreated {_when(token.created_at)}"
@@ -63,7 +65,7 @@ def tokens_revoke(token_id: int) -> None:
     from portal.services.metrics.tokens import token_revoke
 
     try:
-        token_revoke(token_id)
+        token_revoke(token_id, actor=CLI_OPERATOR)
     except NotFound:
         click.echo(f"unknown token: {token_id}", err=True)
         sys.exit(1)
@@ -124,8 +126,6 @@ def requests_recompute(service_codes: tuple[str, ...], since) -> None:
 @status_cli.command("refresh")
 def status_refresh_command() -> None:
     """Recompute every service's status (run it periodically, e.g. every 10 minutes)."""
-    from portal.services.metrics.status import status_refresh
-
     count = status_refresh()
     click.echo(f"status refreshed for {count} services")
 

@@ -8,8 +8,8 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from portal.models.users import ROLES
 from portal.services import auth
+from portal.services.auth import CLI_OPERATOR, Role
 from portal.services.errors import NotFound, ValidationError
 
 users_cli = AppGroup("users", help="Staff accounts.")
@@ -26,7 +26,8 @@ def _fail(error: ValidationError) -> None:
 
 @users_cli.command("create")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(ROLES), help="The account's role.")
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]),
+              help="The account's role.")
 @click.option("--department", default=None, help="Department code (officers only).")
 @click.option("--full-name", default="", help="The person's name.")
 @click.option("--email", default="", help="The person's work e-mail address.")
@@ -41,7 +42,7 @@ def users_create(
         )
     try:
         user = auth.user_create(
-            username, password, role, department_code=department,
+            username, password, role, department_code=department, actor=CLI_OPERATOR,
             full_name=full_name, email=email,
         )
     except ValidationError as error:
@@ -54,7 +55,7 @@ def users_create(
 @users_cli.command("list")
 def users_list() -> None:
     """List staff accounts: username, role, department, active or not."""
-    for user in auth.user_list(None):
+    for user in auth.user_list(CLI_OPERATOR):
         department = user.department.code if user.department else "-"
         state = "active" if user.is_active else "inactive"
         click.echo(f"{user.username}\t{user.role}\t{department}\t{state}")
@@ -69,5 +70,5 @@ def users_deactivate(username: str) -> None:
     except NotFound:
         click.echo(f"no user named {username}", err=True)
         sys.exit(1)
-    auth.user_set_active(None, user.id, False)
+    auth.user_set_active(CLI_OPERATOR, user.id, False)
     click.echo(f"deactivated {user.username}")

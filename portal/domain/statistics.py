@@ -1,5 +1,6 @@
-"""Confidence intervals for proportions: Wilson's score interval and Newcombe's hybrid score
-interval for a difference of two independent proportions (DOMAIN.md, "WFA impact").
+"""Confidence intervals for proportions: Wilson's score interval, Newcombe's hybrid score
+interval for a difference of two independent proportions, and the MOVER interval for a
+difference of two such differences (docs/definitions.md, "WFA impact").
 
 Pure functions, no Flask, no database.
 
@@ -9,6 +10,9 @@ References:
 - R. G. Newcombe (1998), "Interval estimation for the difference between independent
   proportions: comparison of eleven methods", Statistics in Medicine 17: 873–890, method 10
   (the hybrid score interval, without continuity correction).
+- G. Y. Zou and A. Donner (2008), "Construction of confidence limits about effect measures:
+  a general approach", Statistics in Medicine 27: 1693–1702 (MOVER: the method of variance
+  estimates recovery).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-# The two-sided 95 % normal quantile DOMAIN.md fixes (not 1.96).
+# The two-sided 95 % normal quantile docs/definitions.md fixes (not 1.96).
 Z_95 = 1.959964
 
 
@@ -80,3 +84,25 @@ def newcombe_difference_interval(
         (first.high - first.estimate) ** 2 + (second.estimate - second.low) ** 2
     )
     return Interval(difference, max(-1.0, low), min(1.0, high))
+
+
+def mover_difference_interval(first: Interval, second: Interval) -> Interval:
+    """Return first − second with the MOVER interval (Zou & Donner 2008) of two estimates.
+
+    With d1 (l1, u1) and d2 (l2, u2) two independent estimates and their intervals:
+
+        low  = (d1 − d2) − sqrt((d1 − l1)² + (u2 − d2)²)
+        high = (d1 − d2) + sqrt((u1 − d1)² + (d2 − l2)²)
+
+    Newcombe's interval is this rule applied to two Wilson intervals; here it subtracts a
+    comparison group's change (d2) from a service's own change (d1). Differences of two
+    proportions lie in [−1, 1], so theirs lies in [−2, 2].
+    """
+    difference = first.estimate - second.estimate
+    low = difference - math.sqrt(
+        (first.estimate - first.low) ** 2 + (second.high - second.estimate) ** 2
+    )
+    high = difference + math.sqrt(
+        (first.high - first.estimate) ** 2 + (second.estimate - second.low) ** 2
+    )
+    return Interval(difference, max(-2.0, low), min(2.0, high))

@@ -25,7 +25,7 @@ FEEDBACK_KINDS = ("complaint", "suggestion", "question", "compliment")
 FEEDBACK_STATUSES = ("submitted", "routed", "in_progress", "resolved", "closed", "rejected")
 # Statuses in which the feedback is still someone's work.
 OPEN_STATUSES = ("submitted", "routed", "in_progress")
-# Why the feedback went where it went (DOMAIN.md, "Feedback: routing and deadlines").
+# Why the feedback went where it went (docs/definitions.md, "Feedback: routing and deadlines").
 ROUTING_KINDS = ("service", "rule", "triage")
 # "anonymous": nothing stored; "confidential": stored, seen by the triage unit only.
 IDENTITY_CHOICES = ("normal", "confidential", "anonymous")

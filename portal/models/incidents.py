@@ -24,7 +24,7 @@ from portal.models.types import UTCDateTime, utcnow
 
 INCIDENT_IMPACTS = ("minor", "major", "outage")
 INCIDENT_STATES = ("investigating", "identified", "monitoring", "resolved")
-# An open incident of one of these impacts makes its services "disrupted" (DOMAIN.md status 1).
+# An open incident of one of these impacts makes its services "disrupted" (status rule 1).
 DISRUPTING_IMPACTS = ("major", "outage")
 
 incident_service = Table(

@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.models.types import UTCDateTime, utcnow
 
 # U1 requirements, U2 procedure, U3 time, U4 cost, U5 product, U6 staff competence,
-# U7 staff behaviour, U8 complaint handling, U9 facilities (DOMAIN.md, "Satisfaction").
+# U7 staff behaviour, U8 complaint handling, U9 facilities (docs/definitions.md, "Satisfaction").
 SURVEY_ELEMENTS = ("u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9")
 SCORE_MIN, SCORE_MAX = 1, 4
 MAX_VISIT_TOKEN = 64

@@ -1,58 +1,70 @@
 """Staff accounts, passwords, authorization helpers and the audit log.
 
-Every other service checks permissions with :func:`require_role`, :func:`require_department`
-or :func:`can_act_for_department`, and records what staff did with :func:`audit_record`
-before its own commit.
+This is the one place that knows the roles. Every other service asks it what an actor may
+do, with :func:`require_permission` / :func:`staff_can` (a :class:`Permission`),
+:func:`require_department` / :func:`can_act_for_department` and :func:`department_scope`, and
+records what staff did with :func:`audit_record` before its own commit. Views and templates
+ask the same questions (or a service's allowed actions) instead of comparing role names.
 
-Who may do what (the roles of DOMAIN.md and issue 4):
+Who may do what (the roles of docs/definitions.md and issue 4; the table is
+``ROLE_PERMISSIONS``):
 
-- ``admin``: everything, in every department; manages staff accounts.
+- ``admin``: everything, in every department, except what only the triage unit does;
+  manages staff accounts.
 - ``officer``: acts for their own department only.
 - ``triage``: the province's complaint-management unit. It routes and transfers feedback
   between departments, so :func:`can_act_for_department` is true for every department; it
-  does not keep any department's catalogue (see ``catalogue_staff``), manage accounts or
-  read the audit log.
+  alone sees a confidential reporter's identity. It does not keep any department's catalogue,
+  manage accounts or read the audit log.
 - ``dprd``: reads across departments and never writes, so it acts for no department.
 
 The audit log is readable by ``admin`` and ``dprd`` only: it is the record that oversees the
 triage unit and the officers, so neither reads it.
 
-``actor=None`` means the operator at the command line (a trusted shell), not an anonymous web
-visitor: views always pass ``flask_login.current_user``, whose anonymous form is refused.
+The operator at the command line (a trusted shell) acts as :data:`CLI_OPERATOR`, with an
+administrator's permissions; it is never ``None``. ``None`` and Flask-Login's anonymous user
+are anonymous and refused everywhere, so a view that forgot to pass its user cannot borrow
+the command line's power: ``actor`` is a required argument of every service that checks it.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models.catalogue import Department
 from portal.models.types import utcnow
-from portal.models.users import ROLES, AuditEntry, User
+from portal.models.users import AuditEntry, User
 from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
+from portal.services.paging import Pagination, paginate
 
 __all__ = [
-    "ROLES",
-    "AuditPage",
+    "CLI_OPERATOR",
     "NotAuthorized",
+    "Permission",
+    "Role",
     "audit_list",
     "audit_record",
     "can_act_for_department",
+    "department_scope",
     "is_staff",
     "password_hash",
     "require_department",
+    "require_permission",
     "require_role",
+    "staff_can",
     "user_authenticate",
     "user_by_username",
     "user_create",
@@ -69,6 +81,7 @@ PASSWORD_MAX = 1024
 MAX_FULL_NAME = 200
 MAX_EMAIL = 254
 MAX_DETAIL = 2000
+AUDIT_PAGE_SIZE = 50
 AUDIT_PAGE_MAX = 200
 SYSTEM_ACTOR = "system"
 
@@ -119,7 +132,78 @@ def _password_errors(password: str, username: str = "") -> list[FieldError]:
     return []
 
 
-# Authorization ----------------------------------------------------------------------------
+# Roles, permissions and the command-line operator -----------------------------------------
+
+
+class Role(StrEnum):
+    """A staff account's role; the values are the strings the database stores."""
+
+    ADMIN = "admin"
+    TRIAGE = "triage"
+    OFFICER = "officer"
+    DPRD = "dprd"
+
+
+class Permission(StrEnum):
+    """Something staff may do; ``ROLE_PERMISSIONS`` says which roles may do it."""
+
+    ACCOUNTS_MANAGE = "accounts.manage"
+    AUDIT_READ = "audit.read"
+    CATALOGUE_KEEP = "catalogue.keep"
+    # Read and act on feedback (of the departments the actor acts for).
+    FEEDBACK_HANDLE = "feedback.handle"
+    # Route by hand feedback no rule could route.
+    FEEDBACK_ROUTE = "feedback.route"
+    # Read the list of feedback transferred too often.
+    FEEDBACK_ATTENTION = "feedback.attention"
+    # See a confidential reporter's identity, and so decide on publishing their text.
+    FEEDBACK_CONFIDENTIAL = "feedback.confidential"
+    # Read every department's feedback, de-identified (oversight).
+    FEEDBACK_OVERSIGHT = "feedback.oversight"
+    INCIDENTS_MANAGE = "incidents.manage"
+    ROUTING_MANAGE = "routing.manage"
+    TOKENS_MANAGE = "tokens.manage"
+
+
+ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
+    Role.ADMIN: frozenset({
+        Permission.ACCOUNTS_MANAGE, Permission.AUDIT_READ, Permission.CATALOGUE_KEEP,
+        Permission.FEEDBACK_HANDLE, Permission.FEEDBACK_ATTENTION, Permission.FEEDBACK_OVERSIGHT,
+        Permission.INCIDENTS_MANAGE, Permission.ROUTING_MANAGE, Permission.TOKENS_MANAGE,
+    }),
+    Role.TRIAGE: frozenset({
+        Permission.FEEDBACK_HANDLE, Permission.FEEDBACK_ROUTE, Permission.FEEDBACK_ATTENTION,
+        Permission.FEEDBACK_CONFIDENTIAL,
+    }),
+    Role.OFFICER: frozenset({
+        Permission.CATALOGUE_KEEP, Permission.FEEDBACK_HANDLE, Permission.INCIDENTS_MANAGE,
+        Permission.TOKENS_MANAGE,
+    }),
+    Role.DPRD: frozenset({Permission.AUDIT_READ, Permission.FEEDBACK_OVERSIGHT}),
+}
+# Roles that act for every department (the triage unit moves feedback between them); an
+# officer acts for their own department, the DPRD for none.
+_EVERY_DEPARTMENT = frozenset({Role.ADMIN, Role.TRIAGE})
+# The stored strings of the roles, to check an account's role without converting it.
+_ROLE_VALUES = frozenset(Role)
+
+
+class CliOperator:
+    """The operator at the command line: a trusted shell, with an administrator's permissions.
+
+    Not a staff account: the audit log records its actions as ``system``, and what it signs
+    (an incident's author) is signed ``cli``.
+    """
+
+    __slots__ = ()
+    username: Final = "cli"
+
+    def __repr__(self) -> str:
+        return "CLI_OPERATOR"
+
+
+# The one command-line actor: permission checks recognise it by identity.
+CLI_OPERATOR: Final = CliOperator()
 
 
 def is_staff(actor: Any) -> bool:
@@ -127,14 +211,34 @@ def is_staff(actor: Any) -> bool:
     return (
         isinstance(actor, User)
         and bool(actor.is_active)
-        and actor.role in ROLES
+        and actor.role in _ROLE_VALUES
     )
 
 
-def require_role(actor: Any, *roles: str) -> User:
+def _role_of(actor: Any) -> Role | None:
+    """Return the role actor acts with (the CLI operator: admin's), or None if anonymous."""
+    if actor is CLI_OPERATOR:
+        return Role.ADMIN
+    return Role(actor.role) if is_staff(actor) else None
+
+
+def staff_can(actor: Any, permission: Permission | str) -> bool:
+    """Tell whether actor may do something (an unknown permission name is a ValueError)."""
+    role = _role_of(actor)
+    return role is not None and Permission(permission) in ROLE_PERMISSIONS[role]
+
+
+def require_permission(actor: Any, permission: Permission | str) -> Any:
+    """Return actor if it may do something, else raise NotAuthorized."""
+    if not staff_can(actor, permission):
+        raise NotAuthorized(f"needs permission {permission}")
+    return actor
+
+
+def require_role(actor: Any, *roles: Role | str) -> User:
     """Return actor if it is active staff with one of roles, else raise NotAuthorized.
 
-    ``None`` and Flask-Login's anonymous user are anonymous and always refused.
+    ``None``, Flask-Login's anonymous user and the CLI operator (not an account) are refused.
     """
     if not is_staff(actor) or actor.role not in roles:
         raise NotAuthorized(f"needs role {' or '.join(roles)}")
@@ -144,23 +248,37 @@ def require_role(actor: Any, *roles: str) -> User:
 def can_act_for_department(actor: Any, department_id: int | None) -> bool:
     """Tell whether actor may act on things belonging to a department.
 
-    admin: every department; officer: only their own; triage: every department, because
-    routing and transfers move feedback between departments; dprd and anonymous: none.
+    admin and the CLI operator: every department; officer: only their own; triage: every
+    department, because routing and transfers move feedback between departments; dprd and
+    anonymous: none.
     """
-    if not is_staff(actor):
-        return False
-    if actor.role in ("admin", "triage"):
+    role = _role_of(actor)
+    if role in _EVERY_DEPARTMENT:
         return True
-    if actor.role == "officer":
+    if role is Role.OFFICER:
         return department_id is not None and actor.department_id == department_id
     return False
 
 
-def require_department(actor: Any, department_id: int | None) -> User:
+def require_department(actor: Any, department_id: int | None) -> Any:
     """Return actor if it may act for the department, else raise NotAuthorized."""
     if not can_act_for_department(actor, department_id):
         raise NotAuthorized(f"may not act for department {department_id}")
     return actor
+
+
+def department_scope(actor: Any) -> int | None:
+    """Return the one department actor's staff lists are limited to; None for every department.
+
+    Raise NotAuthorized for an actor who acts for no department (DPRD, anonymous, an officer
+    without a department), so a list is never silently widened or emptied.
+    """
+    role = _role_of(actor)
+    if role in _EVERY_DEPARTMENT:
+        return None
+    if role is Role.OFFICER and actor.department_id is not None:
+        return actor.department_id
+    raise NotAuthorized("acts for no department")
 
 
 # Audit log --------------------------------------------------------------------------------
@@ -178,7 +296,8 @@ def audit_record(
 ) -> AuditEntry:
     """Add an audit entry to the session WITHOUT committing: the caller commits it with its change.
 
-    ``detail`` must never contain a reporter's name, e-mail, phone or text.
+    ``detail`` must never contain a reporter's name, e-mail, phone or text. An actor that is
+    no staff account (the CLI operator, a scheduled job) is recorded as ``system``.
     """
     staff = actor if is_staff(actor) else None
     entry = AuditEntry(
@@ -198,48 +317,21 @@ def audit_record(
     return entry
 
 
-@dataclass
-class AuditPage:
-    """One page of the audit log, newest first."""
-
-    entries: list[AuditEntry]
-    total: int
-    limit: int
-    offset: int
-
-    @property
-    def has_next(self) -> bool:
-        """Tell whether older entries follow."""
-        return self.offset + len(self.entries) < self.total
-
-    @property
-    def has_previous(self) -> bool:
-        """Tell whether newer entries precede."""
-        return self.offset > 0
-
-
 def audit_list(
-    actor: Any, department_id: int | None = None, limit: int = 50, offset: int = 0
-) -> AuditPage:
+    actor: Any, department_id: int | None = None, page: int = 1,
+    per_page: int = AUDIT_PAGE_SIZE,
+) -> Pagination:
     """Return a page of the audit log, newest first, optionally for one department.
 
     Readable by admin and dprd only.
     """
-    require_role(actor, "admin", "dprd")
-    limit = max(1, min(int(limit), AUDIT_PAGE_MAX))
-    offset = max(0, int(offset))
+    require_permission(actor, Permission.AUDIT_READ)
     stmt = select(AuditEntry)
-    count = select(func.count()).select_from(AuditEntry)
     if department_id is not None:
         stmt = stmt.where(AuditEntry.department_id == department_id)
-        count = count.where(AuditEntry.department_id == department_id)
-    entries = db.session.scalars(
-        stmt.options(selectinload(AuditEntry.department))
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    return AuditPage(list(entries), db.session.scalar(count) or 0, limit, offset)
+    stmt = stmt.options(selectinload(AuditEntry.department)).order_by(
+        AuditEntry.at.desc(), AuditEntry.id.desc())
+    return paginate(stmt, page, per_page, AUDIT_PAGE_MAX)
 
 
 # Accounts ---------------------------------------------------------------------------------
@@ -255,13 +347,13 @@ def user_create(
     password: str,
     role: str,
     department_code: str | None = None,
-    actor: Any = None,
+    *,
+    actor: Any,
     full_name: str = "",
     email: str = "",
 ) -> User:
-    """Create a staff account; an admin (or the command line, actor=None) only."""
-    if actor is not None:
-        require_role(actor, "admin")
+    """Create a staff account; an admin (or the CLI operator) only."""
+    require_permission(actor, Permission.ACCOUNTS_MANAGE)
     username = _normalize_username(username)
     full_name = (full_name or "").strip()
     email = (email or "").strip()
@@ -276,9 +368,9 @@ def user_create(
         errors.append(FieldError("username", _("is already taken")))
     errors.extend(_password_errors(password or "", username))
     department = None
-    if role not in ROLES:
+    if role not in _ROLE_VALUES:
         errors.append(FieldError("role", _("must be one of admin, triage, officer, dprd")))
-    elif role == "officer":
+    elif role == Role.OFFICER:
         if not department_code:
             errors.append(FieldError("department", _("is required for an officer")))
         else:
@@ -360,9 +452,8 @@ def user_by_username(username: str) -> User:
 
 
 def user_list(actor: Any) -> list[User]:
-    """List every staff account by username; admin only (actor=None: the command line)."""
-    if actor is not None:
-        require_role(actor, "admin")
+    """List every staff account by username; admin (or the CLI operator) only."""
+    require_permission(actor, Permission.ACCOUNTS_MANAGE)
     return list(db.session.scalars(
         select(User).options(selectinload(User.department)).order_by(User.username)
     ))
@@ -370,12 +461,11 @@ def user_list(actor: Any) -> list[User]:
 
 def user_set_active(actor: Any, user_id: int, active: bool) -> User:
     """Activate or deactivate an account; admin only, and never one's own account."""
-    if actor is not None:
-        require_role(actor, "admin")
+    require_permission(actor, Permission.ACCOUNTS_MANAGE)
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(str(user_id))
-    if actor is not None and user.id == actor.id and not active:
+    if isinstance(actor, User) and user.id == actor.id and not active:
         raise ValidationError([FieldError("user", _("you cannot deactivate your own account"))])
     if bool(user.is_active) == bool(active):
         return user
@@ -400,13 +490,12 @@ def user_set_password(
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(str(user_id))
-    if actor is not None:
-        require_role(actor, *ROLES)
-        if actor.role != "admin":
-            if actor.id != user.id:
-                raise NotAuthorized("may only change one's own password")
-            if not _verify(user.password_hash, current_password or ""):
-                raise ValidationError([FieldError("current_password", _("is wrong"))])
+    if not staff_can(actor, Permission.ACCOUNTS_MANAGE):
+        require_role(actor, *Role)
+        if actor.id != user.id:
+            raise NotAuthorized("may only change one's own password")
+        if not _verify(user.password_hash, current_password or ""):
+            raise ValidationError([FieldError("current_password", _("is wrong"))])
     errors = _password_errors(password or "", user.username)
     if errors:
         raise ValidationError(errors)

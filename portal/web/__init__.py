@@ -27,6 +27,7 @@ def _wants_json() -> bool:
 def init_views(app: Flask) -> None:
     """Register the blueprints, the security headers and the translated error pages."""
     # Imported here, not at module level: the blueprints import services, which import models.
+    from portal.services.attachments import MAX_ATTACHMENT_MEGABYTES
     from portal.web import root, staff
     from portal.web.accountability import pages as accountability
     from portal.web.api import accountability as accountability_api
@@ -110,7 +111,8 @@ def init_views(app: Flask) -> None:
         _lang_for_error()
         messages = {
             405: _("This address does not accept that kind of request."),
-            413: _("What you sent is too large. Each attachment may be at most 5 MB."),
+            413: _("What you sent is too large. Each attachment may be at most %(size)d MB.",
+                   size=MAX_ATTACHMENT_MEGABYTES),
         }
         message = messages.get(error.code or 0, _("The request could not be handled."))
         if _wants_json():

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
-from portal.services.catalogue.public_figures import WfaTrend, rate_text
+from portal.services.catalogue.public_figures import WfaTrend
 from portal.services.metrics.figures import DayPoint
 from portal.services.metrics.status import AT_RISK_MARGIN
+from portal.web.formatting import rate_text
 
 PLOT_TOP = 2
 PLOT_HEIGHT = 100

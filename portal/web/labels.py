@@ -1,4 +1,7 @@
-"""Translated names of feedback kinds, statuses, deadlines and timeline steps (pages and mail)."""
+"""Translated names of the codes shown to people, on pages and in mail.
+
+Feedback kinds, statuses, deadlines and timeline steps; staff roles.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.domain.calendar import wib_date
 from portal.models.feedback import REGENCIES
+from portal.services.auth import Role
 from portal.web.formatting import date_long
 
 KIND_LABELS = {
@@ -72,6 +76,14 @@ IDENTITY_HINTS = {
 }
 
 
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.TRIAGE: _l("Triage unit"),
+    Role.OFFICER: _l("Department officer"),
+    Role.DPRD: _l("DPRD (read only)"),
+}
+
+
 def kind_label(kind: str) -> str:
     """Return the translated name of a feedback kind."""
     return str(KIND_LABELS.get(kind, kind))
@@ -90,6 +102,11 @@ def deadline_label(name: str) -> str:
 def event_label(kind: str) -> str:
     """Return the translated name of a timeline step."""
     return str(EVENT_LABELS.get(kind, kind))
+
+
+def role_label(role: str) -> str:
+    """Return the translated name of a staff role (other actors, such as "system", as stored)."""
+    return str(ROLE_LABELS.get(role, role))
 
 
 def regency_name(code: str | None) -> str:

@@ -400,7 +400,7 @@ def test_override_wins_over_an_extra_non_working_day() -> None:
 
 
 def test_saturday_marked_working_is_still_a_weekend_per_domain_definition() -> None:
-    # DOMAIN.md: a working day is a Monday to Friday that is not a holiday; overrides only
+    # docs/definitions.md: a working day is a Monday to Friday that is not a holiday; overrides only
     # remove dates from the holidays. A Saturday override therefore changes nothing.
     saturday = date(2025, 7, 5)
     overridden = WorkingCalendar(working_overrides=[saturday])

@@ -6,7 +6,13 @@ import math
 
 import pytest
 
-from portal.domain.statistics import Z_95, newcombe_difference_interval, wilson_interval
+from portal.domain.statistics import (
+    Z_95,
+    Interval,
+    mover_difference_interval,
+    newcombe_difference_interval,
+    wilson_interval,
+)
 
 
 def test_z_is_the_value_domain_md_fixes():
@@ -89,3 +95,40 @@ def test_swapping_the_groups_mirrors_the_interval():
     assert forward.estimate == pytest.approx(-backward.estimate)
     assert forward.low == pytest.approx(-backward.high)
     assert forward.high == pytest.approx(-backward.low)
+
+
+def test_newcombe_interval_by_hand_for_170_of_200_against_190_of_200():
+    # z² = 3.841459. Wilson, 170/200 (p = 0.85): centre 2·200·0.85 + z² = 343.841459, spread
+    # z·√(z² + 4·200·0.85·0.15) = 1.959964·√105.841459 = 20.163968, denominator
+    # 2·(200 + z²) = 407.682918: (0.793944, 0.892864). 190/200 (p = 0.95): centre 383.841459,
+    # spread 1.959964·√41.841459 = 12.678258: (0.910422, 0.972617).
+    # low = −0.1 − √((0.85 − 0.793944)² + (0.972617 − 0.95)²) = −0.1 − √(0.003142 + 0.000512)
+    #     = −0.1604; high = −0.1 + √((0.892864 − 0.85)² + (0.95 − 0.910422)²)
+    #     = −0.1 + √(0.001837 + 0.001566) = −0.0417.
+    interval = newcombe_difference_interval(170, 200, 190, 200)
+    assert interval.estimate == pytest.approx(-0.1)
+    assert (round(interval.low, 4), round(interval.high, 4)) == (-0.1604, -0.0417)
+
+
+def test_mover_interval_by_hand_for_the_net_difference():
+    # d1 = −0.1 (−0.1604, −0.0417) as above; d2 = 870/1000 − 950/1000 = −0.08 (−0.1052,
+    # −0.0553). Net −0.02:
+    # low  = −0.02 − √((d1 − l1)² + (u2 − d2)²) = −0.02 − √(0.0604² + 0.0247²)
+    #      = −0.02 − 0.0653 = −0.0853;
+    # high = −0.02 + √((u1 − d1)² + (d2 − l2)²) = −0.02 + √(0.0583² + 0.0252²)
+    #      = −0.02 + 0.0636 = +0.0436.
+    first = newcombe_difference_interval(170, 200, 190, 200)
+    second = newcombe_difference_interval(870, 1000, 950, 1000)
+    assert (round(second.low, 4), round(second.high, 4)) == (-0.1052, -0.0553)
+    net = mover_difference_interval(first, second)
+    assert net.estimate == pytest.approx(-0.02)
+    assert (round(net.low, 4), round(net.high, 4)) == (-0.0853, 0.0436)
+
+
+def test_mover_interval_takes_the_lower_arm_of_one_and_the_upper_arm_of_the_other():
+    # Asymmetric arms: d1 = 0.1 (0.0, 0.3), d2 = 0.2 (0.15, 0.6). Net −0.1:
+    # low = −0.1 − √(0.1² + 0.4²) = −0.1 − 0.412311 = −0.512311;
+    # high = −0.1 + √(0.2² + 0.05²) = −0.1 + 0.206155 = 0.106155.
+    net = mover_difference_interval(Interval(0.1, 0.0, 0.3), Interval(0.2, 0.15, 0.6))
+    assert net.low == pytest.approx(-0.512311, abs=1e-6)
+    assert net.high == pytest.approx(0.106155, abs=1e-6)

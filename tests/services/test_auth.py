@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEntry, User
+from portal.models.users import ROLES
 from portal.services import auth
+from portal.services.auth import CLI_OPERATOR, Permission, Role
 from portal.services.errors import NotAuthorized, NotFound, ValidationError
 from tests.factories import STAFF_PASSWORD, create_department, create_user
 
@@ -24,7 +26,7 @@ def _errors(excinfo: pytest.ExceptionInfo) -> dict[str, str]:
 
 
 def test_user_create_stores_an_argon2id_hash_and_never_the_password(app) -> None:
-    user = auth.user_create("budi.santoso", GOOD_PASSWORD, "admin")
+    user = auth.user_create("budi.santoso", GOOD_PASSWORD, "admin", actor=CLI_OPERATOR)
 
     stored = db.session.scalar(select(User.password_hash).where(User.id == user.id))
     assert stored.startswith("$argon2id$")
@@ -33,12 +35,12 @@ def test_user_create_stores_an_argon2id_hash_and_never_the_password(app) -> None
 
 
 def test_user_create_normalizes_the_username_to_lower_case(app) -> None:
-    user = auth.user_create("  Budi.Santoso ", GOOD_PASSWORD, "dprd")
+    user = auth.user_create("  Budi.Santoso ", GOOD_PASSWORD, "dprd", actor=CLI_OPERATOR)
     assert user.username == "budi.santoso"
 
 
 def test_authenticate_returns_the_user_for_the_right_password(app) -> None:
-    auth.user_create("siti", GOOD_PASSWORD, "triage")
+    auth.user_create("siti", GOOD_PASSWORD, "triage", actor=CLI_OPERATOR)
 
     user = auth.user_authenticate("siti", GOOD_PASSWORD)
 
@@ -47,7 +49,7 @@ def test_authenticate_returns_the_user_for_the_right_password(app) -> None:
 
 
 def test_authenticate_ignores_case_and_spaces_of_the_username(app) -> None:
-    auth.user_create("siti", GOOD_PASSWORD, "triage")
+    auth.user_create("siti", GOOD_PASSWORD, "triage", actor=CLI_OPERATOR)
     assert auth.user_authenticate(" SITI ", GOOD_PASSWORD) is not None
 
 
@@ -63,7 +65,7 @@ def test_authenticate_ignores_case_and_spaces_of_the_username(app) -> None:
     ],
 )
 def test_authenticate_refuses_wrong_passwords_and_unknown_users(app, username, password) -> None:
-    auth.user_create("siti", GOOD_PASSWORD, "triage")
+    auth.user_create("siti", GOOD_PASSWORD, "triage", actor=CLI_OPERATOR)
     assert auth.user_authenticate(username, password) is None
 
 
@@ -117,7 +119,7 @@ def test_user_create_officer_gets_the_department_and_an_audit_entry(app) -> None
 
 
 def test_user_create_from_the_command_line_is_audited_as_system(app) -> None:
-    auth.user_create("rina", GOOD_PASSWORD, "admin")
+    auth.user_create("rina", GOOD_PASSWORD, "admin", actor=CLI_OPERATOR)
     entry = db.session.scalar(select(AuditEntry))
     assert (entry.actor_id, entry.actor_username, entry.actor_role) == (None, "system", "system")
 
@@ -143,19 +145,19 @@ def test_user_create_refuses_invalid_input(app, username, password, role, depart
                                            field) -> None:
     create_department(code="dinkes")
     with pytest.raises(ValidationError) as excinfo:
-        auth.user_create(username, password, role, department)
+        auth.user_create(username, password, role, department, actor=CLI_OPERATOR)
     assert field in _errors(excinfo)
     assert db.session.scalar(select(User.id)) is None
 
 
 def test_user_create_accepts_a_password_of_exactly_twelve_characters(app) -> None:
-    assert auth.user_create("budi", "abcdefghijkl", "admin").id is not None
+    assert auth.user_create("budi", "abcdefghijkl", "admin", actor=CLI_OPERATOR).id is not None
 
 
 def test_user_create_refuses_a_taken_username(app) -> None:
-    auth.user_create("budi", GOOD_PASSWORD, "admin")
+    auth.user_create("budi", GOOD_PASSWORD, "admin", actor=CLI_OPERATOR)
     with pytest.raises(ValidationError) as excinfo:
-        auth.user_create("BUDI", GOOD_PASSWORD, "dprd")
+        auth.user_create("BUDI", GOOD_PASSWORD, "dprd", actor=CLI_OPERATOR)
     assert "username" in _errors(excinfo)
 
 
@@ -228,7 +230,7 @@ def test_user_set_password_for_someone_else_is_admin_only(app) -> None:
 def test_changing_the_password_changes_the_session_identity(app) -> None:
     officer = create_user(role="officer")
     before = officer.get_id()
-    auth.user_set_password(None, officer.id, GOOD_PASSWORD)
+    auth.user_set_password(CLI_OPERATOR, officer.id, GOOD_PASSWORD)
     assert officer.get_id() != before
     assert officer.get_id().startswith(f"{officer.id}:")
 
@@ -292,6 +294,107 @@ def test_can_act_for_department_is_false_for_anonymous(app) -> None:
     assert auth.can_act_for_department(AnonymousUserMixin(), department.id) is False
 
 
+def test_roles_are_exactly_the_strings_the_database_accepts() -> None:
+    assert {role.value for role in Role} == set(ROLES) == {"admin", "triage", "officer", "dprd"}
+    assert Role("officer") is Role.OFFICER and Role.OFFICER == "officer"
+
+
+# Who may do what, as the staff roles are described to staff: a row per permission.
+_ALLOWED = {
+    "accounts.manage": {"admin"},
+    "audit.read": {"admin", "dprd"},
+    "catalogue.keep": {"admin", "officer"},
+    "feedback.handle": {"admin", "triage", "officer"},
+    "feedback.route": {"triage"},
+    "feedback.attention": {"admin", "triage"},
+    "feedback.confidential": {"triage"},
+    "feedback.oversight": {"admin", "dprd"},
+    "incidents.manage": {"admin", "officer"},
+    "routing.manage": {"admin"},
+    "tokens.manage": {"admin", "officer"},
+}
+
+
+def test_the_permission_table_names_every_permission() -> None:
+    assert {permission.value for permission in Permission} == set(_ALLOWED)
+
+
+@pytest.mark.parametrize(
+    ("permission", "role"),
+    [(permission, role) for permission in _ALLOWED for role in ("admin", "triage", "officer",
+                                                                 "dprd")],
+)
+def test_staff_can_by_role(app, permission, role) -> None:
+    actor = create_user(role=role)
+    expected = role in _ALLOWED[permission]
+    assert auth.staff_can(actor, permission) is expected
+    if expected:
+        assert auth.require_permission(actor, permission) is actor
+    else:
+        with pytest.raises(NotAuthorized):
+            auth.require_permission(actor, permission)
+
+
+@pytest.mark.parametrize("permission", sorted(_ALLOWED))
+def test_anonymous_and_deactivated_staff_can_do_nothing(app, permission) -> None:
+    for actor in (None, AnonymousUserMixin(), create_user(role="admin", is_active=False)):
+        assert auth.staff_can(actor, permission) is False
+        with pytest.raises(NotAuthorized):
+            auth.require_permission(actor, permission)
+
+
+def test_an_unknown_permission_name_is_an_error_not_a_refusal(app) -> None:
+    with pytest.raises(ValueError):
+        auth.staff_can(create_user(role="admin"), "incidents.manages")
+
+
+@pytest.mark.parametrize("permission", sorted(_ALLOWED))
+def test_the_cli_operator_has_an_administrators_permissions(app, permission) -> None:
+    assert auth.staff_can(CLI_OPERATOR, permission) is ("admin" in _ALLOWED[permission])
+
+
+def test_the_cli_operator_acts_for_every_department_but_is_no_staff_account(app) -> None:
+    department = create_department()
+    assert auth.can_act_for_department(CLI_OPERATOR, department.id) is True
+    assert auth.department_scope(CLI_OPERATOR) is None
+    assert auth.is_staff(CLI_OPERATOR) is False
+    with pytest.raises(NotAuthorized):
+        auth.require_role(CLI_OPERATOR, "admin")
+
+
+def test_department_scope_is_the_officers_own_and_none_for_all(app) -> None:
+    department = create_department()
+    officer = create_user(role="officer", department=department)
+    assert auth.department_scope(officer) == department.id
+    assert auth.department_scope(create_user(role="admin")) is None
+    assert auth.department_scope(create_user(role="triage")) is None
+
+
+@pytest.mark.parametrize("actor", ["dprd", "officer-without-department", "anonymous"])
+def test_department_scope_refuses_who_acts_for_no_department(app, actor) -> None:
+    actors = {
+        "dprd": lambda: create_user(role="dprd"),
+        "officer-without-department": lambda: User(
+            username="lost", role="officer", department_id=None, is_active=True),
+        "anonymous": AnonymousUserMixin,
+    }
+    with pytest.raises(NotAuthorized):
+        auth.department_scope(actors[actor]())
+
+
+def test_none_is_anonymous_not_the_command_line(app) -> None:
+    with pytest.raises(NotAuthorized):
+        auth.user_list(None)
+    with pytest.raises(NotAuthorized):
+        auth.user_set_password(None, create_user(role="officer").id, GOOD_PASSWORD)
+
+
+def test_a_caller_that_forgets_the_actor_gets_a_type_error_not_the_cli_s_power(app) -> None:
+    with pytest.raises(TypeError):
+        auth.user_create("budi", GOOD_PASSWORD, "admin")  # type: ignore[call-arg]
+    assert db.session.scalar(select(User.id)) is None
+
+
 # Audit log ---------------------------------------------------------------------------------
 
 
@@ -350,14 +453,17 @@ def test_audit_list_pages_newest_first_and_filters_by_department(app) -> None:
     db.session.commit()
     admin = create_user(role="admin")
 
-    first = auth.audit_list(admin, limit=2)
-    assert [e.object_id for e in first.entries] == ["4", "3"]
-    assert (first.total, first.has_next, first.has_previous) == (5, True, False)
-    last = auth.audit_list(admin, limit=2, offset=4)
-    assert [e.object_id for e in last.entries] == ["0"]
-    assert (last.has_next, last.has_previous) == (False, True)
+    first = auth.audit_list(admin, per_page=2)
+    assert [e.object_id for e in first.items] == ["4", "3"]
+    assert (first.total, first.has_next, first.has_prev) == (5, True, False)
+    last = auth.audit_list(admin, per_page=2, page=3)
+    assert [e.object_id for e in last.items] == ["0"]
+    assert (last.has_next, last.has_prev) == (False, True)
     only_one = auth.audit_list(admin, department_id=one.id)
-    assert [e.object_id for e in only_one.entries] == ["4", "2", "0"]
+    assert [e.object_id for e in only_one.items] == ["4", "2", "0"]
+    # A page past the end (a link kept from a longer log) shows the last page.
+    past = auth.audit_list(admin, per_page=2, page=99)
+    assert (past.page, [e.object_id for e in past.items]) == (3, ["0"])
 
 
 # Command line ------------------------------------------------------------------------------

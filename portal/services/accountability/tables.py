@@ -3,15 +3,22 @@
 For a period of WIB dates from..to inclusive, per department and for the province:
 
 - services by current work mode;
-- ``completed``, ``completed_on_time`` and the pooled ``on_time_rate`` (sums of the services'
-  counts, never an average of rates) and the pooled median completion hours (merged
-  completion-time histograms, never an average of medians);
+- ``completed`` (requests completed in the period) and their pooled median completion hours
+  (merged completion-time histograms, never an average of medians); ``due`` (requests whose
+  due date is in the period and that have fallen due), ``on_time`` and the pooled
+  ``on_time_rate`` = on_time / due (sums of the services' counts, never an average of rates),
+  exactly as the service metrics define them: a request nobody closes counts as late;
 - services breaching and the count of each status, by their current status (the status is
-  always evaluated now over the last 30 days, DOMAIN.md "Service status");
+  always evaluated now over the last 30 days, docs/definitions.md "Service status");
 - feedback-handling figures (:mod:`portal.services.feedback.figures`);
 - the satisfaction index (IKM) with its grade, from 30 responses in the period;
 - the pooled WFA impact (:mod:`portal.services.metrics.wfa_impact`), which has its own fixed windows
-  around each service's move and does not depend on the period.
+  around each service's move and does not depend on the period: the due requests of the
+  services that moved and have a verdict of their own, each around its own date of change,
+  with the comparison group of services that stayed on-site when they all moved on one date
+  (the module explains why not otherwise). A department's comparison group is its own on-site
+  services when they have enough due requests, else the province's; the province's is the
+  province's.
 
 Everything is read with a handful of grouped queries, whatever the number of departments,
 services or days.
@@ -37,16 +44,12 @@ from portal.services.feedback.figures import PROVINCE, FeedbackFigures, feedback
 from portal.services.metrics.figures import (
     MAX_WINDOW_DAYS,
     MEDIAN,
+    due_counts,
     histogram_load,
     histogram_percentile,
 )
 from portal.services.metrics.status import StatusView, status_for_services
-from portal.services.metrics.wfa_impact import (
-    PooledWfaImpact,
-    WfaImpact,
-    wfa_impact_pooled_by,
-    wfa_impacts,
-)
+from portal.services.metrics.wfa_impact import PooledWfaImpact, WfaImpact, wfa_figures
 from portal.services.survey.skm import IkmResult, ikm_by
 
 # Longest period the pages and the API accept: the metrics window's limit (a leap year).
@@ -57,23 +60,26 @@ DEFAULT_PERIOD = "90"
 
 
 @dataclass
-class CompletionCounts:
-    """Completed requests over a period, pooled over some services."""
+class RequestCounts:
+    """Requests over a period, pooled over some services: completed ones, and those due."""
 
     completed: int = 0
-    completed_on_time: int = 0
+    # Completion times of the requests completed in the period (the median's list).
     histogram: Counter[int] = field(default_factory=Counter, repr=False)
+    due: int = 0
+    on_time: int = 0
 
-    def add(self, other: CompletionCounts) -> None:
+    def add(self, other: RequestCounts) -> None:
         """Pool another group's counts and histogram into these."""
         self.completed += other.completed
-        self.completed_on_time += other.completed_on_time
         self.histogram.update(other.histogram)
+        self.due += other.due
+        self.on_time += other.on_time
 
     @property
     def on_time_rate(self) -> float | None:
-        """completed_on_time / completed, None when nothing was completed."""
-        return self.completed_on_time / self.completed if self.completed else None
+        """on_time / due, None when nothing fell due."""
+        return self.on_time / self.due if self.due else None
 
     @property
     def median_completion_hours(self) -> float | None:
@@ -89,7 +95,7 @@ class Scorecard:
     department: Department | None
     services: int
     by_mode: dict[str, int]
-    completion: CompletionCounts
+    requests: RequestCounts
     status_counts: dict[str, int]
     breaching: list[Service]
     feedback: FeedbackFigures
@@ -102,13 +108,14 @@ class Scorecard:
         if self.department is not None:
             data["code"] = self.department.code
             data["name"] = localized(self.department, "name", lang).text
-        rate = self.completion.on_time_rate
-        hours = self.completion.median_completion_hours
+        rate = self.requests.on_time_rate
+        hours = self.requests.median_completion_hours
         data.update({
             "services": self.services,
             "services_by_work_mode": dict(self.by_mode),
-            "completed": self.completion.completed,
-            "completed_on_time": self.completion.completed_on_time,
+            "completed": self.requests.completed,
+            "due": self.requests.due,
+            "on_time": self.requests.on_time,
             "on_time_rate": None if rate is None else round(rate, 4),
             "median_completion_hours": None if hours is None else round(hours, 2),
             "services_breaching": [s.code for s in self.breaching],
@@ -149,7 +156,7 @@ class ServiceRow:
     """One service of a department's scorecard."""
 
     service: Service
-    completion: CompletionCounts
+    requests: RequestCounts
     status: StatusView
     ikm: IkmResult
     wfa: WfaImpact | None
@@ -182,27 +189,32 @@ class DepartmentScorecard:
     history: list[HistoryEntry]
 
 
-def _completions(
-    service_ids: Iterable[int], from_date: date, to_date: date
-) -> dict[int, CompletionCounts]:
-    """Return each service's completions over the period (one query per 900 services)."""
+def _request_counts(
+    service_ids: Iterable[int], from_date: date, to_date: date, now: datetime
+) -> dict[int, RequestCounts]:
+    """Return each service's completed and due requests over the period.
+
+    One query per 900 services for the completions, and the due counts as the service
+    metrics read them (what fell due today so far comes from the requests).
+    """
     ids = list(service_ids)
-    result: dict[int, CompletionCounts] = defaultdict(CompletionCounts)
+    result: dict[int, RequestCounts] = defaultdict(RequestCounts)
     for start in range(0, len(ids), 900):
         stmt = select(
-            ServiceDay.service_id, ServiceDay.completed, ServiceDay.completed_on_time,
-            ServiceDay.completion_histogram,
+            ServiceDay.service_id, ServiceDay.completed, ServiceDay.completion_histogram,
         ).where(
             ServiceDay.service_id.in_(ids[start:start + 900]),
             ServiceDay.day >= from_date,
             ServiceDay.day <= to_date,
             ServiceDay.completed > 0,
         )
-        for service_id, completed, on_time, histogram in db.session.execute(stmt):
+        for service_id, completed, histogram in db.session.execute(stmt):
             counts = result[service_id]
             counts.completed += completed
-            counts.completed_on_time += on_time
             counts.histogram.update(histogram_load(histogram))
+    for service_id, due in due_counts(ids, from_date, to_date, now).items():
+        result[service_id].due += due.due
+        result[service_id].on_time += due.on_time
     return result
 
 
@@ -214,7 +226,7 @@ def data_as_of() -> datetime | None:
 def _scorecard(
     department: Department | None,
     services: list[Service],
-    completions: dict[int, CompletionCounts],
+    counts: dict[int, RequestCounts],
     statuses: dict[int, StatusView],
     feedback: FeedbackFigures,
     ikm: IkmResult,
@@ -222,7 +234,7 @@ def _scorecard(
 ) -> Scorecard:
     by_mode = dict.fromkeys(WORK_MODES, 0)
     status_counts = dict.fromkeys(SERVICE_STATUSES, 0)
-    completion = CompletionCounts()
+    requests = RequestCounts()
     breaching = []
     for service in services:
         by_mode[service.work_mode] = by_mode.get(service.work_mode, 0) + 1
@@ -230,9 +242,9 @@ def _scorecard(
         status_counts[status] += 1
         if status == "breaching":
             breaching.append(service)
-        if service.id in completions:
-            completion.add(completions[service.id])
-    return Scorecard(department, len(services), by_mode, completion, status_counts, breaching,
+        if service.id in counts:
+            requests.add(counts[service.id])
+    return Scorecard(department, len(services), by_mode, requests, status_counts, breaching,
                      feedback, ikm, wfa)
 
 
@@ -289,13 +301,11 @@ def period_resolve(
 
 
 def _build(
-    departments: list[Department], from_date: date, to_date: date, today: date | None,
-    now: datetime | None,
-) -> tuple[list[Scorecard], Scorecard, dict[int, CompletionCounts], dict[int, StatusView],
-           list[Service]]:
+    departments: list[Department], from_date: date, to_date: date, now: datetime | None,
+) -> tuple[list[Scorecard], Scorecard, dict[int, RequestCounts], dict[int, StatusView],
+           dict[int, WfaImpact]]:
     check_period(from_date, to_date)
     now = now or utc_now()
-    today = today or wib_date(now)
     department_ids = [d.id for d in departments]
     services = list(db.session.scalars(
         select(Service).where(Service.department_id.in_(department_ids))
@@ -305,29 +315,30 @@ def _build(
     for service in services:
         by_department[service.department_id].append(service)
     service_ids = [s.id for s in services]
-    completions = _completions(service_ids, from_date, to_date)
+    counts = _request_counts(service_ids, from_date, to_date, now)
     statuses = status_for_services(service_ids, now=now)
     feedback = feedback_figures(department_ids, from_date, to_date, now=now)
     groups: dict = {d.id: [s.id for s in by_department[d.id]] for d in departments}
     groups[PROVINCE] = service_ids
     ikm = ikm_by(groups, from_date, to_date)
-    wfa = wfa_impact_pooled_by(groups, today=today)
+    wfa = wfa_figures({key: (None if key == PROVINCE else key, ids)
+                       for key, ids in groups.items()}, now=now)
     rows = [
-        _scorecard(d, by_department[d.id], completions, statuses, feedback[d.id], ikm[d.id],
-                   wfa[d.id])
+        _scorecard(d, by_department[d.id], counts, statuses, feedback[d.id], ikm[d.id],
+                   wfa.pooled[d.id])
         for d in departments
     ]
-    province = _scorecard(None, services, completions, statuses, feedback[PROVINCE],
-                          ikm[PROVINCE], wfa[PROVINCE])
-    return rows, province, completions, statuses, services
+    province = _scorecard(None, services, counts, statuses, feedback[PROVINCE],
+                          ikm[PROVINCE], wfa.pooled[PROVINCE])
+    return rows, province, counts, statuses, wfa.impacts
 
 
 def accountability_table(
-    from_date: date, to_date: date, today: date | None = None, now: datetime | None = None
+    from_date: date, to_date: date, now: datetime | None = None
 ) -> AccountabilityTable:
     """Return every department's scorecard and the province totals over a period."""
     departments = list(db.session.scalars(select(Department).order_by(Department.name_id)))
-    rows, province, _c, _s, _services = _build(departments, from_date, to_date, today, now)
+    rows, province, _c, _s, _impacts = _build(departments, from_date, to_date, now)
     return AccountabilityTable(from_date, to_date, now or utc_now(), data_as_of(), rows,
                                province)
 
@@ -356,17 +367,15 @@ def _history(services: list[Service]) -> list[HistoryEntry]:
 
 
 def accountability_department(
-    code: str, from_date: date, to_date: date, today: date | None = None,
-    now: datetime | None = None,
+    code: str, from_date: date, to_date: date, now: datetime | None = None,
 ) -> DepartmentScorecard:
     """Return one department's scorecard down to each service, with the change histories."""
     department = db.session.scalar(select(Department).where(Department.code == code))
     if department is None:
         raise NotFound(code)
     now = now or utc_now()
-    today = today or wib_date(now)
-    rows, _province, completions, statuses, services = _build(
-        [department], from_date, to_date, today, now)
+    rows, _province, counts, statuses, impacts = _build(
+        [department], from_date, to_date, now)
     services = list(db.session.scalars(
         select(Service).where(Service.department_id == department.id)
         .options(selectinload(Service.work_mode_history),
@@ -374,9 +383,8 @@ def accountability_department(
         .order_by(Service.name_id)
     ))
     ikm = ikm_by({s.id: [s.id] for s in services}, from_date, to_date)
-    impacts = wfa_impacts(services, today=today)
     service_rows = [
-        ServiceRow(s, completions.get(s.id, CompletionCounts()), statuses[s.id], ikm[s.id],
+        ServiceRow(s, counts.get(s.id, RequestCounts()), statuses[s.id], ikm[s.id],
                    impacts.get(s.id))
         for s in services
     ]
@@ -389,7 +397,7 @@ __all__ = [
     "MAX_PERIOD_DAYS",
     "PERIOD_CHOICES",
     "AccountabilityTable",
-    "CompletionCounts",
+    "RequestCounts",
     "DepartmentScorecard",
     "HistoryEntry",
     "Scorecard",

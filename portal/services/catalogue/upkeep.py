@@ -25,7 +25,14 @@ from portal.models.catalogue import (
     Service,
     WorkModeChange,
 )
-from portal.services.auth import audit_record, is_staff, require_role
+from portal.services.auth import (
+    Permission,
+    audit_record,
+    can_act_for_department,
+    department_scope,
+    require_permission,
+    staff_can,
+)
 from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
 from portal.services.metrics.service_requests import service_requests_recompute
 
@@ -56,16 +63,13 @@ __all__ = [
 
 def service_can_keep(actor: Any, service: Service) -> bool:
     """Tell whether actor may change this service: admin, or an officer of its department."""
-    if not is_staff(actor):
-        return False
-    if actor.role == "admin":
-        return True
-    return actor.role == "officer" and actor.department_id == service.department_id
+    return (staff_can(actor, Permission.CATALOGUE_KEEP)
+            and can_act_for_department(actor, service.department_id))
 
 
 def _service_for_keeper(actor: Any, service_code: str) -> Service:
     """Load the service with its histories and check the actor may change it."""
-    require_role(actor, "admin", "officer")
+    require_permission(actor, Permission.CATALOGUE_KEEP)
     service = db.session.scalar(
         select(Service)
         .where(Service.code == service_code)
@@ -84,10 +88,11 @@ def _service_for_keeper(actor: Any, service_code: str) -> Service:
 
 def service_list_for_keeper(actor: Any) -> list[Service]:
     """List the services actor may change: all for an admin, the department's for an officer."""
-    require_role(actor, "admin", "officer")
+    require_permission(actor, Permission.CATALOGUE_KEEP)
+    scope = department_scope(actor)
     stmt = select(Service).options(selectinload(Service.department)).order_by(Service.name_id)
-    if actor.role == "officer":
-        stmt = stmt.where(Service.department_id == actor.department_id)
+    if scope is not None:
+        stmt = stmt.where(Service.department_id == scope)
     return list(db.session.scalars(stmt))
 
 

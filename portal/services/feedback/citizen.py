@@ -1,6 +1,6 @@
 """Citizen feedback: filing, tracking codes, deadlines, the public view, reply, reopen, tick.
 
-Deadlines (DOMAIN.md, "Feedback: routing and deadlines"), in working days of the current
+Deadlines (docs/definitions.md, "Feedback"), in working days of the current
 calendar, each the end (24:00 WIB) of the N-th working day after the WIB date of its start:
 
 - ``route_due``: 3 after submission, only for feedback the triage unit must route by hand;
@@ -38,6 +38,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal.domain.calendar import utc_now
+from portal.domain.personal_data import find_personal_data
+from portal.domain.personal_data import mentions_reporter as text_mentions_reporter
 from portal.extensions import db
 from portal.i18n import localized
 from portal.models.catalogue import Department, Service
@@ -72,7 +74,6 @@ from portal.services.errors import (
 )
 from portal.services.feedback import mail as feedback_mail
 from portal.services.feedback.routing import (
-    phrase_matches,
     routing_decide,
     routing_reason,
     triage_unit_cached,
@@ -274,12 +275,8 @@ def _validate(data: Mapping[str, Any]) -> _Clean:
 
 # -- personal data in texts that become public --------------------------------------------------
 
-# What looks like personal data in a text, for the warning staff see before a text becomes
-# public. Found strings are only shown to staff, never stored or logged.
-_EMAIL_LIKE = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[A-Za-z]{2,}")
-# Phone numbers (08…, +62…, with spaces, dots or dashes) and 16-digit NIK identity numbers.
-_NUMBER_LIKE = re.compile(r"(?<![\w+])\+?\d[\d .\-()]{6,22}\d(?!\w)")
-_MIN_PHONE_DIGITS = 8
+# What counts as personal data is portal.domain.personal_data's rule, the same one the DPRD's
+# de-identified view applies. Found strings are only shown to staff, never stored or logged.
 
 
 class PersonalDataWarning(ValidationError):
@@ -288,39 +285,22 @@ class PersonalDataWarning(ValidationError):
 
 def personal_data_warnings(*texts: str) -> list[str]:
     """Return the e-mail addresses and phone or ID numbers found in texts, for staff to check."""
-    found: list[str] = []
-    for text in texts:
-        for match in _EMAIL_LIKE.finditer(text or ""):
-            found.append(match.group(0))
-        for match in _NUMBER_LIKE.finditer(text or ""):
-            if len(re.sub(r"\D", "", match.group(0))) >= _MIN_PHONE_DIGITS:
-                found.append(match.group(0).strip())
+    found = [
+        text[match.start:match.end]
+        for text in texts
+        for match in find_personal_data(text or "")
+    ]
     return list(dict.fromkeys(found))
-
-
-def _national_digits(value: str) -> str:
-    """Digits of a phone number with the country code folded: +62 812… and 0812… are equal."""
-    digits = re.sub(r"\D", "", value or "")
-    if digits.startswith("62"):
-        digits = "0" + digits[2:]
-    return digits
 
 
 def mentions_reporter(feedback: Feedback, text: str) -> bool:
     """Tell whether text contains the reporter's stored name, e-mail or phone."""
-    text = text or ""
-    if feedback.reporter_name and phrase_matches(feedback.reporter_name, text):
-        return True
-    if feedback.reporter_email and feedback.reporter_email.casefold() in text.casefold():
-        return True
-    phone = _national_digits(feedback.reporter_phone or "")
-    if len(phone) >= _MIN_PHONE_DIGITS:
-        for match in _NUMBER_LIKE.finditer(text):
-            if _national_digits(match.group(0)) == phone:
-                return True
-        if phone in re.sub(r"\D", "", text):
-            return True
-    return False
+    return text_mentions_reporter(
+        text or "",
+        reporter_name=feedback.reporter_name,
+        reporter_email=feedback.reporter_email,
+        reporter_phone=feedback.reporter_phone,
+    )
 
 
 # -- filing ------------------------------------------------------------------------------------

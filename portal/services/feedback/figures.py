@@ -1,4 +1,4 @@
-"""Feedback-handling figures per department over a period (DOMAIN.md, "Feedback").
+"""Feedback-handling figures per department over a period (docs/definitions.md, "Feedback").
 
 Read-only figures over the WIB dates from..to inclusive (``[from 00:00 WIB, to+1 00:00 WIB)``),
 counted like the service metrics: an event belongs to the period in which it happened, and a

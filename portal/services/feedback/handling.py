@@ -7,8 +7,12 @@ Who may do what (checked here, for every entry point):
 - triage: reads and acts on everything, routes unrouted feedback by hand, and is the only
   role that sees a confidential reporter's identity;
 - admin: reads and acts on everything (not routing); identity of normal reports only;
-- dprd: no access here; it reads de-identified texts through portal/services/dprd.py
-  (the staff view shows tracking codes, which would let the reader act as the citizen).
+- dprd: no access here; it reads de-identified texts through
+  portal/services/accountability/dprd_feedback.py (the staff view shows tracking codes,
+  which would let the reader act as the citizen).
+
+Those rules are permissions of portal/services/auth.py; :func:`feedback_allowed_actions`
+tells the staff page which actions to offer on one feedback, so no page restates them.
 
 Every action adds a timeline event, an audit entry (never with personal data) and, for public
 steps, mail to the reporter, all committed together.
@@ -26,8 +30,8 @@ first response; a bare status change is not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +50,15 @@ from portal.models.feedback import (
     FeedbackEvent,
 )
 from portal.services.attachments import attachment_path
-from portal.services.auth import audit_record, can_act_for_department, is_staff, require_role
-from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
+from portal.services.auth import (
+    Permission,
+    audit_record,
+    can_act_for_department,
+    department_scope,
+    require_permission,
+    staff_can,
+)
+from portal.services.errors import FieldError, NotFound, ValidationError
 from portal.services.feedback import mail as feedback_mail
 from portal.services.feedback.citizen import (
     AUTO_CLOSE_WORKING_DAYS,
@@ -61,13 +72,14 @@ from portal.services.feedback.citizen import (
     required_text,
     set_routed,
 )
+from portal.services.paging import Pagination, paginate
 
 # Timeline steps whose text staff write for the public.
 STAFF_PUBLIC_TEXTS = ("answer", "status", "investigation", "transferred", "rejected")
 # Feedback moved more than this many times goes to the triage unit's attention list.
 TRANSFER_ATTENTION = 2
-READ_ROLES = ("admin", "triage", "officer")
-ACT_ROLES = ("admin", "triage", "officer")
+# While the department handles it: answers, notes, status changes, transfers.
+HANDLING_STATUSES = ("routed", "in_progress")
 # Status moves a department may make itself (reject, reopen and close have their own rules).
 STATUS_MOVES = {
     "routed": ("in_progress", "resolved"),
@@ -75,27 +87,91 @@ STATUS_MOVES = {
 }
 
 
-def _can_read(actor: Any, feedback: Feedback) -> bool:
-    if not is_staff(actor):
-        return False
-    if actor.role in ("admin", "triage"):
-        return True
-    return feedback.department_id is not None and actor.department_id == feedback.department_id
+def _can_handle(actor: Any, feedback: Feedback) -> bool:
+    """Tell whether actor reads and acts on this feedback (its department's, or everyone's)."""
+    return (staff_can(actor, Permission.FEEDBACK_HANDLE)
+            and can_act_for_department(actor, feedback.department_id))
 
 
 def feedback_identity_visible(actor: Any, feedback: Feedback) -> bool:
-    """Tell whether actor may see the reporter's name, e-mail and phone (DOMAIN.md, Privacy)."""
-    if not is_staff(actor) or feedback.anonymous:
+    """Tell whether actor may see the reporter's name, e-mail and phone (docs/definitions.md)."""
+    if feedback.anonymous or not _can_handle(actor, feedback):
         return False
-    if feedback.confidential:
-        return actor.role == "triage"
-    if actor.role in ("triage", "admin"):
-        return True
-    return actor.role == "officer" and _can_read(actor, feedback)
+    return not feedback.confidential or staff_can(actor, Permission.FEEDBACK_CONFIDENTIAL)
+
+
+def publish_state(feedback: Feedback) -> str:
+    """Say where publishing stands: none, requested, approved or declined."""
+    if not feedback.publish_requested:
+        return "none"
+    if feedback.publish_approved:
+        return "approved"
+    return "declined" if feedback.publish_decided_at is not None else "requested"
+
+
+def publish_decided_by_triage_only(feedback: Feedback) -> bool:
+    """Tell whether only the triage unit may decide on publishing (confidential reports).
+
+    Only the triage unit sees a confidential reporter's identity; anyone else checking the
+    public version against it would learn, from a refusal, that a guessed name is right.
+    """
+    return feedback.confidential
+
+
+def feedback_publish_decider(actor: Any, feedback: Feedback) -> bool:
+    """Tell whether actor decides on publishing this feedback's text (if the reporter asks)."""
+    return _can_handle(actor, feedback) and (
+        not publish_decided_by_triage_only(feedback)
+        or staff_can(actor, Permission.FEEDBACK_CONFIDENTIAL)
+    )
+
+
+class FeedbackAction(StrEnum):
+    """What staff may do with one feedback; the values name the staff page's actions."""
+
+    ROUTE = "route"
+    ANSWER = "answer"
+    NOTE = "note"
+    INVESTIGATION = "investigation"
+    STATUS = "status"
+    TRANSFER = "transfer"
+    REJECT = "reject"
+    PUBLISH = "publish"
+    PUBLISH_DECLINE = "publish_decline"
+    ATTACHMENTS = "attachments"
+
+
+def feedback_allowed_actions(actor: Any, feedback: Feedback) -> frozenset[FeedbackAction]:
+    """Return what actor may do with this feedback now: what the staff page offers.
+
+    The same rules as the actions' own checks, which still refuse anything else. One
+    difference: a note is offered while the department handles the feedback only, though the
+    service would also take one later.
+    """
+    if not _can_handle(actor, feedback):
+        return frozenset()
+    allowed = {FeedbackAction.ATTACHMENTS}
+    if feedback.status == "submitted" and staff_can(actor, Permission.FEEDBACK_ROUTE):
+        allowed.add(FeedbackAction.ROUTE)
+    if feedback.status in HANDLING_STATUSES:
+        allowed |= {FeedbackAction.ANSWER, FeedbackAction.NOTE, FeedbackAction.TRANSFER}
+        if STATUS_MOVES.get(feedback.status):
+            allowed.add(FeedbackAction.STATUS)
+        if not feedback.needs_investigation:
+            allowed.add(FeedbackAction.INVESTIGATION)
+    if feedback.status in OPEN_STATUSES:
+        allowed.add(FeedbackAction.REJECT)
+    if feedback.publish_requested and feedback_publish_decider(actor, feedback):
+        if feedback.status != "rejected":
+            allowed.add(FeedbackAction.PUBLISH)
+        if publish_state(feedback) != "declined":
+            allowed.add(FeedbackAction.PUBLISH_DECLINE)
+    return frozenset(allowed)
 
 
 # Staff inbox: items per page.
 INBOX_PAGE_SIZE = 50
+INBOX_PAGE_MAX = 200
 
 
 def _pending_deadline():
@@ -140,39 +216,15 @@ def _overdue_condition(now: datetime):
     )
 
 
-class NumberedPage:
-    """Page numbers of a list split in pages of `per_page`; needs `total`, `page` and `per_page`."""
-
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        """Return how many pages there are (at least one)."""
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        """Tell whether a later page exists."""
-        return self.page < self.pages
-
-    @property
-    def has_previous(self) -> bool:
-        """Tell whether an earlier page exists."""
-        return self.page > 1
-
-
-@dataclass
-class InboxPage(NumberedPage):
-    """One page of a staff member's feedback, the nearest pending deadline first."""
-
-    items: list[Feedback]
-    total: int
-    page: int
-    per_page: int
-    # Overdue items on all pages.
-    overdue_total: int
+def _inbox_conditions(actor: Any, include_done: bool) -> list:
+    """SQL conditions of the feedback actor handles: every department's, or their own."""
+    require_permission(actor, Permission.FEEDBACK_HANDLE)
+    statuses = (*OPEN_STATUSES, "resolved") + (("closed", "rejected") if include_done else ())
+    conditions = [Feedback.status.in_(statuses)]
+    scope = department_scope(actor)
+    if scope is not None:
+        conditions.append(Feedback.department_id == scope)
+    return conditions
 
 
 def feedback_inbox(
@@ -180,38 +232,28 @@ def feedback_inbox(
     include_done: bool = False,
     page: int = 1,
     per_page: int = INBOX_PAGE_SIZE,
-    now: datetime | None = None,
-) -> InboxPage:
+) -> Pagination:
     """Return a page of the feedback actor handles, the nearest deadline first.
 
     Sorted in SQL by the next deadline still pending (so overdue items come first), then by
     id; items without a pending deadline come last. A page beyond the last shows the last.
     """
-    require_role(actor, *READ_ROLES)
-    now = now or utc_now()
-    statuses = (*OPEN_STATUSES, "resolved") + (("closed", "rejected") if include_done else ())
-    conditions = [Feedback.status.in_(statuses)]
-    if actor.role == "officer":
-        conditions.append(Feedback.department_id == actor.department_id)
-    total, overdue = db.session.execute(
-        select(
-            func.count(Feedback.id),
-            func.coalesce(func.sum(case((_overdue_condition(now), 1), else_=0)), 0),
-        ).where(*conditions)
-    ).one()
-    per_page = max(1, int(per_page))
-    pages = max(1, -(-total // per_page))
-    page = max(1, min(int(page), pages))
     deadline = _pending_deadline()
-    items = list(db.session.scalars(
+    stmt = (
         select(Feedback)
-        .where(*conditions)
+        .where(*_inbox_conditions(actor, include_done))
         .options(selectinload(Feedback.department), selectinload(Feedback.service))
         .order_by(case((deadline.is_(None), 1), else_=0), deadline, Feedback.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ))
-    return InboxPage(items, total, page, per_page, int(overdue))
+    )
+    return paginate(stmt, page, per_page, INBOX_PAGE_MAX)
+
+
+def feedback_overdue_count(actor: Any, now: datetime | None = None) -> int:
+    """Count the feedback actor handles that missed a deadline it still waits on (all pages)."""
+    conditions = _inbox_conditions(actor, include_done=False)
+    return db.session.scalar(
+        select(func.count(Feedback.id)).where(*conditions, _overdue_condition(now or utc_now()))
+    ) or 0
 
 
 def feedback_attention_list(actor: Any) -> list[Feedback]:
@@ -220,7 +262,7 @@ def feedback_attention_list(actor: Any) -> list[Feedback]:
     Each item comes with its timeline and the departments it went through, loaded in a
     fixed number of queries however long the list.
     """
-    require_role(actor, "triage", "admin")
+    require_permission(actor, Permission.FEEDBACK_ATTENTION)
     return list(db.session.scalars(
         select(Feedback)
         .where(Feedback.transfer_count > TRANSFER_ATTENTION,
@@ -235,24 +277,24 @@ def feedback_attention_list(actor: Any) -> list[Feedback]:
 
 def feedback_for_staff(actor: Any, feedback_id: int) -> Feedback:
     """Return one feedback if actor may read it (NotFound otherwise: its existence is private)."""
-    require_role(actor, *READ_ROLES)
+    require_permission(actor, Permission.FEEDBACK_HANDLE)
     feedback = db.session.get(Feedback, feedback_id)
-    if feedback is None or not _can_read(actor, feedback):
+    if feedback is None or not _can_handle(actor, feedback):
         raise NotFound(str(feedback_id))
     return feedback
 
 
 def feedback_for_action(actor: Any, feedback_id: int) -> Feedback:
-    """Return one feedback if actor may act on it (NotFound if unreadable, else NotAuthorized)."""
-    require_role(actor, *ACT_ROLES)
-    feedback = feedback_for_staff(actor, feedback_id)
-    if not can_act_for_department(actor, feedback.department_id):
-        raise NotAuthorized("not this department's feedback")
-    return feedback
+    """Return one feedback if actor may act on it (NotAuthorized or NotFound otherwise).
+
+    Whoever reads a feedback here acts on it too (the departments one reads are the ones one
+    acts for), so this is :func:`feedback_for_staff` under the name the actions use.
+    """
+    return feedback_for_staff(actor, feedback_id)
 
 
 def _require_open(feedback: Feedback, field: str) -> None:
-    if feedback.status not in ("routed", "in_progress"):
+    if feedback.status not in HANDLING_STATUSES:
         raise ValidationError(
             [FieldError(field, _("This can only be done while the department handles it."))]
         )
@@ -438,7 +480,7 @@ def feedback_route(
     actor: Any, feedback_id: int, department_code: Any, now: datetime | None = None
 ) -> Feedback:
     """Route feedback no rule could route (the triage unit's job)."""
-    require_role(actor, "triage")
+    require_permission(actor, Permission.FEEDBACK_ROUTE)
     feedback = feedback_for_staff(actor, feedback_id)
     if feedback.status != "submitted":
         raise ValidationError([FieldError("department", _("It has already been routed."))])
@@ -481,10 +523,11 @@ def feedback_reject(
 
 def feedback_attachment_file(actor: Any, feedback_id: int, attachment_id: int) -> tuple[
         Attachment, Path]:
-    """Return an attachment and its file, for staff allowed to handle the feedback."""
+    """Return an attachment and its file, for staff allowed to handle the feedback.
+
+    The DPRD never gets here: it does not handle feedback (it reads it de-identified).
+    """
     feedback = feedback_for_staff(actor, feedback_id)
-    if actor.role == "dprd":
-        raise NotAuthorized("attachments are for the staff handling the feedback")
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.feedback_id != feedback.id:
         raise NotFound(str(attachment_id))

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models.feedback import Feedback
+from portal.services.auth import Role
 from portal.services.outbox import outbox_enqueue
 
 # Steps the reporter is told about (each is a public event of the timeline).
@@ -135,9 +136,9 @@ def staff_recipients(department_id: int | None) -> list[str]:
 
     query = select(User.email).where(User.is_active.is_(True), User.email != "")
     if department_id is None:
-        query = query.where(User.role == "triage")
+        query = query.where(User.role == Role.TRIAGE)
     else:
-        query = query.where(User.role == "officer", User.department_id == department_id)
+        query = query.where(User.role == Role.OFFICER, User.department_id == department_id)
     return sorted(set(db.session.scalars(query)))
 
 

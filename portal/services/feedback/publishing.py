@@ -1,11 +1,11 @@
 """Publishing feedback: staff approve or decline a reporter's request, and the public list.
 
-A reporter may ask for their text to be published (DOMAIN.md, "Privacy"). Nothing is ever
-published automatically: staff who may act on the feedback read it, write the public version
-of its subject and body (usually the citizen's words with anything that could identify
-someone removed), and approve it; or they decline. Only that public version leaves the staff
-pages, never the citizen's own text, replies or identity. As a last safeguard the service
-refuses a public text that still contains the reporter's stored name, e-mail or phone.
+A reporter may ask for their text to be published (docs/definitions.md, "Privacy"). Nothing
+is ever published automatically: staff who may act on the feedback read it, write the public
+version of its subject and body (usually the citizen's words with anything that could
+identify someone removed), and approve it; or they decline. Only that public version leaves
+the staff pages, never the citizen's own text, replies or identity. As a last safeguard the
+service refuses a public text that still contains the reporter's stored name, e-mail or phone.
 
 Only the triage unit decides on a confidential report: it alone may see the identity, so only
 it may be told that a text contains it (anyone else could confirm a guessed name that way).
@@ -16,12 +16,11 @@ approved text withdraws it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.domain.calendar import utc_now
@@ -29,7 +28,13 @@ from portal.extensions import db
 from portal.i18n import localized
 from portal.models.catalogue import Department, Service
 from portal.models.feedback import FEEDBACK_KINDS, MAX_BODY, MAX_SUBJECT, Feedback
-from portal.services.auth import audit_record
+from portal.services.auth import (
+    Permission,
+    audit_record,
+    department_scope,
+    require_permission,
+    staff_can,
+)
 from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
 from portal.services.feedback.citizen import (
     event_add,
@@ -38,23 +43,15 @@ from portal.services.feedback.citizen import (
     public_view_options,
 )
 from portal.services.feedback.handling import (
-    READ_ROLES,
     STAFF_PUBLIC_TEXTS,
-    NumberedPage,
     feedback_for_action,
+    feedback_publish_decider,
+    publish_state,
 )
+from portal.services.paging import Pagination, paginate
 
 PUBLISHED_PAGE_SIZE = 20
 PUBLISHED_PAGE_MAX = 100
-
-
-def publish_state(feedback: Feedback) -> str:
-    """Say where publishing stands: none, requested, approved or declined."""
-    if not feedback.publish_requested:
-        return "none"
-    if feedback.publish_approved:
-        return "approved"
-    return "declined" if feedback.publish_decided_at is not None else "requested"
 
 
 def _clean(value: Any, field: str, limit: int, empty: str) -> str:
@@ -72,17 +69,8 @@ def _require_request(feedback: Feedback) -> None:
             "publish", _("The reporter did not ask for their text to be published."))])
 
 
-def publish_decided_by_triage_only(feedback: Feedback) -> bool:
-    """Tell whether only the triage unit may decide on publishing (confidential reports).
-
-    Only the triage unit sees a confidential reporter's identity; anyone else checking the
-    public version against it would learn, from a refusal, that a guessed name is right.
-    """
-    return feedback.confidential
-
-
 def _require_decider(actor: Any, feedback: Feedback) -> None:
-    if publish_decided_by_triage_only(feedback) and actor.role != "triage":
+    if not feedback_publish_decider(actor, feedback):
         raise NotAuthorized("only the triage unit decides on publishing confidential feedback")
 
 
@@ -153,33 +141,22 @@ def feedback_publish_decline(
 
 def feedback_publish_requests(actor: Any) -> list[Feedback]:
     """Return the feedback whose publishing request waits for actor's decision, oldest first."""
-    from portal.services.auth import require_role
-
-    require_role(actor, *READ_ROLES)
+    require_permission(actor, Permission.FEEDBACK_HANDLE)
     query = select(Feedback).where(
         Feedback.publish_requested.is_(True),
         Feedback.publish_decided_at.is_(None),
         Feedback.status != "rejected",
     ).order_by(Feedback.submitted_at, Feedback.id)
-    if actor.role == "officer":
-        query = query.where(Feedback.department_id == actor.department_id)
-    if actor.role != "triage":
+    scope = department_scope(actor)
+    if scope is not None:
+        query = query.where(Feedback.department_id == scope)
+    if not staff_can(actor, Permission.FEEDBACK_CONFIDENTIAL):
         # Confidential reports wait for the triage unit's decision, not the department's.
         query = query.where(Feedback.confidential.is_(False))
     return list(db.session.scalars(query))
 
 
 # -- the public list ---------------------------------------------------------------------------
-
-
-@dataclass
-class PublishedPage(NumberedPage):
-    """One page of published feedback, newest first."""
-
-    items: list[dict]
-    total: int
-    page: int
-    per_page: int
 
 
 def feedback_published_view(feedback: Feedback, lang: str, now: datetime | None = None) -> dict:
@@ -218,13 +195,13 @@ def feedback_published_list(
     kind: str | None = None,
     page: int = 1,
     per_page: int | None = None,
-) -> PublishedPage:
+) -> Pagination:
     """Return a page of published feedback, newest first, filtered by department, service, kind.
 
-    Unknown filter values match nothing rather than being ignored: a link to a department
-    that has no published feedback shows an empty list, not everything.
+    The page's items are what everyone may see (:func:`feedback_published_view`). Unknown
+    filter values match nothing rather than being ignored: a link to a department that has
+    no published feedback shows an empty list, not everything.
     """
-    per_page = max(1, min(int(per_page or PUBLISHED_PAGE_SIZE), PUBLISHED_PAGE_MAX))
     query = _published()
     if department:
         query = query.join(Department, Feedback.department_id == Department.id).where(
@@ -234,21 +211,16 @@ def feedback_published_list(
             Service.code == service)
     if kind:
         query = query.where(Feedback.kind == (kind if kind in FEEDBACK_KINDS else ""))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = max(1, min(int(page), pages))
-    rows = db.session.scalars(
+    result = paginate(
         query.options(
             selectinload(Feedback.department), selectinload(Feedback.service),
             selectinload(Feedback.events),
-        )
-        .order_by(Feedback.publish_decided_at.desc(), Feedback.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        ).order_by(Feedback.publish_decided_at.desc(), Feedback.id.desc()),
+        page, per_page or PUBLISHED_PAGE_SIZE, PUBLISHED_PAGE_MAX,
     )
     now = utc_now()
-    items = [feedback_published_view(feedback, lang, now) for feedback in rows]
-    return PublishedPage(items, total, page, per_page)
+    result.items = [feedback_published_view(feedback, lang, now) for feedback in result.items]
+    return result
 
 
 def feedback_published_filters(lang: str) -> dict[str, list[tuple[str, str]]]:

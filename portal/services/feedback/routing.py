@@ -1,4 +1,4 @@
-"""Feedback routing (DOMAIN.md, "Feedback: routing and deadlines"), first rule that applies wins.
+"""Feedback routing (docs/definitions.md, "Routing"), first rule that applies wins.
 
 1. the citizen chose a service -> that service's department;
 2. an administrator's routing rule matches the text -> that rule's department;
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from portal.extensions import db
 from portal.models.catalogue import Department, Service
 from portal.models.feedback import RoutingRule
-from portal.services.auth import audit_record, require_role
+from portal.services.auth import Permission, audit_record, require_permission
 from portal.services.errors import FieldError, NotFound, ValidationError
 
 MAX_PHRASE = 200
@@ -162,17 +162,11 @@ def _department_by_code(code: str) -> Department:
     return department
 
 
-def _admin(actor: Any) -> None:
-    """Web actors must be administrators; ``actor=None`` is the operator at the command line."""
-    if actor is not None:
-        require_role(actor, "admin")
-
-
 def routing_rule_add(
-    department_code: str, phrase: str, priority: int = 0, actor: Any = None
+    department_code: str, phrase: str, priority: int = 0, *, actor: Any
 ) -> RoutingRule:
     """Add a routing rule: feedback mentioning ``phrase`` goes to the department (audited)."""
-    _admin(actor)
+    require_permission(actor, Permission.ROUTING_MANAGE)
     department = _department_by_code(department_code)
     phrase = " ".join((phrase or "").split())
     errors = []
@@ -196,9 +190,9 @@ def routing_rule_add(
     return rule
 
 
-def routing_rule_delete(rule_id: int, actor: Any = None) -> None:
+def routing_rule_delete(rule_id: int, *, actor: Any) -> None:
     """Delete a routing rule (feedback already routed by it keeps its stored reason; audited)."""
-    _admin(actor)
+    require_permission(actor, Permission.ROUTING_MANAGE)
     rule = db.session.get(RoutingRule, rule_id)
     if rule is None:
         raise NotFound(str(rule_id))
@@ -209,8 +203,9 @@ def routing_rule_delete(rule_id: int, actor: Any = None) -> None:
     db.session.commit()
 
 
-def routing_rule_list() -> list[RoutingRule]:
-    """Return every routing rule in the order they win: priority, length, age."""
+def routing_rule_list(actor: Any) -> list[RoutingRule]:
+    """Return every routing rule in the order they win: priority, length, age (admin only)."""
+    require_permission(actor, Permission.ROUTING_MANAGE)
     rules = list(db.session.scalars(select(RoutingRule)))
     return sorted(rules, key=lambda r: (-r.priority, -len(text_normalise(r.phrase)), r.id))
 
@@ -249,9 +244,9 @@ def routing_demo_load() -> int:
     return added
 
 
-def routing_triage_unit_set(department_code: str, actor: Any = None) -> Department:
+def routing_triage_unit_set(department_code: str, *, actor: Any) -> Department:
     """Mark one department as the triage unit (and no other; audited)."""
-    _admin(actor)
+    require_permission(actor, Permission.ROUTING_MANAGE)
     department = _department_by_code(department_code)
     previous = triage_unit()
     db.session.execute(

@@ -21,7 +21,7 @@ from portal.models.incidents import AvailabilityCheck, Maintenance, maintenance_
 
 log = logging.getLogger(__name__)
 
-# DOMAIN.md: "a check succeeds on an HTTP 2xx or 3xx within 10 s".
+# docs/definitions.md: "a check succeeds on an HTTP 2xx or 3xx within 10 s".
 DEFAULT_TIMEOUT = 10.0
 # Probes wait on the network, not the CPU; this bounds sockets and threads held at once.
 MAX_WORKERS = 16

@@ -24,7 +24,13 @@ from portal.models.incidents import (
     incident_service,
     maintenance_service,
 )
-from portal.services.auth import audit_record
+from portal.services.auth import (
+    Permission,
+    audit_record,
+    can_act_for_department,
+    department_scope,
+    require_permission,
+)
 from portal.services.errors import (
     FieldError,
     NotAuthorized,
@@ -35,8 +41,6 @@ from portal.services.errors import (
 
 log = logging.getLogger(__name__)
 
-# Roles that may manage incidents and maintenance; an officer only for their department.
-MANAGING_ROLES = ("admin", "officer")
 MAX_TITLE = 200
 MAX_BODY = 5000
 MAX_SERVICES = 50
@@ -50,22 +54,14 @@ DEFAULT_LIMIT = 50
 
 
 def _require_managing_role(actor: Any) -> None:
-    """Refuse anyone who is neither an administrator nor a department officer."""
-    if (
-        actor is None
-        or getattr(actor, "role", None) not in MANAGING_ROLES
-        or not getattr(actor, "is_active", True)
-    ):
-        raise NotAuthorized("only administrators and department officers manage incidents")
+    """Refuse anyone who may not manage incidents (administrators and officers may)."""
+    require_permission(actor, Permission.INCIDENTS_MANAGE)
 
 
 def _require_owns_services(actor: Any, services: Iterable[Service]) -> None:
-    """Refuse an officer naming a service of another department (admins see all)."""
+    """Refuse an officer naming a service of another department (admins manage all)."""
     _require_managing_role(actor)
-    if actor.role == "admin":
-        return
-    department_id = getattr(actor, "department_id", None)
-    if department_id is None or any(s.department_id != department_id for s in services):
+    if not all(can_act_for_department(actor, s.department_id) for s in services):
         raise NotAuthorized("an officer manages only the services of their own department")
 
 
@@ -81,20 +77,26 @@ def incident_can_manage(actor: Any, incident: Incident) -> bool:
 def incident_services_for(actor: Any) -> list[Service]:
     """List the services the actor may name in an incident or maintenance, by name."""
     _require_managing_role(actor)
+    scope = department_scope(actor)
     stmt = select(Service).options(selectinload(Service.department)).order_by(Service.name_id)
-    if actor.role != "admin":
-        stmt = stmt.where(Service.department_id == getattr(actor, "department_id", None))
+    if scope is not None:
+        stmt = stmt.where(Service.department_id == scope)
     return list(db.session.scalars(stmt))
 
 
 def incident_list_for_staff(actor: Any, limit: int | None = DEFAULT_LIMIT) -> list[Incident]:
     """List the incidents the actor manages: all for an admin, their department's otherwise."""
     _require_managing_role(actor)
-    if actor.role == "admin":
-        return incident_list(limit=limit)
-    if getattr(actor, "department_id", None) is None:
-        return []
-    return incident_list(department=int(actor.department_id), limit=limit)
+    return incident_list(department=department_scope(actor), limit=limit)
+
+
+def maintenance_list_for_staff(
+    actor: Any, when: str | None = "current", now: datetime | None = None,
+    limit: int | None = DEFAULT_LIMIT,
+) -> list[Maintenance]:
+    """List the maintenance the actor manages (see :func:`maintenance_list` for ``when``)."""
+    _require_managing_role(actor)
+    return maintenance_list(department=department_scope(actor), when=when, now=now, limit=limit)
 
 
 # Validation helpers ---------------------------------------------------------------------------
@@ -475,6 +477,7 @@ __all__ = [
     "incident_services_for",
     "incident_update",
     "maintenance_list",
+    "maintenance_list_for_staff",
     "maintenance_schedule",
     "service_ids_disrupted_now",
 ]

@@ -16,8 +16,14 @@ from portal.domain.calendar import utc_now
 from portal.extensions import db
 from portal.models.catalogue import Department
 from portal.models.metrics import ApiToken
-from portal.services.auth import audit_record, require_role
-from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
+from portal.services.auth import (
+    Permission,
+    audit_record,
+    department_scope,
+    require_department,
+    require_permission,
+)
+from portal.services.errors import FieldError, NotFound, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +40,13 @@ def _hash(plaintext: str) -> str:
 
 
 def _require_token_keeper(actor: Any, department_id: int) -> None:
-    """Allow an admin, or an officer of the token's department; None is the CLI operator."""
-    if actor is None:
-        return
-    user = require_role(actor, "admin", "officer")
-    if user.role == "officer" and user.department_id != department_id:
-        raise NotAuthorized("tokens of another department")
+    """Allow an admin or the CLI operator, or an officer of the token's department."""
+    require_permission(actor, Permission.TOKENS_MANAGE)
+    require_department(actor, department_id)
 
 
 def token_create(
-    department_code: str, label: str = "", actor: Any = None
+    department_code: str, label: str = "", *, actor: Any
 ) -> tuple[ApiToken, str]:
     """Create a token for a department; return the row and the plaintext (shown once)."""
     department = db.session.scalar(select(Department).where(Department.code == department_code))
@@ -65,11 +68,13 @@ def token_create(
     return token, plaintext
 
 
-def token_list(department_code: str | None = None, actor: Any = None) -> list[ApiToken]:
+def token_list(department_code: str | None = None, *, actor: Any) -> list[ApiToken]:
     """List tokens (optionally of one department), newest first, with their department.
 
     An officer sees only their own department's tokens.
     """
+    require_permission(actor, Permission.TOKENS_MANAGE)
+    scope = department_scope(actor)
     stmt = (
         select(ApiToken)
         .join(ApiToken.department)
@@ -78,14 +83,12 @@ def token_list(department_code: str | None = None, actor: Any = None) -> list[Ap
     )
     if department_code:
         stmt = stmt.where(Department.code == department_code)
-    if actor is not None:
-        user = require_role(actor, "admin", "officer")
-        if user.role == "officer":
-            stmt = stmt.where(ApiToken.department_id == user.department_id)
+    if scope is not None:
+        stmt = stmt.where(ApiToken.department_id == scope)
     return list(db.session.scalars(stmt))
 
 
-def token_revoke(token_id: int, actor: Any = None) -> ApiToken:
+def token_revoke(token_id: int, *, actor: Any) -> ApiToken:
     """Revoke a token (idempotent); raise NotFound for an unknown id."""
     token = db.session.get(ApiToken, token_id)
     if token is None:

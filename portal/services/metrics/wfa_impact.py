@@ -1,25 +1,56 @@
-"""WFA impact: did a service get slower after it moved to WFA or hybrid work? (DOMAIN.md)
+"""WFA impact: did a service get slower after it moved to WFA or hybrid work?
+
+The rules are those of docs/definitions.md, section 6.
 
 For a service whose work mode changed to ``wfa`` or ``hybrid`` on date S (its latest such
-change in the public work-mode history), compare two metrics windows of WIB dates:
+change in the public work-mode history), compare the requests that fell **due** in two windows
+of WIB dates:
 
 - before: S−90 … S−1 (90 days);
 - after: S … S+89, cut at today when shorter (empty while S is still ahead).
 
-Per side: ``completed``, ``completed_on_time``, ``on_time_rate`` and the median completion
-hours, exactly as the service metrics define them (read from the same ``service_day``
-aggregates as :func:`portal.services.metrics.figures.metrics_for_service`). The difference is
-after − before with Newcombe's hybrid score interval (z = 1.959964). Verdicts:
+Per side: ``due``, ``on_time``, ``on_time_rate`` and the median completion hours of the due
+requests that were completed, exactly as the service metrics define them (read from the same
+due-date aggregates, :func:`portal.services.metrics.figures.due_counts_by_day`). A request
+nobody closes counts as late on its due date, so leaving slow requests open cannot help.
 
-- ``not_enough_data``: fewer than 30 completed requests on either side. No difference and
-  no interval are given then, so that nothing can be read as a verdict;
-- ``decline``: the whole interval lies below zero (a significant decline, flagged);
-- ``improvement``: the whole interval lies above zero;
-- ``no_significant_change``: the interval contains zero.
+The verdict, first rule that applies:
 
-Department and province figures pool their services: counts are added side by side (each
-service keeps its own date S) and the pooled medians come from the merged completion-time
-histograms, never from averaging medians.
+- ``not_enough_data`` / ``partial_history``: the service's reporting start (the WIB date of
+  its first request) is after S−90, so the data do not cover the before window;
+- ``not_enough_data`` / ``too_few_requests``: fewer than 30 due requests on either side (a
+  service with no request at all has 0 on both sides and lands here);
+- otherwise Newcombe's hybrid score interval (z = 1.959964) of after − before: ``decline``
+  when it lies wholly below zero, ``improvement`` wholly above, else ``no_significant_change``.
+No difference and no interval are given with ``not_enough_data``, so that nothing can be read
+as a verdict.
+
+**Comparison group**: the services whose work mode was ``onsite`` on every day from S−90 to the
+after window's last day (by their public history: a service with no history is never assumed
+on-site) and whose reporting start is on or before S−90. Those of the service's department
+when they pool at least 30 due requests on each side, else those of the whole province when
+they reach the same 30 on each side, else there is no comparison (``comparison`` null).
+Their pooled change d2 (interval l2, u2) is subtracted from the service's change d1 (l1, u1):
+the net difference d1 − d2 with the MOVER interval (Zou & Donner 2008), read into
+``adjusted_verdict`` like the verdict, and ``not_enough_data`` whenever the verdict is or
+there is no comparison.
+
+**Department and province figures** pool, side by side, the counts of their services whose
+verdict is not ``not_enough_data`` (each around its own S), and the pooled medians come from
+the merged completion-time histograms, never from averaging medians. The pooled comparison is
+given only when every pooled service moved on the same date S: then the treated services and
+the comparison group share the same weeks, and the comparison is chosen by the rule above
+(a department's own on-site services when they pool 30 due requests on each side, else the
+province's; the province's figure always uses the province's). With different dates the
+comparison groups cover different weeks: adding them up would weigh each period's general
+trend differently on the two sides, and a service on-site throughout several services'
+windows would be counted more than once, which makes the interval too narrow. So no pooled
+comparison is made then (``adjusted_verdict_reason`` ``different_change_dates``); each
+service's own adjusted verdict stands.
+
+Everything is computed in a handful of queries whatever the number of services: the
+catalogue's services and work-mode histories, the reporting starts, and one read of the daily
+due counts per cluster of overlapping windows (usually one), summed per window in memory.
 
 A history entry counts as a change when it has a date and its mode differs from the entry
 before it; the first dated entry of a history (no older entry) counts too, with an unknown
@@ -28,25 +59,40 @@ before it; the first dated entry of a history (no older entry) counts too, with 
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from portal.domain.calendar import utc_now, wib_date
-from portal.domain.statistics import newcombe_difference_interval
+from portal.domain.statistics import (
+    Interval,
+    mover_difference_interval,
+    newcombe_difference_interval,
+)
 from portal.extensions import db
 from portal.models.catalogue import Service, WorkModeChange
-from portal.models.metrics import ServiceDay
-from portal.services.metrics.figures import MEDIAN, histogram_load, histogram_percentile
+from portal.services.metrics.figures import (
+    MEDIAN,
+    DueCounts,
+    due_counts_by_day,
+    histogram_percentile,
+    reporting_starts,
+)
 
 WFA_MODES = ("wfa", "hybrid")
 WINDOW_DAYS = 90
-MIN_COMPLETED = 30
+# Due requests needed on each side for a verdict, and for a department's comparison group.
+MIN_DUE = 30
 VERDICTS = ("decline", "improvement", "no_significant_change", "not_enough_data")
-_BATCH = 900
+VERDICT_REASONS = ("partial_history", "too_few_requests")
+# Why a department's or the province's figure has no verdict: none of its services has one.
+POOLED_VERDICT_REASONS = ("no_service_with_verdict",)
+ADJUSTED_VERDICT_REASONS = ("no_verdict", "no_comparison_group", "different_change_dates")
+COMPARISON_SCOPES = ("department", "province")
 
 
 @dataclass(frozen=True)
@@ -59,60 +105,76 @@ class WorkModeMove:
     to_mode: str
 
 
-@dataclass
-class SideCounts:
-    """What was completed in one window: counts and the merged completion-time histogram."""
-
-    completed: int = 0
-    completed_on_time: int = 0
-    histogram: Counter[int] = field(default_factory=Counter)
-
-    def add(self, other: SideCounts) -> None:
-        """Pool another window's counts and histogram into this one."""
-        self.completed += other.completed
-        self.completed_on_time += other.completed_on_time
-        self.histogram.update(other.histogram)
-
-
 @dataclass(frozen=True)
 class SideFigures:
     """One side (before or after) of a comparison, as shown."""
 
     from_date: date | None
     to_date: date | None
-    completed: int
-    completed_on_time: int
+    due: int
+    on_time: int
     on_time_rate: float | None
     median_completion_hours: float | None
 
     @classmethod
-    def of(cls, counts: SideCounts, from_date: date | None = None,
+    def of(cls, counts: DueCounts, from_date: date | None = None,
            to_date: date | None = None) -> SideFigures:
-        """Turn counts into figures (rate None when nothing was completed)."""
+        """Turn due counts into figures (rate None when nothing fell due)."""
         seconds = histogram_percentile(counts.histogram, MEDIAN)
         return cls(
             from_date=from_date,
             to_date=to_date,
-            completed=counts.completed,
-            completed_on_time=counts.completed_on_time,
-            on_time_rate=(counts.completed_on_time / counts.completed) if counts.completed
-            else None,
+            due=counts.due,
+            on_time=counts.on_time,
+            on_time_rate=counts.on_time / counts.due if counts.due else None,
             median_completion_hours=None if seconds is None else seconds / 3600,
         )
 
-    def as_json(self) -> dict:
+    def as_json(self, median: bool = True) -> dict:
         """Return the API's side object (rate to 0.0001, hours to 0.01)."""
-        return {
-            "completed": self.completed,
-            "completed_on_time": self.completed_on_time,
+        data: dict = {
+            "due": self.due,
+            "on_time": self.on_time,
             "on_time_rate": _round(self.on_time_rate, 4),
-            "median_completion_hours": _round(self.median_completion_hours, 2),
         }
+        if median:
+            data["median_completion_hours"] = _round(self.median_completion_hours, 2)
+        return data
+
+
+@dataclass(frozen=True)
+class ComparisonGroup:
+    """The services that stayed on-site over the same weeks, pooled, and their change."""
+
+    scope: str  # "department" or "province"
+    services: tuple[str, ...]
+    before: SideFigures
+    after: SideFigures
+    difference: float
+    ci_low: float
+    ci_high: float
+
+    def as_json(self) -> dict:
+        """Return the API's comparison object."""
+        return {
+            "scope": self.scope,
+            "services": list(self.services),
+            "before": self.before.as_json(median=False),
+            "after": self.after.as_json(median=False),
+            "difference": _round(self.difference, 4),
+            "ci_low": _round(self.ci_low, 4),
+            "ci_high": _round(self.ci_high, 4),
+        }
+
+    @property
+    def interval(self) -> Interval:
+        """The change d2 with its Newcombe interval."""
+        return Interval(self.difference, self.ci_low, self.ci_high)
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """Before against after, with the difference, its interval and the verdict."""
+    """Before against after, the comparison group, the net difference and both verdicts."""
 
     before: SideFigures
     after: SideFigures
@@ -120,9 +182,17 @@ class Comparison:
     ci_low: float | None
     ci_high: float | None
     verdict: str
+    verdict_reason: str | None
+    comparison: ComparisonGroup | None
+    net_difference: float | None
+    net_ci_low: float | None
+    net_ci_high: float | None
+    adjusted_verdict: str
+    # Why there is no adjusted verdict (None when there is one); see ADJUSTED_VERDICT_REASONS.
+    adjusted_verdict_reason: str | None
 
     def figures_json(self) -> dict:
-        """Return the comparison's part of the API object."""
+        """Return the comparison's part of the API object (without adjusted_verdict_reason)."""
         return {
             "before": self.before.as_json(),
             "after": self.after.as_json(),
@@ -130,6 +200,12 @@ class Comparison:
             "ci_low": _round(self.ci_low, 4),
             "ci_high": _round(self.ci_high, 4),
             "verdict": self.verdict,
+            "verdict_reason": self.verdict_reason,
+            "comparison": None if self.comparison is None else self.comparison.as_json(),
+            "net_difference": _round(self.net_difference, 4),
+            "net_ci_low": _round(self.net_ci_low, 4),
+            "net_ci_high": _round(self.net_ci_high, 4),
+            "adjusted_verdict": self.adjusted_verdict,
         }
 
 
@@ -141,13 +217,15 @@ class WfaImpact(Comparison):
     change_date: date | None = None
     from_mode: str | None = None
     to_mode: str = ""
+    reporting_since: date | None = None
 
     def as_json(self) -> dict:
         """Return exactly the object of GET /api/v1/services/CODE/wfa-impact."""
         return {
-            "change_date": self.change_date.isoformat() if self.change_date else None,
+            "change_date": _iso(self.change_date),
             "from_mode": self.from_mode,
             "to_mode": self.to_mode,
+            "reporting_since": _iso(self.reporting_since),
             **self.figures_json(),
         }
 
@@ -156,60 +234,159 @@ class WfaImpact(Comparison):
 class PooledWfaImpact(Comparison):
     """The WFA impact of a group of services (a department, the province), pooled."""
 
+    # Services pooled (those with a verdict of their own), and all that moved.
     services: int = 0
+    services_moved: int = 0
+    # The pooled services' common date of change; None when they moved on different dates.
+    change_date: date | None = None
 
     def as_json(self) -> dict:
         """Return the pooled object of the accountability API."""
-        return {"services": self.services, **self.figures_json()}
+        return {
+            "services": self.services,
+            "services_moved": self.services_moved,
+            "change_date": _iso(self.change_date),
+            **self.figures_json(),
+            "adjusted_verdict_reason": self.adjusted_verdict_reason,
+        }
 
 
 def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def compare(before: SideCounts, after: SideCounts,
-            before_dates: tuple[date | None, date | None] = (None, None),
-            after_dates: tuple[date | None, date | None] = (None, None)) -> dict:
-    """Apply DOMAIN.md's rule to two windows' counts; return the Comparison fields."""
-    if before.completed < MIN_COMPLETED or after.completed < MIN_COMPLETED:
-        difference = low = high = None
-        verdict = "not_enough_data"
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def read_interval(interval: Interval) -> str:
+    """Return the verdict an interval gives: wholly below zero, wholly above, or neither."""
+    if interval.high < 0:
+        return "decline"
+    if interval.low > 0:
+        return "improvement"
+    return "no_significant_change"
+
+
+def comparison_group(
+    scope: str, codes: Iterable[str], before: DueCounts, after: DueCounts,
+    before_dates: tuple[date | None, date | None] = (None, None),
+    after_dates: tuple[date | None, date | None] = (None, None),
+) -> ComparisonGroup | None:
+    """Return a comparison group's pooled change, or None when a side has nothing due."""
+    if not before.due or not after.due:
+        return None
+    interval = newcombe_difference_interval(after.on_time, after.due, before.on_time, before.due)
+    return ComparisonGroup(
+        scope=scope,
+        services=tuple(sorted(codes)),
+        before=SideFigures.of(DueCounts(before.due, before.on_time), *before_dates),
+        after=SideFigures.of(DueCounts(after.due, after.on_time), *after_dates),
+        difference=interval.estimate,
+        ci_low=interval.low,
+        ci_high=interval.high,
+    )
+
+
+def compare(
+    before: DueCounts,
+    after: DueCounts,
+    *,
+    reporting_since: date | None = None,
+    before_dates: tuple[date | None, date | None] = (None, None),
+    after_dates: tuple[date | None, date | None] = (None, None),
+    comparison: ComparisonGroup | None = None,
+    no_comparison_reason: str = "no_comparison_group",
+    check_history: bool = True,
+) -> dict:
+    """Apply the verdict rules to two windows' due counts; return the Comparison fields.
+
+    ``check_history`` applies the partial-history rule (a service's reporting start after
+    the before window's first day); pooled figures skip it, as each of their services passed
+    it already.
+    """
+    window_start = before_dates[0]
+    interval = None
+    if (check_history and reporting_since is not None and window_start is not None
+            and reporting_since > window_start):
+        verdict, reason = "not_enough_data", "partial_history"
+    elif before.due < MIN_DUE or after.due < MIN_DUE:
+        verdict, reason = "not_enough_data", "too_few_requests"
     else:
-        interval = newcombe_difference_interval(
-            after.completed_on_time, after.completed, before.completed_on_time, before.completed
-        )
-        difference, low, high = interval.estimate, interval.low, interval.high
-        if high < 0:
-            verdict = "decline"
-        elif low > 0:
-            verdict = "improvement"
-        else:
-            verdict = "no_significant_change"
+        interval = newcombe_difference_interval(after.on_time, after.due, before.on_time,
+                                                before.due)
+        verdict, reason = read_interval(interval), None
+    net = None
+    if interval is None:
+        adjusted, adjusted_reason = "not_enough_data", "no_verdict"
+    elif comparison is None:
+        adjusted, adjusted_reason = "not_enough_data", no_comparison_reason
+    else:
+        net = mover_difference_interval(interval, comparison.interval)
+        adjusted, adjusted_reason = read_interval(net), None
     return {
         "before": SideFigures.of(before, *before_dates),
         "after": SideFigures.of(after, *after_dates),
-        "difference": difference,
-        "ci_low": low,
-        "ci_high": high,
+        "difference": None if interval is None else interval.estimate,
+        "ci_low": None if interval is None else interval.low,
+        "ci_high": None if interval is None else interval.high,
         "verdict": verdict,
+        "verdict_reason": reason,
+        "comparison": comparison,
+        "net_difference": None if net is None else net.estimate,
+        "net_ci_low": None if net is None else net.low,
+        "net_ci_high": None if net is None else net.high,
+        "adjusted_verdict": adjusted,
+        "adjusted_verdict_reason": adjusted_reason,
     }
+
+
+# Work-mode histories -----------------------------------------------------------------------
+
+
+def _ordered(history: Iterable[WorkModeChange]) -> list[WorkModeChange]:
+    """Sort a history oldest first: undated entries ("since before records") lead."""
+    return sorted(
+        history,
+        key=lambda c: (c.effective_from is not None, c.effective_from or date.min, c.id or 0),
+    )
 
 
 def latest_move(history: Iterable[WorkModeChange]) -> WorkModeMove | None:
     """Return the latest dated change to wfa or hybrid in one service's history, or None."""
-    entries = sorted(
-        history,
-        key=lambda c: (c.effective_from is not None, c.effective_from or date.min, c.id or 0),
-    )
     found = None
     previous_mode: str | None = None
-    for entry in entries:
+    for entry in _ordered(history):
         if (entry.effective_from is not None and entry.work_mode in WFA_MODES
                 and entry.work_mode != previous_mode):
             found = WorkModeMove(entry.service_id, entry.effective_from, previous_mode,
                                  entry.work_mode)
         previous_mode = entry.work_mode
     return found
+
+
+def mode_on(history: Iterable[WorkModeChange], day: date) -> str | None:
+    """Return a service's work mode on a WIB date by its history (None when it is unknown).
+
+    The entry in force is the last one dated on or before the day (an undated entry holds
+    since before the records begin); of several entries of one date, the last recorded wins.
+    """
+    mode = None
+    for entry in _ordered(history):
+        if entry.effective_from is not None and entry.effective_from > day:
+            break
+        mode = entry.work_mode
+    return mode
+
+
+def onsite_throughout(history: Iterable[WorkModeChange], first: date, last: date) -> bool:
+    """Tell whether a service's history says it was on-site on every day from first to last."""
+    entries = _ordered(history)
+    change_days = {first} | {
+        e.effective_from for e in entries
+        if e.effective_from is not None and first < e.effective_from <= last
+    }
+    return all(mode_on(entries, day) == "onsite" for day in change_days)
 
 
 def windows(change_date: date, today: date) -> tuple[tuple[date, date], tuple[date, date]]:
@@ -222,124 +399,290 @@ def windows(change_date: date, today: date) -> tuple[tuple[date, date], tuple[da
     return before, (change_date, after_end)
 
 
-def moves_for(service_ids: Iterable[int]) -> dict[int, WorkModeMove]:
-    """Return each service's latest move to wfa or hybrid (one query per 900 services)."""
-    ids = list(service_ids)
-    by_service: dict[int, list[WorkModeChange]] = defaultdict(list)
-    for start in range(0, len(ids), _BATCH):
-        batch = ids[start:start + _BATCH]
-        stmt = select(WorkModeChange).where(WorkModeChange.service_id.in_(batch))
-        for change in db.session.scalars(stmt):
-            by_service[change.service_id].append(change)
-    moves = {}
-    for service_id, history in by_service.items():
-        move = latest_move(history)
-        if move is not None:
-            moves[service_id] = move
-    return moves
+# Reading the data ----------------------------------------------------------------------------
 
 
 @dataclass
-class _ServiceSides:
+class _Catalogue:
+    """The province's services, their work-mode histories and reporting starts."""
+
+    department_of: dict[int, int]
+    code_of: dict[int, str]
+    histories: dict[int, list[WorkModeChange]]
+    starts: dict[int, date]
+
+
+def _catalogue() -> _Catalogue:
+    """Read every service, every work-mode history and every reporting start (3 queries).
+
+    The comparison group may come from anywhere in the province, so the whole catalogue is
+    read, whichever services are asked about.
+    """
+    department_of, code_of = {}, {}
+    for service_id, department_id, code in db.session.execute(
+            select(Service.id, Service.department_id, Service.code)):
+        department_of[service_id] = department_id
+        code_of[service_id] = code
+    histories: dict[int, list[WorkModeChange]] = defaultdict(list)
+    for change in db.session.scalars(select(WorkModeChange)):
+        histories[change.service_id].append(change)
+    return _Catalogue(department_of, code_of, dict(histories),
+                      reporting_starts(department_of))
+
+
+class _DueIndex:
+    """Window sums of each service's daily due counts, read once, summed by bisection."""
+
+    def __init__(self) -> None:
+        self._days: dict[int, list[date]] = {}
+        self._counts: dict[int, list[DueCounts]] = {}
+        self._cumulative: dict[int, list[tuple[int, int]]] = {}
+
+    def load(self, daily: Mapping[tuple[int, date], DueCounts]) -> None:
+        """Add the daily due counts of one read (spans of different reads do not overlap)."""
+        per_service: dict[int, dict[date, DueCounts]] = defaultdict(dict)
+        for (service_id, day), counts in daily.items():
+            per_service[service_id][day] = counts
+        for service_id, by_day in per_service.items():
+            merged = {**dict(zip(self._days.get(service_id, []),
+                                 self._counts.get(service_id, []), strict=True)), **by_day}
+            days = sorted(merged)
+            counts = [merged[d] for d in days]
+            cumulative, due, on_time = [(0, 0)], 0, 0
+            for c in counts:
+                due, on_time = due + c.due, on_time + c.on_time
+                cumulative.append((due, on_time))
+            self._days[service_id], self._counts[service_id] = days, counts
+            self._cumulative[service_id] = cumulative
+
+    def _range(self, service_id: int, first: date, last: date) -> tuple[int, int]:
+        days = self._days.get(service_id, [])
+        return bisect_left(days, first), bisect_right(days, last)
+
+    def counts(self, service_id: int, first: date, last: date) -> DueCounts:
+        """Return due and on-time counts of a service over first..last (no histogram)."""
+        if last < first or service_id not in self._cumulative:
+            return DueCounts()
+        start, end = self._range(service_id, first, last)
+        cumulative = self._cumulative[service_id]
+        return DueCounts(cumulative[end][0] - cumulative[start][0],
+                         cumulative[end][1] - cumulative[start][1])
+
+    def counts_with_histogram(self, service_id: int, first: date, last: date) -> DueCounts:
+        """Return a service's due counts over first..last with the merged histogram."""
+        total = DueCounts()
+        if last < first or service_id not in self._counts:
+            return total
+        start, end = self._range(service_id, first, last)
+        for counts in self._counts[service_id][start:end]:
+            total.add(counts)
+        return total
+
+
+@dataclass
+class _Pool:
+    """Pooled due counts of some services over one pair of windows."""
+
+    ids: list[int] = field(default_factory=list)
+    before: DueCounts = field(default_factory=DueCounts)
+    after: DueCounts = field(default_factory=DueCounts)
+
+    def enough(self) -> bool:
+        """Tell whether the pool has MIN_DUE due requests on each side."""
+        return self.before.due >= MIN_DUE and self.after.due >= MIN_DUE
+
+
+@dataclass
+class _Reference:
+    """The on-site services of one pair of windows: pooled per department and in all."""
+
+    before_dates: tuple[date, date]
+    after_dates: tuple[date, date]
+    ids: list[int]
+    by_department: dict[int, _Pool] = field(default_factory=dict)
+    province: _Pool = field(default_factory=_Pool)
+
+    def group(self, catalogue: _Catalogue, department_id: int | None) -> ComparisonGroup | None:
+        """Return the department's group when it has enough, else the province's, or None."""
+        own = self.by_department.get(department_id) if department_id is not None else None
+        for scope, pool in (("department", own), ("province", self.province)):
+            if pool is not None and pool.enough():
+                return comparison_group(scope, (catalogue.code_of[i] for i in pool.ids),
+                                        pool.before, pool.after, self.before_dates,
+                                        self.after_dates)
+        return None
+
+
+@dataclass
+class _Target:
+    """A service that moved, with its two windows."""
+
+    service_id: int
     move: WorkModeMove
     before_dates: tuple[date, date]
     after_dates: tuple[date, date]
-    before: SideCounts = field(default_factory=SideCounts)
-    after: SideCounts = field(default_factory=SideCounts)
 
 
-def _sides_for(service_ids: Iterable[int], today: date) -> dict[int, _ServiceSides]:
-    """Count every moved service's before and after windows from the daily aggregates.
+def _references(
+    catalogue: _Catalogue, targets: Iterable[_Target]
+) -> dict[tuple[date, date], _Reference]:
+    """Find, per pair of windows, the services that qualify as its comparison group."""
+    references: dict[tuple[date, date], _Reference] = {}
+    for target in targets:
+        key = (target.move.change_date, target.after_dates[1])
+        if key in references:
+            continue
+        window_start, window_end = target.before_dates[0], target.after_dates[1]
+        ids = [
+            service_id for service_id, start in catalogue.starts.items()
+            if start <= window_start and onsite_throughout(
+                catalogue.histories.get(service_id, ()), window_start, window_end)
+        ] if window_end >= target.after_dates[0] else []
+        references[key] = _Reference(target.before_dates, target.after_dates, sorted(ids))
+    return references
 
-    Two queries in all (histories, then the day rows of the span all windows cover), split
-    per service and side in Python.
+
+def _read_due_counts(
+    targets: list[_Target], references: dict[tuple[date, date], _Reference], now: datetime
+) -> _DueIndex:
+    """Read the daily due counts every window needs: one read per cluster of overlapping spans.
+
+    Moves usually cluster around a policy date, so this is one read; moves years apart do not
+    make every service's whole history between them be read.
     """
-    moves = moves_for(service_ids)
-    sides = {}
-    for service_id, move in moves.items():
-        before, after = windows(move.change_date, today)
-        sides[service_id] = _ServiceSides(move, before, after)
-    if not sides:
-        return sides
-    first = min(s.before_dates[0] for s in sides.values())
-    last = max(max(s.after_dates[1], s.before_dates[1]) for s in sides.values())
-    ids = sorted(sides)
-    for start in range(0, len(ids), _BATCH):
-        stmt = select(
-            ServiceDay.service_id, ServiceDay.day, ServiceDay.completed,
-            ServiceDay.completed_on_time, ServiceDay.completion_histogram,
-        ).where(
-            ServiceDay.service_id.in_(ids[start:start + _BATCH]),
-            ServiceDay.day >= first,
-            ServiceDay.day <= last,
-            ServiceDay.completed > 0,
+    spans = []
+    for target in targets:
+        reference = references[(target.move.change_date, target.after_dates[1])]
+        last = max(target.before_dates[1], target.after_dates[1])
+        spans.append((target.before_dates[0], last, {target.service_id, *reference.ids}))
+    spans.sort(key=lambda span: span[0])
+    clusters: list[list] = []
+    for first, last, ids in spans:
+        if clusters and first <= clusters[-1][1] + timedelta(days=1):
+            clusters[-1][1] = max(clusters[-1][1], last)
+            clusters[-1][2] |= ids
+        else:
+            clusters.append([first, last, set(ids)])
+    index = _DueIndex()
+    for first, last, ids in clusters:
+        index.load(due_counts_by_day(ids, first, last, now))
+    return index
+
+
+@dataclass
+class WfaFigures:
+    """Every moved service's WFA impact, and the pooled impact of each group asked for."""
+
+    impacts: dict[int, WfaImpact]
+    pooled: dict[Hashable, PooledWfaImpact | None]
+
+
+def wfa_figures(
+    groups: Mapping[Hashable, tuple[int | None, Iterable[int]]], now: datetime | None = None
+) -> WfaFigures:
+    """Compute the WFA impact of every service of some groups and each group's pooled impact.
+
+    A group is (department id, or None for the province; its service ids). Its pooled
+    comparison is chosen like a service's: a department's own on-site services first.
+    """
+    now = now or utc_now()
+    today = wib_date(now)
+    groups = {key: (department_id, list(ids)) for key, (department_id, ids) in groups.items()}
+    wanted = {service_id for _d, ids in groups.values() for service_id in ids}
+    catalogue = _catalogue()
+    targets = []
+    for service_id in sorted(wanted):
+        move = latest_move(catalogue.histories.get(service_id, ()))
+        if move is not None:
+            before, after = windows(move.change_date, today)
+            targets.append(_Target(service_id, move, before, after))
+    references = _references(catalogue, targets)
+    index = _read_due_counts(targets, references, now) if targets else _DueIndex()
+    for reference in references.values():
+        for service_id in reference.ids:
+            pool = reference.by_department.setdefault(
+                catalogue.department_of[service_id], _Pool())
+            before = index.counts(service_id, *reference.before_dates)
+            after = index.counts(service_id, *reference.after_dates)
+            for target_pool in (pool, reference.province):
+                target_pool.ids.append(service_id)
+                target_pool.before.add(before)
+                target_pool.after.add(after)
+
+    impacts: dict[int, WfaImpact] = {}
+    sides: dict[int, tuple[_Target, DueCounts, DueCounts]] = {}
+    for target in targets:
+        service_id = target.service_id
+        before = index.counts_with_histogram(service_id, *target.before_dates)
+        after = index.counts_with_histogram(service_id, *target.after_dates)
+        reference = references[(target.move.change_date, target.after_dates[1])]
+        sides[service_id] = (target, before, after)
+        impacts[service_id] = WfaImpact(
+            **compare(
+                before, after,
+                reporting_since=catalogue.starts.get(service_id),
+                before_dates=target.before_dates,
+                after_dates=target.after_dates,
+                comparison=reference.group(catalogue, catalogue.department_of[service_id]),
+            ),
+            service_code=catalogue.code_of[service_id],
+            change_date=target.move.change_date,
+            from_mode=target.move.from_mode,
+            to_mode=target.move.to_mode,
+            reporting_since=catalogue.starts.get(service_id),
         )
-        for service_id, day, completed, on_time, histogram in db.session.execute(stmt):
-            side = sides[service_id]
-            if side.before_dates[0] <= day <= side.before_dates[1]:
-                target = side.before
-            elif side.after_dates[0] <= day <= side.after_dates[1]:
-                target = side.after
-            else:
-                continue
-            target.completed += completed
-            target.completed_on_time += on_time
-            target.histogram.update(histogram_load(histogram))
-    return sides
+
+    pooled: dict[Hashable, PooledWfaImpact | None] = {}
+    for key, (department_id, ids) in groups.items():
+        moved = [i for i in ids if i in impacts]
+        included = [i for i in moved if impacts[i].verdict != "not_enough_data"]
+        pooled[key] = _pool(catalogue, department_id, moved, included, sides, references)
+    return WfaFigures(impacts, pooled)
 
 
-def _impact(service: Service, side: _ServiceSides) -> WfaImpact:
-    return WfaImpact(
-        **compare(side.before, side.after, side.before_dates, side.after_dates),
-        service_code=service.code,
-        change_date=side.move.change_date,
-        from_mode=side.move.from_mode,
-        to_mode=side.move.to_mode,
-    )
-
-
-def _today(today: date | None) -> date:
-    return today or wib_date(utc_now())
-
-
-def wfa_impact_for_service(service: Service, today: date | None = None) -> WfaImpact | None:
-    """Return a service's WFA impact, or None if it never moved to wfa or hybrid."""
-    side = _sides_for([service.id], _today(today)).get(service.id)
-    return None if side is None else _impact(service, side)
-
-
-def wfa_impacts(services: Iterable[Service], today: date | None = None) -> dict[int, WfaImpact]:
-    """Return the WFA impact of every service that moved, by service id (two queries)."""
-    services = list(services)
-    sides = _sides_for([s.id for s in services], _today(today))
-    return {s.id: _impact(s, sides[s.id]) for s in services if s.id in sides}
-
-
-def _pool(sides: Iterable[_ServiceSides]) -> PooledWfaImpact | None:
-    before, after = SideCounts(), SideCounts()
-    count = 0
-    for side in sides:
-        before.add(side.before)
-        after.add(side.after)
-        count += 1
-    if not count:
-        return None
-    return PooledWfaImpact(**compare(before, after), services=count)
-
-
-def wfa_impact_pooled(
-    services: Iterable[Service], today: date | None = None
+def _pool(
+    catalogue: _Catalogue,
+    department_id: int | None,
+    moved: list[int],
+    included: list[int],
+    sides: dict[int, tuple[_Target, DueCounts, DueCounts]],
+    references: dict[tuple[date, date], _Reference],
 ) -> PooledWfaImpact | None:
-    """Pool the WFA impact of some services (None when none of them moved)."""
-    services = list(services)
-    return _pool(_sides_for([s.id for s in services], _today(today)).values())
+    """Pool the services with a verdict of one group (None when none of the group moved)."""
+    if not moved:
+        return None
+    before, after = DueCounts(), DueCounts()
+    keys = set()
+    for service_id in included:
+        target, service_before, service_after = sides[service_id]
+        before.add(service_before)
+        after.add(service_after)
+        keys.add((target.move.change_date, target.after_dates[1]))
+    change_date = comparison = None
+    dates: dict = {}
+    no_comparison_reason = "no_comparison_group"
+    if len(keys) == 1:
+        (key,) = keys
+        reference = references[key]
+        change_date = key[0]
+        dates = {"before_dates": reference.before_dates, "after_dates": reference.after_dates}
+        comparison = reference.group(catalogue, department_id)
+    elif len(keys) > 1:
+        no_comparison_reason = "different_change_dates"
+    fields = compare(before, after, check_history=False, comparison=comparison,
+                     no_comparison_reason=no_comparison_reason, **dates)
+    if not included:
+        fields["verdict_reason"] = "no_service_with_verdict"
+    return PooledWfaImpact(**fields, services=len(included), services_moved=len(moved),
+                           change_date=change_date)
 
 
-def wfa_impact_pooled_by(
-    groups: Mapping[Hashable, Iterable[int]], today: date | None = None
-) -> dict[Hashable, PooledWfaImpact | None]:
-    """Pool the WFA impact per group of service ids (e.g. per department), in two queries."""
-    groups = {key: list(ids) for key, ids in groups.items()}
-    all_ids = {i for ids in groups.values() for i in ids}
-    sides = _sides_for(all_ids, _today(today))
-    return {key: _pool(sides[i] for i in ids if i in sides) for key, ids in groups.items()}
+def wfa_impacts(services: Iterable[Service], now: datetime | None = None) -> dict[int, WfaImpact]:
+    """Return the WFA impact of every service that moved, by service id (a few queries)."""
+    ids = [s.id for s in services]
+    return wfa_figures({None: (None, ids)}, now).impacts
+
+
+def wfa_impact_for_service(service: Service, now: datetime | None = None) -> WfaImpact | None:
+    """Return a service's WFA impact, or None if it never moved to wfa or hybrid."""
+    return wfa_impacts([service], now).get(service.id)

@@ -1,4 +1,4 @@
-"""The community satisfaction survey (SKM) and its index (IKM), per DOMAIN.md "Satisfaction".
+"""The community satisfaction survey (SKM) and its index (IKM), per docs/definitions.md.
 
 Nine elements, each scored 1–4. For a set of services and a period:
 

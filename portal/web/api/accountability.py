@@ -60,7 +60,12 @@ def json_response(body: object, status: int = 200):
 
 @bp.get("/services/<code>/wfa-impact")
 def service_wfa_impact(code: str):
-    """Return a service's WFA impact; 404 ``no_wfa_change`` when it never moved."""
+    """Return a service's WFA impact; 404 ``no_wfa_change`` when it never moved.
+
+    Before and after count the requests that fell due; ``comparison`` is the group of
+    services that stayed on-site over the same weeks (null when there is none), and
+    ``adjusted_verdict`` reads the net difference (the service's change minus theirs).
+    """
     service = catalogue.service_get(code)
     impact = wfa_impact_for_service(service)
     if impact is None:
@@ -81,7 +86,8 @@ EXPORT_COLUMNS: list[tuple[str, tuple[str, ...]]] = [
     ("services_hybrid", ("services_by_work_mode", "hybrid")),
     ("services_wfa", ("services_by_work_mode", "wfa")),
     ("completed", ("completed",)),
-    ("completed_on_time", ("completed_on_time",)),
+    ("due", ("due",)),
+    ("on_time", ("on_time",)),
     ("on_time_rate", ("on_time_rate",)),
     ("median_completion_hours", ("median_completion_hours",)),
     ("services_breaching", ("services_breaching",)),
@@ -93,13 +99,29 @@ EXPORT_COLUMNS: list[tuple[str, tuple[str, ...]]] = [
     ("ikm_responses", ("ikm", "responses")),
     ("ikm", ("ikm", "ikm")),
     ("ikm_grade", ("ikm", "grade")),
+    # The pooled WFA impact; the comparison group's part is prefixed wfa_comparison_.
     ("wfa_services", ("wfa_impact", "services")),
+    ("wfa_services_moved", ("wfa_impact", "services_moved")),
+    ("wfa_change_date", ("wfa_impact", "change_date")),
     *[(f"wfa_{side}_{k}", ("wfa_impact", side, k)) for side in ("before", "after") for k in (
-        "completed", "completed_on_time", "on_time_rate", "median_completion_hours")],
+        "due", "on_time", "on_time_rate", "median_completion_hours")],
     ("wfa_difference", ("wfa_impact", "difference")),
     ("wfa_ci_low", ("wfa_impact", "ci_low")),
     ("wfa_ci_high", ("wfa_impact", "ci_high")),
     ("wfa_verdict", ("wfa_impact", "verdict")),
+    ("wfa_verdict_reason", ("wfa_impact", "verdict_reason")),
+    ("wfa_comparison_scope", ("wfa_impact", "comparison", "scope")),
+    ("wfa_comparison_services", ("wfa_impact", "comparison", "services")),
+    *[(f"wfa_comparison_{side}_{k}", ("wfa_impact", "comparison", side, k))
+      for side in ("before", "after") for k in ("due", "on_time", "on_time_rate")],
+    ("wfa_comparison_difference", ("wfa_impact", "comparison", "difference")),
+    ("wfa_comparison_ci_low", ("wfa_impact", "comparison", "ci_low")),
+    ("wfa_comparison_ci_high", ("wfa_impact", "comparison", "ci_high")),
+    ("wfa_net_difference", ("wfa_impact", "net_difference")),
+    ("wfa_net_ci_low", ("wfa_impact", "net_ci_low")),
+    ("wfa_net_ci_high", ("wfa_impact", "net_ci_high")),
+    ("wfa_adjusted_verdict", ("wfa_impact", "adjusted_verdict")),
+    ("wfa_adjusted_verdict_reason", ("wfa_impact", "adjusted_verdict_reason")),
 ]
 PERIOD_COLUMNS = ("period_from", "period_to", "data_as_of", "generated_at")
 

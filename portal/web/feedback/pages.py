@@ -18,7 +18,11 @@ from wtforms import SelectChoice
 
 from portal.extensions import feedback_rate_limit, limiter
 from portal.i18n import current_lang
-from portal.services.attachments import MAX_ATTACHMENT_BYTES
+from portal.services.attachments import (
+    MAX_ATTACHMENT_BYTES,
+    MAX_ATTACHMENT_MEGABYTES,
+    MAX_ATTACHMENTS,
+)
 from portal.services.errors import IdempotencyConflict, NotFound, ValidationError
 from portal.services.feedback import publishing as feedback_publish
 from portal.services.feedback.citizen import (
@@ -39,6 +43,7 @@ from portal.web.feedback.forms import (
     ReplyForm,
     TrackForm,
 )
+from portal.web.form_errors import apply_validation_error
 from portal.web.paging import page_number
 
 bp = Blueprint("feedback", __name__, url_prefix="/<lang>")
@@ -59,19 +64,8 @@ def _private(response):
 # The form's fields; the service's errors on any other field go to the top of the form.
 _FORM_FIELDS = {"kind", "service", "subject", "body", "regency", "identity", "name", "email",
                 "phone", "publish", "attachments"}
-
-
-def _form_errors(form: FeedbackForm, error: ValidationError) -> None:
-    """Attach the service's validation errors to the form's fields."""
-    for item in error.errors:
-        name = {"anonymous": "identity", "confidential": "identity"}.get(item.field, item.field)
-        if name not in _FORM_FIELDS:
-            form.form_errors.append(item.error)
-            continue
-        target = getattr(form, name)
-        if not isinstance(target.errors, list):
-            target.errors = list(target.errors)
-        target.errors.append(item.error)
+# The service's names for what the form asks as one choice.
+_FIELD_RENAMES = {"anonymous": "identity", "confidential": "identity"}
 
 
 def _files_forgotten(form: FeedbackForm) -> None:
@@ -86,6 +80,8 @@ def _render_new(form: FeedbackForm, status: int = 200):
         form=form,
         kind_hints=feedback_labels.KIND_HINTS,
         identity_hints=feedback_labels.IDENTITY_HINTS,
+        max_attachments=MAX_ATTACHMENTS,
+        max_attachment_megabytes=MAX_ATTACHMENT_MEGABYTES,
     ), status
 
 
@@ -135,7 +131,7 @@ def new():
             data, lang, client_token=form.client_token.data or None, attachments=files
         )
     except ValidationError as error:
-        _form_errors(form, error)
+        apply_validation_error(form, error, _FIELD_RENAMES, _FORM_FIELDS)
         if files:
             _files_forgotten(form)
         return _render_new(form, 422)

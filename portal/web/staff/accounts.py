@@ -10,23 +10,24 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.i18n import localized
 from portal.services import auth
+from portal.services.auth import Permission
 from portal.services.catalogue import directory as catalogue
 from portal.services.errors import NotFound, ValidationError
 from portal.web import paging
+from portal.web.form_errors import apply_validation_error
+from portal.web.labels import role_label
 from portal.web.staff.blueprint import bp, dashboard_link
-from portal.web.staff.forms import PostForm, UserCreateForm, role_label
-
-AUDIT_PAGE_SIZE = 50
+from portal.web.staff.forms import PostForm, UserCreateForm
 
 dashboard_link(
     "staff.users", _l("Staff accounts"),
     _l("Create accounts, give them a role and a department, deactivate them."),
-    roles=("admin",), order=10,
+    Permission.ACCOUNTS_MANAGE, order=10,
 )
 dashboard_link(
     "staff.audit", _l("Audit log"),
     _l("Every staff action: who did what, when, from which state to which."),
-    roles=("admin", "dprd"), order=20,
+    Permission.AUDIT_READ, order=20,
 )
 
 
@@ -51,7 +52,7 @@ def _render_users(form: UserCreateForm, status: int = 200):
 @login_required
 def users():
     """List staff accounts and create one."""
-    auth.require_role(current_user, "admin")
+    auth.require_permission(current_user, Permission.ACCOUNTS_MANAGE)
     form = UserCreateForm()
     form.department.choices = _department_choices()
     if request.method == "POST":
@@ -64,12 +65,7 @@ def users():
                 full_name=form.full_name.data or "", email=form.email.data or "",
             )
         except ValidationError as error:
-            for item in error.errors:
-                field = getattr(form, item.field, None)
-                if field is not None:
-                    field.errors = [*field.errors, item.error]
-                else:
-                    form.form_errors.append(item.error)
+            apply_validation_error(form, error)
             return _render_users(form, 422)
         flash(_("Account %(username)s created.", username=user.username), "success")
         return redirect(url_for("staff.users"))
@@ -110,7 +106,7 @@ def _set_active(user_id: int, active: bool):
 @login_required
 def audit():
     """Show the audit log, newest first, a page at a time, optionally for one department."""
-    auth.require_role(current_user, "admin", "dprd")
+    auth.require_permission(current_user, Permission.AUDIT_READ)
     code = request.args.get("department", "").strip()[:64]
     department = None
     if code:
@@ -118,13 +114,12 @@ def audit():
             department = catalogue.department_get(code)
         except NotFound:
             code = ""
-    page_number = paging.page_number(request.args)
     result = auth.audit_list(
         current_user, department_id=department.id if department else None,
-        limit=AUDIT_PAGE_SIZE, offset=(page_number - 1) * AUDIT_PAGE_SIZE,
+        page=paging.page_number(request.args),
     )
     return render_template(
-        "staff/audit.html", page=result, page_number=page_number,
+        "staff/audit.html", page=result,
         departments=catalogue.department_list(), department_code=code,
         role_label=role_label,
     )

@@ -6,7 +6,6 @@ blueprint and add a dashboard entry with :func:`dashboard_link`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +27,7 @@ from wtforms import SelectChoice
 from portal.extensions import login_manager
 from portal.i18n import current_lang, localized, preferred_lang
 from portal.services import auth
+from portal.services.auth import Permission
 from portal.services.catalogue import directory as catalogue
 
 bp = Blueprint("staff", __name__, url_prefix="/<lang>/staff")
@@ -127,12 +127,12 @@ def staff_context() -> dict:
 
 @dataclass(frozen=True)
 class DashboardLink:
-    """A link on the staff dashboard, shown to some roles."""
+    """A link on the staff dashboard, shown to whoever has its permission."""
 
     endpoint: str
     label: Any
     description: Any
-    roles: tuple[str, ...]
+    permission: Permission
     order: int = 100
 
 
@@ -140,17 +140,17 @@ DASHBOARD_LINKS: list[DashboardLink] = []
 
 
 def dashboard_link(
-    endpoint: str, label: Any, description: Any, roles: Iterable[str], order: int = 100
+    endpoint: str, label: Any, description: Any, permission: Permission, order: int = 100
 ) -> None:
     """Add a link to the staff dashboard (labels are lazy_gettext strings)."""
-    link = DashboardLink(endpoint, label, description, tuple(roles), order)
+    link = DashboardLink(endpoint, label, description, Permission(permission), order)
     if all(existing.endpoint != endpoint for existing in DASHBOARD_LINKS):
         DASHBOARD_LINKS.append(link)
 
 
-def dashboard_links_for(role: str) -> list[DashboardLink]:
-    """Return the dashboard links a role sees, in order."""
-    return sorted((link for link in DASHBOARD_LINKS if role in link.roles),
+def dashboard_links_for(actor: Any) -> list[DashboardLink]:
+    """Return the dashboard links an actor sees (those it has the permission of), in order."""
+    return sorted((link for link in DASHBOARD_LINKS if auth.staff_can(actor, link.permission)),
                   key=lambda link: (link.order, link.endpoint))
 
 

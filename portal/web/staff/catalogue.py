@@ -10,9 +10,11 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.domain.calendar import utc_now, wib_date
 from portal.models.catalogue import WORK_MODES, Service
+from portal.services.auth import Permission
 from portal.services.catalogue import directory as catalogue
 from portal.services.catalogue import upkeep as catalogue_staff
 from portal.services.errors import NotAuthorized, ValidationError
+from portal.web.form_errors import apply_validation_error
 from portal.web.formatting import work_mode_label
 from portal.web.staff.blueprint import bp, dashboard_link
 from portal.web.staff.forms import CommitmentForm, WorkModeForm
@@ -20,7 +22,7 @@ from portal.web.staff.forms import CommitmentForm, WorkModeForm
 dashboard_link(
     "staff.services", _l("Services of my department"),
     _l("Record a change of work mode or of commitment: it appears in the public history."),
-    roles=("admin", "officer"), order=30,
+    Permission.CATALOGUE_KEEP, order=30,
 )
 
 
@@ -49,16 +51,6 @@ def _forms(service: Service) -> tuple[WorkModeForm, CommitmentForm]:
         },
     )
     return mode_form, commitment_form
-
-
-def _add_service_errors(form, error: ValidationError, renames: dict[str, str]) -> None:
-    """Show the service's validation errors next to the form's fields."""
-    for item in error.errors:
-        field = getattr(form, renames.get(item.field, item.field), None)
-        if field is not None:
-            field.errors = [*field.errors, item.error]
-        else:
-            form.form_errors.append(item.error)
 
 
 @bp.get("/services")
@@ -107,9 +99,9 @@ def service_edit(code: str):
                 return redirect(url_for("staff.service_edit", code=code))
         except ValidationError as error:
             if posted == "work_mode":
-                _add_service_errors(mode_form, error, {})
+                apply_validation_error(mode_form, error)
             else:
-                _add_service_errors(
+                apply_validation_error(
                     commitment_form, error, {"on_time_target": "on_time_target_percent"}
                 )
         status = 422

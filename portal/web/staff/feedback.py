@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import BooleanField, SelectChoice
 
+from portal.services.auth import Permission, staff_can
 from portal.services.errors import ValidationError
 from portal.services.feedback import handling as feedback_staff
 from portal.services.feedback import publishing as feedback_publish
@@ -22,6 +23,7 @@ from portal.web.feedback.forms import (
     StaffStatusForm,
     StaffTextForm,
 )
+from portal.web.form_errors import apply_validation_error
 from portal.web.labels import status_label
 from portal.web.paging import page_number
 from portal.web.staff.blueprint import bp, dashboard_link, department_choices
@@ -29,7 +31,7 @@ from portal.web.staff.blueprint import bp, dashboard_link, department_choices
 dashboard_link(
     "staff.feedback_inbox", _l("Feedback inbox"),
     _l("Citizen feedback for your department, the nearest deadline first."),
-    roles=("admin", "triage", "officer"), order=20,
+    Permission.FEEDBACK_HANDLE, order=20,
 )
 
 
@@ -60,30 +62,25 @@ class PublicDepartmentForm(_ConfirmMixin, StaffDepartmentForm):
 @login_required
 def feedback_inbox():
     """List the feedback the staff member handles, overdue first, 50 a page (?page=N)."""
-    page = page_number(request.args)
-    result = feedback_staff.feedback_inbox(current_user, page=page)
+    result = feedback_staff.feedback_inbox(current_user, page=page_number(request.args))
     attention = (
         feedback_staff.feedback_attention_list(current_user)
-        if current_user.role in ("triage", "admin") else []
-    )
-    publish_requests = (
-        feedback_publish.feedback_publish_requests(current_user)
-        if current_user.role in feedback_staff.ACT_ROLES else []
+        if staff_can(current_user, Permission.FEEDBACK_ATTENTION) else []
     )
     return render_template(
         "staff/feedback/inbox.html",
         items=[(item, overdue_deadlines(item)) for item in result.items],
         result=result,
-        overdue_count=result.overdue_total,
+        overdue_count=feedback_staff.feedback_overdue_count(current_user),
         attention=attention,
-        publish_requests=publish_requests,
+        publish_requests=feedback_publish.feedback_publish_requests(current_user),
     )
 
 
 dashboard_link(
     "staff.feedback_attention", _l("Feedback moved too often"),
     _l("Feedback transferred more than twice: the triage unit settles where it belongs."),
-    roles=("admin", "triage"), order=25,
+    Permission.FEEDBACK_ATTENTION, order=25,
 )
 
 
@@ -129,7 +126,8 @@ def _render_item(feedback_id: int, forms: dict | None = None, status: int = 200)
         feedback=feedback,
         overdue=overdue_deadlines(feedback),
         show_identity=feedback_staff.feedback_identity_visible(current_user, feedback),
-        can_act=current_user.role in feedback_staff.ACT_ROLES,
+        # What the page offers: the service's answer, so the template restates no rule.
+        actions=feedback_staff.feedback_allowed_actions(current_user, feedback),
         status_form=status_form,
         transfer_form=transfer_form,
         route_form=route_form,
@@ -138,10 +136,7 @@ def _render_item(feedback_id: int, forms: dict | None = None, status: int = 200)
         decline_form=decline_form,
         publish_state=feedback_publish.publish_state(feedback),
         # Confidential reports: only the triage unit decides (it alone sees the identity).
-        may_decide_publishing=(
-            current_user.role == "triage"
-            or not feedback_publish.publish_decided_by_triage_only(feedback)
-        ),
+        may_decide_publishing=feedback_staff.feedback_publish_decider(current_user, feedback),
         personal_data=personal_data_warnings(
             publish_form.subject.data or "", publish_form.body.data or ""),
     ), status
@@ -213,15 +208,8 @@ def feedback_act(feedback_id: int, action: str):
         except ValidationError as error:
             if isinstance(error, PersonalDataWarning):
                 form.warned = True
-            for item in error.errors:
-                # Errors about a text go next to it (the text is kept); the others above.
-                name = "text" if item.field == "reason" else item.field
-                target = form[name] if name in ("text", "subject", "body") and name in form \
-                    else None
-                if target is not None:
-                    target.errors = [*target.errors, item.error]
-                else:
-                    form.form_errors.append(item.error)
+            # Errors about a text go next to it (the text is kept); the others above.
+            apply_validation_error(form, error, {"reason": "text"}, ("text", "subject", "body"))
         else:
             flash(str(done), "success")
             return redirect(url_for("staff.feedback_item", feedback_id=feedback_id), code=303)

@@ -24,22 +24,11 @@ from wtforms.validators import (
     Optional,
 )
 
-from portal.models.users import ROLES
-from portal.services.auth import PASSWORD_MAX, PASSWORD_MIN
+from portal.services.auth import PASSWORD_MAX, PASSWORD_MIN, Role
 from portal.services.catalogue.upkeep import MAX_REASON
+from portal.web.labels import ROLE_LABELS
 
-ROLE_LABELS = {
-    "admin": _l("Administrator"),
-    "triage": _l("Triage unit"),
-    "officer": _l("Department officer"),
-    "dprd": _l("DPRD (read only)"),
-}
 UNIT_LABELS = {"working_days": _l("Working days"), "hours": _l("Hours")}
-
-
-def role_label(role: str) -> str:
-    """Return the translated name of a role."""
-    return str(ROLE_LABELS.get(role, role))
 
 
 class LoginForm(FlaskForm):
@@ -75,7 +64,7 @@ class UserCreateForm(FlaskForm):
     email = EmailField(_l("Work e-mail"), validators=[Optional(), Length(max=254)])
     role = SelectField(
         _l("Role"),
-        choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES],
+        choices=[SelectChoice(role.value, ROLE_LABELS[role]) for role in Role],
         validators=[DataRequired()],
     )
     department = SelectField(
@@ -87,7 +76,7 @@ class UserCreateForm(FlaskForm):
     password = PasswordField(
         _l("Password"),
         validators=[DataRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)],
-        description=_l("At least 12 characters."),
+        description=_l("At least %(num)d characters.", num=PASSWORD_MIN),
         render_kw={"autocomplete": "new-password"},
     )
     password_confirm = PasswordField(

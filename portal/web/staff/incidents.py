@@ -6,13 +6,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
 from portal.domain.calendar import WIB
 from portal.i18n import localized
 from portal.models.incidents import INCIDENT_IMPACTS, INCIDENT_STATES
-from portal.services.errors import NotAuthorized, ValidationError
+from portal.services.auth import Permission
+from portal.services.errors import ValidationError
 from portal.services.metrics import incidents as incident_service
+from portal.web.form_errors import apply_validation_error
 from portal.web.public.incidents import incident_impact_label, incident_state_label
 from portal.web.staff import dashboard_link
 from portal.web.staff.blueprint import no_store
@@ -23,7 +24,7 @@ bp = Blueprint("staff_incidents", __name__, url_prefix="/<lang>/staff/incidents"
 dashboard_link(
     "staff_incidents.index", _l("Incidents and maintenance"),
     _l("Tell citizens when a service is disrupted, how it goes, and when work is planned."),
-    roles=("admin", "officer"), order=40,
+    Permission.INCIDENTS_MANAGE, order=40,
 )
 
 
@@ -39,25 +40,12 @@ def _service_choices() -> list[tuple[str, str]]:
     ]
 
 
-def _show_errors(form: FlaskForm, error: ValidationError) -> None:
-    """Put the service's validation errors next to the form's fields."""
-    for item in error.errors:
-        field = getattr(form, item.field, None)
-        if field is not None:
-            field.errors = [*field.errors, item.error]
-        else:
-            form.form_errors.append(item.error)
-
-
 @bp.get("")
 @login_required
 def index():
     """List the incidents and maintenance the staff member manages."""
     incidents = incident_service.incident_list_for_staff(current_user)
-    department = None if current_user.role == "admin" else current_user.department_id
-    if current_user.role != "admin" and department is None:
-        raise NotAuthorized("an officer without a department manages nothing")
-    maintenance = incident_service.maintenance_list(department=department, when="current")
+    maintenance = incident_service.maintenance_list_for_staff(current_user, when="current")
     return render_template(
         "staff/incidents/index.html", incidents=incidents, maintenance=maintenance
     )
@@ -81,7 +69,7 @@ def new():
                     state=form.state.data,
                 )
             except ValidationError as error:
-                _show_errors(form, error)
+                apply_validation_error(form, error)
             else:
                 flash(_("The incident is open and published."), "success")
                 return redirect(url_for("staff_incidents.detail", incident_id=incident.id))
@@ -107,7 +95,7 @@ def detail(incident_id: int):
                     form.body_en.data or "",
                 )
             except ValidationError as error:
-                _show_errors(form, error)
+                apply_validation_error(form, error)
             else:
                 flash(_("The update is published."), "success")
                 return redirect(url_for("staff_incidents.detail", incident_id=incident_id))
@@ -132,7 +120,7 @@ def maintenance_new():
                     form.description_id.data or "", form.description_en.data or "",
                 )
             except ValidationError as error:
-                _show_errors(form, error)
+                apply_validation_error(form, error)
             else:
                 flash(_("The maintenance is scheduled and published."), "success")
                 return redirect(url_for("staff_incidents.index"))

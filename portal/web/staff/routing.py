@@ -8,16 +8,17 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.i18n import current_lang, localized
-from portal.services.auth import require_role
+from portal.services.auth import Permission, require_permission
 from portal.services.errors import NotFound, ValidationError
 from portal.services.feedback import routing
 from portal.web.feedback.forms import RoutingRuleForm, TriageUnitForm
+from portal.web.form_errors import apply_validation_error
 from portal.web.staff.blueprint import bp, dashboard_link, department_choices
 
 dashboard_link(
     "staff.routing_rules", _l("Feedback routing"),
     _l("Words and phrases that send feedback to a department, and the triage unit."),
-    roles=("admin",), order=40,
+    Permission.ROUTING_MANAGE, order=40,
 )
 
 
@@ -32,27 +33,18 @@ def _render(rule_form: RoutingRuleForm | None = None, unit_form: TriageUnitForm 
     unit_form.department.choices = choices
     return render_template(
         "staff/feedback/routing.html",
-        rules=routing.routing_rule_list(),
+        rules=routing.routing_rule_list(current_user),
         triage_unit=unit,
         rule_form=rule_form,
         unit_form=unit_form,
     ), status
 
 
-def _field_errors(form, error: ValidationError) -> None:
-    for item in error.errors:
-        target = form[item.field] if item.field in form else None
-        if target is not None:
-            target.errors = [*target.errors, item.error]
-        else:
-            form.form_errors.append(item.error)
-
-
 @bp.get("/routing")
 @login_required
 def routing_rules():
     """List the routing rules in the order they win, and the triage unit."""
-    require_role(current_user, "admin")
+    require_permission(current_user, Permission.ROUTING_MANAGE)
     return _render()
 
 
@@ -60,7 +52,7 @@ def routing_rules():
 @login_required
 def routing_rule_add():
     """Add a routing rule."""
-    require_role(current_user, "admin")
+    require_permission(current_user, Permission.ROUTING_MANAGE)
     form = RoutingRuleForm(prefix="rule")
     form.department.choices = department_choices()
     if not form.validate():
@@ -72,7 +64,7 @@ def routing_rule_add():
         form.department.errors = [*form.department.errors, _("Choose a department.")]
         return _render(rule_form=form, status=422)
     except ValidationError as error:
-        _field_errors(form, error)
+        apply_validation_error(form, error)
         return _render(rule_form=form, status=422)
     flash(_("The rule “%(phrase)s” is added.", phrase=rule.phrase), "success")
     return redirect(url_for("staff.routing_rules"), code=303)
@@ -82,7 +74,7 @@ def routing_rule_add():
 @login_required
 def routing_rule_delete(rule_id: int):
     """Delete a routing rule."""
-    require_role(current_user, "admin")
+    require_permission(current_user, Permission.ROUTING_MANAGE)
     # CSRFProtect checked the form's token before the view ran.
     routing.routing_rule_delete(rule_id, actor=current_user)
     flash(_("The rule is deleted."), "success")
@@ -93,7 +85,7 @@ def routing_rule_delete(rule_id: int):
 @login_required
 def routing_triage_unit():
     """Choose the department that acts as the triage unit."""
-    require_role(current_user, "admin")
+    require_permission(current_user, Permission.ROUTING_MANAGE)
     form = TriageUnitForm(prefix="unit")
     form.department.choices = department_choices()
     code = (form.department.data or "").strip() if form.validate() else ""

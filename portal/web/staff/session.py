@@ -8,8 +8,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.extensions import limiter
 from portal.services import auth
+from portal.web.labels import role_label
 from portal.web.staff.blueprint import bp, dashboard_links_for, safe_next
-from portal.web.staff.forms import LoginForm, PostForm, role_label
+from portal.web.staff.forms import LoginForm, PostForm
 
 
 def _fresh_session() -> None:
@@ -80,7 +81,7 @@ def dashboard():
     """Show the staff member's landing page: the sections their role may use."""
     return render_template(
         "staff/dashboard.html",
-        links=dashboard_links_for(current_user.role),
+        links=dashboard_links_for(current_user),
         role_name=role_label(current_user.role),
         logout_form=PostForm(),
     )

@@ -10,26 +10,28 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.i18n import localized
 from portal.services import auth
+from portal.services.auth import Permission
 from portal.services.catalogue import directory as catalogue
 from portal.services.errors import ValidationError
 from portal.services.metrics import tokens
+from portal.web.form_errors import apply_validation_error
 from portal.web.staff.blueprint import bp, dashboard_link
 from portal.web.staff.forms import PostForm, TokenCreateForm
 
 dashboard_link(
     "staff.api_tokens", _l("API tokens"),
     _l("Tokens with which a department's systems report service requests to the portal."),
-    roles=("admin", "officer"), order=30,
+    Permission.TOKENS_MANAGE, order=30,
 )
 
 
 def _department_choices() -> list[SelectChoice]:
     """Departments the current user may create tokens for."""
-    choices = []
-    for department, _count in catalogue.department_list():
-        if current_user.role == "admin" or department.id == current_user.department_id:
-            choices.append(SelectChoice(department.code, localized(department, "name").text))
-    return choices
+    return [
+        SelectChoice(department.code, localized(department, "name").text)
+        for department, _count in catalogue.department_list()
+        if auth.can_act_for_department(current_user, department.id)
+    ]
 
 
 def _render(form: TokenCreateForm, new_token: str | None = None, status: int = 200):
@@ -44,7 +46,7 @@ def _render(form: TokenCreateForm, new_token: str | None = None, status: int = 2
 @login_required
 def api_tokens():
     """List the tokens the user may manage and create one."""
-    auth.require_role(current_user, "admin", "officer")
+    auth.require_permission(current_user, Permission.TOKENS_MANAGE)
     form = TokenCreateForm()
     form.department.choices = _department_choices()
     if request.method == "POST":
@@ -55,7 +57,7 @@ def api_tokens():
                 form.department.data, form.label.data or "", actor=current_user
             )
         except ValidationError as error:
-            form.label.errors = [*form.label.errors, *(e.error for e in error.errors)]
+            apply_validation_error(form, error)
             return _render(form, status=422)
         # The plaintext is shown on this one response and never again (only its hash is kept).
         fresh = TokenCreateForm(formdata=None)

@@ -15,6 +15,7 @@ from portal.services.survey.skm import (
     survey_visit_issue,
     survey_visit_read,
 )
+from portal.web.form_errors import apply_validation_error
 from portal.web.survey.forms import SurveyForm
 
 bp = Blueprint("survey", __name__, url_prefix="/<lang>")
@@ -59,12 +60,8 @@ def form(code: str):
             lang=current_lang(),
         )
     except ValidationError as error:
-        for item in error.errors:
-            target = getattr(survey_form, item.field, None)
-            if target is None or item.field in ("feedback", "visit_token"):
-                survey_form.form_errors.append(item.error)
-            else:
-                target.errors = [*target.errors, item.error]
+        # Errors about the hidden tracking code and visit token go above the form.
+        apply_validation_error(survey_form, error)
         if not survey_form.feedback.data and survey_visit_read(
                 service.code, survey_form.visit_token.data) is None:
             # Expired or not ours: a fresh token lets the citizen send the kept answers again.

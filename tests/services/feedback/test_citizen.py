@@ -17,6 +17,7 @@ from PIL import Image
 from portal.domain.calendar import WIB
 from portal.extensions import db
 from portal.models import Attachment, Feedback, FeedbackEvent, OutboxMessage
+from portal.services.auth import CLI_OPERATOR
 from portal.services.errors import IdempotencyConflict, NotFound, ValidationError
 from portal.services.feedback.citizen import (
     TRACKING_ALPHABET,
@@ -118,7 +119,7 @@ def test_feedback_about_a_service_is_routed_to_its_department_at_once(app):
 
 def test_feedback_matching_a_rule_goes_to_the_rule_department(app):
     department = create_department()
-    routing_rule_add(department.code, "jalan rusak", priority=1)
+    routing_rule_add(department.code, "jalan rusak", priority=1, actor=CLI_OPERATOR)
     feedback = feedback_submit(
         valid_data(subject="Lapor", body="Ada jalan rusak di Jl. Tjilik Riwut"), "id"
     )
@@ -587,5 +588,5 @@ def test_the_public_view_looks_the_triage_unit_up_once_per_transaction(app):
     from portal.services.feedback.routing import routing_triage_unit_set
 
     other = create_department(code="ulp-baru")
-    routing_triage_unit_set(other.code)
+    routing_triage_unit_set(other.code, actor=CLI_OPERATOR)
     assert feedback_public_view(feedback, "en")["handled_by"]["code"] == "ulp-baru"

@@ -18,17 +18,20 @@ from portal.services.feedback.citizen import (
     feedback_submit,
 )
 from portal.services.feedback.handling import (
+    feedback_allowed_actions,
     feedback_answer,
     feedback_attention_list,
     feedback_identity_visible,
     feedback_inbox,
     feedback_investigation_set,
     feedback_note,
+    feedback_overdue_count,
     feedback_reject,
     feedback_route,
     feedback_status_set,
     feedback_transfer,
 )
+from portal.services.feedback.publishing import feedback_publish_decline
 from tests.factories import create_department, create_service, create_user
 from tests.feedback_support import FRIDAY_15_AUG, IDENTITY, create_triage_unit, valid_data
 
@@ -409,12 +412,12 @@ def test_the_inbox_pages_by_the_nearest_pending_deadline_in_sql(app):
 
     ids = []
     for page in (1, 2, 3):
-        result = feedback_inbox(admin, page=page, per_page=3, now=day)
-        assert (result.total, result.pages, result.overdue_total) == (7, 3, 1)
+        result = feedback_inbox(admin, page=page, per_page=3)
+        assert (result.total, result.pages, feedback_overdue_count(admin, now=day)) == (7, 3, 1)
         ids += [item.id for item in result.items]
     # Overdue first (e), then by the nearest pending deadline, no deadline last.
     assert ids == [e, d_, b, c, a, f, g]
-    assert feedback_inbox(admin, page=99, per_page=3, now=day).page == 3
+    assert feedback_inbox(admin, page=99, per_page=3).page == 3
     assert len(feedback_inbox(admin).items) == 7
 
 
@@ -439,3 +442,91 @@ def test_marking_twice_as_needing_investigation_says_what_it_is_marked_as(routed
     with force_locale("en"), pytest.raises(ValidationError) as caught:
         feedback_investigation_set(officer, feedback.id, "Sekali lagi")
     assert caught.value.errors[0].error == "It is already marked as needing investigation."
+
+
+# What the staff page offers: the service's allowed actions ------------------------------------
+
+HANDLING = {"attachments", "answer", "note", "status", "investigation", "transfer", "reject"}
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "expected"),
+    [
+        ("officer", "routed", HANDLING),
+        ("triage", "routed", HANDLING),
+        ("admin", "routed", HANDLING),
+        ("officer", "in_progress", HANDLING),
+        # Nothing left to handle: the attachments can still be read.
+        ("officer", "resolved", {"attachments"}),
+        ("officer", "closed", {"attachments"}),
+        ("officer", "rejected", {"attachments"}),
+        # Who may not read it may do nothing with it.
+        ("stranger", "routed", set()),
+        ("dprd", "routed", set()),
+        ("anonymous", "routed", set()),
+    ],
+)
+def test_allowed_actions_follow_the_role_and_the_status(routed, who, status, expected):
+    feedback, officer = routed
+    actors = {"officer": officer, "stranger": create_user("officer"),
+              "triage": create_user("triage"), "admin": create_user("admin"),
+              "dprd": create_user("dprd"), "anonymous": None}
+    feedback.status = status
+    assert feedback_allowed_actions(actors[who], feedback) == expected
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [("triage", {"attachments", "route", "reject"}), ("admin", {"attachments", "reject"})],
+)
+def test_only_the_triage_unit_is_offered_to_route_unrouted_feedback(app, who, expected):
+    create_triage_unit()
+    feedback = feedback_submit(valid_data(), "id", now=FRIDAY_15_AUG)
+    assert feedback.status == "submitted"
+    assert feedback_allowed_actions(create_user(who), feedback) == expected
+    # An officer reads no unrouted feedback, so is offered nothing.
+    assert feedback_allowed_actions(create_user("officer"), feedback) == frozenset()
+
+
+def test_investigation_is_no_longer_offered_once_marked(routed):
+    feedback, officer = routed
+    feedback_investigation_set(officer, feedback.id, "Perlu pemeriksaan lapangan")
+    assert "investigation" not in feedback_allowed_actions(officer, feedback)
+    assert {"answer", "note", "status", "transfer"} <= feedback_allowed_actions(officer, feedback)
+
+
+@pytest.mark.parametrize(
+    ("confidential", "who", "expected"),
+    [
+        (False, "officer", {"publish", "publish_decline"}),
+        (False, "triage", {"publish", "publish_decline"}),
+        # Only the triage unit decides on a confidential report (it alone sees the identity).
+        (True, "officer", set()),
+        (True, "admin", set()),
+        (True, "triage", {"publish", "publish_decline"}),
+    ],
+)
+def test_publishing_is_offered_to_who_decides_on_it(app, confidential, who, expected):
+    service = create_service()
+    officer = create_user("officer", department=service.department)
+    feedback = feedback_submit(
+        valid_data(service=service.code, publish=True, confidential=confidential, **IDENTITY),
+        "id", now=FRIDAY_15_AUG)
+    actor = officer if who == "officer" else create_user(who)
+    offered = feedback_allowed_actions(actor, feedback) & {"publish", "publish_decline"}
+    assert offered == expected
+
+
+def test_a_declined_request_can_be_approved_later_and_a_rejected_one_only_declined(app):
+    service = create_service()
+    officer = create_user("officer", department=service.department)
+    feedback = feedback_submit(valid_data(service=service.code, publish=True), "id",
+                               now=FRIDAY_15_AUG)
+    feedback_publish_decline(officer, feedback.id)
+    assert feedback_allowed_actions(officer, feedback) & {"publish", "publish_decline"} == {
+        "publish"}
+    other = feedback_submit(valid_data(service=service.code, publish=True), "id",
+                            now=FRIDAY_15_AUG)
+    feedback_reject(officer, other.id, "Di luar kewenangan pemerintah provinsi")
+    assert feedback_allowed_actions(officer, other) & {"publish", "publish_decline"} == {
+        "publish_decline"}

@@ -300,10 +300,10 @@ def test_the_list_is_paginated_newest_first(app):
     first = feedback_published_list("id", per_page=2)
     assert (first.total, first.pages, first.page) == (5, 3, 1)
     assert [item["id"] for item in first.items] == [made[4].id, made[3].id]
-    assert (first.has_previous, first.has_next) == (False, True)
+    assert (first.has_prev, first.has_next) == (False, True)
     last = feedback_published_list("id", per_page=2, page=3)
     assert [item["id"] for item in last.items] == [made[0].id]
-    assert (last.has_previous, last.has_next) == (True, False)
+    assert (last.has_prev, last.has_next) == (True, False)
     # A page past the end shows the last one rather than nothing.
     assert feedback_published_list("id", per_page=2, page=99).page == 3
 

@@ -6,6 +6,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Department, RoutingRule
+from portal.services.auth import CLI_OPERATOR
 from portal.services.errors import NotFound, ValidationError
 from portal.services.feedback.routing import (
     phrase_matches,
@@ -54,7 +55,7 @@ def test_phrases_match_whole_words_only(phrase, text, matches):
 def test_a_chosen_service_routes_to_its_department_before_any_rule(app):
     service = create_service()
     other = create_department()
-    routing_rule_add(other.code, "antrean", priority=100)
+    routing_rule_add(other.code, "antrean", priority=100, actor=CLI_OPERATOR)
     decision = routing_decide(service, "antrean panjang")
     assert decision.department.id == service.department.id
     assert (decision.rule, decision.detail) == ("service", service.code)
@@ -62,8 +63,8 @@ def test_a_chosen_service_routes_to_its_department_before_any_rule(app):
 
 def test_the_highest_priority_rule_wins_whatever_the_creation_order(app):
     low, high = create_department(), create_department()
-    routing_rule_add(high.code, "sampah", priority=5)
-    routing_rule_add(low.code, "sampah menumpuk", priority=1)
+    routing_rule_add(high.code, "sampah", priority=5, actor=CLI_OPERATOR)
+    routing_rule_add(low.code, "sampah menumpuk", priority=1, actor=CLI_OPERATOR)
     decision = routing_decide(None, "Sampah menumpuk di pasar")
     assert decision.department.id == high.id
     assert (decision.rule, decision.detail) == ("rule", "sampah")
@@ -71,23 +72,23 @@ def test_the_highest_priority_rule_wins_whatever_the_creation_order(app):
 
 def test_equal_priority_prefers_the_longer_phrase_then_the_older_rule(app):
     first, second, third = create_department(), create_department(), create_department()
-    routing_rule_add(first.code, "air", priority=3)
-    routing_rule_add(second.code, "air bersih", priority=3)
-    routing_rule_add(third.code, "air bersih", priority=3)
+    routing_rule_add(first.code, "air", priority=3, actor=CLI_OPERATOR)
+    routing_rule_add(second.code, "air bersih", priority=3, actor=CLI_OPERATOR)
+    routing_rule_add(third.code, "air bersih", priority=3, actor=CLI_OPERATOR)
     decision = routing_decide(None, "air bersih tidak mengalir")
     assert decision.department.id == second.id
 
 
 def test_rules_match_despite_accents_case_and_spacing(app):
     department = create_department()
-    routing_rule_add(department.code, "Jalan Rusak", priority=1)
+    routing_rule_add(department.code, "Jalan Rusak", priority=1, actor=CLI_OPERATOR)
     assert routing_decide(None, "ada jalan-RUSÁK").department.id == department.id
 
 
 def test_a_rule_does_not_match_inside_a_longer_word(app):
     create_triage_unit()
     department = create_department()
-    routing_rule_add(department.code, "dinas", priority=1)
+    routing_rule_add(department.code, "dinas", priority=1, actor=CLI_OPERATOR)
     decision = routing_decide(None, "soal dinasti politik")
     assert decision.department is None
     assert decision.rule == "triage"
@@ -109,27 +110,27 @@ def test_no_triage_unit_is_created_on_demand(app):
 def test_routing_rule_add_refuses_a_phrase_without_letters(app):
     department = create_department()
     with pytest.raises(ValidationError):
-        routing_rule_add(department.code, " !!! ", priority=1)
+        routing_rule_add(department.code, " !!! ", priority=1, actor=CLI_OPERATOR)
     assert db.session.query(RoutingRule).count() == 0
 
 
 def test_routing_rule_add_refuses_an_unknown_department(app):
     with pytest.raises(NotFound):
-        routing_rule_add("tidak-ada", "sampah", priority=1)
+        routing_rule_add("tidak-ada", "sampah", priority=1, actor=CLI_OPERATOR)
 
 
 def test_rule_list_is_in_winning_order(app):
     department = create_department()
-    a = routing_rule_add(department.code, "a b", priority=1)
-    b = routing_rule_add(department.code, "zzz", priority=9)
-    c = routing_rule_add(department.code, "a b c", priority=1)
-    assert [r.id for r in routing_rule_list()] == [b.id, c.id, a.id]
+    a = routing_rule_add(department.code, "a b", priority=1, actor=CLI_OPERATOR)
+    b = routing_rule_add(department.code, "zzz", priority=9, actor=CLI_OPERATOR)
+    c = routing_rule_add(department.code, "a b c", priority=1, actor=CLI_OPERATOR)
+    assert [r.id for r in routing_rule_list(CLI_OPERATOR)] == [b.id, c.id, a.id]
 
 
 def test_only_one_department_is_the_triage_unit(app):
     old = create_triage_unit()
     new = create_department()
-    routing_triage_unit_set(new.code)
+    routing_triage_unit_set(new.code, actor=CLI_OPERATOR)
     db.session.expire_all()
     assert db.session.get(Department, old.id).is_triage_unit is False
     assert triage_unit().id == new.id
@@ -170,7 +171,7 @@ def test_only_an_admin_manages_rules_and_the_triage_unit(app, role):
     from tests.factories import create_user
 
     department = create_department(code="dpupr")
-    rule = routing_rule_add("dpupr", "jalan rusak", 5)
+    rule = routing_rule_add("dpupr", "jalan rusak", 5, actor=CLI_OPERATOR)
     actor = create_user(role)
     with pytest.raises(NotAuthorized):
         routing_rule_add("dpupr", "jembatan", 1, actor=actor)
@@ -178,7 +179,7 @@ def test_only_an_admin_manages_rules_and_the_triage_unit(app, role):
         routing_rule_delete(rule.id, actor=actor)
     with pytest.raises(NotAuthorized):
         routing_triage_unit_set(department.code, actor=actor)
-    assert [r.phrase for r in routing_rule_list()] == ["jalan rusak"]
+    assert [r.phrase for r in routing_rule_list(CLI_OPERATOR)] == ["jalan rusak"]
 
 
 def test_an_admins_changes_are_audited_with_who_and_what(app):
@@ -207,4 +208,4 @@ def test_an_admins_changes_are_audited_with_who_and_what(app):
 def test_a_priority_outside_the_range_is_refused(app, priority):
     create_department(code="dpupr")
     with pytest.raises(ValidationError):
-        routing_rule_add("dpupr", "jalan", priority)
+        routing_rule_add("dpupr", "jalan", priority, actor=CLI_OPERATOR)

@@ -7,20 +7,19 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
 from portal.domain.calendar import WIB, wib_midnight
 from portal.extensions import db
-from portal.models import AvailabilityCheck
+from portal.models import AvailabilityCheck, User
 from portal.services.metrics.availability import availability_for_service, checks_run, probe
 from portal.services.metrics.incidents import maintenance_schedule
 from tests.conftest import free_port
 from tests.factories import create_service
 
-ADMIN = SimpleNamespace(username="admin", role="admin", department_id=None)
+ADMIN = User(username="admin", role="admin", department_id=None, is_active=True)
 SHORT_TIMEOUT = 0.4
 SLOW_SECONDS = 1.2
 

@@ -3,34 +3,36 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Incident, IncidentUpdate, Maintenance
+from portal.models import Incident, IncidentUpdate, Maintenance, User
 from portal.services.errors import NotAuthorized, NotFound, ValidationError
 from portal.services.metrics.incidents import (
     incident_can_manage,
     incident_get,
     incident_list,
+    incident_list_for_staff,
     incident_open,
     incident_update,
     maintenance_list,
+    maintenance_list_for_staff,
     maintenance_schedule,
     service_ids_disrupted_now,
 )
 from tests.factories import create_department, create_service, create_user
 
-ADMIN = SimpleNamespace(username="admin", role="admin", department_id=None)
+# Actors are staff accounts; unsaved ones are enough where nothing refers to them by id.
+ADMIN = User(username="admin", role="admin", department_id=None, is_active=True)
 T0 = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)  # Monday 2 March 2026, 10:00 WIB
 
 
-def officer_of(department, role: str = "officer") -> SimpleNamespace:
+def officer_of(department, role: str = "officer") -> User:
     """Return a staff actor of a department."""
-    return SimpleNamespace(username=f"{role}-{department.code}", role=role,
-                           department_id=department.id)
+    return User(username=f"{role}-{department.code}", role=role,
+                department_id=department.id, is_active=True)
 
 
 def open_on(*services, impact: str = "major", actor=ADMIN, **kw) -> Incident:
@@ -221,7 +223,7 @@ def test_who_may_open_an_incident(app, role, own_department, allowed):
     department = create_department()
     service = create_service(department=department)
     home = department if own_department else create_department()
-    actor = SimpleNamespace(username="someone", role=role, department_id=home.id)
+    actor = User(username="someone", role=role, department_id=home.id, is_active=True)
 
     if allowed:
         open_on(service, actor=actor)
@@ -261,7 +263,7 @@ def test_who_may_update_an_incident(app, role, own_department, allowed):
     department = create_department()
     incident = open_on(create_service(department=department))
     home = department if own_department else create_department()
-    actor = SimpleNamespace(username="someone", role=role, department_id=home.id)
+    actor = User(username="someone", role=role, department_id=home.id, is_active=True)
 
     assert incident_can_manage(actor, incident_get(incident.id)) is allowed
     if allowed:
@@ -282,7 +284,7 @@ def test_who_may_schedule_maintenance(app, role, own_department, allowed):
     department = create_department()
     service = create_service(department=department)
     home = department if own_department else create_department()
-    actor = SimpleNamespace(username="someone", role=role, department_id=home.id)
+    actor = User(username="someone", role=role, department_id=home.id, is_active=True)
 
     def schedule() -> None:
         maintenance_schedule(actor, [service.code], T0, T0 + timedelta(hours=2), "Pemeliharaan")
@@ -434,6 +436,32 @@ def test_maintenance_list_filters_by_service_and_department(app):
 def test_maintenance_list_rejects_an_unknown_period(app):
     with pytest.raises(ValueError):
         maintenance_list(when="tomorrow")
+
+
+def test_staff_lists_show_what_the_actor_manages(app):
+    department = create_department()
+    mine, other = create_service(department=department), create_service()
+    work_mine = maintenance_schedule(ADMIN, [mine.code], T0, T0 + timedelta(hours=1), "A")
+    work_other = maintenance_schedule(ADMIN, [other.code], T0, T0 + timedelta(hours=1), "B")
+    incident_mine, incident_other = open_on(mine, now=T0), open_on(other, now=T0)
+    officer = staff_user("officer", department)
+    admin = staff_user("admin")
+
+    def maintenance_ids(actor) -> set[int]:
+        return {m.id for m in maintenance_list_for_staff(actor, when=None)}
+
+    def incident_ids(actor) -> set[int]:
+        return {i.id for i in incident_list_for_staff(actor)}
+
+    assert maintenance_ids(officer) == {work_mine.id}
+    assert maintenance_ids(admin) == {work_mine.id, work_other.id}
+    assert incident_ids(officer) == {incident_mine.id}
+    assert incident_ids(admin) == {incident_mine.id, incident_other.id}
+    for refused in (staff_user("triage"), staff_user("dprd"), None):
+        with pytest.raises(NotAuthorized):
+            maintenance_list_for_staff(refused)
+        with pytest.raises(NotAuthorized):
+            incident_list_for_staff(refused)
 
 
 # Real staff accounts and the audit log --------------------------------------------------------

@@ -1,28 +1,34 @@
-"""WFA impact per DOMAIN.md: windows, the 30-request rule, verdicts, pooling, medians."""
+"""WFA impact per docs/definitions.md: requests due, history coverage, the 30-request rule,
+the comparison group, the net difference and pooling, on data sent through the real ingest."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from portal.models import WorkModeChange
-from portal.services.metrics.figures import metrics_for_service
 from portal.services.metrics.wfa_impact import (
-    SideCounts,
-    compare,
     latest_move,
+    onsite_throughout,
+    wfa_figures,
     wfa_impact_for_service,
-    wfa_impact_pooled,
-    wfa_impact_pooled_by,
-    wfa_impacts,
     windows,
 )
-from tests.accountability_support import add_day, move, spread
-from tests.factories import create_department, create_service
+from tests.accountability_support import move
+from tests.factories import create_department
+from tests.wfa_support import create_due_service, report_due
 
-S = date(2025, 6, 1)
+NOW = datetime(2025, 12, 31, 5, 0, tzinfo=UTC)  # Wednesday 31 December 2025, 12:00 WIB
 TODAY = date(2025, 12, 31)
+S = date(2025, 9, 1)
+# Before: 3 June … 31 August 2025; after: 1 September … 29 November 2025 (S + 89).
+BEFORE_START = S - timedelta(days=90)
+
+
+def day(offset: int) -> date:
+    """Return S + offset days."""
+    return S + timedelta(days=offset)
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +49,7 @@ def _history(*entries):
         pytest.param([("onsite", None), ("wfa", date(2025, 1, 1)), ("onsite", date(2025, 3, 1)),
                       ("hybrid", S)], (S, "onsite", "hybrid"), id="latest-of-several"),
         pytest.param([("onsite", None), ("hybrid", date(2025, 1, 1)), ("wfa", S),
-                      ("onsite", date(2025, 9, 1))], (S, "hybrid", "wfa"),
+                      ("onsite", date(2025, 10, 1))], (S, "hybrid", "wfa"),
                      id="moved-back-keeps-latest-move"),
         pytest.param([("onsite", None), ("wfa", date(2025, 1, 1)), ("wfa", S)],
                      (date(2025, 1, 1), "onsite", "wfa"), id="repeat-of-same-mode-is-no-move"),
@@ -60,121 +66,289 @@ def test_latest_move_reads_the_history(entries, expected):
         assert (move_found.change_date, move_found.from_mode, move_found.to_mode) == expected
 
 
+@pytest.mark.parametrize(
+    ("entries", "expected"),
+    [
+        pytest.param([("onsite", None)], True, id="on-site-since-before-records"),
+        pytest.param([("onsite", BEFORE_START)], True, id="on-site-from-the-first-day"),
+        pytest.param([("onsite", day(-89))], False, id="history-starts-a-day-late"),
+        pytest.param([("onsite", None), ("hybrid", day(30))], False, id="moved-in-the-window"),
+        pytest.param([("onsite", None), ("hybrid", day(90))], True, id="moved-after-the-window"),
+        pytest.param([("wfa", None), ("onsite", day(-91))], True, id="back-on-site-before-it"),
+        pytest.param([("onsite", None), ("wfa", day(10)), ("onsite", day(10))], True,
+                     id="same-day-correction-wins"),
+        pytest.param([], False, id="no-history-is-never-assumed-on-site"),
+    ],
+)
+def test_onsite_throughout_needs_every_day_of_both_windows(entries, expected):
+    assert onsite_throughout(_history(*entries), BEFORE_START, day(89)) is expected
+
+
 def test_windows_are_90_days_each_side_and_after_is_cut_at_today():
-    assert windows(S, TODAY) == ((date(2025, 3, 3), date(2025, 5, 31)),
-                                 (date(2025, 6, 1), date(2025, 8, 29)))
-    assert windows(S, date(2025, 6, 10))[1] == (date(2025, 6, 1), date(2025, 6, 10))
+    assert windows(S, TODAY) == ((date(2025, 6, 3), date(2025, 8, 31)),
+                                 (date(2025, 9, 1), date(2025, 11, 29)))
+    assert windows(S, date(2025, 9, 10))[1] == (date(2025, 9, 1), date(2025, 9, 10))
+
+
+def _moved(department=None, when: date = S, **values):
+    service = create_due_service(department=department or create_department(), **values)
+    move(service, "wfa", when)
+    return service
+
+
+def test_sides_count_requests_by_due_date_and_open_ones_are_late():
+    service = _moved()
+    report_due(service, day(-95), on_time=1, now=NOW)                 # reporting start
+    report_due(service, day(-30), on_time=36, late=4, now=NOW)        # before: 40 due
+    report_due(service, day(30), on_time=10, late=15, open_=15, now=NOW)  # after: 40 due
+    report_due(service, day(90), late=50, now=NOW)                    # S+90: outside both
+    impact = wfa_impact_for_service(service, now=NOW)
+    body = impact.as_json()
+    assert body["reporting_since"] == day(-95).isoformat()
+    # Before: 36 at 1 h, 4 at 4 h: rank ceil(0.5 × 40) = 20 is 1 h.
+    assert body["before"] == {"due": 40, "on_time": 36, "on_time_rate": 0.9,
+                              "median_completion_hours": 1.0}
+    # After: the 15 open requests fell due and are late; the median is over the 25 completed
+    # (10 at 1 h, 15 at 4 h): rank ceil(0.5 × 25) = 13 is 4 h.
+    assert body["after"] == {"due": 40, "on_time": 10, "on_time_rate": 0.25,
+                             "median_completion_hours": 4.0}
+    # Newcombe, 10/40 − 36/40 = −0.65. Wilson: 10/40 (0.141871, 0.401940), 36/40 (0.769482,
+    # 0.960420). low = −0.65 − √(0.108129² + 0.060420²) = −0.65 − 0.123862 = −0.7739;
+    # high = −0.65 + √(0.151940² + 0.130518²) = −0.65 + 0.200303 = −0.4497.
+    assert (body["difference"], body["ci_low"], body["ci_high"]) == (-0.65, -0.7739, -0.4497)
+    assert (body["verdict"], body["verdict_reason"]) == ("decline", None)
 
 
 @pytest.mark.parametrize(
-    ("before", "after", "verdict"),
+    ("first_request", "verdict", "reason", "before_due"),
     [
-        # Before 30 of 30 on time; after 25 of 30: interval (-0.3356, -0.0197) < 0.
-        pytest.param((30, 30), (30, 25), "decline", id="25-of-30-is-a-decline"),
-        # After 26 of 30: interval (-0.2968, 0.0057) contains zero.
-        pytest.param((30, 30), (30, 26), "no_significant_change", id="26-of-30-is-not"),
-        pytest.param((30, 25), (30, 30), "improvement", id="mirror-is-an-improvement"),
-        pytest.param((30, 26), (30, 30), "no_significant_change", id="mirror-26"),
-        pytest.param((29, 29), (100, 10), "not_enough_data", id="29-before-no-verdict"),
-        pytest.param((100, 100), (29, 0), "not_enough_data", id="29-after-no-verdict"),
-        pytest.param((30, 30), (30, 0), "decline", id="30-each-side-gets-a-verdict"),
+        # The before window starts on S − 90 (3 June).
+        pytest.param(-91, "decline", None, 40, id="reports-began-the-day-before-the-window"),
+        pytest.param(-90, "decline", None, 41, id="reports-began-the-day-the-window-starts"),
+        pytest.param(-89, "not_enough_data", "partial_history", 41,
+                     id="reports-began-one-day-after-the-window-starts"),
     ],
 )
-def test_verdict_boundaries_and_the_30_request_rule(before, after, verdict):
-    result = compare(SideCounts(*before), SideCounts(*after))
-    assert result["verdict"] == verdict
-    if verdict == "not_enough_data":
-        assert (result["difference"], result["ci_low"], result["ci_high"]) == (None, None, None)
+def test_history_must_cover_the_whole_before_window(first_request, verdict, reason, before_due):
+    service = _moved()
+    report_due(service, day(first_request), on_time=1, now=NOW)
+    report_due(service, day(-30), on_time=36, late=4, now=NOW)
+    report_due(service, day(30), on_time=20, late=20, now=NOW)
+    impact = wfa_impact_for_service(service, now=NOW)
+    assert impact.reporting_since == day(first_request)
+    assert (impact.verdict, impact.verdict_reason) == (verdict, reason)
+    # The counts are shown either way; with 41 or 40 due before there are 30 or more a side,
+    # so only the history decides.
+    assert (impact.before.due, impact.after.due) == (before_due, 40)
+    if reason:
+        assert (impact.difference, impact.ci_low, impact.ci_high) == (None, None, None)
+        assert impact.adjusted_verdict == "not_enough_data"
+    else:
+        assert impact.difference < 0
 
 
-def test_one_service_before_and_after_by_hand():
-    service = create_service(work_mode="onsite")
-    move(service, "wfa", S)
-    spread(service, date(2025, 3, 3), 90, 100, 90)     # before: 100 completed, 90 on time
-    spread(service, S, 90, 100, 70)                    # after: 100 completed, 70 on time
-    add_day(service, date(2025, 3, 2), 50, 0)          # S-91: outside both windows
-    add_day(service, date(2025, 8, 30), 50, 0)         # S+90: outside both windows
-    impact = wfa_impact_for_service(service, today=TODAY)
-    assert impact.as_json() == {
-        "change_date": "2025-06-01", "from_mode": "onsite", "to_mode": "wfa",
-        "before": {"completed": 100, "completed_on_time": 90, "on_time_rate": 0.9,
-                   "median_completion_hours": 1.0},
-        "after": {"completed": 100, "completed_on_time": 70, "on_time_rate": 0.7,
-                  "median_completion_hours": 1.0},
-        # Newcombe's interval of 70/100 - 90/100.
-        "difference": -0.2, "ci_low": -0.3058, "ci_high": -0.09, "verdict": "decline",
-    }
-
-
-def test_sides_equal_the_service_metrics_of_the_same_windows():
-    service = create_service()
-    move(service, "hybrid", S)
-    add_day(service, date(2025, 4, 1), 3, 2, hours=[1, 5, 9])
-    add_day(service, date(2025, 7, 1), 4, 1, hours=[2, 2, 30, 40])
-    impact = wfa_impact_for_service(service, today=TODAY)
-    (b_from, b_to), (a_from, a_to) = windows(S, TODAY)
-    before = metrics_for_service(service, b_from, b_to)
-    after = metrics_for_service(service, a_from, a_to)
-    assert (impact.before.completed, impact.before.completed_on_time,
-            impact.before.median_completion_hours) == (
-        before.completed, before.completed_on_time, before.median_completion_hours)
-    assert (impact.after.completed, impact.after.completed_on_time,
-            impact.after.median_completion_hours) == (
-        after.completed, after.completed_on_time, after.median_completion_hours)
-
-
-def test_after_window_is_cut_at_today():
-    service = create_service()
-    move(service, "wfa", S)
-    add_day(service, date(2025, 6, 5), 10, 10)
-    add_day(service, date(2025, 6, 20), 10, 10)
-    impact = wfa_impact_for_service(service, today=date(2025, 6, 10))
-    assert impact.after.completed == 10
-    assert impact.after.to_date == date(2025, 6, 10)
+@pytest.mark.parametrize(
+    ("before", "after", "verdict", "reason"),
+    [
+        pytest.param((29, 0), (10, 20), "not_enough_data", "too_few_requests", id="29-before"),
+        pytest.param((30, 0), (10, 19), "not_enough_data", "too_few_requests", id="29-after"),
+        # 10/30 − 30/30: Wilson 10/30 (0.192305, 0.512199), 30/30 (0.886487, 1).
+        # high = −0.6667 + √(0.178866² + 0.113513²) = −0.4548 < 0: a decline.
+        pytest.param((30, 0), (10, 20), "decline", None, id="30-a-side-gets-a-verdict"),
+    ],
+)
+def test_thirty_due_requests_are_needed_on_each_side(before, after, verdict, reason):
+    service = _moved()
+    report_due(service, day(-95), on_time=1, now=NOW)       # outside: reporting start only
+    report_due(service, day(-10), *before, now=NOW)
+    # The after side's late requests are left open: they count as due all the same.
+    report_due(service, day(10), on_time=after[0], open_=after[1], now=NOW)
+    impact = wfa_impact_for_service(service, now=NOW)
+    assert (impact.verdict, impact.verdict_reason) == (verdict, reason)
+    assert (impact.before.due, impact.after.due) == (sum(before), sum(after))
 
 
 def test_a_service_that_never_moved_has_no_impact():
-    service = create_service(work_mode="onsite")
-    assert wfa_impact_for_service(service, today=TODAY) is None
-    assert wfa_impact_pooled([service], today=TODAY) is None
+    service = create_due_service()
+    report_due(service, day(-30), on_time=40, now=NOW)
+    assert wfa_impact_for_service(service, now=NOW) is None
 
 
-def test_pooling_adds_counts_of_each_service_own_windows_by_hand():
+def _comparison_scene(a1_requests: int, with_b1: bool):
+    """The moved service m and on-site services of its department (A) and another (B)."""
+    a, b = create_department(code="dinas-a"), create_department(code="dinas-b")
+    m = _moved(a, code="m")
+    report_due(m, day(-95), on_time=1, now=NOW)
+    report_due(m, day(-30), on_time=36, late=4, now=NOW)     # 36/40 before
+    report_due(m, day(30), on_time=20, late=20, now=NOW)     # 20/40 after
+    a1 = create_due_service(department=a, code="a1")
+    report_due(a1, day(-95), on_time=1, now=NOW)
+    report_due(a1, day(-30), on_time=a1_requests * 9 // 10, late=a1_requests // 10, now=NOW)
+    report_due(a1, day(30), on_time=a1_requests * 8 // 10, late=a1_requests // 5, now=NOW)
+    if with_b1:
+        b1 = create_due_service(department=b, code="b1")
+        report_due(b1, day(-95), on_time=1, now=NOW)
+        report_due(b1, day(-30), on_time=35, late=5, now=NOW)
+        report_due(b1, day(30), on_time=35, late=5, now=NOW)
+    # Never in a comparison group: b2's reports begin one day into the before window, b3
+    # moved to hybrid work inside the after window. Both have plenty of requests.
+    b2 = create_due_service(department=b, code="b2")
+    report_due(b2, day(-89), on_time=100, now=NOW)
+    report_due(b2, day(30), late=100, now=NOW)
+    b3 = create_due_service(department=b, code="b3")
+    move(b3, "hybrid", day(30))
+    report_due(b3, day(-95), on_time=100, now=NOW)
+    report_due(b3, day(20), late=100, now=NOW)
+    return m
+
+
+def test_comparison_group_from_the_same_department_when_it_has_30_a_side():
+    m = _comparison_scene(a1_requests=50, with_b1=True)
+    comparison = wfa_impact_for_service(m, now=NOW).as_json()["comparison"]
+    # a1 alone: 45/50 before, 40/50 after, both at least 30: the department's group.
+    assert comparison["scope"] == "department"
+    assert comparison["services"] == ["a1"]
+    assert comparison["before"] == {"due": 50, "on_time": 45, "on_time_rate": 0.9}
+    assert comparison["after"] == {"due": 50, "on_time": 40, "on_time_rate": 0.8}
+    # 40/50 − 45/50 = −0.1; Wilson 40/50 (0.669629, 0.887563), 45/50 (0.786398, 0.956524):
+    # low = −0.1 − √(0.130371² + 0.056524²) = −0.2421; high = −0.1 + √(0.087563² +
+    # 0.113602²) = +0.0434.
+    assert (comparison["difference"], comparison["ci_low"], comparison["ci_high"]) == (
+        -0.1, -0.2421, 0.0434)
+
+
+def test_comparison_group_from_the_province_when_the_department_has_too_few():
+    m = _comparison_scene(a1_requests=20, with_b1=True)
+    impact = wfa_impact_for_service(m, now=NOW)
+    comparison = impact.as_json()["comparison"]
+    # a1 has 20 a side (under 30): the province's on-site services, a1 and b1, pooled.
+    assert comparison["scope"] == "province"
+    assert comparison["services"] == ["a1", "b1"]
+    assert comparison["before"] == {"due": 60, "on_time": 18 + 35, "on_time_rate": 0.8833}
+    assert comparison["after"] == {"due": 60, "on_time": 16 + 35, "on_time_rate": 0.85}
+    # Net: d1 − d2 = (20/40 − 36/40) − (51/60 − 53/60) = −0.4 + 0.0333 = −0.3667.
+    assert impact.as_json()["net_difference"] == -0.3667
+
+
+def test_no_comparison_group_when_the_province_has_too_few_either():
+    m = _comparison_scene(a1_requests=20, with_b1=False)
+    impact = wfa_impact_for_service(m, now=NOW)
+    assert impact.verdict == "decline"
+    assert impact.comparison is None
+    assert impact.as_json()["comparison"] is None
+    assert (impact.net_difference, impact.net_ci_low, impact.net_ci_high) == (None, None, None)
+    assert impact.adjusted_verdict == "not_enough_data"
+
+
+def test_a_decline_the_comparison_group_shares_is_no_adjusted_decline():
+    # The worked example of docs/definitions.md, 6.9.
     department = create_department()
-    a = create_service(department=department)
-    b = create_service(department=department)
-    never = create_service(department=department)
-    move(a, "wfa", S)
-    move(b, "hybrid", date(2025, 9, 1))
-    spread(a, date(2025, 3, 3), 30, 40, 36)          # A before: 40, 36 on time
-    spread(a, S, 30, 40, 28)                         # A after: 40, 28
-    spread(b, date(2025, 6, 3), 20, 20, 19)          # B before (Jun 3 - Aug 31): 20, 19
-    spread(b, date(2025, 9, 1), 20, 25, 15)          # B after: 25, 15
-    add_day(never, date(2025, 7, 1), 500, 0)         # never moved: not pooled
-    pooled = wfa_impact_pooled([a, b, never], today=TODAY)
-    assert pooled.services == 2
-    assert (pooled.before.completed, pooled.before.completed_on_time) == (60, 55)
-    assert (pooled.after.completed, pooled.after.completed_on_time) == (65, 43)
-    # 43/65 - 55/60 with Newcombe's interval, by hand: -0.2551 (-0.3852 to -0.1133).
-    assert pooled.as_json()["difference"] == -0.2551
-    assert (pooled.as_json()["ci_low"], pooled.as_json()["ci_high"]) == (-0.3852, -0.1133)
+    service = _moved(department)
+    report_due(service, day(-95), on_time=1, now=NOW)
+    report_due(service, day(-40), on_time=190, late=10, now=NOW)
+    report_due(service, day(40), on_time=170, late=30, now=NOW)
+    onsite = create_due_service(department=department)
+    report_due(onsite, day(-95), on_time=1, now=NOW)
+    report_due(onsite, day(-40), on_time=950, late=50, now=NOW)
+    report_due(onsite, day(40), on_time=870, open_=130, now=NOW)
+    body = wfa_impact_for_service(service, now=NOW).as_json()
+    # d1 = 170/200 − 190/200 = −0.1; Wilson 170/200 (0.7939, 0.8929), 190/200 (0.9104,
+    # 0.9726): low = −0.1 − √(0.0561² + 0.0226²) = −0.1604, high = −0.1 + √(0.0429² +
+    # 0.0396²) = −0.0417: a decline.
+    assert (body["difference"], body["ci_low"], body["ci_high"], body["verdict"]) == (
+        -0.1, -0.1604, -0.0417, "decline")
+    # d2 = 870/1000 − 950/1000 = −0.08, interval (−0.1052, −0.0553).
+    comparison = body["comparison"]
+    assert (comparison["scope"], comparison["difference"], comparison["ci_low"],
+            comparison["ci_high"]) == ("department", -0.08, -0.1052, -0.0553)
+    # Net −0.02: low = −0.02 − √(0.0604² + 0.0247²) = −0.0853; high = −0.02 + √(0.0583² +
+    # 0.0252²) = +0.0436. It contains zero: the decline is explained by what happened anyway.
+    assert (body["net_difference"], body["net_ci_low"], body["net_ci_high"]) == (
+        -0.02, -0.0853, 0.0436)
+    assert body["adjusted_verdict"] == "no_significant_change"
+
+
+def test_department_pools_only_services_with_a_verdict_and_their_shared_comparison():
+    department = create_department(code="dinas-d")
+    with_verdict = _moved(department, code="m1")
+    report_due(with_verdict, day(-95), on_time=1, now=NOW)
+    report_due(with_verdict, day(-30), on_time=36, late=4, now=NOW)
+    report_due(with_verdict, day(30), on_time=20, late=20, now=NOW)
+    too_few = _moved(department, code="m2")
+    report_due(too_few, day(-95), on_time=1, now=NOW)
+    report_due(too_few, day(-30), on_time=10, now=NOW)
+    report_due(too_few, day(30), late=10, now=NOW)
+    partial = _moved(department, code="m3")
+    report_due(partial, day(-80), on_time=40, now=NOW)
+    report_due(partial, day(30), late=40, now=NOW)
+    onsite = create_due_service(department=department, code="o1")
+    report_due(onsite, day(-95), on_time=1, now=NOW)
+    report_due(onsite, day(-30), on_time=45, late=5, now=NOW)
+    report_due(onsite, day(30), on_time=40, late=10, now=NOW)
+    ids = [with_verdict.id, too_few.id, partial.id, onsite.id]
+    figures = wfa_figures({"d": (department.id, ids)}, now=NOW)
+    assert [figures.impacts[s.id].verdict_reason for s in (too_few, partial)] == [
+        "too_few_requests", "partial_history"]
+    pooled = figures.pooled["d"].as_json()
+    # Only m1 is pooled: 36/40 before, 20/40 after (m2's 10 and 10, m3's 40 and 40 left out).
+    assert (pooled["services"], pooled["services_moved"]) == (1, 3)
+    assert pooled["before"]["due"] == 40 and pooled["after"]["on_time"] == 20
+    # 20/40 − 36/40 = −0.4, Wilson 20/40 (0.351995, 0.648005), 36/40 (0.769482, 0.960420):
+    # low = −0.4 − √(0.148005² + 0.060420²) = −0.5599, high = −0.4 + √(0.148005² +
+    # 0.130518²) = −0.2027.
+    assert (pooled["difference"], pooled["ci_low"], pooled["ci_high"], pooled["verdict"]) == (
+        -0.4, -0.5599, -0.2027, "decline")
+    # One date of change: the department's on-site o1 (45/50 → 40/50) is the comparison,
+    # d2 = −0.1 (−0.2421, +0.0434). Net −0.3: low = −0.3 − √(0.1599² + 0.1434²) = −0.5148,
+    # high = −0.3 + √(0.1973² + 0.1421²) = −0.0568: still a decline.
+    assert pooled["change_date"] == S.isoformat()
+    assert (pooled["comparison"]["scope"], pooled["comparison"]["services"]) == (
+        "department", ["o1"])
+    assert (pooled["net_difference"], pooled["net_ci_low"], pooled["net_ci_high"]) == (
+        -0.3, -0.5148, -0.0568)
+    assert pooled["adjusted_verdict"] == "decline"
+
+
+def test_pooling_services_that_moved_on_different_dates_gives_no_pooled_comparison():
+    department = create_department()
+    first = _moved(department)
+    report_due(first, day(-95), on_time=1, now=NOW)
+    report_due(first, day(-30), on_time=36, late=4, now=NOW)
+    report_due(first, day(30), on_time=20, late=20, now=NOW)
+    later = S + timedelta(days=30)                       # 1 October 2025
+    second = _moved(department, when=later)
+    report_due(second, later - timedelta(days=95), on_time=1, now=NOW)
+    report_due(second, later - timedelta(days=20), on_time=38, late=2, now=NOW)
+    report_due(second, later + timedelta(days=20), on_time=30, late=10, now=NOW)
+    onsite = create_due_service(department=department)
+    report_due(onsite, day(-95), on_time=1, now=NOW)
+    report_due(onsite, day(-30), on_time=90, late=10, now=NOW)
+    report_due(onsite, day(60), on_time=90, late=10, now=NOW)
+    figures = wfa_figures({"d": (department.id, [first.id, second.id, onsite.id])}, now=NOW)
+    # Each service has its own comparison (o1 covers both pairs of windows)...
+    assert all(figures.impacts[s.id].comparison is not None for s in (first, second))
+    pooled = figures.pooled["d"]
+    # ... but together: before 36 + 38 = 74 of 80, after 20 + 30 = 50 of 80. 50/80 − 74/80 =
+    # −0.3; Wilson 50/80 (0.515487, 0.723058), 74/80 (0.845880, 0.965175): low = −0.3 −
+    # √(0.109513² + 0.040175²) = −0.4166, high = −0.3 + √(0.098058² + 0.079120²) = −0.1740.
+    assert (pooled.before.due, pooled.before.on_time, pooled.after.on_time) == (80, 74, 50)
+    assert (round(pooled.ci_low, 4), round(pooled.ci_high, 4)) == (-0.4166, -0.174)
     assert pooled.verdict == "decline"
-    # B alone has too little data; pooled with A there is a verdict.
-    assert wfa_impacts([b], today=TODAY)[b.id].verdict == "not_enough_data"
-    groups = wfa_impact_pooled_by({"x": [a.id, b.id, never.id], "none": [never.id]},
-                                  today=TODAY)
-    assert groups["x"].as_json() == pooled.as_json()
-    assert groups["none"] is None
+    assert pooled.change_date is None and pooled.comparison is None
+    assert (pooled.adjusted_verdict, pooled.adjusted_verdict_reason) == (
+        "not_enough_data", "different_change_dates")
 
 
-def test_pooled_median_merges_histograms_rather_than_averaging_medians():
+def test_a_group_where_nothing_moved_has_no_pooled_impact_and_one_without_verdicts_says_so():
     department = create_department()
-    a = create_service(department=department)
-    b = create_service(department=department)
-    for service in (a, b):
-        move(service, "wfa", S)
-    add_day(a, S + timedelta(days=1), 3, 3, hours=[1, 2, 3])   # median 2 h
-    add_day(b, S + timedelta(days=2), 1, 1, hours=[10])        # median 10 h
-    pooled = wfa_impact_pooled([a, b], today=TODAY)
-    # Four durations 1, 2, 3, 10: nearest rank ceil(0.5 * 4) = 2 -> 2 h (not (2 + 10) / 2).
-    assert pooled.after.median_completion_hours == 2.0
+    onsite = create_due_service(department=department)
+    quiet = _moved(department)
+    report_due(quiet, day(-95), on_time=5, now=NOW)
+    figures = wfa_figures({"none": (department.id, [onsite.id]),
+                           "quiet": (department.id, [onsite.id, quiet.id])}, now=NOW)
+    assert figures.pooled["none"] is None
+    pooled = figures.pooled["quiet"]
+    assert (pooled.services, pooled.services_moved) == (0, 1)
+    assert (pooled.verdict, pooled.verdict_reason) == ("not_enough_data",
+                                                       "no_service_with_verdict")
+    assert pooled.difference is None and pooled.adjusted_verdict == "not_enough_data"

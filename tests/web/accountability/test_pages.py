@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 
 from portal.domain.calendar import utc_now, wib_date
-from tests.accountability_support import add_day, move, spread
-from tests.factories import create_department, create_service
+from tests.accountability_support import move
+from tests.factories import create_department
+from tests.wfa_support import create_due_service, report_due
+
+MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December"]
+MONTHS_ID = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+             "September", "Oktober", "November", "Desember"]
+
+
+def date_long_en(day) -> str:
+    """Write a date as the English pages do, e.g. 5 June 2026."""
+    return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
 
 
 @pytest.fixture
@@ -17,13 +29,19 @@ def scene(app):
     today = wib_date(utc_now())
     fast = create_department(code="cepat", name_id="Dinas Cepat", name_en="Fast Office")
     slow = create_department(code="lambat", name_id="Dinas Lambat", name_en="Slow Office")
-    a = create_service(department=fast, code="a", name_en="Permit A")
-    b = create_service(department=slow, code="b", name_en="Permit B")
-    add_day(a, today - timedelta(days=2), 10, 10)
-    add_day(b, today - timedelta(days=2), 10, 4)
-    move(b, "wfa", today - timedelta(days=100))
-    spread(b, today - timedelta(days=190), 60, 60, 57)
-    spread(b, today - timedelta(days=100), 60, 60, 30)
+    a = create_due_service(department=fast, code="a", name_en="Permit A")
+    b = create_due_service(department=slow, code="b", name_en="Permit B")
+    report_due(a, today - timedelta(days=2), on_time=10)
+    report_due(b, today - timedelta(days=2), on_time=4, late=6)
+    change = today - timedelta(days=100)
+    move(b, "wfa", change)
+    # B: 57 of 60 due on time before the move, 30 of 60 after (the 30 others still open).
+    # C, on-site in the same department over the same weeks: 45 of 50, then 40 of 50.
+    c = create_due_service(department=slow, code="c", name_en="Permit C")
+    for service, before, after in ((b, (57, 3, 0), (30, 0, 30)), (c, (45, 5, 0), (40, 10, 0))):
+        report_due(service, change - timedelta(days=95), on_time=1)
+        report_due(service, change - timedelta(days=40), *before)
+        report_due(service, change + timedelta(days=40), *after)
     return today
 
 
@@ -85,12 +103,70 @@ def test_custom_period_is_used(client, scene):
     assert f'value="{start}"' in html
 
 
-def test_department_scorecard_shows_the_decline_with_its_interval(client, scene):
-    html = client.get("/en/accountability/departments/lambat").get_data(as_text=True)
+def test_department_scorecard_shows_both_verdicts_with_sentences_to_read_aloud(client, scene):
+    html = unescape(client.get("/en/accountability/departments/lambat").get_data(as_text=True))
+    change = date_long_en(scene - timedelta(days=100))
     assert "Significant decline" in html
-    assert "fell from 95% to 50%" in html
-    assert '<svg role="img"' in html
+    # 30/60 − 57/60 = −45 points, clearly below zero.
+    assert (f"On-time completion fell 45 points after the move to Work from anywhere (WFA) on "
+            f"{change}, from 95% to 50% of the requests that fell due; this fall is "
+            f"statistically clear (95% confidence interval") in html
+    # C fell 10 points (90% to 80%) over the same weeks; the 35 points left are still clear.
+    assert ("Over the same weeks, on-time completion at the department's services that stayed "
+            "on-site fell 10 points, from 90% to 80%. Taking that into account, on-time "
+            "completion was 35 points worse, and this difference is statistically clear") in html
+    assert "1 on-site service of the department" in html
+    assert html.count('<svg role="img"') == 2      # the change, and the change net of C
     assert "Permit B" in html
+
+
+@pytest.fixture
+def thin_scene(app):
+    """A department whose two moved services have no verdict: one too new, one too quiet."""
+    today = wib_date(utc_now())
+    change = today - timedelta(days=100)
+    thin = create_department(code="tipis", name_id="Dinas Tipis", name_en="Thin Office")
+    late_start = create_due_service(department=thin, code="p", name_en="Permit P")
+    quiet = create_due_service(department=thin, code="q", name_en="Permit Q")
+    for service in (late_start, quiet):
+        move(service, "wfa", change)
+    report_due(late_start, change - timedelta(days=60), on_time=40)
+    report_due(late_start, change + timedelta(days=10), on_time=40)
+    report_due(quiet, change - timedelta(days=95), on_time=1)
+    report_due(quiet, change - timedelta(days=10), on_time=12)
+    report_due(quiet, change + timedelta(days=10), on_time=30, open_=10)
+    return change
+
+
+def test_scorecard_says_in_plain_words_why_there_is_no_verdict(client, thin_scene):
+    change = thin_scene
+    html = unescape(client.get("/en/accountability/departments/tipis").get_data(as_text=True))
+    assert (f"Reports for this service begin on {date_long_en(change - timedelta(days=60))}, "
+            f"after the comparison period starts on "
+            f"{date_long_en(change - timedelta(days=90))}.") in html
+    assert ("Too few requests fell due: 12 before and 40 after; at least 30 are needed on "
+            "each side.") in html
+    assert ("None of the 2 services that moved has enough data for a verdict of its own, so "
+            "there is nothing to add up.") in html
+    assert "Without a verdict of its own, there is no comparison with services that stayed " \
+        "on-site either." in html
+
+
+def test_dates_in_the_sentences_follow_the_reader_language(client, thin_scene):
+    start = thin_scene - timedelta(days=60)
+    html = client.get("/id/accountability/departments/tipis").get_data(as_text=True)
+    assert f"{start.day} {MONTHS_ID[start.month - 1]} {start.year}" in html
+
+
+def test_index_shows_the_verdict_and_the_adjusted_verdict_side_by_side(client, scene):
+    html = client.get("/en/accountability").get_data(as_text=True)
+    assert "After WFA, net of on-site services" in html
+    row = html[html.index("Slow Office"):]
+    row = row[:row.index("</tr>")]
+    # −45.0 before adjustment, −35.0 net of the department's on-site service.
+    assert "−45.0" in row and "−35.0" in row
+    descending = client.get("/en/accountability?sort=wfa_net&dir=asc").get_data(as_text=True)
+    assert descending.index("Slow Office") < descending.index("Fast Office")
 
 
 def test_unknown_department_is_404(client, scene):
@@ -123,7 +199,8 @@ def test_nav_links_to_accountability(client, scene):
 
 def test_the_scorecard_says_how_many_completed_requests_were_on_time(client, scene):
     html = client.get("/en/accountability/departments/lambat").get_data(as_text=True)
-    assert re.search(r"[\d.]+% of the \d+ requests completed in the period were on time\.", html)
+    assert re.search(r"[\d.]+% of the \d+ requests due in the period were completed on time\.",
+                     html)
 
 
 @pytest.mark.parametrize(("count", "sentence"), [(1, "1 response in the period."),
@@ -154,3 +231,19 @@ def test_how_we_measure_words_the_status_bands_and_the_feedback_rule(client, sce
         "points below it)" in html
     assert "Each feedback item counts for the department that holds it now." in html
     assert "less than 10 points" not in html and "A feedback counts" not in html
+
+
+def test_how_we_measure_counts_every_request_once_it_falls_due(client, scene):
+    html = client.get("/en/how-we-measure").get_data(as_text=True)
+    assert "On time: of the requests that fell due in the period, the share completed by " \
+        "their deadline." in html
+    assert "is shown as “late and still open”" in html
+    assert "not enough data (fewer than 10 requests fell due)" in html
+    assert "With fewer than 30 requests due on either side" in html
+    assert "a period the reports do not cover proves nothing" in html
+    assert "the services that stayed on-site all along" in html
+    assert "of the completed requests, the share finished" not in html
+    assert "fewer than 10 requests completed" not in html
+    for anchor in ("due-date", "late-open", "insufficient-data", "history-coverage",
+                   "comparison-group", "net-difference"):
+        assert f'id="{anchor}"' in html

@@ -27,8 +27,9 @@ from portal.web.accountability.report_pdf import (
     report_pdf,
     static_prefix,
 )
-from tests.accountability_support import add_day, move, spread
-from tests.factories import create_department, create_service
+from tests.accountability_support import move
+from tests.factories import create_department
+from tests.wfa_support import create_due_service, report_due
 
 REQUIRED = os.environ.get("PORTAL_REQUIRE_BROWSER") == "1"
 MONTHS = {
@@ -71,11 +72,11 @@ def pdf_text(pdftotext: str, pdf: bytes) -> str:
 
 @pytest.fixture
 def scene(app):
-    """One department, one service: 37 requests completed two days ago, 29 of them on time."""
+    """One department, one service: 37 requests due two days ago, 29 of them on time."""
     today = wib_date(utc_now())
     slow = create_department(code="lambat", name_id="Dinas Lambat", name_en="Slow Office")
-    service = create_service(department=slow, code="b", name_en="Permit B")
-    add_day(service, today - timedelta(days=2), 37, 29)
+    service = create_due_service(department=slow, code="b", name_en="Permit B")
+    report_due(service, today - timedelta(days=2), on_time=29, late=8)
     return today - timedelta(days=20), today - timedelta(days=1)
 
 
@@ -95,7 +96,8 @@ def test_pdf_has_the_department_the_period_and_the_api_figures(
     api = client.get(f"/api/v1/accountability?{query}").get_json()
     row = next(d for d in api["departments"] if d["code"] == "lambat")
     # Hand-worked: 29 of 37 on time is 78.378…%, shown with one decimal.
-    assert (row["completed"], row["completed_on_time"], row["on_time_rate"]) == (37, 29, 0.7838)
+    assert (row["completed"], row["due"], row["on_time"], row["on_time_rate"]) == (
+        37, 37, 29, 0.7838)
 
     response = client.get(f"/{lang}/accountability/departments/lambat/report.pdf?{query}")
 
@@ -119,10 +121,12 @@ def test_pdf_has_the_department_the_period_and_the_api_figures(
 def test_pdf_pages_are_a4_and_the_chart_is_drawn(client, app, pdftotext, weasyprint):
     today = wib_date(utc_now())
     slow = create_department(code="lambat", name_id="Dinas Lambat", name_en="Slow Office")
-    service = create_service(department=slow, code="b", name_en="Permit B")
-    move(service, "wfa", today - timedelta(days=100))
-    spread(service, today - timedelta(days=190), 60, 60, 57)
-    spread(service, today - timedelta(days=100), 60, 60, 30)
+    service = create_due_service(department=slow, code="b", name_en="Permit B")
+    change = today - timedelta(days=100)
+    move(service, "wfa", change)
+    report_due(service, change - timedelta(days=95), on_time=1)
+    report_due(service, change - timedelta(days=40), on_time=57, late=3)
+    report_due(service, change + timedelta(days=40), on_time=30, open_=30)
     pdf = client.get("/en/accountability/departments/lambat/report.pdf?period=365").data
     info = subprocess.run([shutil.which("pdfinfo") or "pdfinfo", "-"], input=pdf,
                           capture_output=True, check=True, timeout=60).stdout.decode()
@@ -130,8 +134,10 @@ def test_pdf_pages_are_a4_and_the_chart_is_drawn(client, app, pdftotext, weasypr
     text = pdf_text(pdftotext, pdf)
     # The inline SVG chart is drawn: its tick labels and service label are text in the PDF
     # (95% → 50% on time is −45 points, so the axis runs from −60 to +20).
-    assert ("Did services get slower after moving to WFA? −60 −40 −20 0 +20 Permit B "
-            "Each line is the 95 percent confidence interval") in text
+    # No on-site service to compare with: no second (net) chart.
+    assert ("not blamed on WFA. −60 −40 −20 0 +20 Permit B Each line is the 95 percent "
+            "confidence interval of the change") in text
+    assert "confidence interval of the net change" not in text
     assert "Definitions of every figure" in text
 
 

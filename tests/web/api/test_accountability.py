@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -14,30 +14,49 @@ from portal.domain.calendar import utc_now, wib_date
 from portal.extensions import csrf
 from portal.web.api import accountability as accountability_api
 from portal.web.api.accountability import EXPORT_COLUMNS, PERIOD_COLUMNS
-from tests.accountability_support import add_day, move, spread
+from tests.accountability_support import move
 from tests.factories import create_department, create_service
+from tests.wfa_support import create_due_service, ingest, report_due, requests_taking
 
 
 def test_wfa_impact_has_exactly_the_documented_keys(client):
     today = wib_date(utc_now())
     change = today - timedelta(days=100)
-    service = create_service(code="izin-a")
+    department = create_department()
+    service = create_due_service(department=department, code="izin-a")
     move(service, "wfa", change)
-    spread(service, change - timedelta(days=90), 30, 60, 54)
-    spread(service, change, 30, 60, 30)
+    report_due(service, change - timedelta(days=95), on_time=1)
+    report_due(service, change - timedelta(days=30), on_time=54, late=6)   # 54/60 before
+    report_due(service, change + timedelta(days=30), on_time=30, open_=30)  # 30/60 after
+    onsite = create_due_service(department=department, code="loket-b")
+    report_due(onsite, change - timedelta(days=95), on_time=1)
+    report_due(onsite, change - timedelta(days=30), on_time=45, late=5)
+    report_due(onsite, change + timedelta(days=30), on_time=40, late=10)
     response = client.get("/api/v1/services/izin-a/wfa-impact")
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == {"change_date", "from_mode", "to_mode", "before", "after",
-                         "difference", "ci_low", "ci_high", "verdict"}
+    assert set(body) == {"change_date", "from_mode", "to_mode", "reporting_since", "before",
+                         "after", "difference", "ci_low", "ci_high", "verdict",
+                         "verdict_reason", "comparison", "net_difference", "net_ci_low",
+                         "net_ci_high", "adjusted_verdict"}
     assert set(body["before"]) == set(body["after"]) == {
-        "completed", "completed_on_time", "on_time_rate", "median_completion_hours"}
+        "due", "on_time", "on_time_rate", "median_completion_hours"}
+    assert set(body["comparison"]) == {"scope", "services", "before", "after", "difference",
+                                       "ci_low", "ci_high"}
+    assert set(body["comparison"]["before"]) == {"due", "on_time", "on_time_rate"}
     assert body["change_date"] == change.isoformat()
+    assert body["reporting_since"] == (change - timedelta(days=95)).isoformat()
     assert (body["from_mode"], body["to_mode"]) == ("onsite", "wfa")
-    assert body["before"]["completed"] == 60 and body["after"]["completed_on_time"] == 30
+    assert body["before"]["due"] == 60 and body["after"]["on_time"] == 30
     assert body["difference"] == -0.4
-    assert body["verdict"] == "decline"
+    assert (body["verdict"], body["verdict_reason"]) == ("decline", None)
     assert body["ci_low"] < body["difference"] < body["ci_high"] < 0
+    assert (body["comparison"]["scope"], body["comparison"]["services"]) == (
+        "department", ["loket-b"])
+    # 40/50 − 45/50 = −0.1 on-site; net −0.4 − (−0.1) = −0.3.
+    assert (body["comparison"]["difference"], body["net_difference"]) == (-0.1, -0.3)
+    assert body["net_ci_low"] < body["net_difference"] < body["net_ci_high"]
+    assert body["adjusted_verdict"] in ("decline", "no_significant_change")
 
 
 def test_wfa_impact_of_an_unknown_service_is_404(client):
@@ -55,15 +74,25 @@ def test_wfa_impact_of_a_service_that_never_moved_says_so(client):
     assert "never moved" in body["message"]
 
 
-def test_wfa_impact_with_too_little_data_gives_no_verdict(client):
-    service = create_service(code="jarang")
-    move(service, "hybrid", date(2025, 1, 6))
-    spread(service, date(2024, 10, 10), 5, 29, 29)
-    spread(service, date(2025, 1, 6), 5, 40, 1)
+@pytest.mark.parametrize(
+    ("first_request", "reason", "before_due"),
+    [pytest.param(95, "too_few_requests", 29, id="too-few"),
+     pytest.param(80, "partial_history", 30, id="partial-history")],
+)
+def test_wfa_impact_without_a_verdict_says_why(client, first_request, reason, before_due):
+    today = wib_date(utc_now())
+    change = today - timedelta(days=100)
+    service = create_due_service(code="jarang")
+    move(service, "hybrid", change)
+    report_due(service, change - timedelta(days=first_request), on_time=1)
+    report_due(service, change - timedelta(days=10), on_time=before_due - (first_request < 90))
+    report_due(service, change + timedelta(days=10), on_time=1, late=39)
     body = client.get("/api/v1/services/jarang/wfa-impact").get_json()
-    assert body["verdict"] == "not_enough_data"
+    assert (body["verdict"], body["verdict_reason"]) == ("not_enough_data", reason)
     assert (body["difference"], body["ci_low"], body["ci_high"]) == (None, None, None)
-    assert body["before"]["completed"] == 29
+    assert (body["net_difference"], body["adjusted_verdict"]) == (None, "not_enough_data")
+    assert body["before"]["due"] == before_due
+    assert body["reporting_since"] == (change - timedelta(days=first_request)).isoformat()
 
 
 # The accountability table and its downloads ------------------------------------------------
@@ -75,13 +104,21 @@ def table_scene(app):
     today = wib_date(utc_now())
     d1 = create_department(code="d1", name_id="Dinas Satu", name_en="Office One")
     d2 = create_department(code="d2", name_id="Dinas Dua", name_en="Office Two")
-    s1 = create_service(department=d1, code="s1")
+    s1 = create_due_service(department=d1, code="s1")
     s2 = create_service(department=d2, code="s2", work_mode="hybrid")
-    add_day(s1, today - timedelta(days=3), 7, 5, hours=[1, 2, 2, 3, 5, 8, 13])
-    add_day(s2, today - timedelta(days=1), 3, 3, hours=[0.5, 0.5, 1])
-    move(s1, "wfa", today - timedelta(days=95))
-    spread(s1, today - timedelta(days=185), 30, 40, 38)
-    spread(s1, today - timedelta(days=95), 30, 40, 31)
+    # s1 promises 2 hours: of these 7, due 3 days ago, those done within 2 hours are on time.
+    ingest(d1, requests_taking(s1, today - timedelta(days=3), [1, 2, 2, 3, 5, 8, 13]))
+    # s2 promises 5 working days: completed yesterday, but not due yet.
+    ingest(d2, requests_taking(s2, today - timedelta(days=1), [0.5, 0.5, 1]))
+    # s1 moved 95 days ago; it and its department's on-site s3 have requests due on both
+    # sides, all more than 30 days ago (outside the table's period).
+    change = today - timedelta(days=95)
+    move(s1, "wfa", change)
+    s3 = create_due_service(department=d1, code="s3")
+    for service, before, after in ((s1, (38, 2), (31, 9)), (s3, (45, 5), (40, 10))):
+        report_due(service, change - timedelta(days=95), on_time=1)
+        report_due(service, change - timedelta(days=30), *before)
+        report_due(service, change + timedelta(days=20), *after)
     return today
 
 
@@ -95,12 +132,16 @@ def test_accountability_json_states_period_and_figures(client, table_scene):
     assert "generated_at" in body and "data_as_of" in body
     rows = {row["code"]: row for row in body["departments"]}
     assert rows["d1"]["name"] == "Office One"
-    assert (rows["d1"]["completed"], rows["d1"]["completed_on_time"]) == (7, 5)
-    assert rows["d1"]["on_time_rate"] == 0.7143
+    # 7 completed and due, 3 within the 2 hours (1, 2, 2): 3/7 = 0.42857…; median rank 4 is 3 h.
+    assert (rows["d1"]["completed"], rows["d1"]["due"], rows["d1"]["on_time"]) == (7, 7, 3)
+    assert rows["d1"]["on_time_rate"] == 0.4286
     assert rows["d1"]["median_completion_hours"] == 3.0
-    assert rows["d1"]["wfa_impact"]["services"] == 1
-    assert body["province"]["completed"] == 10
-    assert body["province"]["on_time_rate"] == 0.8
+    wfa = rows["d1"]["wfa_impact"]
+    assert (wfa["services"], wfa["before"]["due"], wfa["after"]["on_time"]) == (1, 40, 31)
+    assert wfa["comparison"]["services"] == ["s3"]
+    # s2's 3 completed requests count as completed, but fall due only later.
+    assert (body["province"]["completed"], body["province"]["due"]) == (10, 7)
+    assert body["province"]["on_time_rate"] == 0.4286
 
 
 def test_accountability_json_refuses_bad_dates(client, table_scene):

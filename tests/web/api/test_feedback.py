@@ -8,6 +8,7 @@ import pytest
 
 from portal.extensions import db, limiter
 from portal.models import Feedback
+from portal.services.auth import CLI_OPERATOR
 from portal.services.feedback.routing import routing_rule_add
 from tests.factories import create_department, create_service
 from tests.feedback_support import IDENTITY, create_triage_unit, valid_data
@@ -40,7 +41,7 @@ def test_filing_without_service_or_rule_goes_to_triage(client):
 
 def test_a_routing_rule_applies_to_the_api_too(client):
     department = create_department()
-    routing_rule_add(department.code, "sampah", priority=1)
+    routing_rule_add(department.code, "sampah", priority=1, actor=CLI_OPERATOR)
     body = client.post("/api/v1/feedback", json=valid_data(body="Sampah menumpuk")).get_json()
     assert body["department"]["code"] == department.code
     assert body["routing_rule"] == "rule"

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from portal.domain.calendar import UTC, WIB, utc_now
 from portal.extensions import db
 from portal.models import ServiceRequest
+from portal.services.auth import CLI_OPERATOR
 from portal.services.metrics.tokens import token_create, token_revoke
 from tests.factories import create_department, create_service
 
@@ -24,7 +25,7 @@ def setup(app):
                              commitment_unit="working_days")
     second = create_service(department=department, code="izin-b")
     foreign = create_service(code="izin-lain")
-    token, plaintext = token_create("dinas-a", "test")
+    token, plaintext = token_create("dinas-a", "test", actor=CLI_OPERATOR)
     return {"service": service, "second": second, "foreign": foreign, "token": token,
             "auth": {"Authorization": f"Bearer {plaintext}"}}
 
@@ -79,7 +80,7 @@ def test_a_missing_or_bad_token_is_401(client, setup, headers):
 
 
 def test_a_revoked_token_is_401(client, setup):
-    token_revoke(setup["token"].id)
+    token_revoke(setup["token"].id, actor=CLI_OPERATOR)
     response = client.post(URL, json={"requests": []}, headers=setup["auth"])
     assert response.status_code == 401
 

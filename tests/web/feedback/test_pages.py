@@ -164,6 +164,23 @@ def test_a_spoofed_jpeg_is_refused_and_the_rest_is_kept(client, uploads):
     assert db.session.query(Feedback).count() == 0
 
 
+def test_the_attachment_limits_are_said_as_the_rules_set_them(app, client, uploads):
+    # Three files of 5 MB each: the hint, the refusal of a larger file, and the 413 page.
+    html, hidden = _form_page(client)
+    assert "Up to 3 files: JPEG or PNG photos or PDF documents, 5 MB each at most." in html
+    create_triage_unit()
+    big = io.BytesIO(b"%PDF-1.4\n" + b"0" * (5 * 1024 * 1024))
+    refused = _post(client, hidden, files=[(big, "scan.pdf")]).get_data(as_text=True)
+    assert "“scan.pdf” is larger than 5 MB." in refused
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    try:
+        too_large = client.post("/en/feedback/new", data={"x": "y" * 5000})
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
+    assert too_large.status_code == 413
+    assert "Each attachment may be at most 5 MB." in too_large.get_data(as_text=True)
+
+
 def test_an_uploaded_photo_loses_its_exif(client, uploads):
     create_triage_unit()
     _html, hidden = _form_page(client)

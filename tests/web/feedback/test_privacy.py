@@ -1,4 +1,4 @@
-"""Privacy (DOMAIN.md): no reporter's name, e-mail or phone in any public output, ever.
+"""Privacy (docs/definitions.md): no reporter's name, e-mail or phone in any public output, ever.
 
 A reporter files feedback WITH an identity through the public form, in each identity mode;
 staff answer, transfer and publish it; then every public output is read and scanned: pages,

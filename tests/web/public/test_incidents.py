@@ -9,12 +9,13 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from portal.domain.calendar import utc_now
+from portal.models import User
 from portal.services.metrics.incidents import incident_open, incident_update, maintenance_schedule
 from tests.factories import create_department, create_service
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 # A username that looks like a person: it must never appear on a public page or feed.
-STAFF = SimpleNamespace(username="siti.rahmawati", role="admin", department_id=None)
+STAFF = User(username="siti.rahmawati", role="admin", department_id=None, is_active=True)
 T0 = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)  # 2 March 2026, 10:00 WIB
 BASE = "https://pantau.kalteng.go.id"
 

@@ -8,7 +8,7 @@ from portal.extensions import db
 from portal.models import Feedback
 from portal.services.feedback.citizen import feedback_submit
 from tests.factories import create_service, create_user, csrf_token_from, login
-from tests.feedback_support import IDENTITY, PDF_BYTES, valid_data
+from tests.feedback_support import IDENTITY, PDF_BYTES, create_triage_unit, valid_data
 
 
 @pytest.fixture(autouse=True)
@@ -90,6 +90,47 @@ def test_dprd_cannot_act(client, world):
     token = csrf_token_from(client.get(url).get_data(as_text=True))
     response = client.post(f"{url}/note", data={"note-csrf_token": token, "note-text": "x"})
     assert response.status_code == 403
+
+
+# The page's forms, by who looks and where the feedback stands (the service's allowed actions).
+FORMS = {
+    "route": "Route to a department",
+    "answer": "Answer the citizen (public)",
+    "note": "Internal note (never public)",
+    "status": "Change the status",
+    "transfer": "Transfer to another department",
+    "reject": "Reject (out of scope or abuse): the public reason",
+}
+
+
+@pytest.mark.parametrize(
+    ("who", "routed", "offered"),
+    [
+        ("triage", False, {"route", "reject"}),
+        ("admin", False, {"reject"}),
+        ("officer", True, {"answer", "note", "status", "transfer", "reject"}),
+        ("triage", True, {"answer", "note", "status", "transfer", "reject"}),
+    ],
+)
+def test_the_item_page_offers_the_forms_of_the_allowed_actions(client, app, who, routed,
+                                                               offered):
+    create_triage_unit()
+    service = create_service()
+    officer = create_user("officer", department=service.department)
+    feedback = feedback_submit(valid_data(service=service.code if routed else None), "en")
+    login(client, (officer if who == "officer" else create_user(who)).username)
+    html = client.get(f"/en/staff/feedback/{feedback.id}").get_data(as_text=True)
+    assert {name for name, title in FORMS.items() if title in html} == offered
+
+
+def test_finished_feedback_offers_no_form(client, world):
+    feedback, users = world
+    feedback.status = "closed"
+    db.session.commit()
+    login(client, users["officer"].username)
+    html = client.get(f"/en/staff/feedback/{feedback.id}").get_data(as_text=True)
+    assert not any(title in html for title in FORMS.values())
+    assert "Attachment 1" in html
 
 
 def test_the_inbox_marks_overdue_items_in_words(client, world):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,6 +15,7 @@ from portal.domain.calendar import utc_now, wib_date
 from portal.extensions import db, limiter
 from portal.models import AuditEntry, User
 from portal.services import auth
+from portal.services.auth import CLI_OPERATOR
 from portal.web.staff import safe_next
 from tests.conftest import make_test_config
 from tests.factories import (
@@ -220,13 +222,13 @@ def test_safe_next_keeps_only_local_paths(target, expected) -> None:
 
 def test_changing_the_password_ends_other_sessions(app, world) -> None:
     client = _client_as(app, world, "officer")
-    auth.user_set_password(None, world["users"]["officer"].id, NEW_PASSWORD)
+    auth.user_set_password(CLI_OPERATOR, world["users"]["officer"].id, NEW_PASSWORD)
     assert client.get("/en/staff/").status_code == 302
 
 
 def test_deactivating_an_account_ends_its_session(app, world) -> None:
     client = _client_as(app, world, "dprd")
-    auth.user_set_active(None, world["users"]["dprd"].id, False)
+    auth.user_set_active(CLI_OPERATOR, world["users"]["dprd"].id, False)
     assert client.get("/en/staff/").status_code == 302
 
 
@@ -362,6 +364,29 @@ def test_access_table(app, world, method, path, role, expected) -> None:
     assert response.headers["Cache-Control"] == "no-store"
     if role == "anonymous" and expected == 302 and path != "/en/staff/logout":
         assert urlsplit(response.headers["Location"]).path.endswith("/staff/login")
+
+
+# The dashboard's sections by role: what each role may open (the access table above and the
+# other pages' tables), and nothing else.
+DASHBOARD = {
+    "officer": {"/en/staff/feedback", "/en/staff/services", "/en/staff/tokens",
+                "/en/staff/incidents"},
+    "triage": {"/en/staff/feedback", "/en/staff/feedback/attention"},
+    "dprd": {"/en/staff/audit", "/en/staff/dprd/feedback"},
+    "admin": {"/en/staff/users", "/en/staff/audit", "/en/staff/dprd/feedback",
+              "/en/staff/feedback", "/en/staff/feedback/attention", "/en/staff/services",
+              "/en/staff/tokens", "/en/staff/routing", "/en/staff/incidents"},
+}
+
+
+@pytest.mark.parametrize("role", sorted(DASHBOARD))
+def test_the_dashboard_shows_each_role_the_sections_it_may_open(app, world, role) -> None:
+    client = _client_as(app, world, role)
+    html = client.get("/en/staff/").get_data(as_text=True)
+    shown = set(re.findall(r'<h2 class="card-title"><a href="([^"]+)"', html))
+    assert shown == DASHBOARD[role]
+    for path in shown:
+        assert client.get(path).status_code == 200, path
 
 
 def test_forbidden_page_is_translated_and_not_cached(app, world) -> None:

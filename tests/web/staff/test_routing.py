@@ -6,6 +6,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AuditEntry, Department, RoutingRule
+from portal.services.auth import CLI_OPERATOR
 from portal.services.feedback.routing import routing_rule_add, triage_unit
 from tests.factories import create_department, create_user, csrf_token_from, login
 from tests.feedback_support import create_triage_unit
@@ -17,7 +18,7 @@ URL = "/en/staff/routing"
 def world(app):
     create_triage_unit(code="ulp")
     department = create_department(code="dpupr", name_en="Public Works Office")
-    rule = routing_rule_add("dpupr", "jalan rusak", 10)
+    rule = routing_rule_add("dpupr", "jalan rusak", 10, actor=CLI_OPERATOR)
     return department, rule
 
 
@@ -38,7 +39,7 @@ def test_access_table(client, world, role, status):
 
 
 def test_the_page_lists_rules_in_winning_order_and_the_triage_unit(client, world):
-    routing_rule_add("dpupr", "jembatan", 5)
+    routing_rule_add("dpupr", "jembatan", 5, actor=CLI_OPERATOR)
     login(client, create_user("admin").username)
     html = client.get(URL).get_data(as_text=True)
     assert html.index("jalan rusak") < html.index("jembatan")

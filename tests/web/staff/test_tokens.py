@@ -10,6 +10,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models.metrics import ApiToken
 from portal.models.users import AuditEntry
+from portal.services.auth import CLI_OPERATOR
 from portal.services.metrics.tokens import token_authenticate, token_create
 from tests.factories import create_department, create_user, csrf_token_from, login
 
@@ -52,8 +53,8 @@ def test_admin_creates_a_token_shown_once_that_then_authenticates(client, depart
 
 
 def test_officer_sees_and_revokes_only_own_department_tokens(client, departments):
-    own, _plain = token_create("bapenda", "own")
-    other, other_plain = token_create("dinkes", "other")
+    own, _plain = token_create("bapenda", "own", actor=CLI_OPERATOR)
+    other, other_plain = token_create("dinkes", "other", actor=CLI_OPERATOR)
     officer = create_user(role="officer", department=departments[0])
     login(client, officer.username)
     page = client.get("/en/staff/tokens").get_data(as_text=True)
@@ -81,7 +82,7 @@ def test_officer_cannot_create_a_token_for_another_department(client, department
 
 
 def test_revoking_without_csrf_token_is_refused(client, departments):
-    token, plaintext = token_create("bapenda")
+    token, plaintext = token_create("bapenda", actor=CLI_OPERATOR)
     login(client, create_user(role="admin").username)
     assert client.post(f"/en/staff/tokens/{token.id}/revoke").status_code == 400
     assert token_authenticate(plaintext) is not None
