@@ -3,8 +3,10 @@ is set), a client, factories, and a live gunicorn server for browser tests."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -109,6 +111,45 @@ def run_flask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return result
 
 
+def _run_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a folder shared by every xdist worker of this run (and by no other run)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def demo_database_copy(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Return the URL of this worker's own copy of a database holding the demo data.
+
+    The demo is loaded once per test run, by whichever worker comes first, into a template
+    database; every worker then copies it (a file copy on SQLite, CREATE DATABASE ...
+    TEMPLATE on PostgreSQL), under a lock, since PostgreSQL copies a template only while
+    nobody else uses it.
+    """
+    shared = _run_directory(tmp_path_factory)
+    with open(shared / "demo-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        marker = shared / "demo-template.url"
+        if not marker.exists():
+            template = fresh_database_url("demo_template", shared)
+            env = {**os.environ, "DATABASE_URL": template, "SECRET_KEY": "live-test"}
+            run_flask(env, "db", "upgrade")
+            run_flask(env, "demo", "load")
+            marker.write_text(template)
+        template = marker.read_text()
+        if not PG_URL:
+            copy = shared / f"demo-{_worker()}-{uuid.uuid4().hex[:8]}.sqlite3"
+            shutil.copyfile(template.removeprefix("sqlite:///"), copy)
+            return f"sqlite:///{copy}"
+        source = make_url(template)
+        name = re.sub(r"[^a-z0-9_]", "_", f"{source.database}_copy_{_worker()}".lower())
+        admin = create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source.database}"'))
+        admin.dispose()
+        return source.set(database=name).render_as_string(hide_password=False)
+
+
 class LiveServer(str):
     """The live server's base URL, carrying the environment its processes run with.
 
@@ -128,11 +169,9 @@ def live_env(live_server: LiveServer) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Gunicorn serving the portal with the demo data, on a free loopback port."""
-    url = fresh_database_url("live", tmp_path_factory.mktemp("live"))
+    url = demo_database_copy(tmp_path_factory)
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "live-test",
            "PORTAL_ACCESS_LOG": "/dev/null"}
-    run_flask(env, "db", "upgrade")
-    run_flask(env, "demo", "load")
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
