@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from flask_babel import force_locale
@@ -13,7 +15,6 @@ from portal.models import AuditEntry, Feedback, OutboxMessage
 from portal.services.errors import NotAuthorized, NotFound, ValidationError
 from portal.services.feedback.citizen import (
     PersonalDataWarning,
-    feedback_public_view,
     feedback_reopen,
     feedback_submit,
 )
@@ -31,6 +32,7 @@ from portal.services.feedback.handling import (
     feedback_status_set,
     feedback_transfer,
 )
+from portal.services.feedback.public_view import feedback_public_view
 from portal.services.feedback.publishing import feedback_publish_decline
 from tests.factories import create_department, create_service, create_user
 from tests.feedback_support import FRIDAY_15_AUG, IDENTITY, create_triage_unit, valid_data
@@ -43,6 +45,14 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class Routed:
+    """What the routed fixture sets up."""
+
+    feedback: Any
+    officer: Any
+
+
 @pytest.fixture
 def routed(app):
     """Feedback routed to a service's department on Friday 15 August 2025, and its officer."""
@@ -50,30 +60,30 @@ def routed(app):
     officer = create_user("officer", department=service.department)
     feedback = feedback_submit(valid_data(service=service.code, email="w@example.com"), "id",
                                now=FRIDAY_15_AUG)
-    return feedback, officer
+    return Routed(feedback=feedback, officer=officer)
 
 
 def test_an_answer_is_the_first_response_and_is_public(routed):
-    feedback, officer = routed
+    feedback, officer = routed.feedback, routed.officer
     feedback_answer(officer, feedback.id, "Sedang kami periksa", now=TUESDAY_19_AUG)
     assert feedback.first_response_at == TUESDAY_19_AUG
     assert feedback.status == "in_progress"
-    timeline = feedback_public_view(feedback, "id")["timeline"]
-    assert timeline[-1]["kind"] == "answer"
-    assert timeline[-1]["text"] == "Sedang kami periksa"
-    assert timeline[-1]["by"] == "staff"
+    timeline = feedback_public_view(feedback, "id").timeline
+    assert timeline[-1].kind == "answer"
+    assert timeline[-1].text == "Sedang kami periksa"
+    assert timeline[-1].by == "staff"
     assert db.session.query(AuditEntry).filter_by(action="feedback.answer").count() == 1
     assert db.session.query(OutboxMessage).filter_by(kind="feedback.reporter.answer").count() == 1
 
 
 def test_an_internal_note_never_reaches_the_public_view(routed):
-    feedback, officer = routed
+    feedback, officer = routed.feedback, routed.officer
     feedback_note(officer, feedback.id, "Catatan rahasia")
     assert "Catatan rahasia" not in str(feedback_public_view(feedback, "id"))
 
 
 def test_resolving_starts_the_ten_working_day_close_clock(routed):
-    feedback, officer = routed
+    feedback, officer = routed.feedback, routed.officer
     # Resolved Mon 1 Sep 2025: 2, 3, 4 Sep, (5 Sep Maulid Nabi), 8-12, 15, 16 -> end of 16 Sep.
     feedback_status_set(officer, feedback.id, "resolved",
                         now=datetime(2025, 9, 1, 9, 0, tzinfo=WIB))
@@ -82,7 +92,7 @@ def test_resolving_starts_the_ten_working_day_close_clock(routed):
 
 
 def test_impossible_status_moves_are_refused(routed):
-    feedback, officer = routed
+    feedback, officer = routed.feedback, routed.officer
     with pytest.raises(ValidationError):
         feedback_status_set(officer, feedback.id, "closed")
     with pytest.raises(ValidationError):
@@ -90,7 +100,7 @@ def test_impossible_status_moves_are_refused(routed):
 
 
 def test_investigation_sets_sixty_working_days_from_routing_with_a_public_reason(routed):
-    feedback, officer = routed
+    feedback, officer = routed.feedback, routed.officer
     feedback_investigation_set(officer, feedback.id, "Perlu cek lapangan", now=TUESDAY_19_AUG)
     # Counted from routing (Fri 15 Aug), not from the investigation step (Tue 19 Aug).
     # Working days: Aug 19-22, 25-29 (9); Sep 1-4, 8-12, 15-19, 22-26, 29-30 (5 Sep Maulid
@@ -98,12 +108,12 @@ def test_investigation_sets_sixty_working_days_from_routing_with_a_public_reason
     # 10 (59), 11 (60): the end of Tuesday 11 November 2025, 24:00 WIB = 17:00 UTC.
     assert feedback.resolution_due == utc(2025, 11, 11, 17, 0)
     view = feedback_public_view(feedback, "id")
-    assert view["needs_investigation"] is True
-    assert view["investigation_reason"] == "Perlu cek lapangan"
+    assert view.needs_investigation is True
+    assert view.investigation_reason == "Perlu cek lapangan"
 
 
 def test_a_transfer_restarts_the_first_response_clock_and_is_counted(routed):
-    feedback, officer = routed
+    feedback, officer = routed.feedback, routed.officer
     other = create_department()
     feedback_answer(officer, feedback.id, "Bukan wewenang kami", now=TUESDAY_19_AUG)
     resolution_due = feedback.resolution_due
@@ -115,15 +125,15 @@ def test_a_transfer_restarts_the_first_response_clock_and_is_counted(routed):
     # 5 working days after Wed 20 Aug: 21, 22, 25, 26, 27 -> end of 27 Aug.
     assert feedback.first_response_due == utc(2025, 8, 27, 17, 0)
     assert feedback.resolution_due == resolution_due
-    event = feedback_public_view(feedback, "en")["timeline"][-1]
-    assert (event["kind"], event["text"]) == ("transferred", "Wewenang dinas lain")
+    event = feedback_public_view(feedback, "en").timeline[-1]
+    assert (event.kind, event.text) == ("transferred", "Wewenang dinas lain")
     # The first officer no longer sees it.
     with pytest.raises(NotFound):
         feedback_answer(officer, feedback.id, "lagi")
 
 
 def test_a_transfer_needs_a_reason_and_another_department(routed):
-    feedback, officer = routed
+    feedback, officer = routed.feedback, routed.officer
     with pytest.raises(ValidationError):
         feedback_transfer(officer, feedback.id, create_department().code, "")
     with pytest.raises(ValidationError):
@@ -154,22 +164,22 @@ def test_the_triage_unit_routes_by_hand_and_only_it_may(app):
     # 5 working days after Tue 19 Aug: 20, 21, 22, 25, 26 -> end of 26 Aug.
     assert feedback.first_response_due == utc(2025, 8, 26, 17, 0)
     with force_locale("en"):
-        reason = feedback_public_view(feedback, "en")["routing_reason"]
+        reason = feedback_public_view(feedback, "en").routing_reason
     assert "complaint-management unit sent it" in reason
 
 
 def test_rejection_needs_a_public_reason(routed):
-    feedback, officer = routed
+    feedback, officer = routed.feedback, routed.officer
     with pytest.raises(ValidationError):
         feedback_reject(officer, feedback.id, " ")
     feedback_reject(officer, feedback.id, "Di luar kewenangan pemerintah provinsi")
     view = feedback_public_view(feedback, "id")
-    assert (view["status"], view["rejection_reason"]) == (
+    assert (view.status, view.rejection_reason) == (
         "rejected", "Di luar kewenangan pemerintah provinsi")
 
 
 def test_officers_of_other_departments_and_dprd_cannot_act(routed):
-    feedback, _officer = routed
+    feedback = routed.feedback
     stranger = create_user("officer")
     dprd = create_user("dprd")
     with pytest.raises(NotFound):
@@ -222,7 +232,7 @@ def test_nobody_sees_an_anonymous_identity(app):
 
 
 def test_a_status_change_without_an_answer_is_not_a_first_response(routed):
-    feedback, officer = routed
+    feedback, officer = routed.feedback, routed.officer
     feedback_status_set(officer, feedback.id, "in_progress", now=TUESDAY_19_AUG)
     assert feedback.first_response_at is None
     feedback_status_set(officer, feedback.id, "resolved", "Sudah selesai.",
@@ -231,7 +241,7 @@ def test_a_status_change_without_an_answer_is_not_a_first_response(routed):
 
 
 def test_the_investigation_step_with_its_public_reason_is_a_first_response(routed):
-    feedback, officer = routed
+    feedback, officer = routed.feedback, routed.officer
     feedback_status_set(officer, feedback.id, "in_progress", now=TUESDAY_19_AUG)
     later = datetime(2025, 8, 21, 9, 0, tzinfo=WIB)
     feedback_investigation_set(officer, feedback.id, "Perlu cek lapangan", now=later)
@@ -252,6 +262,14 @@ ACTIONS = {
 }
 
 
+@dataclass(frozen=True)
+class Named:
+    """What the named fixture sets up."""
+
+    feedback: Any
+    officer: Any
+
+
 @pytest.fixture
 def named(app):
     """Feedback whose reporter gave a name, e-mail and phone, and its department's officer."""
@@ -259,7 +277,7 @@ def named(app):
     officer = create_user("officer", department=service.department)
     feedback = feedback_submit(valid_data(service=service.code, **IDENTITY), "id",
                                now=FRIDAY_15_AUG)
-    return feedback, officer
+    return Named(feedback=feedback, officer=officer)
 
 
 def _unchanged(feedback_id: int) -> tuple:
@@ -276,7 +294,7 @@ def _unchanged(feedback_id: int) -> tuple:
 ])
 def test_a_public_text_naming_the_reporter_is_refused_and_nothing_is_written(
         named, action, text):
-    feedback, officer = named
+    feedback, officer = named.feedback, named.officer
     before = _unchanged(feedback.id)
     with pytest.raises(ValidationError) as error:
         # Not even a confirmation lets the reporter's own identity through.
@@ -290,7 +308,7 @@ def test_a_public_text_naming_the_reporter_is_refused_and_nothing_is_written(
 
 @pytest.mark.parametrize("action", ACTIONS)
 def test_a_public_text_with_what_looks_like_personal_data_needs_a_confirmation(named, action):
-    feedback, officer = named
+    feedback, officer = named.feedback, named.officer
     text = "Pemohon dengan NIK 6271031234567890 sudah dilayani."
     with pytest.raises(PersonalDataWarning) as warning:
         ACTIONS[action](officer, feedback, text)
@@ -300,9 +318,18 @@ def test_a_public_text_with_what_looks_like_personal_data_needs_a_confirmation(n
 
 
 def test_an_internal_note_is_not_checked(named):
-    feedback, officer = named
+    feedback, officer = named.feedback, named.officer
     feedback_note(officer, feedback.id, "Pelapor Siti Rahmawati, 0812 3456 7890.")
     assert feedback.events[-1].kind == "note"
+
+
+@dataclass(frozen=True)
+class Confidential:
+    """What the confidential fixture sets up."""
+
+    feedback: Any
+    officer: Any
+    triage: Any
 
 
 @pytest.fixture
@@ -314,14 +341,15 @@ def confidential(app):
     feedback = feedback_submit(
         valid_data(service=service.code, confidential=True, **IDENTITY), "id",
         now=FRIDAY_15_AUG)
-    return feedback, officer, create_user("triage")
+    triage = create_user("triage")
+    return Confidential(feedback=feedback, officer=officer, triage=triage)
 
 
 @pytest.mark.parametrize("mail", ["siti.rahma@example.com", "budi.santoso@example.com"])
 def test_on_a_confidential_report_an_officer_gets_the_same_refusal_for_any_address(
         confidential, mail):
     """The officer may not see the identity: the answer must not tell a real address."""
-    feedback, officer, _triage = confidential
+    feedback, officer = confidential.feedback, confidential.officer
     with force_locale("en"), pytest.raises(ValidationError) as error:
         feedback_answer(officer, feedback.id, f"Balasan dikirim ke {mail}.", confirmed=True)
     assert not isinstance(error.value, PersonalDataWarning)
@@ -332,13 +360,13 @@ def test_on_a_confidential_report_an_officer_gets_the_same_refusal_for_any_addre
 
 @pytest.mark.parametrize("name", ["Siti Rahmawati", "Budi Santoso"])
 def test_on_a_confidential_report_an_officer_cannot_test_a_guessed_name(confidential, name):
-    feedback, officer, _triage = confidential
+    feedback, officer = confidential.feedback, confidential.officer
     feedback_answer(officer, feedback.id, f"Terima kasih, Ibu {name}.")
     assert feedback.events[-1].kind == "answer"
 
 
 def test_on_a_confidential_report_the_triage_unit_cannot_publish_the_name(confidential):
-    feedback, _officer, triage = confidential
+    feedback, triage = confidential.feedback, confidential.triage
     with pytest.raises(ValidationError):
         feedback_answer(triage, feedback.id, "Terima kasih, Ibu Siti Rahmawati.")
 
@@ -347,7 +375,7 @@ def test_on_a_confidential_report_the_triage_unit_cannot_publish_the_name(confid
 
 
 def test_a_reopen_keeps_the_resolution_on_the_timeline(routed):
-    feedback, officer = routed
+    feedback, officer = routed.feedback, routed.officer
     feedback_answer(officer, feedback.id, "Kami periksa.", now=TUESDAY_19_AUG)
     resolved = datetime(2025, 8, 20, 9, 0, tzinfo=WIB)
     feedback_status_set(officer, feedback.id, "resolved", now=resolved)
@@ -358,8 +386,8 @@ def test_a_reopen_keeps_the_resolution_on_the_timeline(routed):
         "status", "reopened")]
     assert kinds == [("status", "resolved", resolved),
                      ("reopened", "in_progress", datetime(2025, 8, 21, 2, 0, tzinfo=UTC))]
-    timeline = feedback_public_view(feedback, "id")["timeline"]
-    assert timeline[-1]["kind"] == "reopened" and timeline[-1]["text"] == ""
+    timeline = feedback_public_view(feedback, "id").timeline
+    assert timeline[-1].kind == "reopened" and timeline[-1].text == ""
 
 
 def test_after_a_transfer_the_routing_reason_still_names_where_it_first_went(app):
@@ -372,13 +400,13 @@ def test_after_a_transfer_the_routing_reason_still_names_where_it_first_went(app
                       now=TUESDAY_19_AUG)
     with force_locale("en"):
         view = feedback_public_view(feedback, "en")
-    assert view["routing_reason"] == (
+    assert view.routing_reason == (
         "It went to Office A because you chose one of its services: Vehicle tax.")
-    assert (view["routed_department"]["code"], view["department"]["code"]) == (
+    assert (view.routed_department.code, view.department.code) == (
         "dinas-a", "dinas-b")
-    step = view["timeline"][-1]
-    assert (step["kind"], step["from_department"]["code"], step["to_department"]["code"],
-            step["text"]) == ("transferred", "dinas-a", "dinas-b", "Urusan Office B.")
+    step = view.timeline[-1]
+    assert (step.kind, step.from_department.code, step.to_department.code,
+            step.text) == ("transferred", "dinas-a", "dinas-b", "Urusan Office B.")
 
 
 def test_the_inbox_pages_by_the_nearest_pending_deadline_in_sql(app):
@@ -424,7 +452,7 @@ def test_the_inbox_pages_by_the_nearest_pending_deadline_in_sql(app):
 def test_staff_and_citizen_texts_are_read_by_one_function_with_one_message(routed):
     import portal.services.feedback.handling as staff
 
-    feedback, officer = routed
+    feedback, officer = routed.feedback, routed.officer
     too_long = "x" * 2001
     with force_locale("en"), pytest.raises(ValidationError) as staff_error:
         feedback_answer(officer, feedback.id, too_long)
@@ -437,7 +465,7 @@ def test_staff_and_citizen_texts_are_read_by_one_function_with_one_message(route
 
 
 def test_marking_twice_as_needing_investigation_says_what_it_is_marked_as(routed):
-    feedback, officer = routed
+    feedback, officer = routed.feedback, routed.officer
     feedback_investigation_set(officer, feedback.id, "Perlu pemeriksaan lapangan")
     with force_locale("en"), pytest.raises(ValidationError) as caught:
         feedback_investigation_set(officer, feedback.id, "Sekali lagi")
@@ -467,7 +495,7 @@ HANDLING = {"attachments", "answer", "note", "status", "investigation", "transfe
     ],
 )
 def test_allowed_actions_follow_the_role_and_the_status(routed, who, status, expected):
-    feedback, officer = routed
+    feedback, officer = routed.feedback, routed.officer
     actors = {"officer": officer, "stranger": create_user("officer"),
               "triage": create_user("triage"), "admin": create_user("admin"),
               "dprd": create_user("dprd"), "anonymous": None}
@@ -489,7 +517,7 @@ def test_only_the_triage_unit_is_offered_to_route_unrouted_feedback(app, who, ex
 
 
 def test_investigation_is_no_longer_offered_once_marked(routed):
-    feedback, officer = routed
+    feedback, officer = routed.feedback, routed.officer
     feedback_investigation_set(officer, feedback.id, "Perlu pemeriksaan lapangan")
     assert "investigation" not in feedback_allowed_actions(officer, feedback)
     assert {"answer", "note", "status", "transfer"} <= feedback_allowed_actions(officer, feedback)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -11,12 +13,12 @@ from portal.extensions import db
 from portal.models import AuditEntry, Feedback
 from portal.services.errors import NotAuthorized, NotFound, ValidationError
 from portal.services.feedback.citizen import (
-    feedback_public_view,
     feedback_reply,
     feedback_submit,
     personal_data_warnings,
 )
 from portal.services.feedback.handling import feedback_answer, feedback_reject
+from portal.services.feedback.public_view import feedback_public_view
 from portal.services.feedback.publishing import (
     feedback_publish_approve,
     feedback_publish_decline,
@@ -34,6 +36,15 @@ PUBLIC_SUBJECT = "Antrean panjang di loket"
 PUBLIC_BODY = "Warga menunggu tiga jam di loket pelayanan."
 
 
+@dataclass(frozen=True)
+class World:
+    """What the world fixture sets up."""
+
+    service: Any
+    officer: Any
+    feedback: Any
+
+
 @pytest.fixture
 def world(app):
     """A service, its officer, and feedback with identity whose reporter asked to publish."""
@@ -45,35 +56,35 @@ def world(app):
                    body="Saya Siti Rahmawati (0812 3456 7890) menunggu tiga jam.", **IDENTITY),
         "id", now=FRIDAY_15_AUG,
     )
-    return service, officer, feedback
+    return World(service=service, officer=officer, feedback=feedback)
 
 
 def test_a_new_request_waits_for_a_decision_and_nothing_is_public(world):
-    _service, officer, feedback = world
+    officer, feedback = world.officer, world.feedback
     assert publish_state(feedback) == "requested"
     assert [f.id for f in feedback_publish_requests(officer)] == [feedback.id]
     view = feedback_public_view(feedback, "id")
-    assert (view["published"], view["subject"], view["body"]) == (False, None, None)
+    assert (view.published, view.subject, view.body) == (False, None, None)
     assert feedback_published_list("id").total == 0
     with pytest.raises(NotFound):
         feedback_published_get(feedback.id)
 
 
 def test_approving_publishes_the_edited_version_never_the_citizens_own_text(world):
-    _service, officer, feedback = world
+    officer, feedback = world.officer, world.feedback
     feedback_publish_approve(officer, feedback.id, PUBLIC_SUBJECT, PUBLIC_BODY)
     assert publish_state(feedback) == "approved"
     view = feedback_public_view(feedback, "id")
-    assert (view["subject"], view["body"]) == (PUBLIC_SUBJECT, PUBLIC_BODY)
-    dumped = json.dumps(view, default=str)
+    assert (view.subject, view.body) == (PUBLIC_SUBJECT, PUBLIC_BODY)
+    dumped = json.dumps(view.as_json())
     assert "Siti" not in dumped and "0812" not in dumped
-    assert [e["kind"] for e in view["timeline"]][-1] == "published"
+    assert [e.kind for e in view.timeline][-1] == "published"
     # The citizen's own text is untouched for the staff pages.
     assert "Siti Rahmawati" in db.session.get(Feedback, feedback.id).body
 
 
 def test_approving_is_audited_from_requested_to_approved_then_edits_are_too(world):
-    _service, officer, feedback = world
+    officer, feedback = world.officer, world.feedback
     feedback_publish_approve(officer, feedback.id, PUBLIC_SUBJECT, PUBLIC_BODY)
     feedback_publish_approve(officer, feedback.id, PUBLIC_SUBJECT, "Teks yang diperbaiki.")
     entries = db.session.query(AuditEntry).filter_by(action="feedback.publish").order_by(
@@ -83,7 +94,7 @@ def test_approving_is_audited_from_requested_to_approved_then_edits_are_too(worl
     assert all(e.actor_username == officer.username for e in entries)
     # One "published" step on the timeline, not one per edit.
     assert [e.kind for e in feedback.events].count("published") == 1
-    assert feedback_public_view(feedback, "id")["body"] == "Teks yang diperbaiki."
+    assert feedback_public_view(feedback, "id").body == "Teks yang diperbaiki."
 
 
 @pytest.mark.parametrize(
@@ -96,12 +107,20 @@ def test_approving_is_audited_from_requested_to_approved_then_edits_are_too(worl
     ],
 )
 def test_a_public_text_with_the_reporters_identity_is_refused(world, subject, body):
-    _service, officer, feedback = world
+    officer, feedback = world.officer, world.feedback
     with pytest.raises(ValidationError) as error:
         feedback_publish_approve(officer, feedback.id, subject, body)
     assert error.value.errors[0].field == ("subject" if subject != PUBLIC_SUBJECT else "body")
     db.session.expire_all()
     assert publish_state(db.session.get(Feedback, feedback.id)) == "requested"
+
+
+@dataclass(frozen=True)
+class Confidential:
+    """What the confidential fixture sets up."""
+
+    officer: Any
+    feedback: Any
 
 
 @pytest.fixture
@@ -113,7 +132,7 @@ def confidential(app):
     feedback = feedback_submit(
         valid_data(service=service.code, publish=True, confidential=True, **IDENTITY), "id",
         now=FRIDAY_15_AUG)
-    return officer, feedback
+    return Confidential(officer=officer, feedback=feedback)
 
 
 @pytest.mark.parametrize("role", ["officer", "admin"])
@@ -122,7 +141,7 @@ def confidential(app):
 def test_only_the_triage_unit_decides_on_a_confidential_report_whatever_the_text(
         confidential, role, body):
     """Refusing the real name but accepting a wrong guess would confirm the identity."""
-    officer, feedback = confidential
+    officer, feedback = confidential.officer, confidential.feedback
     actor = officer if role == "officer" else create_user("admin")
     with pytest.raises(NotAuthorized):
         feedback_publish_approve(actor, feedback.id, PUBLIC_SUBJECT, body)
@@ -134,7 +153,7 @@ def test_only_the_triage_unit_decides_on_a_confidential_report_whatever_the_text
 
 def test_a_confidential_request_waits_in_the_triage_units_list_not_the_departments(
         confidential):
-    officer, feedback = confidential
+    officer, feedback = confidential.officer, confidential.feedback
     assert feedback_publish_requests(officer) == []
     assert feedback_publish_requests(create_user("admin")) == []
     assert [f.id for f in feedback_publish_requests(create_user("triage"))] == [feedback.id]
@@ -142,7 +161,7 @@ def test_a_confidential_request_waits_in_the_triage_units_list_not_the_departmen
 
 def test_the_triage_unit_publishes_a_confidential_report_once_the_identity_is_removed(
         confidential):
-    _officer, feedback = confidential
+    feedback = confidential.feedback
     triage = create_user("triage")
     with pytest.raises(ValidationError) as error:
         feedback_publish_approve(triage, feedback.id, PUBLIC_SUBJECT, "Siti Rahmawati menulis.")
@@ -153,7 +172,7 @@ def test_the_triage_unit_publishes_a_confidential_report_once_the_identity_is_re
 
 def test_approval_is_refused_while_an_answer_on_the_timeline_names_the_reporter(confidential):
     """The published page shows the staff's answers: a name in one would be published too."""
-    officer, feedback = confidential
+    officer, feedback = confidential.officer, confidential.feedback
     # The officer may not see a confidential identity, so nothing stops them writing it.
     feedback_answer(officer, feedback.id, "Terima kasih Ibu Siti Rahmawati, kami periksa.")
     with pytest.raises(ValidationError) as error:
@@ -175,7 +194,7 @@ def test_only_feedback_whose_reporter_asked_can_be_published(app):
 
 
 def test_rejected_feedback_is_not_published(world):
-    _service, officer, feedback = world
+    officer, feedback = world.officer, world.feedback
     feedback_reject(officer, feedback.id, "Di luar kewenangan.")
     with pytest.raises(ValidationError):
         feedback_publish_approve(officer, feedback.id, PUBLIC_SUBJECT, PUBLIC_BODY)
@@ -185,7 +204,7 @@ def test_rejected_feedback_is_not_published(world):
 @pytest.mark.parametrize(("subject", "body"), [("", PUBLIC_BODY), (PUBLIC_SUBJECT, "   "),
                                                ("x" * 201, PUBLIC_BODY)])
 def test_the_public_version_needs_a_subject_and_a_text_within_limits(world, subject, body):
-    _service, officer, feedback = world
+    officer, feedback = world.officer, world.feedback
     with pytest.raises(ValidationError):
         feedback_publish_approve(officer, feedback.id, subject, body)
 
@@ -195,7 +214,7 @@ def test_the_public_version_needs_a_subject_and_a_text_within_limits(world, subj
     [("other_officer", NotFound), ("dprd", NotAuthorized), ("anonymous", NotAuthorized)],
 )
 def test_who_may_not_decide(world, who, error):
-    _service, _officer, feedback = world
+    feedback = world.feedback
     actor = None if who == "anonymous" else create_user(
         "officer" if who == "other_officer" else who)
     with pytest.raises(error):
@@ -206,17 +225,17 @@ def test_who_may_not_decide(world, who, error):
 
 @pytest.mark.parametrize("role", ["triage", "admin"])
 def test_the_triage_unit_and_admins_may_decide_for_any_department(world, role):
-    _service, _officer, feedback = world
+    feedback = world.feedback
     feedback_publish_approve(create_user(role), feedback.id, PUBLIC_SUBJECT, PUBLIC_BODY)
     assert publish_state(feedback) == "approved"
 
 
 def test_declining_keeps_the_text_private_and_is_audited(world):
-    _service, officer, feedback = world
+    officer, feedback = world.officer, world.feedback
     feedback_publish_decline(officer, feedback.id)
     assert publish_state(feedback) == "declined"
     assert feedback_publish_requests(officer) == []
-    assert feedback_public_view(feedback, "id")["published"] is False
+    assert feedback_public_view(feedback, "id").published is False
     entry = db.session.query(AuditEntry).filter_by(action="feedback.publish").one()
     assert (entry.from_state, entry.to_state) == ("requested", "declined")
     with pytest.raises(ValidationError):
@@ -224,28 +243,28 @@ def test_declining_keeps_the_text_private_and_is_audited(world):
 
 
 def test_withdrawing_an_approved_text_removes_it_everywhere(world):
-    _service, officer, feedback = world
+    officer, feedback = world.officer, world.feedback
     feedback_publish_approve(officer, feedback.id, PUBLIC_SUBJECT, PUBLIC_BODY)
     feedback_publish_decline(officer, feedback.id)
     view = feedback_public_view(feedback, "id")
-    assert (view["published"], view["subject"], view["body"]) == (False, None, None)
-    assert "published" not in [e["kind"] for e in view["timeline"]]
+    assert (view.published, view.subject, view.body) == (False, None, None)
+    assert "published" not in [e.kind for e in view.timeline]
     assert feedback_published_list("id").total == 0
     assert (feedback.public_subject, feedback.public_body) == ("", "")
 
 
 def test_the_citizens_replies_stay_private_even_once_published(world):
-    _service, officer, feedback = world
+    officer, feedback = world.officer, world.feedback
     feedback_reply(feedback.tracking_code, "Balasan pribadi dari pelapor")
     feedback_publish_approve(officer, feedback.id, PUBLIC_SUBJECT, PUBLIC_BODY)
-    dumped = json.dumps(feedback_public_view(feedback, "id"), default=str)
+    dumped = json.dumps(feedback_public_view(feedback, "id").as_json())
     assert "Balasan pribadi" not in dumped
 
 
 def test_the_published_view_has_no_tracking_code_nor_regency_and_lists_answers(world):
     from portal.services.feedback.handling import feedback_answer, feedback_note
 
-    _service, officer, feedback = world
+    officer, feedback = world.officer, world.feedback
     feedback_answer(officer, feedback.id, "Loket tambahan dibuka mulai Senin.")
     feedback_note(officer, feedback.id, "Catatan internal")
     feedback_publish_approve(officer, feedback.id, PUBLIC_SUBJECT, PUBLIC_BODY)

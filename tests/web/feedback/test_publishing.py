@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -17,6 +19,15 @@ from tests.feedback_support import IDENTITY, valid_data
 CITIZEN_BODY = "Saya Siti Rahmawati, HP 0812 3456 7890, menunggu tiga jam di loket."
 
 
+@dataclass(frozen=True)
+class World:
+    """What the world fixture sets up."""
+
+    service: Any
+    officer: Any
+    feedback: Any
+
+
 @pytest.fixture
 def world(app):
     service = create_service(code="samsat-pkb", name_en="Annual vehicle tax")
@@ -24,7 +35,7 @@ def world(app):
     feedback = feedback_submit(
         valid_data(service=service.code, publish=True, subject="Antrean panjang",
                    body=CITIZEN_BODY, **IDENTITY), "en")
-    return service, officer, feedback
+    return World(service=service, officer=officer, feedback=feedback)
 
 
 def _item(client, feedback) -> tuple[str, str]:
@@ -33,7 +44,7 @@ def _item(client, feedback) -> tuple[str, str]:
 
 
 def test_the_item_page_warns_about_personal_data_and_offers_an_editable_version(client, world):
-    _service, officer, feedback = world
+    officer, feedback = world.officer, world.feedback
     login(client, officer.username)
     html, _token = _item(client, feedback)
     assert "Check the public version for personal data" in html
@@ -44,7 +55,7 @@ def test_the_item_page_warns_about_personal_data_and_offers_an_editable_version(
 
 
 def test_an_officer_approves_an_edited_version_which_the_public_then_sees(client, world):
-    _service, officer, feedback = world
+    officer, feedback = world.officer, world.feedback
     login(client, officer.username)
     _html, token = _item(client, feedback)
     response = client.post(f"/en/staff/feedback/{feedback.id}/publish", data={
@@ -64,7 +75,7 @@ def test_an_officer_approves_an_edited_version_which_the_public_then_sees(client
 
 
 def test_a_version_still_naming_the_reporter_is_refused_and_kept_for_editing(client, world):
-    _service, officer, feedback = world
+    officer, feedback = world.officer, world.feedback
     login(client, officer.username)
     _html, token = _item(client, feedback)
     response = client.post(f"/en/staff/feedback/{feedback.id}/publish", data={
@@ -80,7 +91,7 @@ def test_a_version_still_naming_the_reporter_is_refused_and_kept_for_editing(cli
 
 
 def test_declining_keeps_it_off_the_public_list(client, world):
-    _service, officer, feedback = world
+    officer, feedback = world.officer, world.feedback
     login(client, officer.username)
     _html, token = _item(client, feedback)
     response = client.post(f"/en/staff/feedback/{feedback.id}/publish_decline",
@@ -94,7 +105,7 @@ def test_declining_keeps_it_off_the_public_list(client, world):
 
 @pytest.mark.parametrize(("role", "status"), [("other_officer", 404), ("dprd", 403)])
 def test_staff_who_may_not_act_cannot_publish(client, world, role, status):
-    _service, _officer, feedback = world
+    feedback = world.feedback
     user = create_user("officer") if role == "other_officer" else create_user(role)
     login(client, user.username)
     token = csrf_token_from(client.get("/en/staff/").get_data(as_text=True))
@@ -104,7 +115,7 @@ def test_staff_who_may_not_act_cannot_publish(client, world, role, status):
 
 
 def test_publishing_needs_a_csrf_token(client, world):
-    _service, officer, feedback = world
+    officer, feedback = world.officer, world.feedback
     login(client, officer.username)
     response = client.post(f"/en/staff/feedback/{feedback.id}/publish", data={
         "publish-subject": "A", "publish-body": "B"})
@@ -112,7 +123,7 @@ def test_publishing_needs_a_csrf_token(client, world):
 
 
 def test_the_inbox_lists_requests_waiting_for_a_decision(client, world):
-    _service, officer, feedback = world
+    officer, feedback = world.officer, world.feedback
     login(client, officer.username)
     html = client.get("/en/staff/feedback").get_data(as_text=True)
     assert "Requests to publish, waiting for a decision" in html
@@ -120,7 +131,7 @@ def test_the_inbox_lists_requests_waiting_for_a_decision(client, world):
 
 
 def test_the_public_list_filters_paginates_and_shows_answers(client, world, monkeypatch):
-    service, officer, feedback = world
+    service, officer, feedback = world.service, world.officer, world.feedback
     other = create_service(code="ktp-el", name_en="Identity card")
     feedback_answer(officer, feedback.id, "Loket tambahan dibuka.")
     feedback_publish_approve(officer, feedback.id, "Antrean Samsat", "Teks publik.")
