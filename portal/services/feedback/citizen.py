@@ -1,21 +1,11 @@
-"""Citizen feedback: filing, tracking codes, deadlines, the public view, reply, reopen, tick.
+"""Citizen feedback: tracking codes, filing, reading, reply, reopen, and the periodic tick.
 
-Deadlines (docs/definitions.md, "Feedback"), in working days of the current
-calendar, each the end (24:00 WIB) of the N-th working day after the WIB date of its start:
-
-- ``route_due``: 3 after submission, only for feedback the triage unit must route by hand;
-- ``first_response_due``: 5 after routing; a transfer restarts it;
-- ``resolution_due``: 14 after routing, 60 when the department marks it as needing
-  investigation (a reopen does not move it: the original promise stands);
-- ``auto_close_due``: 10 after the department marks it resolved, cleared when reopened.
+The deadlines are set and checked by the rules of ``feedback.deadlines``; citizens, pages and
+the API see feedback only through its public view (``feedback.public_view``).
 
 ``resolved_at`` and ``first_response_at`` describe the current state only (a reopen clears the
 first, a transfer the second); the handling figures (feedback_figures) are computed from the
 timeline's events, which keep every resolution, reopen, transfer and answer.
-
-The public view (``feedback_public_view``) is the only shape in which feedback leaves the
-service layer for citizens, pages and the API alike: it never holds a name, e-mail or phone,
-and shows the citizen's text only in the public version staff approved (feedback_publish).
 """
 
 from __future__ import annotations
@@ -35,14 +25,13 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from portal.domain.calendar import utc_now
 from portal.domain.personal_data import find_personal_data
 from portal.domain.personal_data import mentions_reporter as text_mentions_reporter
 from portal.extensions import db
 from portal.i18n import localized
-from portal.models.catalogue import Department, Service
+from portal.models.catalogue import Service
 from portal.models.feedback import (
     CITIZEN,
     FEEDBACK_KINDS,
@@ -61,6 +50,7 @@ from portal.models.feedback import (
 from portal.services.attachments import (
     MAX_ATTACHMENTS,
     AttachmentRefused,
+    PreparedAttachment,
     attachment_discard,
     attachment_prepare,
     attachment_store,
@@ -73,12 +63,15 @@ from portal.services.errors import (
     must_be_one_of,
 )
 from portal.services.feedback import mail as feedback_mail
-from portal.services.feedback.routing import (
-    routing_decide,
-    routing_reason,
-    triage_unit_cached,
+from portal.services.feedback.deadlines import (
+    ROUTE_WORKING_DAYS,
+    deadline_after,
+    feedback_can_reopen,
+    feedback_can_reply,
+    set_routed,
 )
-from portal.services.metrics.calendar_days import calendar_current
+from portal.services.feedback.public_view import public_view_options
+from portal.services.feedback.routing import RoutingDecision, routing_decide
 
 # -- tracking codes ----------------------------------------------------------------------------
 
@@ -115,50 +108,6 @@ def tracking_code_normalise(text: str) -> str | None:
     return compact
 
 
-# -- deadlines ---------------------------------------------------------------------------------
-
-ROUTE_WORKING_DAYS = 3
-FIRST_RESPONSE_WORKING_DAYS = 5
-RESOLUTION_WORKING_DAYS = 14
-INVESTIGATION_WORKING_DAYS = 60
-AUTO_CLOSE_WORKING_DAYS = 10
-DEADLINE_NAMES = ("route_due", "first_response_due", "resolution_due", "auto_close_due")
-
-
-def deadline_after(start: datetime, working_days: int) -> datetime:
-    """Return the deadline N working days after ``start`` in the current calendar."""
-    return calendar_current().deadline_working_days(start, working_days)
-
-
-def set_routed(feedback: Feedback, department: Department, at: datetime) -> None:
-    """Give feedback to a department at ``at`` and start its response and resolution clocks."""
-    feedback.department = department
-    feedback.department_id = department.id
-    feedback.routed_at = at
-    feedback.first_response_at = None
-    feedback.first_response_reminded_at = None
-    feedback.first_response_due = deadline_after(at, FIRST_RESPONSE_WORKING_DAYS)
-    days = INVESTIGATION_WORKING_DAYS if feedback.needs_investigation else RESOLUTION_WORKING_DAYS
-    feedback.resolution_due = deadline_after(at, days)
-    if feedback.status == "submitted":
-        feedback.status = "routed"
-
-
-def overdue_deadlines(feedback: Feedback, now: datetime | None = None) -> list[str]:
-    """Return the names of the deadlines the feedback has missed and still waits on."""
-    now = now or utc_now()
-    missed = []
-    if feedback.status == "submitted" and feedback.route_due and now > feedback.route_due:
-        missed.append("route_due")
-    if feedback.status in ("routed", "in_progress"):
-        if (feedback.first_response_at is None and feedback.first_response_due
-                and now > feedback.first_response_due):
-            missed.append("first_response_due")
-        if feedback.resolution_due and now > feedback.resolution_due:
-            missed.append("resolution_due")
-    return missed
-
-
 # -- validation --------------------------------------------------------------------------------
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -188,7 +137,7 @@ def _text(data: Mapping[str, Any], key: str, errors: list[FieldError]) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        errors.append(FieldError(key, _("must be text")))
+        errors.append(FieldError(key, _("must be text"), code="invalid_type"))
         return ""
     # PostgreSQL refuses NUL in text; other control characters are harmless but useless.
     return value.replace("\x00", "").strip()
@@ -199,7 +148,7 @@ def _flag(data: Mapping[str, Any], key: str, errors: list[FieldError]) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        errors.append(FieldError(key, _("must be true or false")))
+        errors.append(FieldError(key, _("must be true or false"), code="invalid_type"))
         return False
     return value
 
@@ -214,13 +163,13 @@ def regency_code(value: str) -> str | None:
     return None
 
 
-def _validate(data: Mapping[str, Any]) -> _Clean:
-    clean = _Clean()
+def _validate_subject_matter(data: Mapping[str, Any], clean: _Clean) -> None:
+    """Read the kind and the service the feedback is about."""
     errors = clean.errors
-
     kind = _text(data, "kind", errors)
     if kind not in FEEDBACK_KINDS:
-        errors.append(FieldError("kind", must_be_one_of(FEEDBACK_KINDS)))
+        errors.append(FieldError("kind", must_be_one_of(FEEDBACK_KINDS),
+                                  code="invalid_choice" if kind else "required"))
     clean.kind = kind
 
     service_code = _text(data, "service", errors)
@@ -229,25 +178,36 @@ def _validate(data: Mapping[str, Any]) -> _Clean:
             select(Service).where(Service.code == service_code[:64])
         ).first()
         if clean.service is None:
-            errors.append(FieldError("service", _("There is no service with this code.")))
+            errors.append(FieldError("service", _("There is no service with this code."),
+                                      code="not_found"))
 
+
+def _validate_texts(data: Mapping[str, Any], clean: _Clean) -> None:
+    """Read the subject and the body (both required) and the regency (optional)."""
+    errors = clean.errors
     for key, limit, message in (
         ("subject", MAX_SUBJECT, _("Enter a subject.")),
         ("body", MAX_BODY, _("Describe your feedback.")),
     ):
         value = _text(data, key, errors)
         if not value:
-            errors.append(FieldError(key, message))
+            errors.append(FieldError(key, message, code="required"))
         elif len(value) > limit:
-            errors.append(FieldError(key, _("Use at most %(max)d characters.", max=limit)))
+            errors.append(FieldError(key, _("Use at most %(max)d characters.", max=limit),
+                                     code="too_long"))
         setattr(clean, key, value)
 
     regency = _text(data, "regency", errors)
     if regency:
         clean.regency = regency_code(regency[:100])
         if clean.regency is None:
-            errors.append(FieldError("regency", _("Choose a regency or city of the province.")))
+            errors.append(FieldError("regency", _("Choose a regency or city of the province."),
+                                     code="invalid_choice"))
 
+
+def _validate_identity(data: Mapping[str, Any], clean: _Clean) -> None:
+    """Read the identity choices and, unless anonymous, the name, e-mail and phone."""
+    errors = clean.errors
     clean.anonymous = _flag(data, "anonymous", errors)
     # Anonymous wins over confidential: nothing is stored, which is stricter still.
     clean.confidential = _flag(data, "confidential", errors) and not clean.anonymous
@@ -256,20 +216,39 @@ def _validate(data: Mapping[str, Any]) -> _Clean:
     name = _text(data, "name", errors)
     email = _text(data, "email", errors)
     phone = _text(data, "phone", errors)
-    if not clean.anonymous:
-        if len(name) > MAX_NAME:
-            errors.append(FieldError("name", _("Use at most %(max)d characters.", max=MAX_NAME)))
-        if email and (len(email) > MAX_EMAIL or not _EMAIL.match(email)):
-            errors.append(
-                FieldError("email", _("Enter an e-mail address like name@example.com."))
+    if clean.anonymous:
+        return
+    errors.extend(_contact_errors(name=name, email=email, phone=phone))
+    clean.name, clean.email, clean.phone = name or None, email or None, phone or None
+
+
+def _contact_errors(*, name: str, email: str, phone: str) -> list[FieldError]:
+    """Return what is wrong with a reporter's name, e-mail and phone (each optional)."""
+    errors = []
+    if len(name) > MAX_NAME:
+        errors.append(FieldError("name", _("Use at most %(max)d characters.", max=MAX_NAME),
+                                 code="too_long"))
+    if email and (len(email) > MAX_EMAIL or not _EMAIL.match(email)):
+        errors.append(
+            FieldError("email", _("Enter an e-mail address like name@example.com."),
+                       code="invalid_format")
+        )
+    if phone and (len(phone) > MAX_PHONE or not _PHONE.match(phone)):
+        errors.append(
+            FieldError(
+                "phone", _("Enter a phone number with digits only, like 0812 3456 7890."),
+                code="invalid_format",
             )
-        if phone and (len(phone) > MAX_PHONE or not _PHONE.match(phone)):
-            errors.append(
-                FieldError(
-                    "phone", _("Enter a phone number with digits only, like 0812 3456 7890.")
-                )
-            )
-        clean.name, clean.email, clean.phone = name or None, email or None, phone or None
+        )
+    return errors
+
+
+def _validate(data: Mapping[str, Any]) -> _Clean:
+    """Read a submission's fields; every problem found goes into the result's errors."""
+    clean = _Clean()
+    _validate_subject_matter(data, clean)
+    _validate_texts(data, clean)
+    _validate_identity(data, clean)
     return clean
 
 
@@ -366,25 +345,20 @@ def _replayed(existing: Feedback, fingerprint: str) -> Feedback:
     raise IdempotencyConflict(existing.client_token)
 
 
-def feedback_submit(
-    data: Mapping[str, Any],
-    lang: str,
-    client_token: str | None = None,
-    attachments: Sequence[tuple[str, bytes]] = (),
-    now: datetime | None = None,
-) -> Feedback:
-    """File feedback: validate, route, set deadlines, store, queue mail, commit.
+@dataclass
+class _Submission:
+    """A submission that passed validation: its fields and its files, ready to store."""
 
-    The same ``client_token`` twice with the same request returns the feedback created the
-    first time (a double click, a retried request), without creating another; with a
-    different request it raises IdempotencyConflict (the first feedback, its tracking code
-    included, belongs to whoever sent it).
-    """
-    if client_token is not None and not _CLIENT_TOKEN.match(client_token):
-        raise ValidationError([FieldError("client_token", _("is not a valid token"))])
-    if lang not in current_app.config["PORTAL_LANGUAGES"]:
-        lang = current_app.config["BABEL_DEFAULT_LOCALE"]
+    clean: _Clean
+    # Non-empty files as sent (name, content): what a retry's fingerprint is taken over.
+    files: list[tuple[str, bytes]]
+    prepared: list[PreparedAttachment]
 
+
+def _submission_validate(
+    data: Mapping[str, Any], attachments: Sequence[tuple[str, bytes]]
+) -> _Submission:
+    """Check the fields and the files together; raise ValidationError with every problem."""
     clean = _validate(data)
     files = [(name, content) for name, content in attachments if content]
     if len(files) > MAX_ATTACHMENTS:
@@ -400,14 +374,19 @@ def feedback_submit(
             clean.errors.append(refused.error)
     if clean.errors:
         raise ValidationError(clean.errors)
-    fingerprint = _request_fingerprint(client_token, clean, files) if client_token else None
-    if client_token:
-        existing = _by_client_token(client_token)
-        if existing is not None:
-            return _replayed(existing, fingerprint)
+    return _Submission(clean=clean, files=files, prepared=prepared)
 
-    now = now or utc_now()
-    decision = routing_decide(clean.service, f"{clean.subject}\n{clean.body}")
+
+def _feedback_new(
+    clean: _Clean,
+    decision: RoutingDecision,
+    *,
+    lang: str,
+    now: datetime,
+    client_token: str | None,
+    fingerprint: str | None,
+) -> Feedback:
+    """Build the new feedback with its first steps, routed or waiting for triage, and deadlines."""
     feedback = Feedback(
         tracking_code=tracking_code_new(),
         kind=clean.kind,
@@ -443,20 +422,49 @@ def feedback_submit(
         )
     else:
         feedback.route_due = deadline_after(now, ROUTE_WORKING_DAYS)
+    return feedback
 
+
+def _attachments_store(
+    feedback: Feedback, prepared: Sequence[PreparedAttachment], stored: list[str]
+) -> None:
+    """Write the files and attach them to the feedback.
+
+    Each stored name goes into ``stored`` as soon as its file exists, so that a failure
+    halfway can still discard every one.
+    """
+    for item in prepared:
+        name, size = attachment_store(item)
+        stored.append(name)
+        feedback.attachments.append(
+            Attachment(stored_name=name, content_type=item.content_type, size=size,
+                       original_name=item.original_name)
+        )
+
+
+def _submission_announce(feedback: Feedback) -> None:
+    """Queue the reporter's receipt and the department's (or triage unit's) notice."""
+    feedback_mail.mail_reporter(feedback, "submitted")
+    feedback_mail.mail_staff(feedback, "new")
+
+
+def _feedback_save(
+    feedback: Feedback,
+    prepared: Sequence[PreparedAttachment],
+    *,
+    client_token: str | None,
+    fingerprint: str | None,
+) -> Feedback:
+    """Store the files, queue the mail and commit, all or nothing; return the feedback.
+
+    Should another request with the same client token commit first, that one counts.
+    """
     stored: list[str] = []
     try:
-        for item in prepared:
-            name, size = attachment_store(item)
-            stored.append(name)
-            feedback.attachments.append(
-                Attachment(stored_name=name, content_type=item.content_type, size=size,
-                           original_name=item.original_name)
-            )
+        _attachments_store(feedback, prepared, stored)
         db.session.add(feedback)
         db.session.flush()
-        feedback_mail.mail_reporter(feedback, "submitted")
-        feedback_mail.mail_staff(feedback, "new")
+        _submission_announce(feedback)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -474,6 +482,45 @@ def feedback_submit(
     return feedback
 
 
+def feedback_submit(
+    data: Mapping[str, Any],
+    lang: str,
+    client_token: str | None = None,
+    attachments: Sequence[tuple[str, bytes]] = (),
+    now: datetime | None = None,
+) -> Feedback:
+    """File feedback: validate, route, set deadlines, store, queue mail, commit.
+
+    The same ``client_token`` twice with the same request returns the feedback created the
+    first time (a double click, a retried request), without creating another; with a
+    different request it raises IdempotencyConflict (the first feedback, its tracking code
+    included, belongs to whoever sent it).
+    """
+    if client_token is not None and not _CLIENT_TOKEN.match(client_token):
+        raise ValidationError([FieldError("client_token", _("is not a valid token"),
+                                          code="invalid_format")])
+    if lang not in current_app.config["PORTAL_LANGUAGES"]:
+        lang = current_app.config["BABEL_DEFAULT_LOCALE"]
+
+    submission = _submission_validate(data, attachments)
+    clean = submission.clean
+    fingerprint = None
+    if client_token:
+        fingerprint = _request_fingerprint(client_token, clean, submission.files)
+        existing = _by_client_token(client_token)
+        if existing is not None:
+            return _replayed(existing, fingerprint)
+
+    now = now or utc_now()
+    decision = routing_decide(clean.service, f"{clean.subject}\n{clean.body}")
+    feedback = _feedback_new(
+        clean, decision, lang=lang, now=now, client_token=client_token, fingerprint=fingerprint
+    )
+    return _feedback_save(
+        feedback, submission.prepared, client_token=client_token, fingerprint=fingerprint
+    )
+
+
 # -- reading -----------------------------------------------------------------------------------
 
 
@@ -485,20 +532,6 @@ def feedback_service_choices(lang: str) -> list[tuple[str, str]]:
         for s in services
     ]
     return sorted(choices, key=lambda item: item[1].casefold())
-
-
-def public_view_options() -> tuple:
-    """Loader options for feedback about to be shown with feedback_public_view.
-
-    The timeline with the departments of each step, the service and the department come in
-    a fixed number of queries, however many steps there are.
-    """
-    return (
-        selectinload(Feedback.events).selectinload(FeedbackEvent.from_department),
-        selectinload(Feedback.events).selectinload(FeedbackEvent.to_department),
-        selectinload(Feedback.department),
-        selectinload(Feedback.service),
-    )
 
 
 def feedback_get(code: str) -> Feedback:
@@ -518,102 +551,7 @@ def feedback_get(code: str) -> Feedback:
     return feedback
 
 
-def _named(obj: Department | Service | None, lang: str) -> dict[str, str] | None:
-    if obj is None:
-        return None
-    return {"code": obj.code, "name": localized(obj, "name", lang).text}
-
-
-# Public events whose text, written by staff, is meant for the citizen.
-_STAFF_PUBLIC_TEXT = ("answer", "transferred", "investigation", "rejected", "status", "routed")
-
-
-def feedback_public_view(feedback: Feedback, lang: str, now: datetime | None = None) -> dict:
-    """Return what anyone holding the tracking code may see: never an identity.
-
-    Datetimes are aware UTC datetimes (the API writes them in ISO 8601, pages in WIB).
-    """
-    now = now or utc_now()
-    timeline = []
-    for event in feedback.events:
-        if not event.public:
-            continue
-        by = {CITIZEN: "citizen", SYSTEM: "system"}.get(event.actor, "staff")
-        # The citizen's own words (replies, reopen reasons) are never shown: only the public
-        # version staff checked and approved (see feedback_publish) is.
-        text = event.body if (by != "citizen" and event.kind in _STAFF_PUBLIC_TEXT) else ""
-        timeline.append({
-            "kind": event.kind,
-            "at": event.at,
-            "by": by,
-            "text": text,
-            "status": event.status_to,
-            "from_department": _named(event.from_department, lang),
-            "to_department": _named(event.to_department, lang),
-        })
-    department = feedback.department
-    if department is None and feedback.routing_rule == "triage":
-        handler = triage_unit_cached()
-    else:
-        handler = department
-    # The reason is about where the feedback first went; transfers are separate steps of the
-    # timeline, each with its own reason.
-    routed_to = next(
-        (event.to_department for event in feedback.events
-         if event.kind == "routed" and event.to_department is not None),
-        department,
-    )
-    view = {
-        "tracking_code": feedback.tracking_code_display,
-        "kind": feedback.kind,
-        "status": feedback.status,
-        "service": _named(feedback.service, lang),
-        "department": _named(department, lang),
-        "handled_by": _named(handler, lang),
-        "regency": feedback.regency,
-        "routing_rule": feedback.routing_rule,
-        "routing_reason": routing_reason(
-            feedback.routing_rule, feedback.routing_detail, routed_to, lang, feedback.service
-        ),
-        "routed_department": _named(routed_to, lang),
-        "submitted_at": feedback.submitted_at,
-        "routed_at": feedback.routed_at,
-        "first_response_at": feedback.first_response_at,
-        "resolved_at": feedback.resolved_at,
-        "closed_at": feedback.closed_at,
-        "needs_investigation": feedback.needs_investigation,
-        "investigation_reason": feedback.investigation_reason or "",
-        "rejection_reason": feedback.rejection_reason or "",
-        "transfer_count": feedback.transfer_count,
-        "reopen_count": feedback.reopen_count,
-        "deadlines": {name: getattr(feedback, name) for name in DEADLINE_NAMES},
-        "overdue": overdue_deadlines(feedback, now),
-        "can_reply": feedback_can_reply(feedback),
-        "can_reopen": feedback_can_reopen(feedback, now),
-        "published": feedback.publish_approved,
-        "subject": feedback.public_subject if feedback.publish_approved else None,
-        "body": feedback.public_body if feedback.publish_approved else None,
-        "timeline": timeline,
-    }
-    return view
-
-
 # -- the citizen's follow-up -------------------------------------------------------------------
-
-
-def feedback_can_reply(feedback: Feedback) -> bool:
-    """Tell whether the citizen may still add a reply (not once closed or rejected)."""
-    return feedback.status not in ("closed", "rejected")
-
-
-def feedback_can_reopen(feedback: Feedback, now: datetime | None = None) -> bool:
-    """Tell whether the citizen may reopen: resolved, and not yet past the automatic close."""
-    now = now or utc_now()
-    return (
-        feedback.status == "resolved"
-        and feedback.auto_close_due is not None
-        and now <= feedback.auto_close_due
-    )
 
 
 def required_text(value: Any, field_name: str, empty_message: str) -> str:

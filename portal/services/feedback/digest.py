@@ -29,7 +29,7 @@ from portal.domain.calendar import utc_now, wib_date
 from portal.extensions import db
 from portal.i18n import date_long, localized
 from portal.models.feedback import OPEN_STATUSES, Feedback, FeedbackDigest
-from portal.services.feedback.citizen import overdue_deadlines
+from portal.services.feedback.deadlines import overdue_deadlines
 from portal.services.feedback.mail import _render_mail, staff_recipients, staff_url
 from portal.services.outbox import outbox_enqueue
 

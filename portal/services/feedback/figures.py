@@ -45,7 +45,7 @@ from sqlalchemy import and_, func, or_, select
 from portal.domain.calendar import utc_now
 from portal.extensions import db
 from portal.models.feedback import Feedback, FeedbackEvent
-from portal.services.feedback.citizen import (
+from portal.services.feedback.deadlines import (
     FIRST_RESPONSE_WORKING_DAYS,
     INVESTIGATION_WORKING_DAYS,
     RESOLUTION_WORKING_DAYS,

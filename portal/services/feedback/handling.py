@@ -61,15 +61,17 @@ from portal.services.auth import (
 from portal.services.errors import FieldError, NotFound, ValidationError
 from portal.services.feedback import mail as feedback_mail
 from portal.services.feedback.citizen import (
-    AUTO_CLOSE_WORKING_DAYS,
-    FIRST_RESPONSE_WORKING_DAYS,
-    INVESTIGATION_WORKING_DAYS,
     PersonalDataWarning,
-    deadline_after,
     event_add,
     mentions_reporter,
     personal_data_warnings,
     required_text,
+)
+from portal.services.feedback.deadlines import (
+    AUTO_CLOSE_WORKING_DAYS,
+    FIRST_RESPONSE_WORKING_DAYS,
+    INVESTIGATION_WORKING_DAYS,
+    deadline_after,
     set_routed,
 )
 from portal.services.paging import Pagination, paginate

@@ -18,7 +18,9 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models.feedback import Feedback
+from portal.models.users import User
 from portal.services.auth import Role
+from portal.services.feedback.public_view import feedback_public_view
 from portal.services.outbox import outbox_enqueue
 
 # Steps the reporter is told about (each is a public event of the timeline).
@@ -107,8 +109,6 @@ def mail_reporter(feedback: Feedback, step: str, text: str = "") -> None:
         raise ValueError(f"unknown reporter step {step!r}")
     if feedback.anonymous or not feedback.reporter_email:
         return
-    from portal.services.feedback.citizen import feedback_public_view
-
     lang = feedback.lang
     with force_locale(lang):
         view = feedback_public_view(feedback, lang)
@@ -132,8 +132,6 @@ def mail_reporter(feedback: Feedback, step: str, text: str = "") -> None:
 
 def staff_recipients(department_id: int | None) -> list[str]:
     """Return the addresses of the active officers of a department, or of the triage unit."""
-    from portal.models.users import User
-
     query = select(User.email).where(User.is_active.is_(True), User.email != "")
     if department_id is None:
         query = query.where(User.role == Role.TRIAGE)
@@ -149,8 +147,6 @@ def mail_staff(feedback: Feedback, step: str, text: str = "") -> int:
     recipients = staff_recipients(feedback.department_id)
     if not recipients:
         return 0
-    from portal.services.feedback.citizen import feedback_public_view
-
     lang = current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(lang):
         view = feedback_public_view(feedback, lang)

@@ -38,9 +38,7 @@ from portal.services.auth import (
 from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
 from portal.services.feedback.citizen import (
     event_add,
-    feedback_public_view,
     mentions_reporter,
-    public_view_options,
 )
 from portal.services.feedback.handling import (
     STAFF_PUBLIC_TEXTS,
@@ -48,6 +46,7 @@ from portal.services.feedback.handling import (
     feedback_publish_decider,
     publish_state,
 )
+from portal.services.feedback.public_view import feedback_public_view, public_view_options
 from portal.services.paging import Pagination, paginate
 
 PUBLISHED_PAGE_SIZE = 20
@@ -165,7 +164,7 @@ def feedback_published_view(feedback: Feedback, lang: str, now: datetime | None 
     The tracking code is left out because whoever holds it may reply and reopen; the regency
     because, with a detailed text, it could narrow down who wrote it.
     """
-    view = feedback_public_view(feedback, lang, now)
+    view = feedback_public_view(feedback, lang, now).as_dict()
     for key in ("tracking_code", "regency", "can_reply", "can_reopen"):
         view.pop(key, None)
     view["id"] = feedback.id

@@ -23,6 +23,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
+from portal.i18n import localized
 from portal.models.catalogue import Department, Service
 from portal.models.feedback import RoutingRule
 from portal.services.auth import Permission, audit_record, require_permission
@@ -124,8 +125,6 @@ def routing_reason(
     service: Service | None = None,
 ) -> str:
     """Say, as one translated sentence in the current locale, why feedback went where it went."""
-    from portal.i18n import localized
-
     name = localized(department, "name", lang).text if department is not None else ""
     if rule == "service" and department is not None:
         return _(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 from flask import (
     Blueprint,
@@ -18,6 +19,7 @@ from wtforms import SelectChoice
 
 from portal.extensions import feedback_rate_limit, limiter
 from portal.i18n import current_lang
+from portal.models.feedback import Feedback
 from portal.services.attachments import (
     MAX_ATTACHMENT_BYTES,
     MAX_ATTACHMENT_MEGABYTES,
@@ -27,7 +29,6 @@ from portal.services.errors import IdempotencyConflict, NotFound, ValidationErro
 from portal.services.feedback import publishing as feedback_publish
 from portal.services.feedback.citizen import (
     feedback_get,
-    feedback_public_view,
     feedback_reopen,
     feedback_reply,
     feedback_service_choices,
@@ -35,6 +36,7 @@ from portal.services.feedback.citizen import (
     tracking_code_display,
     tracking_code_normalise,
 )
+from portal.services.feedback.public_view import feedback_public_view
 from portal.web import labels as feedback_labels
 from portal.web.feedback.forms import (
     FeedbackForm,
@@ -85,6 +87,35 @@ def _render_new(form: FeedbackForm, status: int = 200):
     ), status
 
 
+def _submission(form: FeedbackForm) -> dict:
+    """Return what the form sends in the service's terms (the identity choice as two flags)."""
+    return {
+        "kind": form.kind.data,
+        "service": form.service.data or None,
+        "subject": form.subject.data,
+        "body": form.body.data,
+        "regency": form.regency.data or None,
+        "name": form.name.data,
+        "email": form.email.data,
+        "phone": form.phone.data,
+        "anonymous": form.identity.data == "anonymous",
+        "confidential": form.identity.data == "confidential",
+        "publish": bool(form.publish.data),
+    }
+
+
+def _uploaded_files(form: FeedbackForm) -> list[tuple[str, bytes]]:
+    """Return the chosen files as (name, content), each read one byte past the size limit.
+
+    The extra byte lets the service tell a file that is too large from one at the limit.
+    """
+    return [
+        (upload.filename or "", upload.read(MAX_ATTACHMENT_BYTES + 1))
+        for upload in request.files.getlist(form.attachments.name)
+        if upload and upload.filename
+    ]
+
+
 @bp.route("/feedback/new", methods=["GET", "POST"])
 @limiter.limit(feedback_rate_limit, methods=["POST"])
 def new():
@@ -108,27 +139,11 @@ def new():
         return _render_new(form, 422)
     if not form.validate():
         return _render_new(form, 422)
-    data = {
-        "kind": form.kind.data,
-        "service": form.service.data or None,
-        "subject": form.subject.data,
-        "body": form.body.data,
-        "regency": form.regency.data or None,
-        "name": form.name.data,
-        "email": form.email.data,
-        "phone": form.phone.data,
-        "anonymous": form.identity.data == "anonymous",
-        "confidential": form.identity.data == "confidential",
-        "publish": bool(form.publish.data),
-    }
-    files = [
-        (upload.filename or "", upload.read(MAX_ATTACHMENT_BYTES + 1))
-        for upload in request.files.getlist(form.attachments.name)
-        if upload and upload.filename
-    ]
+    files = _uploaded_files(form)
     try:
         feedback = feedback_submit(
-            data, lang, client_token=form.client_token.data or None, attachments=files
+            _submission(form), lang, client_token=form.client_token.data or None,
+            attachments=files,
         )
     except ValidationError as error:
         apply_validation_error(form, error, _FIELD_RENAMES, _FORM_FIELDS)
@@ -175,7 +190,7 @@ def track():
     return _private(make_response(render_template("feedback/track.html", form=form), status))
 
 
-def _render_show(code: str, reply_form: ReplyForm | None = None,
+def _render_show(code: str, *, reply_form: ReplyForm | None = None,
                  reopen_form: ReopenForm | None = None, status: int = 200):
     feedback = feedback_get(code)
     view = feedback_public_view(feedback, current_lang())
@@ -212,8 +227,20 @@ def show(code: str):
     return _render_show(display)
 
 
-def _citizen_step(code: str, form, field: str, form_name: str, act, done: str):
-    """Validate a citizen's form, call the service, and go back to the tracking page."""
+def _citizen_step(
+    code: str,
+    form: ReplyForm | ReopenForm,
+    *,
+    field: str,
+    form_name: str,
+    act: Callable[[str, str], Feedback],
+    done: str,
+):
+    """Validate a citizen's form, call the service, and go back to the tracking page.
+
+    ``field`` is the form's text, ``form_name`` the argument of _render_show that shows the
+    form again with its errors, ``act`` the service and ``done`` what the page then confirms.
+    """
     if not form.validate():
         return _render_show(code, status=422, **{form_name: form})
     try:
@@ -231,14 +258,16 @@ def _citizen_step(code: str, form, field: str, form_name: str, act, done: str):
 @limiter.limit(feedback_rate_limit)
 def reply(code: str):
     """Add the citizen's reply."""
-    return _citizen_step(code, ReplyForm(), "body", "reply_form", feedback_reply, "reply")
+    return _citizen_step(code, ReplyForm(), field="body", form_name="reply_form",
+                         act=feedback_reply, done="reply")
 
 
 @bp.post("/feedback/<code>/reopen")
 @limiter.limit(feedback_rate_limit)
 def reopen(code: str):
     """Reopen resolved feedback with the citizen's reason."""
-    return _citizen_step(code, ReopenForm(), "reason", "reopen_form", feedback_reopen, "reopen")
+    return _citizen_step(code, ReopenForm(), field="reason", form_name="reopen_form",
+                         act=feedback_reopen, done="reopen")
 
 
 @bp.get("/feedback")

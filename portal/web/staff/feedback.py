@@ -13,9 +13,9 @@ from portal.services.feedback import handling as feedback_staff
 from portal.services.feedback import publishing as feedback_publish
 from portal.services.feedback.citizen import (
     PersonalDataWarning,
-    overdue_deadlines,
     personal_data_warnings,
 )
+from portal.services.feedback.deadlines import overdue_deadlines
 from portal.web.feedback.forms import (
     StaffConfirmForm,
     StaffDepartmentForm,

@@ -21,9 +21,7 @@ from portal.services.auth import CLI_OPERATOR
 from portal.services.errors import IdempotencyConflict, NotFound, ValidationError
 from portal.services.feedback.citizen import (
     TRACKING_ALPHABET,
-    deadline_after,
     feedback_get,
-    feedback_public_view,
     feedback_reopen,
     feedback_reply,
     feedback_submit,
@@ -32,6 +30,8 @@ from portal.services.feedback.citizen import (
     tracking_code_new,
     tracking_code_normalise,
 )
+from portal.services.feedback.deadlines import deadline_after
+from portal.services.feedback.public_view import feedback_public_view
 from portal.services.feedback.routing import routing_rule_add
 from tests.factories import create_department, create_service, create_user
 from tests.feedback_support import (
@@ -135,8 +135,8 @@ def test_unroutable_feedback_waits_for_the_triage_unit(app):
     # Texts come in the current locale, as in a request to /en/ or the API with ?lang=en.
     with force_locale("en"):
         view = feedback_public_view(feedback, "en")
-    assert view["handled_by"]["code"] == "ulp"
-    assert "complaint-management unit" in view["routing_reason"]
+    assert view.handled_by.code == "ulp"
+    assert "complaint-management unit" in view.routing_reason
 
 
 # -- deadlines (hand-worked: 17 Aug 2025 is a Sunday holiday, 18 Aug cuti bersama,
@@ -249,7 +249,7 @@ def test_public_view_never_holds_an_identity(app):
     service = create_service()
     feedback = feedback_submit(valid_data(service=service.code, **IDENTITY), "en")
     feedback_reply(feedback.tracking_code, "Nama saya Siti Rahmawati, hubungi 0812 3456 7890")
-    dumped = json.dumps(feedback_public_view(feedback, "en"), default=str)
+    dumped = json.dumps(feedback_public_view(feedback, "en").as_json())
     for value in (*IDENTITY.values(), "Siti", "0812"):
         assert value not in dumped
     # The citizen's own text is private too until staff approve publishing it.
@@ -583,10 +583,10 @@ def test_the_public_view_looks_the_triage_unit_up_once_per_transaction(app):
     with _Queries() as queries:
         views = [feedback_public_view(feedback, lang) for lang in ("en", "id")]
     assert queries.count == 0
-    assert [view["handled_by"]["code"] for view in views] == [unit.code, unit.code]
+    assert [view.handled_by.code for view in views] == [unit.code, unit.code]
     # Another triage unit, committed: the next view names it.
     from portal.services.feedback.routing import routing_triage_unit_set
 
     other = create_department(code="ulp-baru")
     routing_triage_unit_set(other.code, actor=CLI_OPERATOR)
-    assert feedback_public_view(feedback, "en")["handled_by"]["code"] == "ulp-baru"
+    assert feedback_public_view(feedback, "en").handled_by.code == "ulp-baru"

@@ -1,0 +1,227 @@
+"""The public view of feedback: what anyone holding its tracking code may see.
+
+It is the only shape in which feedback leaves the service layer for citizens, pages, mail and
+the API alike: it never holds a name, e-mail or phone, and shows the citizen's text only in
+the public version staff approved (feedback_publish). A frozen object, so that no page or
+template can add to it on the way out; the API writes it with :meth:`FeedbackPublicView.as_json`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import selectinload
+
+from portal.domain.calendar import utc_now
+from portal.i18n import localized
+from portal.models.catalogue import Department, Service
+from portal.models.feedback import CITIZEN, SYSTEM, Feedback, FeedbackEvent
+from portal.services.feedback.deadlines import (
+    DEADLINE_NAMES,
+    feedback_can_reopen,
+    feedback_can_reply,
+    overdue_deadlines,
+)
+from portal.services.feedback.routing import routing_reason, triage_unit_cached
+
+
+@dataclass(frozen=True)
+class PublicName:
+    """A department or a service as the public sees it: its code and its name."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimelineStep:
+    """One public step of the timeline; ``text`` is only ever staff's text meant for the public."""
+
+    kind: str
+    at: datetime
+    by: str  # "citizen", "staff" or "system"
+    text: str
+    status: str | None
+    from_department: PublicName | None
+    to_department: PublicName | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deadlines:
+    """The four deadlines of feedback (None where a clock has not started)."""
+
+    route_due: datetime | None
+    first_response_due: datetime | None
+    resolution_due: datetime | None
+    auto_close_due: datetime | None
+
+    def items(self) -> tuple[tuple[str, datetime | None], ...]:
+        """Return (name, deadline) pairs in the order of the procedure, as a mapping would."""
+        return tuple((name, getattr(self, name)) for name in DEADLINE_NAMES)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeedbackPublicView:
+    """What anyone holding the tracking code may see of one feedback: never an identity.
+
+    Datetimes are aware UTC datetimes (the API writes them in ISO 8601, pages in WIB).
+    """
+
+    tracking_code: str
+    kind: str
+    status: str
+    service: PublicName | None
+    department: PublicName | None
+    # Who answers for it now: the department, or the triage unit while nobody is routed.
+    handled_by: PublicName | None
+    regency: str | None
+    routing_rule: str
+    routing_reason: str
+    routed_department: PublicName | None
+    submitted_at: datetime
+    routed_at: datetime | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    needs_investigation: bool
+    investigation_reason: str
+    rejection_reason: str
+    transfer_count: int
+    reopen_count: int
+    deadlines: Deadlines
+    overdue: tuple[str, ...]
+    can_reply: bool
+    can_reopen: bool
+    published: bool
+    # The public version staff approved, None until then.
+    subject: str | None
+    body: str | None
+    timeline: tuple[TimelineStep, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the view as plain dicts and lists, datetimes kept as they are."""
+        return _plain(self, iso_dates=False)
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the view as the API writes it: plain dicts and lists, ISO 8601 datetimes."""
+        return _plain(self, iso_dates=True)
+
+
+def _plain(value: Any, *, iso_dates: bool) -> Any:
+    """Turn the view's objects into dicts (fields in order) and tuples into lists, recursively."""
+    if is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name), iso_dates=iso_dates)
+                for f in fields(value)}
+    if isinstance(value, tuple):
+        return [_plain(item, iso_dates=iso_dates) for item in value]
+    if iso_dates and isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def public_view_options() -> tuple:
+    """Loader options for feedback about to be shown with feedback_public_view.
+
+    The timeline with the departments of each step, the service and the department come in
+    a fixed number of queries, however many steps there are.
+    """
+    return (
+        selectinload(Feedback.events).selectinload(FeedbackEvent.from_department),
+        selectinload(Feedback.events).selectinload(FeedbackEvent.to_department),
+        selectinload(Feedback.department),
+        selectinload(Feedback.service),
+    )
+
+
+def _named(obj: Department | Service | None, lang: str) -> PublicName | None:
+    if obj is None:
+        return None
+    return PublicName(code=obj.code, name=localized(obj, "name", lang).text)
+
+
+# Public events whose text, written by staff, is meant for the citizen.
+_STAFF_PUBLIC_TEXT = ("answer", "transferred", "investigation", "rejected", "status", "routed")
+
+
+def _timeline(feedback: Feedback, lang: str) -> tuple[TimelineStep, ...]:
+    """Return the public steps of the feedback, oldest first."""
+    steps = []
+    for event in feedback.events:
+        if not event.public:
+            continue
+        by = {CITIZEN: "citizen", SYSTEM: "system"}.get(event.actor, "staff")
+        # The citizen's own words (replies, reopen reasons) are never shown: only the public
+        # version staff checked and approved (see feedback_publish) is.
+        text = event.body if (by != "citizen" and event.kind in _STAFF_PUBLIC_TEXT) else ""
+        steps.append(TimelineStep(
+            kind=event.kind,
+            at=event.at,
+            by=by,
+            text=text,
+            status=event.status_to,
+            from_department=_named(event.from_department, lang),
+            to_department=_named(event.to_department, lang),
+        ))
+    return tuple(steps)
+
+
+def _first_routed_to(feedback: Feedback) -> Department | None:
+    """Return where the feedback first went (its department if no routing step names one).
+
+    The routing reason is about that first place; transfers are separate steps of the
+    timeline, each with its own reason.
+    """
+    return next(
+        (event.to_department for event in feedback.events
+         if event.kind == "routed" and event.to_department is not None),
+        feedback.department,
+    )
+
+
+def feedback_public_view(
+    feedback: Feedback, lang: str, now: datetime | None = None
+) -> FeedbackPublicView:
+    """Return what anyone holding the tracking code may see: never an identity."""
+    now = now or utc_now()
+    department = feedback.department
+    if department is None and feedback.routing_rule == "triage":
+        handler = triage_unit_cached()
+    else:
+        handler = department
+    routed_to = _first_routed_to(feedback)
+    published = feedback.publish_approved
+    return FeedbackPublicView(
+        tracking_code=feedback.tracking_code_display,
+        kind=feedback.kind,
+        status=feedback.status,
+        service=_named(feedback.service, lang),
+        department=_named(department, lang),
+        handled_by=_named(handler, lang),
+        regency=feedback.regency,
+        routing_rule=feedback.routing_rule,
+        routing_reason=routing_reason(
+            rule=feedback.routing_rule, detail=feedback.routing_detail, department=routed_to,
+            lang=lang, service=feedback.service,
+        ),
+        routed_department=_named(routed_to, lang),
+        submitted_at=feedback.submitted_at,
+        routed_at=feedback.routed_at,
+        first_response_at=feedback.first_response_at,
+        resolved_at=feedback.resolved_at,
+        closed_at=feedback.closed_at,
+        needs_investigation=feedback.needs_investigation,
+        investigation_reason=feedback.investigation_reason or "",
+        rejection_reason=feedback.rejection_reason or "",
+        transfer_count=feedback.transfer_count,
+        reopen_count=feedback.reopen_count,
+        deadlines=Deadlines(**{name: getattr(feedback, name) for name in DEADLINE_NAMES}),
+        overdue=tuple(overdue_deadlines(feedback, now)),
+        can_reply=feedback_can_reply(feedback),
+        can_reopen=feedback_can_reopen(feedback, now),
+        published=published,
+        subject=feedback.public_subject if published else None,
+        body=feedback.public_body if published else None,
+        timeline=_timeline(feedback, lang),
+    )
