@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -9,9 +11,15 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from portal.cli.feedback import init_feedback_cli
+from portal.cli.incidents import COMMAND_GROUPS as incident_groups
+from portal.cli.metrics import init_metrics_cli
+from portal.cli.users import users_cli
+from portal.config import BASE_DIR
 from portal.services.catalogue import directory as catalogue_service
 from portal.services.demo import load as demo_service
 from portal.services.errors import ValidationError
+from portal.services.metrics.calendar_changes import calendar_day_set, calendar_day_unset
 
 catalogue_cli = AppGroup("catalogue", help="Manage the catalogue of departments and services.")
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -62,8 +70,6 @@ def demo_load() -> None:
 @click.option("--note", default="", help="Why (shown to administrators).")
 def calendar_set(day, working: bool, note: str) -> None:
     """Record an extra non-working day or a working-day override."""
-    from portal.services.metrics.calendar_changes import calendar_day_set
-
     calendar_day_set(day.date(), working, note)
     click.echo(f"{day.date().isoformat()}: {'working' if working else 'non-working'}")
 
@@ -72,8 +78,6 @@ def calendar_set(day, working: bool, note: str) -> None:
 @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
 def calendar_unset(day) -> None:
     """Remove an administrator's exception for a day."""
-    from portal.services.metrics.calendar_changes import calendar_day_unset
-
     calendar_day_unset(day.date())
     click.echo(f"{day.date().isoformat()}: back to the national calendar")
 
@@ -84,10 +88,6 @@ _BABEL = [sys.executable, "-m", "babel.messages.frontend"]
 
 def _babel(*args: str) -> None:
     """Run a pybabel command from the repository root, failing loudly."""
-    import subprocess
-
-    from portal.config import BASE_DIR
-
     subprocess.run([*_BABEL, *args], cwd=BASE_DIR, check=True)
 
 
@@ -98,8 +98,6 @@ def translate_update() -> None:
            "-o", "messages.pot", "portal")
     _babel("update", "-i", "messages.pot", "-d", "translations", "--no-fuzzy-matching",
            "--ignore-obsolete")
-    import os
-
     os.remove("messages.pot")
 
 
@@ -116,8 +114,6 @@ def translate_init(language: str) -> None:
     _babel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
            "-o", "messages.pot", "portal")
     _babel("init", "-i", "messages.pot", "-d", "translations", "-l", language)
-    import os
-
     os.remove("messages.pot")
 
 
@@ -125,16 +121,8 @@ def init_cli(app: Flask) -> None:
     """Register the command groups."""
     for group in (catalogue_cli, demo_cli, calendar_cli, translate_cli):
         app.cli.add_command(group)
-    from portal.cli.metrics import init_metrics_cli
-
     init_metrics_cli(app)
-    from portal.cli.users import users_cli
-
     app.cli.add_command(users_cli)
-    from portal.cli.incidents import COMMAND_GROUPS as incident_groups
-
     for group in incident_groups:
         app.cli.add_command(group)
-    from portal.cli.feedback import init_feedback_cli
-
     init_feedback_cli(app)

@@ -10,6 +10,16 @@ from flask.cli import AppGroup
 
 from portal.services.auth import CLI_OPERATOR
 from portal.services.errors import NotFound, ValidationError
+from portal.services.feedback.citizen import feedback_tick
+from portal.services.feedback.digest import feedback_digest
+from portal.services.feedback.routing import (
+    routing_rule_add,
+    routing_rule_delete,
+    routing_rule_list,
+    routing_triage_unit_set,
+    triage_unit,
+)
+from portal.services.outbox import outbox_pending_count, outbox_send
 
 routing_cli = AppGroup("routing", help="Feedback routing rules and the triage unit.")
 feedback_cli = AppGroup("feedback", help="Citizen feedback.")
@@ -28,8 +38,6 @@ def _fail(message: str) -> None:
               help="Higher wins when several rules match.")
 def routing_add(department_code: str, phrase: str, priority: int) -> None:
     """Route feedback mentioning PHRASE (whole words) to DEPARTMENT_CODE."""
-    from portal.services.feedback.routing import routing_rule_add
-
     try:
         rule = routing_rule_add(department_code, phrase, priority, actor=CLI_OPERATOR)
     except NotFound:
@@ -42,8 +50,6 @@ def routing_add(department_code: str, phrase: str, priority: int) -> None:
 @routing_cli.command("list")
 def routing_list() -> None:
     """List routing rules in the order they win."""
-    from portal.services.feedback.routing import routing_rule_list, triage_unit
-
     unit = triage_unit()
     click.echo(f"triage unit: {unit.code if unit else '(none: run routing triage-unit CODE)'}")
     for rule in routing_rule_list(CLI_OPERATOR):
@@ -54,8 +60,6 @@ def routing_list() -> None:
 @click.argument("rule_id", type=int)
 def routing_remove(rule_id: int) -> None:
     """Delete a routing rule."""
-    from portal.services.feedback.routing import routing_rule_delete
-
     try:
         routing_rule_delete(rule_id, actor=CLI_OPERATOR)
     except NotFound:
@@ -67,8 +71,6 @@ def routing_remove(rule_id: int) -> None:
 @click.argument("department_code")
 def routing_triage_unit(department_code: str) -> None:
     """Mark DEPARTMENT_CODE as the triage unit (the only one)."""
-    from portal.services.feedback.routing import routing_triage_unit_set
-
     try:
         routing_triage_unit_set(department_code, actor=CLI_OPERATOR)
     except NotFound:
@@ -79,8 +81,6 @@ def routing_triage_unit(department_code: str) -> None:
 @feedback_cli.command("tick")
 def feedback_tick_command() -> None:
     """Close resolved feedback past its automatic close; queue overdue reminders once."""
-    from portal.services.feedback.citizen import feedback_tick
-
     summary = feedback_tick()
     click.echo(f"closed: {summary.closed}, reminders queued: {summary.reminders}")
 
@@ -88,8 +88,6 @@ def feedback_tick_command() -> None:
 @feedback_cli.command("digest")
 def feedback_digest_command() -> None:
     """Queue today's digest of overdue feedback to each department (once per WIB day)."""
-    from portal.services.feedback.digest import feedback_digest
-
     summary = feedback_digest()
     click.echo(
         f"departments: {summary.departments}, mails queued: {summary.mails}, "
@@ -101,8 +99,6 @@ def feedback_digest_command() -> None:
 @click.option("--limit", type=int, default=100, show_default=True)
 def outbox_send_command(limit: int) -> None:
     """Send the mail that is due; failures are retried later with backoff."""
-    from portal.services.outbox import outbox_pending_count, outbox_send
-
     summary = outbox_send(limit=limit)
     click.echo(
         f"sent: {summary.sent}, failed: {summary.failed}, still pending: {outbox_pending_count()}"

@@ -8,11 +8,19 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from portal.domain.calendar import to_wib
+from portal.extensions import db
+from portal.models.catalogue import Service
 from portal.services.auth import CLI_OPERATOR
 from portal.services.errors import NotFound, ValidationError
+from portal.services.metrics.service_requests import (
+    service_requests_import_csv,
+    service_requests_recompute,
+)
 from portal.services.metrics.status import STATUS_WINDOW_DAYS, status_refresh
+from portal.services.metrics.tokens import token_create, token_list, token_revoke
 
 tokens_cli = AppGroup("tokens", help="Department API tokens for the reporting API.")
 requests_cli = AppGroup("requests", help="Service requests reported by departments.")
@@ -29,8 +37,6 @@ def _when(value) -> str:
 @click.option("--label", default="", help="What the token is for (e.g. the sending system).")
 def tokens_create(department_code: str, label: str) -> None:
     """Create an API token for a department and print it (last line, shown only once)."""
-    from portal.services.metrics.tokens import token_create
-
     try:
         token, plaintext = token_create(department_code, label, actor=CLI_OPERATOR)
     except NotFound:
@@ -48,8 +54,6 @@ def tokens_create(department_code: str, label: str) -> None:
 @click.option("--department", "department_code", default=None, help="Only this department.")
 def tokens_list(department_code: str | None) -> None:
     """List tokens by id (never their value)."""
-    from portal.services.metrics.tokens import token_list
-
     for token in token_list(department_code, actor=CLI_OPERATOR):
         state = f"revoked {_when(token.revoked_at)}" if token.revoked_at else "active"
         click.echo(
@@ -62,8 +66,6 @@ def tokens_list(department_code: str | None) -> None:
 @click.argument("token_id", type=int)
 def tokens_revoke(token_id: int) -> None:
     """Revoke a token: it stops working at once."""
-    from portal.services.metrics.tokens import token_revoke
-
     try:
         token_revoke(token_id, actor=CLI_OPERATOR)
     except NotFound:
@@ -77,8 +79,6 @@ def tokens_revoke(token_id: int) -> None:
 @click.option("--department", "department_code", required=True, help="The reporting department.")
 def requests_import(path: Path, department_code: str) -> None:
     """Import a CSV of service requests for one department: all rows or none."""
-    from portal.services.metrics.service_requests import service_requests_import_csv
-
     try:
         with path.open(encoding="utf-8-sig", newline="") as stream:
             summary = service_requests_import_csv(department_code, stream)
@@ -102,12 +102,6 @@ def requests_import(path: Path, department_code: str) -> None:
               help="Only requests received on or after this WIB date (YYYY-MM-DD).")
 def requests_recompute(service_codes: tuple[str, ...], since) -> None:
     """Recompute stored deadlines, on-time counts and statuses from today's calendar."""
-    from sqlalchemy import select
-
-    from portal.extensions import db
-    from portal.models.catalogue import Service
-    from portal.services.metrics.service_requests import service_requests_recompute
-
     ids = None
     if service_codes:
         found = dict(db.session.execute(

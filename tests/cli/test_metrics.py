@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
+from portal.domain.calendar import WIB
 from portal.extensions import db
-from portal.models import ApiToken, ServiceRequest, ServiceStatus
+from portal.models import ApiToken, CalendarDay, ServiceRequest, ServiceStatus
+from portal.services.metrics.service_requests import service_requests_report
 from portal.services.metrics.tokens import token_authenticate
 from tests.factories import create_department, create_service
 
@@ -88,12 +91,6 @@ def test_status_refresh_evaluates_every_service(runner):
 
 
 def test_requests_recompute_follows_a_calendar_written_behind_the_services_back(runner):
-    from datetime import date, datetime
-
-    from portal.domain.calendar import WIB
-    from portal.models import CalendarDay
-    from portal.services.metrics.service_requests import service_requests_report
-
     service = create_service(code="izin-a", commitment_value=1, commitment_unit="working_days")
     other = create_service(code="izin-b", commitment_value=1, commitment_unit="working_days")
     for s in (service, other):

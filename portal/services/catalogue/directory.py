@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlparse
@@ -60,14 +60,18 @@ _STANDARD_TEXTS = tuple(
 TEXT_COLUMNS = tuple(f"{name}_{lang}" for name in STANDARD_FIELDS for lang in ("id", "en"))
 FIRST_RESPONSE_COLUMNS = ("first_response_value", "first_response_unit")
 OPTIONAL_COLUMNS = TEXT_COLUMNS + FIRST_RESPONSE_COLUMNS
-# Marker: the file has no first-response columns, so existing services keep theirs.
-_NOT_GIVEN = ("-", "-")
 DEFAULT_ON_TIME_TARGET = 0.90
 MAX_NAME = 300
 MAX_TEXT = 5000
 # Bumped by every import that changes something: public page caches key on it (names and
 # texts have no history of their own). Same key as portal.services.catalogue.public_figures reads.
 CATALOGUE_VERSION_KEY = "catalogue_version"
+
+
+# A first-response commitment: (value, unit), or (None, None) for no such promise.
+FirstResponse = tuple[int | None, str | None]
+# Reports a problem of one column of the row being read.
+_Complain = Callable[[str, str], None]
 
 
 @dataclass
@@ -88,8 +92,9 @@ class CatalogueRow:
     on_time_target: float
     online_url: str
     texts: dict[str, str] = field(default_factory=dict)
-    # (value, unit); (None, None): no first-response commitment; _NOT_GIVEN: not in the file.
-    first_response: tuple = _NOT_GIVEN
+    # (value, unit); (None, None): no first-response commitment; None: not in the file, so an
+    # existing service keeps its own.
+    first_response: FirstResponse | None = None
 
 
 @dataclass
@@ -102,15 +107,53 @@ class ImportSummary:
     services_updated: int = 0
     services_unchanged: int = 0
 
+    @property
+    def changed(self) -> bool:
+        """Tell whether the import created or updated a department or a service."""
+        return bool(self.departments_created or self.departments_updated
+                    or self.services_created or self.services_updated)
 
-def _parse_row(line: int, raw: dict[str, str], errors: list[FieldError]) -> CatalogueRow | None:
-    """Validate one raw CSV row, appending its problems to errors."""
-    before = len(errors)
+
+def _parse_row(line: int, raw: dict[str, str]) -> tuple[CatalogueRow | None, list[FieldError]]:
+    """Read one raw CSV row: the typed row, or None and the problems of its fields."""
+    errors: list[FieldError] = []
     value = {k: (v or "").strip() for k, v in raw.items()}
 
     def bad(column: str, message: str) -> None:
         errors.append(FieldError(field=column, error=message, index=line))
 
+    _check_codes_and_names(value, bad)
+    since = _parse_work_mode(value, bad)
+    commitment, target = _parse_commitment(value, bad)
+    url = _parse_online_url(value, bad)
+    first_response = None
+    if any(column in value for column in FIRST_RESPONSE_COLUMNS):
+        first_response = _parse_first_response(value, bad)
+    texts = _parse_texts(value, bad)
+    if errors:
+        return None, errors
+    row = CatalogueRow(
+        line=line,
+        department_code=value["department_code"],
+        department_name_id=value["department_name_id"],
+        department_name_en=value["department_name_en"],
+        service_code=value["service_code"],
+        service_name_id=value["service_name_id"],
+        service_name_en=value["service_name_en"],
+        work_mode=value["work_mode"],
+        work_mode_since=since,
+        commitment_value=commitment,
+        commitment_unit=value["commitment_unit"],
+        on_time_target=target,
+        online_url=url,
+        texts=texts,
+        first_response=first_response,
+    )
+    return row, errors
+
+
+def _check_codes_and_names(value: dict[str, str], bad: _Complain) -> None:
+    """Check the department and service codes and names."""
     for column in ("department_code", "service_code"):
         if not CODE_RE.match(value[column]):
             bad(column, _("must be 2 to 64 characters: lowercase letters, digits, hyphens"))
@@ -121,14 +164,23 @@ def _parse_row(line: int, raw: dict[str, str], errors: list[FieldError]) -> Cata
                    "service_name_en"):
         if len(value[column]) > MAX_NAME:
             bad(column, _("is longer than %(n)d characters", n=MAX_NAME))
+
+
+def _parse_work_mode(value: dict[str, str], bad: _Complain) -> date | None:
+    """Check the work mode; return the date it applies from (None when empty or invalid)."""
     if value["work_mode"] not in WORK_MODES:
         bad("work_mode", _("must be one of onsite, hybrid, wfa"))
-    since = None
-    if value["work_mode_since"]:
-        try:
-            since = date.fromisoformat(value["work_mode_since"])
-        except ValueError:
-            bad("work_mode_since", _("must be a date written YYYY-MM-DD"))
+    if not value["work_mode_since"]:
+        return None
+    try:
+        return date.fromisoformat(value["work_mode_since"])
+    except ValueError:
+        bad("work_mode_since", _("must be a date written YYYY-MM-DD"))
+        return None
+
+
+def _parse_commitment(value: dict[str, str], bad: _Complain) -> tuple[int, float]:
+    """Check the commitment; return its value and on-time target (the default when empty)."""
     commitment = 0
     try:
         commitment = int(value["commitment_value"])
@@ -146,40 +198,20 @@ def _parse_row(line: int, raw: dict[str, str], errors: list[FieldError]) -> Cata
                 raise ValueError
         except ValueError:
             bad("on_time_target", _("must be a fraction above 0 and at most 1, e.g. 0.90"))
+    return commitment, target
+
+
+def _parse_online_url(value: dict[str, str], bad: _Complain) -> str:
+    """Check the optional address of the online channel: http(s), at most 500 characters."""
     url = value["online_url"]
     if url:
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc or len(url) > 500:
             bad("online_url", _("must be a web address starting with https://"))
-    first_response: tuple = _NOT_GIVEN
-    if any(column in value for column in FIRST_RESPONSE_COLUMNS):
-        first_response = _parse_first_response(value, bad)
-    texts = {column: value.get(column, "") for column in TEXT_COLUMNS if column in value}
-    for column, text in texts.items():
-        if len(text) > MAX_TEXT:
-            bad(column, _("is longer than %(n)d characters", n=MAX_TEXT))
-    if len(errors) > before:
-        return None
-    return CatalogueRow(
-        line=line,
-        department_code=value["department_code"],
-        department_name_id=value["department_name_id"],
-        department_name_en=value["department_name_en"],
-        service_code=value["service_code"],
-        service_name_id=value["service_name_id"],
-        service_name_en=value["service_name_en"],
-        work_mode=value["work_mode"],
-        work_mode_since=since,
-        commitment_value=commitment,
-        commitment_unit=value["commitment_unit"],
-        on_time_target=target,
-        online_url=url,
-        texts=texts,
-        first_response=first_response,
-    )
+    return url
 
 
-def _parse_first_response(value: dict[str, str], bad) -> tuple:
+def _parse_first_response(value: dict[str, str], bad: _Complain) -> FirstResponse:
     """Read the optional first-response commitment: (value, unit) or (None, None)."""
     raw_value = value.get("first_response_value", "")
     unit = value.get("first_response_unit", "")
@@ -201,10 +233,17 @@ def _parse_first_response(value: dict[str, str], bad) -> tuple:
     return (number, unit)
 
 
-def catalogue_parse(stream: Iterable[str]) -> list[CatalogueRow]:
-    """Read and validate a whole catalogue CSV; raise ValidationError listing every bad row."""
-    reader = csv.DictReader(stream)
-    header = reader.fieldnames or []
+def _parse_texts(value: dict[str, str], bad: _Complain) -> dict[str, str]:
+    """Return the texts of the published standard the file has, each checked for length."""
+    texts = {column: value.get(column, "") for column in TEXT_COLUMNS if column in value}
+    for column, text in texts.items():
+        if len(text) > MAX_TEXT:
+            bad(column, _("is longer than %(n)d characters", n=MAX_TEXT))
+    return texts
+
+
+def _header_errors(header: list[str]) -> list[FieldError]:
+    """Check a catalogue header: required columns present, no unknown or repeated column."""
     errors: list[FieldError] = []
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
@@ -214,35 +253,56 @@ def catalogue_parse(stream: Iterable[str]) -> list[CatalogueRow]:
         errors.append(FieldError("header", _("unknown columns: %(c)s", c=", ".join(unknown)), 1))
     if len(set(header)) != len(header):
         errors.append(FieldError("header", _("a column appears twice"), 1))
+    return errors
+
+
+class _AcrossRows:
+    """The rules across rows: a service once per file, a department named alike on every row."""
+
+    def __init__(self) -> None:
+        self._service_lines: dict[str, int] = {}
+        self._department_names: dict[str, tuple[str, str, int]] = {}
+
+    def errors(self, row: CatalogueRow) -> list[FieldError]:
+        """Return the problems of a row against the rows before it, and remember it."""
+        errors = []
+        if row.service_code in self._service_lines:
+            errors.append(FieldError(
+                "service_code",
+                _("repeats the service of line %(n)d", n=self._service_lines[row.service_code]),
+                row.line,
+            ))
+        self._service_lines.setdefault(row.service_code, row.line)
+        names = (row.department_name_id, row.department_name_en, row.line)
+        first = self._department_names.setdefault(row.department_code, names)
+        if first[:2] != names[:2]:
+            errors.append(FieldError(
+                "department_name_id",
+                _("differs from the department's name on line %(n)d", n=first[2]),
+                row.line,
+            ))
+        return errors
+
+
+def catalogue_parse(stream: Iterable[str]) -> list[CatalogueRow]:
+    """Read and validate a whole catalogue CSV; raise ValidationError listing every bad row."""
+    reader = csv.DictReader(stream)
+    errors = _header_errors(list(reader.fieldnames or []))
     if errors:
         raise ValidationError(errors)
     rows: list[CatalogueRow] = []
-    seen_services: dict[str, int] = {}
-    department_names: dict[str, tuple[str, str, int]] = {}
+    across = _AcrossRows()
     for raw in reader:
         line = reader.line_num
         if None in raw or any(v is None for v in raw.values()):
             errors.append(FieldError("row", _("has a different number of fields than the header"),
                                      line))
             continue
-        row = _parse_row(line, raw, errors)
+        row, row_errors = _parse_row(line, raw)
+        errors += row_errors
         if row is None:
             continue
-        if row.service_code in seen_services:
-            errors.append(FieldError(
-                "service_code",
-                _("repeats the service of line %(n)d", n=seen_services[row.service_code]),
-                line,
-            ))
-        seen_services.setdefault(row.service_code, line)
-        names = (row.department_name_id, row.department_name_en, line)
-        first = department_names.setdefault(row.department_code, names)
-        if first[:2] != names[:2]:
-            errors.append(FieldError(
-                "department_name_id",
-                _("differs from the department's name on line %(n)d", n=first[2]),
-                line,
-            ))
+        errors += across.errors(row)
         rows.append(row)
     if not rows and not errors:
         errors.append(FieldError("file", _("contains no service"), 1))
@@ -278,6 +338,37 @@ def catalogue_import(rows: list[CatalogueRow], recorded_by: str = "import") -> I
     """Upsert departments and services by code, recording every change in the histories."""
     summary = ImportSummary()
     today = wib_date(utc_now())
+    departments, services = _stored_catalogue()
+    counted: set[str] = set()  # departments already counted as created or updated
+    recompute: list[Service] = []
+    for row in rows:
+        department = _upsert_department(row, departments, counted, summary)
+        service = services.get(row.service_code)
+        if service is None:
+            services[row.service_code] = _service_create(row, department, recorded_by)
+            summary.services_created += 1
+            continue
+        changed, commitment_changed = _service_update(
+            service, row, department, today, recorded_by
+        )
+        if commitment_changed:
+            recompute.append(service)
+        if changed:
+            summary.services_updated += 1
+        else:
+            summary.services_unchanged += 1
+    if summary.changed:
+        _bump_catalogue_version()
+    if recompute:
+        # A changed commitment applies from today: recompute what it moves, in this commit.
+        db.session.flush()
+        service_requests_recompute([s.id for s in recompute], received_from=today, commit=False)
+    db.session.commit()
+    return summary
+
+
+def _stored_catalogue() -> tuple[dict[str, Department], dict[str, Service]]:
+    """Return every department and every service (with its histories), by code."""
     departments = {d.code: d for d in db.session.scalars(select(Department))}
     services = {
         s.code: s
@@ -287,98 +378,123 @@ def catalogue_import(rows: list[CatalogueRow], recorded_by: str = "import") -> I
             )
         )
     }
-    touched_departments: set[str] = set()
-    recompute: list[Service] = []
-    for row in rows:
-        department = departments.get(row.department_code)
-        if department is None:
-            department = Department(
-                code=row.department_code,
-                name_id=row.department_name_id,
-                name_en=row.department_name_en,
-            )
-            db.session.add(department)
-            departments[row.department_code] = department
-            summary.departments_created += 1
-            touched_departments.add(row.department_code)
-        elif (department.name_id, department.name_en) != (
-            row.department_name_id, row.department_name_en
-        ):
-            department.name_id = row.department_name_id
-            department.name_en = row.department_name_en
-            if row.department_code not in touched_departments:
-                summary.departments_updated += 1
-                touched_departments.add(row.department_code)
+    return departments, services
 
-        service = services.get(row.service_code)
-        plain = {
-            "name_id": row.service_name_id,
-            "name_en": row.service_name_en,
-            "online_url": row.online_url,
-            **row.texts,
-        }
-        first_value, first_unit = (None, None) if row.first_response is _NOT_GIVEN else (
-            row.first_response)
-        if service is None:
-            service = Service(
-                code=row.service_code,
-                department=department,
-                work_mode=row.work_mode,
-                work_mode_since=row.work_mode_since,
-                commitment_value=row.commitment_value,
-                commitment_unit=row.commitment_unit,
-                on_time_target=row.on_time_target,
-                first_response_value=first_value,
-                first_response_unit=first_unit,
-                **plain,
-            )
-            db.session.add(service)
-            services[row.service_code] = service
-            # A remote service with a start date was on-site before that date.
-            if row.work_mode != "onsite" and row.work_mode_since:
-                _record_work_mode(service, "onsite", None, recorded_by)
-            _record_work_mode(service, row.work_mode, row.work_mode_since, recorded_by)
-            _record_commitment(service, None, recorded_by, "")
-            summary.services_created += 1
-            continue
 
-        changed = False
-        if service.department is not department:
-            service.department = department
+def _upsert_department(
+    row: CatalogueRow,
+    departments: dict[str, Department],
+    counted: set[str],
+    summary: ImportSummary,
+) -> Department:
+    """Return the row's department, created or renamed as the row says (counted once each)."""
+    department = departments.get(row.department_code)
+    if department is None:
+        department = Department(
+            code=row.department_code,
+            name_id=row.department_name_id,
+            name_en=row.department_name_en,
+        )
+        db.session.add(department)
+        departments[row.department_code] = department
+        summary.departments_created += 1
+        counted.add(row.department_code)
+    elif (department.name_id, department.name_en) != (
+        row.department_name_id, row.department_name_en
+    ):
+        department.name_id = row.department_name_id
+        department.name_en = row.department_name_en
+        if row.department_code not in counted:
+            summary.departments_updated += 1
+            counted.add(row.department_code)
+    return department
+
+
+def _plain_fields(row: CatalogueRow) -> dict[str, str]:
+    """Return a row's service fields that have no history: names, online address, texts."""
+    return {
+        "name_id": row.service_name_id,
+        "name_en": row.service_name_en,
+        "online_url": row.online_url,
+        **row.texts,
+    }
+
+
+def _service_create(row: CatalogueRow, department: Department, recorded_by: str) -> Service:
+    """Add a new service with its first work-mode and commitment history entries."""
+    first_value, first_unit = row.first_response or (None, None)
+    service = Service(
+        code=row.service_code,
+        department=department,
+        work_mode=row.work_mode,
+        work_mode_since=row.work_mode_since,
+        commitment_value=row.commitment_value,
+        commitment_unit=row.commitment_unit,
+        on_time_target=row.on_time_target,
+        first_response_value=first_value,
+        first_response_unit=first_unit,
+        **_plain_fields(row),
+    )
+    db.session.add(service)
+    # A remote service with a start date was on-site before that date.
+    if row.work_mode != "onsite" and row.work_mode_since:
+        _record_work_mode(service, "onsite", None, recorded_by)
+    _record_work_mode(service, row.work_mode, row.work_mode_since, recorded_by)
+    _record_commitment(service, None, recorded_by, "")
+    return service
+
+
+def _service_update(
+    service: Service, row: CatalogueRow, department: Department, today: date, recorded_by: str
+) -> tuple[bool, bool]:
+    """Update a service as the row says; tell whether anything, and the commitment, changed."""
+    details = _update_details(service, row, department)
+    work_mode = _update_work_mode(service, row, today, recorded_by)
+    commitment = _update_commitment(service, row, today, recorded_by)
+    return details or work_mode or commitment, commitment
+
+
+def _update_details(service: Service, row: CatalogueRow, department: Department) -> bool:
+    """Move the service to the row's department and set its plain fields; tell if changed."""
+    changed = False
+    if service.department is not department:
+        service.department = department
+        changed = True
+    for name, new in _plain_fields(row).items():
+        if getattr(service, name) != new:
+            setattr(service, name, new)
             changed = True
-        for name, new in plain.items():
-            if getattr(service, name) != new:
-                setattr(service, name, new)
-                changed = True
-        if (service.work_mode, service.work_mode_since) != (row.work_mode, row.work_mode_since):
-            service.work_mode = row.work_mode
-            service.work_mode_since = row.work_mode_since
-            _record_work_mode(service, row.work_mode, row.work_mode_since or today, recorded_by)
-            changed = True
-        if row.first_response is _NOT_GIVEN:
-            first_value, first_unit = service.first_response_value, service.first_response_unit
-        new_commitment = (row.commitment_value, row.commitment_unit, row.on_time_target,
-                          first_value, first_unit)
-        if (service.commitment_value, service.commitment_unit, service.on_time_target,
-                service.first_response_value, service.first_response_unit) != new_commitment:
-            (service.commitment_value, service.commitment_unit, service.on_time_target,
-             service.first_response_value, service.first_response_unit) = new_commitment
-            _record_commitment(service, today, recorded_by, "catalogue import")
-            recompute.append(service)
-            changed = True
-        if changed:
-            summary.services_updated += 1
-        else:
-            summary.services_unchanged += 1
-    if (summary.departments_created or summary.departments_updated
-            or summary.services_created or summary.services_updated):
-        _bump_catalogue_version()
-    if recompute:
-        # A changed commitment applies from today: recompute what it moves, in this commit.
-        db.session.flush()
-        service_requests_recompute([s.id for s in recompute], received_from=today, commit=False)
-    db.session.commit()
-    return summary
+    return changed
+
+
+def _update_work_mode(service: Service, row: CatalogueRow, today: date, recorded_by: str) -> bool:
+    """Set a changed work mode and record it (from today when the row has no date)."""
+    if (service.work_mode, service.work_mode_since) == (row.work_mode, row.work_mode_since):
+        return False
+    service.work_mode = row.work_mode
+    service.work_mode_since = row.work_mode_since
+    _record_work_mode(service, row.work_mode, row.work_mode_since or today, recorded_by)
+    return True
+
+
+def _update_commitment(
+    service: Service, row: CatalogueRow, today: date, recorded_by: str
+) -> bool:
+    """Set a changed commitment and record it from today; tell whether it changed.
+
+    A file without the first-response columns keeps the service's first-response commitment.
+    """
+    first_value, first_unit = row.first_response or (
+        service.first_response_value, service.first_response_unit
+    )
+    new = (row.commitment_value, row.commitment_unit, row.on_time_target, first_value, first_unit)
+    if (service.commitment_value, service.commitment_unit, service.on_time_target,
+            service.first_response_value, service.first_response_unit) == new:
+        return False
+    (service.commitment_value, service.commitment_unit, service.on_time_target,
+     service.first_response_value, service.first_response_unit) = new
+    _record_commitment(service, today, recorded_by, "catalogue import")
+    return True
 
 
 def _bump_catalogue_version() -> None:

@@ -9,6 +9,7 @@ triage unit and the DPRD may not.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -170,32 +171,105 @@ def service_work_mode_change(
     return service
 
 
-def _commitment_state(
-    value: int, unit: str, target: float, first_value: int | None, first_unit: str | None
-) -> str:
-    """Say a commitment compactly for the audit log, e.g. '5 working_days, 0.90'."""
-    state = f"{value} {unit}, {target:.2f}"
-    if first_value is not None:
-        state += f", first response {first_value} {first_unit}"
-    return state
+@dataclass(frozen=True)
+class _Commitment:
+    """A service's commitment: completion term, on-time target and first-response term."""
+
+    value: int
+    unit: str
+    on_time_target: float
+    first_response_value: int | None
+    first_response_unit: str | None
+
+    @classmethod
+    def of(cls, service: Service) -> _Commitment:
+        """Return the commitment a service has now."""
+        return cls(service.commitment_value, service.commitment_unit, service.on_time_target,
+                   service.first_response_value, service.first_response_unit)
+
+    def state(self) -> str:
+        """Say the commitment compactly for the audit log, e.g. '5 working_days, 0.90'."""
+        state = f"{self.value} {self.unit}, {self.on_time_target:.2f}"
+        if self.first_response_value is not None:
+            state += f", first response {self.first_response_value} {self.first_response_unit}"
+        return state
+
+
+def _term_errors(
+    value: object, unit: object, value_field: str, unit_field: str
+) -> list[FieldError]:
+    """Check a term (a commitment or a first response): a known unit, a whole number in range."""
+    errors = []
+    if unit not in COMMITMENT_UNITS:
+        errors.append(FieldError(unit_field, _("must be working_days or hours")))
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        errors.append(FieldError(value_field, _("must be a whole number, zero or more")))
+    elif unit in MAX_COMMITMENT and value > MAX_COMMITMENT[unit]:
+        errors.append(FieldError(value_field, _("must be at most %(n)d", n=MAX_COMMITMENT[unit])))
+    return errors
+
+
+def _target_errors(target: object) -> list[FieldError]:
+    """Check an on-time target: a fraction above 0 and at most 1."""
+    if isinstance(target, bool) or not isinstance(target, int | float) or not 0 < target <= 1:
+        return [FieldError(
+            "on_time_target", _("must be a fraction above 0 and at most 1, e.g. 0.90")
+        )]
+    return []
 
 
 def _first_response_errors(value: object, unit: object) -> list[FieldError]:
     """Check a first-response commitment: both None (no promise) or a valid value and unit."""
     if value is None and unit is None:
         return []
-    errors = []
-    if unit not in COMMITMENT_UNITS:
-        errors.append(FieldError("first_response_unit", _("must be working_days or hours")))
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        errors.append(FieldError(
-            "first_response_value", _("must be a whole number, zero or more")
-        ))
-    elif unit in MAX_COMMITMENT and value > MAX_COMMITMENT[unit]:
-        errors.append(FieldError(
-            "first_response_value", _("must be at most %(n)d", n=MAX_COMMITMENT[unit])
-        ))
+    return _term_errors(value, unit, "first_response_value", "first_response_unit")
+
+
+def _commitment_change_errors(
+    service: Service, new: _Commitment, effective_from: object, reason: str
+) -> list[FieldError]:
+    """Check a commitment change: valid terms and date, a reason, and a real change."""
+    today = wib_date(utc_now())
+    errors = _term_errors(new.value, new.unit, "commitment_value", "commitment_unit")
+    errors += _target_errors(new.on_time_target)
+    errors += _effective_from_errors(
+        effective_from, _latest_date(service.commitment_history), today
+    )
+    errors += _first_response_errors(new.first_response_value, new.first_response_unit)
+    errors += _reason_errors(reason, required=True)
+    if not errors and replace(new, on_time_target=float(new.on_time_target)) == _Commitment.of(
+        service
+    ):
+        errors.append(FieldError("commitment_value", _("is the same as the current commitment")))
     return errors
+
+
+def _record_commitment_change(
+    actor: Any, service: Service, new: _Commitment, effective_from: date, reason: str
+) -> None:
+    """Give the service its new commitment, append it to the public history, and audit it."""
+    before = _Commitment.of(service).state()
+    service.commitment_value = new.value
+    service.commitment_unit = new.unit
+    service.on_time_target = new.on_time_target
+    service.first_response_value = new.first_response_value
+    service.first_response_unit = new.first_response_unit
+    service.commitment_history.append(CommitmentChange(
+        commitment_value=new.value,
+        commitment_unit=new.unit,
+        on_time_target=new.on_time_target,
+        first_response_value=new.first_response_value,
+        first_response_unit=new.first_response_unit,
+        effective_from=effective_from,
+        recorded_at=utc_now(),
+        recorded_by=actor.username,
+        reason=reason,
+    ))
+    audit_record(
+        actor, "service.commitment_change", "service", service.code,
+        department_id=service.department_id, from_state=before, to_state=new.state(),
+        detail=f"effective_from={effective_from.isoformat()}; reason={reason}",
+    )
 
 
 def service_commitment_change(
@@ -217,70 +291,20 @@ def service_commitment_change(
     the same commit.
     """
     service = _service_for_keeper(actor, service_code)
-    if isinstance(first_response_value, _Keep):
-        first_response_value = service.first_response_value
-    if isinstance(first_response_unit, _Keep):
-        first_response_unit = service.first_response_unit
-    reason = (reason or "").strip()
-    today = wib_date(utc_now())
-    errors: list[FieldError] = []
-    if unit not in COMMITMENT_UNITS:
-        errors.append(FieldError("commitment_unit", _("must be working_days or hours")))
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        errors.append(FieldError("commitment_value", _("must be a whole number, zero or more")))
-    elif unit in MAX_COMMITMENT and value > MAX_COMMITMENT[unit]:
-        errors.append(FieldError(
-            "commitment_value", _("must be at most %(n)d", n=MAX_COMMITMENT[unit])
-        ))
-    if (
-        isinstance(on_time_target, bool)
-        or not isinstance(on_time_target, int | float)
-        or not 0 < on_time_target <= 1
-    ):
-        errors.append(FieldError(
-            "on_time_target", _("must be a fraction above 0 and at most 1, e.g. 0.90")
-        ))
-    errors += _effective_from_errors(
-        effective_from, _latest_date(service.commitment_history), today
+    new = _Commitment(
+        value, unit, on_time_target,
+        service.first_response_value if isinstance(first_response_value, _Keep)
+        else first_response_value,
+        service.first_response_unit if isinstance(first_response_unit, _Keep)
+        else first_response_unit,
     )
-    errors += _first_response_errors(first_response_value, first_response_unit)
-    errors += _reason_errors(reason, required=True)
-    if not errors and (value, unit, float(on_time_target), first_response_value,
-                       first_response_unit) == (
-        service.commitment_value, service.commitment_unit, service.on_time_target,
-        service.first_response_value, service.first_response_unit,
-    ):
-        errors.append(FieldError("commitment_value", _("is the same as the current commitment")))
+    reason = (reason or "").strip()
+    errors = _commitment_change_errors(service, new, effective_from, reason)
     if errors:
         raise ValidationError(errors)
-
-    before = _commitment_state(
-        service.commitment_value, service.commitment_unit, service.on_time_target,
-        service.first_response_value, service.first_response_unit,
-    )
-    service.commitment_value = value
-    service.commitment_unit = unit
-    service.on_time_target = float(on_time_target)
-    service.first_response_value = first_response_value
-    service.first_response_unit = first_response_unit
-    service.commitment_history.append(CommitmentChange(
-        commitment_value=value,
-        commitment_unit=unit,
-        on_time_target=float(on_time_target),
-        first_response_value=first_response_value,
-        first_response_unit=first_response_unit,
-        effective_from=effective_from,
-        recorded_at=utc_now(),
-        recorded_by=actor.username,
-        reason=reason,
-    ))
-    audit_record(
-        actor, "service.commitment_change", "service", service.code,
-        department_id=service.department_id, from_state=before,
-        to_state=_commitment_state(value, unit, float(on_time_target), first_response_value,
-                                   first_response_unit),
-        detail=f"effective_from={effective_from.isoformat()}; reason={reason}",
-    )
+    # A target given as a whole number (1) is stored as a fraction (1.0).
+    new = replace(new, on_time_target=float(on_time_target))
+    _record_commitment_change(actor, service, new, effective_from, reason)
     db.session.flush()
     # Requests received from the (possibly backdated) date now fall under the new terms, and
     # the status is judged against the new target at once, not at the next refresh.

@@ -18,11 +18,12 @@ from that commitment alone; its first responses count in ``first_responses`` and
 first-response deadline and counts in neither, so its first_response_on_time_rate is null
 (docs/definitions.md: the rate is for services that commit to a first response).
 
-Speed (issue 3 asks for >= 5,000 requests/s on SQLite): the batch's existing rows are read with
-one query per service and chunk, new rows are bulk-inserted, changed rows bulk-updated, and each
-request's contribution to the ``service_day`` aggregates is computed in memory (the old
-contribution of a changed request subtracted, the new one added) before the touched aggregate
-rows are read once and written once. An unchanged re-sent request writes nothing.
+Speed (the reporting API must take >= 5,000 requests/s on SQLite): the batch's existing rows
+are read with one query per service and chunk, new rows are bulk-inserted, changed rows
+bulk-updated, and each request's contribution to the ``service_day`` aggregates is computed in
+memory (the old contribution of a changed request subtracted, the new one added) before the
+touched aggregate rows are read once and written once. An unchanged re-sent request writes
+nothing.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import io
 import logging
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -127,6 +128,11 @@ class _DayDelta:
         """Add sign to one counted field."""
         self.counts[self.FIELDS.index(name)] += sign
 
+    def is_empty(self) -> bool:
+        """Tell whether the changes cancel out (nothing to write)."""
+        return (not any(self.counts) and not any(self.histogram.values())
+                and not any(self.due_histogram.values()))
+
 
 def _delta(deltas: dict[tuple[int, date], _DayDelta], service_id: int, day: date) -> _DayDelta:
     """Return the delta of one service and day, created empty when new."""
@@ -152,6 +158,18 @@ def _contribute(
     completed, the day it was first answered, and on its due date(s), where it is counted
     whether or not it was ever completed.
     """
+    _contribute_completion(deltas, request, completion_deadline, sign)
+    if first_response_deadline is not None:
+        _contribute_first_response(deltas, request, first_response_deadline, sign)
+
+
+def _contribute_completion(
+    deltas: dict[tuple[int, date], _DayDelta],
+    request: _Item | Any,
+    deadline: datetime,
+    sign: int,
+) -> None:
+    """Count a request on the days it was received, completed and due for completion."""
     service_id, completed_at = request.service_id, request.completed_at
     received = _delta(deltas, service_id, wib_date(request.received_at))
     received.add("received", sign)
@@ -159,24 +177,31 @@ def _contribute(
         received.add("received_online", sign)
     seconds = (completion_seconds(request.received_at, completed_at)
                if completed_at is not None else None)
-    on_time = completed_at is not None and completed_at <= completion_deadline
+    on_time = completed_at is not None and completed_at <= deadline
     if completed_at is not None:
         completed = _delta(deltas, service_id, wib_date(completed_at))
         completed.add("completed", sign)
         if on_time:
             completed.add("completed_on_time", sign)
         completed.histogram[seconds] += sign
-    due = _delta(deltas, service_id, due_date(completion_deadline))
+    due = _delta(deltas, service_id, due_date(deadline))
     due.add("due", sign)
     if on_time:
         due.add("due_on_time", sign)
     if seconds is not None:
         due.due_histogram[seconds] += sign
-    if first_response_deadline is None:
-        return
-    answered_at = request.first_response_at
-    answered_on_time = answered_at is not None and answered_at <= first_response_deadline
-    first_due = _delta(deltas, service_id, due_date(first_response_deadline))
+
+
+def _contribute_first_response(
+    deltas: dict[tuple[int, date], _DayDelta],
+    request: _Item | Any,
+    deadline: datetime,
+    sign: int,
+) -> None:
+    """Count a request on the days its first response was due and was given."""
+    service_id, answered_at = request.service_id, request.first_response_at
+    answered_on_time = answered_at is not None and answered_at <= deadline
+    first_due = _delta(deltas, service_id, due_date(deadline))
     first_due.add("first_response_due", sign)
     if answered_on_time:
         first_due.add("first_response_due_on_time", sign)
@@ -190,20 +215,28 @@ def _contribute(
 # Validation ------------------------------------------------------------------------------------
 
 
-def _parse_timestamp(value: Any, now: datetime) -> tuple[datetime | None, str | None]:
-    """Parse an ISO 8601 timestamp with offset; return (UTC datetime, None) or (None, error)."""
+def _parse_timestamp(
+    value: Any, now: datetime
+) -> tuple[datetime | None, tuple[str, str] | None]:
+    """Parse an ISO 8601 timestamp with offset: (UTC datetime, None) or (None, (error, code))."""
     if not isinstance(value, str):
-        return None, _("must be an ISO 8601 date and time, e.g. 2025-08-15T10:00:00+07:00")
+        return None, (_("must be an ISO 8601 date and time, e.g. 2025-08-15T10:00:00+07:00"),
+                      "invalid_type")
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        return None, _("must be an ISO 8601 date and time, e.g. 2025-08-15T10:00:00+07:00")
+        return None, (_("must be an ISO 8601 date and time, e.g. 2025-08-15T10:00:00+07:00"),
+                      "invalid_format")
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        return None, _("must carry a time zone offset, e.g. +07:00")
+        return None, (_("must carry a time zone offset, e.g. +07:00"), "invalid_format")
     parsed = parsed.astimezone(UTC)
     if parsed > now:
-        return None, _("is in the future")
+        return None, (_("is in the future"), "out_of_range")
     return parsed, None
+
+
+# Reports a problem of one field of the item being validated: (field, message[, code]).
+_Complain = Callable[..., None]
 
 
 def _validate_item(
@@ -216,63 +249,88 @@ def _validate_item(
     """Validate one request object, appending its problems to errors."""
     before = len(errors)
 
-    def bad(name: str, message: str) -> None:
-        errors.append(FieldError(field=name, error=message, index=index))
+    def bad(name: str, message: str, code: str = "invalid") -> None:
+        errors.append(FieldError(field=name, error=message, index=index, code=code))
 
     if not isinstance(raw, dict):
-        bad("request", _("must be an object"))
+        bad("request", _("must be an object"), "invalid_type")
         return None
     for name in raw:
         if name not in REQUEST_FIELDS:
-            bad(str(name), _("is not a known field"))
-    code = raw.get("service")
-    service = services.get(code) if isinstance(code, str) else None
-    if code is None or code == "":
-        bad("service", _("is required"))
-    elif service is None:
-        bad("service", _("is not a service of the catalogue"))
-    external_id = raw.get("id")
-    if isinstance(external_id, int) and not isinstance(external_id, bool):
-        external_id = str(external_id)
-    if external_id is None or external_id == "":
-        bad("id", _("is required"))
-    elif not isinstance(external_id, str) or not external_id.strip():
-        bad("id", _("must be a non-empty string"))
-    elif len(external_id) > MAX_EXTERNAL_ID:
-        bad("id", _("is longer than %(n)d characters", n=MAX_EXTERNAL_ID))
-    received_at = None
-    if raw.get("received_at") is None:
-        bad("received_at", _("is required"))
-    else:
-        received_at, problem = _parse_timestamp(raw["received_at"], now)
-        if problem:
-            bad("received_at", problem)
-    later: dict[str, datetime | None] = {}
-    for name in ("first_response_at", "completed_at"):
-        later[name] = None
-        if raw.get(name) is None:
-            continue
-        value, problem = _parse_timestamp(raw[name], now)
-        if problem:
-            bad(name, problem)
-        elif received_at is not None and value < received_at:
-            bad(name, _("is before received_at"))
-        else:
-            later[name] = value
+            bad(str(name), _("is not a known field"), "unknown_field")
+    service = _item_service(raw.get("service"), services, bad)
+    external_id = _item_external_id(raw.get("id"), bad)
+    received_at = _item_received_at(raw.get("received_at"), now, bad)
+    first_response_at = _item_later_time(raw, "first_response_at", received_at, now, bad)
+    completed_at = _item_later_time(raw, "completed_at", received_at, now, bad)
     channel = raw.get("channel")
     if channel is not None and channel not in CHANNELS:
-        bad("channel", _("must be one of online, counter, phone, other"))
+        bad("channel", _("must be one of online, counter, phone, other"), "invalid_choice")
     if len(errors) > before:
         return None
-    assert service is not None and received_at is not None and isinstance(external_id, str)
+    assert service is not None and received_at is not None and external_id is not None
     return _Item(
         service_id=service.id,
         external_id=external_id,
         received_at=received_at,
-        first_response_at=later["first_response_at"],
-        completed_at=later["completed_at"],
+        first_response_at=first_response_at,
+        completed_at=completed_at,
         channel=channel,
     )
+
+
+def _item_service(code: Any, services: dict[str, Service], bad: _Complain) -> Service | None:
+    """Return the catalogue service an item names, or None after complaining."""
+    service = services.get(code) if isinstance(code, str) else None
+    if code is None or code == "":
+        bad("service", _("is required"), "required")
+    elif service is None:
+        bad("service", _("is not a service of the catalogue"), "not_found")
+    return service
+
+
+def _item_external_id(value: Any, bad: _Complain) -> str | None:
+    """Return an item's id as a string (a whole number is accepted), or None after complaining."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if value is None or value == "":
+        bad("id", _("is required"), "required")
+    elif not isinstance(value, str) or not value.strip():
+        bad("id", _("must be a non-empty string"),
+            "invalid_type" if not isinstance(value, str) else "required")
+    elif len(value) > MAX_EXTERNAL_ID:
+        bad("id", _("is longer than %(n)d characters", n=MAX_EXTERNAL_ID), "too_long")
+    else:
+        return value
+    return None
+
+
+def _item_received_at(value: Any, now: datetime, bad: _Complain) -> datetime | None:
+    """Return an item's required received_at in UTC, or None after complaining."""
+    if value is None:
+        bad("received_at", _("is required"), "required")
+        return None
+    received_at, problem = _parse_timestamp(value, now)
+    if problem:
+        bad("received_at", *problem)
+    return received_at
+
+
+def _item_later_time(
+    raw: dict[str, Any], name: str, received_at: datetime | None, now: datetime, bad: _Complain
+) -> datetime | None:
+    """Return an optional timestamp of an item that may not precede received_at, in UTC."""
+    if raw.get(name) is None:
+        return None
+    value, problem = _parse_timestamp(raw[name], now)
+    if problem:
+        bad(name, *problem)
+        return None
+    assert value is not None
+    if received_at is not None and value < received_at:
+        bad(name, _("is before received_at"), "out_of_range")
+        return None
+    return value
 
 
 def _load_services(codes: Iterable[str]) -> dict[str, Service]:
@@ -284,6 +342,80 @@ def _load_services(codes: Iterable[str]) -> dict[str, Service]:
         for service in db.session.scalars(select(Service).where(Service.code.in_(chunk))):
             found[service.code] = service
     return found
+
+
+def _report_services(
+    department: Department, requests: Sequence[Any], reported_services: Sequence[Any]
+) -> dict[str, Service]:
+    """Load the services a report names, by code; refuse services of another department."""
+    codes = [r.get("service") for r in requests if isinstance(r, dict)]
+    codes += [c for c in reported_services if isinstance(c, str)]
+    services = _load_services(c for c in codes if isinstance(c, str))
+    foreign = [s.code for s in services.values() if s.department_id != department.id]
+    if foreign:
+        raise ForeignServices(foreign)
+    return services
+
+
+def _validate_items(
+    requests: Sequence[Any],
+    indexes: Sequence[int],
+    services: dict[str, Service],
+    now: datetime,
+    errors: list[FieldError],
+) -> list[_Item]:
+    """Validate each request of a report; a request sent twice in one report is a problem."""
+    items: list[_Item] = []
+    first_seen: dict[tuple[int, str], int] = {}
+    for position, raw in enumerate(requests):
+        index = indexes[position]
+        item = _validate_item(index, raw, services, now, errors)
+        if item is None:
+            continue
+        key = (item.service_id, item.external_id)
+        if key in first_seen:
+            errors.append(FieldError("id", _("repeats the request at %(n)d", n=first_seen[key]),
+                                     index, code="duplicate"))
+            continue
+        first_seen[key] = index
+        items.append(item)
+    return items
+
+
+def _reported_service_ids(
+    reported_services: Sequence[Any], services: dict[str, Service], errors: list[FieldError]
+) -> set[int]:
+    """Return the ids of the services reported (with or without requests) by code."""
+    ids: set[int] = set()
+    for position, code in enumerate(reported_services):
+        service = services.get(code) if isinstance(code, str) else None
+        if service is None:
+            errors.append(FieldError(
+                "reported_services", _("is not a service of the catalogue"), position,
+                code="not_found" if isinstance(code, str) else "invalid_type",
+            ))
+        else:
+            ids.add(service.id)
+    return ids
+
+
+def _validate_report(
+    requests: Sequence[Any],
+    reported_services: Sequence[Any],
+    indexes: Sequence[int],
+    services: dict[str, Service],
+    now: datetime,
+) -> tuple[list[_Item], set[int]]:
+    """Return a report's valid requests and the ids of the services it touches.
+
+    Raises ValidationError listing every problem of every request and reported service.
+    """
+    errors: list[FieldError] = []
+    items = _validate_items(requests, indexes, services, now, errors)
+    touched = _reported_service_ids(reported_services, services, errors)
+    if errors:
+        raise ValidationError(errors)
+    return items, touched | {item.service_id for item in items}
 
 
 # Deadlines ------------------------------------------------------------------------------------
@@ -327,18 +459,6 @@ class _Commitments:
         # domain review). The importer always starts a history "before records" (None).
         return entries[max(i - 1, 0)][2]
 
-    def longest_working_days(self) -> int:
-        """Return the longest working-day term (completion or first response) ever recorded."""
-        terms = list(self._current.values())
-        terms += [entry[2] for entries in self._history.values() for entry in entries]
-        longest = 0
-        for value, unit, first_value, first_unit in terms:
-            if unit == "working_days":
-                longest = max(longest, value)
-            if first_unit == "working_days" and first_value is not None:
-                longest = max(longest, first_value)
-        return longest
-
 
 def _deadlines(
     calendar: WorkingCalendar, commitments: _Commitments, service_id: int, received_at: datetime
@@ -352,6 +472,14 @@ def _deadlines(
 
 
 # Ingest ---------------------------------------------------------------------------------------
+
+
+def _lock_services(service_ids: Iterable[int]) -> None:
+    """Lock the rows of these services, in id order, until the commit."""
+    db.session.execute(
+        select(Service.id).where(Service.id.in_(sorted(set(service_ids)))).order_by(Service.id)
+        .with_for_update()
+    )
 
 
 def _existing_rows(items: Sequence[_Item]) -> dict[tuple[int, str], Any]:
@@ -400,10 +528,95 @@ def _touch_reports(service_ids: Iterable[int], now: datetime) -> None:
         db.session.execute(insert(ServiceReport), missing)
 
 
-def _apply_deltas(deltas: dict[tuple[int, date], _DayDelta]) -> None:
-    """Read the touched service_day rows once, add the deltas, write them back once."""
+@dataclass
+class _Upserted:
+    """What writing a report's requests did, and the change it makes to the aggregates."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deltas: dict[tuple[int, date], _DayDelta] = field(default_factory=dict)
+
+
+def _request_values(
+    item: _Item, completion_deadline: datetime, first_deadline: datetime | None, now: datetime
+) -> dict[str, Any]:
+    """Return the columns of a reported request as stored, with its deadlines."""
+    return {
+        "service_id": item.service_id,
+        "external_id": item.external_id,
+        "received_at": item.received_at,
+        "first_response_at": item.first_response_at,
+        "completed_at": item.completed_at,
+        "channel": item.channel,
+        "completion_deadline": completion_deadline,
+        "first_response_deadline": first_deadline,
+        "reported_at": now,
+    }
+
+
+def _stored_as_reported(
+    old: Any, item: _Item, completion_deadline: datetime, first_deadline: datetime | None
+) -> bool:
+    """Tell whether a stored request already has the reported facts and the same deadlines."""
+    stored = (old.received_at, old.first_response_at, old.completed_at, old.channel,
+              old.completion_deadline, old.first_response_deadline)
+    return stored == (item.received_at, item.first_response_at, item.completed_at, item.channel,
+                      completion_deadline, first_deadline)
+
+
+def _upsert_requests(items: Sequence[_Item], services: list[Service], now: datetime) -> _Upserted:
+    """Insert the new requests and update the changed ones, one bulk statement each.
+
+    Deadlines come from today's calendar and each service's commitment history. Returns the
+    counts and the change to the daily aggregates: a changed request's old contribution is
+    subtracted and its new one added; an unchanged request writes and changes nothing.
+    """
+    calendar = calendar_current()
+    commitments = _Commitments(services)
+    existing = _existing_rows(items)
+    result = _Upserted()
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for item in items:
+        completion_deadline, first_deadline = _deadlines(
+            calendar, commitments, item.service_id, item.received_at
+        )
+        old = existing.get((item.service_id, item.external_id))
+        if old is not None and _stored_as_reported(old, item, completion_deadline, first_deadline):
+            result.unchanged += 1
+            continue
+        values = _request_values(item, completion_deadline, first_deadline, now)
+        if old is None:
+            inserts.append(values)
+        else:
+            _contribute(result.deltas, old, completion_deadline=old.completion_deadline,
+                        first_response_deadline=old.first_response_deadline, sign=-1)
+            values["id"] = old.id
+            updates.append(values)
+        _contribute(result.deltas, item, completion_deadline=completion_deadline,
+                    first_response_deadline=first_deadline, sign=1)
+    _bulk_write(ServiceRequest, inserts, updates)
+    result.created, result.updated = len(inserts), len(updates)
+    return result
+
+
+def _bulk_write(
+    model: type[ServiceRequest] | type[ServiceDay],
+    inserts: list[dict[str, Any]],
+    updates: list[dict[str, Any]],
+) -> None:
+    """Insert new rows, and update rows by primary key, with one bulk statement each."""
+    if inserts:
+        db.session.execute(insert(model), inserts)
+    if updates:
+        db.session.execute(update(model), updates)
+
+
+def _service_days(keys: Iterable[tuple[int, date]]) -> dict[tuple[int, date], ServiceDay]:
+    """Read the stored service_day rows of these (service id, day) keys, one query a chunk."""
     by_service: dict[int, list[date]] = defaultdict(list)
-    for service_id, day in deltas:
+    for service_id, day in keys:
         by_service[service_id].append(day)
     existing: dict[tuple[int, date], ServiceDay] = {}
     for service_id, days in by_service.items():
@@ -413,27 +626,43 @@ def _apply_deltas(deltas: dict[tuple[int, date], _DayDelta]) -> None:
             )
             for row in db.session.scalars(stmt):
                 existing[(row.service_id, row.day)] = row
-    inserts, updates = [], []
+    return existing
+
+
+def _histogram_plus(stored: str | None, change: Counter[int]) -> str:
+    """Return a stored histogram with a change applied, ready to store again."""
+    histogram = histogram_load(stored)
+    histogram_apply(histogram, change)
+    return histogram_dump(histogram)
+
+
+def _day_values(
+    service_id: int, day: date, row: ServiceDay | None, delta: _DayDelta
+) -> dict[str, Any]:
+    """Return the columns of a service_day row (zero when new) with a delta added."""
+    values: dict[str, Any] = {"service_id": service_id, "day": day}
+    for name, change in zip(_DayDelta.FIELDS, delta.counts, strict=True):
+        values[name] = (getattr(row, name) if row is not None else 0) + change
+    values["completion_histogram"] = _histogram_plus(
+        row.completion_histogram if row is not None else None, delta.histogram
+    )
+    values["due_completion_histogram"] = _histogram_plus(
+        row.due_completion_histogram if row is not None else None, delta.due_histogram
+    )
+    return values
+
+
+def _apply_deltas(deltas: dict[tuple[int, date], _DayDelta]) -> None:
+    """Read the touched service_day rows once, add the deltas, write them back once."""
+    existing = _service_days(deltas)
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for (service_id, day), delta in deltas.items():
-        if not any(delta.counts) and not any(delta.histogram.values()) \
-                and not any(delta.due_histogram.values()):
+        if delta.is_empty():
             continue
         row = existing.get((service_id, day))
-        values: dict[str, Any] = {"service_id": service_id, "day": day}
-        histogram = histogram_load(row.completion_histogram) if row is not None else Counter()
-        histogram_apply(histogram, delta.histogram)
-        due_histogram = (histogram_load(row.due_completion_histogram) if row is not None
-                         else Counter())
-        histogram_apply(due_histogram, delta.due_histogram)
-        for name, change in zip(_DayDelta.FIELDS, delta.counts, strict=True):
-            values[name] = (getattr(row, name) if row is not None else 0) + change
-        values["completion_histogram"] = histogram_dump(histogram)
-        values["due_completion_histogram"] = histogram_dump(due_histogram)
-        (updates if row is not None else inserts).append(values)
-    if inserts:
-        db.session.execute(insert(ServiceDay), inserts)
-    if updates:
-        db.session.execute(update(ServiceDay), updates)
+        (updates if row is not None else inserts).append(_day_values(service_id, day, row, delta))
+    _bulk_write(ServiceDay, inserts, updates)
     # The ORM objects read above are now stale: forget them.
     for row in existing.values():
         db.session.expire(row)
@@ -458,98 +687,24 @@ def service_requests_ingest(
     if limit is not None and len(requests) > limit:
         raise BatchTooLarge(len(requests), limit)
     indexes = list(indexes) if indexes is not None else list(range(len(requests)))
-    codes = [r.get("service") for r in requests if isinstance(r, dict)]
-    codes += [c for c in reported_services if isinstance(c, str)]
-    services = _load_services(c for c in codes if isinstance(c, str))
-    foreign = [s.code for s in services.values() if s.department_id != department.id]
-    if foreign:
-        raise ForeignServices(foreign)
+    services = _report_services(department, requests, reported_services)
+    items, touched_ids = _validate_report(requests, reported_services, indexes, services, now)
+    touched = [s for s in services.values() if s.id in touched_ids]
 
-    errors: list[FieldError] = []
-    items: list[_Item] = []
-    first_seen: dict[tuple[int, str], int] = {}
-    for position, raw in enumerate(requests):
-        item = _validate_item(indexes[position], raw, services, now, errors)
-        if item is None:
-            continue
-        key = (item.service_id, item.external_id)
-        if key in first_seen:
-            errors.append(FieldError(
-                "id", _("repeats the request at %(n)d", n=first_seen[key]), indexes[position]
-            ))
-            continue
-        first_seen[key] = indexes[position]
-        items.append(item)
-    reported_ids: set[int] = set()
-    for position, code in enumerate(reported_services):
-        service = services.get(code) if isinstance(code, str) else None
-        if service is None:
-            errors.append(FieldError(
-                "reported_services", _("is not a service of the catalogue"), position
-            ))
-        else:
-            reported_ids.add(service.id)
-    if errors:
-        raise ValidationError(errors)
-
-    touched = reported_ids | {item.service_id for item in items}
     # Serialise concurrent reports on the same services: row locks on PostgreSQL, and the
     # write below takes SQLite's database write lock before anything is read.
-    db.session.execute(
-        select(Service.id).where(Service.id.in_(sorted(touched))).order_by(Service.id)
-        .with_for_update()
-    )
-    _touch_reports(touched, now)
-
-    summary = ReportSummary(services=sorted(s.code for s in services.values()
-                                            if s.id in touched))
-    calendar = calendar_current()
-    commitments = _Commitments(s for s in services.values() if s.id in touched)
-    existing = _existing_rows(items)
-    deltas: dict[tuple[int, date], _DayDelta] = {}
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    for item in items:
-        completion_deadline, first_deadline = _deadlines(
-            calendar, commitments, item.service_id, item.received_at
-        )
-        old = existing.get((item.service_id, item.external_id))
-        values = {
-            "service_id": item.service_id,
-            "external_id": item.external_id,
-            "received_at": item.received_at,
-            "first_response_at": item.first_response_at,
-            "completed_at": item.completed_at,
-            "channel": item.channel,
-            "completion_deadline": completion_deadline,
-            "first_response_deadline": first_deadline,
-        }
-        if old is not None:
-            if (old.received_at, old.first_response_at, old.completed_at, old.channel,
-                    old.completion_deadline, old.first_response_deadline) == (
-                    item.received_at, item.first_response_at, item.completed_at, item.channel,
-                    completion_deadline, first_deadline):
-                summary.unchanged += 1
-                continue
-            _contribute(deltas, old, completion_deadline=old.completion_deadline,
-                        first_response_deadline=old.first_response_deadline, sign=-1)
-            values["id"] = old.id
-            values["reported_at"] = now
-            updates.append(values)
-        else:
-            values["reported_at"] = now
-            inserts.append(values)
-        _contribute(deltas, item, completion_deadline=completion_deadline,
-                    first_response_deadline=first_deadline, sign=1)
-    if inserts:
-        db.session.execute(insert(ServiceRequest), inserts)
-    if updates:
-        db.session.execute(update(ServiceRequest), updates)
-    _apply_deltas(deltas)
-    summary.created, summary.updated = len(inserts), len(updates)
-
-    status_store([s for s in services.values() if s.id in touched], now=now)
+    _lock_services(touched_ids)
+    _touch_reports(touched_ids, now)
+    upserted = _upsert_requests(items, touched, now)
+    _apply_deltas(upserted.deltas)
+    status_store(touched, now=now)
     db.session.commit()
+    summary = ReportSummary(
+        created=upserted.created,
+        updated=upserted.updated,
+        unchanged=upserted.unchanged,
+        services=sorted(s.code for s in touched),
+    )
     log.info(
         "report of department %s: %d created, %d updated, %d unchanged, %d services",
         department.code, summary.created, summary.updated, summary.unchanged, len(touched),
@@ -562,19 +717,20 @@ def service_requests_report(
 ) -> ReportSummary:
     """Store one API report ``{"requests": [...], "reported_services": [...]}`` all or nothing."""
     if not isinstance(payload, dict):
-        raise ValidationError([FieldError("body", _("must be a JSON object"))])
+        raise ValidationError([FieldError("body", _("must be a JSON object"), code="invalid_type")])
     errors = [
-        FieldError(str(name), _("is not a known field"))
+        FieldError(str(name), _("is not a known field"), code="unknown_field")
         for name in payload if name not in ("requests", "reported_services")
     ]
     requests = payload.get("requests", [])
     reported = payload.get("reported_services", [])
     if "requests" not in payload and "reported_services" not in payload:
-        errors.append(FieldError("requests", _("is required")))
+        errors.append(FieldError("requests", _("is required"), code="required"))
     if not isinstance(requests, list):
-        errors.append(FieldError("requests", _("must be a list")))
+        errors.append(FieldError("requests", _("must be a list"), code="invalid_type"))
     if not isinstance(reported, list):
-        errors.append(FieldError("reported_services", _("must be a list")))
+        errors.append(FieldError("reported_services", _("must be a list"),
+                                 code="invalid_type"))
     if errors:
         raise ValidationError(errors)
     return service_requests_ingest(department, requests, reported, now=now)
@@ -591,16 +747,18 @@ def service_requests_import_csv(
     department = db.session.scalar(select(Department).where(Department.code == department_code))
     if department is None:
         raise ValidationError([FieldError("department", _("is not a known department"))])
-    text = io.StringIO(stream) if isinstance(stream, str) else stream
+    rows, lines = _csv_requests(io.StringIO(stream) if isinstance(stream, str) else stream)
+    _refuse_foreign_lines(department, rows, lines)
+    return service_requests_ingest(department, rows, indexes=lines, now=now, limit=None)
+
+
+def _csv_requests(text: Iterable[str]) -> tuple[list[dict[str, Any]], list[int]]:
+    """Read a requests CSV into request objects (empty cells null) and their line numbers.
+
+    Raises ValidationError for a wrong header or a row whose number of fields differs.
+    """
     reader = csv.DictReader(text)
-    header = reader.fieldnames or []
-    missing = [c for c in CSV_COLUMNS if c not in header and c != "channel"]
-    unknown = [c for c in header if c not in CSV_COLUMNS]
-    errors = []
-    if missing:
-        errors.append(FieldError("header", _("missing columns: %(c)s", c=", ".join(missing)), 1))
-    if unknown:
-        errors.append(FieldError("header", _("unknown columns: %(c)s", c=", ".join(unknown)), 1))
+    errors = _csv_header_errors(reader.fieldnames or [])
     if errors:
         raise ValidationError(errors)
     rows: list[dict[str, Any]] = []
@@ -615,6 +773,25 @@ def service_requests_import_csv(
         lines.append(reader.line_num)
     if errors:
         raise ValidationError(errors)
+    return rows, lines
+
+
+def _csv_header_errors(header: Sequence[str]) -> list[FieldError]:
+    """Check a requests CSV header: every column but channel present, no unknown column."""
+    missing = [c for c in CSV_COLUMNS if c not in header and c != "channel"]
+    unknown = [c for c in header if c not in CSV_COLUMNS]
+    errors = []
+    if missing:
+        errors.append(FieldError("header", _("missing columns: %(c)s", c=", ".join(missing)), 1))
+    if unknown:
+        errors.append(FieldError("header", _("unknown columns: %(c)s", c=", ".join(unknown)), 1))
+    return errors
+
+
+def _refuse_foreign_lines(
+    department: Department, rows: Sequence[dict[str, Any]], lines: Sequence[int]
+) -> None:
+    """Raise ValidationError naming each line whose service belongs to another department."""
     services = _load_services(r.get("service") for r in rows)
     foreign_lines = [
         FieldError("service", _("belongs to another department"), line)
@@ -623,7 +800,6 @@ def service_requests_import_csv(
     ]
     if foreign_lines:
         raise ValidationError(foreign_lines)
-    return service_requests_ingest(department, rows, indexes=lines, now=now, limit=None)
 
 
 # Recomputing stored deadlines ------------------------------------------------------------------
@@ -685,43 +861,13 @@ def service_requests_recompute(
     if not services:
         return summary
     # Serialise with ingest, which reads old deadlines to subtract their contribution.
-    db.session.execute(
-        select(Service.id).where(Service.id.in_([s.id for s in services])).order_by(Service.id)
-        .with_for_update()
-    )
+    _lock_services(s.id for s in services)
     calendar = calendar_current()
     commitments = _Commitments(services)
-    request = ServiceRequest
-    columns = (request.id, request.service_id, request.received_at, request.first_response_at,
-               request.completed_at, request.channel, request.completion_deadline,
-               request.first_response_deadline)
     for service in services:
-        last_id = 0
-        while True:
-            page = select(*columns).where(request.service_id == service.id, request.id > last_id)
-            if received_from is not None:
-                page = page.where(request.received_at >= wib_midnight(received_from))
-            rows = db.session.execute(page.order_by(request.id).limit(RECOMPUTE_CHUNK)).all()
-            if not rows:
-                break
-            last_id = rows[-1].id
+        for rows in _stored_request_pages(service.id, received_from):
             summary.requests += len(rows)
-            deltas: dict[tuple[int, date], _DayDelta] = {}
-            updates: list[dict[str, Any]] = []
-            for row in rows:
-                completion, first = _deadlines(calendar, commitments, service.id, row.received_at)
-                if (completion, first) == (row.completion_deadline, row.first_response_deadline):
-                    continue
-                _contribute(deltas, row, completion_deadline=row.completion_deadline,
-                            first_response_deadline=row.first_response_deadline, sign=-1)
-                _contribute(deltas, row, completion_deadline=completion,
-                            first_response_deadline=first, sign=1)
-                updates.append({"id": row.id, "completion_deadline": completion,
-                                "first_response_deadline": first})
-            if updates:
-                db.session.execute(update(ServiceRequest), updates)
-                _apply_deltas(deltas)
-                summary.changed += len(updates)
+            summary.changed += _recompute_rows(rows, calendar, commitments)
     for start in range(0, len(services), 500):
         status_store(services[start:start + 500], now=now)
     if commit:
@@ -729,3 +875,45 @@ def service_requests_recompute(
     log.info("recomputed deadlines of %d requests of %d services from %s: %d changed",
              summary.requests, summary.services, received_from or "the start", summary.changed)
     return summary
+
+
+def _stored_request_pages(
+    service_id: int, received_from: date | None
+) -> Iterator[Sequence[Any]]:
+    """Yield a service's stored requests (received from a WIB day) in pages, by id."""
+    request = ServiceRequest
+    columns = (request.id, request.service_id, request.received_at, request.first_response_at,
+               request.completed_at, request.channel, request.completion_deadline,
+               request.first_response_deadline)
+    last_id = 0
+    while True:
+        page = select(*columns).where(request.service_id == service_id, request.id > last_id)
+        if received_from is not None:
+            page = page.where(request.received_at >= wib_midnight(received_from))
+        rows = db.session.execute(page.order_by(request.id).limit(RECOMPUTE_CHUNK)).all()
+        if not rows:
+            return
+        last_id = rows[-1].id
+        yield rows
+
+
+def _recompute_rows(
+    rows: Sequence[Any], calendar: WorkingCalendar, commitments: _Commitments
+) -> int:
+    """Rewrite the stored requests whose deadlines moved, and their aggregates; count them."""
+    deltas: dict[tuple[int, date], _DayDelta] = {}
+    updates: list[dict[str, Any]] = []
+    for row in rows:
+        completion, first = _deadlines(calendar, commitments, row.service_id, row.received_at)
+        if (completion, first) == (row.completion_deadline, row.first_response_deadline):
+            continue
+        _contribute(deltas, row, completion_deadline=row.completion_deadline,
+                    first_response_deadline=row.first_response_deadline, sign=-1)
+        _contribute(deltas, row, completion_deadline=completion,
+                    first_response_deadline=first, sign=1)
+        updates.append({"id": row.id, "completion_deadline": completion,
+                        "first_response_deadline": first})
+    if updates:
+        _bulk_write(ServiceRequest, [], updates)
+        _apply_deltas(deltas)
+    return len(updates)

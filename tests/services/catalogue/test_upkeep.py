@@ -7,11 +7,14 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.domain.calendar import utc_now, wib_date
+from portal.domain.calendar import WIB, utc_now, wib_date
 from portal.extensions import db
-from portal.models import AuditEntry, CommitmentChange, WorkModeChange
+from portal.models import AuditEntry, CommitmentChange, ServiceStatus, WorkModeChange
 from portal.services.catalogue import upkeep as catalogue_staff
 from portal.services.errors import NotAuthorized, NotFound, ValidationError
+from portal.services.metrics.calendar_days import calendar_current
+from portal.services.metrics.figures import metrics_for_service
+from portal.services.metrics.service_requests import service_requests_report
 from tests.factories import create_department, create_service, create_user
 
 
@@ -223,9 +226,6 @@ def test_service_list_for_keeper_officer_sees_own_department_only(service, offic
 
 def _late_under_one_working_day(service, today: date) -> date:
     """Report 10 requests received ~15 days ago, each completed 2 working days later."""
-    from portal.domain.calendar import WIB
-    from portal.services.metrics.calendar_days import calendar_current
-    from portal.services.metrics.service_requests import service_requests_report
 
     calendar = calendar_current()
     received_day = today - timedelta(days=15)
@@ -242,8 +242,6 @@ def _late_under_one_working_day(service, today: date) -> date:
 def test_a_backdated_commitment_change_recomputes_deadlines_on_time_counts_and_status(
     app, officer, today
 ) -> None:
-    from portal.models import ServiceStatus
-    from portal.services.metrics.figures import metrics_for_service
 
     service = create_service(code="izin-cepat", department=officer.department,
                              commitment_value=1, commitment_unit="working_days")
@@ -262,7 +260,6 @@ def test_a_backdated_commitment_change_recomputes_deadlines_on_time_counts_and_s
 def test_a_commitment_change_from_today_leaves_earlier_requests_under_the_old_terms(
     app, officer, today
 ) -> None:
-    from portal.models import ServiceStatus
 
     service = create_service(code="izin-cepat", department=officer.department,
                              commitment_value=1, commitment_unit="working_days")
@@ -274,8 +271,6 @@ def test_a_commitment_change_from_today_leaves_earlier_requests_under_the_old_te
 
 
 def test_a_lower_target_alone_changes_the_stored_status_at_once(app, officer, today) -> None:
-    from portal.models import ServiceStatus
-
     service = create_service(code="izin-cepat", department=officer.department,
                              commitment_value=1, commitment_unit="working_days")
     _late_under_one_working_day(service, today)

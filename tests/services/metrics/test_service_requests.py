@@ -10,12 +10,15 @@ from sqlalchemy import func, select
 
 from portal.domain.calendar import UTC, WIB
 from portal.extensions import db
-from portal.models import ServiceDay, ServiceReport, ServiceRequest
+from portal.models import CalendarDay, CommitmentChange, ServiceDay, ServiceReport, ServiceRequest
 from portal.services.errors import NotAuthorized, ValidationError
+from portal.services.metrics.calendar_changes import calendar_day_set, calendar_day_unset
 from portal.services.metrics.service_requests import (
     MAX_BATCH,
     BatchTooLarge,
+    calendar_change_recompute_from,
     service_requests_import_csv,
+    service_requests_recompute,
     service_requests_report,
 )
 from tests.factories import create_department, create_service
@@ -146,8 +149,6 @@ def test_a_service_without_a_first_response_commitment_has_no_first_response_dea
 
 
 def test_deadline_uses_the_commitment_in_force_on_the_day_received(app):
-    from portal.models import CommitmentChange
-
     service = create_service(commitment_value=1, commitment_unit="working_days")
     # From 1 September 2025 the service commits to 3 working days.
     service.commitment_value = 3
@@ -162,8 +163,6 @@ def test_deadline_uses_the_commitment_in_force_on_the_day_received(app):
 
 
 def test_a_request_received_before_the_first_dated_commitment_gets_the_earliest_one(app):
-    from portal.models import CommitmentChange
-
     # A history that starts on 1 September (no entry "before records"): the earliest known
     # commitment is the best available for a request received before it.
     service = create_service(commitment_value=3, commitment_unit="working_days")
@@ -378,8 +377,6 @@ def evidence_case():
 
 
 def test_marking_a_day_non_working_recomputes_stored_deadlines_and_on_time_counts(app):
-    from portal.services.metrics.calendar_changes import calendar_day_set
-
     service = evidence_case()
     # Deadline: end of Friday 4 July; completed Monday 7 July: late.
     assert stored(service, "r1").completion_deadline == wib(2025, 7, 5, 0)
@@ -397,8 +394,6 @@ def test_marking_a_day_non_working_recomputes_stored_deadlines_and_on_time_count
 
 
 def test_removing_the_exception_recomputes_the_deadlines_back(app):
-    from portal.services.metrics.calendar_changes import calendar_day_set, calendar_day_unset
-
     service = evidence_case()
     calendar_day_set(date(2025, 7, 4), False)
     calendar_day_unset(date(2025, 7, 4))
@@ -409,8 +404,6 @@ def test_removing_the_exception_recomputes_the_deadlines_back(app):
 
 
 def test_a_calendar_change_recomputes_first_response_deadlines_too(app):
-    from portal.services.metrics.calendar_changes import calendar_day_set
-
     service = create_service(commitment_value=5, commitment_unit="working_days",
                              first_response_value=1, first_response_unit="working_days")
     report(service, item(service, "r1", wib(2025, 7, 3, 10), first=wib(2025, 7, 7, 9)))
@@ -423,9 +416,6 @@ def test_a_calendar_change_recomputes_first_response_deadlines_too(app):
 
 
 def test_a_calendar_change_leaves_requests_older_than_its_horizon_alone(app):
-    from portal.services.metrics.calendar_changes import calendar_day_set
-    from portal.services.metrics.service_requests import calendar_change_recompute_from
-
     service = evidence_case()
     # Nothing commits to more than 5 working days: the horizon is the 90-day minimum.
     assert calendar_change_recompute_from(date(2025, 10, 2)) == date(2025, 7, 4)
@@ -437,8 +427,6 @@ def test_a_calendar_change_leaves_requests_older_than_its_horizon_alone(app):
 
 
 def test_recompute_of_an_unchanged_calendar_changes_nothing(app):
-    from portal.services.metrics.service_requests import service_requests_recompute
-
     service = evidence_case()
     before = [(r.day, r.received, r.completed, r.completed_on_time, r.completion_histogram)
               for r in db.session.scalars(select(ServiceDay).order_by(ServiceDay.day))]
@@ -451,9 +439,6 @@ def test_recompute_of_an_unchanged_calendar_changes_nothing(app):
 
 
 def test_recompute_reads_only_requests_received_from_the_given_day(app):
-    from portal.models import CalendarDay
-    from portal.services.metrics.service_requests import service_requests_recompute
-
     service = evidence_case()
     # The exception is written behind the service's back, as a database restore would.
     db.session.add(CalendarDay(day=date(2025, 7, 4), is_working=False))
