@@ -7,6 +7,9 @@ from pathlib import Path
 from portal.extensions import db
 from portal.models.catalogue import SiteSetting
 from portal.services.catalogue.directory import ImportSummary, catalogue_import_file
+from portal.services.demo.history import demo_history_generate
+from portal.services.demo.survey import demo_survey_generate
+from portal.services.feedback.routing import routing_demo_load
 
 DEMO_CATALOGUE = Path(__file__).resolve().parent / "catalogue.csv"
 DEMO_FLAG = "demo_data"
@@ -19,13 +22,8 @@ def demo_load() -> ImportSummary:
     if db.session.get(SiteSetting, DEMO_FLAG) is None:
         db.session.add(SiteSetting(key=DEMO_FLAG, value="1"))
     db.session.commit()
-    from portal.services.demo.history import demo_history_generate
-    from portal.services.feedback.routing import routing_demo_load
-
     routing_demo_load()  # the triage unit and sample routing rules, once
-    demo_history_generate()  # 180 days of requests per service, idempotent
-    from portal.services.demo.survey import demo_survey_generate
-
+    demo_history_generate()  # a year of requests per service, idempotent
     demo_survey_generate()  # satisfaction-survey answers, idempotent
     return summary
 
