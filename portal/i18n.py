@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import Flask, abort, current_app, g, request, url_for
-from flask_babel import format_date, format_datetime, refresh
+from flask_babel import format_date, format_datetime, gettext, refresh
 from markupsafe import Markup, escape
 from werkzeug.routing import BuildError
 
@@ -99,8 +99,6 @@ class LocalText:
         """Render the text, marking an Indonesian fallback with its language."""
         if not self.is_fallback:
             return str(escape(self.text))
-        from flask_babel import gettext
-
         note = gettext("(in Indonesian)")
         return str(
             Markup('<span lang="id">{}</span> <span class="fallback-note">{}</span>').format(

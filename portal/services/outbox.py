@@ -25,7 +25,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from portal.domain.calendar import utc_now
 from portal.extensions import db
@@ -211,8 +211,6 @@ def outbox_send(now: datetime | None = None, limit: int = 100) -> SendSummary:
 
 def outbox_pending_count() -> int:
     """Return how many messages still wait to be sent."""
-    from sqlalchemy import func
-
     return db.session.scalar(
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
     ) or 0

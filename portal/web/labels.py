@@ -1,6 +1,6 @@
 """Translated names of the codes shown to people, on pages and in mail.
 
-Feedback kinds, statuses, deadlines and timeline steps; staff roles.
+Feedback kinds, statuses, deadlines and timeline steps; staff roles; service statuses.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from portal.domain.calendar import wib_date
+from portal.i18n import date_long
 from portal.models.feedback import REGENCIES
 from portal.services.auth import Role
-from portal.web.formatting import date_long
 
 KIND_LABELS = {
     "complaint": _l("Complaint"),
@@ -76,6 +76,16 @@ IDENTITY_HINTS = {
 }
 
 
+# The short names of a service's status (docs/definitions.md), for badges, filters and tables.
+SERVICE_STATUS_LABELS = {
+    "disrupted": _l("Disrupted"),
+    "no_data": _l("No data"),
+    "insufficient_data": _l("Not enough data"),
+    "meeting": _l("Meeting its commitment"),
+    "at_risk": _l("At risk"),
+    "breaching": _l("Breaching its commitment"),
+}
+
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrator"),
     Role.TRIAGE: _l("Triage unit"),
@@ -92,6 +102,11 @@ def kind_label(kind: str) -> str:
 def status_label(status: str) -> str:
     """Return the translated name of a feedback status."""
     return str(STATUS_LABELS.get(status, status))
+
+
+def service_status_label(status: str) -> str:
+    """Return the translated short name of a service's status."""
+    return str(SERVICE_STATUS_LABELS.get(status, status))
 
 
 def deadline_label(name: str) -> str:

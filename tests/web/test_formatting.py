@@ -1,11 +1,22 @@
-"""The one place that formats rates and percentages, in English and Indonesian."""
+"""The one place that formats rates, durations, ages and work modes, in English and Indonesian."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_babel import force_locale
 
-from portal.web.formatting import commitment_text, percent, rate_against_target_text, rate_text
+from portal.web.formatting import (
+    by_lang,
+    commitment_text,
+    duration_text,
+    percent,
+    rate_against_target_text,
+    rate_text,
+    updated_ago_text,
+    work_mode_label,
+)
 
 
 @pytest.mark.parametrize(
@@ -78,3 +89,63 @@ def test_a_commitment_says_its_share_as_a_whole_percentage(app):
     with force_locale("en"):
         assert commitment_text(5, "working_days", 0.95) == (
             "Completed within 5 working days, 95% of requests on time")
+
+
+@pytest.mark.parametrize(
+    ("mode", "label", "short", "in_sentence"),
+    [
+        ("onsite", "On-site", "On-site", "on-site work"),
+        ("hybrid", "Hybrid", "Hybrid", "hybrid work"),
+        ("wfa", "Work from anywhere (WFA)", "WFA", "work from anywhere (WFA)"),
+    ],
+)
+def test_a_work_mode_has_a_label_a_short_name_and_a_name_inside_sentences(
+        app, mode, label, short, in_sentence):
+    with force_locale("en"):
+        assert work_mode_label(mode) == label
+        assert work_mode_label(mode, short=True) == short
+        # "after the move to hybrid work on 3 March", never "to Hybrid on 3 March".
+        assert work_mode_label(mode, in_sentence=True) == in_sentence
+
+
+@pytest.mark.parametrize(
+    ("hours", "english", "indonesian"),
+    [
+        (0.5, "30 minutes", "30 menit"),
+        (1, "1 hour", "1 jam"),
+        (1.5, "1.5 hours", "1,5 jam"),
+        (50.4, "2.1 days", "2,1 hari"),  # 50.4 / 24 = 2.1
+        (None, "no data", "tidak ada data"),
+    ],
+)
+def test_a_duration_reads_in_minutes_hours_or_days(app, hours, english, indonesian):
+    with force_locale("en"):
+        assert duration_text(hours) == english
+    with force_locale("id"):
+        assert duration_text(hours) == indonesian
+
+
+@pytest.mark.parametrize(
+    ("ago", "english"),
+    [
+        (timedelta(seconds=59), "Updated less than a minute ago"),
+        (timedelta(seconds=90), "Updated 1 minute ago"),
+        (timedelta(hours=3, minutes=59), "Updated 3 hours ago"),
+        (timedelta(hours=47, minutes=59), "Updated 47 hours ago"),
+        (timedelta(hours=50), "Updated 2 days ago"),
+    ],
+)
+def test_freshness_says_how_long_ago_in_the_largest_whole_unit(app, ago, english):
+    now = datetime(2025, 9, 30, 5, 0, tzinfo=UTC)
+    with force_locale("en"):
+        assert updated_ago_text(now - ago, now) == english
+
+
+def test_a_memoised_formatter_follows_the_language_it_is_rendered_in(app):
+    # A mail rendered in the reporter's language during a request in another one.
+    memoised = by_lang(rate_text)
+    with app.test_request_context("/en/"):
+        with force_locale("en"):
+            assert memoised(None) == "no data"
+        with force_locale("id"):
+            assert memoised(None) == "tidak ada data"

@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -265,8 +266,6 @@ def period_resolve(
     future, in order and at most MAX_PERIOD_DAYS apart; given dates without a period mean
     custom. Raises ValidationError with translated messages.
     """
-    from flask_babel import gettext as _
-
     today = today or wib_date(utc_now())
     if not period and (from_text or to_text):
         period = "custom"
@@ -279,22 +278,24 @@ def period_resolve(
     for name, text in (("from", from_text), ("to", to_text)):
         text = (text or "").strip()
         if not text:
-            errors.append(FieldError(name, _("Enter a date, written YYYY-MM-DD.")))
+            errors.append(FieldError(name, _("Enter a date, written YYYY-MM-DD."), code="required"))
             continue
         try:
             dates[name] = date.fromisoformat(text)
         except ValueError:
-            errors.append(FieldError(name, _("This is not a date: write it as YYYY-MM-DD.")))
+            errors.append(FieldError(name, _("This is not a date: write it as YYYY-MM-DD."),
+                                     code="invalid_format"))
             continue
         if dates[name] > today:
-            errors.append(FieldError(name, _("The date must not be in the future.")))
+            errors.append(FieldError(name, _("The date must not be in the future."),
+                                     code="out_of_range"))
     if not errors:
         if dates["to"] < dates["from"]:
             errors.append(FieldError("to", _("The end date must be on or after the start "
-                                             "date.")))
+                                             "date."), code="out_of_range"))
         elif (dates["to"] - dates["from"]).days + 1 > MAX_PERIOD_DAYS:
             errors.append(FieldError("to", _("The period may span at most %(n)d days.",
-                                             n=MAX_PERIOD_DAYS)))
+                                             n=MAX_PERIOD_DAYS), code="out_of_range"))
     if errors:
         raise ValidationError(errors)
     return period, dates["from"], dates["to"]

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from flask_babel import format_decimal, format_percent, get_locale, get_translations, ngettext
-from flask_babel import gettext as _
 from sqlalchemy import TextClause, func, select, text
 
 from portal.domain.calendar import UTC, utc_now, wib_date
@@ -225,99 +223,14 @@ def public_data_version() -> str:
     return hashlib.sha1(repr(tuple(row)).encode(), usedforsecurity=False).hexdigest()[:16]
 
 
-def age_key(at: datetime, now: datetime) -> tuple[str, int]:
-    """Return the unit and count "updated N ... ago" says: now, minutes, hours or days."""
-    minutes = max(0, int((now - at).total_seconds() // 60))
-    if minutes < 1:
-        return "now", 0
-    if minutes < 60:
-        return "m", minutes
-    if minutes < 48 * 60:
-        return "h", minutes // 60
-    return "d", minutes // (24 * 60)
-
-
-def updated_ago_text(at: datetime, now: datetime | None = None) -> str:
-    """Say how long ago figures were computed, as a whole translated sentence."""
-    unit, n = age_key(at, now or utc_now())
-    if unit == "now":
-        return _("Updated less than a minute ago")
-    if unit == "m":
-        return ngettext("Updated %(num)d minute ago", "Updated %(num)d minutes ago", n)
-    if unit == "h":
-        return ngettext("Updated %(num)d hour ago", "Updated %(num)d hours ago", n)
-    return ngettext("Updated %(num)d day ago", "Updated %(num)d days ago", n)
-
-
-@lru_cache(maxsize=8)
-def _ago_forms(locale: str) -> dict:
-    """Return the untranslated-placeholder forms of the "updated ago" sentences for scripts."""
-    translations = get_translations()
-
-    def forms(singular: str, plural: str) -> list[str]:
-        return [translations.ungettext(singular, plural, 1),
-                translations.ungettext(singular, plural, 2)]
-
-    return {
-        "now": _("Updated less than a minute ago"),
-        "m": forms("Updated %(num)d minute ago", "Updated %(num)d minutes ago"),
-        "h": forms("Updated %(num)d hour ago", "Updated %(num)d hours ago"),
-        "d": forms("Updated %(num)d day ago", "Updated %(num)d days ago"),
-    }
-
-
-def updated_ago_forms() -> dict:
-    """Return the "updated ago" sentences (singular, plural) in the reader's language.
-
-    The refresh script keeps "N minutes ago" true while a page stays open; it picks the form
-    with the browser's plural rules (Indonesian has one form, English two).
-    """
-    return _ago_forms(str(get_locale()))
-
-
-# Readable figures ----------------------------------------------------------------------------
-
-
-def rate_text(value: float | None, no_value: str | None = None) -> str:
-    """Format a fraction as a percentage with at most one decimal, or say there is none.
-
-    ``no_value`` replaces the words "no data" where a page marks a missing figure otherwise.
-    """
-    if value is None:
-        return _("no data") if no_value is None else no_value
-    return format_percent(value, "#,##0.#%")
-
-
-def duration_text(hours: float | None) -> str:
-    """Say an elapsed time in minutes, hours or days (of 24 hours), whichever reads best."""
-    if hours is None:
-        return _("no data")
-    if hours < 1:
-        minutes = round(hours * 60)
-        return ngettext("%(num)d minute", "%(num)d minutes", minutes)
-    if hours < 48:
-        value = round(hours, 1)
-        # English says "1 hour" but "1.5 hours": the plural form depends on the exact value.
-        return ngettext("%(value)s hour", "%(value)s hours", 1 if value == 1 else 2,
-                        value=format_decimal(value, "#,##0.#"))
-    value = round(hours / 24, 1)
-    return ngettext("%(value)s day", "%(value)s days", 1 if value == 1 else 2,
-                    value=format_decimal(value, "#,##0.#"))
-
-
 __all__ = [
     "FIGURE_WINDOWS",
     "ProvinceOverview",
     "ServiceFigures",
     "WfaTrend",
-    "age_key",
-    "duration_text",
     "oldest_status_time",
     "province_overview",
     "public_data_version",
-    "rate_text",
     "service_figures",
-    "updated_ago_forms",
-    "updated_ago_text",
     "wfa_trend",
 ]

@@ -250,19 +250,6 @@ def format_rate_against_target(rate: float | None, target: float | None) -> str:
     return format_percent(shown / 100, "#,##0.##%")
 
 
-def status_label(status: str) -> str:
-    """Return the translated short name of a status."""
-    labels = {
-        "disrupted": _("Disrupted"),
-        "no_data": _("No data"),
-        "insufficient_data": _("Not enough data"),
-        "meeting": _("Meeting its commitment"),
-        "at_risk": _("At risk"),
-        "breaching": _("Breaching its commitment"),
-    }
-    return labels.get(status, status)
-
-
 def _reason(status: str, params: dict) -> str:
     """Say why a service has its status, as one whole translated sentence."""
     day = params.get("date")
@@ -282,35 +269,35 @@ def _reason(status: str, params: dict) -> str:
                  since=format_date(date.fromisoformat(since), "long"))
     if status == "insufficient_data":
         return ngettext(
-            "Only %(num)d request fell due over the 30 days to %(date)s; at least %(min)d are "
-            "needed to judge the commitment.",
-            "Only %(num)d requests fell due over the 30 days to %(date)s; at least %(min)d "
-            "are needed to judge the commitment.",
-            n, date=when, min=MIN_DUE,
+            "Only %(num)d request fell due over the %(days)d days to %(date)s; at least "
+            "%(min)d are needed to judge the commitment.",
+            "Only %(num)d requests fell due over the %(days)d days to %(date)s; at least "
+            "%(min)d are needed to judge the commitment.",
+            n, days=STATUS_WINDOW_DAYS, date=when, min=MIN_DUE,
         )
     if status == "meeting":
         sentence = ngettext(
-            "%(rate)s of the %(num)d request due over the 30 days to %(date)s was completed "
-            "on time, against a %(target)s commitment.",
-            "%(rate)s of the %(num)d requests due over the 30 days to %(date)s were completed "
-            "on time, against a %(target)s commitment.",
-            n, rate=rate, target=target, date=when,
+            "%(rate)s of the %(num)d request due over the %(days)d days to %(date)s was "
+            "completed on time, against a %(target)s commitment.",
+            "%(rate)s of the %(num)d requests due over the %(days)d days to %(date)s were "
+            "completed on time, against a %(target)s commitment.",
+            n, rate=rate, target=target, days=STATUS_WINDOW_DAYS, date=when,
         )
     elif status == "at_risk":
         sentence = ngettext(
-            "Only %(rate)s of the %(num)d request due over the 30 days to %(date)s was "
+            "Only %(rate)s of the %(num)d request due over the %(days)d days to %(date)s was "
             "completed on time, against a %(target)s commitment: close to breaching it.",
-            "Only %(rate)s of the %(num)d requests due over the 30 days to %(date)s were "
+            "Only %(rate)s of the %(num)d requests due over the %(days)d days to %(date)s were "
             "completed on time, against a %(target)s commitment: close to breaching it.",
-            n, rate=rate, target=target, date=when,
+            n, rate=rate, target=target, days=STATUS_WINDOW_DAYS, date=when,
         )
     else:
         sentence = ngettext(
-            "Only %(rate)s of the %(num)d request due over the 30 days to %(date)s was "
+            "Only %(rate)s of the %(num)d request due over the %(days)d days to %(date)s was "
             "completed on time, against a %(target)s commitment: the commitment is breached.",
-            "Only %(rate)s of the %(num)d requests due over the 30 days to %(date)s were "
+            "Only %(rate)s of the %(num)d requests due over the %(days)d days to %(date)s were "
             "completed on time, against a %(target)s commitment: the commitment is breached.",
-            n, rate=rate, target=target, date=when,
+            n, rate=rate, target=target, days=STATUS_WINDOW_DAYS, date=when,
         )
     late_open = int(params.get("late_open") or 0)
     if not late_open:

@@ -49,6 +49,7 @@ from portal.models.survey import (
 )
 from portal.services.catalogue import directory as catalogue
 from portal.services.errors import FieldError, ValidationError
+from portal.services.feedback.citizen import feedback_get
 from portal.services.metrics.figures import window_bounds
 
 MIN_RESPONSES = 30
@@ -262,8 +263,6 @@ def _scores(answers: Mapping[str, Any], errors: list[FieldError]) -> dict[str, i
 
 def _feedback_for(service: Service, code: str, errors: list[FieldError]) -> Feedback | None:
     """Return the feedback a survey answer follows up, checking it may be answered."""
-    from portal.services.feedback.citizen import feedback_get  # the feedback service imports much
-
     try:
         feedback = feedback_get(code)
     except Exception:  # NotFound, or any malformed code

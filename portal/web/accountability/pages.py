@@ -25,14 +25,32 @@ from portal.services.accountability.tables import (
     period_resolve,
 )
 from portal.services.errors import ValidationError
-from portal.services.metrics.status import status_label
-from portal.services.metrics.wfa_impact import MIN_DUE, WINDOW_DAYS
+from portal.services.metrics.status import AT_RISK_MARGIN, SILENCE_LIMIT, STATUS_WINDOW_DAYS
+from portal.services.metrics.status import MIN_DUE as STATUS_MIN_DUE
+from portal.services.metrics.wfa_impact import MIN_DUE as WFA_MIN_DUE
+from portal.services.metrics.wfa_impact import WINDOW_DAYS as WFA_WINDOW_DAYS
 from portal.services.survey.skm import ELEMENT_LABELS, GRADE_LABELS, MIN_RESPONSES
 from portal.web.accountability import present
 from portal.web.accountability.report_pdf import ReportUnavailable, report_pdf
+from portal.web.labels import service_status_label
 from portal.web.urls import absolute_url_for
 
 bp = Blueprint("accountability", __name__, url_prefix="/<lang>")
+
+# The limits the definitions and scorecards name, taken from the rules that apply them.
+DEFINITION_LIMITS = {
+    # A service's status: its window, the silence that makes it "no data", the requests due
+    # it needs to be judged, and the margin of "at risk" in percentage points.
+    "status_days": STATUS_WINDOW_DAYS,
+    "silence_days": SILENCE_LIMIT.days,
+    "status_min_due": STATUS_MIN_DUE,
+    "at_risk_points": round(AT_RISK_MARGIN * 100),
+    # The WFA impact: the days compared on each side of a move, the requests due each needs.
+    "window_days": WFA_WINDOW_DAYS,
+    "min_due": WFA_MIN_DUE,
+    # The satisfaction index: the responses it needs.
+    "min_responses": MIN_RESPONSES,
+}
 
 
 @bp.app_template_global()
@@ -43,12 +61,12 @@ def accountability_helpers() -> dict:
         "verdict_sentence": present.verdict_sentence,
         "adjusted_sentence": present.adjusted_sentence,
         "comparison_text": present.comparison_text,
-        "rate_text": present.rate_text,
+        "rate_text": present.rate_or_dash,
         "points_text": present.points_text,
         "interval_text": present.interval_text,
         "pooled_services_text": present.pooled_services_text,
         "pooled_label": present.pooled_label,
-        "status_label": status_label,
+        "status_label": service_status_label,
         "element_labels": ELEMENT_LABELS,
         "grade_labels": GRADE_LABELS,
     }
@@ -128,10 +146,7 @@ def _department_context(code: str) -> tuple[dict, int]:
         "chart": chart,
         "net_chart": net_chart,
         "elements": SURVEY_ELEMENTS,
-        # The definitions call the 30 due requests a side needs min_completed.
-        "min_completed": MIN_DUE,
-        "window_days": WINDOW_DAYS,
-        "min_responses": MIN_RESPONSES,
+        **DEFINITION_LIMITS,
         **_common(period, errors),
     }
     return context, 422 if errors else 200
@@ -182,10 +197,8 @@ def how_we_measure():
     """Explain every figure of the portal to a non-specialist."""
     return render_template(
         "accountability/how_we_measure.html",
-        min_completed=MIN_DUE,
-        window_days=WINDOW_DAYS,
-        min_responses=MIN_RESPONSES,
         elements=SURVEY_ELEMENTS,
+        **DEFINITION_LIMITS,
     )
 
 

@@ -13,7 +13,6 @@ from flask_babel import lazy_gettext as _l
 
 from portal.i18n import localized
 from portal.services.accountability.tables import Scorecard
-from portal.services.catalogue import public_figures
 from portal.services.metrics.wfa_impact import (
     MIN_DUE,
     Comparison,
@@ -21,7 +20,7 @@ from portal.services.metrics.wfa_impact import (
     PooledWfaImpact,
     WfaImpact,
 )
-from portal.web.formatting import date_long, work_mode_label
+from portal.web.formatting import date_long, rate_text, work_mode_label
 
 VERDICT_LABELS = {
     "decline": _l("Significant decline"),
@@ -36,22 +35,26 @@ def verdict_label(verdict: str) -> str:
     return str(VERDICT_LABELS.get(verdict, verdict))
 
 
-def rate_text(value: float | None) -> str:
-    """Format a rate as a percentage with one decimal at most (— when there is none)."""
-    return public_figures.rate_text(value, no_value="—")
+# What the accountability tables show where a figure is missing.
+NO_VALUE = "—"
+
+
+def rate_or_dash(value: float | None) -> str:
+    """Format a rate as every page does (one decimal at most), "—" when there is none."""
+    return rate_text(value, no_value=NO_VALUE)
 
 
 def points_text(value: float | None) -> str:
     """Format a difference of rates in signed percentage points, e.g. +3.5 or −12.0."""
     if value is None:
-        return "—"
+        return NO_VALUE
     return format_decimal(value * 100, "+#,##0.0;−#,##0.0")
 
 
 def interval_text(low: float | None, high: float | None) -> str:
     """Say an interval of differences in signed percentage points ("—" when there is none)."""
     if low is None or high is None:
-        return "—"
+        return NO_VALUE
     return _("%(low)s to %(high)s", low=points_text(low), high=points_text(high))
 
 
@@ -101,14 +104,14 @@ def verdict_sentence(impact: Comparison) -> str:
     if impact.verdict == "not_enough_data" or impact.difference is None:
         return _not_enough_sentence(impact)
     texts: dict[str, Any] = {
-        "before": rate_text(impact.before.on_time_rate),
-        "after": rate_text(impact.after.on_time_rate),
+        "before": rate_or_dash(impact.before.on_time_rate),
+        "after": rate_or_dash(impact.after.on_time_rate),
         **_interval_texts(impact.ci_low, impact.ci_high),
         **_size(impact.difference),
     }
     direction = _direction(impact.difference)
     if isinstance(impact, WfaImpact):
-        texts["mode"] = work_mode_label(impact.to_mode)
+        texts["mode"] = work_mode_label(impact.to_mode, in_sentence=True)
         texts["date"] = date_long(impact.change_date)
         if impact.verdict == "decline":
             return ngettext(
@@ -201,8 +204,8 @@ def verdict_sentence(impact: Comparison) -> str:
 def _comparison_sentence(group: ComparisonGroup) -> str:
     """Say what happened at the comparison group over the same weeks."""
     texts: dict[str, Any] = {
-        "before": rate_text(group.before.on_time_rate),
-        "after": rate_text(group.after.on_time_rate),
+        "before": rate_or_dash(group.before.on_time_rate),
+        "after": rate_or_dash(group.after.on_time_rate),
         **_size(group.difference),
     }
     direction = _direction(group.difference)

@@ -29,7 +29,8 @@ from markupsafe import Markup
 
 from portal.domain.calendar import UTC, utc_now
 from portal.i18n import LANG_COOKIE, current_lang
-from portal.services.catalogue.public_figures import age_key, public_data_version, updated_ago_text
+from portal.services.catalogue.public_figures import public_data_version
+from portal.web.formatting import age_key, updated_ago_text
 
 # Browsers and proxies may reuse a public page this long without asking again (seconds).
 MAX_AGE = 60

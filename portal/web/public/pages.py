@@ -7,32 +7,27 @@ refresh script (static/js/refresh.js) polls ``live`` and swaps the ``[data-live]
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import lru_cache, wraps
-from typing import Any
-
 from flask import Blueprint, render_template, request
 
-from portal.i18n import current_lang
 from portal.models.catalogue import WORK_MODES
 from portal.models.metrics import SERVICE_STATUSES
 from portal.services.catalogue import directory as catalogue
 from portal.services.catalogue.public_figures import (
-    duration_text,
+    DAILY_BAR_DAYS,
     oldest_status_time,
     province_overview,
-    rate_text,
     service_figures,
-    updated_ago_forms,
 )
 from portal.services.metrics.incidents import incident_list
-from portal.services.metrics.status import (
-    format_rate_against_target,
-    status_label,
-    status_reason_text,
-)
+from portal.services.metrics.status import STATUS_WINDOW_DAYS, status_reason_text
 from portal.web import charts
-from portal.web.formatting import commitment_text, date_long, work_mode_label
+from portal.web.formatting import (
+    by_lang,
+    commitment_text,
+    date_long,
+    updated_ago_forms,
+    work_mode_label,
+)
 from portal.web.public.live import live_version_response, public_page, updated_ago, version_etag
 
 bp = Blueprint("public", __name__, url_prefix="/<lang>")
@@ -41,31 +36,10 @@ STATUS_ORDER = ("meeting", "at_risk", "breaching", "disrupted", "insufficient_da
 assert sorted(STATUS_ORDER) == sorted(SERVICE_STATUSES)
 
 
-
-
-def by_lang(function: Callable[..., str]) -> Callable[..., str]:
-    """Memoise a formatter per language: list rows and chart days repeat the same few values.
-
-    Babel formatting and gettext cost tens of microseconds a call; a page of a thousand rows
-    made thousands of identical calls (measured with cProfile, see bench/metrics.py).
-    """
-    memo = lru_cache(maxsize=8192)(lambda lang, *args: function(*args))
-
-    @wraps(function)
-    def wrapper(*args: Any) -> str:
-        return memo(current_lang(), *args)
-
-    return wrapper
-
-
 # Template globals (not a context processor: the macros of macros/metrics.html need them).
+# Rates, durations and status names come from portal.web.formatting, which registers them.
 for _name, _helper in {
     "updated_ago": updated_ago,
-    "rate_text": by_lang(rate_text),
-    # An on-time rate beside its commitment: never rounded up to the target it misses.
-    "rate_against_target": format_rate_against_target,
-    "duration_text": duration_text,
-    "status_label": by_lang(status_label),
     "commitment_sentence": by_lang(commitment_text),
     "mode_label": by_lang(work_mode_label),
     "day_text": by_lang(date_long),
@@ -73,6 +47,9 @@ for _name, _helper in {
     "live_version": version_etag,
     "ago_forms": updated_ago_forms,
     "service_statuses": STATUS_ORDER,
+    # The windows the pages name ("over the last 30 days"), from the rules that set them.
+    "status_window_days": STATUS_WINDOW_DAYS,
+    "daily_bar_days": DAILY_BAR_DAYS,
 }.items():
     bp.add_app_template_global(_helper, _name)
 _day_sentence = by_lang(charts.day_sentence)

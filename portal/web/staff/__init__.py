@@ -1,10 +1,15 @@
-"""Staff pages under /<lang>/staff: login, dashboard, accounts, audit log, catalogue upkeep."""
+"""Staff pages under /<lang>/staff, all on one blueprint (``bp``).
+
+Login, dashboard, accounts, audit log, catalogue upkeep, feedback inbox, routing, API tokens,
+incidents and maintenance: each module adds its routes to ``bp`` when imported here.
+"""
 
 from portal.web.staff import (  # noqa: F401  (registers routes)
     accounts,
     catalogue,
     dprd,
     feedback,
+    incidents,
     routing,
     session,
     tokens,

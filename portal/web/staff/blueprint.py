@@ -1,7 +1,7 @@
 """The staff blueprint, the logged-in user, and the dashboard's sections.
 
-Other staff pages (feedback inbox, incidents...) import ``bp`` from here, or keep their own
-blueprint and add a dashboard entry with :func:`dashboard_link`.
+Every staff page (feedback inbox, incidents...) adds its routes to ``bp`` from here, and its
+dashboard entry with :func:`dashboard_link`; the package imports each module once.
 """
 
 from __future__ import annotations

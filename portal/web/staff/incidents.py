@@ -1,8 +1,8 @@
-"""Staff pages to open and update incidents and to declare planned maintenance."""
+"""Staff pages under /<lang>/staff/incidents: open and update incidents, plan maintenance."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -15,21 +15,14 @@ from portal.services.errors import ValidationError
 from portal.services.metrics import incidents as incident_service
 from portal.web.form_errors import apply_validation_error
 from portal.web.public.incidents import incident_impact_label, incident_state_label
-from portal.web.staff import dashboard_link
-from portal.web.staff.blueprint import no_store
+from portal.web.staff.blueprint import bp, dashboard_link
 from portal.web.staff.incident_forms import IncidentOpenForm, IncidentUpdateForm, MaintenanceForm
 
-bp = Blueprint("staff_incidents", __name__, url_prefix="/<lang>/staff/incidents")
-
 dashboard_link(
-    "staff_incidents.index", _l("Incidents and maintenance"),
+    "staff.incidents", _l("Incidents and maintenance"),
     _l("Tell citizens when a service is disrupted, how it goes, and when work is planned."),
     Permission.INCIDENTS_MANAGE, order=40,
 )
-
-
-# Staff pages are never kept by browsers or proxies, on this blueprint as on the staff one.
-bp.after_request(no_store)
 
 
 def _service_choices() -> list[tuple[str, str]]:
@@ -40,20 +33,20 @@ def _service_choices() -> list[tuple[str, str]]:
     ]
 
 
-@bp.get("")
+@bp.get("/incidents")
 @login_required
-def index():
+def incidents():
     """List the incidents and maintenance the staff member manages."""
-    incidents = incident_service.incident_list_for_staff(current_user)
-    maintenance = incident_service.maintenance_list_for_staff(current_user, when="current")
     return render_template(
-        "staff/incidents/index.html", incidents=incidents, maintenance=maintenance
+        "staff/incidents/index.html",
+        incidents=incident_service.incident_list_for_staff(current_user),
+        maintenance=incident_service.maintenance_list_for_staff(current_user, when="current"),
     )
 
 
-@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/incidents/new", methods=["GET", "POST"])
 @login_required
-def new():
+def incident_new():
     """Open an incident on services of the staff member's department."""
     form = IncidentOpenForm()
     form.services.choices = _service_choices()
@@ -72,14 +65,14 @@ def new():
                 apply_validation_error(form, error)
             else:
                 flash(_("The incident is open and published."), "success")
-                return redirect(url_for("staff_incidents.detail", incident_id=incident.id))
+                return redirect(url_for("staff.incident_detail", incident_id=incident.id))
         status = 422
     return render_template("staff/incidents/new.html", form=form), status
 
 
-@bp.route("/<int:incident_id>", methods=["GET", "POST"])
+@bp.route("/incidents/<int:incident_id>", methods=["GET", "POST"])
 @login_required
-def detail(incident_id: int):
+def incident_detail(incident_id: int):
     """Show an incident's timeline and post an update to it."""
     incident = incident_service.incident_get(incident_id)
     if not incident_service.incident_can_manage(current_user, incident):
@@ -98,12 +91,12 @@ def detail(incident_id: int):
                 apply_validation_error(form, error)
             else:
                 flash(_("The update is published."), "success")
-                return redirect(url_for("staff_incidents.detail", incident_id=incident_id))
+                return redirect(url_for("staff.incident_detail", incident_id=incident_id))
         status = 422
     return render_template("staff/incidents/detail.html", incident=incident, form=form), status
 
 
-@bp.route("/maintenance/new", methods=["GET", "POST"])
+@bp.route("/incidents/maintenance/new", methods=["GET", "POST"])
 @login_required
 def maintenance_new():
     """Declare planned maintenance of services of the staff member's department."""
@@ -123,6 +116,6 @@ def maintenance_new():
                 apply_validation_error(form, error)
             else:
                 flash(_("The maintenance is scheduled and published."), "success")
-                return redirect(url_for("staff_incidents.index"))
+                return redirect(url_for("staff.incidents"))
         status = 422
     return render_template("staff/incidents/maintenance_new.html", form=form), status

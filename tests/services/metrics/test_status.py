@@ -11,6 +11,7 @@ from flask_babel import force_locale
 from portal.domain.calendar import UTC, WIB
 from portal.extensions import db
 from portal.models import Incident, ServiceStatus
+from portal.services.metrics import status as status_module
 from portal.services.metrics.service_requests import service_requests_report
 from portal.services.metrics.status import (
     format_rate_against_target,
@@ -180,6 +181,21 @@ def test_reason_is_a_whole_sentence_in_each_language(app):
                        "breaching it.")
     indonesian = status_reason_text(row, "id")
     assert "30 September 2025" in indonesian
+
+
+def test_the_reason_names_the_window_the_status_is_judged_over(app, monkeypatch):
+    # A 10-day window (21..30 September): the 5 requests of 15 September fall outside it.
+    monkeypatch.setattr(status_module, "STATUS_WINDOW_DAYS", 10)
+    status_module._reason_cached.cache_clear()  # sentences memoised under the 30-day window
+    service = hours_service()
+    report(service, completions(service, 5, 0, day=15, prefix="old")
+           + completions(service, 8, 2))
+    row = stored(service)
+    assert row.status == "at_risk"  # 8 of 10 on time: 80%, at most 10 points below 90%
+    assert status_reason_text(row, "en") == (
+        "Only 80% of the 10 requests due over the 10 days to September 30, 2025 were "
+        "completed on time, against a 90% commitment: close to breaching it.")
+    status_module._reason_cached.cache_clear()
 
 
 def test_snapshot_keeps_the_30_day_metrics(app):

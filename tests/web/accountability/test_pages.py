@@ -9,6 +9,7 @@ from html import unescape
 import pytest
 
 from portal.domain.calendar import utc_now, wib_date
+from portal.web.accountability import pages
 from tests.accountability_support import move
 from tests.factories import create_department
 from tests.wfa_support import create_due_service, report_due
@@ -108,7 +109,8 @@ def test_department_scorecard_shows_both_verdicts_with_sentences_to_read_aloud(c
     change = date_long_en(scene - timedelta(days=100))
     assert "Significant decline" in html
     # 30/60 − 57/60 = −45 points, clearly below zero.
-    assert (f"On-time completion fell 45 points after the move to Work from anywhere (WFA) on "
+    # The work mode inside the sentence is its in-sentence name, not the capitalised label.
+    assert (f"On-time completion fell 45 points after the move to work from anywhere (WFA) on "
             f"{change}, from 95% to 50% of the requests that fell due; this fall is "
             f"statistically clear (95% confidence interval") in html
     # C fell 10 points (90% to 80%) over the same weeks; the 35 points left are still clear.
@@ -247,3 +249,53 @@ def test_how_we_measure_counts_every_request_once_it_falls_due(client, scene):
     for anchor in ("due-date", "late-open", "insufficient-data", "history-coverage",
                    "comparison-group", "net-difference"):
         assert f'id="{anchor}"' in html
+
+
+def test_the_scorecard_says_a_single_request_due_in_the_singular(client, scene):
+    solo = create_department(code="sendiri", name_en="Lone Office")
+    service = create_due_service(department=solo, code="solo")
+    report_due(service, scene - timedelta(days=2), on_time=1)
+    html = client.get("/en/accountability/departments/sendiri").get_data(as_text=True)
+    assert "100% of the 1 request due in the period was completed on time." in html
+
+
+def test_the_definitions_and_scorecard_name_the_limits_the_rules_use(client, scene,
+                                                                     monkeypatch):
+    # Other limits than today's, so that a number typed into a sentence would show.
+    for name, value in {"status_days": 28, "silence_days": 5, "status_min_due": 20,
+                        "at_risk_points": 15, "window_days": 60, "min_due": 25,
+                        "min_responses": 40}.items():
+        monkeypatch.setitem(pages.DEFINITION_LIMITS, name, value)
+    html = unescape(client.get("/en/how-we-measure").get_data(as_text=True))
+    assert "judged today over the last 28 days (today and the 27 days before)" in html
+    assert "no data (no report for more than 5 days" in html
+    assert "not enough data (fewer than 20 requests fell due)" in html
+    assert "at risk (at most 15 points below it); breaching its commitment (more than 15 " \
+        "points below it)" in html
+    # Fewer than 20 due: one request moves the share by more than 100 / 20 = 5 points.
+    assert "with fewer than 20 requests due in 28 days, one request more or less on time " \
+        "moves the share by more than 5 points" in html
+    assert "we compare the 60 days before the move with the 60 days from the move on" in html
+    assert "With fewer than 25 requests due on either side" in html
+    assert "if together they had fewer than 25 requests due on either side" in html
+    assert "at least 40 people answered" in html
+    card = unescape(client.get("/en/accountability/departments/lambat").get_data(as_text=True))
+    assert "fell due in the 60 days before each service's move and in the 60 days from the " \
+        "move on" in card
+    assert "Not enough responses (0; at least 40 are needed)." in card
+
+
+@pytest.mark.parametrize(("lang", "labels"), [
+    ("en", ["Last 30 days", "Last 90 days", "Last 365 days"]),
+    ("id", ["30 hari terakhir", "90 hari terakhir", "365 hari terakhir"]),
+])
+def test_the_period_choices_name_their_days(client, scene, lang, labels):
+    html = client.get(f"/{lang}/accountability").get_data(as_text=True)
+    for label in labels:
+        assert f">{label}</label>" in html
+
+
+def test_a_wrong_period_says_which_days_are_shown_instead(client, scene):
+    html = client.get("/en/accountability?period=custom&from=2025-03-10&to=2025-03-01"
+                      ).get_data(as_text=True)
+    assert "The figures below are for the last 90 days instead." in html

@@ -132,6 +132,19 @@ def test_service_page_states_the_status_with_its_reason_in_indonesian(client, or
     assert "Diperbarui 5 menit yang lalu" in html
 
 
+def test_pages_name_the_windows_their_figures_cover(app, client, oracle, monkeypatch):
+    when = format_date(oracle.day, "d MMMM y", locale="en")
+    html = unescape(html_of(client, "/en/services/samsat-pkb"))
+    assert "Status over the last 30 days." in html
+    assert "Figures for the last 30 and 90 days" in html
+    assert f"The last 90 days to {when}." in html
+    assert "Each service's status over the last 30 days" in unescape(html_of(client, "/en/"))
+    # The number comes from the status window the pages are given, never typed in a sentence.
+    monkeypatch.setitem(app.jinja_env.globals, "status_window_days", 14)
+    assert "Status over the last 14 days." in html_of(client, "/en/services")
+    assert "Each service's status over the last 14 days" in unescape(html_of(client, "/en/"))
+
+
 def test_service_page_figures_for_30_and_90_days_in_english(client, oracle):
     rows = figure_rows(html_of(client, "/en/services/samsat-pkb"))
     assert rows == {

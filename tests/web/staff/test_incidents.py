@@ -65,6 +65,8 @@ def test_who_may_see_the_staff_incident_pages(client, world, path, role, expecte
     response = client.get(path)
 
     assert response.status_code == expected
+    # Staff pages, these among them, are never kept by browsers or proxies.
+    assert response.headers["Cache-Control"] == "no-store"
     if role is None:
         assert "/en/staff/login" in response.headers["Location"]
 
