@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import pytest
 
 from portal.extensions import db
@@ -14,6 +17,14 @@ from tests.feedback_support import IDENTITY, PDF_BYTES, create_triage_unit, vali
 @pytest.fixture(autouse=True)
 def uploads(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "PORTAL_UPLOAD_DIR", str(tmp_path / "uploads"))
+
+
+@dataclass(frozen=True)
+class World:
+    """What the world fixture sets up."""
+
+    feedback: Any
+    users: Any
 
 
 @pytest.fixture
@@ -31,7 +42,7 @@ def world(app):
         valid_data(service=service.code, confidential=True, **IDENTITY), "en",
         attachments=[("scan.pdf", PDF_BYTES)],
     )
-    return feedback, users
+    return World(feedback=feedback, users=users)
 
 
 @pytest.mark.parametrize(
@@ -47,7 +58,7 @@ def world(app):
     ],
 )
 def test_access_table(client, world, who, inbox, item, attachment):
-    feedback, users = world
+    feedback, users = world.feedback, world.users
     if who:
         login(client, users[who].username)
     base = f"/en/staff/feedback/{feedback.id}"
@@ -60,7 +71,7 @@ def test_access_table(client, world, who, inbox, item, attachment):
 @pytest.mark.parametrize(("who", "sees"), [("officer", False), ("triage", True),
                                            ("admin", False), ("dprd", False)])
 def test_a_confidential_identity_is_shown_to_the_triage_unit_only(client, world, who, sees):
-    feedback, users = world
+    feedback, users = world.feedback, world.users
     login(client, users[who].username)
     html = client.get(f"/en/staff/feedback/{feedback.id}").get_data(as_text=True)
     assert (IDENTITY["email"] in html) is sees
@@ -68,7 +79,7 @@ def test_a_confidential_identity_is_shown_to_the_triage_unit_only(client, world,
 
 
 def test_an_officer_answers_through_the_page(client, world):
-    feedback, users = world
+    feedback, users = world.feedback, world.users
     login(client, users["officer"].username)
     url = f"/en/staff/feedback/{feedback.id}"
     token = csrf_token_from(client.get(url).get_data(as_text=True))
@@ -84,7 +95,7 @@ def test_an_officer_answers_through_the_page(client, world):
 
 
 def test_dprd_cannot_act(client, world):
-    feedback, users = world
+    feedback, users = world.feedback, world.users
     login(client, users["dprd"].username)
     url = f"/en/staff/feedback/{feedback.id}"
     token = csrf_token_from(client.get(url).get_data(as_text=True))
@@ -124,7 +135,7 @@ def test_the_item_page_offers_the_forms_of_the_allowed_actions(client, app, who,
 
 
 def test_finished_feedback_offers_no_form(client, world):
-    feedback, users = world
+    feedback, users = world.feedback, world.users
     feedback.status = "closed"
     db.session.commit()
     login(client, users["officer"].username)
@@ -134,7 +145,7 @@ def test_finished_feedback_offers_no_form(client, world):
 
 
 def test_the_inbox_marks_overdue_items_in_words(client, world):
-    feedback, users = world
+    feedback, users = world.feedback, world.users
     from datetime import UTC, datetime
 
     feedback.first_response_due = datetime(2020, 1, 1, tzinfo=UTC)
@@ -202,17 +213,25 @@ def test_the_inbox_says_how_many_items_are_overdue(client, app):
     assert "Overdue:" in html
 
 
+@dataclass(frozen=True)
+class Named:
+    """What the named fixture sets up."""
+
+    feedback: Any
+    officer: Any
+
+
 @pytest.fixture
 def named(app):
     """A normal report with an identity (its officer may see it) and that officer."""
     service = create_service()
     officer = create_user("officer", department=service.department)
     feedback = feedback_submit(valid_data(service=service.code, **IDENTITY), "en")
-    return feedback, officer
+    return Named(feedback=feedback, officer=officer)
 
 
 def test_an_answer_naming_the_reporter_is_refused_next_to_the_text_which_is_kept(client, named):
-    feedback, officer = named
+    feedback, officer = named.feedback, named.officer
     login(client, officer.username)
     url = f"/en/staff/feedback/{feedback.id}"
     token = csrf_token_from(client.get(url).get_data(as_text=True))
@@ -230,7 +249,7 @@ def test_an_answer_naming_the_reporter_is_refused_next_to_the_text_which_is_kept
 
 
 def test_a_transfer_reason_with_a_nik_needs_the_confirmation_box(client, named):
-    feedback, officer = named
+    feedback, officer = named.feedback, named.officer
     other = create_service().department
     login(client, officer.username)
     url = f"/en/staff/feedback/{feedback.id}"
@@ -338,7 +357,7 @@ def test_staff_department_lists_come_from_the_catalogue_service(client, world, m
     from portal.services.catalogue import directory as catalogue
     from tests.factories import create_department
 
-    feedback, users = world
+    feedback, users = world.feedback, world.users
     real = catalogue.department_list
     create_department(code="zz-last", name_en="Aardvark Office", name_id="Zebra Kantor")
     calls = []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from flask import g
@@ -25,6 +27,17 @@ def count(model: type) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
+@dataclass(frozen=True)
+class World:
+    """What the world fixture sets up."""
+
+    bapenda: Any
+    dinkes: Any
+    pkb: Any
+    rsud: Any
+    officer: Any
+
+
 @pytest.fixture
 def world(app):
     """Two departments with a service each, and an officer of the first."""
@@ -35,7 +48,7 @@ def world(app):
     pkb = create_service(department=bapenda, code="samsat-pkb", name_en="Vehicle tax payment")
     rsud = create_service(department=dinkes, code="rsud-antrean", name_en="Hospital queue")
     officer = create_user("officer", department=bapenda)
-    return bapenda, dinkes, pkb, rsud, officer
+    return World(bapenda=bapenda, dinkes=dinkes, pkb=pkb, rsud=rsud, officer=officer)
 
 
 def post_form(client, path: str, data: dict):
@@ -59,7 +72,7 @@ def post_form(client, path: str, data: dict):
 )
 def test_who_may_see_the_staff_incident_pages(client, world, path, role, expected):
     if role:
-        user = world[4] if role == "officer" else create_user(role)
+        user = world.officer if role == "officer" else create_user(role)
         login(client, user.username)
 
     response = client.get(path)
@@ -72,7 +85,7 @@ def test_who_may_see_the_staff_incident_pages(client, world, path, role, expecte
 
 
 def test_officer_opens_an_incident_through_the_form(client, world):
-    _, _, pkb, rsud, officer = world
+    officer = world.officer
     login(client, officer.username)
     page = client.get("/en/staff/incidents/new").get_data(as_text=True)
     # Only the officer's own department's services are offered.
@@ -93,7 +106,7 @@ def test_officer_opens_an_incident_through_the_form(client, world):
 
 
 def test_officer_cannot_name_another_departments_service(client, world):
-    login(client, world[4].username)
+    login(client, world.officer.username)
 
     response = post_form(client, "/en/staff/incidents/new", {
         "services": ["rsud-antrean"], "impact": "major", "state": "investigating",
@@ -105,7 +118,7 @@ def test_officer_cannot_name_another_departments_service(client, world):
 
 
 def test_form_errors_are_shown_and_nothing_is_written(client, world):
-    login(client, world[4].username)
+    login(client, world.officer.username)
 
     response = post_form(client, "/en/staff/incidents/new", {
         "services": [], "impact": "major", "state": "investigating", "title_id": "",
@@ -120,7 +133,7 @@ def test_form_errors_are_shown_and_nothing_is_written(client, world):
 
 
 def test_post_without_csrf_token_is_refused(client, world):
-    login(client, world[4].username)
+    login(client, world.officer.username)
 
     response = client.post("/en/staff/incidents/new", data={
         "services": ["samsat-pkb"], "impact": "major", "state": "investigating",
@@ -132,7 +145,7 @@ def test_post_without_csrf_token_is_refused(client, world):
 
 
 def test_officer_resolves_an_incident_through_the_update_form(client, world):
-    _, _, pkb, _, officer = world
+    pkb, officer = world.pkb, world.officer
     incident = incident_open(officer, [pkb.code], "major", "Judul", "", "Isi", "")
     login(client, officer.username)
 
@@ -148,7 +161,7 @@ def test_officer_resolves_an_incident_through_the_update_form(client, world):
 
 
 def test_officer_of_another_department_cannot_see_or_update_an_incident(client, world):
-    _, dinkes, pkb, _, officer = world
+    dinkes, pkb, officer = world.dinkes, world.pkb, world.officer
     incident = incident_open(officer, [pkb.code], "major", "Judul", "", "Isi", "")
     other = create_user("officer", department=dinkes)
     login(client, other.username)
@@ -158,7 +171,7 @@ def test_officer_of_another_department_cannot_see_or_update_an_incident(client, 
 
 
 def test_maintenance_form_reads_times_as_wib(client, world):
-    login(client, world[4].username)
+    login(client, world.officer.username)
 
     response = post_form(client, "/id/staff/incidents/maintenance/new", {
         "services": ["samsat-pkb"], "starts_at": "2026-03-07T22:00",
@@ -174,7 +187,7 @@ def test_maintenance_form_reads_times_as_wib(client, world):
 
 
 def test_maintenance_form_refuses_an_end_before_the_start(client, world):
-    login(client, world[4].username)
+    login(client, world.officer.username)
 
     response = post_form(client, "/en/staff/incidents/maintenance/new", {
         "services": ["samsat-pkb"], "starts_at": "2026-03-08T02:00",
@@ -187,6 +200,6 @@ def test_maintenance_form_refuses_an_end_before_the_start(client, world):
 
 
 def test_dashboard_links_to_the_incident_pages_for_officers(client, world):
-    login(client, world[4].username)
+    login(client, world.officer.username)
 
     assert "/en/staff/incidents" in client.get("/en/staff/").get_data(as_text=True)

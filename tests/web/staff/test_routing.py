@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import pytest
 
 from portal.extensions import db
@@ -14,12 +17,20 @@ from tests.feedback_support import create_triage_unit
 URL = "/en/staff/routing"
 
 
+@dataclass(frozen=True)
+class World:
+    """What the world fixture sets up."""
+
+    department: Any
+    rule: Any
+
+
 @pytest.fixture
 def world(app):
     create_triage_unit(code="ulp")
     department = create_department(code="dpupr", name_en="Public Works Office")
     rule = routing_rule_add("dpupr", "jalan rusak", 10, actor=CLI_OPERATOR)
-    return department, rule
+    return World(department=department, rule=rule)
 
 
 @pytest.mark.parametrize(
@@ -27,7 +38,7 @@ def world(app):
     [(None, 302), ("officer", 403), ("triage", 403), ("dprd", 403), ("admin", 200)],
 )
 def test_access_table(client, world, role, status):
-    _department, rule = world
+    rule = world.rule
     if role:
         login(client, create_user(role).username)
     assert client.get(URL).status_code == status
@@ -84,7 +95,7 @@ def test_posting_without_a_csrf_token_is_refused(client, world):
 
 
 def test_an_admin_deletes_a_rule_and_chooses_the_triage_unit(client, world):
-    department, rule = world
+    department, rule = world.department, world.rule
     admin = create_user("admin")
     login(client, admin.username)
     token = csrf_token_from(client.get(URL).get_data(as_text=True))
