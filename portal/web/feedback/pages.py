@@ -246,7 +246,8 @@ def _citizen_step(
     try:
         feedback = act(code, getattr(form, field).data)
     except ValidationError as error:
-        getattr(form, field).errors = [e.error for e in error.errors]
+        # A one-field form: whatever the service calls the text, it is this field.
+        apply_validation_error(form, error, renames={e.field: field for e in error.errors})
         return _render_show(code, status=422, **{form_name: form})
     return redirect(
         url_for(".show", code=feedback.tracking_code_display, done=done, _anchor="timeline"),
