@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,14 +13,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 def local_secret_key(path: Path = BASE_DIR / "var" / "secret_key") -> str:
     """Return this installation's generated secret key, creating it (mode 0600) once."""
-    import secrets
-
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        import time
-
         for _attempt in range(50):  # another worker may be writing it this very moment
             key = path.read_text().strip()
             if key:
@@ -81,13 +79,26 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # Send X-RateLimit-* and Retry-After headers on rate-limited routes.
     RATELIMIT_HEADERS_ENABLED = True
-    # Failed staff logins allowed per client address (generous: many staff share one NAT).
+    # Failed staff logins allowed per client address, whatever the username; beyond it that
+    # address waits (generous: many staff share one NAT).
     PORTAL_LOGIN_RATE_LIMIT = os.environ.get(
         "PORTAL_LOGIN_RATE_LIMIT", "10 per minute; 50 per hour"
     )
-    # Failed staff logins allowed per username, from any address (slows distributed guessing).
+    # Failed staff logins allowed per username from one client address; beyond it that
+    # address waits before trying that username again.
+    PORTAL_LOGIN_PAIR_RATE_LIMIT = os.environ.get(
+        "PORTAL_LOGIN_PAIR_RATE_LIMIT", "5 per minute; 20 per hour"
+    )
+    # Failed staff logins per username, from all addresses, that make it guarded. This slows
+    # guessing down and refuses nobody: an address that has not failed, the rightful user's,
+    # may always try.
     PORTAL_LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get(
         "PORTAL_LOGIN_ACCOUNT_RATE_LIMIT", "30 per hour"
+    )
+    # Failed staff logins allowed per client address for a guarded username (one guess an
+    # address, where the pair limit above allows a few).
+    PORTAL_LOGIN_GUARDED_RATE_LIMIT = os.environ.get(
+        "PORTAL_LOGIN_GUARDED_RATE_LIMIT", "1 per hour"
     )
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     PORTAL_TRUSTED_PROXIES = int(os.environ.get("PORTAL_TRUSTED_PROXIES", "0") or 0)
@@ -104,6 +115,25 @@ class Config:
     )
     # Public address of the portal, used for links in mail sent by commands (no request).
     PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+    # Address of the licence the open data is published under (data page, data package,
+    # catalogue, every CSV's Link header, page footer): CC BY 4.0 unless set otherwise.
+    PORTAL_DATA_LICENCE_URL = os.environ.get(
+        "PORTAL_DATA_LICENCE_URL", "https://creativecommons.org/licenses/by/4.0/"
+    )
+    # Short name of that licence, as readers see it.
+    PORTAL_DATA_LICENCE_NAME = os.environ.get("PORTAL_DATA_LICENCE_NAME", "CC BY 4.0")
+    # The jurisdiction_id the Open311 GeoReport v2 endpoint (/open311/v2) serves; a request
+    # naming another one is answered 404.
+    PORTAL_OPEN311_JURISDICTION = os.environ.get("PORTAL_OPEN311_JURISDICTION", "kalteng.go.id")
+    # Who answers questions about Open311 and issues its keys (free text: an office, an
+    # address, a phone), shown in its discovery document.
+    PORTAL_OPEN311_CONTACT = os.environ.get(
+        "PORTAL_OPEN311_CONTACT", "Diskominfo Provinsi Kalimantan Tengah"
+    )
+    # Requests one Open311 application key may file (keys: `flask open311 keys create NAME`).
+    PORTAL_OPEN311_KEY_RATE_LIMIT = os.environ.get(
+        "PORTAL_OPEN311_KEY_RATE_LIMIT", "30 per minute; 1000 per day"
+    )
     # Outgoing mail (the outbox worker, `flask outbox send`): SMTP server and credentials.
     PORTAL_SMTP_HOST = os.environ.get("PORTAL_SMTP_HOST", "localhost")
     # SMTP port: 25 (relay), 587 (submission with STARTTLS).

@@ -3,9 +3,12 @@
 A file is a JPEG, PNG or PDF because of its first bytes, never because of its name or the
 browser's claimed type. Images are decoded and re-encoded from their pixels only, so EXIF
 (including GPS position), XMP, comments and text chunks are all dropped; the EXIF orientation
-is applied first so the photo still looks the right way up. PDFs are parsed and written
-again without their document information (author, creator, producer, title, subject,
-keywords) and XMP metadata, of the document or of its pages; their pages are kept.
+is applied first so the photo still looks the right way up. A photo's size is read from its
+header before any pixel is decoded: beyond a pixel budget it is refused, or, for a baseline
+JPEG, decoded at a reduced scale, so no upload can make a worker hold gigabytes of pixels.
+PDFs are parsed and written again without their document information (author, creator,
+producer, title, subject, keywords) and XMP metadata, of the document or of its pages; their
+pages are kept.
 Files go to ``PORTAL_UPLOAD_DIR`` (outside static/) under random names.
 """
 
@@ -28,9 +31,22 @@ MAX_ATTACHMENTS = 3
 # Messages say the limit in megabytes: the one number both come from.
 MAX_ATTACHMENT_MEGABYTES = 5
 MAX_ATTACHMENT_BYTES = MAX_ATTACHMENT_MEGABYTES * 1024 * 1024
-# Refuse absurd image dimensions before decoding (decompression bombs).
-MAX_IMAGE_PIXELS = 50_000_000
+# The pixel budget of one photo (megapixels), checked in its header before any pixel is
+# decoded. Pillow keeps a decoded pixel in 4 bytes (RGB as RGBX), so a photo within the
+# budget holds about 100 MB while it is cleaned. Refusals say this number.
+MAX_IMAGE_MEGAPIXELS = 25
+# Photos that cost more memory a pixel have a smaller budget: a progressive JPEG also holds
+# every DCT coefficient of the full image while it decodes (up to 6 bytes a pixel, whatever
+# the scale it is decoded at), and a CMYK JPEG is converted to RGB, a second copy.
+MAX_COSTLY_IMAGE_MEGAPIXELS = 12
+# A baseline JPEG decoder scales by 1/2, 1/4 or 1/8 while it decodes (DCT scaling): a larger
+# baseline JPEG is kept at the largest of these scales within the budget, and its full-size
+# pixels are never held. PNG cannot be decoded smaller: beyond the budget it is refused.
+_JPEG_DECODER_SCALES = (2, 4, 8)
 _EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
+_PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
+# The modes a PNG decodes to that are written back as they are.
+_PNG_MODES = frozenset({"1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"})
 
 
 @dataclass(frozen=True)
@@ -61,26 +77,76 @@ def sniff_content_type(data: bytes) -> str | None:
     return None
 
 
+class _TooManyPixels(Exception):
+    """An image's header says it has more pixels than its budget allows to decode."""
+
+    def __init__(self, megapixels: int) -> None:
+        super().__init__(f"more than {megapixels} megapixels")
+        self.megapixels = megapixels
+
+
+def _open_within_budget(data: bytes, content_type: str) -> Image.Image:
+    """Open an image, read only its header, and set it to decode within its pixel budget.
+
+    A baseline JPEG beyond the budget is set to decode at a reduced scale when one brings it
+    within the budget; anything else beyond its budget raises _TooManyPixels before a pixel
+    is decoded.
+    """
+    try:
+        # Only the header is read here, the pixels on load(); only the format the first bytes
+        # named is tried.
+        image = Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[content_type]])
+    except Image.DecompressionBombError:  # beyond Pillow's own, wider, limit
+        raise _TooManyPixels(MAX_IMAGE_MEGAPIXELS) from None
+    # Phones write portrait-mode photos as MPO: a JPEG carrying further images.
+    is_jpeg = image.format in ("JPEG", "MPO")
+    progressive = is_jpeg and bool(image.info.get("progressive"))
+    megapixels = (
+        MAX_COSTLY_IMAGE_MEGAPIXELS if progressive or (is_jpeg and image.mode == "CMYK")
+        else MAX_IMAGE_MEGAPIXELS
+    )
+    budget = megapixels * 1_000_000
+    width, height = image.size
+    if width * height <= budget:
+        return image
+    if is_jpeg and not progressive:
+        for scale in _JPEG_DECODER_SCALES:
+            if -(-width // scale) * -(-height // scale) <= budget:
+                image.draft(image.mode, (max(1, width // scale), max(1, height // scale)))
+                if image.size[0] * image.size[1] <= budget:
+                    return image
+                break
+    image.close()
+    raise _TooManyPixels(megapixels)
+
+
 def _reencode_image(data: bytes, content_type: str) -> bytes:
-    """Decode an image and write its pixels into a fresh file without any metadata."""
-    with Image.open(io.BytesIO(data)) as image:
-        width, height = image.size
-        if width * height > MAX_IMAGE_PIXELS:
-            raise ValueError("image too large")
+    """Decode an image and write its pixels into a fresh file without any metadata.
+
+    Raises _TooManyPixels for an image beyond its pixel budget. The pixels are held once (a
+    CMYK JPEG twice, while it becomes RGB): the image is turned upright in place and saved in
+    the mode it decoded to.
+    """
+    with _open_within_budget(data, content_type) as image:
         image.load()
-        upright = ImageOps.exif_transpose(image) or image
+        ImageOps.exif_transpose(image, in_place=True)
+        # A palette's transparent colours are part of the picture, not metadata.
+        transparency = image.info.get("transparency")
+        # Everything else that came with the pixels goes: EXIF, XMP, ICC profile, comments,
+        # text chunks, DPI (the savers write only what they are given and what info holds).
+        image.info = {}
+        out = io.BytesIO()
         if content_type == "image/jpeg":
-            mode = "L" if upright.mode in ("L", "1") else "RGB"
-            clean = Image.new(mode, upright.size)
-            clean.paste(upright.convert(mode))
-            out = io.BytesIO()
-            clean.save(out, format="JPEG", quality=88, optimize=True)
+            clean = image if image.mode in ("L", "RGB") else image.convert("RGB")
+            # Not optimize=True: optimised Huffman tables need every coefficient of the image
+            # held at once (about 70 MB more at the budget) to save a few percent of the file.
+            clean.save(out, format="JPEG", quality=88)
+        elif image.mode in _PNG_MODES:
+            options = {} if transparency is None or image.mode in ("LA", "RGBA") else {
+                "transparency": transparency}
+            image.save(out, format="PNG", optimize=True, **options)
         else:
-            mode = upright.mode if upright.mode in ("RGB", "RGBA", "L", "LA") else "RGBA"
-            clean = Image.new(mode, upright.size)
-            clean.paste(upright.convert(mode))
-            out = io.BytesIO()
-            clean.save(out, format="PNG", optimize=True)
+            image.convert("RGBA").save(out, format="PNG", optimize=True)
     return out.getvalue()
 
 
@@ -146,6 +212,15 @@ def attachment_prepare(original_name: str, data: bytes, index: int) -> PreparedA
     else:
         try:
             data = _reencode_image(data, content_type)
+        except _TooManyPixels as refused:
+            raise AttachmentRefused(
+                FieldError(
+                    "attachments",
+                    _("“%(name)s” has more than %(megapixels)d megapixels: send a smaller "
+                      "photo.", name=name, megapixels=refused.megapixels),
+                    index,
+                )
+            ) from None
         except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
             raise AttachmentRefused(
                 FieldError(

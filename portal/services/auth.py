@@ -30,9 +30,12 @@ the command line's power: ``actor`` is a required argument of every service that
 from __future__ import annotations
 
 import re
+import string
+import unicodedata
 from collections.abc import Mapping
 from enum import StrEnum
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Final
 
 from argon2 import PasswordHasher
@@ -60,6 +63,7 @@ __all__ = [
     "can_act_for_department",
     "department_scope",
     "is_staff",
+    "normalize_username",
     "password_hash",
     "require_department",
     "require_permission",
@@ -81,6 +85,16 @@ PASSWORD_MAX = 1024
 MAX_FULL_NAME = 200
 MAX_EMAIL = 254
 MAX_DETAIL = 2000
+# A password that is a group of at most this many characters repeated is refused
+# ("abababababab", "123412341234").
+REPEATED_UNIT_MAX = 4
+# The 20,000 most common passwords of public breach corpora (19,640 once lower-cased and
+# deduplicated), most common first, one a line: the list Django 5.2 ships
+# (django/contrib/auth/common-passwords.txt.gz, created by Royce Williams), unzipped and
+# otherwise unchanged.
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
+# What "digits or symbols added" may be: anything but a letter.
+_NOT_LETTERS = string.digits + string.punctuation + string.whitespace
 AUDIT_PAGE_SIZE = 50
 AUDIT_PAGE_MAX = 200
 SYSTEM_ACTOR = "system"
@@ -121,14 +135,61 @@ def _verify(stored_hash: str, password: str) -> bool:
         return False
 
 
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    """Return the shipped list of common and breached passwords (lower case, one a line)."""
+    text = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _smallest_repeated_unit(text: str) -> str:
+    """Return the shortest string that text is made of, repeated (text itself if none)."""
+    # text is a repetition exactly when it occurs inside itself doubled, short of its ends.
+    position = (text + text).find(text, 1)
+    return text[:position] if 0 < position < len(text) else text
+
+
+def _is_common(password: str) -> bool:
+    """Tell whether a password is a common one, or one with digits or symbols around it.
+
+    Attackers' guessing rules append and prepend digits and symbols to every word of their
+    lists and repeat them, so "dragon2025!" and "dragondragon" are as weak as "dragon".
+    """
+    common = _common_passwords()
+    lowered = password.lower()
+    candidates = {lowered, re.sub(r"[\s._-]+", "", lowered)}
+    candidates |= {_smallest_repeated_unit(candidate) for candidate in candidates}
+    candidates |= {candidate.strip(_NOT_LETTERS) for candidate in candidates}
+    return any(candidate in common for candidate in candidates if candidate)
+
+
 def _password_errors(password: str, username: str = "") -> list[FieldError]:
-    """Check the password rules."""
+    """Check the password rules (NIST SP 800-63B); return the first one broken, if any."""
     if len(password) < PASSWORD_MIN:
         return [FieldError("password", _("must be at least %(n)d characters", n=PASSWORD_MIN))]
     if len(password) > PASSWORD_MAX:
         return [FieldError("password", _("is longer than %(n)d characters", n=PASSWORD_MAX))]
-    if username and password.strip().lower() == username:
-        return [FieldError("password", _("must not be the username"))]
+    if len(set(password)) == 1:
+        return [FieldError("password", _("The password must not be one character repeated."))]
+    lowered = password.lower()
+    # What is left once every occurrence of the username is taken out: no letter means the
+    # username, repeated or with digits and symbols ("weakuser5weakuser5", "Budi.Santoso1").
+    rest = lowered.replace(username, "") if username else lowered
+    if rest != lowered and not rest.strip(_NOT_LETTERS):
+        return [FieldError(
+            "password",
+            _("The password must not be made of the username, even repeated or with digits "
+              "or symbols added."),
+        )]
+    if len(_smallest_repeated_unit(lowered)) <= REPEATED_UNIT_MAX:
+        return [FieldError(
+            "password", _("The password must not be a few characters repeated."))]
+    if _is_common(password):
+        return [FieldError(
+            "password",
+            _("The password is a common one, or a common one with digits or symbols added: "
+              "attackers try those first. Choose another, such as a few unrelated words."),
+        )]
     return []
 
 
@@ -337,9 +398,13 @@ def audit_list(
 # Accounts ---------------------------------------------------------------------------------
 
 
-def _normalize_username(username: str) -> str:
-    """Usernames are compared in lower case without surrounding spaces."""
-    return (username or "").strip().lower()
+def normalize_username(username: str) -> str:
+    """Return the one form of a username that accounts are stored, found and throttled by.
+
+    Lower case, without surrounding spaces, and with compatibility characters folded
+    (NFKC: full-width "ＯＦＦＢ" is "offb"), so every spelling of a name is one account.
+    """
+    return unicodedata.normalize("NFKC", username or "").strip().lower()
 
 
 def user_create(
@@ -354,7 +419,7 @@ def user_create(
 ) -> User:
     """Create a staff account; an admin (or the CLI operator) only."""
     require_permission(actor, Permission.ACCOUNTS_MANAGE)
-    username = _normalize_username(username)
+    username = normalize_username(username)
     full_name = (full_name or "").strip()
     email = (email or "").strip()
     department_code = (department_code or "").strip()
@@ -420,7 +485,7 @@ def user_authenticate(username: str, password: str) -> User | None:
     Unknown usernames cost one Argon2 verification too, so timing does not reveal which
     usernames exist. A hash made with older parameters is replaced on success.
     """
-    name = _normalize_username(username)
+    name = normalize_username(username)
     password = password or ""
     user = None
     if USERNAME_RE.match(name) and len(password) <= PASSWORD_MAX:
@@ -445,7 +510,7 @@ def user_get(user_id: int) -> User | None:
 
 def user_by_username(username: str) -> User:
     """Return the user with this username, or raise NotFound."""
-    user = db.session.scalar(select(User).where(User.username == _normalize_username(username)))
+    user = db.session.scalar(select(User).where(User.username == normalize_username(username)))
     if user is None:
         raise NotFound(username)
     return user

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from argon2 import PasswordHasher
+from flask_babel import force_locale
 from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
@@ -159,6 +160,74 @@ def test_user_create_refuses_a_taken_username(app) -> None:
     with pytest.raises(ValidationError) as excinfo:
         auth.user_create("BUDI", GOOD_PASSWORD, "dprd", actor=CLI_OPERATOR)
     assert "username" in _errors(excinfo)
+
+
+REPEATED = "The password must not be one character repeated."
+MADE_OF_USERNAME = ("The password must not be made of the username, even repeated or with "
+                    "digits or symbols added.")
+FEW_REPEATED = "The password must not be a few characters repeated."
+COMMON = ("The password is a common one, or a common one with digits or symbols added: "
+          "attackers try those first. Choose another, such as a few unrelated words.")
+
+
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        pytest.param(" " * 12, REPEATED, id="twelve-spaces"),
+        pytest.param("aaaaaaaaaaaa", REPEATED, id="one-letter"),
+        pytest.param("weakuser5weakuser5", MADE_OF_USERNAME, id="username-twice"),
+        pytest.param("WeakUser5 2024!!", MADE_OF_USERNAME, id="username-and-digits"),
+        pytest.param("abababababab", FEW_REPEATED, id="two-letters-repeated"),
+        pytest.param("123412341234", FEW_REPEATED, id="four-digits-repeated"),
+        pytest.param("password1234", COMMON, id="on-the-list"),
+        pytest.param("QwertyUiop123", COMMON, id="on-the-list-any-case"),
+        pytest.param("dragon-2025!!", COMMON, id="common-word-and-digits"),
+        pytest.param("monkeymonkey", COMMON, id="common-word-twice"),
+        pytest.param("bismillah123", COMMON, id="common-in-indonesia"),
+    ],
+)
+def test_user_create_refuses_weak_passwords_and_says_why(app, password, why) -> None:
+    with force_locale("en"), pytest.raises(ValidationError) as excinfo:
+        auth.user_create("weakuser5", password, "admin", actor=CLI_OPERATOR)
+    assert _errors(excinfo) == {"password": why}
+    assert db.session.scalar(select(User.id)) is None
+
+
+@pytest.mark.parametrize("password", [
+    "sungai kahayan mengalir tenang",
+    "Rumah-Betang-di-tepi-Kahayan",
+    "7Gx!pQ2#mZ9$",
+    # The username inside a longer phrase is not "made of the username".
+    "weakuser5 suka makan soto banjar",
+])
+def test_user_create_accepts_long_uncommon_passwords(app, password) -> None:
+    user = auth.user_create("weakuser5", password, "admin", actor=CLI_OPERATOR)
+    assert auth.user_authenticate("weakuser5", password) == user
+
+
+def test_user_set_password_applies_the_same_rules(app) -> None:
+    officer = create_user(role="officer", username="weakuser5")
+    with force_locale("en"), pytest.raises(ValidationError) as excinfo:
+        auth.user_set_password(CLI_OPERATOR, officer.id, "WEAKUSER5weakuser5")
+    assert _errors(excinfo) == {"password": MADE_OF_USERNAME}
+    with pytest.raises(ValidationError):
+        auth.user_set_password(officer, officer.id, "iloveyou2025", current_password=STAFF_PASSWORD)
+    assert auth.user_authenticate("weakuser5", STAFF_PASSWORD) is not None
+
+
+def test_the_common_password_list_is_shipped_with_thousands_of_passwords() -> None:
+    lines = auth.COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    assert len(lines) > 10_000
+    assert lines[:4] == ["123456", "123456789", "qwerty", "password"]  # most common first
+    assert {"iloveyou", "sayang", "rahasia", "indonesia"} <= set(lines)
+    assert all(line == line.lower() for line in lines)
+
+
+@pytest.mark.parametrize("spelling", ["offb", "OFFB", " offb", "  OffB\t", "ＯＦＦＢ"])
+def test_every_spelling_of_a_username_is_one_account(app, spelling) -> None:
+    assert auth.normalize_username(spelling) == "offb"
+    create_user(role="admin", username="offb")
+    assert auth.user_authenticate(spelling, STAFF_PASSWORD).username == "offb"
 
 
 @pytest.mark.parametrize("role", ["officer", "triage", "dprd"])
@@ -512,6 +581,17 @@ def test_cli_users_list_and_deactivate(app, runner) -> None:
     assert result.exit_code == 0
     assert auth.user_authenticate("rina", STAFF_PASSWORD) is None
     assert "\tinactive" in runner.invoke(args=["users", "list"]).output
+
+
+def test_cli_users_create_says_why_a_password_is_refused(app, runner) -> None:
+    result = runner.invoke(
+        args=["users", "create", "weakuser5", "--role", "dprd"],
+        env={"PORTAL_NEW_PASSWORD": "weakuser5weakuser5"},
+    )
+    assert result.exit_code == 1
+    # The field, then the reason in the default language.
+    assert result.output.startswith("password ")
+    assert db.session.scalar(select(User.id)) is None
 
 
 def test_cli_users_deactivate_unknown_user_fails(app, runner) -> None:
