@@ -20,7 +20,7 @@ PASSWORD_ENV = "PORTAL_NEW_PASSWORD"
 def _fail(error: ValidationError) -> None:
     """Print each validation error on its own line to stderr and exit 1."""
     for item in error.errors:
-        click.echo(f"{item.field} {item.error}", err=True)
+        click.echo(f"{item.field}: {item.error}", err=True)
     sys.exit(1)
 
 

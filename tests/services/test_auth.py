@@ -590,7 +590,7 @@ def test_cli_users_create_says_why_a_password_is_refused(app, runner) -> None:
     )
     assert result.exit_code == 1
     # The field, then the reason in the default language.
-    assert result.output.startswith("password ")
+    assert result.output.startswith("password: ")
     assert db.session.scalar(select(User.id)) is None
 
 

@@ -76,7 +76,8 @@ class UserCreateForm(FlaskForm):
     password = PasswordField(
         _l("Password"),
         validators=[DataRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)],
-        description=_l("At least %(num)d characters.", num=PASSWORD_MIN),
+        description=_l("At least %(num)d characters; a few unrelated words are best. Common "
+                       "passwords and ones made of the username are refused.", num=PASSWORD_MIN),
         render_kw={"autocomplete": "new-password"},
     )
     password_confirm = PasswordField(
