@@ -17,6 +17,7 @@ PAGES = [
     "/{lang}/services/samsat-pkb-tahunan",
     "/{lang}/departments",
     "/{lang}/departments/bapenda",
+    "/{lang}/data",
     "/{lang}/no-such-page",
 ]
 
