@@ -1,7 +1,9 @@
 """Flask extensions, created unbound and bound to the app in create_app()."""
 
-from flask import current_app, request
+from flask import Flask, Response, current_app, request
 from flask_babel import Babel
+from flask_compress import Compress
+from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -30,6 +32,45 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 babel = Babel()
 csrf = CSRFProtect()
+cors = CORS()  # bound to the public reads only: portal.web.cors
+
+# What is compressed when the client accepts it (zstd, br or gzip): pages, API answers, CSV
+# exports and feeds. Static files never reach Flask: WhiteNoise serves them (and the .gz/.br
+# copies beside them, where static/ holds any). XLSX, PDF and images are compressed already.
+COMPRESSED_MIMETYPES = (
+    "text/html", "application/json", "text/csv", "application/atom+xml", "text/plain",
+    "application/xml", "image/svg+xml",
+)
+
+
+class _Compress(Compress):
+    """Flask-Compress, for the portal's own media types unless the app configures others."""
+
+    def init_app(self, app: Flask) -> None:
+        """Bind to the app: compress COMPRESSED_MIMETYPES (COMPRESS_MIMETYPES overrides)."""
+        app.config.setdefault("COMPRESS_MIMETYPES", list(COMPRESSED_MIMETYPES))
+        super().init_app(app)
+
+    def after_request(self, response: Response) -> Response:
+        """Compress the response, keeping every Vary value it had.
+
+        Flask-Compress reads only the first Vary header and replaces them all: a second one
+        (an API's Accept-Language beside another) would be lost, and shared caches would
+        mix the variants. The values are joined into one header first.
+        """
+        lines = response.headers.getlist("Vary")
+        if len(lines) > 1:
+            values: dict[str, str] = {}
+            for line in lines:
+                for value in line.split(","):
+                    values.setdefault(value.strip().lower(), value.strip())
+            response.headers["Vary"] = ", ".join(v for v in values.values() if v)
+        return super().after_request(response)
+
+
+# A strong ETag gets the encoding appended ("abc:gzip"), and the conditional request is
+# evaluated again after compressing, so a revalidation still answers 304.
+compress = _Compress()
 
 
 class _LoginManager(LoginManager):

@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -117,7 +118,7 @@ def _run_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
-def demo_database_copy(tmp_path_factory: pytest.TempPathFactory) -> str:
+def demo_database_copy(tmp_path_factory: pytest.TempPathFactory, purpose: str = "copy") -> str:
     """Return the URL of this worker's own copy of a database holding the demo data.
 
     The demo is loaded once per test run, by whichever worker comes first, into a template
@@ -141,7 +142,8 @@ def demo_database_copy(tmp_path_factory: pytest.TempPathFactory) -> str:
             shutil.copyfile(template.removeprefix("sqlite:///"), copy)
             return f"sqlite:///{copy}"
         source = make_url(template)
-        name = re.sub(r"[^a-z0-9_]", "_", f"{source.database}_copy_{_worker()}".lower())
+        # One copy per purpose and worker: a second purpose must not drop the first's copy.
+        name = re.sub(r"[^a-z0-9_]", "_", f"{source.database}_{purpose}_{_worker()}".lower())
         admin = create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -169,14 +171,20 @@ def live_env(live_server: LiveServer) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Gunicorn serving the portal with the demo data, on a free loopback port."""
-    url = demo_database_copy(tmp_path_factory)
+    yield from serve_live(demo_database_copy(tmp_path_factory))
+
+
+def serve_live(url: str, **settings: str) -> Iterator[LiveServer]:
+    """Run gunicorn on the database at url (and extra environment settings) until closed."""
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "live-test",
-           "PORTAL_ACCESS_LOG": "/dev/null"}
+           "PORTAL_ACCESS_LOG": "/dev/null", **settings}
     port = free_port()
+    # A file, not a pipe: a long run logs more than a pipe holds, and gunicorn would block.
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
          "--workers", "1", "--threads", "4"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -187,7 +195,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except OSError as error:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                message = process.stderr.read().decode() if process.stderr else ""
+                log.seek(0)
+                message = log.read().decode(errors="replace")
                 raise RuntimeError(f"gunicorn did not start: {message}") from error
             time.sleep(0.2)
     server = LiveServer(base)
@@ -195,3 +204,4 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield server
     process.terminate()
     process.wait(timeout=10)
+    log.close()

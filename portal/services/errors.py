@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 
 class DomainError(Exception):
@@ -24,13 +25,36 @@ class IdempotencyConflict(DomainError):
     """An idempotency key (client token) was already used for a different request."""
 
 
+# The machine codes of field problems, stable for API clients (the OpenAPI document lists
+# them): what kind of rule the input broke, whatever the language of the message.
+FIELD_ERROR_CODES = {
+    "required": _l("The field is missing or empty."),
+    "unknown_field": _l("The field is not part of this request."),
+    "invalid_type": _l("The value has the wrong type (text, number, true or false, list)."),
+    "invalid_format": _l("The value is not written as required (a date, an e-mail address)."),
+    "invalid_choice": _l("The value is not one of those accepted."),
+    "not_found": _l("The value names something that does not exist, such as a service."),
+    "too_long": _l("The value is longer than allowed."),
+    "out_of_range": _l("The value is outside what is allowed: in the future, too long a "
+                       "period, before another date."),
+    "duplicate": _l("The item repeats an earlier one of the same request."),
+    "other_department": _l("The service belongs to another department than the token's."),
+    "invalid": _l("The value breaks another rule; the message says which."),
+}
+
+
 @dataclass
 class FieldError:
-    """One problem with one piece of input: where it is, which field, and what is wrong."""
+    """One problem with one piece of input: where it is, which field, and what is wrong.
+
+    ``error`` is the message for people (translated); ``code`` the kind of problem for
+    programs, one of FIELD_ERROR_CODES.
+    """
 
     field: str
     error: str
     index: int | None = None
+    code: str = "invalid"
 
 
 @dataclass

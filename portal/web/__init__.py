@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, render_template, request
+from typing import Any
+
+from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import Forbidden, HTTPException
+from werkzeug.exceptions import NotFound as NotFoundHttp
 
 from portal.i18n import languages, preferred_lang
 from portal.services.errors import NotAuthorized, NotFound
+from portal.web.api.problems import problem_for
+from portal.web.open311.blueprint import is_open311_path, open311_http_error
 
 
 def _lang_for_error() -> None:
@@ -17,6 +22,21 @@ def _lang_for_error() -> None:
     first = request.path.strip("/").split("/", 1)[0]
     g.lang = first if first in languages() else preferred_lang()
     refresh()
+
+
+def _machine_answer(error: Exception) -> Any:
+    """Answer an error raised before any API view ran in that API's own shape, else None.
+
+    Open311 clients get GeoReport errors, ``/api/`` clients a problem document; pages get
+    the translated HTML page (the caller renders it).
+    """
+    if is_open311_path(request.path):
+        if not isinstance(error, HTTPException):
+            error = Forbidden() if isinstance(error, NotAuthorized) else NotFoundHttp()
+        return open311_http_error(error)
+    if _wants_json():
+        return problem_for(error)
+    return None
 
 
 def _wants_json() -> bool:
@@ -28,23 +48,20 @@ def init_views(app: Flask) -> None:
     """Register the blueprints, the security headers and the translated error pages."""
     # Imported here, not at module level: the blueprints import services, which import models.
     from portal.services.attachments import MAX_ATTACHMENT_MEGABYTES
-    from portal.web import root, staff
+    from portal.web import api, data, developers, open311, root, staff
     from portal.web.accountability import pages as accountability
-    from portal.web.api import accountability as accountability_api
-    from portal.web.api import feedback as feedback_api
-    from portal.web.api import services as api
     from portal.web.feedback import pages as feedback
     from portal.web.public import incidents
     from portal.web.public import pages as public
-    from portal.web.staff import incidents as staff_incidents
     from portal.web.survey import pages as survey
 
-    for module in (root, public, incidents, feedback, survey, accountability, staff,
-                   staff_incidents, api, feedback_api, accountability_api):
+    for module in (root, public, incidents, feedback, survey, accountability, staff, api, data,
+                   open311, developers):
         app.register_blueprint(module.bp)
 
     @app.context_processor
     def demo_notice() -> dict:
+        # Imported here for the same reason as the blueprints above.
         from portal.services.demo.load import demo_data_loaded
 
         try:
@@ -71,23 +88,23 @@ def init_views(app: Flask) -> None:
     @app.errorhandler(404)
     @app.errorhandler(NotFound)
     def not_found(error):
-        if _wants_json():
-            return jsonify(error="not_found"), 404
+        if (answer := _machine_answer(error)) is not None:
+            return answer
         _lang_for_error()
         return render_template("errors/404.html"), 404
 
     @app.errorhandler(403)
     @app.errorhandler(NotAuthorized)
     def forbidden(error):
-        if _wants_json():
-            return jsonify(error="forbidden"), 403
+        if (answer := _machine_answer(error)) is not None:
+            return answer
         _lang_for_error()
         return render_template("errors/403.html"), 403
 
     @app.errorhandler(429)
     def too_many_requests(error):
-        if _wants_json():
-            return jsonify(error="rate_limited"), 429
+        if (answer := _machine_answer(error)) is not None:
+            return answer
         _lang_for_error()
         return render_template("errors/429.html"), 429
 
@@ -107,7 +124,9 @@ def init_views(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        """Answer every other HTTP error translated, as JSON on the API."""
+        """Answer every other HTTP error translated, as a problem on the API."""
+        if (answer := _machine_answer(error)) is not None:
+            return answer
         _lang_for_error()
         messages = {
             405: _("This address does not accept that kind of request."),
@@ -115,17 +134,17 @@ def init_views(app: Flask) -> None:
                    size=MAX_ATTACHMENT_MEGABYTES),
         }
         message = messages.get(error.code or 0, _("The request could not be handled."))
-        if _wants_json():
-            return jsonify(error=(error.name or "error").lower().replace(" ", "_"),
-                           message=message), error.code
+        # The error's own headers stay (a 405 must list what is Allowed).
+        headers = [(name, value) for name, value in error.get_headers()
+                   if name.lower() != "content-type"]
         return render_template(
             "errors/generic.html", title=_("The request could not be handled"),
             message=message,
-        ), error.code
+        ), error.code, headers
 
     @app.errorhandler(500)
     def server_error(error):
-        if _wants_json():
-            return jsonify(error="server_error"), 500
+        if (answer := _machine_answer(error)) is not None:
+            return answer
         _lang_for_error()
         return render_template("errors/500.html"), 500

@@ -5,7 +5,8 @@ code in many spellings (``W4Q3-ZQVA-JHX5``, ``w4q3zqvajhx5``, ``W4Q3 ZQVA JHX5``
 ``W4Q3.ZQVA.JHX5``, ``W4Q3_ZQVA_JHX5``, full-width characters, percent-encoded or not), so the
 log does not try to recognise codes: after ``/feedback/`` and ``/track``, every path segment
 is masked unless it is one of the portal's own words or numbers, and so is the value of every
-``code`` query parameter. Every text atom of a log line is masked, not only the path of the
+``code`` query parameter; after Open311's ``/open311/v2/requests/``, every id but a public one
+(``P12.json``) is masked. Every text atom of a log line is masked, not only the path of the
 configured format: the request line, the raw and decoded path, the query string, headers
 such as Referer, the Location of redirects and the WSGI environment can all hold a code.
 """
@@ -25,6 +26,7 @@ _AFTER_CODE = frozenset({"reply", "reopen"})
 # Staff URLs carry internal ids and action names there (/staff/feedback/12/transfer); an
 # action name is lower-case letters and underscores, which a code in it would not be alone.
 _STAFF_WORD = re.compile(r"^(?:[0-9]+|[a-z_]+)$")
+_OPEN311_PUBLIC_ID = re.compile(r"^p[0-9]+\.(?:json|xml)$")
 _SCHEME_AND_HOST = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 # Atoms that hold a bare query string (every other text atom is read as a path or URL).
 _QUERY_ATOMS = frozenset({"q", "{query_string}e"})
@@ -69,6 +71,11 @@ def mask_path(path: str) -> str:
         if word == "feedback":
             rest = _mask_after_feedback(segments[index + 1:], staff="staff" in words[:index])
             return "/".join(segments[: index + 1] + rest)
+        if word == "requests" and index >= 2 and words[index - 2:index] == ["open311", "v2"]:
+            # Open311's requests/ID.json: an ID that is no public id (P12) may be a code.
+            return "/".join(segments[: index + 1] + [
+                s if not s or _OPEN311_PUBLIC_ID.match(_word(s)) else MASK
+                for s in segments[index + 1:]])
     return path
 
 

@@ -18,6 +18,7 @@ PAGES = [
     "/{lang}/departments",
     "/{lang}/departments/bapenda",
     "/{lang}/data",
+    "/{lang}/developers",
     "/{lang}/no-such-page",
 ]
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from blinker import Namespace
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
 
@@ -63,6 +64,9 @@ from portal.services.metrics.figures import (
 from portal.services.metrics.status import status_store
 
 log = logging.getLogger(__name__)
+# Sent once a report is stored, with its department and the ReportSummary as ``summary``
+# (the operations metrics count batches and rows from it).
+report_stored = Namespace().signal("report-stored")
 
 MAX_BATCH = 5000
 MAX_EXTERNAL_ID = 100
@@ -709,6 +713,7 @@ def service_requests_ingest(
         "report of department %s: %d created, %d updated, %d unchanged, %d services",
         department.code, summary.created, summary.updated, summary.unchanged, len(touched),
     )
+    report_stored.send(department, summary=summary)
     return summary
 
 

@@ -8,54 +8,22 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import current_app, g, request
 from flask_babel import gettext as _
-from flask_babel import refresh
 
-from portal.i18n import languages
-from portal.services.accountability.tables import accountability_table, period_resolve
+from portal.services.accountability.tables import (
+    PERIOD_CHOICES,
+    accountability_table,
+    period_resolve,
+)
 from portal.services.catalogue import directory as catalogue
-from portal.services.errors import NotFound, ValidationError
+from portal.services.errors import FieldError, ValidationError, must_be_one_of
 from portal.services.metrics.wfa_impact import wfa_impact_for_service
+from portal.web.api.answers import api_date_problem, json_answer
+from portal.web.api.blueprint import bp
+from portal.web.api.problems import problem
 from portal.web.urls import absolute_path
-
-bp = Blueprint("accountability_api", __name__, url_prefix="/api/v1")
-
-
-@bp.before_request
-def _api_language() -> None:
-    """Answer in ?lang=id|en, else the Accept-Language preference, else the default."""
-    lang = request.args.get("lang", "")
-    if lang not in languages():
-        lang = request.accept_languages.best_match(languages()) or (
-            current_app.config["BABEL_DEFAULT_LOCALE"]
-        )
-    g.lang = lang
-    refresh()
-
-
-@bp.after_request
-def _api_headers(response):
-    """Set no language cookie on API answers (they vary by language instead)."""
-    g.pop("lang", None)
-    response.headers.add("Vary", "Accept-Language")
-    response.headers.setdefault("Cache-Control", "no-cache")
-    return response
-
-
-def json_response(body: object, status: int = 200):
-    """Answer JSON (UTF-8, compact) with a strong ETag and 304 when the client has it."""
-    response = current_app.response_class(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        status=status,
-        mimetype="application/json",
-    )
-    if status == 200:
-        response.add_etag()
-        return response.make_conditional(request)
-    return response
 
 
 @bp.get("/services/<code>/wfa-impact")
@@ -69,12 +37,10 @@ def service_wfa_impact(code: str):
     service = catalogue.service_get(code)
     impact = wfa_impact_for_service(service)
     if impact is None:
-        return json_response({
-            "error": "no_wfa_change",
-            "message": _("This service has never moved to WFA or hybrid work, so there is "
-                         "no before and after to compare."),
-        }, 404)
-    return json_response(impact.as_json())
+        return problem("no-wfa-change", _(
+            "This service has never moved to WFA or hybrid work, so there is no before and "
+            "after to compare."))
+    return json_answer(impact.as_json())
 
 
 # The flat columns of the CSV and XLSX downloads: (column, path into the JSON row).
@@ -152,24 +118,32 @@ def export_rows(body: dict) -> list[list[object]]:
     return rows
 
 
-def _table_body():
-    """Return (JSON body, None) for the requested period, or (None, 422 response)."""
-    try:
-        _key, from_date, to_date = period_resolve(
-            request.args.get("period"), request.args.get("from"), request.args.get("to"))
-    except ValidationError as error:
-        return None, (jsonify(
-            error="validation",
-            errors=[{"field": e.field, "message": e.error} for e in error.errors],
-        ), 422)
-    return accountability_table(from_date, to_date).as_json(g.lang), None
+def _table_body() -> dict:
+    """Return the JSON body for the requested period; raise ValidationError (422) if invalid.
+
+    An unknown ?period is refused rather than read as the default, and a date given (even
+    empty) must be written YYYY-MM-DD; the rules of the period itself are period_resolve's.
+    """
+    period = request.args.get("period")
+    errors = []
+    if period is not None and period not in PERIOD_CHOICES:
+        errors.append(FieldError("period", must_be_one_of(PERIOD_CHOICES),
+                                 code="invalid_choice"))
+    for name in ("from", "to"):
+        raw = request.args.get(name)
+        if raw is not None and (found := api_date_problem(name, raw)):
+            errors.append(found)
+    if errors:
+        raise ValidationError(errors)
+    _key, from_date, to_date = period_resolve(period, request.args.get("from"),
+                                              request.args.get("to"))
+    return accountability_table(from_date, to_date).as_json(g.lang)
 
 
 @bp.get("/accountability")
-def table_json():
+def accountability_json():
     """Every department's scorecard and the province's over ?from=&to= (default 90 days)."""
-    body, problem = _table_body()
-    return problem or json_response(body)
+    return json_answer(_table_body())
 
 
 def _filename(body: dict, extension: str) -> str:
@@ -177,11 +151,9 @@ def _filename(body: dict, extension: str) -> str:
 
 
 @bp.get("/accountability.csv")
-def table_csv():
+def accountability_csv():
     """The accountability table as CSV (UTF-8 with BOM, so spreadsheet programs read it)."""
-    body, problem = _table_body()
-    if problem:
-        return problem
+    body = _table_body()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     for row in export_rows(body):
@@ -193,13 +165,11 @@ def table_csv():
 
 
 @bp.get("/accountability.xlsx")
-def table_xlsx():
+def accountability_xlsx():
     """The accountability table as an Excel workbook: the data sheet and an "about" sheet."""
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # loaded on the first download, not at every start
 
-    body, problem = _table_body()
-    if problem:
-        return problem
+    body = _table_body()
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "accountability"
@@ -226,8 +196,3 @@ def table_xlsx():
     )
     response.headers["Content-Disposition"] = f'attachment; filename="{_filename(body, "xlsx")}"'
     return response
-
-
-@bp.errorhandler(NotFound)
-def _not_found(error):
-    return jsonify(error="not_found"), 404

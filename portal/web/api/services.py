@@ -2,25 +2,22 @@
 
 Writes authenticate by ``Authorization: Bearer TOKEN`` alone (no cookie, no CSRF token);
 a token writes only for its own department. Reads are public. Every timestamp is ISO 8601
-with its offset (WIB, +07:00).
+with the WIB offset (+07:00); every refusal is a problem (``portal.web.api.problems``).
 """
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
+from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import current_app, request
 from flask_babel import gettext as _
-from flask_babel import refresh
-from werkzeug.exceptions import RequestEntityTooLarge
 
-from portal.domain.calendar import to_wib
 from portal.extensions import csrf
-from portal.i18n import languages, localized
-from portal.models.catalogue import Service
+from portal.i18n import localized
+from portal.models.catalogue import WORK_MODES, Service
 from portal.services.catalogue import directory as catalogue
-from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
+from portal.services.errors import FieldError, ValidationError, must_be_one_of
 from portal.services.metrics.figures import metrics_for_service, metrics_window_problems
 from portal.services.metrics.reporting import service_last_reported
 from portal.services.metrics.service_requests import (
@@ -30,41 +27,10 @@ from portal.services.metrics.service_requests import (
 )
 from portal.services.metrics.status import status_for_services, status_reason_text
 from portal.services.metrics.tokens import token_authenticate
+from portal.web.api.answers import api_date_problem, api_timestamp, json_answer
+from portal.web.api.blueprint import bp
+from portal.web.api.problems import problem
 from portal.web.public.live import cached_json
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)
-
-
-@bp.before_request
-def _api_language() -> None:
-    """Answer in ?lang=id|en, else the Accept-Language preference, else the default."""
-    lang = request.args.get("lang", "")
-    if lang not in languages():
-        lang = request.accept_languages.best_match(languages()) or (
-            current_app.config["BABEL_DEFAULT_LOCALE"]
-        )
-    g.lang = lang
-    refresh()
-
-
-@bp.after_request
-def _api_headers(response):
-    """Set no language cookie on API answers (they vary by language instead)."""
-    g.pop("lang", None)  # the app's _remember_lang runs after this and sets no cookie then
-    response.headers.add("Vary", "Accept-Language")
-    response.headers.setdefault("Cache-Control", "no-cache")
-    return response
-
-
-def _errors_json(errors: list[FieldError]) -> list[dict]:
-    """Return validation errors as the API's [{"index", "field", "error"}] list."""
-    return [{"index": e.index, "field": e.field, "error": e.error} for e in errors]
-
-
-def _iso(value: datetime | None) -> str | None:
-    """Return a timestamp as ISO 8601 in WIB with its offset."""
-    return to_wib(value).isoformat() if value is not None else None
 
 
 def _bearer_token() -> str | None:
@@ -76,57 +42,84 @@ def _bearer_token() -> str | None:
     return value.strip()
 
 
-def _unauthorized():
-    """Answer 401 with the challenge a client needs."""
-    response = jsonify(error="unauthorized", message=_("A valid API token is required."))
-    response.status_code = 401
-    response.headers["WWW-Authenticate"] = 'Bearer realm="pantau-layanan"'
-    return response
+NUL = "\x00"
 
 
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(error):
-    return jsonify(error="payload_too_large", message=_("The request body is too large.")), 413
+def _nul_fields(value: Any, where: str = "body") -> list[str]:
+    """Return where a JSON value holds a NUL character (in a key or a text), first ten."""
+    found: list[str] = []
+    if isinstance(value, str):
+        return [where] if NUL in value else []
+    items = value.items() if isinstance(value, dict) else (
+        enumerate(value) if isinstance(value, list) else ())
+    for key, item in items:
+        if isinstance(key, str) and NUL in key:
+            found.append(where)
+        found.extend(_nul_fields(item, f"{where}.{str(key).replace(NUL, '')}"))
+    return found[:10]
+
+
+def _foreign_errors(payload: dict, codes: list[str]) -> list[FieldError]:
+    """Name each request and reported service of another department, by its position."""
+    message = _("belongs to another department")
+    foreign = set(codes)
+    errors = [
+        FieldError("service", message, index, code="other_department")
+        for index, item in enumerate(payload.get("requests") or [])
+        if isinstance(item, dict) and item.get("service") in foreign
+    ]
+    errors += [
+        FieldError("reported_services", message, index, code="other_department")
+        for index, code in enumerate(payload.get("reported_services") or [])
+        if code in foreign
+    ]
+    return errors
 
 
 @bp.post("/service-requests")
+@csrf.exempt  # authenticated by its bearer token alone, never by a cookie
 def service_requests_post():
     """Store a department's report of service requests, all or nothing."""
     token = token_authenticate(_bearer_token())
     if token is None:
-        return _unauthorized()
+        return problem("unauthorized", headers={
+            "WWW-Authenticate": 'Bearer realm="pantau-layanan"'})
     payload = request.get_json(silent=True)
     if payload is None:
-        errors = [FieldError("body", _("must be a JSON object"))]
-        return jsonify(_errors_json(errors)), 400
+        return problem("invalid-body", errors=[FieldError(
+            "body", _("must be a JSON object"), code="invalid_format")])
+    nul = _nul_fields(payload)
+    if nul:
+        # PostgreSQL refuses NUL in text; no code or id of a request holds one.
+        raise ValidationError([FieldError(where, _("must not contain a NUL character"),
+                                          code="invalid_format") for where in nul])
     try:
         summary = service_requests_report(token.department, payload)
     except BatchTooLarge as error:
-        message = _("At most %(n)d requests may be sent in one report.", n=error.limit)
-        return jsonify(error="too_many_requests_in_report", message=message), 413
+        return problem("report-too-large", _(
+            "At most %(n)d requests may be sent in one report.", n=error.limit))
     except ForeignServices as error:
-        message = _("This token may only report on its own department's services.")
-        return jsonify(error="forbidden", message=message, services=error.codes), 403
-    except ValidationError as error:
-        return jsonify(_errors_json(error.errors)), 422
+        return problem(
+            "forbidden", _("This token may only report on its own department's services."),
+            errors=_foreign_errors(payload, error.codes))
     current_app.logger.info(
         "api token %d reported %d created, %d updated", token.id, summary.created,
         summary.updated,
     )
-    return jsonify(created=summary.created, updated=summary.updated)
+    return json_answer({"created": summary.created, "updated": summary.updated})
 
 
 def _parse_day(name: str, errors: list[FieldError]) -> date | None:
-    """Read a YYYY-MM-DD query parameter, appending a problem to errors."""
+    """Read a required YYYY-MM-DD query parameter, appending a problem to errors."""
     raw = request.args.get(name, "")
     if not raw:
-        errors.append(FieldError(name, _("is required, written YYYY-MM-DD")))
+        errors.append(FieldError(name, _("is required, written YYYY-MM-DD"), code="required"))
         return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors.append(FieldError(name, _("must be a date written YYYY-MM-DD")))
+    problem_found = api_date_problem(name, raw)
+    if problem_found:
+        errors.append(problem_found)
         return None
+    return date.fromisoformat(raw)
 
 
 @bp.get("/services/<code>/metrics")
@@ -138,9 +131,9 @@ def service_metrics(code: str):
     if from_date and to_date:
         errors.extend(metrics_window_problems(from_date, to_date))
     if errors:
-        return jsonify(_errors_json(errors)), 422
+        raise ValidationError(errors)
     assert from_date is not None and to_date is not None
-    return _conditional(metrics_for_service(service, from_date, to_date).as_json())
+    return json_answer(metrics_for_service(service, from_date, to_date).as_json())
 
 
 def _service_json(service: Service, view, last_reported: datetime | None) -> dict:
@@ -168,25 +161,18 @@ def _service_json(service: Service, view, last_reported: datetime | None) -> dic
         "online_url": service.online_url or None,
         "status": view.status,
         "status_reason": status_reason_text(view),
-        "status_computed_at": _iso(view.computed_at),
-        "last_reported_at": _iso(last_reported),
+        "status_computed_at": api_timestamp(view.computed_at),
+        "last_reported_at": api_timestamp(last_reported),
         "metrics_30_days": metrics,
     }
 
 
-def _conditional(body: object):
-    """Answer JSON with a strong ETag, and 304 when the client already has it."""
-    response = current_app.response_class(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        mimetype="application/json",
-    )
-    response.add_etag()
-    return response.make_conditional(request)
-
-
 @bp.get("/services")
 def services_list():
-    """List every service with its status and 30-day metrics."""
+    """List every service with its status and 30-day metrics (?q, ?department, ?mode)."""
+    if request.args.get("mode", "") not in ("", *WORK_MODES):
+        raise ValidationError([FieldError("mode", must_be_one_of(WORK_MODES),
+                                          code="invalid_choice")])
 
     def build() -> dict:
         services = catalogue.service_search(
@@ -214,14 +200,3 @@ def service_detail(code: str):
         return _service_json(service, view, reported)
 
     return cached_json(build)
-
-
-@bp.errorhandler(NotFound)
-def _not_found(error):
-    return jsonify(error="not_found"), 404
-
-
-@bp.errorhandler(NotAuthorized)
-def _forbidden(error):
-    return jsonify(error="forbidden"), 403
-

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from portal.domain.calendar import utc_now, wib_date
 from portal.extensions import csrf
-from portal.web.api import accountability as accountability_api
+from portal.web.api import bp as api_bp
 from portal.web.api.accountability import EXPORT_COLUMNS, PERIOD_COLUMNS
 from tests.accountability_support import move
 from tests.factories import create_department, create_service
@@ -60,9 +60,12 @@ def test_wfa_impact_has_exactly_the_documented_keys(client):
 
 
 def test_wfa_impact_of_an_unknown_service_is_404(client):
-    response = client.get("/api/v1/services/nope/wfa-impact")
+    response = client.get("/api/v1/services/nope/wfa-impact?lang=en")
     assert response.status_code == 404
-    assert response.get_json() == {"error": "not_found"}
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["type"].endswith("/developers#problem-not-found")
+    assert (body["status"], body["title"], body["errors"]) == (404, "Not found", [])
 
 
 def test_wfa_impact_of_a_service_that_never_moved_says_so(client):
@@ -70,8 +73,9 @@ def test_wfa_impact_of_a_service_that_never_moved_says_so(client):
     response = client.get("/api/v1/services/loket/wfa-impact?lang=en")
     assert response.status_code == 404
     body = response.get_json()
-    assert body["error"] == "no_wfa_change"
-    assert "never moved" in body["message"]
+    # Its own kind of problem: a client tells it apart from an unknown service.
+    assert body["type"].endswith("/developers#problem-no-wfa-change")
+    assert "never moved" in body["detail"]
 
 
 @pytest.mark.parametrize(
@@ -147,7 +151,28 @@ def test_accountability_json_states_period_and_figures(client, table_scene):
 def test_accountability_json_refuses_bad_dates(client, table_scene):
     response = client.get("/api/v1/accountability?from=2025-05-02&to=2025-05-01")
     assert response.status_code == 422
-    assert response.get_json()["errors"][0]["field"] == "to"
+    assert response.mimetype == "application/problem+json"
+    assert [(e["field"], e["code"]) for e in response.get_json()["errors"]] == [
+        ("to", "out_of_range")]
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "code"),
+    [
+        pytest.param("period=45", "period", "invalid_choice", id="unknown-period"),
+        pytest.param("period=custom&from=20250501&to=2025-05-31", "from", "invalid_format",
+                     id="date-without-dashes"),
+        pytest.param("period=custom&from=0001-01-01&to=2025-05-31", "from", "invalid_format",
+                     id="date-before-2000"),
+        pytest.param("period=custom&to=2025-05-31", "from", "required", id="missing-from"),
+    ],
+)
+def test_accountability_refuses_what_it_used_to_ignore(client, table_scene, query, field, code):
+    for path in ("/api/v1/accountability", "/api/v1/accountability.csv"):
+        response = client.get(f"{path}?{query}")
+        assert response.status_code == 422, path
+        assert [(e["field"], e["code"]) for e in response.get_json()["errors"]] == [
+            (field, code)]
 
 
 def _json_rows(body: dict) -> list[dict]:
@@ -225,8 +250,10 @@ def test_xlsx_source_is_the_configured_address_not_the_host_header(
 
 
 def test_read_only_accountability_api_is_not_exempt_from_csrf(client, table_scene):
-    # Only GETs here: nothing needs the exemption (Flask-WTF keeps the exempt blueprints).
-    assert accountability_api.bp not in csrf._exempt_blueprints
+    # Only GETs here: nothing needs the exemption. The API's writes are exempted one view at a
+    # time, never the whole blueprint (Flask-WTF keeps the exempt blueprints and views).
+    assert api_bp not in csrf._exempt_blueprints
+    assert not [view for view in csrf._exempt_views if ".api.accountability." in view]
     assert client.get(f"/api/v1/accountability?{_query(table_scene)}").status_code == 200
     assert client.post(f"/api/v1/accountability?{_query(table_scene)}").status_code in (
         400, 405)

@@ -103,8 +103,8 @@ def test_a_key_reused_with_another_payload_is_a_409_without_the_first_feedback(c
                         json=valid_data(subject="Someone else's complaint"), headers=headers)
     assert other.status_code == 409
     body = other.get_json()
-    assert body["error"] == "idempotency_conflict"
-    assert body["message"].startswith(
+    assert body["type"].endswith("#problem-idempotency-conflict")
+    assert body["detail"].startswith(
         "This Idempotency-Key or client_token was already used for a different request")
     raw = other.get_data(as_text=True)
     assert first.get_json()["tracking_code"] not in raw
@@ -143,7 +143,8 @@ def test_the_public_view_accepts_a_sloppy_code_and_404s_an_unknown_one(client):
     assert client.get(f"/api/v1/feedback/{code.lower().replace('-', '')}").status_code == 200
     missing = client.get("/api/v1/feedback/2222-2222-2222")
     assert missing.status_code == 404
-    assert missing.get_json() == {"error": "not_found"}
+    assert missing.mimetype == "application/problem+json"
+    assert missing.get_json()["type"].endswith("#problem-not-found")
 
 
 @pytest.fixture
@@ -160,7 +161,10 @@ def test_submissions_are_rate_limited_per_client(client, rate_limited):
     statuses = [client.post("/api/v1/feedback", json=valid_data()).status_code
                 for _ in range(3)]
     assert statuses == [201, 201, 429]
-    assert client.post("/api/v1/feedback", json=valid_data()).get_json()["error"] == "rate_limited"
+    refused = client.post("/api/v1/feedback?lang=en", json=valid_data())
+    assert refused.mimetype == "application/problem+json"
+    assert refused.get_json()["type"].endswith("#problem-rate-limited")
+    assert "2 per 1 hour" in refused.get_json()["detail"]
     # Another address (another phone behind another NAT) is not affected.
     other = client.post("/api/v1/feedback", json=valid_data(),
                         environ_base={"REMOTE_ADDR": "10.1.2.3"})
@@ -179,5 +183,7 @@ def test_an_unknown_kind_is_answered_with_the_literal_code_values(client):
     assert response.status_code == 422
     assert response.get_json()["errors"] == [{
         "field": "kind",
+        "index": None,
+        "code": "invalid_choice",
         "message": 'must be one of "complaint", "suggestion", "question", "compliment"',
     }]

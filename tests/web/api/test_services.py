@@ -97,7 +97,13 @@ def test_a_revoked_token_is_401(client, setup):
 def test_a_service_of_another_department_is_403_and_nothing_is_stored(client, setup, body):
     response = client.post(URL, json=body, headers=setup["auth"])
     assert response.status_code == 403
-    assert response.get_json()["services"] == ["izin-lain"]
+    problem = response.get_json()
+    assert problem["type"].endswith("#problem-forbidden")
+    # Each request or reported service of the other department, by its position.
+    where = "service" if body["requests"] else "reported_services"
+    index = 1 if body["requests"] else 0
+    assert [(e["field"], e["index"], e["code"]) for e in problem["errors"]] == [
+        (where, index, "other_department")]
     assert stored_count() == 0
 
 
@@ -123,12 +129,14 @@ def test_invalid_items_are_422_with_index_field_and_error_and_nothing_is_stored(
     ]}
     response = client.post(URL, json=body, headers=setup["auth"], query_string={"lang": "en"})
     assert response.status_code == 422
-    errors = response.get_json()
-    assert [(e["index"], e["field"]) for e in errors] == [
-        (1, "received_at"), (2, "completed_at"), (3, "completed_at")]
-    assert errors[0]["error"] == "must carry a time zone offset, e.g. +07:00"
-    assert errors[1]["error"] == "is in the future"
-    assert errors[2]["error"] == "is before received_at"
+    assert response.mimetype == "application/problem+json"
+    errors = response.get_json()["errors"]
+    assert [(e["index"], e["field"], e["code"]) for e in errors] == [
+        (1, "received_at", "invalid_format"), (2, "completed_at", "out_of_range"),
+        (3, "completed_at", "out_of_range")]
+    assert errors[0]["message"] == "must carry a time zone offset, e.g. +07:00"
+    assert errors[1]["message"] == "is in the future"
+    assert errors[2]["message"] == "is before received_at"
     assert stored_count() == 0
 
 
@@ -184,20 +192,30 @@ def test_metrics_returns_exactly_the_documented_fields(client, setup):
 
 
 @pytest.mark.parametrize(
-    ("query", "field"),
+    ("query", "field", "code"),
     [
-        pytest.param("to=2025-09-30", "from", id="missing-from"),
-        pytest.param("from=2025-09-01", "to", id="missing-to"),
-        pytest.param("from=2025-13-01&to=2025-12-31", "from", id="bad-month"),
-        pytest.param("from=1%20Sep&to=2025-09-30", "from", id="not-iso"),
-        pytest.param("from=2025-09-02&to=2025-09-01", "to", id="to-before-from"),
-        pytest.param("from=2024-01-01&to=2025-01-01", "to", id="longer-than-366-days"),
+        pytest.param("to=2025-09-30", "from", "required", id="missing-from"),
+        pytest.param("from=2025-09-01", "to", "required", id="missing-to"),
+        pytest.param("from=2025-13-01&to=2025-12-31", "from", "invalid_format", id="bad-month"),
+        pytest.param("from=1%20Sep&to=2025-09-30", "from", "invalid_format", id="not-iso"),
+        pytest.param("from=20250901&to=2025-09-30", "from", "invalid_format",
+                     id="basic-iso-without-dashes"),
+        # The far ends of the calendar have no WIB midnight: refused, not a server error.
+        pytest.param("from=2025-09-01&to=9999-12-31", "to", "invalid_format",
+                     id="year-9999"),
+        pytest.param("from=0001-01-01&to=2025-09-30", "from", "invalid_format",
+                     id="year-1"),
+        pytest.param("from=2025-09-02&to=2025-09-01", "to", "out_of_range",
+                     id="to-before-from"),
+        pytest.param("from=2024-01-01&to=2025-01-01", "to", "out_of_range",
+                     id="longer-than-366-days"),
     ],
 )
-def test_metrics_window_errors_are_422(client, setup, query, field):
+def test_metrics_window_errors_are_422(client, setup, query, field, code):
     response = client.get(f"/api/v1/services/izin-a/metrics?{query}")
     assert response.status_code == 422
-    assert [e["field"] for e in response.get_json()] == [field]
+    errors = response.get_json()["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [(field, code)]
 
 
 def test_metrics_of_an_unknown_service_is_404(client, setup):

@@ -204,7 +204,9 @@ def test_a_wrong_method_gets_a_translated_page_and_json_on_the_api(client, catal
     assert "does not accept that kind of request" in page.get_data(as_text=True)
     api = client.delete("/api/v1/services")
     assert api.status_code == 405
-    assert api.get_json()["error"] == "method_not_allowed"
+    assert api.mimetype == "application/problem+json"
+    assert api.get_json()["type"].endswith("#problem-method-not-allowed")
+    assert "GET" in api.headers["Allow"]
 
 
 def test_a_too_large_body_is_refused_with_a_translated_message(app, client, catalogue):

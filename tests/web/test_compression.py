@@ -1,0 +1,148 @@
+"""Answers are compressed when the client accepts it, and conditional requests still work."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+
+import brotli
+import pytest
+
+from portal import create_app
+from tests.conftest import make_test_config
+from tests.factories import create_department, create_service
+
+ROOT = Path(__file__).resolve().parents[2]
+GZIP = {"Accept-Encoding": "gzip"}
+
+
+@pytest.fixture
+def catalogue(app):
+    """A department with a few services: every answer below is well over a kilobyte."""
+    department = create_department(code="dinkes", name_id="Dinas Kesehatan",
+                                   name_en="Health Office")
+    return [create_service(department=department, code=f"izin-klinik-{n}",
+                           name_id=f"Izin klinik pratama {n}", name_en=f"Clinic permit {n}")
+            for n in range(3)]
+
+
+# (path, media type, what the plain answer starts with)
+ANSWERS = [
+    ("/id/services", "text/html", b"<!doctype html"),
+    ("/api/v1/services", "application/json", b"{"),
+    ("/api/v1/accountability.csv", "text/csv", "\ufeffcode,name,".encode()),
+]
+
+
+@pytest.mark.parametrize(("path", "mimetype", "start"), ANSWERS)
+def test_answer_is_gzip_compressed_when_the_client_accepts_gzip(
+    client, catalogue, path, mimetype, start
+) -> None:
+    plain = client.get(path)
+    packed = client.get(path, headers=GZIP)
+    assert packed.status_code == 200
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert packed.mimetype == mimetype
+    # Caches must keep the encodings apart.
+    assert "accept-encoding" in packed.headers["Vary"].lower()
+    unpacked = gzip.decompress(packed.data)
+    assert unpacked.lower().startswith(start.lower())
+    assert len(packed.data) < len(unpacked) / 2
+    assert int(packed.headers["Content-Length"]) == len(packed.data)
+    if mimetype == "text/csv":
+        # The same rows (each carries the time it was generated, so compare the header).
+        assert unpacked.splitlines()[0] == plain.data.splitlines()[0]
+        assert len(unpacked.splitlines()) == len(plain.data.splitlines())
+    else:
+        assert unpacked == plain.data
+
+
+@pytest.mark.parametrize(("path", "mimetype", "start"), ANSWERS)
+def test_answer_is_not_compressed_when_the_client_does_not_ask(
+    client, catalogue, path, mimetype, start
+) -> None:
+    for headers in ({}, {"Accept-Encoding": "identity"}):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200
+        assert "Content-Encoding" not in response.headers
+        assert response.data.lower().startswith(start.lower())
+
+
+def test_brotli_is_used_when_the_client_accepts_only_brotli(client, catalogue) -> None:
+    plain = client.get("/id/services")
+    packed = client.get("/id/services", headers={"Accept-Encoding": "br"})
+    assert packed.headers["Content-Encoding"] == "br"
+    assert brotli.decompress(packed.data) == plain.data
+
+
+def test_atom_feed_is_compressed(client, catalogue) -> None:
+    plain = client.get("/id/incidents.atom")
+    packed = client.get("/id/incidents.atom", headers=GZIP)
+    assert packed.mimetype == "application/atom+xml"
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == plain.data
+
+
+@pytest.mark.parametrize("path", ["/id/services", "/api/v1/services", "/id/incidents.atom"])
+def test_a_compressed_answer_revalidates_with_an_empty_304(client, catalogue, path) -> None:
+    first = client.get(path, headers=GZIP)
+    again = client.get(path, headers={**GZIP, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.data == b""
+    assert again.headers["ETag"] == first.headers["ETag"]
+
+
+def test_each_encoding_of_a_page_has_its_own_etag(client, catalogue) -> None:
+    tags = {
+        client.get("/id/services", headers={"Accept-Encoding": encoding}).headers["ETag"]
+        for encoding in ("identity", "gzip", "br")
+    }
+    # Strong validators of different bytes must differ (RFC 9110, 8.8.3).
+    assert len(tags) == 3
+    assert not any(tag.startswith("W/") for tag in tags)
+
+
+def test_a_changed_page_is_sent_again_compressed(client, catalogue) -> None:
+    first = client.get("/id/services", headers=GZIP)
+    create_service(department=catalogue[0].department, code="izin-apotek",
+                   name_id="Izin apotek", name_en="Pharmacy permit")
+    again = client.get("/id/services", headers={**GZIP, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200
+    assert b"Izin apotek" in gzip.decompress(again.data)
+
+
+def test_live_version_keeps_the_etag_the_refresh_script_compares(client, catalogue) -> None:
+    page = client.get("/id/services", headers=GZIP)
+    version = re.search(rb'data-version="([^"]+)"', gzip.decompress(page.data)).group(1)
+    live = client.get("/id/live", headers=GZIP)
+    assert live.headers["ETag"] == version.decode().replace("&#34;", '"')
+
+
+def test_static_files_are_not_compressed_twice(client, catalogue) -> None:
+    page = client.get("/id/services").data.decode()
+    css_url = re.search(r'href="(/static/[0-9a-f]{12}/css/portal\.css)"', page).group(1)
+    response = client.get(css_url, headers=GZIP)
+    assert response.status_code == 200
+    body = response.data
+    if response.headers.get("Content-Encoding") == "gzip":
+        body = gzip.decompress(body)
+    assert body == (ROOT / "static/css/portal.css").read_bytes()
+
+
+def test_every_vary_value_survives_compression(database_url) -> None:
+    app = create_app(make_test_config(SQLALCHEMY_DATABASE_URI=database_url))
+
+    @app.get("/two-varies")
+    def two_varies():
+        response = app.response_class("words " * 400, mimetype="text/plain")
+        response.headers.add("Vary", "Accept-Language")
+        response.headers.add("Vary", "Origin")
+        return response
+
+    response = app.test_client().get("/two-varies", headers=GZIP)
+    assert response.headers["Content-Encoding"] == "gzip"
+    # A shared cache must still tell the languages and origins apart.
+    vary = [v.strip().lower() for line in response.headers.getlist("Vary")
+            for v in line.split(",")]
+    assert sorted(vary) == ["accept-encoding", "accept-language", "origin"]
