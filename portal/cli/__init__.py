@@ -11,9 +11,11 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from portal.cli.backup import backup_cli
 from portal.cli.feedback import init_feedback_cli
 from portal.cli.incidents import COMMAND_GROUPS as incident_groups
 from portal.cli.metrics import init_metrics_cli
+from portal.cli.open311 import open311_cli
 from portal.cli.users import users_cli
 from portal.config import BASE_DIR
 from portal.services.catalogue import directory as catalogue_service
@@ -126,3 +128,5 @@ def init_cli(app: Flask) -> None:
     for group in incident_groups:
         app.cli.add_command(group)
     init_feedback_cli(app)
+    app.cli.add_command(open311_cli)
+    app.cli.add_command(backup_cli)
