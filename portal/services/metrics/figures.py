@@ -120,15 +120,17 @@ def nearest_rank(sorted_values: list[float], p: Fraction) -> float | None:
 
 def histogram_percentile(histogram: Mapping[int, int], p: Fraction) -> float | None:
     """Return the nearest-rank percentile (in seconds) of the durations a histogram counts."""
-    n = sum(v for v in histogram.values() if v > 0)
+    counted = {k: c for k, c in histogram.items() if c > 0}
+    n = sum(counted.values())
     if n == 0:
         return None
     rank = max(1, math.ceil(p * n))
     seen = 0
-    for value, count in sorted((key_seconds(k), c) for k, c in histogram.items() if c > 0):
-        seen += count
+    # Exact keys are their own seconds; only coarse (negative) keys need converting to sort.
+    for key in sorted(counted, key=lambda k: k if k >= 0 else key_seconds(k)):
+        seen += counted[key]
         if seen >= rank:
-            return value
+            return key_seconds(key)
     raise AssertionError("unreachable: rank is at most n")
 
 
@@ -162,7 +164,9 @@ class DueCounts:
         self.first_response_on_time += other.first_response_on_time
 
 
-def _due_today(service_ids: list[int], today: date, now: datetime) -> dict[int, DueCounts]:
+def due_counts_today(
+    service_ids: list[int], today: date, now: datetime
+) -> dict[int, DueCounts]:
     """Count what fell due today so far (deadline after today 00:00 WIB, at or before now).
 
     Today's aggregate row also holds requests due later today, which have not fallen due yet:
@@ -234,7 +238,7 @@ def due_counts_by_day(
                     first_response_due=first_due, first_response_on_time=first_on_time,
                 )
     if ids and from_date <= today <= to_date:
-        for service_id, counts in _due_today(ids, today, now).items():
+        for service_id, counts in due_counts_today(ids, today, now).items():
             found[(service_id, today)] = counts
     return found
 
@@ -248,6 +252,58 @@ def due_counts(
             service_ids, from_date, to_date, now).items():
         totals.setdefault(service_id, DueCounts()).add(counts)
     return totals
+
+
+def due_totals(
+    service_ids: Iterable[int], from_date: date, to_date: date, now: datetime
+) -> dict[int, tuple[int, int]]:
+    """Return (due, on time) per service over the WIB due dates from..to, as of now.
+
+    The same counts as :func:`due_counts` without the completion times: the days before
+    today are summed by the database, one row per service.
+    """
+    ids = sorted(set(service_ids))
+    today = wib_date(now)
+    found: dict[int, tuple[int, int]] = {}
+    last_aggregate_day = min(to_date, today - ONE_DAY)
+    if ids and from_date <= last_aggregate_day:
+        for chunk_start in range(0, len(ids), _IN_CHUNK):
+            stmt = select(
+                ServiceDay.service_id, func.sum(ServiceDay.due), func.sum(ServiceDay.due_on_time),
+            ).where(
+                ServiceDay.service_id.in_(ids[chunk_start:chunk_start + _IN_CHUNK]),
+                ServiceDay.day >= from_date,
+                ServiceDay.day <= last_aggregate_day,
+                ServiceDay.due > 0,
+            ).group_by(ServiceDay.service_id)
+            for service_id, due, on_time in db.session.execute(stmt):
+                found[service_id] = (int(due), int(on_time))
+    if ids and from_date <= today <= to_date:
+        for service_id, counts in due_counts_today(ids, today, now).items():
+            due, on_time = found.get(service_id, (0, 0))
+            found[service_id] = (due + counts.due, on_time + counts.on_time)
+    return found
+
+
+def histogram_accumulate(totals: dict[str, int], text: str | None) -> None:
+    """Add a stored histogram's counts to totals keyed by the stored (text) keys, in place.
+
+    Cheaper than building a Counter per stored row; :func:`histogram_from_totals` turns the
+    totals into a histogram once.
+    """
+    if not text or text == "{}":
+        return
+    get = totals.get
+    for key, count in json.loads(text).items():
+        totals[key] = get(key, 0) + count
+
+
+def histogram_from_totals(totals: Mapping[str, int]) -> Counter[int]:
+    """Return the histogram of text-keyed totals (keys that spell one number are added)."""
+    histogram: Counter[int] = Counter()
+    for key, count in totals.items():
+        histogram[int(key)] += count
+    return histogram
 
 
 def reporting_starts(service_ids: Iterable[int]) -> dict[int, date]:
@@ -379,9 +435,10 @@ def _day_rows(service_ids: Iterable[int], from_date: date, to_date: date) -> lis
 def metrics_window_problems(from_date: date, to_date: date) -> list[FieldError]:
     """Return what is wrong with a metrics window (empty when it is fine)."""
     if to_date < from_date:
-        return [FieldError("to", _("must be on or after from"))]
+        return [FieldError("to", _("must be on or after from"), code="out_of_range")]
     if (to_date - from_date).days + 1 > MAX_WINDOW_DAYS:
-        return [FieldError("to", _("the window may span at most %(n)d days", n=MAX_WINDOW_DAYS))]
+        return [FieldError("to", _("the window may span at most %(n)d days", n=MAX_WINDOW_DAYS),
+                           code="out_of_range")]
     return []
 
 

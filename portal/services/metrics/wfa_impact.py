@@ -49,8 +49,13 @@ comparison is made then (``adjusted_verdict_reason`` ``different_change_dates``)
 service's own adjusted verdict stands.
 
 Everything is computed in a handful of queries whatever the number of services: the
-catalogue's services and work-mode histories, the reporting starts, and one read of the daily
-due counts per cluster of overlapping windows (usually one), summed per window in memory.
+catalogue's services and work-mode histories, the reporting starts, one streamed read of the
+daily due and on-time counts per cluster of overlapping windows (usually one), kept per
+service as running totals so that a window's sum is two bisections, and one read of the
+completion-time histograms limited to the moved services' own windows (a comparison group
+shows no median, so its histograms are never read). Each service's work-mode history is
+ordered once into spans (:class:`WorkModeTimeline`), and the services on-site since before
+their records began qualify for a comparison group by their reporting start alone.
 
 A history entry counts as a change when it has a date and its mode differs from the entry
 before it; the first dated entry of a history (no older entry) counts too, with an unknown
@@ -59,13 +64,14 @@ before it; the first dated entry of a history (no older entry) counts too, with 
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from portal.domain.calendar import utc_now, wib_date
 from portal.domain.statistics import (
@@ -75,10 +81,13 @@ from portal.domain.statistics import (
 )
 from portal.extensions import db
 from portal.models.catalogue import Service, WorkModeChange
+from portal.models.metrics import ServiceDay
 from portal.services.metrics.figures import (
     MEDIAN,
     DueCounts,
-    due_counts_by_day,
+    due_counts_today,
+    histogram_accumulate,
+    histogram_from_totals,
     histogram_percentile,
     reporting_starts,
 )
@@ -381,12 +390,44 @@ def mode_on(history: Iterable[WorkModeChange], day: date) -> str | None:
 
 def onsite_throughout(history: Iterable[WorkModeChange], first: date, last: date) -> bool:
     """Tell whether a service's history says it was on-site on every day from first to last."""
-    entries = _ordered(history)
-    change_days = {first} | {
-        e.effective_from for e in entries
-        if e.effective_from is not None and first < e.effective_from <= last
-    }
-    return all(mode_on(entries, day) == "onsite" for day in change_days)
+    return WorkModeTimeline(history).onsite_throughout(first, last)
+
+
+class WorkModeTimeline:
+    """A service's work modes as spans of days, ordered once, asked by bisection.
+
+    The mode of a day is that of :func:`mode_on`; consecutive spans of one mode are merged,
+    so a span that starts on or before a day and whose successor starts after another covers
+    every day between them.
+    """
+
+    def __init__(self, history: Iterable[WorkModeChange]) -> None:
+        initial: str | None = None
+        by_day: dict[date, str] = {}
+        for entry in _ordered(history):
+            if entry.effective_from is None:
+                initial = entry.work_mode
+            else:
+                by_day[entry.effective_from] = entry.work_mode  # the last recorded wins
+        self.initial = initial
+        self.starts: list[date] = []
+        self.modes: list[str | None] = []
+        current = initial
+        for day in sorted(by_day):
+            if by_day[day] != current:
+                self.starts.append(day)
+                self.modes.append(by_day[day])
+                current = by_day[day]
+
+    def onsite_throughout(self, first: date, last: date) -> bool:
+        """Tell whether the mode is onsite on every day from first to last."""
+        i = bisect_right(self.starts, first)
+        mode = self.initial if i == 0 else self.modes[i - 1]
+        return mode == "onsite" and (i == len(self.starts) or self.starts[i] > last)
+
+    def always_onsite(self) -> bool:
+        """Tell whether the mode is onsite on every day there is."""
+        return self.initial == "onsite" and not self.starts
 
 
 def windows(change_date: date, today: date) -> tuple[tuple[date, date], tuple[date, date]]:
@@ -410,6 +451,7 @@ class _Catalogue:
     code_of: dict[int, str]
     histories: dict[int, list[WorkModeChange]]
     starts: dict[int, date]
+    timelines: dict[int, WorkModeTimeline] = field(default_factory=dict)
 
 
 def _catalogue() -> _Catalogue:
@@ -426,57 +468,68 @@ def _catalogue() -> _Catalogue:
     histories: dict[int, list[WorkModeChange]] = defaultdict(list)
     for change in db.session.scalars(select(WorkModeChange)):
         histories[change.service_id].append(change)
+    timelines = {service_id: WorkModeTimeline(history)
+                 for service_id, history in histories.items()}
     return _Catalogue(department_of, code_of, dict(histories),
-                      reporting_starts(department_of))
+                      reporting_starts(department_of), timelines)
 
 
 class _DueIndex:
-    """Window sums of each service's daily due counts, read once, summed by bisection."""
+    """Each service's days with requests due, with running totals of due and on-time counts.
+
+    Days are kept as ordinals and the totals in arrays (a few bytes a day); the sum over a
+    span of days is the difference of two running totals found by bisection.
+    """
 
     def __init__(self) -> None:
-        self._days: dict[int, list[date]] = {}
-        self._counts: dict[int, list[DueCounts]] = {}
-        self._cumulative: dict[int, list[tuple[int, int]]] = {}
+        self._days: dict[int, array] = {}
+        self._due: dict[int, array] = {}
+        self._on_time: dict[int, array] = {}
 
-    def load(self, daily: Mapping[tuple[int, date], DueCounts]) -> None:
-        """Add the daily due counts of one read (spans of different reads do not overlap)."""
-        per_service: dict[int, dict[date, DueCounts]] = defaultdict(dict)
-        for (service_id, day), counts in daily.items():
-            per_service[service_id][day] = counts
-        for service_id, by_day in per_service.items():
-            merged = {**dict(zip(self._days.get(service_id, []),
-                                 self._counts.get(service_id, []), strict=True)), **by_day}
-            days = sorted(merged)
-            counts = [merged[d] for d in days]
-            cumulative, due, on_time = [(0, 0)], 0, 0
-            for c in counts:
-                due, on_time = due + c.due, on_time + c.on_time
-                cumulative.append((due, on_time))
-            self._days[service_id], self._counts[service_id] = days, counts
-            self._cumulative[service_id] = cumulative
+    def _arrays(self, service_id: int) -> tuple[array, array, array]:
+        if service_id not in self._days:
+            self._days[service_id] = array("l")
+            self._due[service_id] = array("q", [0])
+            self._on_time[service_id] = array("q", [0])
+        return self._days[service_id], self._due[service_id], self._on_time[service_id]
 
-    def _range(self, service_id: int, first: date, last: date) -> tuple[int, int]:
-        days = self._days.get(service_id, [])
-        return bisect_left(days, first), bisect_right(days, last)
+    def extend(self, rows: Iterable[tuple[int, date, int, int]]) -> None:
+        """Add (service id, day, due, on time) rows, each service's days in increasing order
+        and after the days it already has."""
+        current = None
+        days = dues = on_times = array("l")
+        for service_id, day, due, on_time in rows:
+            if service_id != current:
+                current = service_id
+                days, dues, on_times = self._arrays(service_id)
+            days.append(day.toordinal())
+            dues.append(dues[-1] + due)
+            on_times.append(on_times[-1] + on_time)
+
+    def sums(self, service_id: int, *bounds: int) -> list[tuple[int, int]]:
+        """Return (due, on time) between consecutive day ordinals of bounds (end excluded)."""
+        days = self._days.get(service_id)
+        if days is None:
+            return [(0, 0)] * (len(bounds) - 1)
+        dues, on_times = self._due[service_id], self._on_time[service_id]
+        found = []
+        previous = bisect_left(days, bounds[0])
+        for bound in bounds[1:]:
+            index = bisect_left(days, bound, previous)
+            found.append((dues[index] - dues[previous], on_times[index] - on_times[previous]))
+            previous = index
+        return found
+
+    def arrays(self) -> tuple[dict[int, array], dict[int, array], dict[int, array]]:
+        """Return the days, running due and running on-time totals by service id."""
+        return self._days, self._due, self._on_time
 
     def counts(self, service_id: int, first: date, last: date) -> DueCounts:
         """Return due and on-time counts of a service over first..last (no histogram)."""
-        if last < first or service_id not in self._cumulative:
+        if last < first:
             return DueCounts()
-        start, end = self._range(service_id, first, last)
-        cumulative = self._cumulative[service_id]
-        return DueCounts(cumulative[end][0] - cumulative[start][0],
-                         cumulative[end][1] - cumulative[start][1])
-
-    def counts_with_histogram(self, service_id: int, first: date, last: date) -> DueCounts:
-        """Return a service's due counts over first..last with the merged histogram."""
-        total = DueCounts()
-        if last < first or service_id not in self._counts:
-            return total
-        start, end = self._range(service_id, first, last)
-        for counts in self._counts[service_id][start:end]:
-            total.add(counts)
-        return total
+        ((due, on_time),) = self.sums(service_id, first.toordinal(), last.toordinal() + 1)
+        return DueCounts(due, on_time)
 
 
 @dataclass
@@ -527,27 +580,43 @@ def _references(
     catalogue: _Catalogue, targets: Iterable[_Target]
 ) -> dict[tuple[date, date], _Reference]:
     """Find, per pair of windows, the services that qualify as its comparison group."""
+    # Services on-site since before their records began qualify by their reporting start
+    # alone: a prefix of them sorted by start. The others are asked by their timeline.
+    always: list[tuple[date, int]] = []
+    others: list[tuple[int, date, WorkModeTimeline]] = []
+    for service_id, start in catalogue.starts.items():
+        timeline = catalogue.timelines.get(service_id)
+        if timeline is None:
+            continue  # no history: never assumed on-site
+        if timeline.always_onsite():
+            always.append((start, service_id))
+        elif timeline.initial == "onsite" or "onsite" in timeline.modes:
+            others.append((service_id, start, timeline))
+    always.sort()
+    always_starts = [start for start, _id in always]
     references: dict[tuple[date, date], _Reference] = {}
     for target in targets:
         key = (target.move.change_date, target.after_dates[1])
         if key in references:
             continue
         window_start, window_end = target.before_dates[0], target.after_dates[1]
-        ids = [
-            service_id for service_id, start in catalogue.starts.items()
-            if start <= window_start and onsite_throughout(
-                catalogue.histories.get(service_id, ()), window_start, window_end)
-        ] if window_end >= target.after_dates[0] else []
+        ids: list[int] = []
+        if window_end >= target.after_dates[0]:
+            ids = [service_id for _start, service_id in
+                   always[:bisect_right(always_starts, window_start)]]
+            ids += [service_id for service_id, start, timeline in others
+                    if start <= window_start
+                    and timeline.onsite_throughout(window_start, window_end)]
         references[key] = _Reference(target.before_dates, target.after_dates, sorted(ids))
     return references
 
 
-def _read_due_counts(
-    targets: list[_Target], references: dict[tuple[date, date], _Reference], now: datetime
-) -> _DueIndex:
-    """Read the daily due counts every window needs: one read per cluster of overlapping spans.
+def _clusters(
+    targets: list[_Target], references: dict[tuple[date, date], _Reference]
+) -> list[tuple[date, date, set[int]]]:
+    """Return the spans of days to read, one per cluster of overlapping windows, in order.
 
-    Moves usually cluster around a policy date, so this is one read; moves years apart do not
+    Moves usually cluster around a policy date, so this is one span; moves years apart do not
     make every service's whole history between them be read.
     """
     spans = []
@@ -563,10 +632,140 @@ def _read_due_counts(
             clusters[-1][2] |= ids
         else:
             clusters.append([first, last, set(ids)])
+    return [(first, last, ids) for first, last, ids in clusters]
+
+
+# Rows fetched at a time from the database: the reads stream instead of holding every row.
+_YIELD_PER = 5000
+# Window ranges (each one IN list and two dates) per statement of the histogram read.
+_RANGES_PER_STATEMENT = 100
+
+
+def _read_due_counts(
+    clusters: list[tuple[date, date, set[int]]], today_counts: Mapping[int, DueCounts],
+    today: date,
+) -> _DueIndex:
+    """Read the due and on-time counts of every day the windows need, histograms left out.
+
+    Days before today come from the aggregates, streamed in order of service and day; today
+    (what fell due so far) from ``today_counts``, read from the requests.
+    """
     index = _DueIndex()
+    last_aggregate_day = today - timedelta(days=1)
+    # Core rows through the session's connection: the ORM's result handling would cost more
+    # than the rows' own reading.
+    connection = db.session.connection()
     for first, last, ids in clusters:
-        index.load(due_counts_by_day(ids, first, last, now))
+        last = min(last, last_aggregate_day)
+        if first > last:
+            continue
+        ordered = sorted(ids)
+        for chunk_start in range(0, len(ordered), 900):
+            stmt = select(
+                ServiceDay.service_id, ServiceDay.day, ServiceDay.due, ServiceDay.due_on_time,
+            ).where(
+                ServiceDay.service_id.in_(ordered[chunk_start:chunk_start + 900]),
+                ServiceDay.day >= first,
+                ServiceDay.day <= last,
+                ServiceDay.due > 0,
+            ).order_by(ServiceDay.service_id, ServiceDay.day)
+            result = connection.execute(stmt.execution_options(yield_per=_YIELD_PER))
+            for rows in result.partitions():
+                index.extend(rows)
+    index.extend((service_id, today, counts.due, counts.on_time)
+                 for service_id, counts in sorted(today_counts.items()))
     return index
+
+
+def _target_histograms(
+    targets: list[_Target], today_counts: Mapping[int, DueCounts], today: date,
+) -> dict[int, tuple[Counter[int], Counter[int]]]:
+    """Return the completion times of each moved service's due requests, before and after.
+
+    Only the moved services' own windows are read with their histograms: a comparison group
+    shows no median.
+    """
+    ranges: dict[tuple[date, date], list[int]] = defaultdict(list)
+    for target in targets:
+        first = target.before_dates[0]
+        last = min(max(target.before_dates[1], target.after_dates[1]),
+                   today - timedelta(days=1))
+        if first <= last:
+            ranges[(first, last)].append(target.service_id)
+    change_date = {t.service_id: t.move.change_date for t in targets}
+    totals: dict[int, tuple[dict[str, int], dict[str, int]]] = {
+        t.service_id: ({}, {}) for t in targets}
+    items = sorted(ranges.items())
+    for chunk_start in range(0, len(items), _RANGES_PER_STATEMENT):
+        chunk = items[chunk_start:chunk_start + _RANGES_PER_STATEMENT]
+        stmt = select(
+            ServiceDay.service_id, ServiceDay.day, ServiceDay.due_completion_histogram,
+        ).where(
+            or_(*(and_(ServiceDay.service_id.in_(ids), ServiceDay.day >= first,
+                       ServiceDay.day <= last) for (first, last), ids in chunk)),
+            ServiceDay.due > 0,
+        )
+        result = db.session.connection().execute(stmt.execution_options(yield_per=_YIELD_PER))
+        for rows in result.partitions():
+            for service_id, day, text in rows:
+                before, after = totals[service_id]
+                histogram_accumulate(before if day < change_date[service_id] else after, text)
+    found = {}
+    for target in targets:
+        before, after = (histogram_from_totals(t) for t in totals[target.service_id])
+        counts = today_counts.get(target.service_id)
+        if counts is not None:
+            for (first, last), histogram in ((target.before_dates, before),
+                                             (target.after_dates, after)):
+                if first <= today <= last:
+                    histogram.update(counts.histogram)
+        found[target.service_id] = (before, after)
+    return found
+
+
+def _pool_references(
+    catalogue: _Catalogue, references: dict[tuple[date, date], _Reference], index: _DueIndex
+) -> None:
+    """Pool each reference's services' due counts, per department and for the province."""
+    department_of = catalogue.department_of
+    # The inner loop runs once per (pair of windows, on-site service): it reads the arrays
+    # directly instead of through _DueIndex.sums.
+    days_of, due_of, on_time_of = index.arrays()
+    for reference in references.values():
+        start = reference.before_dates[0].toordinal()
+        change = reference.after_dates[0].toordinal()
+        end = reference.after_dates[1].toordinal() + 1
+        totals: dict[int, list[int]] = {}
+        ids_of: dict[int, list[int]] = defaultdict(list)
+        for service_id in reference.ids:
+            department_id = department_of[service_id]
+            ids_of[department_id].append(service_id)
+            days = days_of.get(service_id)
+            if days is None:
+                totals.setdefault(department_id, [0, 0, 0, 0])
+                continue
+            first = bisect_left(days, start)
+            middle = bisect_left(days, change, first)
+            last = bisect_left(days, end, middle)
+            due, on_time = due_of[service_id], on_time_of[service_id]
+            total = totals.get(department_id)
+            if total is None:
+                total = totals[department_id] = [0, 0, 0, 0]
+            total[0] += due[middle] - due[first]
+            total[1] += on_time[middle] - on_time[first]
+            total[2] += due[last] - due[middle]
+            total[3] += on_time[last] - on_time[middle]
+        province = reference.province
+        for department_id, (before_due, before_on_time, after_due, after_on_time) in (
+                totals.items()):
+            pool = _Pool(ids_of[department_id], DueCounts(before_due, before_on_time),
+                         DueCounts(after_due, after_on_time))
+            reference.by_department[department_id] = pool
+            province.ids.extend(pool.ids)
+            province.before.due += before_due
+            province.before.on_time += before_on_time
+            province.after.due += after_due
+            province.after.on_time += after_on_time
 
 
 @dataclass
@@ -597,24 +796,21 @@ def wfa_figures(
             before, after = windows(move.change_date, today)
             targets.append(_Target(service_id, move, before, after))
     references = _references(catalogue, targets)
-    index = _read_due_counts(targets, references, now) if targets else _DueIndex()
-    for reference in references.values():
-        for service_id in reference.ids:
-            pool = reference.by_department.setdefault(
-                catalogue.department_of[service_id], _Pool())
-            before = index.counts(service_id, *reference.before_dates)
-            after = index.counts(service_id, *reference.after_dates)
-            for target_pool in (pool, reference.province):
-                target_pool.ids.append(service_id)
-                target_pool.before.add(before)
-                target_pool.after.add(after)
+    clusters = _clusters(targets, references)
+    today_ids = sorted({i for first, last, ids in clusters if first <= today <= last
+                        for i in ids})
+    today_counts = due_counts_today(today_ids, today, now) if today_ids else {}
+    index = _read_due_counts(clusters, today_counts, today)
+    _pool_references(catalogue, references, index)
+    histograms = _target_histograms(targets, today_counts, today) if targets else {}
 
     impacts: dict[int, WfaImpact] = {}
     sides: dict[int, tuple[_Target, DueCounts, DueCounts]] = {}
     for target in targets:
         service_id = target.service_id
-        before = index.counts_with_histogram(service_id, *target.before_dates)
-        after = index.counts_with_histogram(service_id, *target.after_dates)
+        before = index.counts(service_id, *target.before_dates)
+        after = index.counts(service_id, *target.after_dates)
+        before.histogram, after.histogram = histograms[service_id]
         reference = references[(target.move.change_date, target.after_dates[1])]
         sides[service_id] = (target, before, after)
         impacts[service_id] = WfaImpact(

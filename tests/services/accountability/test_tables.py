@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import Counter
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -12,11 +13,15 @@ from sqlalchemy import event
 from portal.domain.calendar import UTC, WIB
 from portal.extensions import db
 from portal.models import CommitmentChange, ServiceStatus, SurveyResponse
-from portal.services.accountability.tables import accountability_department, accountability_table
+from portal.services.accountability.tables import (
+    RequestCounts,
+    accountability_department,
+    accountability_table,
+)
 from portal.services.errors import NotFound
 from tests.accountability_support import move, spread
 from tests.factories import create_department, create_service
-from tests.wfa_support import create_due_service, report_due
+from tests.wfa_support import create_due_service, ingest, report_due
 
 FROM, TO = date(2025, 10, 1), date(2025, 10, 30)
 TODAY = date(2025, 12, 31)
@@ -231,3 +236,28 @@ def test_wfa_figures_pool_services_with_a_verdict_per_department_and_province(ap
     assert (province["net_difference"], province["net_ci_low"], province["net_ci_high"]) == (
         -0.2, -0.3675, -0.0264)
     assert (province["adjusted_verdict"], province["change_date"]) == ("decline", "2025-09-01")
+
+
+def test_a_period_ending_today_counts_what_fell_due_so_far(app):
+    department = create_department()
+    service = create_due_service(department=department)
+    report_due(service, date(2025, 12, 30), on_time=6, late=2, now=NOW)
+    # Today: 3 received at 08:00 fell due at 10:00 and were completed at 12:00 (now, late);
+    # 2 received at 11:00 fall due at 13:00, after now: not due yet, and open.
+    report_due(service, TODAY, late=3, now=NOW)
+    ingest(department, [{"service": service.code, "id": f"later-{n}",
+                         "received_at": datetime(2025, 12, 31, 11, 0, tzinfo=WIB).isoformat(),
+                         "completed_at": None} for n in range(2)], now=NOW)
+    row = accountability_table(date(2025, 12, 1), TODAY, now=NOW).as_json()["departments"]
+    (figures,) = [r for r in row if r["code"] == department.code]
+    # Due 8 + 3, on time 6; completed 11: 6 × 1 h and 5 × 4 h, the median (rank 6) is 1 h.
+    assert (figures["due"], figures["on_time"], figures["completed"]) == (11, 6, 11)
+    assert (figures["on_time_rate"], figures["median_completion_hours"]) == (0.5455, 1.0)
+
+
+def test_pooled_median_follows_every_added_group():
+    counts = RequestCounts(completed=1, histogram=Counter({3600: 1}))
+    assert counts.median_completion_hours == 1.0
+    counts.add(RequestCounts(completed=2, histogram=Counter({4 * 3600: 2})))
+    # 1 h and twice 4 h: rank 2 of 3 is 4 h.
+    assert counts.median_completion_hours == 4.0

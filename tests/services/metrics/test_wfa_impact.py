@@ -3,13 +3,22 @@ the comparison group, the net difference and pooling, on data sent through the r
 
 from __future__ import annotations
 
+import random
+from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from portal.models import WorkModeChange
+from portal.domain.calendar import WIB, wib_date
+from portal.models import Service, ServiceRequest, WorkModeChange
+from portal.services.metrics.figures import DueCounts
 from portal.services.metrics.wfa_impact import (
+    PooledWfaImpact,
+    WfaImpact,
+    compare,
+    comparison_group,
     latest_move,
+    mode_on,
     onsite_throughout,
     wfa_figures,
     wfa_impact_for_service,
@@ -17,7 +26,7 @@ from portal.services.metrics.wfa_impact import (
 )
 from tests.accountability_support import move
 from tests.factories import create_department
-from tests.wfa_support import create_due_service, report_due
+from tests.wfa_support import create_due_service, ingest, report_due
 
 NOW = datetime(2025, 12, 31, 5, 0, tzinfo=UTC)  # Wednesday 31 December 2025, 12:00 WIB
 TODAY = date(2025, 12, 31)
@@ -352,3 +361,192 @@ def test_a_group_where_nothing_moved_has_no_pooled_impact_and_one_without_verdic
     assert (pooled.verdict, pooled.verdict_reason) == ("not_enough_data",
                                                        "no_service_with_verdict")
     assert pooled.difference is None and pooled.adjusted_verdict == "not_enough_data"
+
+
+# Exactness: the figures against a straightforward recomputation from the raw requests --------
+
+
+def _raw_figures(groups, now):
+    """Recompute every WFA figure from the requests themselves, day by day, as defined."""
+    today = wib_date(now)
+    services = {s.id: s for s in Service.query.all()}
+    histories: dict[int, list] = defaultdict(list)
+    for change in WorkModeChange.query.all():
+        histories[change.service_id].append(change)
+    starts: dict[int, date] = {}
+    due_requests: dict[int, list] = defaultdict(list)  # (due date, on time, seconds or None)
+    for request in ServiceRequest.query.all():
+        received = wib_date(request.received_at)
+        starts[request.service_id] = min(starts.get(request.service_id, received), received)
+        if request.completion_deadline <= now:
+            seconds = None
+            if request.completed_at is not None:
+                seconds = int((request.completed_at - request.received_at).total_seconds())
+            on_time = request.completed_at is not None and (
+                request.completed_at <= request.completion_deadline)
+            due_requests[request.service_id].append(
+                (wib_date(request.completion_deadline), on_time, seconds))
+
+    def side(ids, first, last):
+        counts = DueCounts()
+        for service_id in ids:
+            for due_date, on_time, seconds in due_requests[service_id]:
+                if first <= due_date <= last:
+                    counts.due += 1
+                    counts.on_time += on_time
+                    if seconds is not None:
+                        counts.histogram[seconds] += 1
+        return counts
+
+    def onsite_every_day(service_id, first, last):
+        return all(mode_on(histories[service_id], first + timedelta(days=n)) == "onsite"
+                   for n in range((last - first).days + 1))
+
+    def group(before_dates, after_dates, department_id):
+        if after_dates[1] < after_dates[0]:
+            return None
+        onsite = [i for i in services if i in starts and starts[i] <= before_dates[0]
+                  and onsite_every_day(i, before_dates[0], after_dates[1])]
+        own = [i for i in onsite if services[i].department_id == department_id]
+        candidates = [("province", onsite)]
+        if department_id is not None:
+            candidates.insert(0, ("department", own))
+        for scope, ids in candidates:
+            before, after = side(ids, *before_dates), side(ids, *after_dates)
+            if before.due >= 30 and after.due >= 30:
+                return comparison_group(scope, (services[i].code for i in ids), before,
+                                        after, before_dates, after_dates)
+        return None
+
+    impacts, sides = {}, {}
+    for service_id in sorted({i for _d, ids in groups.values() for i in ids}):
+        found = latest_move(histories[service_id])
+        if found is None:
+            continue
+        before_dates, after_dates = windows(found.change_date, today)
+        before, after = side([service_id], *before_dates), side([service_id], *after_dates)
+        sides[service_id] = (found.change_date, before_dates, after_dates, before, after)
+        impacts[service_id] = WfaImpact(
+            **compare(before, after, reporting_since=starts.get(service_id),
+                      before_dates=before_dates, after_dates=after_dates,
+                      comparison=group(before_dates, after_dates,
+                                       services[service_id].department_id)),
+            service_code=services[service_id].code, change_date=found.change_date,
+            from_mode=found.from_mode, to_mode=found.to_mode,
+            reporting_since=starts.get(service_id))
+    pooled = {}
+    for key, (department_id, ids) in groups.items():
+        moved = [i for i in ids if i in impacts]
+        included = [i for i in moved if impacts[i].verdict != "not_enough_data"]
+        if not moved:
+            pooled[key] = None
+            continue
+        before, after = DueCounts(), DueCounts()
+        for i in included:
+            before.add(sides[i][3])
+            after.add(sides[i][4])
+        dates = {(sides[i][0], sides[i][2][1]) for i in included}
+        extra: dict = {}
+        if len(dates) == 1:
+            i = included[0]
+            extra = {"before_dates": sides[i][1], "after_dates": sides[i][2],
+                     "comparison": group(sides[i][1], sides[i][2], department_id)}
+        elif len(dates) > 1:
+            extra = {"no_comparison_reason": "different_change_dates"}
+        fields = compare(before, after, check_history=False, **extra)
+        if not included:
+            fields["verdict_reason"] = "no_service_with_verdict"
+        pooled[key] = PooledWfaImpact(
+            **fields, services=len(included), services_moved=len(moved),
+            change_date=sides[included[0]][0] if len(dates) == 1 else None)
+    return impacts, pooled
+
+
+def _random_province(rng: random.Random) -> None:
+    """Three departments of moved and on-site services with random requests through ingest.
+
+    Moves share dates or not, one is two-step, one moved back on-site, one is still ahead;
+    reports begin on different days (partial histories); some requests fall due later today
+    or are never completed.
+    """
+    first_day = date(2025, 3, 1)
+    departments = [create_department() for _ in range(3)]
+    move_dates = [S, S, S + timedelta(days=30), TODAY - timedelta(days=20),
+                  TODAY + timedelta(days=5)]
+    plans = []
+    for n in range(13):
+        department = departments[n % 3]
+        since = rng.choice([None, None, None, date(2025, 5, 1)])
+        service = create_due_service(department=department, work_mode_since=since)
+        if n < 6:
+            when = move_dates[n % len(move_dates)]
+            if n == 5:
+                move(service, "hybrid", when - timedelta(days=40))
+            move(service, rng.choice(["wfa", "hybrid"]), when)
+            if n == 4:
+                move(service, "onsite", TODAY - timedelta(days=3))
+        elif n == 6:
+            move(service, "wfa", date(2025, 3, 10))
+            move(service, "onsite", date(2025, 4, 1))
+        elif n == 7:  # leaves on the last day of the windows around S: not on-site throughout
+            move(service, "hybrid", S + timedelta(days=89))
+        elif n == 8:  # back on-site on the first day of the windows around S: on-site throughout
+            move(service, "wfa", date(2025, 3, 1))
+            move(service, "onsite", S - timedelta(days=90))
+        start = first_day + timedelta(days=rng.choice([0, 0, 0, 40, 120, 200]) if n < 7 else 0)
+        plans.append((service, start, rng.random() * 0.6 + 0.35, rng.choice([1, 2, 3])))
+    for service, start, on_time_share, volume in plans:
+        items = []
+        day_ = start
+        while day_ <= TODAY:
+            for _ in range(rng.randint(0, volume)):
+                hour = rng.randint(7, 11) if day_ == TODAY else rng.randint(7, 14)
+                received = datetime(day_.year, day_.month, day_.day, hour,
+                                    rng.randint(0, 59), tzinfo=WIB)
+                took = timedelta(seconds=rng.randint(1800, 7200) if rng.random() < on_time_share
+                                 else rng.randint(7300, 30000))
+                completed = received + took
+                if rng.random() < 0.05 or completed > NOW:
+                    completed = None
+                items.append({
+                    "service": service.code, "id": f"raw-{service.id}-{len(items)}",
+                    "received_at": received.isoformat(),
+                    "completed_at": completed.isoformat() if completed else None,
+                })
+            day_ += timedelta(days=1)
+        ingest(service.department, items, now=NOW)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_figures_equal_a_recomputation_from_the_requests(seed):
+    _random_province(random.Random(seed))
+    groups: dict = {}
+    for service in Service.query.all():
+        groups.setdefault(service.department_id, (service.department_id, []))[1].append(
+            service.id)
+    groups["province"] = (None, [i for _d, ids in list(groups.values()) for i in ids])
+    figures = wfa_figures(groups, now=NOW)
+    impacts, pooled = _raw_figures(groups, NOW)
+    # Six movers, the service that went to WFA in March and came back in April, the one that
+    # left on S + 89 and the one that went to WFA on 1 March.
+    assert len(impacts) == 9
+    # The data reach the branches that matter: verdicts and not, comparison groups, partial
+    # histories, pooled comparisons and different dates.
+    verdicts = {i.verdict for i in impacts.values()}
+    assert "not_enough_data" in verdicts and len(verdicts) > 1
+    assert any(i.comparison is not None for i in impacts.values())
+    assert any(i.verdict_reason == "partial_history" for i in impacts.values())
+    assert figures.impacts == impacts
+    assert figures.pooled == pooled
+
+
+def test_what_fell_due_today_counts_on_the_after_side_with_its_completion_times():
+    moved_on = TODAY - timedelta(days=2)                 # after window: 29 … 31 December
+    service = _moved(when=moved_on)
+    report_due(service, moved_on, on_time=10, now=NOW)
+    # Today at 08:00, due at 10:00, completed at 12:00 (now): fallen due, late, 4 hours.
+    report_due(service, TODAY, late=20, now=NOW)
+    after = wfa_impact_for_service(service, now=NOW).as_json()["after"]
+    # 30 due, 10 on time; the median of 10 × 1 h and 20 × 4 h is rank 15: 4 hours.
+    assert after == {"due": 30, "on_time": 10, "on_time_rate": 0.3333,
+                     "median_completion_hours": 4.0}
