@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
+from typing import Any
 
 from flask import current_app, g, request
 from flask_babel import gettext as _
@@ -20,6 +22,7 @@ from portal.services.accountability.tables import (
 from portal.services.catalogue import directory as catalogue
 from portal.services.errors import FieldError, ValidationError, must_be_one_of
 from portal.services.metrics.wfa_impact import wfa_impact_for_service
+from portal.services.opendata.cells import formula_safe
 from portal.web.api.answers import api_date_problem, json_answer
 from portal.web.api.blueprint import bp
 from portal.web.api.problems import problem
@@ -157,11 +160,20 @@ def accountability_csv():
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     for row in export_rows(body):
-        writer.writerow(["" if v is None else v for v in row])
-    response = current_app.response_class("\ufeff" + out.getvalue(),
-                                          mimetype="text/csv; charset=utf-8")
+        writer.writerow(["" if v is None else formula_safe(v) if isinstance(v, str) else v
+                         for v in row])
+    # Flask adds "; charset=utf-8" to text types itself.
+    response = current_app.response_class("\ufeff" + out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{_filename(body, "csv")}"'
     return response
+
+
+def _append_as_data(sheet: Any, row: Iterable[Any]) -> None:
+    """Append a row whose texts stay texts: a name such as "=HYPERLINK(...)" is no formula."""
+    sheet.append(list(row))
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
 
 
 @bp.get("/accountability.xlsx")
@@ -174,7 +186,7 @@ def accountability_xlsx():
     sheet = workbook.active
     sheet.title = "accountability"
     for row in export_rows(body):
-        sheet.append(row)
+        _append_as_data(sheet, row)
     sheet.freeze_panes = "C2"
     about = workbook.create_sheet("about")
     for line in (
@@ -187,7 +199,7 @@ def accountability_xlsx():
         # From PORTAL_BASE_URL, never the Host header (the file is shared onwards).
         ("source", absolute_path(request.full_path.rstrip("?"))),
     ):
-        about.append(line)
+        _append_as_data(about, line)
     out = io.BytesIO()
     workbook.save(out)
     response = current_app.response_class(

