@@ -11,10 +11,12 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from whitenoise import WhiteNoise
 
-from portal import i18n
+from portal import i18n, models  # noqa: F401  (registers the tables)
 from portal.config import BASE_DIR, Config, local_secret_key
-from portal.extensions import csrf, db, limiter, login_manager, migrate
-from portal.web import formatting
+from portal.extensions import compress, csrf, db, limiter, login_manager, migrate
+from portal.web import formatting, init_views
+from portal.web.cors import init_cors
+from portal.web.json_provider import SafeJSONProvider
 
 STATIC_DIR = BASE_DIR / "static"
 
@@ -50,6 +52,7 @@ def _serve_static(app: Flask) -> None:
 def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     """Create and configure the portal application."""
     app = Flask(__name__, static_folder=None, instance_relative_config=False)
+    app.json = SafeJSONProvider(app)
     app.config.from_object(Config)
     if isinstance(config, type):
         app.config.from_object(config)
@@ -68,18 +71,26 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     # current_user reaches templates lazily (portal.web.staff), not loaded for every page.
     login_manager.init_app(app, add_context_processor=False)
     limiter.init_app(app)
+    compress.init_app(app)
     i18n.init_app(app)
     formatting.init_app(app)
 
-    from portal import models  # noqa: F401  (registers the tables)
-    from portal.web import init_views
-
-    init_views(app)
-
+    # Imported when an app is built, not at the top (no cycle; cost): every import of a portal
+    # module runs this file first, and the commands import every service, so a domain rule or
+    # a migration would load the whole application.
     from portal.cli import init_cli
 
+    # The same, and prometheus-client, imported by the operations package, chooses between
+    # per-process and multiprocess storage when first imported: the gunicorn master imports
+    # this package (for its logger class) before gunicorn.conf.py's on_starting has set
+    # PROMETHEUS_MULTIPROC_DIR, and builds no app; the workers build it afterwards.
+    from portal.web.ops import init_ops
+
+    init_views(app)
+    init_cors(app)
     init_cli(app)
     _serve_static(app)
+    init_ops(app)  # around the static files too: every request is logged and counted
     proxies = int(app.config.get("PORTAL_TRUSTED_PROXIES") or 0)
     if proxies:
         # Only then is X-Forwarded-For the client address (rate limits key on it).

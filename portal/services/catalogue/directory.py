@@ -15,7 +15,7 @@ import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlparse
 
 from flask_babel import gettext as _
@@ -61,8 +61,17 @@ TEXT_COLUMNS = tuple(f"{name}_{lang}" for name in STANDARD_FIELDS for lang in ("
 FIRST_RESPONSE_COLUMNS = ("first_response_value", "first_response_unit")
 OPTIONAL_COLUMNS = TEXT_COLUMNS + FIRST_RESPONSE_COLUMNS
 DEFAULT_ON_TIME_TARGET = 0.90
+# The longest commitment a service can make: ten years of working days, a year of hours.
+MAX_COMMITMENT = {"working_days": 2600, "hours": 8760}
+# Characters no text may hold: control characters (NUL among them; tab and newlines allowed)
+# and UTF-16 halves without a partner, which no database can store.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 MAX_NAME = 300
 MAX_TEXT = 5000
+# Work modes take effect from a date in this range: nothing the portal measures is older, and
+# a date far ahead is a typing error (one such date once took every DPRD page down).
+EARLIEST_EFFECTIVE_DATE = date(2000, 1, 1)
+LATEST_EFFECTIVE_AHEAD = timedelta(days=366)
 # Bumped by every import that changes something: public page caches key on it (names and
 # texts have no history of their own). Same key as portal.services.catalogue.public_figures reads.
 CATALOGUE_VERSION_KEY = "catalogue_version"
@@ -122,6 +131,11 @@ def _parse_row(line: int, raw: dict[str, str]) -> tuple[CatalogueRow | None, lis
     def bad(column: str, message: str) -> None:
         errors.append(FieldError(field=column, error=message, index=line))
 
+    for column, text in value.items():
+        if column is not None and _UNSTORABLE.search(text):
+            bad(column, _("must not contain control characters"))
+    if errors:
+        return None, errors
     _check_codes_and_names(value, bad)
     since = _parse_work_mode(value, bad)
     commitment, target = _parse_commitment(value, bad)
@@ -173,10 +187,17 @@ def _parse_work_mode(value: dict[str, str], bad: _Complain) -> date | None:
     if not value["work_mode_since"]:
         return None
     try:
-        return date.fromisoformat(value["work_mode_since"])
+        since = date.fromisoformat(value["work_mode_since"])
     except ValueError:
         bad("work_mode_since", _("must be a date written YYYY-MM-DD"))
         return None
+    latest = wib_date(utc_now()) + LATEST_EFFECTIVE_AHEAD
+    if not EARLIEST_EFFECTIVE_DATE <= since <= latest:
+        bad("work_mode_since", _("must be a date from %(earliest)s to %(latest)s",
+                                 earliest=EARLIEST_EFFECTIVE_DATE.isoformat(),
+                                 latest=latest.isoformat()))
+        return None
+    return since
 
 
 def _parse_commitment(value: dict[str, str], bad: _Complain) -> tuple[int, float]:
@@ -190,6 +211,8 @@ def _parse_commitment(value: dict[str, str], bad: _Complain) -> tuple[int, float
         bad("commitment_value", _("must be a whole number, zero or more"))
     if value["commitment_unit"] not in COMMITMENT_UNITS:
         bad("commitment_unit", _("must be working_days or hours"))
+    elif commitment > (limit := MAX_COMMITMENT[value["commitment_unit"]]):
+        bad("commitment_value", _("must be at most %(n)d", n=limit))
     target = DEFAULT_ON_TIME_TARGET
     if value["on_time_target"]:
         try:
@@ -230,6 +253,8 @@ def _parse_first_response(value: dict[str, str], bad: _Complain) -> FirstRespons
         bad("first_response_value", _("must be a whole number, zero or more"))
     if unit not in COMMITMENT_UNITS:
         bad("first_response_unit", _("must be working_days or hours"))
+    elif number is not None and number > MAX_COMMITMENT[unit]:
+        bad("first_response_value", _("must be at most %(n)d", n=MAX_COMMITMENT[unit]))
     return (number, unit)
 
 

@@ -109,8 +109,10 @@ def wfa_trend(service: Service, end: date, now: datetime | None = None) -> WfaTr
     if move is None or move.change_date > end:
         return None
     mode, moved_on = move.to_mode, move.change_date
-    start = moved_on - timedelta(days=7 * TREND_WEEKS_BEFORE)
     earliest = end - timedelta(days=7 * TREND_MAX_WEEKS - 1)
+    # A move long ago (even a stored date on the calendar's first days) starts at ``earliest``.
+    before = timedelta(days=7 * TREND_WEEKS_BEFORE)
+    start = moved_on - before if moved_on - date.min >= before else date.min
     if start < earliest:
         # Keep the weeks aligned on the move: start on the first aligned day in range.
         weeks_late = -(-(earliest - moved_on).days // 7)

@@ -34,6 +34,7 @@ from portal.services.auth import (
     require_permission,
     staff_can,
 )
+from portal.services.catalogue.directory import MAX_COMMITMENT
 from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
 from portal.services.metrics.service_requests import service_requests_recompute
 
@@ -41,7 +42,6 @@ from portal.services.metrics.service_requests import service_requests_recompute
 MAX_BACKDATE_DAYS = 90
 MAX_REASON = 2000
 # Ten years of working days or a year of hours: anything longer is a typing mistake.
-MAX_COMMITMENT = {"working_days": 2600, "hours": 8760}
 
 
 class _Keep:

@@ -69,6 +69,8 @@ log = logging.getLogger(__name__)
 report_stored = Namespace().signal("report-stored")
 
 MAX_BATCH = 5000
+# No service request the portal measures is older than this (the reporting systems' start).
+EARLIEST_REQUEST_YEAR = 2000
 MAX_EXTERNAL_ID = 100
 REQUEST_FIELDS = ("service", "id", "received_at", "first_response_at", "completed_at", "channel")
 CSV_COLUMNS = REQUEST_FIELDS
@@ -233,6 +235,10 @@ def _parse_timestamp(
                       "invalid_format")
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         return None, (_("must carry a time zone offset, e.g. +07:00"), "invalid_format")
+    if parsed.year < EARLIEST_REQUEST_YEAR:
+        # Also keeps clear of the calendar's first day, where converting to UTC overflows.
+        return None, (_("must not be before %(year)d", year=EARLIEST_REQUEST_YEAR),
+                      "out_of_range")
     parsed = parsed.astimezone(UTC)
     if parsed > now:
         return None, (_("is in the future"), "out_of_range")
@@ -267,6 +273,9 @@ def _validate_item(
     received_at = _item_received_at(raw.get("received_at"), now, bad)
     first_response_at = _item_later_time(raw, "first_response_at", received_at, now, bad)
     completed_at = _item_later_time(raw, "completed_at", received_at, now, bad)
+    if first_response_at is not None and completed_at is not None \
+            and first_response_at > completed_at:
+        bad("first_response_at", _("is after completed_at"), "out_of_range")
     channel = raw.get("channel")
     if channel is not None and channel not in CHANNELS:
         bad("channel", _("must be one of online, counter, phone, other"), "invalid_choice")

@@ -435,8 +435,14 @@ def windows(change_date: date, today: date) -> tuple[tuple[date, date], tuple[da
 
     While the change is still ahead, the after window is empty (its end precedes its start).
     """
-    before = (change_date - timedelta(days=WINDOW_DAYS), change_date - timedelta(days=1))
-    after_end = min(change_date + timedelta(days=WINDOW_DAYS - 1), today)
+    # Stored dates at the ends of the calendar (refused on entry, but a database may hold one)
+    # give empty or clipped windows, never an overflow.
+    span = timedelta(days=WINDOW_DAYS)
+    before_start = change_date - span if change_date - date.min >= span else date.min
+    before = (before_start, change_date - timedelta(days=1) if change_date > date.min
+              else date.min)
+    after_end = today if change_date > today else min(change_date + (span - timedelta(days=1)),
+                                                       today)
     return before, (change_date, after_end)
 
 

@@ -257,6 +257,13 @@ def test_one_bad_item_stores_nothing_and_names_its_index_and_field(app):
         pytest.param({"service": "no-such-service"}, "service", id="unknown-service"),
         pytest.param({"channel": "fax"}, "channel", id="bad-channel"),
         pytest.param({"colour": "blue"}, "colour", id="unknown-field"),
+        pytest.param({"received_at": "0001-01-01T00:00:00+07:00"}, "received_at",
+                     id="first-day-of-the-calendar"),
+        pytest.param({"received_at": "1999-12-31T23:59:59+07:00"}, "received_at",
+                     id="before-2000"),
+        pytest.param({"first_response_at": "2025-09-03T09:00:00+07:00",
+                      "completed_at": "2025-09-02T09:00:00+07:00"}, "first_response_at",
+                     id="first-response-after-completion"),
     ],
 )
 def test_invalid_item_is_refused(app, change, field):

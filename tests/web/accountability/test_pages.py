@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from html import unescape
 
 import pytest
@@ -299,3 +299,18 @@ def test_a_wrong_period_says_which_days_are_shown_instead(client, scene):
     html = client.get("/en/accountability?period=custom&from=2025-03-10&to=2025-03-01"
                       ).get_data(as_text=True)
     assert "The figures below are for the last 90 days instead." in html
+
+
+@pytest.mark.parametrize("stored", [date(9999, 12, 31), date(1, 1, 2)])
+def test_a_stored_work_mode_date_at_the_ends_of_the_calendar_breaks_no_page(client, stored):
+    """Entry points refuse such dates, but a database may hold one: nothing answers 500."""
+    department = create_department(code="ujung")
+    service = create_due_service(department=department, code="ujung-layanan")
+    move(service, "wfa", stored)
+    paths = ["/id/accountability", "/en/accountability", "/id/accountability?period=365",
+             "/en/accountability/departments/ujung", "/en/accountability/departments/ujung/report",
+             "/api/v1/accountability", "/api/v1/accountability.csv",
+             "/api/v1/accountability.xlsx", "/api/v1/services/ujung-layanan/wfa-impact",
+             "/en/services/ujung-layanan"]
+    for path in paths:
+        assert client.get(path).status_code == 200, path
