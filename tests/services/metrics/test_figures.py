@@ -318,6 +318,8 @@ def _random_request(rng: random.Random, rid: str, now: datetime) -> tuple:
         first = received + timedelta(seconds=rng.randrange(4 * 86400))
     completed = completed if completed and completed <= now else None
     first = first if first and first <= now else None
+    if first and completed and first > completed:
+        first = completed  # a first response never comes after the completion
     return (rid, received, completed, first, rng.choice(["online", "counter", None, "phone"]))
 
 
