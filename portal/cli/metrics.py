@@ -10,6 +10,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from portal.cli.jobs import periodic_job
 from portal.domain.calendar import to_wib
 from portal.extensions import db
 from portal.models.catalogue import Service
@@ -101,7 +102,7 @@ def requests_import(path: Path, department_code: str) -> None:
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Only requests received on or after this WIB date (YYYY-MM-DD).")
 def requests_recompute(service_codes: tuple[str, ...], since) -> None:
-    """Recompute stored deadlines, on-time counts and statuses from today's calendar."""
+    """Recompute deadlines, daily figures and statuses (all history: rebuilt from requests)."""
     ids = None
     if service_codes:
         found = dict(db.session.execute(
@@ -112,12 +113,16 @@ def requests_recompute(service_codes: tuple[str, ...], since) -> None:
             click.echo(f"unknown service: {', '.join(unknown)}", err=True)
             sys.exit(1)
         ids = list(found.values())
-    summary = service_requests_recompute(ids, received_from=since.date() if since else None)
+    # Without --since every stored figure is rebuilt from the requests under the current
+    # definitions; with it, only what deadlines from that day on change.
+    summary = service_requests_recompute(ids, received_from=since.date() if since else None,
+                                         rebuild=since is None)
     click.echo(f"deadlines recomputed: {summary.requests} requests of {summary.services} "
                f"services read, {summary.changed} changed")
 
 
 @status_cli.command("refresh")
+@periodic_job("status refresh")
 def status_refresh_command() -> None:
     """Recompute every service's status (run it periodically, e.g. every 10 minutes)."""
     count = status_refresh()

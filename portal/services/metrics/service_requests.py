@@ -40,7 +40,7 @@ from typing import Any
 
 from blinker import Namespace
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from portal.domain.calendar import (
     UTC,
@@ -855,8 +855,13 @@ def service_requests_recompute(
     *,
     now: datetime | None = None,
     commit: bool = True,
+    rebuild: bool = False,
 ) -> RecomputeSummary:
     """Recompute stored deadlines, the on-time aggregates and the statuses they change.
+
+    ``rebuild`` (for all history only) drops the services' daily aggregates and counts every
+    stored request again under the current definitions: the repair for aggregates that
+    anything but ingest touched.
 
     Reads the requests of some services (all when None) received on or after the WIB day
     ``received_from`` (all history when None) in chunks, with today's calendar and
@@ -876,12 +881,16 @@ def service_requests_recompute(
         return summary
     # Serialise with ingest, which reads old deadlines to subtract their contribution.
     _lock_services(s.id for s in services)
+    if rebuild and received_from is not None:
+        raise ValueError("a rebuild reads all history: received_from must be None")
     calendar = calendar_current()
     commitments = _Commitments(services)
     for service in services:
+        if rebuild:
+            db.session.execute(delete(ServiceDay).where(ServiceDay.service_id == service.id))
         for rows in _stored_request_pages(service.id, received_from):
             summary.requests += len(rows)
-            summary.changed += _recompute_rows(rows, calendar, commitments)
+            summary.changed += _recompute_rows(rows, calendar, commitments, rebuild=rebuild)
     for start in range(0, len(services), 500):
         status_store(services[start:start + 500], now=now)
     if commit:
@@ -912,14 +921,26 @@ def _stored_request_pages(
 
 
 def _recompute_rows(
-    rows: Sequence[Any], calendar: WorkingCalendar, commitments: _Commitments
+    rows: Sequence[Any], calendar: WorkingCalendar, commitments: _Commitments,
+    *, rebuild: bool = False,
 ) -> int:
-    """Rewrite the stored requests whose deadlines moved, and their aggregates; count them."""
+    """Rewrite the stored requests whose deadlines moved, and their aggregates; count them.
+
+    In a rebuild the aggregates start empty: every request is counted afresh.
+    """
     deltas: dict[tuple[int, date], _DayDelta] = {}
     updates: list[dict[str, Any]] = []
     for row in rows:
         completion, first = _deadlines(calendar, commitments, row.service_id, row.received_at)
-        if (completion, first) == (row.completion_deadline, row.first_response_deadline):
+        unchanged = (completion, first) == (row.completion_deadline, row.first_response_deadline)
+        if rebuild:
+            _contribute(deltas, row, completion_deadline=completion,
+                        first_response_deadline=first, sign=1)
+            if not unchanged:
+                updates.append({"id": row.id, "completion_deadline": completion,
+                                "first_response_deadline": first})
+            continue
+        if unchanged:
             continue
         _contribute(deltas, row, completion_deadline=row.completion_deadline,
                     first_response_deadline=row.first_response_deadline, sign=-1)
@@ -929,5 +950,6 @@ def _recompute_rows(
                         "first_response_deadline": first})
     if updates:
         _bulk_write(ServiceRequest, [], updates)
+    if deltas:
         _apply_deltas(deltas)
     return len(updates)

@@ -455,3 +455,47 @@ def test_recompute_reads_only_requests_received_from_the_given_day(app):
     assert service_requests_recompute([service.id], received_from=date(2025, 7, 3)).changed == 1
     db.session.expire_all()
     assert stored(service, "r1").completion_deadline == wib(2025, 7, 8, 0)
+
+
+def _aggregates(service) -> list[tuple]:
+    """Every stored daily figure of a service, in day order."""
+    db.session.expire_all()
+    return [(r.day, r.received, r.received_online, r.completed, r.completed_on_time,
+             r.completion_histogram, r.due, r.due_on_time, r.due_completion_histogram,
+             r.first_responses, r.first_responses_on_time, r.first_response_due,
+             r.first_response_due_on_time)
+            for r in db.session.scalars(select(ServiceDay).where(
+                ServiceDay.service_id == service.id).order_by(ServiceDay.day))]
+
+
+def test_a_rebuild_restores_damaged_aggregates_to_what_ingest_built(app):
+    service = create_service(commitment_value=1, commitment_unit="working_days",
+                             first_response_value=4, first_response_unit="hours")
+    report(service,
+           item(service, "a", wib(2025, 9, 1, 9), wib(2025, 9, 2, 9), wib(2025, 9, 1, 10),
+                "online"),
+           item(service, "b", wib(2025, 9, 1, 10), wib(2025, 9, 4, 9)),
+           item(service, "c", wib(2025, 9, 3, 8), None, wib(2025, 9, 3, 15)))
+    built = _aggregates(service)
+    # Damage as a bad restore or a hand edit would: a wrong count, a lost day, a stray day.
+    db.session.execute(ServiceDay.__table__.update().where(
+        ServiceDay.service_id == service.id).values(due=99))
+    db.session.execute(ServiceDay.__table__.delete().where(
+        ServiceDay.service_id == service.id, ServiceDay.day == date(2025, 9, 2)))
+    db.session.add(ServiceDay(service_id=service.id, day=date(2025, 1, 1), received=7))
+    db.session.commit()
+    assert _aggregates(service) != built
+    summary = service_requests_recompute([service.id], rebuild=True)
+    assert (summary.requests, summary.changed) == (3, 0)
+    assert _aggregates(service) == built
+
+
+def test_the_recompute_command_rebuilds_all_history_without_since(app, runner):
+    service = create_service(commitment_value=1, commitment_unit="working_days")
+    report(service, item(service, "a", wib(2025, 9, 1, 9), wib(2025, 9, 2, 9)))
+    built = _aggregates(service)
+    db.session.execute(ServiceDay.__table__.update().values(due_on_time=0))
+    db.session.commit()
+    result = runner.invoke(args=["requests", "recompute"])
+    assert result.exit_code == 0, result.output
+    assert _aggregates(service) == built
