@@ -1,6 +1,9 @@
 """Gunicorn settings, each from the environment with a default for a small server."""
 
+import glob
 import os
+import shutil
+import tempfile
 
 # Address to listen on.
 bind = os.environ.get("PORTAL_BIND", "127.0.0.1:8000")
@@ -20,3 +23,35 @@ errorlog = "-"
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss'
 # ... and tracking codes in paths are masked by the logger itself.
 logger_class = "portal.web.access_log.PrivacyLogger"
+
+
+# Metrics (/metrics): prometheus-client counts each worker's requests in files in
+# PROMETHEUS_MULTIPROC_DIR and adds them up at each scrape. Set before any worker starts: a
+# fresh folder of this server's own, or the one configured, emptied of a previous run's files.
+_metrics_dir_created = ""
+
+
+def on_starting(server):
+    """Give the workers an empty folder for their metrics files."""
+    global _metrics_dir_created
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        directory = _metrics_dir_created = tempfile.mkdtemp(prefix="portal-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    os.makedirs(directory, exist_ok=True)
+    for leftover in glob.glob(os.path.join(directory, "*.db")):
+        os.remove(leftover)
+
+
+def child_exit(server, worker):
+    """Drop a finished worker's live gauges (its counters stay in the totals)."""
+    # Imported here, after on_starting: prometheus-client picks its storage when imported.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics folder this server created."""
+    if _metrics_dir_created:
+        shutil.rmtree(_metrics_dir_created, ignore_errors=True)

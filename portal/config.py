@@ -150,6 +150,15 @@ class Config:
     PORTAL_MAIL_FROM = os.environ.get(
         "PORTAL_MAIL_FROM", "Pantau Layanan <no-reply@pantau.kalteng.go.id>"
     )
+    # The version /readyz and error reports name, written at installation time (e.g. the
+    # output of `git describe --always --dirty`); when empty, git describe is asked once.
+    PORTAL_VERSION = os.environ.get("PORTAL_VERSION", "")
+    # Who may read /metrics: client addresses or networks, comma separated
+    # ("127.0.0.1, 10.0.0.0/8"); empty lets everyone (the figures hold no personal data).
+    PORTAL_METRICS_ALLOW = os.environ.get("PORTAL_METRICS_ALLOW", "")
+    # Sentry (or a compatible service such as GlitchTip) receives unhandled errors, with
+    # personal data scrubbed, when this DSN is set; nothing is sent when it is empty.
+    SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
     TESTING = False
 
 

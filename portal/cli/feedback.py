@@ -8,6 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from portal.cli.jobs import periodic_job
 from portal.services.auth import CLI_OPERATOR
 from portal.services.errors import NotFound, ValidationError
 from portal.services.feedback.citizen import feedback_tick
@@ -79,6 +80,7 @@ def routing_triage_unit(department_code: str) -> None:
 
 
 @feedback_cli.command("tick")
+@periodic_job("feedback tick")
 def feedback_tick_command() -> None:
     """Close resolved feedback past its automatic close; queue overdue reminders once."""
     summary = feedback_tick()
@@ -86,6 +88,7 @@ def feedback_tick_command() -> None:
 
 
 @feedback_cli.command("digest")
+@periodic_job("feedback digest")
 def feedback_digest_command() -> None:
     """Queue today's digest of overdue feedback to each department (once per WIB day)."""
     summary = feedback_digest()
@@ -97,6 +100,7 @@ def feedback_digest_command() -> None:
 
 @outbox_cli.command("send")
 @click.option("--limit", type=int, default=100, show_default=True)
+@periodic_job("outbox send")
 def outbox_send_command(limit: int) -> None:
     """Send the mail that is due; failures are retried later with backoff."""
     summary = outbox_send(limit=limit)

@@ -13,6 +13,7 @@ from typing import NoReturn
 import click
 from flask.cli import AppGroup
 
+from portal.cli.jobs import periodic_job
 from portal.models.incidents import INCIDENT_IMPACTS, INCIDENT_STATES
 from portal.services.auth import CLI_OPERATOR
 from portal.services.errors import NotFound, ValidationError
@@ -153,6 +154,7 @@ def maintenance_list(when: str | None) -> None:
 @checks_cli.command("run")
 @click.option("--timeout", type=float, default=availability_service.DEFAULT_TIMEOUT,
               show_default=True, help="Seconds a check may take to succeed.")
+@periodic_job("checks run")
 def checks_run(timeout: float) -> None:
     """Probe every service's online channel once and store the results."""
     summary = availability_service.checks_run(timeout=timeout)

@@ -24,6 +24,8 @@ from portal.models.metrics import (
     ServiceRequest,
     ServiceStatus,
 )
+from portal.models.open311 import Open311Key, Open311Request
+from portal.models.ops import JobRun
 from portal.models.survey import SurveyResponse
 from portal.models.users import ROLES, AuditEntry, User
 
@@ -43,6 +45,9 @@ __all__ = [
     "ServiceReport",
     "ServiceRequest",
     "ServiceStatus",
+    "Open311Key",
+    "Open311Request",
+    "JobRun",
     "CalendarDay",
     "CommitmentChange",
     "Department",

@@ -1,7 +1,7 @@
 """Staff pages under /<lang>/staff, all on one blueprint (``bp``).
 
 Login, dashboard, accounts, audit log, catalogue upkeep, feedback inbox, routing, API tokens,
-incidents and maintenance: each module adds its routes to ``bp`` when imported here.
+incidents and maintenance, periodic jobs: each module adds its routes to ``bp`` when imported here.
 """
 
 from portal.web.staff import (  # noqa: F401  (registers routes)
@@ -10,6 +10,7 @@ from portal.web.staff import (  # noqa: F401  (registers routes)
     dprd,
     feedback,
     incidents,
+    jobs,
     routing,
     session,
     tokens,

@@ -380,7 +380,8 @@ DASHBOARD = {
     "dprd": {"/en/staff/audit", "/en/staff/dprd/feedback"},
     "admin": {"/en/staff/users", "/en/staff/audit", "/en/staff/dprd/feedback",
               "/en/staff/feedback", "/en/staff/feedback/attention", "/en/staff/services",
-              "/en/staff/tokens", "/en/staff/routing", "/en/staff/incidents"},
+              "/en/staff/tokens", "/en/staff/routing", "/en/staff/incidents",
+              "/en/staff/jobs"},
 }
 
 

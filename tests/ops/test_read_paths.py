@@ -1,0 +1,150 @@
+"""Read paths are replica-safe: no GET handler writes to the database, or locks a row.
+
+A read replica (README, "Several servers") can serve every GET only if none of them writes:
+every GET endpoint of the portal is requested here, with data behind it, while every SQL
+statement is watched. A new GET endpoint makes the test fail until it is added below.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import event
+
+from portal.domain.calendar import WIB
+from portal.extensions import db
+from portal.services.auth import CLI_OPERATOR
+from portal.services.feedback.citizen import feedback_submit
+from portal.services.feedback.publishing import feedback_publish_approve
+from portal.services.metrics.incidents import incident_open
+from portal.services.metrics.service_requests import service_requests_report
+from tests.factories import create_service, create_user, login
+from tests.feedback_support import PDF_BYTES, create_triage_unit, valid_data
+
+WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|MERGE|CREATE|ALTER|DROP|TRUNCATE)\b", re.I)
+LOCK = re.compile(r"\bFOR\s+(UPDATE|SHARE|NO KEY UPDATE)\b", re.I)
+
+
+@pytest.fixture
+def world(app, tmp_path, monkeypatch):
+    """A service with reports, published feedback with an attachment, an incident, an admin."""
+    monkeypatch.setitem(app.config, "PORTAL_UPLOAD_DIR", str(tmp_path / "uploads"))
+    create_triage_unit()
+    service = create_service(code="izin-klinik", online_url="https://example.invalid/",
+                             work_mode="wfa", work_mode_since=date(2026, 10, 1))
+    service_requests_report(service.department, {"requests": [{
+        "service": service.code, "id": "r1",
+        "received_at": datetime(2026, 11, 2, 9, tzinfo=WIB).isoformat(),
+        "completed_at": datetime(2026, 11, 3, 9, tzinfo=WIB).isoformat()}]})
+    admin = create_user("admin")
+    feedback = feedback_submit(valid_data(service=service.code, publish=True), "en",
+                               attachments=[("scan.pdf", PDF_BYTES)])
+    feedback_publish_approve(admin, feedback.id, "Antrean panjang", "Menunggu lama.")
+    incident = incident_open(CLI_OPERATOR, [service.code], "minor", "Gangguan", "Outage",
+                             "Sedang diperiksa.", "Being looked at.")
+    return {"service": service.code, "department": service.department.code,
+            "feedback": feedback, "attachment": feedback.attachments[0].id,
+            "incident": incident.id, "admin": admin.username}
+
+
+def _urls(world: dict, data_files: list[str]) -> dict[str, list[str]]:
+    """Return the URLs requested for each GET endpoint."""
+    svc, dept, incident = world["service"], world["department"], world["incident"]
+    feedback = world["feedback"]
+    code, fid = feedback.tracking_code_display, feedback.id
+    return {
+        "root.index": ["/"], "root.healthz": ["/healthz"],
+        "ops.readyz": ["/readyz"], "ops.metrics": ["/metrics"],
+        "public.home": ["/en/"], "public.live": ["/en/live"],
+        "public.services": ["/en/services", f"/id/services?department={dept}"],
+        "public.service": [f"/en/services/{svc}"],
+        "public.departments": ["/en/departments"],
+        "public.department": [f"/en/departments/{dept}"],
+        "incidents.index": ["/en/incidents"], "incidents.feed": ["/en/incidents.atom"],
+        "incidents.detail": [f"/en/incidents/{incident}"],
+        "feedback.new": [f"/en/feedback/new?service={svc}"],
+        "feedback.published": ["/en/feedback"],
+        "feedback.published_item": [f"/en/feedback/published/{fid}"],
+        "feedback.show": [f"/en/feedback/{code}"],
+        "feedback.track": [f"/en/track?code={code}"],
+        "survey.form": [f"/en/services/{svc}/survey"],
+        "survey.thanks": [f"/en/services/{svc}/survey/thanks"],
+        "accountability.index": ["/en/accountability"],
+        "accountability.department": [f"/en/accountability/departments/{dept}"],
+        "accountability.report": [f"/en/accountability/departments/{dept}/report"],
+        "accountability.report_download": [f"/en/accountability/departments/{dept}/report.pdf"],
+        "accountability.how_we_measure": ["/en/how-we-measure"],
+        "data.index": ["/en/data"], "data.datapackage": ["/data/datapackage.json"],
+        "data.catalogue": ["/data/catalog.jsonld"], "data.download": data_files,
+        "developers.page": ["/en/developers"],
+        "developers.page_in_reader_language": ["/developers"],
+        "api.services_list": ["/api/v1/services"],
+        "api.service_detail": [f"/api/v1/services/{svc}"],
+        "api.service_metrics": [
+            f"/api/v1/services/{svc}/metrics?from=2026-11-01&to=2026-11-30"],
+        "api.service_wfa_impact": [f"/api/v1/services/{svc}/wfa-impact"],
+        "api.feedback_read": [f"/api/v1/feedback/{code}"],
+        "api.accountability_json": ["/api/v1/accountability"],
+        "api.accountability_csv": ["/api/v1/accountability.csv"],
+        "api.accountability_xlsx": ["/api/v1/accountability.xlsx"],
+        "api.openapi_json": ["/api/v1/openapi.json"],
+        "open311.discovery": ["/open311/v2/discovery.json"],
+        "open311.services": ["/open311/v2/services.xml"],
+        "open311.service_definition_read": [f"/open311/v2/services/{svc}.json"],
+        "open311.requests_list": ["/open311/v2/requests.json"],
+        "open311.request_read": [f"/open311/v2/requests/P{fid}.json",
+                                 f"/open311/v2/requests/{code}.json"],
+        "staff.login": ["/en/staff/login"], "staff.dashboard": ["/en/staff/"],
+        "staff.users": ["/en/staff/users"], "staff.audit": ["/en/staff/audit"],
+        "staff.services": ["/en/staff/services"],
+        "staff.service_edit": [f"/en/staff/services/{svc}/edit"],
+        "staff.api_tokens": ["/en/staff/tokens"], "staff.routing_rules": ["/en/staff/routing"],
+        "staff.feedback_inbox": ["/en/staff/feedback"],
+        "staff.feedback_item": [f"/en/staff/feedback/{fid}"],
+        "staff.feedback_attachment": [
+            f"/en/staff/feedback/{fid}/attachments/{world['attachment']}"],
+        "staff.feedback_attention": ["/en/staff/feedback/attention"],
+        "staff.dprd_feedback": ["/en/staff/dprd/feedback"],
+        "staff.incidents": ["/en/staff/incidents"],
+        "staff.incident_new": ["/en/staff/incidents/new"],
+        "staff.incident_detail": [f"/en/staff/incidents/{incident}"],
+        "staff.maintenance_new": ["/en/staff/incidents/maintenance/new"],
+        "staff.jobs": ["/en/staff/jobs"],
+    }
+
+
+def test_no_get_handler_writes_to_the_database(app, world):
+    client = app.test_client()
+    assert login(client, world["admin"]).status_code == 302
+    package = client.get("/data/datapackage.json").get_json()
+    data_files = ["/data/" + resource["path"].rsplit("/", 1)[-1]
+                  for resource in package["resources"]]
+    urls = _urls(world, data_files)
+    get_endpoints = {rule.endpoint for rule in app.url_map.iter_rules()
+                     if "GET" in (rule.methods or ())}
+    assert get_endpoints - set(urls) == set(), "add the new GET endpoint(s) to this test"
+
+    statements: list[str] = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", watch)
+    try:
+        writes = {}
+        for endpoint, paths in urls.items():
+            for path in paths:
+                statements.clear()
+                response = client.get(path)
+                response.get_data()
+                # 503 is an answer too (/readyz without alembic_version, the PDF without
+                # WeasyPrint's libraries); a 500 would hide the statements that did not run.
+                assert response.status_code != 500, path
+                bad = [s for s in statements if WRITE.match(s) or LOCK.search(s)]
+                if bad:
+                    writes[f"{endpoint} {path}"] = bad
+    finally:
+        event.remove(db.engine, "before_cursor_execute", watch)
+    assert writes == {}
