@@ -93,7 +93,8 @@ def _api_examples(lang: str) -> list[Example]:
         Example("api-feedback-new", _("File feedback for a citizen"),
                 _curl(f"{base}/api/v1/feedback?lang={lang}", "-X POST",
                       "-H 'Content-Type: application/json'",
-                      "-H 'Idempotency-Key: my-app-000001'", f"-d {shlex.quote(feedback_body)}"),
+                      f"-H 'Idempotency-Key: my-app-{lang}-000001'",
+                      f"-d {shlex.quote(feedback_body)}"),
                 _("The answer (201) holds the tracking code to give the citizen, where the "
                   "feedback went and why, and its deadlines; the Location header is its "
                   "address in the API. Sending the same Idempotency-Key again with the same "

@@ -127,7 +127,7 @@ def test_service_page_states_the_status_with_its_reason_in_indonesian(client, or
     status = text_of(re.search(r'<p class="status-line">(.*?)</p>', html, re.S).group(1))
     when = format_date(oracle.day, "long", locale="id")
     assert status == (f"Berisiko Dalam 30 hari hingga {when}, hanya 81,8% dari 11 permohonan "
-                      f"yang jatuh tempo selesai tepat waktu (komitmen: 90%): hampir tidak "
+                      f"yang jatuh tempo selesai tepat waktu (komitmen: 90%): berisiko tidak "
                       f"memenuhi komitmen. 1 di antaranya terlambat dan masih belum selesai.")
     assert "Diperbarui 5 menit yang lalu" in html
 
@@ -174,7 +174,7 @@ def test_service_page_figures_for_30_and_90_days_in_indonesian(client, oracle):
 
 @pytest.mark.parametrize(("lang", "backlog", "overdue"), [
     ("en", "Open requests now (backlog)", "Of them, past their deadline (overdue)"),
-    ("id", "Permohonan yang belum selesai saat ini (tunggakan)", None),
+    ("id", "Permohonan dalam proses saat ini", None),
 ])
 def test_service_page_shows_backlog_and_overdue_at_the_status_time(client, oracle, lang,
                                                                  backlog, overdue):
