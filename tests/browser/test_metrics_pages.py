@@ -33,7 +33,7 @@ def test_metrics_pages_with_their_tables_open_have_no_axe_violations(live_server
     ("en", ["Is it keeping its promise?", "Requests received", "Median completion time",
             "Open requests now (backlog)", "On time, day by day", "Since the move to hybrid work"]),
     ("id", ["Apakah layanan ini menepati janjinya?", "Permohonan diterima",
-            "Persentase tepat waktu harian selama 90 hari terakhir"]),
+            "Persentase tepat waktu harian dalam 90 hari terakhir"]),
 ])
 def test_service_page_shows_its_figures_and_charts_without_javascript(live_server, no_js_page,
                                                                       lang, texts):
