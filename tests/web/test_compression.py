@@ -81,7 +81,13 @@ def test_atom_feed_is_compressed(client, catalogue) -> None:
     packed = client.get("/id/incidents.atom", headers=GZIP)
     assert packed.mimetype == "application/atom+xml"
     assert packed.headers["Content-Encoding"] == "gzip"
-    assert gzip.decompress(packed.data) == plain.data
+    # An empty feed dates itself "now" (to the second), so two requests may differ there.
+    assert _undated(gzip.decompress(packed.data)) == _undated(plain.data)
+
+
+def _undated(feed: bytes) -> bytes:
+    """Return a feed without its <updated> times."""
+    return re.sub(rb"<updated>[^<]*</updated>", b"", feed)
 
 
 @pytest.mark.parametrize("path", ["/id/services", "/api/v1/services", "/id/incidents.atom"])
