@@ -15,6 +15,7 @@ Files go to ``PORTAL_UPLOAD_DIR`` (outside static/) under random names.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -25,7 +26,9 @@ from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pypdf import PasswordType, PdfReader, PdfWriter
 
-from portal.services.errors import FieldError
+from portal.services.errors import FieldError, StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 MAX_ATTACHMENTS = 3
 # Messages say the limit in megabytes: the one number both come from.
@@ -240,12 +243,27 @@ def upload_dir() -> Path:
 
 
 def attachment_store(prepared: PreparedAttachment) -> tuple[str, int]:
-    """Write a prepared attachment under a new random name; return (name, size)."""
+    """Write a prepared attachment under a new random name; return (name, size).
+
+    The file is on disk (flushed and synced) when this returns, so the caller commits its
+    row only after the file is safe. Should the disk refuse it (full, failing, read-only),
+    the partial file is removed and StorageUnavailable raised: nothing is half-written.
+    """
     stored_name = secrets.token_hex(16) + _EXTENSIONS[prepared.content_type]
-    path = upload_dir() / stored_name
-    # "x": never overwrite, even in the astronomically unlikely case of a repeated name.
-    with open(path, "xb") as stream:
-        stream.write(prepared.data)
+    created: Path | None = None
+    try:
+        path = upload_dir() / stored_name
+        # "x": never overwrite, even in the astronomically unlikely case of a repeated name.
+        with open(path, "xb") as stream:
+            created = path
+            stream.write(prepared.data)
+            stream.flush()
+            os.fsync(stream.fileno())  # a full disk may only say so when the data is synced
+    except OSError as error:
+        if created is not None:
+            created.unlink(missing_ok=True)
+        log.warning("attachment not stored: %s (errno %s)", type(error).__name__, error.errno)
+        raise StorageUnavailable(stored_name) from error
     return stored_name, len(prepared.data)
 
 

@@ -25,6 +25,10 @@ class IdempotencyConflict(DomainError):
     """An idempotency key (client token) was already used for a different request."""
 
 
+class StorageUnavailable(DomainError):
+    """A file could not be stored (a full or failing disk); nothing was recorded."""
+
+
 # The machine codes of field problems, stable for API clients (the OpenAPI document lists
 # them): what kind of rule the input broke, whatever the language of the message.
 FIELD_ERROR_CODES = {

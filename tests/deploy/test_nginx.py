@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from portal.web.security_headers import security_headers
 from tests.conftest import ROOT, free_port, fresh_database_url, run_flask, serve_live
 from tests.deploy.support import deploy_tool, nginx_command, runnable_site
 
@@ -146,8 +147,11 @@ def test_a_static_file_comes_from_the_repository_cached_for_a_year_with_the_page
     assert plain.getheader("Content-Type").startswith("text/css")
     cache = plain.getheader("Cache-Control")
     assert "max-age=31536000" in cache and "immutable" in cache
-    # The static files carry exactly the security headers the application gives its pages.
-    assert _security_headers(plain) == _security_headers(page)
+    # The static files carry exactly the security headers the application gives its pages,
+    # the whole set (portal/web/security_headers.py), each once.
+    expected = {name: [value] for name, value in security_headers(https=True).items()}
+    assert _security_headers(page) == expected
+    assert _security_headers(plain) == expected
     assert packed.getheader("Content-Encoding") == "gzip"
     assert gzip.decompress(compressed) == on_disk
     missing, _ = proxied.request("/static/0123456789ab/css/none.css")
