@@ -182,14 +182,21 @@ def test_atom_feed_is_valid_atom_with_one_entry_per_incident(client, incidents, 
     assert feed.find(f"{ATOM}author/{ATOM}name").text
     self_link = [link for link in feed.findall(f"{ATOM}link") if link.get("rel") == "self"]
     assert [link.get("href") for link in self_link] == [f"{BASE}/en/incidents.atom"]
-    # The feed changed last when the outage was identified.
-    assert feed.findtext(f"{ATOM}updated") == "2026-03-02T03:40:00Z"
+    # The feed changed last when the maintenance was announced (just now).
+    maintenance_id = f"tag:pantau.kalteng.go.id,2026:maintenance/{incidents.maintenance.id}"
+    maintenance_announced = incidents.maintenance.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert feed.findtext(f"{ATOM}updated") == maintenance_announced
 
     entries = {e.findtext(f"{ATOM}id"): e for e in feed.findall(f"{ATOM}entry")}
     assert set(entries) == {
         f"{BASE}/en/incidents/{incidents.outage.id}",
         f"{BASE}/en/incidents/{incidents.minor.id}",
+        maintenance_id,
     }
+    maintenance = entries[maintenance_id]
+    assert maintenance.findtext(f"{ATOM}title") == (
+        "Planned maintenance: SAMSAT server maintenance")
+    assert "Online payment is unavailable." in maintenance.findtext(f"{ATOM}content")
     outage = entries[f"{BASE}/en/incidents/{incidents.outage.id}"]
     assert outage.findtext(f"{ATOM}title") == "Online SAMSAT unreachable"
     assert outage.findtext(f"{ATOM}published") == "2026-03-02T03:00:00Z"
@@ -214,16 +221,19 @@ def test_atom_feed_addresses_ignore_the_host_header(client, incidents, base_url)
     feed = ET.fromstring(response.data)
     hrefs = [link.get("href") for link in feed.iter(f"{ATOM}link")]
     ids = [element.text for element in feed.iter(f"{ATOM}id")]
-    # Links: self and alternate of the feed, one per entry; ids: the feed's and the entries'.
-    assert (len(hrefs), len(ids)) == (4, 3)
-    assert all(address.startswith(f"{BASE}/en/incidents") for address in hrefs + ids)
+    # Links: self and alternate of the feed, one per entry; ids: the feed's and the entries'
+    # (the maintenance, which has no page of its own, has a tag: URI of the portal's host).
+    assert (len(hrefs), len(ids)) == (5, 4)
+    assert all(address.startswith(f"{BASE}/en/incidents")
+               or address.startswith("tag:pantau.kalteng.go.id,") for address in hrefs + ids)
 
 
 def test_atom_feed_in_indonesian_uses_indonesian_texts(client, incidents):
     feed = ET.fromstring(client.get("/id/incidents.atom").data)
 
     titles = {e.findtext(f"{ATOM}title") for e in feed.findall(f"{ATOM}entry")}
-    assert titles == {"SAMSAT daring tidak dapat diakses", "Antrean lambat"}
+    assert {"SAMSAT daring tidak dapat diakses", "Antrean lambat"} < titles
+    assert not any("SAMSAT server maintenance" in title for title in titles)
     assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "id"
 
 

@@ -1,0 +1,168 @@
+"""For search engines and browsers: robots.txt, sitemap.xml, the favicon and the touch icon.
+
+All four are served at the site's root, without a language prefix or redirect. The sitemap
+is built from the URL map: every public page (a GET route under ``/<lang>/`` that is neither
+a staff screen, a citizen's own feedback, a form, a feed nor a file), once per language,
+each naming its twin in every language (``xhtml:link`` hreflang). Pages of one object (a
+service, a department, an incident) are listed for every object of the catalogue.
+
+The sitemap gives no ``lastmod``, on purpose: the pages show live figures over windows that
+move every day (the 30-day status, "days since the last report", incidents opened and
+resolved), so a date the portal could honestly give would read "today" for nearly every page,
+and search engines learn to ignore a ``lastmod`` that always says so. A wrong, older date
+would be worse: it tells a crawler not to come back to a page whose status has changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from xml.etree import ElementTree as ET
+
+from flask import Blueprint, Response, current_app, request, send_file
+
+from portal.config import BASE_DIR
+from portal.i18n import languages
+from portal.services.opendata.sitemap import PublicObjects, public_objects
+from portal.web.urls import absolute_url_for, base_url
+
+bp = Blueprint("indexing", __name__)
+
+ICONS = BASE_DIR / "static" / "icons"
+ICON_MAX_AGE = 24 * 3600
+SITEMAP_MAX_AGE = 3600
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+# Blueprints whose pages are never listed: staff screens, machine answers, operations, and
+# e-mail subscriptions (a form for an address, and pages reached by a mailed link).
+PRIVATE_BLUEPRINTS = ("staff", "api", "open311", "ops", "feeds", "badges", "indexing", "root",
+                      "subscriptions")
+# Pages under /<lang>/ that are not for search engines: a citizen's own feedback and its
+# tracking, forms, the freshness poll, printable duplicates.
+UNLISTED_ENDPOINTS = (
+    "public.live", "feedback.new", "feedback.track", "feedback.show", "survey.form",
+    "survey.thanks", "accountability.report", "accountability.report_download",
+    "accountability.table_report",
+)
+# Pages of one object: which objects, and the name of the URL argument that names them.
+OBJECT_PAGES = {
+    "public.service": ("services", "code"),
+    "public.department": ("departments", "code"),
+    "accountability.department": ("departments", "code"),
+    "incidents.detail": ("incidents", "incident_id"),
+}
+
+
+def _is_file(rule: str) -> bool:
+    """Tell whether a route serves a file (a feed, a PDF, a download), not a page."""
+    return "." in rule.rsplit("/", 1)[-1]
+
+
+def sitemap_endpoints() -> list[tuple[str, tuple[str, str] | None]]:
+    """Return the endpoints the sitemap lists, with the objects of an object page."""
+    found = []
+    for rule in current_app.url_map.iter_rules():
+        endpoint = rule.endpoint
+        if ("GET" not in (rule.methods or ()) or "lang" not in rule.arguments
+                or endpoint.split(".", 1)[0] in PRIVATE_BLUEPRINTS
+                or endpoint in UNLISTED_ENDPOINTS or _is_file(rule.rule)):
+            continue
+        if rule.arguments == {"lang"}:
+            found.append((endpoint, None))
+        elif endpoint in OBJECT_PAGES and rule.arguments == {"lang", OBJECT_PAGES[endpoint][1]}:
+            found.append((endpoint, OBJECT_PAGES[endpoint]))
+    return sorted(found, key=lambda item: item[0])
+
+
+def sitemap_pages(objects: PublicObjects) -> Iterator[dict[str, str]]:
+    """Yield each public page as {language: absolute address}."""
+    for endpoint, source in sitemap_endpoints():
+        if source is None:
+            keys: list[dict] = [{}]
+        else:
+            collection, argument = source
+            keys = [{argument: key} for key in getattr(objects, collection)]
+        for values in keys:
+            yield {lang: absolute_url_for(endpoint, lang=lang, **values)
+                   for lang in languages()}
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    """List every public page in every language, each with its language alternates."""
+    ET.register_namespace("", SITEMAP_NS)
+    ET.register_namespace("xhtml", XHTML_NS)
+    urlset = ET.Element(f"{{{SITEMAP_NS}}}urlset")
+    default = languages()[0]
+    for addresses in sitemap_pages(public_objects()):
+        for lang in languages():
+            url = ET.SubElement(urlset, f"{{{SITEMAP_NS}}}url")
+            ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = addresses[lang]
+            for code, href in [*addresses.items(), ("x-default", addresses[default])]:
+                ET.SubElement(url, f"{{{XHTML_NS}}}link", rel="alternate", hreflang=code,
+                              href=href)
+    body = ET.tostring(urlset, encoding="utf-8", xml_declaration=True)
+    response = Response(body, content_type="application/xml; charset=utf-8")
+    response.cache_control.public = True
+    response.cache_control.max_age = SITEMAP_MAX_AGE
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def robots_text() -> str:
+    """Return robots.txt: public pages allowed; staff, tracking, forms and writes not."""
+    lines = ["User-agent: *"]
+    for lang in languages():
+        # Allow before Disallow: crawlers that take the first match agree with those that
+        # take the longest one.
+        lines += [
+            f"Allow: /{lang}/feedback/published/",
+            f"Disallow: /{lang}/staff/",
+            f"Disallow: /{lang}/track",
+            f"Disallow: /{lang}/feedback/",
+            f"Disallow: /{lang}/live",
+            f"Disallow: /{lang}/services/*/survey",
+            f"Disallow: /{lang}/subscribe",
+            f"Disallow: /{lang}/subscriptions/",
+            f"Disallow: /{lang}/unsubscribe/",
+        ]
+    lines += [
+        "Disallow: /api/v1/feedback",
+        "Disallow: /api/v1/service-requests",
+        "Disallow: /open311/v2/requests",
+        "Disallow: /healthz",
+        "Disallow: /readyz",
+        "Disallow: /metrics",
+        "Allow: /",
+        "",
+        f"Sitemap: {base_url()}/sitemap.xml",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@bp.get("/robots.txt")
+def robots():
+    """Tell crawlers what to index and where the sitemap is."""
+    response = Response(robots_text(), content_type="text/plain; charset=utf-8")
+    response.cache_control.public = True
+    response.cache_control.max_age = SITEMAP_MAX_AGE
+    return response
+
+
+def _icon(name: str, mimetype: str):
+    """Serve an icon from static/icons, cacheable for a day."""
+    response = send_file(ICONS / name, mimetype=mimetype, max_age=ICON_MAX_AGE,
+                         conditional=True)
+    response.cache_control.public = True
+    return response
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Serve the favicon (browsers ask for it at the root)."""
+    return _icon("favicon.ico", "image/vnd.microsoft.icon")
+
+
+@bp.get("/apple-touch-icon.png")
+def touch_icon():
+    """Serve the icon phones put on the home screen (asked for at the root)."""
+    return _icon("apple-touch-icon.png", "image/png")

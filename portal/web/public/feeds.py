@@ -1,0 +1,243 @@
+"""Atom 1.0 feeds: a service's and a department's news, and the province's incidents.
+
+Entries: the recorded status changes of services (the ones subscribers are mailed about, see
+portal/services/opendata/feeds.py), incidents with their latest update, and planned
+maintenance. Addresses come from PORTAL_BASE_URL, never from the Host header: feeds are cached
+publicly. The publisher is the government, never the member of staff who wrote an update.
+
+Feed readers poll: every feed answers with an ETag (a digest of its body) and Last-Modified,
+so an unchanged feed, empty or not, answers a conditional request with 304. The ETag decides
+when the reader sends it. Last-Modified is the later of the feed's ``<updated>`` (its newest
+entry or, when empty, the catalogue's last change) and the catalogue's last change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from urllib.parse import urlsplit
+from xml.etree import ElementTree as ET
+
+from flask import Blueprint, current_app, request
+from flask_babel import gettext as _
+
+from portal.domain.calendar import UTC
+from portal.i18n import current_lang, localized
+from portal.services.metrics.status import status_reason_text
+from portal.services.opendata.feeds import (
+    FeedContent,
+    feed_for_department,
+    feed_for_province,
+    feed_for_service,
+    incident_changed_at,
+)
+from portal.web.formatting import datetime_wib
+from portal.web.labels import service_status_label
+from portal.web.public.incidents import incident_impact_label, incident_state_label
+from portal.web.urls import absolute_url_for, base_url
+
+bp = Blueprint("feeds", __name__, url_prefix="/<lang>")
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+ATOM_TYPE = "application/atom+xml"
+# Browsers and proxies may reuse a feed this long without asking again (seconds).
+FEED_MAX_AGE = 60
+# The year in the tag: URIs of entries that have no page of their own (RFC 4151).
+TAG_YEAR = 2026
+
+
+def rfc3339(value: datetime) -> str:
+    """Format a timestamp as Atom wants it (RFC 3339, UTC, whole seconds)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _tag(specific: str) -> str:
+    """Return a stable tag: URI (RFC 4151) for an entry without a page of its own."""
+    host = urlsplit(base_url()).hostname or "localhost"
+    return f"tag:{host},{TAG_YEAR}:{specific}"
+
+
+class _Atom:
+    """A small Atom document under construction."""
+
+    def __init__(self) -> None:
+        ET.register_namespace("", ATOM_NS)
+        self.feed = ET.Element(f"{{{ATOM_NS}}}feed", {XML_LANG: current_lang()})
+        self.entries: list[tuple[datetime, str, ET.Element]] = []
+
+    @staticmethod
+    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        """Add a child element in the Atom namespace."""
+        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+        if text is not None:
+            element.text = text
+        return element
+
+    def entry(self, entry_id: str, title: str, published: datetime, updated: datetime,
+              link: str, term: str, label: str, content: str) -> None:
+        """Add an entry (kept aside, to be sorted newest first)."""
+        entry = ET.Element(f"{{{ATOM_NS}}}entry")
+        self.sub(entry, "id", entry_id)
+        self.sub(entry, "title", title)
+        self.sub(entry, "published", rfc3339(published))
+        self.sub(entry, "updated", rfc3339(updated))
+        self.sub(entry, "link", rel="alternate", type="text/html", href=link)
+        self.sub(entry, "category", term=term, label=label)
+        self.sub(entry, "content", content, type="text")
+        self.entries.append((updated.astimezone(UTC), entry_id, entry))
+
+    def document(self, feed_id: str, title: str, subtitle: str, self_url: str, page_url: str,
+                 empty_date: datetime) -> tuple[bytes, datetime]:
+        """Return the feed as bytes and the date it carries."""
+        self.entries.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        updated = self.entries[0][0] if self.entries else empty_date.astimezone(UTC)
+        province = current_app.config["PORTAL_PROVINCE_NAME"]
+        self.sub(self.feed, "id", feed_id)
+        self.sub(self.feed, "title", title)
+        self.sub(self.feed, "subtitle", subtitle)
+        self.sub(self.feed, "updated", rfc3339(updated))
+        self.sub(self.feed, "link", rel="self", type=ATOM_TYPE, href=self_url)
+        self.sub(self.feed, "link", rel="alternate", type="text/html", href=page_url)
+        author = self.sub(self.feed, "author")
+        self.sub(author, "name", _("Provincial Government of %(province)s", province=province))
+        for _updated, _id, entry in self.entries:
+            self.feed.append(entry)
+        return ET.tostring(self.feed, encoding="utf-8", xml_declaration=True), updated
+
+
+def _add_incidents(atom: _Atom, content: FeedContent) -> None:
+    """Add one entry per incident, carrying its latest update."""
+    for incident in content.incidents:
+        entry_url = absolute_url_for("incidents.detail", incident_id=incident.id)
+        services = ", ".join(localized(s, "name").text for s in incident.services)
+        summary = _(
+            "Impact: %(impact)s. State: %(state)s. Services: %(services)s.",
+            impact=incident_impact_label(incident.impact),
+            state=incident_state_label(incident.state),
+            services=services,
+        )
+        latest = incident.latest_update
+        text = summary if latest is None else f"{summary}\n\n{localized(latest, 'body').text}"
+        atom.entry(entry_url, localized(incident, "title").text, incident.started_at,
+                   incident_changed_at(incident), entry_url, incident.impact,
+                   incident_impact_label(incident.impact), text)
+
+
+def _add_maintenance(atom: _Atom, content: FeedContent, page_url: str) -> None:
+    """Add one entry per planned maintenance window."""
+    for item in content.maintenance:
+        services = ", ".join(localized(s, "name").text for s in item.services)
+        text = _("From %(start)s to %(end)s. Services: %(services)s.",
+                 start=datetime_wib(item.starts_at), end=datetime_wib(item.ends_at),
+                 services=services)
+        description = localized(item, "description").text
+        if description:
+            text = f"{text}\n\n{description}"
+        atom.entry(_tag(f"maintenance/{item.id}"),
+                   _("Planned maintenance: %(title)s", title=localized(item, "title").text),
+                   item.created_at, item.created_at, page_url, "maintenance",
+                   _("Planned maintenance"), text)
+
+
+def _add_status_changes(atom: _Atom, content: FeedContent) -> None:
+    """Add one entry per recorded status change, worded as the mail to subscribers."""
+    services = {s.id: s for s in content.services}
+    for change in content.status_changes:
+        service = services[change.service_id]
+        status = service_status_label(change.status)
+        text = "\n\n".join((
+            _("Status changed from \"%(old)s\" to \"%(new)s\".",
+              old=service_status_label(change.previous), new=status),
+            status_reason_text(change),
+        ))
+        # The row's id: unique, never reused, the same in the service's and department's feeds.
+        atom.entry(
+            _tag(f"status-changes/{change.id}"),
+            _("%(service)s: %(status)s", service=localized(service, "name").text,
+              status=status),
+            change.changed_at, change.changed_at,
+            absolute_url_for("public.service", code=service.code), f"status-{change.status}",
+            status, text,
+        )
+
+
+def _answer(body: bytes, updated: datetime, content: FeedContent):
+    """Serve a feed with its validators; 304 when the reader already has it."""
+    response = current_app.response_class(body, content_type=f"{ATOM_TYPE}; charset=utf-8")
+    response.cache_control.public = True
+    response.cache_control.max_age = FEED_MAX_AGE
+    digest = hashlib.sha1(body, usedforsecurity=False).hexdigest()[:20]
+    response.set_etag(f"{current_lang()}-{digest}")
+    response.last_modified = max(updated, content.catalogue_changed_at.astimezone(UTC))
+    return response.make_conditional(request)
+
+
+@bp.get("/incidents.atom")
+def province():
+    """Serve the province's incidents and planned maintenance (``?service=CODE``: of one)."""
+    service_code = request.args.get("service", "").strip()[:64] or None
+    content = feed_for_province(service_code)
+    page_url = absolute_url_for("incidents.index", service=service_code)
+    atom = _Atom()
+    _add_incidents(atom, content)
+    _add_maintenance(atom, content, page_url)
+    province_name = current_app.config["PORTAL_PROVINCE_NAME"]
+    body, updated = atom.document(
+        absolute_url_for("incidents.index", service=service_code),
+        _("Incidents and planned maintenance · Pantau Layanan"),
+        _("Disruptions of the public services of the Provincial Government of %(province)s, "
+          "and what is being done about them.", province=province_name),
+        absolute_url_for("feeds.province", service=service_code),
+        page_url,
+        content.catalogue_changed_at,
+    )
+    return _answer(body, updated, content)
+
+
+@bp.get("/services/<code>/feed.atom")
+def service(code: str):
+    """Serve one service's status changes, incidents and planned maintenance."""
+    content = feed_for_service(code)
+    found = content.services[0]
+    name = localized(found, "name").text
+    page_url = absolute_url_for("public.service", code=found.code)
+    atom = _Atom()
+    _add_status_changes(atom, content)
+    _add_incidents(atom, content)
+    _add_maintenance(atom, content, absolute_url_for("incidents.index", service=found.code))
+    body, updated = atom.document(
+        page_url,
+        _("%(service)s: status, incidents and maintenance · Pantau Layanan", service=name),
+        _("Changes of the status of %(service)s, its incidents and its planned maintenance.",
+          service=name),
+        absolute_url_for("feeds.service", code=found.code),
+        page_url,
+        content.catalogue_changed_at,
+    )
+    return _answer(body, updated, content)
+
+
+@bp.get("/departments/<code>/feed.atom")
+def department(code: str):
+    """Serve the status changes, incidents and maintenance of one department's services."""
+    content = feed_for_department(code)
+    found = content.department
+    assert found is not None  # a department's feed always names it
+    name = localized(found, "name").text
+    page_url = absolute_url_for("public.department", code=found.code)
+    atom = _Atom()
+    _add_status_changes(atom, content)
+    _add_incidents(atom, content)
+    _add_maintenance(atom, content, absolute_url_for("incidents.index"))
+    body, updated = atom.document(
+        page_url,
+        _("%(department)s: status of its services, incidents and maintenance · Pantau Layanan",
+          department=name),
+        _("Changes of the status of the services of %(department)s, their incidents and "
+          "their planned maintenance.", department=name),
+        absolute_url_for("feeds.department", code=found.code),
+        page_url,
+        content.catalogue_changed_at,
+    )
+    return _answer(body, updated, content)
