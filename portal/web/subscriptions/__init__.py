@@ -1,0 +1,1 @@
+"""E-mail subscription pages: subscribe, confirm, unsubscribe (one click, RFC 8058)."""
