@@ -4,8 +4,10 @@ The catalogue CSV has the REQUIRED_COLUMNS and may have the OPTIONAL_COLUMNS: th
 the published standard, and a first-response commitment in two columns,
 ``first_response_value,first_response_unit`` (same units as the commitment, e.g. ``1`` and
 ``working_days``; both empty: the service makes no first-response commitment, and its
-first-response on-time rate is null). A file without an optional column leaves that field of
-existing services as it is.
+first-response on-time rate is null); the department's short name, DPRD commission and office
+(DEPARTMENT_COLUMNS, alike on every row of a department); and per service its search keywords
+and, where it is not the department's office, where to go (SERVICE_COLUMNS). A file without an
+optional column leaves that field of existing departments and services as it is.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ from datetime import date, timedelta
 from urllib.parse import urlparse
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import defer, selectinload
 
 from portal.domain.calendar import utc_now, wib_date
+from portal.domain.search import matches as search_matches
+from portal.domain.search import query_words
 from portal.extensions import db
 from portal.models.catalogue import (
     COMMITMENT_UNITS,
+    DPRD_COMMISSIONS,
     STANDARD_FIELDS,
     WORK_MODES,
     CommitmentChange,
@@ -59,13 +64,34 @@ _STANDARD_TEXTS = tuple(
 )
 TEXT_COLUMNS = tuple(f"{name}_{lang}" for name in STANDARD_FIELDS for lang in ("id", "en"))
 FIRST_RESPONSE_COLUMNS = ("first_response_value", "first_response_unit")
-OPTIONAL_COLUMNS = TEXT_COLUMNS + FIRST_RESPONSE_COLUMNS
+# Optional department columns (file column: model attribute). Every row of a department that
+# the file has must say the same.
+DEPARTMENT_COLUMNS = {
+    "department_short_name": "short_name",
+    "dprd_commission": "dprd_commission",
+    "department_address": "address",
+    "department_phone": "phone",
+    "department_latitude": "latitude",
+    "department_longitude": "longitude",
+    "department_hours_id": "hours_id",
+    "department_hours_en": "hours_en",
+}
+# Optional service columns: search keywords, and where to go when not the department's office.
+SERVICE_COLUMNS = ("keywords_id", "keywords_en", "address", "phone", "latitude", "longitude")
+OPTIONAL_COLUMNS = (TEXT_COLUMNS + FIRST_RESPONSE_COLUMNS + tuple(DEPARTMENT_COLUMNS)
+                    + SERVICE_COLUMNS)
+MAX_SHORT_NAME = 60
+MAX_ADDRESS = 500
+MAX_PHONE = 60
+# A telephone number as people write it: digits, a leading +, spaces, dots, dashes, brackets,
+# and "/" or "," between two numbers; at least 5 digits.
+_PHONE_RE = re.compile(r"^\+?[0-9 ().\-/,]{5,60}$")
 DEFAULT_ON_TIME_TARGET = 0.90
 # The longest commitment a service can make: ten years of working days, a year of hours.
 MAX_COMMITMENT = {"working_days": 2600, "hours": 8760}
 # Characters no text may hold: control characters (NUL among them; tab and newlines allowed)
 # and UTF-16 halves without a partner, which no database can store.
-_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 MAX_NAME = 300
 MAX_TEXT = 5000
 # Work modes take effect from a date in this range: nothing the portal measures is older, and
@@ -104,6 +130,9 @@ class CatalogueRow:
     # (value, unit); (None, None): no first-response commitment; None: not in the file, so an
     # existing service keeps its own.
     first_response: FirstResponse | None = None
+    # The optional department and service fields the file has, by model attribute.
+    department_fields: dict[str, object] = field(default_factory=dict)
+    service_fields: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -132,7 +161,7 @@ def _parse_row(line: int, raw: dict[str, str]) -> tuple[CatalogueRow | None, lis
         errors.append(FieldError(field=column, error=message, index=line))
 
     for column, text in value.items():
-        if column is not None and _UNSTORABLE.search(text):
+        if column is not None and UNSTORABLE.search(text):
             bad(column, _("must not contain control characters"))
     if errors:
         return None, errors
@@ -144,6 +173,8 @@ def _parse_row(line: int, raw: dict[str, str]) -> tuple[CatalogueRow | None, lis
     if any(column in value for column in FIRST_RESPONSE_COLUMNS):
         first_response = _parse_first_response(value, bad)
     texts = _parse_texts(value, bad)
+    department_fields = _parse_department_fields(value, bad)
+    service_fields = _parse_service_fields(value, bad)
     if errors:
         return None, errors
     row = CatalogueRow(
@@ -162,6 +193,8 @@ def _parse_row(line: int, raw: dict[str, str]) -> tuple[CatalogueRow | None, lis
         online_url=url,
         texts=texts,
         first_response=first_response,
+        department_fields=department_fields,
+        service_fields=service_fields,
     )
     return row, errors
 
@@ -267,6 +300,86 @@ def _parse_texts(value: dict[str, str], bad: _Complain) -> dict[str, str]:
     return texts
 
 
+def _parse_place(
+    value: dict[str, str], bad: _Complain, prefix: str = ""
+) -> dict[str, object]:
+    """Read the optional address, phone and coordinates (columns named with a prefix)."""
+    fields: dict[str, object] = {}
+    address, phone = f"{prefix}address", f"{prefix}phone"
+    latitude, longitude = f"{prefix}latitude", f"{prefix}longitude"
+    if address in value:
+        if len(value[address]) > MAX_ADDRESS:
+            bad(address, _("is longer than %(n)d characters", n=MAX_ADDRESS))
+        fields["address"] = value[address]
+    if phone in value:
+        if value[phone] and not (_PHONE_RE.match(value[phone])
+                                 and sum(c.isdigit() for c in value[phone]) >= 5):
+            bad(phone, _("must be a telephone number, e.g. (0536) 3221000 or +62 536 3221000"))
+        fields["phone"] = value[phone]
+    if latitude in value or longitude in value:
+        coordinates = _parse_coordinates(value.get(latitude, ""), value.get(longitude, ""),
+                                         latitude, longitude, bad)
+        fields["latitude"], fields["longitude"] = coordinates
+    return fields
+
+
+def _parse_coordinates(
+    raw_lat: str, raw_lon: str, lat_column: str, lon_column: str, bad: _Complain
+) -> tuple[float | None, float | None]:
+    """Read a latitude and longitude in decimal degrees: both or neither, within range."""
+    if not raw_lat and not raw_lon:
+        return (None, None)
+    if not raw_lat or not raw_lon:
+        bad(lat_column if not raw_lat else lon_column,
+            _("is required when the other coordinate is filled"))
+        return (None, None)
+    result: list[float | None] = []
+    for raw, column, limit in ((raw_lat, lat_column, 90), (raw_lon, lon_column, 180)):
+        try:
+            number = float(raw)
+            if not -limit <= number <= limit:
+                raise ValueError
+            result.append(number)
+        except ValueError:
+            bad(column, _("must be decimal degrees from -%(n)d to %(n)d, e.g. -2.2096", n=limit))
+            result.append(None)
+    if None in result:
+        return (None, None)
+    return (result[0], result[1])
+
+
+def _parse_department_fields(value: dict[str, str], bad: _Complain) -> dict[str, object]:
+    """Read the optional department columns the file has, by model attribute."""
+    fields = _parse_place(value, bad, prefix="department_")
+    if "department_short_name" in value:
+        if len(value["department_short_name"]) > MAX_SHORT_NAME:
+            bad("department_short_name", _("is longer than %(n)d characters", n=MAX_SHORT_NAME))
+        fields["short_name"] = value["department_short_name"]
+    if "dprd_commission" in value:
+        commission = value["dprd_commission"].upper()
+        if commission and commission not in DPRD_COMMISSIONS:
+            bad("dprd_commission", _("must be I, II, III or IV, or empty"))
+        fields["dprd_commission"] = commission or None
+    for lang in ("id", "en"):
+        column = f"department_hours_{lang}"
+        if column in value:
+            if len(value[column]) > MAX_TEXT:
+                bad(column, _("is longer than %(n)d characters", n=MAX_TEXT))
+            fields[f"hours_{lang}"] = value[column]
+    return fields
+
+
+def _parse_service_fields(value: dict[str, str], bad: _Complain) -> dict[str, object]:
+    """Read the optional service columns the file has: keywords and where to go."""
+    fields = _parse_place(value, bad)
+    for column in ("keywords_id", "keywords_en"):
+        if column in value:
+            if len(value[column]) > MAX_TEXT:
+                bad(column, _("is longer than %(n)d characters", n=MAX_TEXT))
+            fields[column] = value[column]
+    return fields
+
+
 def _header_errors(header: list[str]) -> list[FieldError]:
     """Check a catalogue header: required columns present, no unknown or repeated column."""
     errors: list[FieldError] = []
@@ -287,6 +400,7 @@ class _AcrossRows:
     def __init__(self) -> None:
         self._service_lines: dict[str, int] = {}
         self._department_names: dict[str, tuple[str, str, int]] = {}
+        self._department_fields: dict[str, tuple[dict[str, object], int]] = {}
 
     def errors(self, row: CatalogueRow) -> list[FieldError]:
         """Return the problems of a row against the rows before it, and remember it."""
@@ -306,6 +420,16 @@ class _AcrossRows:
                 _("differs from the department's name on line %(n)d", n=first[2]),
                 row.line,
             ))
+        fields, line = self._department_fields.setdefault(
+            row.department_code, (row.department_fields, row.line)
+        )
+        for column, attribute in DEPARTMENT_COLUMNS.items():
+            if fields.get(attribute) != row.department_fields.get(attribute):
+                errors.append(FieldError(
+                    column,
+                    _("differs from the department's value on line %(n)d", n=line),
+                    row.line,
+                ))
         return errors
 
 
@@ -383,7 +507,7 @@ def catalogue_import(rows: list[CatalogueRow], recorded_by: str = "import") -> I
         else:
             summary.services_unchanged += 1
     if summary.changed:
-        _bump_catalogue_version()
+        bump_catalogue_version()
     if recompute:
         # A changed commitment applies from today: recompute what it moves, in this commit.
         db.session.flush()
@@ -419,19 +543,23 @@ def _upsert_department(
             code=row.department_code,
             name_id=row.department_name_id,
             name_en=row.department_name_en,
+            **row.department_fields,
         )
         db.session.add(department)
         departments[row.department_code] = department
         summary.departments_created += 1
         counted.add(row.department_code)
-    elif (department.name_id, department.name_en) != (
-        row.department_name_id, row.department_name_en
-    ):
-        department.name_id = row.department_name_id
-        department.name_en = row.department_name_en
-        if row.department_code not in counted:
-            summary.departments_updated += 1
-            counted.add(row.department_code)
+        return department
+    wanted = {"name_id": row.department_name_id, "name_en": row.department_name_en,
+              **row.department_fields}
+    changed = False
+    for name, new in wanted.items():
+        if getattr(department, name) != new:
+            setattr(department, name, new)
+            changed = True
+    if changed and row.department_code not in counted:
+        summary.departments_updated += 1
+        counted.add(row.department_code)
     return department
 
 
@@ -442,6 +570,7 @@ def _plain_fields(row: CatalogueRow) -> dict[str, str]:
         "name_en": row.service_name_en,
         "online_url": row.online_url,
         **row.texts,
+        **row.service_fields,
     }
 
 
@@ -522,7 +651,7 @@ def _update_commitment(
     return True
 
 
-def _bump_catalogue_version() -> None:
+def bump_catalogue_version() -> None:
     """Mark the catalogue as changed, so that cached public pages are rendered again."""
     setting = db.session.get(SiteSetting, CATALOGUE_VERSION_KEY)
     if setting is None:
@@ -540,10 +669,43 @@ def catalogue_import_file(text: str | io.TextIOBase, recorded_by: str = "import"
 # Reading the catalogue -------------------------------------------------------------------------
 
 
+def department_ids_matching(words: list[str]) -> dict[str, set[int]]:
+    """Return, for each search word, the departments whose names or short name have it."""
+    found: dict[str, set[int]] = {word: set() for word in words}
+    if not words:
+        return found
+    for department_id, stored in db.session.execute(
+        select(Department.id, Department.search_names)
+    ):
+        for word in words:
+            if search_matches(stored or "", word):
+                found[word].add(department_id)
+    return found
+
+
+def service_search_filter(
+    stmt: Select, words: list[str], departments: dict[str, set[int]] | None = None
+) -> Select:
+    """Keep the services that have every word as a word prefix (theirs or their department's).
+
+    A service has a word when its names, code or keywords, its published standard's texts or
+    its department's names have a word starting with it (the words are folded: a-z, 0-9).
+    """
+    if departments is None:
+        departments = department_ids_matching(words)
+    for word in words:
+        pattern = f"% {word}%"
+        clause = Service.search_names.like(pattern) | Service.search_texts.like(pattern)
+        if departments[word]:
+            clause = clause | Service.department_id.in_(sorted(departments[word]))
+        stmt = stmt.where(clause)
+    return stmt
+
+
 def service_search(
     query: str = "", department_code: str = "", work_mode: str = ""
 ) -> list[Service]:
-    """List services matching a text query, a department and a work mode."""
+    """List services (by name) matching a text query, a department and a work mode."""
     stmt = (
         select(Service)
         .join(Service.department)
@@ -555,16 +717,7 @@ def service_search(
         stmt = stmt.where(Department.code == department_code)
     if work_mode in WORK_MODES:
         stmt = stmt.where(Service.work_mode == work_mode)
-    for word in query.lower().split()[:8]:
-        pattern = f"%{word}%"
-        stmt = stmt.where(
-            func.lower(Service.name_id).like(pattern)
-            | func.lower(Service.name_en).like(pattern)
-            | func.lower(Department.name_id).like(pattern)
-            | func.lower(Department.name_en).like(pattern)
-            | (Service.code == word)
-        )
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(service_search_filter(stmt, query_words(query))))
 
 
 def service_get(code: str) -> Service:
@@ -625,22 +778,6 @@ class ServiceRow:
 
     service: Service
     status: StatusView
-
-
-def service_list(
-    query: str = "", department_code: str = "", work_mode: str = "", status: str = ""
-) -> list[ServiceRow]:
-    """List services matching the filters of service_search and, optionally, a shown status.
-
-    Statuses come from the stored status table in one query (with the incidents open now),
-    never from the metrics of each row.
-    """
-    services = service_search(query, department_code, work_mode)
-    views = status_for_services([s.id for s in services])
-    rows = [ServiceRow(s, views[s.id]) for s in services]
-    if status in SERVICE_STATUSES:
-        rows = [row for row in rows if row.status.status == status]
-    return rows
 
 
 def status_tally(views: Iterable[StatusView]) -> dict[str, int]:

@@ -14,9 +14,11 @@ from flask import current_app, request
 from flask_babel import gettext as _
 
 from portal.extensions import csrf
-from portal.i18n import localized
+from portal.i18n import current_lang, localized
 from portal.models.catalogue import WORK_MODES, Service
+from portal.models.metrics import SERVICE_STATUSES
 from portal.services.catalogue import directory as catalogue
+from portal.services.catalogue import search
 from portal.services.errors import FieldError, ValidationError, must_be_one_of
 from portal.services.metrics.figures import metrics_for_service, metrics_window_problems
 from portal.services.metrics.reporting import service_last_reported
@@ -30,7 +32,9 @@ from portal.services.metrics.tokens import token_authenticate
 from portal.web.api.answers import api_date_problem, api_timestamp, json_answer
 from portal.web.api.blueprint import bp
 from portal.web.api.problems import problem
+from portal.web.paging import MAX_PAGE
 from portal.web.public.live import cached_json
+from portal.web.urls import absolute_url_for
 
 
 def _bearer_token() -> str | None:
@@ -167,23 +171,66 @@ def _service_json(service: Service, view, last_reported: datetime | None) -> dic
     }
 
 
+# Services per page of the API list unless ?per_page says otherwise (1 to MAX_PER_PAGE).
+API_PER_PAGE = 50
+
+
+def _whole_number_arg(name: str, default: int, highest: int) -> int | FieldError:
+    """Read a whole-number query parameter from 1 to highest, or say what is wrong with it."""
+    raw = request.args.get(name, "")
+    if raw == "":
+        return default
+    if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= highest:
+        return int(raw)
+    return FieldError(name, _("must be a whole number from 1 to %(n)d", n=highest),
+                      code="out_of_range")
+
+
+def _page_link(page: int | None) -> str | None:
+    """Return the absolute address of another page of this list, its filters kept."""
+    if page is None:
+        return None
+    args = {k: v for k, v in request.args.items(multi=False) if k != "page"}
+    return absolute_url_for("api.services_list", **args, page=page)
+
+
 @bp.get("/services")
 def services_list():
-    """List every service with its status and 30-day metrics (?q, ?department, ?mode)."""
+    """List services a page at a time, with status and 30-day metrics.
+
+    ``?q`` (ranked search), ``?department``, ``?mode``, ``?status``, ``?page``, ``?per_page``
+    (at most 200: more is a 400).
+    """
     if request.args.get("mode", "") not in ("", *WORK_MODES):
         raise ValidationError([FieldError("mode", must_be_one_of(WORK_MODES),
                                           code="invalid_choice")])
+    if request.args.get("status", "") not in ("", *SERVICE_STATUSES):
+        raise ValidationError([FieldError("status", must_be_one_of(SERVICE_STATUSES),
+                                          code="invalid_choice")])
+    page = _whole_number_arg("page", 1, MAX_PAGE - 1)
+    per_page = _whole_number_arg("per_page", API_PER_PAGE, search.MAX_PER_PAGE)
+    bad = [value for value in (page, per_page) if isinstance(value, FieldError)]
+    if bad:
+        return problem("bad-request", _("The page asked for cannot be served."), errors=bad)
+    assert isinstance(page, int) and isinstance(per_page, int)
 
     def build() -> dict:
-        services = catalogue.service_search(
+        found = search.service_search_page(
             request.args.get("q", "")[:100], request.args.get("department", "")[:64],
-            request.args.get("mode", ""),
+            request.args.get("mode", ""), request.args.get("status", ""),
+            page=page, per_page=per_page, lang=current_lang(),
         )
-        ids = [s.id for s in services]
-        views = status_for_services(ids)
-        reported = service_last_reported(ids)
+        rows = found.page.items
+        reported = service_last_reported([row.service.id for row in rows])
         return {
-            "services": [_service_json(s, views[s.id], reported.get(s.id)) for s in services],
+            "services": [_service_json(row.service, row.status, reported.get(row.service.id))
+                         for row in rows],
+            "page": found.page.page,
+            "per_page": found.page.per_page,
+            "total": found.page.total,
+            "pages": found.page.pages,
+            "next": _page_link(found.page.next_num),
+            "prev": _page_link(found.page.prev_num),
         }
 
     return cached_json(build)

@@ -1,0 +1,218 @@
+"""Finding a service: ranked word-prefix search, filters, pages, and pointers elsewhere.
+
+A query's words (folded: case and accents ignored, see portal.domain.search) must each start a
+word of the service's names, code or keywords, of its published standard's texts, or of its
+department's names or short name. Results are ranked by where the words were found (the
+service's own names and keywords first, then its department's names, then the texts), then by
+name. Matching runs on the stored, normalised search words (one indexed-free scan of the
+service table, no request row), the same on SQLite and PostgreSQL.
+
+Lists are paged: only the services of the page asked for are loaded, and their statuses read;
+a status filter reads the statuses of every candidate (one query) before paging.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import ceil
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import defer, selectinload
+
+from portal.domain.search import keyword_list, matches, query_words, search_text
+from portal.extensions import db
+from portal.models.catalogue import STANDARD_FIELDS, WORK_MODES, Department, Service
+from portal.models.catalogue import ServicePointer as Pointer
+from portal.models.metrics import SERVICE_STATUSES
+from portal.services.catalogue.directory import (
+    ServiceRow,
+    department_ids_matching,
+    service_search_filter,
+)
+from portal.services.metrics.status import StatusView, status_for_services
+
+# Where a word was found, best first: the service's names and keywords, its department's
+# names, the texts of its standard.
+_RANK_NAME, _RANK_DEPARTMENT, _RANK_TEXT = 3, 2, 1
+MAX_PER_PAGE = 200
+_STANDARD_TEXTS = tuple(
+    getattr(Service, f"{name}_{lang}") for name in STANDARD_FIELDS for lang in ("id", "en")
+)
+
+__all__ = [
+    "MAX_PER_PAGE",
+    "Page",
+    "ServiceSearch",
+    "pointers_matching",
+    "service_search_page",
+]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list, with what the pager needs (the attributes of Flask-SQLAlchemy's)."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """Return the number of pages (0 when the list is empty)."""
+        return ceil(self.total / self.per_page) if self.total else 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+
+@dataclass(frozen=True)
+class ServiceSearch:
+    """A page of services found, the words searched, and pointers to services elsewhere."""
+
+    page: Page
+    words: list[str] = field(default_factory=list)
+    pointers: list[Pointer] = field(default_factory=list)
+    # Words of the query that no service has, left out so the others could find something
+    # ("cara", "how"): shown as "not found: ...".
+    ignored: list[str] = field(default_factory=list)
+
+
+def _rank(
+    words: list[str], names: str, department_id: int, departments: dict[str, set[int]]
+) -> int:
+    """Score one service found: for each word, where it was found (names best)."""
+    score = 0
+    for word in words:
+        if matches(names, word):
+            score += _RANK_NAME
+        elif department_id in departments[word]:
+            score += _RANK_DEPARTMENT
+        else:
+            score += _RANK_TEXT
+    return score
+
+
+def _filtered(stmt: Select, department_code: str, work_mode: str) -> Select:
+    """Keep the services of a department (its code) and of a work mode, when given."""
+    if department_code:
+        stmt = stmt.join(Service.department).where(Department.code == department_code)
+    if work_mode in WORK_MODES:
+        stmt = stmt.where(Service.work_mode == work_mode)
+    return stmt
+
+
+def _candidate_ids(
+    words: list[str], department_code: str, work_mode: str, lang: str
+) -> list[int]:
+    """Return the ids of the services matching, best first (then by name in the language)."""
+    name = Service.name_en if lang == "en" else Service.name_id
+    if not words:
+        # Nothing to rank: by name alone (no search words read). Sorted here, not by the
+        # database, whose collation differs between SQLite and PostgreSQL.
+        stmt = _filtered(select(Service.id, Service.name_id, name), department_code, work_mode)
+        named = [(service_id, (local or name_id).casefold())
+                 for service_id, name_id, local in db.session.execute(stmt)]
+        return [service_id for service_id, _key in sorted(named, key=lambda r: (r[1], r[0]))]
+    stmt = _filtered(select(Service.id, Service.department_id, Service.search_names,
+                            Service.name_id, name), department_code, work_mode)
+    departments = department_ids_matching(words)
+    rows = list(db.session.execute(service_search_filter(stmt, words, departments)))
+
+    def order(row) -> tuple:
+        service_id, department_id, names, name_id, localized_name = row
+        rank = _rank(words, names or "", department_id, departments) if words else 0
+        return (-rank, (localized_name or name_id).casefold(), service_id)
+
+    return [row[0] for row in sorted(rows, key=order)]
+
+
+def service_search_page(
+    query: str = "",
+    department_code: str = "",
+    work_mode: str = "",
+    status: str = "",
+    page: int = 1,
+    per_page: int = 25,
+    lang: str = "id",
+) -> ServiceSearch:
+    """Find services (ranked), keep those of a shown status if asked, and return one page.
+
+    ``per_page`` is capped at MAX_PER_PAGE; a page past the last gives the last page.
+    """
+    words = query_words(query)
+    per_page = max(1, min(int(per_page), MAX_PER_PAGE))
+    ids = _candidate_ids(words, department_code, work_mode, lang)
+    ignored: list[str] = []
+    if not ids and len(words) > 1:
+        # Leave out the words no service has at all (with the same filters), if others do.
+        useful = [w for w in words if _candidate_ids([w], department_code, work_mode, lang)]
+        if useful and len(useful) < len(words):
+            ignored = [w for w in words if w not in useful]
+            ids = _candidate_ids(useful, department_code, work_mode, lang)
+    views: dict[int, StatusView] = {}
+    if status in SERVICE_STATUSES:
+        views = status_for_services(ids)
+        ids = [i for i in ids if views[i].status == status]
+    pages = max(1, ceil(len(ids) / per_page))
+    page = min(max(1, int(page)), pages)
+    chosen = ids[(page - 1) * per_page: page * per_page]
+    loaded = {
+        s.id: s for s in db.session.scalars(
+            select(Service).where(Service.id.in_(chosen)).options(
+                selectinload(Service.department),
+                # Lists never show the published standard: do not load its ten texts.
+                *(defer(c) for c in _STANDARD_TEXTS),
+                defer(Service.search_names), defer(Service.search_texts),
+            )
+        )
+    } if chosen else {}
+    missing = [i for i in chosen if i not in views]
+    if missing:
+        views.update(status_for_services(missing))
+    rows = [ServiceRow(loaded[i], views[i]) for i in chosen]
+    return ServiceSearch(
+        page=Page(rows, page, per_page, len(ids)),
+        words=words,
+        pointers=pointers_matching(words),
+        ignored=ignored,
+    )
+
+
+def _names_keyword(pointer: Pointer, words: list[str]) -> bool:
+    """Tell whether the query names one of the pointer's keywords whole ("bikin ktp" → ktp)."""
+    for keyword in keyword_list(pointer.keywords_id) + keyword_list(pointer.keywords_en):
+        needed = query_words(keyword)
+        if needed and all(any(k.startswith(w) and len(w) >= min(3, len(k)) for w in words)
+                          for k in needed):
+            return True
+    return False
+
+
+def pointers_matching(words: list[str]) -> list[Pointer]:
+    """Return the pointers to services elsewhere that the query asks for.
+
+    A pointer matches when its topic or keywords have every word of the query, or when the
+    query holds one of its keywords whole ("bikin ktp di palangka raya" names "ktp").
+    """
+    if not words:
+        return []
+    found = []
+    for pointer in db.session.scalars(select(Pointer).order_by(Pointer.topic_id)):
+        stored = pointer.search_names or search_text([pointer.topic_id, pointer.topic_en])
+        if all(matches(stored, word) for word in words) or _names_keyword(pointer, words):
+            found.append(pointer)
+    return found
