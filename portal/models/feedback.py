@@ -15,8 +15,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from portal.domain.tracking_codes import tracking_code_display, tracking_key
 from portal.extensions import db
 from portal.models.catalogue import Department, Service
 from portal.models.types import UTCDateTime, utcnow
@@ -26,7 +27,10 @@ FEEDBACK_STATUSES = ("submitted", "routed", "in_progress", "resolved", "closed",
 # Statuses in which the feedback is still someone's work.
 OPEN_STATUSES = ("submitted", "routed", "in_progress")
 # Why the feedback went where it went (docs/definitions.md, "Feedback: routing and deadlines").
-ROUTING_KINDS = ("service", "rule", "triage")
+# "integrity": rule 0, an integrity report (corruption, bribery, pungli, misconduct by officials).
+ROUTING_KINDS = ("integrity", "service", "rule", "triage")
+# Why an integrity report is one: the citizen said so, or an integrity phrase matched.
+INTEGRITY_BY_CITIZEN = "citizen"
 # "anonymous": nothing stored; "confidential": stored, seen by the triage unit only.
 IDENTITY_CHOICES = ("normal", "confidential", "anonymous")
 
@@ -93,8 +97,13 @@ class Feedback(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Canonical form: 12 characters of the tracking alphabet, without the dashes.
+    # As given to the citizen, without the dashes: 12 characters of the tracking alphabet
+    # (codes made before the alphabet changed keep their spelling).
     tracking_code: Mapped[str] = mapped_column(String(16), unique=True)
+    # The code with every confusable character mapped to its set's one (tracking_key): what
+    # a lookup compares, so that 5PP9… finds SPP9…. Set whenever tracking_code is. An old
+    # code whose key another one already had keeps "~" + its code (found by its spelling).
+    tracking_key: Mapped[str] = mapped_column(String(16), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"), index=True)
     # The department that must handle it; None while the triage unit has it.
@@ -129,6 +138,12 @@ class Feedback(db.Model):
     routing_rule_id: Mapped[int | None] = mapped_column(
         ForeignKey("routing_rule.id", ondelete="SET NULL")
     )
+    # An integrity report (routing rule 0): handled by the integrity unit, never seen by the
+    # department concerned; only moved to the triage unit or back to the integrity unit.
+    integrity: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The department the integrity report is about (from the chosen service), recorded for
+    # the integrity unit only: every list and count goes by department_id, the handler.
+    concerned_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
 
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -162,7 +177,9 @@ class Feedback(db.Model):
     client_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
     service: Mapped[Service | None] = relationship()
-    department: Mapped[Department | None] = relationship()
+    department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
+    concerned_department: Mapped[Department | None] = relationship(
+        foreign_keys=[concerned_department_id])
     events: Mapped[list[FeedbackEvent]] = relationship(
         back_populates="feedback",
         order_by="(FeedbackEvent.at, FeedbackEvent.id)",
@@ -172,11 +189,25 @@ class Feedback(db.Model):
         back_populates="feedback", order_by="Attachment.id", cascade="all, delete-orphan"
     )
 
+    @validates("tracking_code")
+    def _keep_tracking_key(self, _key: str, code: str) -> str:
+        self.tracking_key = tracking_key(code)
+        return code
+
     @property
     def tracking_code_display(self) -> str:
-        """Return the code grouped for reading aloud: K7QM-3TXV-9PHD."""
-        code = self.tracking_code
-        return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+        """Return the code grouped for reading aloud: K7QM-3TXV-9PH4."""
+        return tracking_code_display(self.tracking_code)
+
+    @property
+    def public_reference(self) -> str:
+        """Return the reference staff screens show instead of the tracking code: P123.
+
+        The tracking code lets its holder reply and reopen as the citizen, so staff screens,
+        staff mail and logs never show it whole (docs/definitions.md, "Privacy"). The same
+        form as Open311's public id of published feedback.
+        """
+        return f"P{self.id}"
 
     @property
     def is_open(self) -> bool:
@@ -226,6 +257,17 @@ class RoutingRule(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     department: Mapped[Department] = relationship()
+
+
+class IntegrityPhrase(db.Model):
+    """An administrator's integrity phrase: feedback containing it is an integrity report."""
+
+    __tablename__ = "integrity_phrase"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # As typed by the administrator (shown in the reason); matching uses its normal form.
+    phrase: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Attachment(db.Model):
@@ -289,3 +331,5 @@ class OutboxMessage(db.Model):
     # The kind of the last failure (never the recipient's address).
     last_error: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # JSON object of extra mail headers (List-Unsubscribe of subscription mail); "" for none.
+    headers: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -14,8 +14,6 @@ import hashlib
 import hmac
 import json
 import re
-import secrets
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,12 +21,23 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.domain.calendar import utc_now
 from portal.domain.personal_data import find_personal_data
 from portal.domain.personal_data import mentions_reporter as text_mentions_reporter
+from portal.domain.regions import regency_from_kemendagri
+from portal.domain.tracking_codes import (  # noqa: F401  (re-exported for pages and tests)
+    TRACKING_ALPHABET,
+    TRACKING_GROUP,
+    TRACKING_LENGTH,
+    tracking_code_compact,
+    tracking_code_display,
+    tracking_code_new,
+    tracking_code_normalise,
+    tracking_key,
+)
 from portal.extensions import db
 from portal.i18n import localized
 from portal.models.catalogue import Service
@@ -75,37 +84,7 @@ from portal.services.feedback.routing import RoutingDecision, routing_decide
 
 # -- tracking codes ----------------------------------------------------------------------------
 
-# Crockford's base 32 without 0 and 1 as well: no 0/O, 1/I/L confusion can arise because none
-# of these characters is ever used (and no U, as in Crockford). 30 symbols, 12 of them:
-# 12 × log2(30) ≈ 58.9 bits of randomness from `secrets`.
-TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-TRACKING_LENGTH = 12
-TRACKING_GROUP = 4
-_SEPARATORS = re.compile(r"[\s\-_.·/]+")
-
-
-def tracking_code_new() -> str:
-    """Return a new random tracking code in canonical form (12 characters, no dashes)."""
-    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
-
-
-def tracking_code_display(code: str) -> str:
-    """Group a canonical code in fours for reading aloud: K7QM-3TXV-9PHD."""
-    return "-".join(code[i : i + TRACKING_GROUP] for i in range(0, len(code), TRACKING_GROUP))
-
-
-def tracking_code_normalise(text: str) -> str | None:
-    """Return the canonical code for what a citizen typed, or None if it cannot be one.
-
-    Case, spaces, dashes and dots do not matter, nor do full-width characters from phone
-    keyboards. Characters that never occur in a code (0, O, 1, I, L, U…) make it invalid
-    rather than being guessed at: guessing could lead a citizen to someone else's feedback.
-    """
-    folded = unicodedata.normalize("NFKC", text or "").upper()
-    compact = _SEPARATORS.sub("", folded)
-    if len(compact) != TRACKING_LENGTH or any(ch not in TRACKING_ALPHABET for ch in compact):
-        return None
-    return compact
+# The rule lives in portal.domain.tracking_codes (imported above, and from here by pages).
 
 
 # -- validation --------------------------------------------------------------------------------
@@ -128,6 +107,9 @@ class _Clean:
     anonymous: bool = False
     confidential: bool = False
     publish: bool = False
+    # The citizen says it is about corruption, bribery, illegal levies or misconduct by
+    # officials (routing rule 0).
+    integrity: bool = False
     errors: list[FieldError] = field(default_factory=list)
 
 
@@ -154,7 +136,10 @@ def _flag(data: Mapping[str, Any], key: str, errors: list[FieldError]) -> bool:
 
 
 def regency_code(value: str) -> str | None:
-    """Return the regency code for a code or a name (any case), or None."""
+    """Return the regency code for a code, a Kemendagri code (62.71) or a name, or None."""
+    official = regency_from_kemendagri(value)
+    if official is not None:
+        return official
     folded = " ".join(value.replace("-", " ").split()).casefold()
     for code, name in REGENCIES.items():
         short = name.split(" ", 1)[1].casefold()
@@ -171,6 +156,7 @@ def _validate_subject_matter(data: Mapping[str, Any], clean: _Clean) -> None:
         errors.append(FieldError("kind", must_be_one_of(FEEDBACK_KINDS),
                                   code="invalid_choice" if kind else "required"))
     clean.kind = kind
+    clean.integrity = _flag(data, "integrity", errors)
 
     service_code = _text(data, "service", errors)
     if service_code:
@@ -320,6 +306,7 @@ def _request_fingerprint(
             "anonymous": clean.anonymous,
             "confidential": clean.confidential,
             "publish": clean.publish,
+            "integrity": clean.integrity,
             "attachments": [
                 [name, hashlib.sha256(content).hexdigest()] for name, content in files
             ],
@@ -398,7 +385,8 @@ def _feedback_new(
         reporter_email=clean.email,
         reporter_phone=clean.phone,
         anonymous=clean.anonymous,
-        confidential=clean.confidential,
+        # An integrity report's reporter is confidential even if they did not ask.
+        confidential=clean.confidential or (decision.integrity and not clean.anonymous),
         publish_requested=clean.publish,
         publish_approved=False,
         lang=lang,
@@ -406,6 +394,8 @@ def _feedback_new(
         routing_rule=decision.rule,
         routing_detail=decision.detail,
         routing_rule_id=decision.rule_id,
+        integrity=decision.integrity,
+        concerned_department=decision.concerned,
         submitted_at=now,
         client_token=client_token or None,
         client_fingerprint=fingerprint,
@@ -512,7 +502,8 @@ def feedback_submit(
             return _replayed(existing, fingerprint)
 
     now = now or utc_now()
-    decision = routing_decide(clean.service, f"{clean.subject}\n{clean.body}")
+    decision = routing_decide(clean.service, f"{clean.subject}\n{clean.body}",
+                              integrity=clean.integrity)
     feedback = _feedback_new(
         clean, decision, lang=lang, now=now, client_token=client_token, fingerprint=fingerprint
     )
@@ -534,21 +525,42 @@ def feedback_service_choices(lang: str) -> list[tuple[str, str]]:
     return sorted(choices, key=lambda item: item[1].casefold())
 
 
+def feedback_service_groups(lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Return (department name, [(code, service name)…]) for the form's grouped list.
+
+    Departments and their services in alphabetical order of the reader's language.
+    """
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for service in db.session.scalars(select(Service).join(Service.department)):
+        department = localized(service.department, "name", lang).text
+        groups.setdefault(department, []).append(
+            (service.code, localized(service, "name", lang).text))
+    return [
+        (department, sorted(services, key=lambda item: item[1].casefold()))
+        for department, services in sorted(groups.items(), key=lambda item: item[0].casefold())
+    ]
+
+
 def feedback_get(code: str) -> Feedback:
     """Return the feedback with this tracking code (any spelling a citizen may type).
 
+    Found by the code's lookup key, so that every member of a confusable set (0/O/D, 1/I/L,
+    2/Z, 5/S, 8/B, U/V), in either case, finds it; a code stored before the alphabet changed
+    is also found by its exact spelling, which wins should another old code share its key.
     Loaded with what its public view needs (public_view_options).
     """
-    canonical = tracking_code_normalise(code)
-    if canonical is None:
+    compact = tracking_code_compact(code)
+    if compact is None:
         raise NotFound(code)
-    feedback = db.session.scalars(
-        select(Feedback).where(Feedback.tracking_code == canonical)
+    found = db.session.scalars(
+        select(Feedback)
+        .where(or_(Feedback.tracking_key == tracking_key(compact),
+                   Feedback.tracking_code == compact))
         .options(*public_view_options())
-    ).first()
-    if feedback is None:
+    ).all()
+    if not found:
         raise NotFound(code)
-    return feedback
+    return next((f for f in found if f.tracking_code == compact), found[0])
 
 
 # -- the citizen's follow-up -------------------------------------------------------------------
@@ -574,7 +586,9 @@ def feedback_reply(code: str, body: Any, now: datetime | None = None) -> Feedbac
     feedback = feedback_get(code)
     text = required_text(body, "body", _("Write your reply."))
     if not feedback_can_reply(feedback):
-        raise ValidationError([FieldError("body", _("This feedback is closed."))])
+        message = (_("This feedback is closed.") if feedback.status in ("closed", "rejected")
+                   else _("You can reply once the department has answered."))
+        raise ValidationError([FieldError("body", message)])
     now = now or utc_now()
     event_add(feedback, "reply", now, actor=CITIZEN, body=text)
     feedback_mail.mail_staff(feedback, "reply")

@@ -67,9 +67,20 @@ def overdue_deadlines(feedback: Feedback, now: datetime | None = None) -> list[s
 # -- what the citizen may still do -------------------------------------------------------------
 
 
+# Public steps in which the department says something the citizen may answer: an answer (which
+# may ask for information) or the reason it needs to investigate.
+REPLY_TO_KINDS = ("answer", "investigation")
+
+
 def feedback_can_reply(feedback: Feedback) -> bool:
-    """Tell whether the citizen may still add a reply (not once closed or rejected)."""
-    return feedback.status not in ("closed", "rejected")
+    """Tell whether the citizen may add a reply: once there is something to reply to.
+
+    That is, once the department answered or asked for information (an answer, or the reason
+    for an investigation), and not once the feedback is closed or rejected.
+    """
+    if feedback.status in ("closed", "rejected"):
+        return False
+    return any(event.public and event.kind in REPLY_TO_KINDS for event in feedback.events)
 
 
 def feedback_can_reopen(feedback: Feedback, now: datetime | None = None) -> bool:

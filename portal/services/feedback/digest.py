@@ -58,7 +58,8 @@ def _lines(items: list[tuple[Feedback, list[str]]], lang: str) -> list[dict[str,
     """Describe each overdue feedback for the mail: nothing the citizen wrote, no identity."""
     return [
         {
-            "code": feedback.tracking_code_display,
+            # The public reference: staff mail never carries the tracking code.
+            "code": feedback.public_reference,
             "kind": feedback.kind,
             "status": feedback.status,
             "service": localized(feedback.service, "name", lang).text if feedback.service else "",

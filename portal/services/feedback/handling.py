@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.domain.calendar import utc_now
@@ -74,6 +74,7 @@ from portal.services.feedback.deadlines import (
     deadline_after,
     set_routed,
 )
+from portal.services.feedback.routing import integrity_unit, triage_unit
 from portal.services.paging import Pagination, paginate
 
 # Timeline steps whose text staff write for the public.
@@ -265,7 +266,20 @@ def feedback_attention_list(actor: Any) -> list[Feedback]:
     fixed number of queries however long the list.
     """
     require_permission(actor, Permission.FEEDBACK_ATTENTION)
-    return list(db.session.scalars(
+    return list(db.session.scalars(_attention_query()))
+
+
+def feedback_attention_page(
+    actor: Any, page: int = 1, per_page: int = INBOX_PAGE_SIZE
+) -> Pagination:
+    """Return a page of :func:`feedback_attention_list`, the oldest first."""
+    require_permission(actor, Permission.FEEDBACK_ATTENTION)
+    return paginate(_attention_query(), page, per_page, INBOX_PAGE_MAX)
+
+
+def _attention_query() -> Select:
+    """Select open feedback transferred more than twice with its trail, the oldest first."""
+    return (
         select(Feedback)
         .where(Feedback.transfer_count > TRANSFER_ATTENTION,
                Feedback.status.in_((*OPEN_STATUSES, "resolved")))
@@ -274,7 +288,7 @@ def feedback_attention_list(actor: Any) -> list[Feedback]:
             selectinload(Feedback.events).selectinload(FeedbackEvent.from_department),
         )
         .order_by(Feedback.submitted_at, Feedback.id)
-    ))
+    )
 
 
 def feedback_for_staff(actor: Any, feedback_id: int) -> Feedback:
@@ -340,11 +354,30 @@ def _first_response(feedback: Feedback, now: datetime) -> None:
 
 def _department(code: Any) -> Department:
     department = db.session.scalars(
-        select(Department).where(Department.code == str(code or "")[:64])
+        select(Department).where(Department.code == str(code or ""))
     ).first()
     if department is None:
         raise ValidationError([FieldError("department", _("Choose a department."))])
     return department
+
+
+def feedback_destinations(feedback: Feedback) -> list[Department] | None:
+    """Return where this feedback may be routed or transferred: None for any department.
+
+    An integrity report goes only to the triage unit or to the integrity unit, never to the
+    department concerned or any other (docs/definitions.md, routing rule 0).
+    """
+    if not feedback.integrity:
+        return None
+    units = [unit for unit in (triage_unit(), integrity_unit()) if unit is not None]
+    return list({unit.id: unit for unit in units}.values())
+
+
+def _require_destination(feedback: Feedback, target: Department) -> None:
+    allowed = feedback_destinations(feedback)
+    if allowed is not None and target.id not in {unit.id for unit in allowed}:
+        raise ValidationError([FieldError("department", _(
+            "An integrity report may only go to the integrity unit or the triage unit."))])
 
 
 def feedback_answer(
@@ -392,7 +425,10 @@ def feedback_status_set(
     feedback = feedback_for_action(actor, feedback_id)
     if status not in STATUS_MOVES.get(feedback.status, ()):
         raise ValidationError([FieldError("status", _("This status change is not possible."))])
-    text = note.replace("\x00", "").strip()[:MAX_REASON] if isinstance(note, str) else ""
+    text = note.replace("\x00", "").strip() if isinstance(note, str) else ""
+    if len(text) > MAX_REASON:  # refused, never cut
+        raise ValidationError([FieldError("text", _("Use at most %(max)d characters.",
+                                                    max=MAX_REASON))])
     public_text_check(actor, feedback, "text", text, confirmed)
     now = now or utc_now()
     before = feedback.status
@@ -456,6 +492,7 @@ def feedback_transfer(
     target = _department(department_code)
     if target.id == feedback.department_id:
         raise ValidationError([FieldError("department", _("Choose another department."))])
+    _require_destination(feedback, target)
     public_text_check(actor, feedback, "reason", text, confirmed)
     now = now or utc_now()
     source_id = feedback.department_id
@@ -487,6 +524,7 @@ def feedback_route(
     if feedback.status != "submitted":
         raise ValidationError([FieldError("department", _("It has already been routed."))])
     target = _department(department_code)
+    _require_destination(feedback, target)
     now = now or utc_now()
     set_routed(feedback, target, now)
     event_add(feedback, "routed", now, actor=actor.username, public=True,

@@ -117,6 +117,8 @@ def mail_reporter(feedback: Feedback, step: str, text: str = "") -> None:
             "mail/feedback_reporter.txt",
             step=step,
             view=view,
+            # Greeted by the name they gave (the mail goes to them only).
+            name=feedback.reporter_name or "",
             text=text,
             tracking_url=tracking_url(feedback, lang),
         )
@@ -150,11 +152,14 @@ def mail_staff(feedback: Feedback, step: str, text: str = "") -> int:
     lang = current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(lang):
         view = feedback_public_view(feedback, lang)
-        subject = _staff_subject(step, feedback.tracking_code_display)
+        # The public reference, never the tracking code: with it, anyone reading the mail
+        # could reply and reopen as the citizen (docs/definitions.md, "Privacy").
+        subject = _staff_subject(step, feedback.public_reference)
         body = _render_mail(
             "mail/feedback_staff.txt",
             step=step,
             view=view,
+            reference=feedback.public_reference,
             # Subject only: the body and the identity stay behind the staff login.
             subject=feedback.subject,
             text=text,

@@ -1,8 +1,12 @@
 """The public view of feedback: what anyone holding its tracking code may see.
 
 It is the only shape in which feedback leaves the service layer for citizens, pages, mail and
-the API alike: it never holds a name, e-mail or phone, and shows the citizen's text only in
-the public version staff approved (feedback_publish). A frozen object, so that no page or
+the API alike: it never holds a name, e-mail or phone. The holder of the tracking code sees
+their own subject and text, de-identified by the one rule of personal data in free text (a
+code may be shared or leaked: their name, e-mail, phone or NIK written in it shows as
+``[…]``), and the public version once staff approved one; everyone else
+(the published list, feedback_publish) sees the public version only, built with
+``for_holder=False``. A frozen object, so that no page or
 template can add to it on the way out; the API writes it with :meth:`FeedbackPublicView.as_json`.
 """
 
@@ -15,6 +19,8 @@ from typing import Any
 from sqlalchemy.orm import selectinload
 
 from portal.domain.calendar import utc_now
+from portal.domain.personal_data import deidentify
+from portal.domain.regions import kemendagri_from_regency
 from portal.i18n import localized
 from portal.models.catalogue import Department, Service
 from portal.models.feedback import CITIZEN, SYSTEM, Feedback, FeedbackEvent
@@ -77,6 +83,8 @@ class FeedbackPublicView:
     # Who answers for it now: the department, or the triage unit while nobody is routed.
     handled_by: PublicName | None
     regency: str | None
+    # The regency's official Kemendagri code (62.01-62.13, 62.71), beside the portal's own.
+    region_code: str | None
     routing_rule: str
     routing_reason: str
     routed_department: PublicName | None
@@ -95,9 +103,16 @@ class FeedbackPublicView:
     can_reply: bool
     can_reopen: bool
     published: bool
-    # The public version staff approved, None until then.
+    # An integrity report (routing rule 0): handled by the integrity unit.
+    integrity: bool
+    # For the holder of the code: what they wrote, de-identified. For everyone else
+    # (for_holder=False): the public version staff approved, None until then.
     subject: str | None
     body: str | None
+    # For the holder: the public version staff approved (None until then, and never in the
+    # public view, whose subject and body are that version).
+    published_subject: str | None
+    published_body: str | None
     timeline: tuple[TimelineStep, ...]
 
     def as_dict(self) -> dict[str, Any]:
@@ -180,13 +195,27 @@ def _first_routed_to(feedback: Feedback) -> Department | None:
     )
 
 
+def _own_text(feedback: Feedback, text: str) -> str:
+    """Return a text the citizen wrote without personal data, their own name included."""
+    return deidentify(
+        text or "",
+        reporter_name=feedback.reporter_name,
+        reporter_email=feedback.reporter_email,
+        reporter_phone=feedback.reporter_phone,
+    )
+
+
 def feedback_public_view(
-    feedback: Feedback, lang: str, now: datetime | None = None
+    feedback: Feedback, lang: str, now: datetime | None = None, *, for_holder: bool = True
 ) -> FeedbackPublicView:
-    """Return what anyone holding the tracking code may see: never an identity."""
+    """Return what anyone holding the tracking code may see: never an identity.
+
+    ``for_holder=False`` gives what everyone may see of published feedback: the texts are the
+    public version only.
+    """
     now = now or utc_now()
     department = feedback.department
-    if department is None and feedback.routing_rule == "triage":
+    if department is None and feedback.routing_rule in ("triage", "integrity"):
         handler = triage_unit_cached()
     else:
         handler = department
@@ -200,6 +229,7 @@ def feedback_public_view(
         department=_named(department, lang),
         handled_by=_named(handler, lang),
         regency=feedback.regency,
+        region_code=kemendagri_from_regency(feedback.regency),
         routing_rule=feedback.routing_rule,
         routing_reason=routing_reason(
             rule=feedback.routing_rule, detail=feedback.routing_detail, department=routed_to,
@@ -221,7 +251,12 @@ def feedback_public_view(
         can_reply=feedback_can_reply(feedback),
         can_reopen=feedback_can_reopen(feedback, now),
         published=published,
-        subject=feedback.public_subject if published else None,
-        body=feedback.public_body if published else None,
+        integrity=feedback.integrity,
+        subject=(_own_text(feedback, feedback.subject) if for_holder
+                 else feedback.public_subject if published else None),
+        body=(_own_text(feedback, feedback.body) if for_holder
+              else feedback.public_body if published else None),
+        published_subject=feedback.public_subject if published and for_holder else None,
+        published_body=feedback.public_body if published and for_holder else None,
         timeline=_timeline(feedback, lang),
     )

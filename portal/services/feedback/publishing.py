@@ -164,8 +164,9 @@ def feedback_published_view(feedback: Feedback, lang: str, now: datetime | None 
     The tracking code is left out because whoever holds it may reply and reopen; the regency
     because, with a detailed text, it could narrow down who wrote it.
     """
-    view = feedback_public_view(feedback, lang, now).as_dict()
-    for key in ("tracking_code", "regency", "can_reply", "can_reopen"):
+    view = feedback_public_view(feedback, lang, now, for_holder=False).as_dict()
+    for key in ("tracking_code", "regency", "region_code", "can_reply", "can_reopen",
+                "published_subject", "published_body"):
         view.pop(key, None)
     view["id"] = feedback.id
     view["published_at"] = feedback.publish_decided_at

@@ -1,5 +1,8 @@
 """Feedback routing (docs/definitions.md, "Routing"), first rule that applies wins.
 
+0. an integrity report (the citizen ticked the box, or an administrator's integrity phrase
+   matches the text) -> the integrity unit, never the department concerned (which is
+   recorded, for the integrity unit);
 1. the citizen chose a service -> that service's department;
 2. an administrator's routing rule matches the text -> that rule's department;
 3. otherwise -> the triage unit, which routes it by hand.
@@ -25,7 +28,7 @@ from sqlalchemy.orm import Session
 from portal.extensions import db
 from portal.i18n import localized
 from portal.models.catalogue import Department, Service
-from portal.models.feedback import RoutingRule
+from portal.models.feedback import INTEGRITY_BY_CITIZEN, IntegrityPhrase, RoutingRule
 from portal.services.auth import Permission, audit_record, require_permission
 from portal.services.errors import FieldError, NotFound, ValidationError
 
@@ -56,11 +59,19 @@ class RoutingDecision:
     """Where feedback goes and why."""
 
     department: Department | None
-    # "service", "rule" or "triage" (see Feedback.routing_rule).
+    # "integrity", "service", "rule" or "triage" (see Feedback.routing_rule).
     rule: str
-    # The service code or the rule's phrase; empty for triage.
+    # The service code or the rule's phrase; for integrity, "citizen" or the integrity
+    # phrase; empty for triage.
     detail: str = ""
     rule_id: int | None = None
+    # Integrity reports: the department the report is about, which must never see it.
+    concerned: Department | None = None
+
+    @property
+    def integrity(self) -> bool:
+        """Tell whether this is an integrity report (routing rule 0)."""
+        return self.rule == "integrity"
 
 
 def triage_unit() -> Department | None:
@@ -98,8 +109,50 @@ def _forget_triage_unit_on_write(session: Session, _context: Any) -> None:
         session.info.pop(_TRIAGE_UNIT_KEY, None)
 
 
-def routing_decide(service: Service | None, text: str) -> RoutingDecision:
-    """Decide the department of new feedback, with the reason."""
+def integrity_unit() -> Department | None:
+    """Return the integrity unit (the Inspektorat), or None when none is set."""
+    return db.session.scalars(
+        select(Department).where(Department.is_integrity_unit.is_(True)).order_by(Department.id)
+    ).first()
+
+
+def integrity_phrase_matching(text: str) -> IntegrityPhrase | None:
+    """Return the integrity phrase found in text (the longest, then the oldest), or None."""
+    normalised = f" {text_normalise(text)} "
+    found = [
+        phrase for phrase in db.session.scalars(select(IntegrityPhrase))
+        if (needle := text_normalise(phrase.phrase)) and f" {needle} " in normalised
+    ]
+    if not found:
+        return None
+    return min(found, key=lambda p: (-len(text_normalise(p.phrase)), p.id))
+
+
+def routing_decide(
+    service: Service | None, text: str, integrity: bool = False
+) -> RoutingDecision:
+    """Decide the department of new feedback, with the reason.
+
+    ``integrity``: the citizen said the report is about corruption, bribery, illegal levies
+    or misconduct by officials (rule 0). Without an integrity unit, an integrity report goes
+    to the triage unit, still never to the department concerned.
+    """
+    phrase = None if integrity else integrity_phrase_matching(text)
+    if integrity or phrase is not None:
+        unit = integrity_unit()
+        concerned = _ordinary_decision(service, text).department
+        if concerned is not None and (concerned == unit or concerned.is_triage_unit):
+            concerned = None  # the report is about no department but the handler itself
+        return RoutingDecision(
+            unit, "integrity",
+            INTEGRITY_BY_CITIZEN if phrase is None else phrase.phrase,
+            concerned=concerned,
+        )
+    return _ordinary_decision(service, text)
+
+
+def _ordinary_decision(service: Service | None, text: str) -> RoutingDecision:
+    """Decide by rules 1 to 3: the chosen service, a routing rule, else the triage unit."""
     if service is not None:
         return RoutingDecision(service.department, "service", service.code)
     normalised = f" {text_normalise(text)} "
@@ -126,6 +179,8 @@ def routing_reason(
 ) -> str:
     """Say, as one translated sentence in the current locale, why feedback went where it went."""
     name = localized(department, "name", lang).text if department is not None else ""
+    if rule == "integrity":
+        return _integrity_reason(detail, department, name)
     if rule == "service" and department is not None:
         return _(
             "It went to %(department)s because you chose one of its services: %(service)s.",
@@ -151,6 +206,23 @@ def routing_reason(
     )
 
 
+def _integrity_reason(detail: str, department: Department | None, name: str) -> str:
+    """Say why an integrity report went to the integrity unit (or the triage unit)."""
+    if detail == INTEGRITY_BY_CITIZEN:
+        why = _("You said your report is about corruption, bribery, illegal levies or "
+                "misconduct by officials.")
+    else:
+        why = _("Your text mentions “%(phrase)s”, which points to corruption, bribery, illegal "
+                "levies or misconduct by officials.", phrase=detail)
+    if department is not None:
+        where = _("It went to %(department)s, the province's integrity unit.", department=name)
+    else:
+        where = _("The province's complaint-management unit will send it to the integrity unit.")
+    promise = _("The department concerned does not see your report or learn that it exists, "
+                "and your name and contact details are kept confidential.")
+    return f"{why} {where} {promise}"
+
+
 # -- administration (CLI and admin pages) ------------------------------------------------------
 
 
@@ -168,11 +240,7 @@ def routing_rule_add(
     require_permission(actor, Permission.ROUTING_MANAGE)
     department = _department_by_code(department_code)
     phrase = " ".join((phrase or "").split())
-    errors = []
-    if not text_normalise(phrase):
-        errors.append(FieldError("phrase", _("must contain at least one letter or digit")))
-    elif len(phrase) > MAX_PHRASE:
-        errors.append(FieldError("phrase", _("is longer than %(n)d characters", n=MAX_PHRASE)))
+    errors = _phrase_errors(phrase)
     if isinstance(priority, bool) or not isinstance(priority, int):
         errors.append(FieldError("priority", _("must be a whole number")))
     elif not MIN_PRIORITY <= priority <= MAX_PRIORITY:
@@ -187,6 +255,74 @@ def routing_rule_add(
                  to_state=f"{department.code}:{priority}", detail=f"phrase={phrase}")
     db.session.commit()
     return rule
+
+
+def _phrase_errors(phrase: str) -> list[FieldError]:
+    if not text_normalise(phrase):
+        return [FieldError("phrase", _("must contain at least one letter or digit"))]
+    if len(phrase) > MAX_PHRASE:
+        return [FieldError("phrase", _("is longer than %(n)d characters", n=MAX_PHRASE))]
+    return []
+
+
+def integrity_phrase_add(phrase: str, *, actor: Any) -> IntegrityPhrase:
+    """Add an integrity phrase: feedback mentioning it goes to the integrity unit (audited)."""
+    require_permission(actor, Permission.ROUTING_MANAGE)
+    phrase = " ".join((phrase or "").split())
+    errors = _phrase_errors(phrase)
+    if not errors and any(text_normalise(p.phrase) == text_normalise(phrase)
+                          for p in db.session.scalars(select(IntegrityPhrase))):
+        errors.append(FieldError("phrase", _("is already an integrity phrase")))
+    if errors:
+        raise ValidationError(errors)
+    item = IntegrityPhrase(phrase=phrase)
+    db.session.add(item)
+    db.session.flush()
+    audit_record(actor, "routing.integrity_add", "integrity_phrase", item.id, None,
+                 detail=f"phrase={phrase}")
+    db.session.commit()
+    return item
+
+
+def integrity_phrase_delete(phrase_id: int, *, actor: Any) -> None:
+    """Delete an integrity phrase (reports already routed by it stay where they are; audited)."""
+    require_permission(actor, Permission.ROUTING_MANAGE)
+    item = db.session.get(IntegrityPhrase, phrase_id)
+    if item is None:
+        raise NotFound(str(phrase_id))
+    audit_record(actor, "routing.integrity_delete", "integrity_phrase", item.id, None,
+                 detail=f"phrase={item.phrase}")
+    db.session.delete(item)
+    db.session.commit()
+
+
+def integrity_phrase_list(actor: Any) -> list[IntegrityPhrase]:
+    """Return every integrity phrase, alphabetically (admin only)."""
+    require_permission(actor, Permission.ROUTING_MANAGE)
+    phrases = list(db.session.scalars(select(IntegrityPhrase)))
+    return sorted(phrases, key=lambda p: (text_normalise(p.phrase), p.id))
+
+
+def routing_integrity_unit_set(department_code: str, *, actor: Any) -> Department:
+    """Mark one department as the integrity unit (and no other; audited).
+
+    Integrity reports already filed stay with the unit that has them: moving them is a
+    transfer, with its reason, by whoever handles them.
+    """
+    require_permission(actor, Permission.ROUTING_MANAGE)
+    department = _department_by_code(department_code)
+    previous = integrity_unit()
+    db.session.execute(
+        update(Department)
+        .where(Department.id != department.id)
+        .values(is_integrity_unit=False)
+    )
+    department.is_integrity_unit = True
+    audit_record(actor, "routing.integrity_unit", "department", department.id, department.id,
+                 from_state=previous.code if previous is not None else None,
+                 to_state=department.code)
+    db.session.commit()
+    return department
 
 
 def routing_rule_delete(rule_id: int, *, actor: Any) -> None:
@@ -210,8 +346,14 @@ def routing_rule_list(actor: Any) -> list[RoutingRule]:
 
 
 # Demo set-up: the Organisation Bureau (in charge of public-service management) as the
-# triage unit, and a few rules for subjects citizens often write about.
+# triage unit, the Inspektorat as the integrity unit, a few rules for subjects citizens often
+# write about, and integrity phrases.
 DEMO_TRIAGE_UNIT = "biro-organisasi"
+DEMO_INTEGRITY_UNIT = "inspektorat"
+DEMO_INTEGRITY_PHRASES = (
+    "pungli", "pungutan liar", "suap", "menyuap", "disuap", "uang pelicin", "uang rokok",
+    "gratifikasi", "pemerasan", "diperas", "korupsi", "bribe", "bribery", "extortion",
+)
 DEMO_RULES = (
     ("dpupr", "jalan rusak", 10),
     ("dpupr", "jembatan", 5),
@@ -225,13 +367,18 @@ DEMO_RULES = (
 
 
 def routing_demo_load() -> int:
-    """Mark the demo triage unit and add the demo rules, once; return the rules added.
+    """Mark the demo triage and integrity units, add the demo rules and integrity phrases, once.
 
-    Idempotent: does nothing to a triage unit or rules an administrator already set up.
+    Return the routing rules added. Idempotent: does nothing to a unit, rules or phrases an
+    administrator already set up.
     """
     codes = {d.code: d for d in db.session.scalars(select(Department))}
     if triage_unit() is None and DEMO_TRIAGE_UNIT in codes:
         codes[DEMO_TRIAGE_UNIT].is_triage_unit = True
+    if integrity_unit() is None and DEMO_INTEGRITY_UNIT in codes:
+        codes[DEMO_INTEGRITY_UNIT].is_integrity_unit = True
+    if db.session.scalars(select(IntegrityPhrase)).first() is None:
+        db.session.add_all(IntegrityPhrase(phrase=phrase) for phrase in DEMO_INTEGRITY_PHRASES)
     added = 0
     if db.session.scalars(select(RoutingRule)).first() is None:
         for code, phrase, priority in DEMO_RULES:

@@ -11,30 +11,15 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from portal.domain.regions import (  # noqa: F401  (the Open311 modules import them here)
+    KEMENDAGRI_REGENCY_CODES,
+    kemendagri_from_regency,
+    regency_from_kemendagri,
+)
 from portal.extensions import db
 from portal.models.catalogue import CommitmentChange, Department, Service, WorkModeChange
 from portal.models.feedback import FEEDBACK_KINDS
 from portal.services.catalogue.directory import service_get, service_search
-
-# The official Kemendagri codes of the 13 kabupaten and the one kota of Kalimantan Tengah
-# (province 62), keyed to the portal's own regency codes. Open311 clients send and receive
-# the official codes; the portal stores its own.
-KEMENDAGRI_REGENCY_CODES: dict[str, str] = {
-    "62.01": "kotawaringin-barat",
-    "62.02": "kotawaringin-timur",
-    "62.03": "kapuas",
-    "62.04": "barito-selatan",
-    "62.05": "barito-utara",
-    "62.06": "sukamara",
-    "62.07": "lamandau",
-    "62.08": "seruyan",
-    "62.09": "katingan",
-    "62.10": "pulang-pisau",
-    "62.11": "gunung-mas",
-    "62.12": "barito-timur",
-    "62.13": "murung-raya",
-    "62.71": "palangka-raya",
-}
 
 # The attributes of every service definition, in the order clients show them.
 ATTRIBUTE_KIND = "kind"
@@ -42,11 +27,14 @@ ATTRIBUTE_REGENCY = "regency"
 ATTRIBUTE_ANONYMOUS = "anonymous"
 ATTRIBUTE_CONFIDENTIAL = "confidential"
 ATTRIBUTE_PUBLISH = "publish"
+# An integrity report (routing rule 0): to the integrity unit, never the department concerned.
+ATTRIBUTE_INTEGRITY = "integrity"
 ATTRIBUTE_CODES = (
     ATTRIBUTE_KIND, ATTRIBUTE_REGENCY, ATTRIBUTE_ANONYMOUS, ATTRIBUTE_CONFIDENTIAL,
-    ATTRIBUTE_PUBLISH,
+    ATTRIBUTE_PUBLISH, ATTRIBUTE_INTEGRITY,
 )
-FLAG_ATTRIBUTES = (ATTRIBUTE_ANONYMOUS, ATTRIBUTE_CONFIDENTIAL, ATTRIBUTE_PUBLISH)
+FLAG_ATTRIBUTES = (ATTRIBUTE_ANONYMOUS, ATTRIBUTE_CONFIDENTIAL, ATTRIBUTE_PUBLISH,
+                   ATTRIBUTE_INTEGRITY)
 # The values a true/false attribute takes (singlevaluelist keys).
 FLAG_VALUES = ("true", "false")
 KIND_VALUES = FEEDBACK_KINDS
@@ -54,19 +42,6 @@ KIND_VALUES = FEEDBACK_KINDS
 # When the attributes above last changed: a client caching service definitions must
 # refresh them after this, whatever the catalogue did.
 DEFINITIONS_CHANGED = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
-
-
-def regency_from_kemendagri(code: str) -> str | None:
-    """Return the portal's regency code for an official Kemendagri code, or None."""
-    return KEMENDAGRI_REGENCY_CODES.get(code.strip())
-
-
-def kemendagri_from_regency(regency: str | None) -> str | None:
-    """Return the official Kemendagri code of one of the portal's regency codes, or None."""
-    for official, own in KEMENDAGRI_REGENCY_CODES.items():
-        if own == regency:
-            return official
-    return None
 
 
 def open311_services() -> list[Service]:

@@ -8,7 +8,8 @@ deadlines, stores, queues the mail and commits, exactly as for the form and the 
 - ``description`` is the text; its first line, shortened, is the subject staff see in lists;
 - ``first_name`` and ``last_name``, ``email`` and ``phone`` are the reporter's identity;
 - ``attribute[kind]``, ``attribute[regency]`` (an official Kemendagri code) and the choices
-  ``attribute[anonymous]``, ``attribute[confidential]`` and ``attribute[publish]``;
+  ``attribute[anonymous]``, ``attribute[confidential]``, ``attribute[publish]`` and
+  ``attribute[integrity]`` (an integrity report, routing rule 0);
 - ``lat``/``long`` and ``address_string``, optional, are kept beside the feedback for staff
   only, like an identity (an anonymous report keeps none of them); ``address_id``,
   ``device_id``, ``account_id`` and ``media_url`` are not used.
@@ -61,6 +62,7 @@ _OPEN311_FIELD = {
     "anonymous": "attribute[anonymous]",
     "confidential": "attribute[confidential]",
     "publish": "attribute[publish]",
+    "integrity": "attribute[integrity]",
 }
 
 

@@ -8,10 +8,7 @@ the command line) manage them. Every change is audited.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
-from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -26,21 +23,12 @@ from portal.services.auth import (
     department_scope,
     require_permission,
 )
+from portal.services.credentials import credential_lookup_hash, credential_new, credential_touch
 from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
 
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "o311_"
-# A plaintext longer than this is no key of ours: refused before hashing.
-MAX_KEY_LENGTH = 200
-# last_used_at is a hint for administrators, refreshed at most once a minute (not a write
-# per request).
-LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def key_hash(plaintext: str) -> str:
-    """Return the stored form of a key: SHA-256 of a 256-bit random secret is enough."""
-    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
 
 
 def _require_key_keeper(actor: Any) -> None:
@@ -60,8 +48,8 @@ def open311_key_create(name: str, *, actor: Any) -> tuple[Open311Key, str]:
         raise ValidationError(
             [FieldError("name", _("Use at most %(max)d characters.", max=MAX_KEY_NAME))]
         )
-    plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = Open311Key(name=name, key_hash=key_hash(plaintext))
+    plaintext, stored = credential_new(KEY_PREFIX)
+    key = Open311Key(name=name, key_hash=stored)
     db.session.add(key)
     db.session.flush()
     audit_record(actor, "open311.key_create", "open311_key", key.id, to_state="active",
@@ -96,14 +84,11 @@ def open311_key_revoke(key_id: int, *, actor: Any) -> Open311Key:
 
 def open311_key_authenticate(plaintext: str | None) -> Open311Key | None:
     """Return the active key matching a plaintext, or None (unknown, revoked or empty)."""
-    if (not plaintext or not plaintext.startswith(KEY_PREFIX)
-            or len(plaintext) > MAX_KEY_LENGTH):
+    stored = credential_lookup_hash(plaintext, KEY_PREFIX)
+    if stored is None:
         return None
-    key = db.session.scalar(select(Open311Key).where(Open311Key.key_hash == key_hash(plaintext)))
+    key = db.session.scalar(select(Open311Key).where(Open311Key.key_hash == stored))
     if key is None or key.revoked_at is not None:
         return None
-    now = utc_now()
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-        key.last_used_at = now
-        db.session.commit()
+    credential_touch(key)
     return key

@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import g, request
 from flask_babel import gettext as _
 
-from portal.extensions import csrf, feedback_rate_limit, limiter
+from portal.extensions import csrf, feedback_rate_limit, limiter, tracking_lookup_limit
 from portal.i18n import languages
 from portal.services.errors import FieldError, ValidationError, must_be_one_of
 from portal.services.feedback.citizen import feedback_get, feedback_submit
@@ -26,7 +26,7 @@ from portal.web.urls import absolute_url_for, base_url
 # cannot silently store an identity.
 ACCEPTED_KEYS = {
     "kind", "service", "subject", "body", "regency", "name", "email", "phone",
-    "anonymous", "confidential", "publish", "lang", "client_token",
+    "anonymous", "confidential", "publish", "integrity", "lang", "client_token",
 }
 
 # What the answer to a new feedback repeats of its public view (followed by its address).
@@ -84,6 +84,7 @@ def feedback_create():
 
 @bp.get("/feedback/<code>")
 @never_stored
+@tracking_lookup_limit()
 def feedback_read(code: str):
     """Return the public view of one feedback: never a name, e-mail or phone."""
     view = feedback_public_view(feedback_get(code), g.lang)

@@ -35,6 +35,18 @@ from portal.web.labels import IDENTITY_LABELS, KIND_LABELS
 TOO_LONG = _l("Use at most %(max)d characters.")
 
 
+class TextLimit(Length):
+    """Length, without the ``maxlength`` attribute WTForms would put on the field."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.field_flags = {}
+
+# Texts a browser must not cut: no maxlength (a pasted text beyond it would be cut without a
+# word); data-maxlength gives the limit to the counter script, the server refuses what is
+# longer and gives the text back.
+
+
 class FeedbackForm(FlaskForm):
     """File a complaint, suggestion, question or compliment.
 
@@ -55,17 +67,21 @@ class FeedbackForm(FlaskForm):
         _l("Subject"),
         validators=[
             InputRequired(message=_l("Enter a subject.")),
-            Length(max=MAX_SUBJECT, message=TOO_LONG),
+            TextLimit(max=MAX_SUBJECT, message=TOO_LONG),
         ],
-        render_kw={"maxlength": MAX_SUBJECT},
+        render_kw={"data-maxlength": MAX_SUBJECT},
     )
     body = TextAreaField(
         _l("Your feedback"),
         validators=[
             InputRequired(message=_l("Describe your feedback.")),
-            Length(max=MAX_BODY, message=TOO_LONG),
+            TextLimit(max=MAX_BODY, message=TOO_LONG),
         ],
-        render_kw={"rows": 8, "maxlength": MAX_BODY},
+        render_kw={"rows": 8, "data-maxlength": MAX_BODY},
+    )
+    integrity = BooleanField(
+        _l("This is about corruption, bribery, illegal levies (pungli) or other misconduct "
+           "by officials"),
     )
     regency = SelectField(
         _l("Regency or city (optional)"),
@@ -82,18 +98,18 @@ class FeedbackForm(FlaskForm):
     )
     name = StringField(
         _l("Name (optional)"),
-        validators=[Optional(), Length(max=MAX_NAME, message=TOO_LONG)],
-        render_kw={"autocomplete": "name", "maxlength": MAX_NAME},
+        validators=[Optional(), TextLimit(max=MAX_NAME, message=TOO_LONG)],
+        render_kw={"autocomplete": "name", "data-maxlength": MAX_NAME},
     )
     email = EmailField(
         _l("E-mail (optional): we tell you by e-mail when something happens"),
-        validators=[Optional(), Length(max=MAX_EMAIL, message=TOO_LONG)],
-        render_kw={"autocomplete": "email", "maxlength": MAX_EMAIL, "spellcheck": "false"},
+        validators=[Optional(), TextLimit(max=MAX_EMAIL, message=TOO_LONG)],
+        render_kw={"autocomplete": "email", "data-maxlength": MAX_EMAIL, "spellcheck": "false"},
     )
     phone = TelField(
         _l("Phone (optional)"),
-        validators=[Optional(), Length(max=MAX_PHONE, message=TOO_LONG)],
-        render_kw={"autocomplete": "tel", "maxlength": MAX_PHONE},
+        validators=[Optional(), TextLimit(max=MAX_PHONE, message=TOO_LONG)],
+        render_kw={"autocomplete": "tel", "data-maxlength": MAX_PHONE},
     )
     publish = BooleanField(
         _l("Publish my feedback on the portal, without my name, once staff have checked it")
@@ -120,7 +136,7 @@ class TrackForm(FlaskForm):
     code = StringField(
         _l("Tracking code"),
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
-                   "placeholder": "K7QM-3TXV-9PHD"},
+                   "placeholder": "K7QM-3TXV-9PH4"},
     )
 
 
@@ -131,9 +147,9 @@ class ReplyForm(FlaskForm):
         _l("Your reply"),
         validators=[
             InputRequired(message=_l("Write your reply.")),
-            Length(max=MAX_REASON, message=TOO_LONG),
+            TextLimit(max=MAX_REASON, message=TOO_LONG),
         ],
-        render_kw={"rows": 4, "maxlength": MAX_REASON},
+        render_kw={"rows": 4, "data-maxlength": MAX_REASON},
     )
 
 
@@ -144,9 +160,9 @@ class ReopenForm(FlaskForm):
         _l("Why is the problem not solved?"),
         validators=[
             InputRequired(message=_l("Say why the problem is not solved.")),
-            Length(max=MAX_REASON, message=TOO_LONG),
+            TextLimit(max=MAX_REASON, message=TOO_LONG),
         ],
-        render_kw={"rows": 4, "maxlength": MAX_REASON},
+        render_kw={"rows": 4, "data-maxlength": MAX_REASON},
     )
 
 
@@ -160,9 +176,9 @@ class StaffTextForm(FlaskForm):
         _l("Text"),
         validators=[
             InputRequired(message=_l("Write something.")),
-            Length(max=MAX_REASON, message=TOO_LONG),
+            TextLimit(max=MAX_REASON, message=TOO_LONG),
         ],
-        render_kw={"rows": 5, "maxlength": MAX_REASON},
+        render_kw={"rows": 5, "data-maxlength": MAX_REASON},
     )
 
 
@@ -172,8 +188,8 @@ class StaffStatusForm(FlaskForm):
     status = SelectField(_l("New status"), validate_choice=False)
     text = TextAreaField(
         _l("Note to the citizen (optional, public)"),
-        validators=[Optional(), Length(max=MAX_REASON, message=TOO_LONG)],
-        render_kw={"rows": 3, "maxlength": MAX_REASON},
+        validators=[Optional(), TextLimit(max=MAX_REASON, message=TOO_LONG)],
+        render_kw={"rows": 3, "data-maxlength": MAX_REASON},
     )
 
 
@@ -183,8 +199,8 @@ class StaffDepartmentForm(FlaskForm):
     department = SelectField(_l("Department"), validate_choice=False)
     text = TextAreaField(
         _l("Reason (public)"),
-        validators=[Optional(), Length(max=MAX_REASON, message=TOO_LONG)],
-        render_kw={"rows": 3, "maxlength": MAX_REASON},
+        validators=[Optional(), TextLimit(max=MAX_REASON, message=TOO_LONG)],
+        render_kw={"rows": 3, "data-maxlength": MAX_REASON},
     )
 
 
@@ -195,17 +211,17 @@ class StaffPublishForm(FlaskForm):
         _l("Public subject"),
         validators=[
             InputRequired(message=_l("Write the public subject.")),
-            Length(max=MAX_SUBJECT, message=TOO_LONG),
+            TextLimit(max=MAX_SUBJECT, message=TOO_LONG),
         ],
-        render_kw={"maxlength": MAX_SUBJECT},
+        render_kw={"data-maxlength": MAX_SUBJECT},
     )
     body = TextAreaField(
         _l("Public text"),
         validators=[
             InputRequired(message=_l("Write the public text.")),
-            Length(max=MAX_BODY, message=TOO_LONG),
+            TextLimit(max=MAX_BODY, message=TOO_LONG),
         ],
-        render_kw={"rows": 8, "maxlength": MAX_BODY},
+        render_kw={"rows": 8, "data-maxlength": MAX_BODY},
     )
 
 
@@ -224,8 +240,8 @@ class RoutingRuleForm(FlaskForm):
             "Capital letters, accents and punctuation do not matter."
         ),
         validators=[InputRequired(message=_l("Enter a word or phrase.")),
-                    Length(max=200, message=TOO_LONG)],
-        render_kw={"maxlength": 200, "autocomplete": "off"},
+                    TextLimit(max=200, message=TOO_LONG)],
+        render_kw={"data-maxlength": 200, "autocomplete": "off"},
     )
     priority = IntegerField(
         _l("Priority"),
@@ -234,6 +250,29 @@ class RoutingRuleForm(FlaskForm):
         validators=[InputRequired(message=_l("Enter a whole number.")),
                     NumberRange(min=-1000, max=1000)],
     )
+
+
+class IntegrityPhraseForm(FlaskForm):
+    """An administrator adds an integrity phrase (routing rule 0)."""
+
+    phrase = StringField(
+        _l("Word or phrase"),
+        description=_l(
+            "Feedback whose subject or text contains it as whole words is an integrity report: "
+            "it goes to the integrity unit, never to the department concerned. Capital "
+            "letters, accents and punctuation do not matter."
+        ),
+        validators=[InputRequired(message=_l("Enter a word or phrase.")),
+                    TextLimit(max=200, message=TOO_LONG)],
+        render_kw={"data-maxlength": 200, "autocomplete": "off"},
+    )
+
+
+class IntegrityUnitForm(FlaskForm):
+    """An administrator chooses the integrity unit."""
+
+    department = SelectField(_l("Department acting as the integrity unit"),
+                             validate_choice=False)
 
 
 class TriageUnitForm(FlaskForm):

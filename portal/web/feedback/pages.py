@@ -17,8 +17,8 @@ from flask import (
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
-from portal.extensions import feedback_rate_limit, limiter
-from portal.i18n import current_lang
+from portal.extensions import feedback_rate_limit, limiter, tracking_lookup_limit
+from portal.i18n import current_lang, languages
 from portal.models.feedback import Feedback
 from portal.services.attachments import (
     MAX_ATTACHMENT_BYTES,
@@ -31,9 +31,8 @@ from portal.services.feedback.citizen import (
     feedback_get,
     feedback_reopen,
     feedback_reply,
-    feedback_service_choices,
+    feedback_service_groups,
     feedback_submit,
-    tracking_code_display,
     tracking_code_normalise,
 )
 from portal.services.feedback.public_view import feedback_public_view
@@ -64,8 +63,8 @@ def _private(response):
 
 
 # The form's fields; the service's errors on any other field go to the top of the form.
-_FORM_FIELDS = {"kind", "service", "subject", "body", "regency", "identity", "name", "email",
-                "phone", "publish", "attachments"}
+_FORM_FIELDS = {"kind", "integrity", "service", "subject", "body", "regency", "identity", "name",
+                "email", "phone", "publish", "attachments"}
 # The service's names for what the form asks as one choice.
 _FIELD_RENAMES = {"anonymous": "identity", "confidential": "identity"}
 
@@ -76,7 +75,7 @@ def _files_forgotten(form: FeedbackForm) -> None:
     ]
 
 
-def _render_new(form: FeedbackForm, status: int = 200):
+def _render_new(form: FeedbackForm, status: int = 200, switched: bool = False):
     return render_template(
         "feedback/new.html",
         form=form,
@@ -84,7 +83,22 @@ def _render_new(form: FeedbackForm, status: int = 200):
         identity_hints=feedback_labels.IDENTITY_HINTS,
         max_attachments=MAX_ATTACHMENTS,
         max_attachment_megabytes=MAX_ATTACHMENT_MEGABYTES,
+        switched=switched,
     ), status
+
+
+def service_select_choices(lang: str) -> list[SelectChoice]:
+    """Return the form's service choices: none, then each department's services in a group."""
+    return [SelectChoice("", _("No particular service"))] + [
+        SelectChoice(code, name, optgroup=department)
+        for department, services in feedback_service_groups(lang)
+        for code, name in services
+    ]
+
+
+def _switching_language() -> bool:
+    """Tell whether the form was sent by a language button (to show it again, not to file)."""
+    return request.method == "POST" and request.form.get("switch_language") in languages()
 
 
 def _submission(form: FeedbackForm) -> dict:
@@ -101,6 +115,7 @@ def _submission(form: FeedbackForm) -> dict:
         "anonymous": form.identity.data == "anonymous",
         "confidential": form.identity.data == "confidential",
         "publish": bool(form.publish.data),
+        "integrity": bool(form.integrity.data),
     }
 
 
@@ -117,14 +132,22 @@ def _uploaded_files(form: FeedbackForm) -> list[tuple[str, bytes]]:
 
 
 @bp.route("/feedback/new", methods=["GET", "POST"])
-@limiter.limit(feedback_rate_limit, methods=["POST"])
+@limiter.limit(feedback_rate_limit, methods=["POST"], exempt_when=_switching_language)
 def new():
-    """Show the feedback form and file what it sends (POST, redirect, GET)."""
+    """Show the feedback form and file what it sends (POST, redirect, GET).
+
+    The language buttons of the form page send the form here in the other language: it comes
+    back in that language with everything typed kept, filed only by "Send feedback". A POST,
+    not a link: the text and the identity never go into a URL.
+    """
     form = FeedbackForm()
     lang = current_lang()
-    form.service.choices = [SelectChoice("", _("No particular service"))] + [
-        SelectChoice(code, label) for code, label in feedback_service_choices(lang)
-    ]
+    form.service.choices = service_select_choices(lang)
+    if _switching_language():
+        # CSRFProtect checked the form's token before the view ran; nothing is validated.
+        if _uploaded_files(form):
+            _files_forgotten(form)
+        return _render_new(form, switched=True)
     if request.method == "GET":
         form.client_token.data = secrets.token_urlsafe(24)
         wanted = request.args.get("service", "")[:64]
@@ -165,28 +188,28 @@ def new():
 
 
 @bp.get("/track")
+@tracking_lookup_limit(exempt_when=lambda: "code" not in request.args)
 def track():
     """Find feedback by its tracking code, however the citizen typed it."""
     form = TrackForm(request.args)
     status = 200
     if "code" in request.args:
-        canonical = tracking_code_normalise(form.code.data or "")
-        if canonical is None:
+        typed = form.code.data or ""
+        if tracking_code_normalise(typed) is None:
             form.code.errors = [_(
-                "A tracking code has 12 letters and digits, like K7QM-3TXV-9PHD. "
-                "It never contains 0, O, 1, I, L or U."
+                "A tracking code has 12 letters and digits, like K7QM-3TXV-9PH4."
             )]
             status = 422
         else:
             try:
-                feedback_get(canonical)
+                feedback = feedback_get(typed)
             except NotFound:
                 form.code.errors = [
                     _("We found no feedback with this code. Check it and try again.")
                 ]
                 status = 404
             else:
-                return redirect(url_for(".show", code=tracking_code_display(canonical)))
+                return redirect(url_for(".show", code=feedback.tracking_code_display))
     return _private(make_response(render_template("feedback/track.html", form=form), status))
 
 
@@ -213,12 +236,13 @@ _SHOW_PARAMETERS = ("filed", "done")
 
 
 @bp.get("/feedback/<code>")
+@tracking_lookup_limit()
 def show(code: str):
     """Show the public view of one feedback: steps, answers, deadlines."""
-    canonical = tracking_code_normalise(code)
-    if canonical is None:
+    if tracking_code_normalise(code) is None:
         abort(404)
-    display = tracking_code_display(canonical)
+    # Any spelling finds it (5 for S, o for 0...): the address then shows the code as given.
+    display = feedback_get(code).tracking_code_display
     if code != display:
         # Only the page's own parameters: anything else could clash with url_for's
         # arguments (code, _external, _scheme...).
@@ -257,6 +281,7 @@ def _citizen_step(
 
 @bp.post("/feedback/<code>/reply")
 @limiter.limit(feedback_rate_limit)
+@tracking_lookup_limit()
 def reply(code: str):
     """Add the citizen's reply."""
     return _citizen_step(code, ReplyForm(), field="body", form_name="reply_form",
@@ -265,6 +290,7 @@ def reply(code: str):
 
 @bp.post("/feedback/<code>/reopen")
 @limiter.limit(feedback_rate_limit)
+@tracking_lookup_limit()
 def reopen(code: str):
     """Reopen resolved feedback with the citizen's reason."""
     return _citizen_step(code, ReopenForm(), field="reason", form_name="reopen_form",

@@ -20,6 +20,7 @@ from portal.services.feedback.public_view import FeedbackPublicView
 from portal.services.open311.catalogue import (
     ATTRIBUTE_ANONYMOUS,
     ATTRIBUTE_CONFIDENTIAL,
+    ATTRIBUTE_INTEGRITY,
     ATTRIBUTE_KIND,
     ATTRIBUTE_PUBLISH,
     ATTRIBUTE_REGENCY,
@@ -143,6 +144,10 @@ def service_definition(service: Service) -> dict[str, Any]:
             _choice(ATTRIBUTE_PUBLISH, 5, _(
                 "Ask for the text to be published. Staff publish a version without personal "
                 "data, and only after checking it."), yes_no),
+            _choice(ATTRIBUTE_INTEGRITY, 6, _(
+                "An integrity report: about corruption, bribery, illegal levies or other "
+                "misconduct by officials. It goes to the province's integrity unit, never to "
+                "the department concerned, and the reporter is kept confidential."), yes_no),
         ],
     }
 
@@ -180,7 +185,11 @@ def _latest_staff_text(view: dict[str, Any]) -> str | None:
 
 
 def _public_description(view: dict[str, Any]) -> str | None:
-    """Return the public version of the text staff approved, None when there is none."""
+    """Return the view's text, None when there is none.
+
+    The public version staff approved, or, for the holder of the tracking code, their own
+    text (de-identified by the view).
+    """
     if not view.get("subject") and not view.get("body"):
         return None
     text = "\n\n".join(part for part in (view.get("subject"), view.get("body")) if part)

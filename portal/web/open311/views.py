@@ -12,7 +12,7 @@ import hashlib
 from flask import current_app, request
 from flask_babel import gettext as _
 
-from portal.extensions import csrf, limiter
+from portal.extensions import csrf, limiter, tracking_lookup_limit
 from portal.i18n import current_lang
 from portal.services.errors import NotFound
 from portal.services.feedback.public_view import feedback_public_view
@@ -102,6 +102,7 @@ def requests_list(format: str):
 
 
 @bp.get(f"/requests/<request_id>.<{FORMAT_CONVERTER}:format>")
+@tracking_lookup_limit()  # a tracking code is one of the ids it takes
 def request_read(request_id: str, format: str):
     """Give one feedback, as a list of one: by its public id, or by its tracking code."""
     try:

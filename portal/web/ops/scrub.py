@@ -11,10 +11,16 @@ from __future__ import annotations
 import re
 
 from portal.domain.personal_data import deidentify
-from portal.services.feedback.citizen import TRACKING_ALPHABET, TRACKING_GROUP, TRACKING_LENGTH
+from portal.domain.tracking_codes import (
+    TRACKING_GROUP,
+    TRACKING_INPUT_SYMBOLS,
+    TRACKING_LENGTH,
+)
 from portal.web.access_log import MASK, mask_tracking_codes
 
-_SYMBOL = f"[{TRACKING_ALPHABET}]"
+# Every character a code may be typed with (each member of a confusable set, in either case):
+# a code read over the phone as 5PP9 for SPP9 is masked as well.
+_SYMBOL = f"[{TRACKING_INPUT_SYMBOLS}]"
 _GROUPS = TRACKING_LENGTH // TRACKING_GROUP
 # A code alone in a text: its groups of four, each joined by at most one separator.
 _BARE_CODE = re.compile(
@@ -31,5 +37,18 @@ def scrub_text(text: str) -> str:
     if not text:
         return text
     masked = _WORD.sub(lambda word: mask_tracking_codes(word.group()), text)
-    masked = _BARE_CODE.sub(MASK, masked)
-    return deidentify(masked)
+    # Personal data first: a phone number in groups of four is personal data, not a code.
+    return _BARE_CODE.sub(_mask_code, deidentify(masked))
+
+
+def _mask_code(match: re.Match[str]) -> str:
+    """Mask a candidate code that mixes letters and digits, as codes do.
+
+    Now that every letter and digit may be typed in a code, twelve letters alone are more
+    likely a word ("RuntimeError", "site-packages") than one of the rare codes without a
+    digit; those stay masked wherever the portal's own paths and parameters carry them.
+    """
+    text = match.group()
+    if any(ch.isdigit() for ch in text) and any(ch.isalpha() for ch in text):
+        return MASK
+    return text

@@ -58,14 +58,18 @@ class PublicDepartmentForm(_ConfirmMixin, StaffDepartmentForm):
     """A transfer with its public reason and the confirmation box."""
 
 
+# How many items transferred too often the inbox names (the attention page lists them all).
+INBOX_ATTENTION_SHOWN = 10
+
+
 @bp.get("/feedback")
 @login_required
 def feedback_inbox():
     """List the feedback the staff member handles, overdue first, 50 a page (?page=N)."""
     result = feedback_staff.feedback_inbox(current_user, page=page_number(request.args))
     attention = (
-        feedback_staff.feedback_attention_list(current_user)
-        if staff_can(current_user, Permission.FEEDBACK_ATTENTION) else []
+        feedback_staff.feedback_attention_page(current_user, per_page=INBOX_ATTENTION_SHOWN)
+        if staff_can(current_user, Permission.FEEDBACK_ATTENTION) else None
     )
     return render_template(
         "staff/feedback/inbox.html",
@@ -88,12 +92,19 @@ dashboard_link(
 @login_required
 def feedback_attention():
     """List open feedback transferred more than twice, with the departments it went through."""
-    items = feedback_staff.feedback_attention_list(current_user)
+    result = feedback_staff.feedback_attention_page(current_user, page=page_number(request.args))
     return render_template(
         "staff/feedback/attention.html",
-        items=[(item, overdue_deadlines(item)) for item in items],
+        items=[(item, overdue_deadlines(item)) for item in result.items], result=result,
         threshold=feedback_staff.TRANSFER_ATTENTION,
     )
+
+
+def _only(choices: list[SelectChoice], allowed: set[str] | None) -> list[SelectChoice]:
+    """Keep the empty choice and the allowed departments (all when allowed is None)."""
+    if allowed is None:
+        return choices
+    return [choice for choice in choices if not choice.value or choice.value in allowed]
 
 
 def _render_item(feedback_id: int, forms: dict | None = None, status: int = 200):
@@ -106,9 +117,13 @@ def _render_item(feedback_id: int, forms: dict | None = None, status: int = 200)
     ]
     transfer_form = forms.get("transfer") or PublicDepartmentForm(
         formdata=None, prefix="transfer")
-    transfer_form.department.choices = department_choices(exclude=feedback.department_id)
+    # An integrity report: the triage unit or the integrity unit only (the service checks too).
+    destinations = feedback_staff.feedback_destinations(feedback)
+    allowed = None if destinations is None else {unit.code for unit in destinations}
+    transfer_form.department.choices = _only(
+        department_choices(exclude=feedback.department_id), allowed)
     route_form = forms.get("route") or StaffDepartmentForm(formdata=None, prefix="route")
-    route_form.department.choices = department_choices()
+    route_form.department.choices = _only(department_choices(), allowed)
     text_forms = {
         name: forms.get(name) or (StaffTextForm if name == "note" else PublicTextForm)(
             formdata=None, prefix=name)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import re
 import threading
 from datetime import UTC, datetime, timedelta
@@ -20,17 +19,14 @@ from portal.models import Attachment, Feedback, FeedbackEvent, OutboxMessage
 from portal.services.auth import CLI_OPERATOR
 from portal.services.errors import IdempotencyConflict, NotFound, ValidationError
 from portal.services.feedback.citizen import (
-    TRACKING_ALPHABET,
     feedback_get,
     feedback_reopen,
     feedback_reply,
     feedback_submit,
     feedback_tick,
-    tracking_code_display,
-    tracking_code_new,
-    tracking_code_normalise,
 )
 from portal.services.feedback.deadlines import deadline_after
+from portal.services.feedback.handling import feedback_answer
 from portal.services.feedback.public_view import feedback_public_view
 from portal.services.feedback.routing import routing_rule_add
 from tests.factories import create_department, create_service, create_user
@@ -60,47 +56,8 @@ def utc(*args: int) -> datetime:
 # -- tracking codes ----------------------------------------------------------------------------
 
 
-def test_tracking_alphabet_has_no_ambiguous_characters():
-    for confusing in "0O1ILU":
-        assert confusing not in TRACKING_ALPHABET
-    assert len(set(TRACKING_ALPHABET)) == len(TRACKING_ALPHABET) == 30
-
-
-def test_tracking_codes_carry_at_least_50_bits_of_randomness():
-    code = tracking_code_new()
-    assert len(code) == 12
-    assert set(code) <= set(TRACKING_ALPHABET)
-    assert len(code) * math.log2(len(TRACKING_ALPHABET)) >= 50
-
-
-def test_tracking_codes_use_the_whole_alphabet_and_do_not_repeat():
-    codes = [tracking_code_new() for _ in range(2000)]
-    assert len(set(codes)) == len(codes)
-    assert set("".join(codes)) == set(TRACKING_ALPHABET)
-
-
-@pytest.mark.parametrize(
-    ("typed", "canonical"),
-    [
-        ("K7QM-3TXV-9PHD", "K7QM3TXV9PHD"),
-        ("k7qm 3txv 9phd", "K7QM3TXV9PHD"),
-        ("  K7QM3TXV9PHD ", "K7QM3TXV9PHD"),
-        ("k7qm.3txv_9phd", "K7QM3TXV9PHD"),
-        ("Ｋ７ＱＭ－３ＴＸＶ－９ＰＨＤ", "K7QM3TXV9PHD"),  # full-width phone keyboard
-        ("K7QM-3TXV-9PH", None),  # too short
-        ("K7QM-3TXV-9PHD-2", None),  # too long
-        ("K7QM-3TXV-9PH0", None),  # 0 never occurs in a code
-        ("K7QM-3TXV-9PHO", None),  # nor O
-        ("K7QM-3TXV-9PH1", None),
-        ("", None),
-    ],
-)
-def test_tracking_code_normalise(typed, canonical):
-    assert tracking_code_normalise(typed) == canonical
-
-
-def test_tracking_code_display_groups_by_four():
-    assert tracking_code_display("K7QM3TXV9PHD") == "K7QM-3TXV-9PHD"
+# The alphabet, the key and the spellings are tested in tests/domain/test_tracking_codes.py;
+# here, that lookups use them.
 
 
 # -- filing and routing ------------------------------------------------------------------------
@@ -248,12 +205,19 @@ def test_confidential_feedback_keeps_identity_for_the_triage_unit(app):
 def test_public_view_never_holds_an_identity(app):
     service = create_service()
     feedback = feedback_submit(valid_data(service=service.code, **IDENTITY), "en")
+    officer = create_user("officer", department=service.department)
+    feedback_answer(officer, feedback.id, "Siapa yang melayani Anda?")
     feedback_reply(feedback.tracking_code, "Nama saya Siti Rahmawati, hubungi 0812 3456 7890")
     dumped = json.dumps(feedback_public_view(feedback, "en").as_json())
     for value in (*IDENTITY.values(), "Siti", "0812"):
         assert value not in dumped
-    # The citizen's own text is private too until staff approve publishing it.
-    assert "Antrean terlalu panjang" not in dumped
+    # The holder of the code sees their own subject and text again (issue 13)...
+    view = feedback_public_view(feedback, "en")
+    assert (view.subject, view.body) == (feedback.subject, feedback.body)
+    assert (view.published_subject, view.published_body) == (None, None)
+    # ...but nobody else: the view of published feedback has only the approved version.
+    public = json.dumps(feedback_public_view(feedback, "en", for_holder=False).as_json())
+    assert "Antrean terlalu panjang" not in public
 
 
 def test_mail_to_the_department_never_carries_a_confidential_identity(app):

@@ -56,9 +56,14 @@ def test_each_department_with_overdue_feedback_gets_one_digest(world):
     assert (summary.departments, summary.mails, summary.already_sent) == (2, 2, 0)
     mails = {m.to_address: m for m in _digests()}
     assert sorted(mails) == ["late@example.go.id", "ulp@example.go.id"]
-    assert routed.tracking_code_display in mails["late@example.go.id"].body
-    assert unrouted.tracking_code_display not in mails["late@example.go.id"].body
-    assert unrouted.tracking_code_display in mails["ulp@example.go.id"].body
+    # Each item by its public reference: staff mail never carries a tracking code.
+    assert f" {routed.public_reference} · " in mails["late@example.go.id"].body
+    assert f" {unrouted.public_reference} · " not in mails["late@example.go.id"].body
+    assert f" {unrouted.public_reference} · " in mails["ulp@example.go.id"].body
+    for mail in mails.values():
+        for feedback in (routed, unrouted):
+            assert feedback.tracking_code_display not in mail.body
+            assert feedback.tracking_code not in mail.body
 
 
 def test_a_second_run_the_same_wib_day_sends_nothing_the_next_day_sends_again(world):

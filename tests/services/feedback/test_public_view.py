@@ -68,12 +68,18 @@ def test_no_field_of_the_view_holds_the_reporters_name_email_or_phone(handled, c
 def test_the_view_has_exactly_the_public_fields_and_none_for_an_identity():
     assert [field.name for field in dataclasses.fields(FeedbackPublicView)] == [
         "tracking_code", "kind", "status", "service", "department", "handled_by", "regency",
-        "routing_rule", "routing_reason", "routed_department", "submitted_at", "routed_at",
-        "first_response_at", "resolved_at", "closed_at", "needs_investigation",
+        "region_code", "routing_rule", "routing_reason", "routed_department", "submitted_at",
+        "routed_at", "first_response_at", "resolved_at", "closed_at", "needs_investigation",
         "investigation_reason", "rejection_reason", "transfer_count", "reopen_count",
-        "deadlines", "overdue", "can_reply", "can_reopen", "published", "subject", "body",
-        "timeline",
+        "deadlines", "overdue", "can_reply", "can_reopen", "published", "integrity",
+        "subject", "body", "published_subject", "published_body", "timeline",
     ]
+
+
+def test_the_holder_sees_their_own_text_without_the_personal_data_in_it(handled):
+    view = feedback_public_view(handled(), "id")
+    assert view.subject == "Antrean panjang — […]"
+    assert view.body == "Saya […] […] menunggu tiga jam."
 
 
 def test_the_view_and_every_part_of_it_are_frozen(handled):

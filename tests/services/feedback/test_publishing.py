@@ -63,8 +63,9 @@ def test_a_new_request_waits_for_a_decision_and_nothing_is_public(world):
     officer, feedback = world.officer, world.feedback
     assert publish_state(feedback) == "requested"
     assert [f.id for f in feedback_publish_requests(officer)] == [feedback.id]
-    view = feedback_public_view(feedback, "id")
+    view = feedback_public_view(feedback, "id", for_holder=False)
     assert (view.published, view.subject, view.body) == (False, None, None)
+    assert feedback_public_view(feedback, "id").published_subject is None
     assert feedback_published_list("id").total == 0
     with pytest.raises(NotFound):
         feedback_published_get(feedback.id)
@@ -74,8 +75,10 @@ def test_approving_publishes_the_edited_version_never_the_citizens_own_text(worl
     officer, feedback = world.officer, world.feedback
     feedback_publish_approve(officer, feedback.id, PUBLIC_SUBJECT, PUBLIC_BODY)
     assert publish_state(feedback) == "approved"
-    view = feedback_public_view(feedback, "id")
+    view = feedback_public_view(feedback, "id", for_holder=False)
     assert (view.subject, view.body) == (PUBLIC_SUBJECT, PUBLIC_BODY)
+    holder = feedback_public_view(feedback, "id")
+    assert (holder.published_subject, holder.published_body) == (PUBLIC_SUBJECT, PUBLIC_BODY)
     dumped = json.dumps(view.as_json())
     assert "Siti" not in dumped and "0812" not in dumped
     assert [e.kind for e in view.timeline][-1] == "published"
@@ -94,7 +97,7 @@ def test_approving_is_audited_from_requested_to_approved_then_edits_are_too(worl
     assert all(e.actor_username == officer.username for e in entries)
     # One "published" step on the timeline, not one per edit.
     assert [e.kind for e in feedback.events].count("published") == 1
-    assert feedback_public_view(feedback, "id").body == "Teks yang diperbaiki."
+    assert feedback_public_view(feedback, "id", for_holder=False).body == "Teks yang diperbaiki."
 
 
 @pytest.mark.parametrize(
@@ -246,7 +249,7 @@ def test_withdrawing_an_approved_text_removes_it_everywhere(world):
     officer, feedback = world.officer, world.feedback
     feedback_publish_approve(officer, feedback.id, PUBLIC_SUBJECT, PUBLIC_BODY)
     feedback_publish_decline(officer, feedback.id)
-    view = feedback_public_view(feedback, "id")
+    view = feedback_public_view(feedback, "id", for_holder=False)
     assert (view.published, view.subject, view.body) == (False, None, None)
     assert "published" not in [e.kind for e in view.timeline]
     assert feedback_published_list("id").total == 0
@@ -254,7 +257,10 @@ def test_withdrawing_an_approved_text_removes_it_everywhere(world):
 
 
 def test_the_citizens_replies_stay_private_even_once_published(world):
+    from portal.services.feedback.handling import feedback_answer
+
     officer, feedback = world.officer, world.feedback
+    feedback_answer(officer, feedback.id, "Mohon kirim foto loketnya.")
     feedback_reply(feedback.tracking_code, "Balasan pribadi dari pelapor")
     feedback_publish_approve(officer, feedback.id, PUBLIC_SUBJECT, PUBLIC_BODY)
     dumped = json.dumps(feedback_public_view(feedback, "id").as_json())

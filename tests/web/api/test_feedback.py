@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.models import Feedback
 from portal.services.auth import CLI_OPERATOR
 from portal.services.feedback.routing import routing_rule_add
@@ -133,7 +133,10 @@ def test_the_public_view_never_holds_an_identity(client):
     view = response.get_json()
     assert view["status"] == "routed"
     assert [step["kind"] for step in view["timeline"]] == ["submitted", "routed"]
-    assert view["subject"] is None and view["body"] is None
+    # The holder sees their own text again (issue 13), de-identified; never the identity.
+    assert (view["subject"], view["body"]) == (
+        "Antrean terlalu panjang", "Saya menunggu tiga jam di loket pelayanan.")
+    assert view["published_subject"] is None and view["published_body"] is None
     assert not {"name", "email", "phone", "reporter_name"} & set(view)
 
 
@@ -148,12 +151,8 @@ def test_the_public_view_accepts_a_sloppy_code_and_404s_an_unknown_one(client):
 
 
 @pytest.fixture
-def rate_limited(app, monkeypatch):
-    monkeypatch.setitem(app.config, "PORTAL_RATELIMIT_ENABLED", True)
-    monkeypatch.setitem(app.config, "PORTAL_FEEDBACK_RATE_LIMIT", "2 per hour")
-    limiter.reset()
-    yield
-    limiter.reset()
+def rate_limited(fresh_rate_limits, monkeypatch):
+    monkeypatch.setitem(fresh_rate_limits.config, "PORTAL_FEEDBACK_RATE_LIMIT", "2 per hour")
 
 
 def test_submissions_are_rate_limited_per_client(client, rate_limited):
@@ -164,7 +163,7 @@ def test_submissions_are_rate_limited_per_client(client, rate_limited):
     refused = client.post("/api/v1/feedback?lang=en", json=valid_data())
     assert refused.mimetype == "application/problem+json"
     assert refused.get_json()["type"].endswith("#problem-rate-limited")
-    assert "2 per 1 hour" in refused.get_json()["detail"]
+    assert "(at most 2 per hour)" in refused.get_json()["detail"]
     # Another address (another phone behind another NAT) is not affected.
     other = client.post("/api/v1/feedback", json=valid_data(),
                         environ_base={"REMOTE_ADDR": "10.1.2.3"})

@@ -223,7 +223,7 @@ def test_track_normalises_the_code_and_redirects(client, lang):
 def test_track_explains_an_invalid_or_unknown_code(client):
     invalid = client.get("/en/track", query_string={"code": "HELLO"})
     assert invalid.status_code == 422
-    assert "never contains 0, O, 1, I, L or U" in invalid.get_data(as_text=True)
+    assert "12 letters and digits, like K7QM-3TXV-9PH4" in invalid.get_data(as_text=True)
     unknown = client.get("/en/track", query_string={"code": "2222-2222-2222"})
     assert unknown.status_code == 404
     assert "We found no feedback with this code" in unknown.get_data(as_text=True)

@@ -96,8 +96,12 @@ def test_no_public_output_carries_the_reporters_identity(client, app, caplog, id
         if message.to_address != EMAIL:
             _assert_clean(f"mail {message.kind} to staff", message.subject + message.body)
         else:
+            # The reporter is greeted by the name they gave (issue 13), in the first line
+            # only; nothing else of the mail repeats their identity.
+            greeting, rest = message.body.split("\n", 1)
+            assert (NAME in greeting) == (identity != "anonymous")
             _assert_clean(f"mail {message.kind} to the reporter",
-                          message.subject + message.body.replace(EMAIL, ""))
+                          message.subject + rest.replace(EMAIL, ""))
     for entry in db.session.query(AuditEntry):
         _assert_clean(f"audit {entry.action}", f"{entry.detail} {entry.from_state} "
                       f"{entry.to_state} {entry.object_id}")

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.models import Feedback, Open311Key
 from portal.services.auth import CLI_OPERATOR
 from portal.services.open311.keys import open311_key_revoke
@@ -107,12 +107,8 @@ def test_the_form_encoded_post_needs_no_csrf_token(client, world, api_key):
 
 
 @pytest.fixture
-def rate_limited(app, monkeypatch):
-    monkeypatch.setitem(app.config, "PORTAL_RATELIMIT_ENABLED", True)
-    monkeypatch.setitem(app.config, "PORTAL_OPEN311_KEY_RATE_LIMIT", "2 per hour")
-    limiter.reset()
-    yield
-    limiter.reset()
+def rate_limited(fresh_rate_limits, monkeypatch):
+    monkeypatch.setitem(fresh_rate_limits.config, "PORTAL_OPEN311_KEY_RATE_LIMIT", "2 per hour")
 
 
 def test_each_key_has_its_own_limit(client, world, rate_limited):

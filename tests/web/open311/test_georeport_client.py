@@ -62,7 +62,7 @@ def test_the_client_reads_the_services_and_a_definition(endpoint, two_published,
     if fmt == "xml":
         attributes = attributes["attribute"]
     assert [a["code"] for a in attributes] == [
-        "kind", "regency", "anonymous", "confidential", "publish"]
+        "kind", "regency", "anonymous", "confidential", "publish", "integrity"]
     regency = attributes[1]["values"]
     keys = [v["key"] for v in (regency if fmt == "json" else regency["value"])]
     assert keys[0] == "62.01" and keys[-1] == "62.71" and len(keys) == 14

@@ -88,8 +88,9 @@ def test_the_tracking_code_shows_its_holder_the_tracking_pages_view(client, worl
     assert request["service_request_id"] == code
     assert request["status"] == "open"
     assert (request["address"], request["address_id"]) == ("Kabupaten Kapuas", "62.03")
-    # Not published: the holder does not get the text back either.
-    assert request["description"] is None
+    # Not published: only the holder gets their own text back (issue 13), de-identified.
+    assert request["description"] == (
+        "Antrean panjang — […]\n\nSaya […] […], […]) menunggu tiga jam.")
     assert "The department responds by 25 August 2025." in request["service_notice"]
 
 

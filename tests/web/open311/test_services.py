@@ -71,8 +71,9 @@ def test_a_service_definition_asks_for_the_attributes_of_feedback(client, world,
     assert definition["service_code"] == "samsat-pkb"
     attributes = {a["code"]: a for a in definition["attributes"]}
     assert [a["code"] for a in definition["attributes"]] == [
-        "kind", "regency", "anonymous", "confidential", "publish"]
-    assert [str(a["order"]) for a in definition["attributes"]] == ["1", "2", "3", "4", "5"]
+        "kind", "regency", "anonymous", "confidential", "publish", "integrity"]
+    assert [str(a["order"]) for a in definition["attributes"]] == [
+        "1", "2", "3", "4", "5", "6"]
     assert {a["datatype"] for a in definition["attributes"]} == {"singlevaluelist"}
     assert str(attributes["kind"]["required"]).lower() == "true"
     assert str(attributes["regency"]["required"]).lower() == "false"
@@ -83,7 +84,7 @@ def test_a_service_definition_asks_for_the_attributes_of_feedback(client, world,
     assert len(regencies) == 14
     assert regencies["62.71"] == "Kota Palangka Raya"
     assert regencies["62.03"] == "Kabupaten Kapuas"
-    for code in ("anonymous", "confidential", "publish"):
+    for code in ("anonymous", "confidential", "publish", "integrity"):
         assert [v["key"] for v in attributes[code]["values"]] == ["true", "false"]
 
 

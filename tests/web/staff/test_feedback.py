@@ -190,8 +190,10 @@ def test_attention_page_lists_feedback_moved_more_than_twice_with_its_trail(clie
     three, two, triage = bounced
     login(client, triage.username)
     html = client.get("/en/staff/feedback/attention").get_data(as_text=True)
-    assert three.tracking_code_display in html
-    assert two.tracking_code_display not in html
+    # Staff screens show the public reference, never the tracking code (DOMAIN.md, Privacy).
+    assert f">{three.public_reference}<" in html
+    assert f">{two.public_reference}<" not in html
+    assert three.tracking_code_display not in html
     assert "Office A → Office B → Office C → Office D" in html
     assert "/en/staff/feedback/attention" in client.get("/en/staff/").get_data(as_text=True)
 
