@@ -46,6 +46,11 @@ class Chart:
     target_y: float
     marker_x: float | None = None
 
+    def scale(self) -> list[tuple[float, str]]:
+        """Return the scale's gridlines, top to bottom: (y in chart units, label)."""
+        return [(round(PLOT_TOP + PLOT_HEIGHT * (1 - share), 1), rate_text(share))
+                for share in (1.0, 0.5, 0.0)]
+
 
 def level_class(rate: float | None, target: float) -> str:
     """Return the bar class of a rate: meets the target, at most 10 points below it, or lower."""
@@ -72,7 +77,7 @@ def _target_y(target: float) -> float:
 
 def day_sentence(point: DayPoint) -> str:
     """Say one day's on-time figure as a sentence (tooltips)."""
-    day = format_date(point.day, "d MMM y")
+    day = format_date(point.day, "d MMMM y")
     if not point.due:
         return _("%(date)s: no request fell due", date=day)
     return ngettext(
@@ -106,8 +111,8 @@ def trend_chart(trend: WfaTrend, target: float) -> Chart:
         label = ngettext(
             "%(start)s to %(end)s: %(rate)s on time, of %(num)d request due",
             "%(start)s to %(end)s: %(rate)s on time, of %(num)d requests due",
-            week.due, start=format_date(week.first_day, "d MMM y"),
-            end=format_date(week.last_day, "d MMM y"), rate=rate_text(week.on_time_rate),
+            week.due, start=format_date(week.first_day, "d MMMM y"),
+            end=format_date(week.last_day, "d MMMM y"), rate=rate_text(week.on_time_rate),
         )
         css = "bar-after" if week.after_move else "bar-before"
         bars.append(_bar(i * step + 1.5, width, week.on_time_rate, css, label))

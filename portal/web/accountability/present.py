@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.i18n import localized
+from portal.models.catalogue import DPRD_COMMISSIONS
+from portal.models.metrics import SERVICE_STATUSES
 from portal.services.accountability.tables import Scorecard
 from portal.services.metrics.wfa_impact import (
     MIN_DUE,
@@ -345,6 +348,10 @@ SORT_KEYS: dict[str, Callable[[Scorecard], Any]] = {
     "ikm": lambda r: None if r.ikm.ikm is None else float(r.ikm.ikm),
     "wfa_change": lambda r: None if r.wfa is None else r.wfa.difference,
     "wfa_net": lambda r: None if r.wfa is None else r.wfa.net_difference,
+    "commission": lambda r: None if r.department is None or not r.department.dprd_commission
+    else DPRD_COMMISSIONS.index(r.department.dprd_commission),
+    **{f"status_{status}": (lambda r, status=status: r.status_counts.get(status, 0))
+       for status in SERVICE_STATUSES},
 }
 
 
@@ -384,6 +391,58 @@ class IntervalChart:
     zero_x: float
     ticks: list[tuple[float, str]]
     marks: list[IntervalMark]
+
+
+def label_lines(text: str, width: int = 28, lines: int = 2) -> list[str]:
+    """Break a chart label into at most ``lines`` lines of at most ``width`` characters.
+
+    Words wrap; what does not fit ends the last line with an ellipsis (the start of a name
+    is what identifies it, so nothing is ever cut at the left). Charts keep the full name in
+    a <title>.
+    """
+    wrapped = textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+    if len(wrapped) <= lines:
+        return wrapped
+    return [*wrapped[:lines - 1], wrapped[lines - 1][:width - 1].rstrip() + "…"]
+
+
+@dataclass(frozen=True)
+class RateBar:
+    """One department of the on-time chart, in SVG user units."""
+
+    label: str
+    lines: list[str]
+    y: float
+    width: float
+    text: str
+
+
+@dataclass(frozen=True)
+class RateChart:
+    """A horizontal bar per department: its on-time rate on a 0-100% scale with gridlines."""
+
+    width: int
+    height: int
+    left: int
+    plot_width: int
+    top: int
+    ticks: list[tuple[float, str]]
+    bars: list[RateBar]
+
+
+def rate_chart(items: list[tuple[str, float]], width: int = 660) -> RateChart:
+    """Lay out on-time rates as horizontal bars, with a labelled 0-100% scale on top."""
+    left, right, top, row_height = 250, width - 60, 26, 34
+    plot_width = right - left
+    ticks = [(round(left + share * plot_width, 1), rate_text(share))
+             for share in (0, 0.25, 0.5, 0.75, 1)]
+    bars = [
+        RateBar(label, label_lines(label), top + index * row_height,
+                round(rate * plot_width, 1), rate_or_dash(rate))
+        for index, (label, rate) in enumerate(items)
+    ]
+    return RateChart(width, top + len(items) * row_height + 6, left, plot_width, top, ticks,
+                     bars)
 
 
 def _raw(comparison: Comparison) -> tuple[float | None, float | None, float | None, str]:
@@ -453,6 +512,24 @@ def _floor_tenth(value: float) -> float:
 
 def _ceil_tenth(value: float) -> float:
     return math.ceil(value * 10 + 1e-9) / 10
+
+
+# Stand-ins for the page number and the page count, cut out of the translated sentence.
+_PAGE, _PAGES = 918273645, 546372819
+
+
+def page_number_parts() -> tuple[str, str, str]:
+    """Return the translated "Page N of M" cut around N and M, for a print page footer.
+
+    The footer is drawn by CSS counters (``counter(page)``, ``counter(pages)``), so the
+    words around them come from the whole translated sentence (never glued fragments).
+    """
+    text = _("Page %(num)d of %(total)d", num=_PAGE, total=_PAGES)
+    before, found, rest = text.partition(str(_PAGE))
+    between, found_total, after = rest.partition(str(_PAGES))
+    if not found or not found_total:
+        return "", " / ", ""  # a translation that puts the count first: numbers only
+    return before, between, after
 
 
 def localized_name(obj: Any) -> Any:

@@ -8,24 +8,32 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
-from typing import Any
 
 from flask import current_app, g, request
 from flask_babel import gettext as _
 
+from portal.i18n import localized
+from portal.services.accountability.commissions import (
+    accountability_commission_table,
+    commission_resolve,
+)
+from portal.services.accountability.snapshots import accountability_data_version
 from portal.services.accountability.tables import (
     PERIOD_CHOICES,
-    accountability_table,
+    AccountabilityTable,
     period_resolve,
 )
 from portal.services.catalogue import directory as catalogue
 from portal.services.errors import FieldError, ValidationError, must_be_one_of
 from portal.services.metrics.wfa_impact import wfa_impact_for_service
 from portal.services.opendata.cells import formula_safe
+from portal.web.accountability.pages import DEFINITION_LIMITS
+from portal.web.accountability.present import comparison_text
+from portal.web.accountability.workbook import accountability_workbook
 from portal.web.api.answers import api_date_problem, json_answer
 from portal.web.api.blueprint import bp
 from portal.web.api.problems import problem
+from portal.web.public.live import cached_view
 from portal.web.urls import absolute_path
 
 
@@ -50,6 +58,7 @@ def service_wfa_impact(code: str):
 EXPORT_COLUMNS: list[tuple[str, tuple[str, ...]]] = [
     ("code", ("code",)),
     ("name", ("name",)),
+    ("dprd_commission", ("dprd_commission",)),
     ("services", ("services",)),
     ("services_onsite", ("services_by_work_mode", "onsite")),
     ("services_hybrid", ("services_by_work_mode", "hybrid")),
@@ -121,11 +130,12 @@ def export_rows(body: dict) -> list[list[object]]:
     return rows
 
 
-def _table_body() -> dict:
-    """Return the JSON body for the requested period; raise ValidationError (422) if invalid.
+def _table() -> tuple[AccountabilityTable, dict]:
+    """Return the table and its JSON body for the query; raise ValidationError (422) if invalid.
 
     An unknown ?period is refused rather than read as the default, and a date given (even
     empty) must be written YYYY-MM-DD; the rules of the period itself are period_resolve's.
+    ?commission (I to IV) keeps that DPRD commission's departments; the province stays whole.
     """
     period = request.args.get("period")
     errors = []
@@ -136,24 +146,44 @@ def _table_body() -> dict:
         raw = request.args.get(name)
         if raw is not None and (found := api_date_problem(name, raw)):
             errors.append(found)
+    commission = None
+    try:
+        commission = commission_resolve(request.args.get("commission"))
+    except ValidationError as error:
+        errors.extend(error.errors)
     if errors:
         raise ValidationError(errors)
     _key, from_date, to_date = period_resolve(period, request.args.get("from"),
                                               request.args.get("to"))
-    return accountability_table(from_date, to_date).as_json(g.lang)
+    table = accountability_commission_table(from_date, to_date, commission)
+    body = table.as_json(g.lang)
+    body = {"from": body.pop("from"), "to": body.pop("to"), "commission": commission, **body}
+    body["departments"] = [
+        {"code": row.pop("code"), "name": row.pop("name"),
+         "dprd_commission": scorecard.department.dprd_commission, **row}
+        for row, scorecard in zip(body["departments"], table.departments, strict=True)
+    ]
+    return table, body
+
+
+def _table_body() -> dict:
+    return _table()[1]
 
 
 @bp.get("/accountability")
+@cached_view(accountability_data_version)
 def accountability_json():
     """Every department's scorecard and the province's over ?from=&to= (default 90 days)."""
     return json_answer(_table_body())
 
 
 def _filename(body: dict, extension: str) -> str:
-    return f"accountability_{body['from']}_{body['to']}.{extension}"
+    commission = f"_{body['commission']}" if body["commission"] else ""
+    return f"accountability{commission}_{body['from']}_{body['to']}.{extension}"
 
 
 @bp.get("/accountability.csv")
+@cached_view(accountability_data_version)
 def accountability_csv():
     """The accountability table as CSV (UTF-8 with BOM, so spreadsheet programs read it)."""
     body = _table_body()
@@ -168,42 +198,29 @@ def accountability_csv():
     return response
 
 
-def _append_as_data(sheet: Any, row: Iterable[Any]) -> None:
-    """Append a row whose texts stay texts: a name such as "=HYPERLINK(...)" is no formula."""
-    sheet.append(list(row))
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str):
-            cell.data_type = "s"
-
-
 @bp.get("/accountability.xlsx")
+@cached_view(accountability_data_version)
 def accountability_xlsx():
-    """The accountability table as an Excel workbook: the data sheet and an "about" sheet."""
-    from openpyxl import Workbook  # loaded on the first download, not at every start
+    """The accountability table as a workbook for people, in the chosen language.
 
-    body = _table_body()
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "accountability"
-    for row in export_rows(body):
-        _append_as_data(sheet, row)
-    sheet.freeze_panes = "C2"
-    about = workbook.create_sheet("about")
-    for line in (
-        ("title", _("Accountability figures per department")),
-        ("period_from", body["from"]),
-        ("period_to", body["to"]),
-        ("data_as_of", body["data_as_of"]),
-        ("generated_at", body["generated_at"]),
-        ("definitions", _("Every figure follows the rules of the page How we measure.")),
+    Translated headers, percentages and dates as real numbers and dates, verdicts and
+    statuses in words, and an "about" sheet with the period and every column's definition.
+    """
+    table, body = _table()
+    rows = [*zip(body["departments"], table.departments, strict=True),
+            (body["province"], table.province)]
+    for row, scorecard in rows:
+        # What only people need: names rather than codes, the comparison group in words.
+        row["breaching_names"] = "; ".join(
+            localized(s, "name", g.lang).text for s in scorecard.breaching) or None
+        if scorecard.wfa is not None and scorecard.wfa.difference is not None:
+            row["comparison_text"] = comparison_text(scorecard.wfa.comparison)
+    workbook = accountability_workbook(
+        body, DEFINITION_LIMITS,
         # From PORTAL_BASE_URL, never the Host header (the file is shared onwards).
-        ("source", absolute_path(request.full_path.rstrip("?"))),
-    ):
-        _append_as_data(about, line)
-    out = io.BytesIO()
-    workbook.save(out)
+        absolute_path(request.full_path.rstrip("?")))
     response = current_app.response_class(
-        out.getvalue(),
+        workbook,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response.headers["Content-Disposition"] = f'attachment; filename="{_filename(body, "xlsx")}"'

@@ -8,6 +8,7 @@ fail instead under PORTAL_REQUIRE_BROWSER=1 (CI installs both).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -85,11 +86,12 @@ def long_date(day, lang: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("lang", "name", "rate", "period_words"),
-    [("en", "Slow Office", "78.4%", "to"), ("id", "Dinas Lambat", "78,4%", "sampai")],
+    ("lang", "name", "rate", "period_words", "file_word", "page_words"),
+    [("en", "Slow Office", "78.4%", "to", "accountability-report", ("Page", "of")),
+     ("id", "Dinas Lambat", "78,4%", "sampai", "laporan-akuntabilitas", ("Halaman", "dari"))],
 )
 def test_pdf_has_the_department_the_period_and_the_api_figures(
-    client, scene, pdftotext, lang, name, rate, period_words,
+    client, scene, pdftotext, lang, name, rate, period_words, file_word, page_words,
 ):
     start, end = scene
     query = f"from={start.isoformat()}&to={end.isoformat()}"
@@ -103,8 +105,9 @@ def test_pdf_has_the_department_the_period_and_the_api_figures(
 
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
+    # The file is named in the reader's language, for the last day of the period.
     assert response.headers["Content-Disposition"] == (
-        f'attachment; filename="rapor-lambat-{start.isoformat()}-{end.isoformat()}.pdf"')
+        f'attachment; filename="{file_word}-lambat-{end.isoformat()}.pdf"')
     pdf = response.data
     assert pdf.startswith(b"%PDF-")
     assert 5_000 < len(pdf) < 2_000_000
@@ -112,10 +115,21 @@ def test_pdf_has_the_department_the_period_and_the_api_figures(
     assert "Pantau Layanan" in text and name in text
     assert f"{long_date(start, lang)} {period_words} {long_date(end, lang)}" in text
     assert str(row["completed"]) in text and rate in text
+    # Every page says its number and the count, in the reader's language.
+    pages = int(re.search(r"Pages:\s+(\d+)", _pdfinfo(pdf)).group(1))
+    assert pages >= 2
+    word, of = page_words
+    for number in range(1, pages + 1):
+        assert f"{word} {number} {of} {pages}" in text
     # The print stylesheet applies: no site header, navigation, footer or screen-only links.
     for screen_only in ("Skip to main content", "Staff login", "Download as PDF",
                         "Give feedback", "Track feedback"):
         assert screen_only not in text
+
+
+def _pdfinfo(pdf: bytes) -> str:
+    return subprocess.run([shutil.which("pdfinfo") or "pdfinfo", "-"], input=pdf,
+                          capture_output=True, check=True, timeout=60).stdout.decode()
 
 
 def test_pdf_pages_are_a4_and_the_chart_is_drawn(client, app, pdftotext, weasyprint):

@@ -213,40 +213,79 @@ def test_csv_equals_the_json_exactly(client, table_scene):
             seconds=30)
 
 
-def test_xlsx_equals_the_json_exactly(client, table_scene):
-    query = _query(table_scene)
-    body = client.get(f"/api/v1/accountability?{query}").get_json()
-    response = client.get(f"/api/v1/accountability.xlsx?{query}")
-    workbook = load_workbook(io.BytesIO(response.get_data()))
-    sheet = workbook["accountability"]
+def _sheet_rows(sheet) -> list[dict]:
     values = list(sheet.iter_rows(values_only=True))
-    header = list(values[0])
-    assert header == [name for name, _p in EXPORT_COLUMNS] + list(PERIOD_COLUMNS)
-    for cells, json_row in zip(values[1:], _json_rows(body), strict=True):
-        cell = dict(zip(header, cells, strict=True))
-        for name, path in EXPORT_COLUMNS:
-            expected = _expected(json_row, path)
-            # Excel has no empty string: an empty text cell reads back as None.
-            assert cell[name] == (None if expected == "" else expected), name
-        assert cell["period_from"] == body["from"] and cell["period_to"] == body["to"]
-    about = dict(workbook["about"].iter_rows(values_only=True))
-    assert (about["period_from"], about["period_to"]) == (body["from"], body["to"])
-    assert about["data_as_of"] == body["data_as_of"]
+    return [dict(zip(values[0], cells, strict=True)) for cells in values[1:]]
+
+
+def test_xlsx_is_for_people_numbers_as_numbers_words_for_codes(client, table_scene):
+    query = _query(table_scene)
+    body = client.get(f"/api/v1/accountability?{query}&lang=en").get_json()
+    response = client.get(f"/api/v1/accountability.xlsx?{query}&lang=en")
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.get_data()))
+    assert workbook.sheetnames == ["Figures", "About"]
+    sheet = workbook["Figures"]
+    header = [cell.value for cell in sheet[1]]
+    # Headers in words with their units, never the CSV's machine names.
+    assert "On time (%)" in header and "WFA: verdict" in header
+    assert not set(header) & {name for name, _path in EXPORT_COLUMNS}
+    rows = {row["Code"]: row for row in _sheet_rows(sheet)}
+    json_rows = {row["code"]: row for row in body["departments"]}
+    d1, wfa = rows["d1"], json_rows["d1"]["wfa_impact"]
+    assert d1["Department"] == "Office One"
+    assert (d1["Requests due"], d1["Requests due completed on time"]) == (7, 3)
+    # A rate is the number itself, shown as a percentage by its format.
+    assert d1["On time (%)"] == 0.4286
+    on_time = sheet.cell(row=2, column=header.index("On time (%)") + 1)
+    assert on_time.number_format == "0.0%" and on_time.data_type == "n"
+    # Differences in percentage points, verdicts in words, the date of the move a date.
+    assert d1["WFA: change (percentage points)"] == round(wfa["difference"] * 100, 2)
+    assert d1["WFA: verdict"] in ("Significant decline", "No significant change",
+                                  "Significant improvement")
+    assert d1["WFA: date of the move"].date().isoformat() == wfa["change_date"]
+    assert d1["WFA: services that stayed on-site (comparison group)"] == (
+        "1 on-site service of the department")
+    assert d1["Services with status “Not enough data”"] == json_rows["d1"]["status_counts"][
+        "insufficient_data"]
+    # The province closes the table, its name in words.
+    assert _sheet_rows(sheet)[-1]["Department"] == "Province"
+    # Frozen header row and name column; every column has a width.
+    assert sheet.freeze_panes == "C2"
+    assert sheet.column_dimensions["B"].width >= 40
+    about = {row[0]: row[1] for row in workbook["About"].iter_rows(values_only=True)}
+    assert about["Period from"].date().isoformat() == body["from"]
+    assert about["Period to (included)"].date().isoformat() == body["to"]
+    # Each column's definition in the words of "How we measure".
+    assert about["On time (%)"].startswith("On time: of the requests that fell due")
+    assert about["Feedback overdue now"].startswith("Overdue now: open feedback")
+
+
+def test_xlsx_in_indonesian_names_departments_and_months_in_indonesian(client, table_scene):
+    response = client.get(f"/api/v1/accountability.xlsx?{_query(table_scene)}&lang=id")
+    workbook = load_workbook(io.BytesIO(response.get_data()))
+    sheet = workbook.worksheets[0]
+    names = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert "Dinas Satu" in names and "Office One" not in names
+    dates = [cell for cell in workbook.worksheets[1]["B"] if cell.is_date]
+    # Real dates, their month names written by the spreadsheet in Indonesian (LCID 0x421).
+    assert dates and all(cell.number_format.startswith("[$-421]") for cell in dates)
 
 
 def test_xlsx_source_is_the_configured_address_not_the_host_header(
         client, app, table_scene, monkeypatch):
     monkeypatch.setitem(app.config, "PORTAL_BASE_URL", "https://pantau.kalteng.go.id/")
     query = _query(table_scene)
-    response = client.get(f"/api/v1/accountability.xlsx?{query}",
+    response = client.get(f"/api/v1/accountability.xlsx?{query}&lang=en",
                           headers={"Host": "evil.example"})
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.get_data()))
     cells = [cell for sheet in workbook for row in sheet.iter_rows(values_only=True)
              for cell in row if isinstance(cell, str)]
     assert not [cell for cell in cells if "evil.example" in cell]
-    about = dict(workbook["about"].iter_rows(values_only=True))
-    assert about["source"] == f"https://pantau.kalteng.go.id/api/v1/accountability.xlsx?{query}"
+    about = dict(workbook.worksheets[1].iter_rows(values_only=True))
+    assert about["Source"] == (
+        f"https://pantau.kalteng.go.id/api/v1/accountability.xlsx?{query}&lang=en")
 
 
 def test_read_only_accountability_api_is_not_exempt_from_csrf(client, table_scene):
@@ -292,7 +331,118 @@ def test_csv_cells_that_look_like_formulas_are_neutralised(client, formula_names
 def test_xlsx_writes_names_as_text_never_as_formulas(client, formula_names):
     response = client.get("/api/v1/accountability.xlsx?lang=en")
     workbook = load_workbook(io.BytesIO(response.get_data()))
-    cells = [cell for row in workbook["accountability"].iter_rows() for cell in row]
+    cells = [cell for sheet in workbook for row in sheet.iter_rows() for cell in row]
     named = [cell for cell in cells if cell.value == FORMULA]
     assert named and all(cell.data_type == "s" for cell in named)
     assert not [cell for cell in cells if cell.data_type == "f"]
+
+
+# DPRD commissions ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def commission_scene(table_scene):
+    """d1 is overseen by Komisi I, d2 by Komisi II, a third department by none."""
+    from portal.extensions import db
+    from portal.models.catalogue import Department
+
+    for code, commission in (("d1", "I"), ("d2", "II")):
+        db.session.execute(db.update(Department).where(Department.code == code).values(
+            dprd_commission=commission))
+    db.session.commit()
+    create_department(code="d3", name_id="Badan Tiga", name_en="Agency Three")
+    return table_scene
+
+
+def test_json_keeps_one_commissions_departments_and_the_whole_province(
+        client, commission_scene):
+    query = _query(commission_scene)
+    every = client.get(f"/api/v1/accountability?{query}").get_json()
+    assert every["commission"] is None
+    assert {(r["code"], r["dprd_commission"]) for r in every["departments"]} == {
+        ("d1", "I"), ("d2", "II"), ("d3", None)}
+    # Lower case is read as the numeral; the province's totals stay the province's.
+    body = client.get(f"/api/v1/accountability?{query}&commission=ii").get_json()
+    assert body["commission"] == "II"
+    assert [r["code"] for r in body["departments"]] == ["d2"]
+    assert body["province"] == every["province"]
+
+
+def test_csv_and_xlsx_follow_the_commission(client, commission_scene):
+    query = f"{_query(commission_scene)}&commission=I&lang=en"
+    response = client.get(f"/api/v1/accountability.csv?{query}")
+    assert response.status_code == 200
+    assert '_I_' in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [(r["code"], r["dprd_commission"]) for r in rows] == [("d1", "I"), ("province", "")]
+    workbook = load_workbook(io.BytesIO(
+        client.get(f"/api/v1/accountability.xlsx?{query}").get_data()))
+    figures = _sheet_rows(workbook.worksheets[0])
+    assert [(r["Code"], r["DPRD commission"]) for r in figures] == [("d1", "I"), (None, None)]
+    about = dict(workbook.worksheets[1].iter_rows(values_only=True))
+    assert about["Departments shown"] == "Those overseen by DPRD commission I"
+
+
+@pytest.mark.parametrize("value", ["V", "1", "komisi-i", "I,II"])
+def test_an_unknown_commission_is_refused_in_words(client, commission_scene, value):
+    for path in ("/api/v1/accountability", "/api/v1/accountability.csv",
+                 "/api/v1/accountability.xlsx"):
+        response = client.get(f"{path}?commission={value}&lang=en")
+        assert response.status_code == 422, path
+        assert response.mimetype == "application/problem+json"
+        [error] = response.get_json()["errors"]
+        assert (error["field"], error["code"]) == ("commission", "invalid_choice")
+        assert "I, II, III or IV" in error["message"]
+
+
+# Every CSV the portal serves says its charset once -----------------------------------------
+
+
+def _csv_paths(app) -> list[str]:
+    paths = ["/api/v1/accountability.csv", "/api/v1/accountability.csv?commission=I"]
+    for rule in app.url_map.iter_rules():
+        if rule.rule.endswith(".csv") and "GET" in rule.methods:
+            if rule.arguments == {"name"}:
+                from portal.services.opendata.datasets import DATASETS
+                paths += [rule.rule.replace("<name>", d.name) for d in DATASETS]
+            elif not rule.arguments:
+                paths.append(rule.rule)
+    return sorted(set(paths))
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip", "br"])
+def test_every_csv_route_names_its_charset_once(app, client, table_scene, encoding):
+    paths = _csv_paths(app)
+    assert any(p.startswith("/data/") for p in paths)
+    for path in paths:
+        response = client.get(path, headers={"Accept-Encoding": encoding})
+        assert response.status_code == 200, path
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8", path
+        response.close()
+
+
+def test_the_api_description_names_the_commissions_of_the_catalogue(client):
+    from portal.models.catalogue import DPRD_COMMISSIONS
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path in ("/api/v1/accountability", "/api/v1/accountability.csv",
+                 "/api/v1/accountability.xlsx"):
+        parameters = {p["name"]: p for p in document["paths"][path]["get"]["parameters"]
+                      if "name" in p}
+        enum = parameters["commission"]["schema"]["enum"]
+        assert [v for v in enum if v.isupper()] == list(DPRD_COMMISSIONS)
+    schema = document["components"]["schemas"]["AccountabilityTable"]["properties"]
+    assert schema["commission"]["enum"] == [*DPRD_COMMISSIONS, None]
+
+
+def test_the_data_dictionary_describes_every_csv_column():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "accountability-export.md"
+            ).read_text(encoding="utf-8")
+    documented = set(re.findall(r"`([a-z_]+)`", text))
+    ranges = re.findall(r"`([a-z_]+)` … `([a-z_]+)`", text)
+    names = [name for name, _path in EXPORT_COLUMNS] + list(PERIOD_COLUMNS)
+    for first, last in ranges:  # "status_disrupted … status_breaching" covers those between
+        documented |= set(names[names.index(first):names.index(last) + 1])
+    assert not [name for name in names if name not in documented]

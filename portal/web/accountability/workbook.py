@@ -1,0 +1,328 @@
+"""The accountability table as an Excel workbook for people: a DPRD secretariat opens it.
+
+The CSV is the machine twin (codes, fractions, ISO dates; docs/accountability-export.md).
+The workbook says the same figures for a reader, in the chosen language: translated headers
+with their units, percentages as numbers formatted as percentages (so a spreadsheet in any
+language shows its own decimal mark), differences in percentage points, dates as dates,
+verdicts and statuses in words, a frozen header row and name column, column widths, and an
+"about" sheet with the period and the definition of every column, in the words of the page
+"How we measure" (its template is rendered and read, so the two never drift apart).
+
+Texts never become formulas: every text cell is written as a string (a department named
+``=HYPERLINK(...)`` stays that text), whatever it starts with.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from html.parser import HTMLParser
+from typing import Any
+
+from flask import render_template
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from portal.models.metrics import SERVICE_STATUSES
+from portal.web.accountability.present import verdict_label
+from portal.web.labels import service_status_label
+
+# Number formats; the locale prefix makes month names follow the chosen language
+# (LCID 0x421 Indonesian, 0x809 English, United Kingdom) in Excel and LibreOffice alike.
+INTEGER = "#,##0"
+RATE = "0.0%"
+POINTS = "+0.0;-0.0;0.0"
+DECIMAL_1 = "0.0"
+DECIMAL_2 = "0.00"
+_LCID = {"id": "[$-421]", "en": "[$-809]"}
+
+REASON_LABELS = {
+    "partial_history": _l("The reports do not cover the whole period before the move."),
+    "too_few_requests": _l("Too few requests fell due for a verdict."),
+    "no_service_with_verdict": _l("No service that moved has enough data for a verdict."),
+    "no_verdict": _l("There is no verdict before adjustment."),
+    "no_comparison_group": _l("No services stayed on-site over the same weeks with enough "
+                              "data."),
+    "different_change_dates": _l("The services moved on different dates."),
+}
+
+
+def reason_label(reason: str | None) -> str | None:
+    """Say in words why a figure has no verdict (None when it has one)."""
+    return None if reason is None else str(REASON_LABELS.get(reason, reason))
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the data sheet: header, how to read its value, format, width, meaning."""
+
+    label: Any  # a lazy string: translated when the workbook is written
+    read: Callable[[dict], Any]
+    kind: str = "text"  # text, integer, rate, points, decimal1, decimal2, date, datetime
+    width: int = 14
+    # The anchor of its definition on "How we measure" (the about sheet quotes it).
+    definition: str | None = None
+
+
+def _get(*path: str) -> Callable[[dict], Any]:
+    def read(row: dict) -> Any:
+        value: Any = row
+        for key in path:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(key)
+        return value
+    return read
+
+
+def _points(*path: str) -> Callable[[dict], Any]:
+    """Read a difference of rates (a fraction) as percentage points."""
+    fraction = _get(*path)
+    return lambda row: None if fraction(row) is None else round(fraction(row) * 100, 2)
+
+
+def _day(*path: str) -> Callable[[dict], Any]:
+    text = _get(*path)
+    return lambda row: None if not text(row) else date.fromisoformat(text(row))
+
+
+def _words(read: Callable[[dict], Any], say: Callable[[Any], Any]) -> Callable[[dict], Any]:
+    return lambda row: None if read(row) is None else str(say(read(row)))
+
+
+def _status_column(status: str) -> Column:
+    return Column(_l("Services with status “%(status)s”", status=_StatusName(status)),
+                  _get("status_counts", status), "integer", 16, "status")
+
+
+class _StatusName:
+    """A status's name, translated when the header is written (not at import)."""
+
+    def __init__(self, status: str) -> None:
+        self.status = status
+
+    def __str__(self) -> str:
+        return service_status_label(self.status)
+
+
+COLUMNS: list[Column] = [
+    Column(_l("Code"), _get("code"), width=12),
+    Column(_l("Department"), _get("name"), width=44),
+    Column(_l("DPRD commission"), _get("dprd_commission"), width=12, definition="commission"),
+    Column(_l("Services"), _get("services"), "integer", 10, "work-mode"),
+    Column(_l("On-site services"), _get("services_by_work_mode", "onsite"), "integer", 10,
+           "work-mode"),
+    Column(_l("Hybrid services"), _get("services_by_work_mode", "hybrid"), "integer", 10,
+           "work-mode"),
+    Column(_l("WFA services"), _get("services_by_work_mode", "wfa"), "integer", 10,
+           "work-mode"),
+    Column(_l("Requests completed"), _get("completed"), "integer", 12, "completed"),
+    Column(_l("Requests due"), _get("due"), "integer", 12, "due"),
+    Column(_l("Requests due completed on time"), _get("on_time"), "integer", 14, "on-time"),
+    Column(_l("On time (%)"), _get("on_time_rate"), "rate", 11, "on-time"),
+    Column(_l("Median hours"), _get("median_completion_hours"), "decimal1", 11,
+           "median-hours"),
+    *[_status_column(status) for status in SERVICE_STATUSES],
+    Column(_l("Services breaching their commitment today"), _get("breaching_names"),
+           width=36, definition="breaching"),
+    Column(_l("Feedback submitted"), _get("feedback", "submitted"), "integer", 12,
+           "fb-submitted"),
+    Column(_l("Feedback routed"), _get("feedback", "routed"), "integer", 12, "fb-routed"),
+    Column(_l("First response on time (%)"), _get("feedback", "first_response_on_time_rate"),
+           "rate", 13, "fb-first-response"),
+    Column(_l("Median days to first response"),
+           _get("feedback", "median_days_to_first_response"), "decimal1", 13,
+           "fb-median-days"),
+    Column(_l("Resolved on time (%)"), _get("feedback", "resolved_on_time_rate"), "rate", 13,
+           "fb-resolved"),
+    Column(_l("Feedback overdue now"), _get("feedback", "overdue_now"), "integer", 12,
+           "fb-overdue"),
+    Column(_l("Transfers"), _get("feedback", "transfers"), "integer", 10, "fb-transfers"),
+    Column(_l("Reopen rate (%)"), _get("feedback", "reopen_rate"), "rate", 11, "fb-reopen"),
+    Column(_l("Survey respondents"), _get("ikm", "responses"), "integer", 12, "ikm"),
+    Column(_l("Satisfaction (IKM)"), _get("ikm", "ikm"), "decimal2", 12, "ikm"),
+    Column(_l("IKM grade"), _get("ikm", "grade"), width=8, definition="ikm"),
+    Column(_l("WFA: services with a verdict, added up"), _get("wfa_impact", "services"),
+           "integer", 14, "pooled"),
+    Column(_l("WFA: services that moved"), _get("wfa_impact", "services_moved"), "integer",
+           12, "pooled"),
+    Column(_l("WFA: date of the move"), _day("wfa_impact", "change_date"), "date", 16,
+           "wfa-impact"),
+    Column(_l("WFA: requests due before"), _get("wfa_impact", "before", "due"), "integer", 12,
+           "wfa-impact"),
+    Column(_l("WFA: on time before (%)"), _get("wfa_impact", "before", "on_time_rate"),
+           "rate", 12, "wfa-impact"),
+    Column(_l("WFA: requests due after"), _get("wfa_impact", "after", "due"), "integer", 12,
+           "wfa-impact"),
+    Column(_l("WFA: on time after (%)"), _get("wfa_impact", "after", "on_time_rate"), "rate",
+           12, "wfa-impact"),
+    Column(_l("WFA: median hours before"),
+           _get("wfa_impact", "before", "median_completion_hours"), "decimal1", 12,
+           "median-hours"),
+    Column(_l("WFA: median hours after"),
+           _get("wfa_impact", "after", "median_completion_hours"), "decimal1", 12,
+           "median-hours"),
+    Column(_l("WFA: change (percentage points)"), _points("wfa_impact", "difference"),
+           "points", 13, "wfa-impact"),
+    Column(_l("WFA: 95 percent confidence interval, low (points)"), _points("wfa_impact", "ci_low"),
+           "points", 14, "confidence-interval"),
+    Column(_l("WFA: 95 percent confidence interval, high (points)"),
+           _points("wfa_impact", "ci_high"), "points", 14, "confidence-interval"),
+    Column(_l("WFA: verdict"), _words(_get("wfa_impact", "verdict"), verdict_label), width=24,
+           definition="confidence-interval"),
+    Column(_l("WFA: why there is no verdict"),
+           _words(_get("wfa_impact", "verdict_reason"), reason_label), width=30,
+           definition="not-enough-data"),
+    Column(_l("WFA: services that stayed on-site (comparison group)"),
+           _get("comparison_text"), width=30, definition="comparison-group"),
+    Column(_l("WFA: their change (percentage points)"),
+           _points("wfa_impact", "comparison", "difference"), "points", 13,
+           "comparison-group"),
+    Column(_l("WFA: net change (percentage points)"), _points("wfa_impact", "net_difference"),
+           "points", 13, "net-difference"),
+    Column(_l("WFA: net change, 95 percent confidence interval, low (points)"),
+           _points("wfa_impact", "net_ci_low"), "points", 14, "net-difference"),
+    Column(_l("WFA: net change, 95 percent confidence interval, high (points)"),
+           _points("wfa_impact", "net_ci_high"), "points", 14, "net-difference"),
+    Column(_l("WFA: adjusted verdict"),
+           _words(_get("wfa_impact", "adjusted_verdict"), verdict_label), width=24,
+           definition="net-difference"),
+    Column(_l("WFA: why there is no adjusted verdict"),
+           _words(_get("wfa_impact", "adjusted_verdict_reason"), reason_label), width=30,
+           definition="net-difference"),
+]
+
+
+def _number_format(kind: str, lang: str) -> str | None:
+    lcid = _LCID.get(lang, "")
+    return {
+        "integer": INTEGER, "rate": RATE, "points": POINTS, "decimal1": DECIMAL_1,
+        "decimal2": DECIMAL_2, "date": f"{lcid}d mmmm yyyy",
+        "datetime": f"{lcid}d mmmm yyyy hh:mm",
+    }.get(kind)
+
+
+class _DefinitionTexts(HTMLParser):
+    """Collect the text of every element with an id on the "How we measure" template."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: dict[str, str] = {}
+        self.order: list[tuple[str, str]] = []  # (tag, text) of headings and paragraphs
+        self._open: list[tuple[str, str | None, list[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in ("h2", "h3", "p", "li"):
+            self._open.append((tag, dict(attrs).get("id"), []))
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open and self._open[-1][0] == tag:
+            tag, anchor, parts = self._open.pop()
+            text = " ".join("".join(parts).split())
+            if anchor:
+                self.texts[anchor] = text
+            self.order.append((tag, text))
+
+    def handle_data(self, data: str) -> None:
+        if self._open:
+            self._open[-1][2].append(data)
+
+
+def definition_texts(limits: dict) -> _DefinitionTexts:
+    """Render the definitions of "How we measure" in the current language and read them."""
+    parser = _DefinitionTexts()
+    parser.feed(render_template("accountability/_definitions.html", **limits))
+    parser.close()
+    return parser
+
+
+def _append_as_text(sheet: Any, values: Iterable[Any]) -> None:
+    """Append a row whose texts stay texts: a name such as "=HYPERLINK(...)" is no formula."""
+    sheet.append(list(values))
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
+def _when(text: str | None) -> datetime | None:
+    """A WIB timestamp of the JSON as a spreadsheet date-time (WIB, without its offset)."""
+    return None if not text else datetime.fromisoformat(text).replace(tzinfo=None)
+
+
+def accountability_workbook(body: dict, limits: dict, source: str) -> bytes:
+    """Write the accountability JSON body as a workbook: the figures and an "about" sheet.
+
+    ``body`` is the API's JSON (its department rows carry ``breaching_names`` and
+    ``comparison_text`` for people); ``limits`` are the numbers the definitions name;
+    ``source`` is the address the file came from.
+    """
+    from openpyxl import Workbook  # loaded on the first download, not at every start
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    lang = str(get_locale() or "id")
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Figures")[:31]
+    _append_as_text(sheet, [str(column.label) for column in COLUMNS])
+    province = {**body["province"], "code": "", "name": _("Province")}
+    for row in [*body["departments"], province]:
+        _append_as_text(sheet, [column.read(row) for column in COLUMNS])
+    bold = Font(bold=True)
+    for index, column in enumerate(COLUMNS, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = column.width
+        header = sheet.cell(row=1, column=index)
+        header.font = bold
+        header.alignment = Alignment(wrap_text=True, vertical="top")
+        number_format = _number_format(column.kind, lang)
+        for cell in sheet[letter][1:]:
+            if number_format:
+                cell.number_format = number_format
+            elif column.width >= 30:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold  # the province's totals
+    sheet.freeze_panes = "C2"  # the header row and the department's code and name
+
+    texts = definition_texts(limits)
+    about = workbook.create_sheet(_("About")[:31])
+    lines: list[tuple[Any, Any]] = [
+        (_("Accountability figures per department"), None),
+        (_("Period from"), date.fromisoformat(body["from"])),
+        (_("Period to (included)"), date.fromisoformat(body["to"])),
+        (_("Data as of (WIB)"), _when(body["data_as_of"])),
+        (_("Generated (WIB)"), _when(body["generated_at"])),
+        (_("Departments shown"), _("Those overseen by DPRD commission %(commission)s",
+                                   commission=body["commission"]) if body.get("commission")
+         else _("All departments")),
+        (_("Source"), source),
+        (_("Definitions"), _("Every figure follows the rules of the page How we measure.")),
+        (None, None),
+        (_("Column"), _("What it means")),
+    ]
+    lines += [(str(column.label), texts.texts.get(column.definition or "", ""))
+              for column in COLUMNS if column.definition]
+    lines.append((None, None))
+    for tag, text in texts.order:
+        lines.append((text, None) if tag in ("h2", "h3") else (None, text))
+    for line in lines:
+        _append_as_text(about, line)
+    about.column_dimensions["A"].width = 44
+    about.column_dimensions["B"].width = 100
+    for row in about.iter_rows():
+        label, value = row
+        label.font = bold
+        label.alignment = Alignment(wrap_text=True, vertical="top")
+        if isinstance(value.value, datetime):
+            value.number_format = _number_format("datetime", lang)
+        elif isinstance(value.value, date):
+            value.number_format = _number_format("date", lang)
+        else:
+            value.alignment = Alignment(wrap_text=True, vertical="top")
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
