@@ -161,15 +161,16 @@ def checks_run(timeout: float = DEFAULT_TIMEOUT, now: datetime | None = None) ->
     return summary
 
 
-def availability_for_service(
-    service: Service | int, start_utc: datetime, end_utc: datetime
-) -> float | None:
-    """Return successful / all checks of a service in [start, end), outside its maintenance.
+def availability_counts(
+    service_ids: list[int], start_utc: datetime, end_utc: datetime
+) -> tuple[int, int]:
+    """Return (all, successful) checks of these services in [start, end), outside maintenance.
 
     A check made at a maintenance window's start is excluded, one made at its end counts
-    (windows are [starts_at, ends_at) like metric windows). None when no check counts.
+    (windows are [starts_at, ends_at) like metric windows).
     """
-    service_id = service if isinstance(service, int) else service.id
+    if not service_ids:
+        return 0, 0
     check = AvailabilityCheck
     during_maintenance = exists(
         select(maintenance_service.c.maintenance_id)
@@ -185,16 +186,28 @@ def availability_for_service(
         func.coalesce(func.sum(case((check.ok.is_(True), 1), else_=0)), 0),
     ).where(
         and_(
-            check.service_id == service_id,
+            check.service_id.in_(service_ids),
             check.checked_at >= start_utc,
             check.checked_at < end_utc,
             ~during_maintenance,
         )
     )
     total, succeeded = db.session.execute(stmt).one()
+    return int(total), int(succeeded)
+
+
+def availability_for_service(
+    service: Service | int, start_utc: datetime, end_utc: datetime
+) -> float | None:
+    """Return successful / all checks of a service in [start, end), outside its maintenance.
+
+    None when no check counts.
+    """
+    service_id = service if isinstance(service, int) else service.id
+    total, succeeded = availability_counts([service_id], start_utc, end_utc)
     if not total:
         return None
     return succeeded / total
 
 
-__all__ = ["availability_for_service", "checks_run", "probe"]
+__all__ = ["availability_counts", "availability_for_service", "checks_run", "probe"]

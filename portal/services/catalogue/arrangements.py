@@ -1,0 +1,289 @@
+"""Each department's WFA arrangement: what it declares, beside what the portal measures.
+
+The DPRD allows WFA only with clear supervision, measurable performance, work reporting and
+adequate IT (DOMAIN.md, "WFA arrangements of a department"). A department publishes its
+arrangement as a dated history, kept like work modes: every version is kept, audited and shown.
+Beside each declared element the portal shows its own measure, so a declared "weekly work
+reports" stands next to a measured "last data received 12 days ago".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.domain.calendar import utc_now, wib_date
+from portal.extensions import db
+from portal.models.arrangements import ARRANGEMENT_TEXTS, WFA_APPLIES, WfaArrangement
+from portal.models.catalogue import Department, Service
+from portal.services.auth import (
+    Permission,
+    audit_record,
+    can_act_for_department,
+    department_scope,
+    require_permission,
+    staff_can,
+)
+from portal.services.catalogue.directory import (
+    EARLIEST_EFFECTIVE_DATE,
+    LATEST_EFFECTIVE_AHEAD,
+)
+from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
+from portal.services.metrics.availability import availability_counts
+from portal.services.metrics.reporting import service_last_reported
+from portal.services.metrics.status import status_for_services
+from portal.services.paging import LIST_PAGE_MAX, LIST_PAGE_SIZE, Pagination, paginate
+
+MAX_TEXT = 2000
+MAX_REASON = 2000
+MAX_TITLE = 300
+MAX_NUMBER = 120
+MAX_URL = 500
+# The window of the measures shown beside the declaration, as for service status.
+MEASURE_DAYS = 30
+# Characters no text may hold: control characters (tab and newlines allowed) and UTF-16 halves
+# without a partner, which no database can store.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+__all__ = [
+    "ArrangementInput",
+    "ArrangementMeasures",
+    "arrangement_can_keep",
+    "arrangement_current",
+    "arrangement_department_page",
+    "arrangement_history",
+    "arrangement_measures",
+    "arrangement_record",
+]
+
+
+@dataclass(frozen=True)
+class ArrangementInput:
+    """What a department declares (as typed: the texts are checked, not trusted)."""
+
+    effective_from: date | None
+    wfa_applies: str
+    remote_share_percent: int | None = None
+    legal_basis_title: str = ""
+    legal_basis_number: str = ""
+    legal_basis_date: date | None = None
+    legal_basis_url: str = ""
+    supervision_id: str = ""
+    supervision_en: str = ""
+    reporting_id: str = ""
+    reporting_en: str = ""
+    it_systems_id: str = ""
+    it_systems_en: str = ""
+    reason: str = ""
+
+    @classmethod
+    def of(cls, arrangement: WfaArrangement) -> ArrangementInput:
+        """Return the declaration a stored version holds (to prefill the next one)."""
+        return cls(**{f.name: getattr(arrangement, f.name) for f in fields(cls)
+                      if f.name != "reason"})
+
+    def stripped(self) -> ArrangementInput:
+        """Return the declaration with every text trimmed of surrounding spaces."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return ArrangementInput(**{
+            name: value.strip() if isinstance(value, str) else value
+            for name, value in values.items()
+        })
+
+
+@dataclass(frozen=True)
+class ArrangementMeasures:
+    """What the portal measures itself, beside a department's declaration.
+
+    ``days_since_report`` is None when no service of the department ever reported;
+    ``availability`` is None when no check of its online channels counted in the window;
+    ``services_meeting`` counts services whose status is "meeting" among all its services
+    (a service without data is not meeting: silence never counts as health).
+    """
+
+    last_reported_at: datetime | None
+    days_since_report: int | None
+    availability: float | None
+    availability_checks: int
+    channels: int
+    services_meeting: int
+    services_total: int
+
+    @property
+    def share_meeting(self) -> float | None:
+        """Return the share of the department's services meeting their commitments."""
+        return self.services_meeting / self.services_total if self.services_total else None
+
+
+def _department(code: str) -> Department:
+    department = db.session.scalar(select(Department).where(Department.code == code))
+    if department is None:
+        raise NotFound(code)
+    return department
+
+
+def arrangement_can_keep(actor: Any, department: Department) -> bool:
+    """Tell whether actor may publish this department's arrangement: admin or its officer."""
+    return (staff_can(actor, Permission.CATALOGUE_KEEP)
+            and can_act_for_department(actor, department.id))
+
+
+def arrangement_department_page(
+    actor: Any, page: int = 1, per_page: int = LIST_PAGE_SIZE
+) -> Pagination:
+    """Return a page of the departments whose arrangement actor keeps, by name."""
+    require_permission(actor, Permission.CATALOGUE_KEEP)
+    stmt = select(Department).order_by(Department.name_id, Department.id)
+    scope = department_scope(actor)
+    if scope is not None:
+        stmt = stmt.where(Department.id == scope)
+    return paginate(stmt, page, per_page, LIST_PAGE_MAX)
+
+
+def arrangement_history(department: Department) -> list[WfaArrangement]:
+    """Return every version of a department's arrangement, newest first."""
+    return list(db.session.scalars(
+        select(WfaArrangement)
+        .where(WfaArrangement.department_id == department.id)
+        .order_by(WfaArrangement.effective_from.desc(), WfaArrangement.id.desc())
+    ))
+
+
+def arrangement_current(department: Department, on: date | None = None) -> WfaArrangement | None:
+    """Return the version in force on a day (today in WIB by default); None if unpublished."""
+    day = on or wib_date(utc_now())
+    return db.session.scalar(
+        select(WfaArrangement)
+        .where(WfaArrangement.department_id == department.id,
+               WfaArrangement.effective_from <= day)
+        .order_by(WfaArrangement.effective_from.desc(), WfaArrangement.id.desc())
+        .limit(1)
+    )
+
+
+def _text_errors(value: ArrangementInput) -> list[FieldError]:
+    limits = {"legal_basis_title": MAX_TITLE, "legal_basis_number": MAX_NUMBER,
+              "legal_basis_url": MAX_URL, "reason": MAX_REASON}
+    for name in ARRANGEMENT_TEXTS:
+        limits[f"{name}_id"] = limits[f"{name}_en"] = MAX_TEXT
+    errors = []
+    for name, limit in limits.items():
+        text = getattr(value, name)
+        if _UNSTORABLE.search(text):
+            errors.append(FieldError(name, _("contains characters that cannot be stored")))
+        elif len(text) > limit:
+            errors.append(FieldError(name, _("is longer than %(n)d characters", n=limit)))
+    return errors
+
+
+def _date_errors(value: ArrangementInput, latest: date | None, today: date) -> list[FieldError]:
+    errors = []
+    last_day = today + LATEST_EFFECTIVE_AHEAD
+    if value.effective_from is None:
+        errors.append(FieldError("effective_from", _("must be a date written YYYY-MM-DD")))
+    elif not EARLIEST_EFFECTIVE_DATE <= value.effective_from <= last_day:
+        errors.append(FieldError("effective_from", _(
+            "must be a date from %(earliest)s to %(latest)s",
+            earliest=EARLIEST_EFFECTIVE_DATE.isoformat(), latest=last_day.isoformat())))
+    elif latest is not None and value.effective_from < latest:
+        errors.append(FieldError("effective_from", _(
+            "must not be before the latest recorded change (%(date)s)",
+            date=latest.isoformat())))
+    basis = value.legal_basis_date
+    if basis is not None and not EARLIEST_EFFECTIVE_DATE <= basis <= today:
+        errors.append(FieldError("legal_basis_date", _(
+            "must be a date from %(earliest)s to %(latest)s",
+            earliest=EARLIEST_EFFECTIVE_DATE.isoformat(), latest=today.isoformat())))
+    return errors
+
+
+def _declaration_errors(value: ArrangementInput) -> list[FieldError]:
+    errors = []
+    if value.wfa_applies not in WFA_APPLIES:
+        errors.append(FieldError("wfa_applies", _("must be one of no, pilot, yes")))
+    share = value.remote_share_percent
+    if share is not None and not 0 <= share <= 100:
+        errors.append(FieldError("remote_share_percent", _("must be from 0 to 100")))
+    elif value.wfa_applies == "no" and share:
+        errors.append(FieldError(
+            "remote_share_percent", _("must be 0 or empty when WFA does not apply")))
+    url = value.legal_basis_url
+    if url and not re.match(r"^https?://[^\s/]+\.[^\s]+$", url):
+        errors.append(FieldError("legal_basis_url", _("must be a web address (https://…)")))
+    if value.legal_basis_number and not value.legal_basis_title:
+        errors.append(FieldError("legal_basis_title", _("is required with a number")))
+    # Indonesian first: an English text alone would read "not published" on the Indonesian
+    # page (and on the English one, which falls back to the Indonesian text).
+    for name in ARRANGEMENT_TEXTS:
+        if getattr(value, f"{name}_en") and not getattr(value, f"{name}_id"):
+            errors.append(FieldError(f"{name}_id", _("is required with the English text")))
+    return errors
+
+
+def arrangement_record(actor: Any, department_code: str, value: ArrangementInput) -> WfaArrangement:
+    """Publish a new version of a department's arrangement; audit it and commit.
+
+    Refused (NotAuthorized) for anyone but an administrator or an officer of the department;
+    a version may not start before the latest one (the history stays in order).
+    """
+    require_permission(actor, Permission.CATALOGUE_KEEP)
+    department = _department(department_code)
+    if not arrangement_can_keep(actor, department):
+        raise NotAuthorized("an officer publishes only their own department's arrangement")
+    value = value.stripped()
+    history = arrangement_history(department)
+    latest = history[0].effective_from if history else None
+    errors = (_date_errors(value, latest, wib_date(utc_now()))
+              + _declaration_errors(value) + _text_errors(value))
+    if errors:
+        raise ValidationError(errors)
+
+    values = {f.name: getattr(value, f.name) for f in fields(value)}
+    arrangement = WfaArrangement(
+        department_id=department.id, recorded_at=utc_now(), recorded_by=actor.username,
+        **values,
+    )
+    db.session.add(arrangement)
+    before = history[0].wfa_applies if history else None
+    audit_record(
+        actor, "department.wfa_arrangement", "department", department.code,
+        department_id=department.id, from_state=before, to_state=value.wfa_applies,
+        detail=f"effective_from={value.effective_from.isoformat()}; "
+               f"remote_share={value.remote_share_percent}; reason={value.reason}",
+    )
+    db.session.commit()
+    return arrangement
+
+
+def arrangement_measures(
+    department: Department, now: datetime | None = None
+) -> ArrangementMeasures:
+    """Measure the department as the DPRD asks: reporting, IT availability, performance."""
+    now = now or utc_now()
+    services = list(db.session.scalars(
+        select(Service).where(Service.department_id == department.id)
+    ))
+    ids = [service.id for service in services]
+    reported = service_last_reported(ids)
+    last = max(reported.values()) if reported else None
+    days = None
+    if last is not None:
+        days = max(0, (wib_date(now) - wib_date(last)).days)
+    online = [service.id for service in services if service.online_url]
+    total, succeeded = availability_counts(online, now - timedelta(days=MEASURE_DAYS), now)
+    views = status_for_services(ids, now=now)
+    meeting = sum(1 for view in views.values() if view.status == "meeting")
+    return ArrangementMeasures(
+        last_reported_at=last,
+        days_since_report=days,
+        availability=succeeded / total if total else None,
+        availability_checks=total,
+        channels=len(online),
+        services_meeting=meeting,
+        services_total=len(services),
+    )
