@@ -47,6 +47,7 @@ from portal.models.ops import MAX_HOST, MAX_RUN_DETAIL, JobRun
 from portal.services.auth import CLI_OPERATOR, Permission, require_permission
 from portal.services.feedback.handling import feedback_overdue_count
 from portal.services.metrics.status import status_counts
+from portal.services.paging import LIST_PAGE_MAX, Pagination, paginate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -71,6 +72,7 @@ JOBS: tuple[Job, ...] = (
     Job("outbox send", timedelta(minutes=1), exclusive=False),
     Job("feedback tick", timedelta(minutes=15)),
     Job("feedback digest", timedelta(days=1)),
+    Job("subscriptions digest", timedelta(days=7)),
 )
 JOBS_BY_NAME = {job.name: job for job in JOBS}
 # A job is overdue when it has not succeeded for this many cadences.
@@ -117,7 +119,7 @@ class JobOverview:
     """What the staff jobs page shows: each job's state, then the latest runs of all."""
 
     states: list[JobState]
-    recent_runs: list[JobRun]
+    recent_runs: Pagination
 
 
 @dataclass(frozen=True)
@@ -288,14 +290,16 @@ def job_states(now: datetime | None = None) -> list[JobState]:
     return states
 
 
-def job_overview(actor: Any, now: datetime | None = None) -> JobOverview:
-    """Return every job's state and the latest runs, for the administrators."""
+def job_overview(
+    actor: Any, now: datetime | None = None, page: int = 1, per_page: int = RECENT_RUNS_SHOWN
+) -> JobOverview:
+    """Return every job's state and a page of the runs, latest first, for the administrators."""
     # The administrators run the installation; nobody else needs its timers.
     require_permission(actor, Permission.ACCOUNTS_MANAGE)
-    recent = list(db.session.scalars(
-        select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc())
-        .limit(RECENT_RUNS_SHOWN)
-    ))
+    recent = paginate(
+        select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()),
+        page, per_page, LIST_PAGE_MAX,
+    )
     return JobOverview(job_states(now), recent)
 
 

@@ -13,7 +13,11 @@ from sqlalchemy import Select
 
 from portal.extensions import db
 
-__all__ = ["Pagination", "paginate"]
+__all__ = ["LIST_PAGE_MAX", "LIST_PAGE_SIZE", "Pagination", "paginate"]
+
+# The staff lists' page: long enough to scan at once, short enough to stay a light page.
+LIST_PAGE_SIZE = 50
+LIST_PAGE_MAX = 200
 
 
 def paginate(stmt: Select, page: int, per_page: int, max_per_page: int) -> Pagination:

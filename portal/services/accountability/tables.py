@@ -21,7 +21,12 @@ For a period of WIB dates from..to inclusive, per department and for the provinc
   province's.
 
 Everything is read with a handful of grouped queries, whatever the number of departments,
-services or days.
+services or days. At a province's scale that is still seconds of work, so the figures of the
+standard periods (the last 30, 90 and 365 days) are computed by the jobs that change the data
+(:func:`accountability_refresh`: after a department's report, ``requests recompute`` and the
+10-minute ``status refresh``) and stored (:mod:`portal.services.accountability.snapshots`):
+a visitor reads one row. A custom period, or a standard one no job has stored yet today, is
+computed when asked (and a standard one is then stored).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -40,6 +46,7 @@ from portal.extensions import db
 from portal.i18n import localized
 from portal.models.catalogue import WORK_MODES, Department, Service
 from portal.models.metrics import SERVICE_STATUSES, ServiceDay, ServiceReport
+from portal.services.accountability.snapshots import snapshot_read, snapshot_store
 from portal.services.errors import FieldError, NotFound, ValidationError
 from portal.services.feedback.figures import PROVINCE, FeedbackFigures, feedback_figures
 from portal.services.metrics.figures import (
@@ -51,7 +58,12 @@ from portal.services.metrics.figures import (
     histogram_percentile,
 )
 from portal.services.metrics.status import StatusView, status_for_services
-from portal.services.metrics.wfa_impact import PooledWfaImpact, WfaImpact, wfa_figures
+from portal.services.metrics.wfa_impact import (
+    PooledWfaImpact,
+    WfaFigures,
+    WfaImpact,
+    wfa_figures,
+)
 from portal.services.survey.skm import IkmResult, ikm_by
 
 # Longest period the pages and the API accept: the metrics window's limit (a leap year).
@@ -78,6 +90,9 @@ class RequestCounts:
 
     def add(self, other: RequestCounts) -> None:
         """Pool another group's counts and histogram into these."""
+        if other.completed and not other.histogram:
+            # Stored figures keep their median, not the completion times it came from.
+            raise ValueError("counts without their completion times cannot be pooled")
         self.completed += other.completed
         self.histogram.update(other.histogram)
         self.due += other.due
@@ -317,29 +332,60 @@ def period_resolve(
     return period, dates["from"], dates["to"]
 
 
+@dataclass
+class _Shared:
+    """What every period's figures share: the catalogue, statuses and WFA impacts, as of now."""
+
+    now: datetime
+    departments: list[Department]
+    services: list[Service]
+    statuses: dict[int, StatusView]
+    wfa: WfaFigures
+
+    def services_of(self, department_id: int) -> list[Service]:
+        """Return a department's services, by name."""
+        return [s for s in self.services if s.department_id == department_id]
+
+
+def _shared(departments: list[Department], now: datetime, *, histories: bool = False) -> _Shared:
+    """Read the services of some departments, their statuses and every WFA impact."""
+    department_ids = [d.id for d in departments]
+    stmt = (select(Service).where(Service.department_id.in_(department_ids))
+            .order_by(Service.name_id))
+    if histories:
+        stmt = stmt.options(selectinload(Service.work_mode_history),
+                            selectinload(Service.commitment_history))
+    services = list(db.session.scalars(stmt)) if department_ids else []
+    service_ids = [s.id for s in services]
+    statuses = status_for_services(service_ids, now=now)
+    groups: dict = {d.id: (d.id, [s.id for s in services if s.department_id == d.id])
+                    for d in departments}
+    groups[PROVINCE] = (None, service_ids)
+    return _Shared(now, departments, services, statuses, wfa_figures(groups, now=now))
+
+
 def _build(
     departments: list[Department], from_date: date, to_date: date, now: datetime | None,
+    shared: _Shared | None = None,
 ) -> tuple[list[Scorecard], Scorecard, dict[int, RequestCounts], dict[int, StatusView],
            dict[int, WfaImpact]]:
     check_period(from_date, to_date)
-    now = now or utc_now()
+    if shared is None:
+        shared = _shared(departments, now or utc_now())
+    now = shared.now
     department_ids = [d.id for d in departments]
-    services = list(db.session.scalars(
-        select(Service).where(Service.department_id.in_(department_ids))
-        .order_by(Service.name_id)
-    )) if department_ids else []
+    services = shared.services
     by_department: dict[int, list[Service]] = defaultdict(list)
     for service in services:
         by_department[service.department_id].append(service)
     service_ids = [s.id for s in services]
     counts = _request_counts(service_ids, from_date, to_date, now)
-    statuses = status_for_services(service_ids, now=now)
+    statuses = shared.statuses
     feedback = feedback_figures(department_ids, from_date, to_date, now=now)
     groups: dict = {d.id: [s.id for s in by_department[d.id]] for d in departments}
     groups[PROVINCE] = service_ids
     ikm = ikm_by(groups, from_date, to_date)
-    wfa = wfa_figures({key: (None if key == PROVINCE else key, ids)
-                       for key, ids in groups.items()}, now=now)
+    wfa = shared.wfa
     rows = [
         _scorecard(d, by_department[d.id], counts, statuses, feedback[d.id], ikm[d.id],
                    wfa.pooled[d.id])
@@ -347,17 +393,80 @@ def _build(
     ]
     province = _scorecard(None, services, counts, statuses, feedback[PROVINCE],
                           ikm[PROVINCE], wfa.pooled[PROVINCE])
+    for scorecard in (*rows, province):
+        # The pooled median is read by pages several times: computed once, here.
+        scorecard.requests.median_completion_hours  # noqa: B018
     return rows, province, counts, statuses, wfa.impacts
+
+
+def _standard_period(from_date: date, to_date: date, now: datetime | None) -> str | None:
+    """Return the period choice ("30", "90", "365") that from..to is today, else None.
+
+    Only those are stored, and only figures as of now are (an explicit ``now`` computes).
+    """
+    if now is not None or not current_app.config.get("PORTAL_ACCOUNTABILITY_SNAPSHOTS", True):
+        return None
+    today = wib_date(utc_now())
+    if to_date != today:
+        return None
+    days = str((to_date - from_date).days + 1)
+    return days if days in PERIOD_CHOICES else None
 
 
 def accountability_table(
     from_date: date, to_date: date, now: datetime | None = None
 ) -> AccountabilityTable:
-    """Return every department's scorecard and the province totals over a period."""
+    """Return every department's scorecard and the province totals over a period.
+
+    A standard period's figures come from the stored snapshot (as of its ``generated_at``)
+    when there is one; otherwise they are computed, and a standard period's are stored.
+    """
+    period = _standard_period(from_date, to_date, now)
+    if period is not None:
+        stored = snapshot_read(f"table:{period}", from_date, to_date)
+        if stored is not None:
+            return stored
     departments = list(db.session.scalars(select(Department).order_by(Department.name_id)))
+    now = now or utc_now()
     rows, province, _c, _s, _impacts = _build(departments, from_date, to_date, now)
-    return AccountabilityTable(from_date, to_date, now or utc_now(), data_as_of(), rows,
-                               province)
+    table = AccountabilityTable(from_date, to_date, now, data_as_of(), rows, province)
+    if period is not None:
+        _store_now([(f"table:{period}", from_date, to_date, table)], now)
+    return table
+
+
+def _slim(figures: AccountabilityTable | DepartmentScorecard) -> None:
+    """Drop the completion-time histograms of figures whose medians are computed.
+
+    The pages read the medians only, and a province's histograms would make a stored table
+    many times larger and slower to read.
+    """
+    if isinstance(figures, AccountabilityTable):
+        counts = [row.requests for row in (*figures.departments, figures.province)]
+    else:
+        counts = [figures.scorecard.requests, *(row.requests for row in figures.services)]
+    for requests in counts:
+        requests.median_completion_hours  # noqa: B018  (kept once computed)
+        requests.histogram = Counter()
+
+
+def _store(entries: list[tuple[str, date, date, object]], now: datetime) -> bool:
+    """Store snapshots (the caller commits); see snapshot_store."""
+    for _key, _from, _to, figures in entries:
+        _slim(figures)  # type: ignore[arg-type]
+    return snapshot_store(entries, now)
+
+
+def _store_now(entries: list[tuple[str, date, date, object]], now: datetime) -> None:
+    """Store snapshots and commit, keeping the session's objects loaded for the caller."""
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        _store(entries, now)
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def _history(services: list[Service]) -> list[HistoryEntry]:
@@ -386,27 +495,76 @@ def _history(services: list[Service]) -> list[HistoryEntry]:
 def accountability_department(
     code: str, from_date: date, to_date: date, now: datetime | None = None,
 ) -> DepartmentScorecard:
-    """Return one department's scorecard down to each service, with the change histories."""
+    """Return one department's scorecard down to each service, with the change histories.
+
+    A standard period's scorecard comes from the stored snapshot when there is one (see
+    :func:`accountability_table`).
+    """
+    period = _standard_period(from_date, to_date, now)
+    if period is not None:
+        stored = snapshot_read(f"department:{code}:{period}", from_date, to_date)
+        if stored is not None:
+            return stored
     department = db.session.scalar(select(Department).where(Department.code == code))
     if department is None:
         raise NotFound(code)
     now = now or utc_now()
+    shared = _shared([department], now, histories=True)
     rows, _province, counts, statuses, impacts = _build(
-        [department], from_date, to_date, now)
-    services = list(db.session.scalars(
-        select(Service).where(Service.department_id == department.id)
-        .options(selectinload(Service.work_mode_history),
-                 selectinload(Service.commitment_history))
-        .order_by(Service.name_id)
-    ))
-    ikm = ikm_by({s.id: [s.id] for s in services}, from_date, to_date)
+        [department], from_date, to_date, now, shared)
+    ikm = ikm_by({s.id: [s.id] for s in shared.services}, from_date, to_date)
+    card = _department_scorecard(rows[0], shared.services, counts, statuses, impacts, ikm,
+                                 from_date, to_date, now, data_as_of())
+    if period is not None:
+        _store_now([(f"department:{code}:{period}", from_date, to_date, card)], now)
+    return card
+
+
+def _department_scorecard(
+    scorecard: Scorecard, services: list[Service], counts: dict[int, RequestCounts],
+    statuses: dict[int, StatusView], impacts: dict[int, WfaImpact], ikm: dict,
+    from_date: date, to_date: date, now: datetime, as_of: datetime | None,
+) -> DepartmentScorecard:
     service_rows = [
         ServiceRow(s, counts.get(s.id, RequestCounts()), statuses[s.id], ikm[s.id],
                    impacts.get(s.id))
         for s in services
     ]
-    return DepartmentScorecard(from_date, to_date, now, data_as_of(), rows[0], service_rows,
+    for row in service_rows:
+        row.requests.median_completion_hours  # noqa: B018  (computed once, read often)
+    return DepartmentScorecard(from_date, to_date, now, as_of, scorecard, service_rows,
                                _history(services))
+
+
+def accountability_refresh(now: datetime | None = None) -> int:
+    """Compute and store the table and every department's scorecard of each standard period.
+
+    The catalogue, the statuses and the WFA impacts are read once for all of them. Commits;
+    returns how many snapshots were stored (0 when another refresh was storing at the time).
+    """
+    now = now or utc_now()
+    today = wib_date(now)
+    departments = list(db.session.scalars(select(Department).order_by(Department.name_id)))
+    shared = _shared(departments, now, histories=True)
+    as_of = data_as_of()
+    entries: list[tuple[str, date, date, object]] = []
+    for period in PERIOD_CHOICES:
+        if period == "custom":
+            continue
+        from_date = today - timedelta(days=int(period) - 1)
+        rows, province, counts, statuses, impacts = _build(
+            departments, from_date, today, now, shared)
+        entries.append((f"table:{period}", from_date, today,
+                        AccountabilityTable(from_date, today, now, as_of, rows, province)))
+        ikm = ikm_by({s.id: [s.id] for s in shared.services}, from_date, today)
+        for department, row in zip(departments, rows, strict=True):
+            card = _department_scorecard(
+                row, shared.services_of(department.id), counts, statuses, impacts, ikm,
+                from_date, today, now, as_of)
+            entries.append((f"department:{department.code}:{period}", from_date, today, card))
+    stored = _store(entries, now)
+    db.session.commit()
+    return len(entries) if stored else 0
 
 
 __all__ = [
@@ -420,6 +578,7 @@ __all__ = [
     "Scorecard",
     "ServiceRow",
     "accountability_department",
+    "accountability_refresh",
     "accountability_table",
     "check_period",
     "data_as_of",

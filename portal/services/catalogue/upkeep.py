@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from portal.domain.calendar import utc_now, wib_date
@@ -23,6 +23,7 @@ from portal.models.catalogue import (
     COMMITMENT_UNITS,
     WORK_MODES,
     CommitmentChange,
+    Department,
     Service,
     WorkModeChange,
 )
@@ -37,6 +38,7 @@ from portal.services.auth import (
 from portal.services.catalogue.directory import MAX_COMMITMENT
 from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
 from portal.services.metrics.service_requests import service_requests_recompute
+from portal.services.paging import LIST_PAGE_MAX, LIST_PAGE_SIZE, Pagination, paginate
 
 # A change may be recorded late, but not so late that it rewrites months of figures.
 MAX_BACKDATE_DAYS = 90
@@ -58,6 +60,7 @@ __all__ = [
     "service_can_keep",
     "service_commitment_change",
     "service_list_for_keeper",
+    "service_page_for_keeper",
     "service_work_mode_change",
 ]
 
@@ -87,14 +90,30 @@ def _service_for_keeper(actor: Any, service_code: str) -> Service:
     return service
 
 
-def service_list_for_keeper(actor: Any) -> list[Service]:
-    """List the services actor may change: all for an admin, the department's for an officer."""
+def _kept_services_query(actor: Any, department_code: str | None = None) -> Select:
+    """Select the services actor may change (optionally of one department), by name."""
     require_permission(actor, Permission.CATALOGUE_KEEP)
     scope = department_scope(actor)
-    stmt = select(Service).options(selectinload(Service.department)).order_by(Service.name_id)
+    stmt = select(Service).options(selectinload(Service.department)).order_by(
+        Service.name_id, Service.id)
     if scope is not None:
         stmt = stmt.where(Service.department_id == scope)
-    return list(db.session.scalars(stmt))
+    if department_code:
+        stmt = stmt.join(Service.department).where(Department.code == department_code)
+    return stmt
+
+
+def service_list_for_keeper(actor: Any) -> list[Service]:
+    """List the services actor may change: all for an admin, the department's for an officer."""
+    return list(db.session.scalars(_kept_services_query(actor)))
+
+
+def service_page_for_keeper(
+    actor: Any, department_code: str | None = None, page: int = 1,
+    per_page: int = LIST_PAGE_SIZE,
+) -> Pagination:
+    """Return a page of the services actor may change, optionally of one department."""
+    return paginate(_kept_services_query(actor, department_code), page, per_page, LIST_PAGE_MAX)
 
 
 def _effective_from_errors(

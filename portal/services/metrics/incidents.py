@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, case, select
+from sqlalchemy import Select, case, false, select
 from sqlalchemy.orm import selectinload
 
 from portal.domain.calendar import utc_now
@@ -38,6 +38,7 @@ from portal.services.errors import (
     ValidationError,
     must_be_one_of,
 )
+from portal.services.paging import LIST_PAGE_MAX, LIST_PAGE_SIZE, Pagination, paginate
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,29 @@ def incident_list_for_staff(actor: Any, limit: int | None = DEFAULT_LIMIT) -> li
     """List the incidents the actor manages: all for an admin, their department's otherwise."""
     _require_managing_role(actor)
     return incident_list(department=department_scope(actor), limit=limit)
+
+
+def incident_page_for_staff(
+    actor: Any, page: int = 1, per_page: int = LIST_PAGE_SIZE
+) -> Pagination:
+    """Return a page of the incidents the actor manages, open ones first."""
+    _require_managing_role(actor)
+    stmt = _incidents_query(None, department_scope(actor))
+    if stmt is None:
+        stmt = select(Incident).where(false())
+    return paginate(stmt, page, per_page, LIST_PAGE_MAX)
+
+
+def maintenance_page_for_staff(
+    actor: Any, when: str | None = "current", now: datetime | None = None, page: int = 1,
+    per_page: int = LIST_PAGE_SIZE,
+) -> Pagination:
+    """Return a page of the maintenance the actor manages (``when`` as in maintenance_list)."""
+    _require_managing_role(actor)
+    stmt = _maintenance_query(None, department_scope(actor), when, now or utc_now())
+    if stmt is None:
+        stmt = select(Maintenance).where(false())
+    return paginate(stmt, page, per_page, LIST_PAGE_MAX)
 
 
 def maintenance_list_for_staff(
@@ -331,6 +355,28 @@ def _linked_to(
     return stmt
 
 
+def _incidents_query(
+    service: Service | str | int | None, department: Department | str | int | None,
+    include_resolved: bool = True, only_resolved: bool = False,
+) -> Select | None:
+    """Select incidents, open ones first, then the most recent (None: an unknown filter)."""
+    stmt = select(Incident).options(
+        selectinload(Incident.services), selectinload(Incident.updates)
+    )
+    stmt = _linked_to(stmt, Incident.id, incident_service.c.incident_id, service, department)
+    if stmt is None:
+        return None
+    if not include_resolved:
+        stmt = stmt.where(Incident.resolved_at.is_(None))
+    if only_resolved:
+        stmt = stmt.where(Incident.resolved_at.is_not(None))
+    return stmt.order_by(
+        case((Incident.resolved_at.is_(None), 0), else_=1),
+        Incident.started_at.desc(),
+        Incident.id.desc(),
+    )
+
+
 def incident_list(
     service: Service | str | int | None = None,
     department: Department | str | int | None = None,
@@ -344,21 +390,9 @@ def incident_list(
     ``include_resolved=False`` gives only open incidents, ``only_resolved=True`` only the
     history of resolved ones.
     """
-    stmt = select(Incident).options(
-        selectinload(Incident.services), selectinload(Incident.updates)
-    )
-    stmt = _linked_to(stmt, Incident.id, incident_service.c.incident_id, service, department)
+    stmt = _incidents_query(service, department, include_resolved, only_resolved)
     if stmt is None:
         return []
-    if not include_resolved:
-        stmt = stmt.where(Incident.resolved_at.is_(None))
-    if only_resolved:
-        stmt = stmt.where(Incident.resolved_at.is_not(None))
-    stmt = stmt.order_by(
-        case((Incident.resolved_at.is_(None), 0), else_=1),
-        Incident.started_at.desc(),
-        Incident.id.desc(),
-    )
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(db.session.scalars(stmt))
@@ -441,13 +475,25 @@ def maintenance_list(
 
     Upcoming and current windows come soonest first; past and all, most recent first.
     """
-    now = now or utc_now()
+    stmt = _maintenance_query(service, department, when, now or utc_now())
+    if stmt is None:
+        return []
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def _maintenance_query(
+    service: Service | str | int | None, department: Department | str | int | None,
+    when: str | None, now: datetime,
+) -> Select | None:
+    """Select maintenance windows in :func:`maintenance_list`'s order (None: unknown filter)."""
     stmt = select(Maintenance).options(selectinload(Maintenance.services))
     stmt = _linked_to(
         stmt, Maintenance.id, maintenance_service.c.maintenance_id, service, department
     )
     if stmt is None:
-        return []
+        return None
     if when == "upcoming":
         stmt = stmt.where(Maintenance.starts_at > now).order_by(Maintenance.starts_at)
     elif when == "ongoing":
@@ -462,10 +508,7 @@ def maintenance_list(
         stmt = stmt.order_by(Maintenance.starts_at.desc())
     else:
         raise ValueError(f"when must be one of {MAINTENANCE_WHEN} or None, not {when!r}")
-    stmt = stmt.order_by(Maintenance.id)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return list(db.session.scalars(stmt))
+    return stmt.order_by(Maintenance.id)
 
 
 __all__ = [
@@ -473,11 +516,13 @@ __all__ = [
     "incident_get",
     "incident_list",
     "incident_list_for_staff",
+    "incident_page_for_staff",
     "incident_open",
     "incident_services_for",
     "incident_update",
     "maintenance_list",
     "maintenance_list_for_staff",
+    "maintenance_page_for_staff",
     "maintenance_schedule",
     "service_ids_disrupted_now",
 ]

@@ -18,12 +18,14 @@ from that commitment alone; its first responses count in ``first_responses`` and
 first-response deadline and counts in neither, so its first_response_on_time_rate is null
 (docs/definitions.md: the rate is for services that commit to a first response).
 
-Speed (the reporting API must take >= 5,000 requests/s on SQLite): the batch's existing rows
-are read with one query per service and chunk, new rows are bulk-inserted, changed rows
-bulk-updated, and each request's contribution to the ``service_day`` aggregates is computed in
-memory (the old contribution of a changed request subtracted, the new one added) before the
-touched aggregate rows are read once and written once. An unchanged re-sent request writes
-nothing.
+Speed (the reporting API must take >= 5,000 requests/s): the batch's existing rows are read
+with one query per 900 (service, id) pairs, new rows are bulk-inserted,
+changed rows bulk-updated, and each request's contribution to the ``service_day`` aggregates
+is computed in memory (the old contribution of a changed request subtracted, the new one
+added) before the touched aggregate rows are read once (one query per 900 days) and written
+once (INSERT .. ON CONFLICT DO UPDATE). On PostgreSQL both inserts send one array per column
+(INSERT .. SELECT unnest): one statement for a whole report. An unchanged re-sent request
+writes nothing.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from typing import Any
 
 from blinker import Namespace
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, tuple_, update
 
 from portal.domain.calendar import (
     UTC,
@@ -132,12 +134,17 @@ class _DayDelta:
 
     def add(self, name: str, sign: int) -> None:
         """Add sign to one counted field."""
-        self.counts[self.FIELDS.index(name)] += sign
+        self.counts[_FIELD_INDEX[name]] += sign
 
     def is_empty(self) -> bool:
         """Tell whether the changes cancel out (nothing to write)."""
         return (not any(self.counts) and not any(self.histogram.values())
                 and not any(self.due_histogram.values()))
+
+
+_FIELD_INDEX = {name: i for i, name in enumerate(_DayDelta.FIELDS)}
+# The columns an upsert of a service_day row sets (all but its key).
+_DAY_VALUE_COLUMNS = (*_DayDelta.FIELDS, "completion_histogram", "due_completion_histogram")
 
 
 def _delta(deltas: dict[tuple[int, date], _DayDelta], service_id: int, day: date) -> _DayDelta:
@@ -496,23 +503,18 @@ def _lock_services(service_ids: Iterable[int]) -> None:
 
 
 def _existing_rows(items: Sequence[_Item]) -> dict[tuple[int, str], Any]:
-    """Read the stored rows of a batch's requests with one query per service and chunk."""
-    by_service: dict[int, list[str]] = defaultdict(list)
-    for item in items:
-        by_service[item.service_id].append(item.external_id)
+    """Read the stored rows of a batch's requests, one query per chunk of (service, id) pairs."""
+    keys = sorted({(item.service_id, item.external_id) for item in items})
     request = ServiceRequest
     columns = (request.id, request.service_id, request.external_id, request.received_at,
                request.first_response_at, request.completed_at, request.channel,
                request.completion_deadline, request.first_response_deadline)
     found: dict[tuple[int, str], Any] = {}
-    for service_id, ids in by_service.items():
-        for start in range(0, len(ids), _CHUNK):
-            stmt = select(*columns).where(
-                request.service_id == service_id,
-                request.external_id.in_(ids[start:start + _CHUNK]),
-            )
-            for row in db.session.execute(stmt):
-                found[(row.service_id, row.external_id)] = row
+    for start in range(0, len(keys), _CHUNK):
+        stmt = select(*columns).where(
+            tuple_(request.service_id, request.external_id).in_(keys[start:start + _CHUNK]))
+        for row in db.session.execute(stmt):
+            found[(row.service_id, row.external_id)] = row
     return found
 
 
@@ -621,24 +623,65 @@ def _bulk_write(
 ) -> None:
     """Insert new rows, and update rows by primary key, with one bulk statement each."""
     if inserts:
-        db.session.execute(insert(model), inserts)
+        if _is_postgresql():
+            _insert_unnest(model.__table__, inserts)
+        else:
+            db.session.execute(insert(model), inserts)
     if updates:
         db.session.execute(update(model), updates)
 
 
-def _service_days(keys: Iterable[tuple[int, date]]) -> dict[tuple[int, date], ServiceDay]:
+def _is_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _insert_unnest(table: Any, rows: list[dict[str, Any]], suffix: str = "") -> None:
+    """Insert rows on PostgreSQL as one statement of column arrays (INSERT .. SELECT unnest).
+
+    An executemany would run one INSERT per row, and a multi-row VALUES statement makes the
+    driver parse thousands of placeholders in Python: this sends one array per column, in
+    a statement whose text never changes.
+    """
+    dialect = db.session.get_bind().dialect
+    names = list(rows[0])
+    arrays = ", ".join(
+        f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in names)
+    statement = text(f"INSERT INTO {table.name} ({', '.join(names)}) "
+                     f"SELECT * FROM unnest({arrays}) {suffix}")
+    db.session.execute(statement, {name: [row[name] for row in rows] for name in names})
+
+
+def _upsert_days(rows: list[dict[str, Any]]) -> None:
+    """Write service_day rows, new or stored, as INSERT .. ON CONFLICT DO UPDATE."""
+    if not rows:
+        return
+    table = ServiceDay.__table__
+    if _is_postgresql():
+        updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in _DAY_VALUE_COLUMNS)
+        _insert_unnest(table, rows, f"ON CONFLICT (service_id, day) DO UPDATE SET {updates}")
+        return
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    stmt = sqlite_insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.service_id, table.c.day],
+        set_={name: stmt.excluded[name] for name in _DAY_VALUE_COLUMNS},
+    )
+    db.session.execute(stmt, rows)
+
+
+def _service_days(keys: Iterable[tuple[int, date]]) -> dict[tuple[int, date], Any]:
     """Read the stored service_day rows of these (service id, day) keys, one query a chunk."""
-    by_service: dict[int, list[date]] = defaultdict(list)
-    for service_id, day in keys:
-        by_service[service_id].append(day)
-    existing: dict[tuple[int, date], ServiceDay] = {}
-    for service_id, days in by_service.items():
-        for start in range(0, len(days), _CHUNK):
-            stmt = select(ServiceDay).where(
-                ServiceDay.service_id == service_id, ServiceDay.day.in_(days[start:start + _CHUNK])
-            )
-            for row in db.session.scalars(stmt):
-                existing[(row.service_id, row.day)] = row
+    ordered = sorted(keys)
+    columns = [ServiceDay.service_id, ServiceDay.day,
+               *(getattr(ServiceDay, name) for name in _DayDelta.FIELDS),
+               ServiceDay.completion_histogram, ServiceDay.due_completion_histogram]
+    existing: dict[tuple[int, date], Any] = {}
+    for start in range(0, len(ordered), _CHUNK):
+        stmt = select(*columns).where(
+            tuple_(ServiceDay.service_id, ServiceDay.day).in_(ordered[start:start + _CHUNK]))
+        for row in db.session.execute(stmt):
+            existing[(row.service_id, row.day)] = row
     return existing
 
 
@@ -650,7 +693,7 @@ def _histogram_plus(stored: str | None, change: Counter[int]) -> str:
 
 
 def _day_values(
-    service_id: int, day: date, row: ServiceDay | None, delta: _DayDelta
+    service_id: int, day: date, row: Any | None, delta: _DayDelta
 ) -> dict[str, Any]:
     """Return the columns of a service_day row (zero when new) with a delta added."""
     values: dict[str, Any] = {"service_id": service_id, "day": day}
@@ -667,18 +710,10 @@ def _day_values(
 
 def _apply_deltas(deltas: dict[tuple[int, date], _DayDelta]) -> None:
     """Read the touched service_day rows once, add the deltas, write them back once."""
-    existing = _service_days(deltas)
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    for (service_id, day), delta in deltas.items():
-        if delta.is_empty():
-            continue
-        row = existing.get((service_id, day))
-        (updates if row is not None else inserts).append(_day_values(service_id, day, row, delta))
-    _bulk_write(ServiceDay, inserts, updates)
-    # The ORM objects read above are now stale: forget them.
-    for row in existing.values():
-        db.session.expire(row)
+    changed = {key: delta for key, delta in deltas.items() if not delta.is_empty()}
+    existing = _service_days(changed)
+    _upsert_days([_day_values(service_id, day, existing.get((service_id, day)), delta)
+                  for (service_id, day), delta in changed.items()])
 
 
 def service_requests_ingest(

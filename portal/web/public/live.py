@@ -67,6 +67,8 @@ class PageCache:
         self._lock = threading.Lock()
         # (monotonic time, version): replaced whole, so threads never see half of it.
         self.version_read: tuple[float, str] = (float("-inf"), "")
+        # Other versions (see cached_view), by the name of the function that reads each.
+        self.versions_read: dict[str, tuple[float, str]] = {}
 
     def get(self, key: tuple) -> _Entry | None:
         """Return an entry (most recently used now), or None."""
@@ -89,6 +91,7 @@ class PageCache:
         with self._lock:
             self._entries.clear()
             self.version_read = (float("-inf"), "")
+            self.versions_read = {}
 
 
 def page_cache() -> PageCache:
@@ -180,6 +183,95 @@ def public_page(view: Callable[..., str]) -> Callable[..., Any]:
         return response.make_conditional(request)
 
     return wrapper
+
+
+@dataclass(frozen=True)
+class _Answer(_Entry):
+    """A whole answer of a view (any type: a page, JSON, a download) and its status."""
+
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+# The headers of a view's answer the cache keeps (a download's file name).
+_KEPT_HEADERS = frozenset({"content-disposition"})
+
+
+def _version_of(read: Callable[[], str]) -> str:
+    """Return read()'s version, once per request and (cache on) once a second per process."""
+    name = f"{read.__module__}.{read.__qualname__}"
+    done = getattr(request, "portal_versions", None)
+    if done is None:
+        done = request.portal_versions = {}
+    if name not in done:
+        cache = page_cache()
+        read_at, version = cache.versions_read.get(name, (float("-inf"), ""))
+        if not (_cache_seconds() and time.monotonic() - read_at < VERSION_SECONDS):
+            version = read()
+            cache.versions_read[name] = (time.monotonic(), version)
+        done[name] = version
+    return done[name]
+
+
+def cached_view(version: Callable[[], str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Serve a public view's whole answer conditionally and from the page cache.
+
+    Like public_page, for views whose figures depend on more than the public data version
+    and that answer any type (HTML, JSON, CSV, a workbook, a PDF) or status: the entry is
+    keyed by language, path and query string, and valid while both the public data version
+    and ``version()`` are unchanged (and the usual time-to-live and "updated ago" rules).
+    Only successful answers are kept; requests with a session cookie are never cached.
+    """
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            full_version = f"{data_version()}-{_version_of(version)}"
+            personal = _has_session()
+            ttl = 0.0 if personal else _cache_seconds()
+            key = ("view", current_lang(), request.full_path)
+            cache = page_cache()
+            cached = cache.get(key) if ttl else None
+            entry = cached if (isinstance(cached, _Answer)
+                               and cached.still_valid(full_version, ttl)) else None
+            if entry is None:
+                g.age_anchors = []
+                answer = current_app.make_response(view(*args, **kwargs))
+                if answer.direct_passthrough or answer.is_streamed:
+                    return answer
+                body = answer.get_data()
+                etag = hashlib.sha1(body, usedforsecurity=False).hexdigest()[:20]
+                modified = utc_now().replace(microsecond=0)
+                if isinstance(cached, _Answer) and cached.etag == etag:
+                    modified = cached.last_modified
+                entry = _Answer(
+                    body, etag, modified, time.monotonic(), full_version,
+                    tuple(g.age_anchors), answer.status_code, answer.content_type or "",
+                    tuple((k, v) for k, v in answer.headers.items()
+                          if k.lower() in _KEPT_HEADERS))
+                if ttl and answer.status_code == 200:
+                    cache.put(key, entry)
+            response = current_app.response_class(
+                entry.body, status=entry.status, content_type=entry.content_type)
+            for name, value in entry.headers:
+                response.headers[name] = value
+            response.set_etag(f"{current_lang()}-{entry.etag}")
+            response.last_modified = entry.last_modified
+            # The API's language may come from Accept-Language: one body per language.
+            response.vary.add("Accept-Language")
+            if personal:
+                response.cache_control.private = True
+                response.cache_control.no_cache = True
+            else:
+                shared = request.cookies.get(LANG_COOKIE) == current_lang()
+                response.cache_control.public = shared
+                response.cache_control.private = not shared
+                response.cache_control.max_age = MAX_AGE
+            return response.make_conditional(request) if entry.status == 200 else response
+
+        return wrapper
+
+    return decorate
 
 
 def cached_json(build: Callable[[], object]) -> Any:

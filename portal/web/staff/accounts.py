@@ -41,9 +41,9 @@ def _department_choices() -> list[SelectChoice]:
 
 def _render_users(form: UserCreateForm, status: int = 200):
     """Render the accounts page (the list needs admin: the service checks)."""
-    users = auth.user_list(current_user)
+    users = auth.user_page(current_user, page=paging.page_number(request.args))
     return render_template(
-        "staff/users.html", users=users, form=form, post_form=PostForm(),
+        "staff/users.html", page=users, form=form, post_form=PostForm(),
         role_label=role_label,
     ), status
 

@@ -10,13 +10,14 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.domain.calendar import utc_now, wib_date
 from portal.models.catalogue import WORK_MODES, Service
-from portal.services.auth import Permission
+from portal.services.auth import Permission, department_scope
 from portal.services.catalogue import directory as catalogue
 from portal.services.catalogue import upkeep as catalogue_staff
 from portal.services.errors import NotAuthorized, ValidationError
+from portal.web import paging
 from portal.web.form_errors import apply_validation_error
 from portal.web.formatting import work_mode_label
-from portal.web.staff.blueprint import bp, dashboard_link
+from portal.web.staff.blueprint import bp, dashboard_link, department_filter_code
 from portal.web.staff.forms import CommitmentForm, WorkModeForm
 
 dashboard_link(
@@ -56,10 +57,15 @@ def _forms(service: Service) -> tuple[WorkModeForm, CommitmentForm]:
 @bp.get("/services")
 @login_required
 def services():
-    """List the services the staff member keeps."""
+    """List the services the staff member keeps, a page at a time, optionally by department."""
+    # Only staff who keep more than one department's services need the filter.
+    departments = catalogue.department_list() if department_scope(current_user) is None else []
+    code = department_filter_code(departments)
     return render_template(
         "staff/services.html",
-        services=catalogue_staff.service_list_for_keeper(current_user),
+        page=catalogue_staff.service_page_for_keeper(
+            current_user, department_code=code or None, page=paging.page_number(request.args)),
+        departments=departments, department_code=code,
     )
 
 

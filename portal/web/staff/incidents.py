@@ -13,6 +13,8 @@ from portal.models.incidents import INCIDENT_IMPACTS, INCIDENT_STATES
 from portal.services.auth import Permission
 from portal.services.errors import ValidationError
 from portal.services.metrics import incidents as incident_service
+from portal.services.subscriptions.notify import subscriptions_notify_now
+from portal.web import paging
 from portal.web.form_errors import apply_validation_error
 from portal.web.public.incidents import incident_impact_label, incident_state_label
 from portal.web.staff.blueprint import bp, dashboard_link
@@ -36,11 +38,15 @@ def _service_choices() -> list[tuple[str, str]]:
 @bp.get("/incidents")
 @login_required
 def incidents():
-    """List the incidents and maintenance the staff member manages."""
+    """List the incidents and maintenance the staff member manages, each a page at a time."""
+    # Two paged lists: ?page= pages the incidents, ?maintenance_page= the maintenance.
+    maintenance_page = paging.page_number({"page": request.args.get("maintenance_page", "1")})
     return render_template(
         "staff/incidents/index.html",
-        incidents=incident_service.incident_list_for_staff(current_user),
-        maintenance=incident_service.maintenance_list_for_staff(current_user, when="current"),
+        page=incident_service.incident_page_for_staff(
+            current_user, page=paging.page_number(request.args)),
+        maintenance=incident_service.maintenance_page_for_staff(
+            current_user, when="current", page=maintenance_page),
     )
 
 
@@ -64,6 +70,7 @@ def incident_new():
             except ValidationError as error:
                 apply_validation_error(form, error)
             else:
+                subscriptions_notify_now()
                 flash(_("The incident is open and published."), "success")
                 return redirect(url_for("staff.incident_detail", incident_id=incident.id))
         status = 422
@@ -90,6 +97,7 @@ def incident_detail(incident_id: int):
             except ValidationError as error:
                 apply_validation_error(form, error)
             else:
+                subscriptions_notify_now()  # a resolution is announced to subscribers
                 flash(_("The update is published."), "success")
                 return redirect(url_for("staff.incident_detail", incident_id=incident_id))
         status = 422
@@ -115,6 +123,7 @@ def maintenance_new():
             except ValidationError as error:
                 apply_validation_error(form, error)
             else:
+                subscriptions_notify_now()
                 flash(_("The maintenance is scheduled and published."), "success")
                 return redirect(url_for("staff.incidents"))
         status = 422

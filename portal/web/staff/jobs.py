@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import render_template
+from flask import render_template, request
 from flask_babel import format_datetime, format_decimal, format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 
 from portal.services.auth import Permission
 from portal.services.jobs import SKIPPED_LOCKED, SKIPPED_RECENT, job_overview
+from portal.web import paging
 from portal.web.staff.blueprint import bp, dashboard_link
 
 dashboard_link(
@@ -64,8 +65,8 @@ def _interval_text(cadence: timedelta) -> str:
 @bp.get("/jobs")
 @login_required
 def jobs():
-    """Show each periodic job's last run and last success, and the latest runs."""
-    overview = job_overview(current_user)
+    """Show each periodic job's last run and last success, and the runs a page at a time."""
+    overview = job_overview(current_user, page=paging.page_number(request.args))
     return render_template(
         "staff/jobs.html", overview=overview, descriptions=JOB_DESCRIPTIONS,
         outcome_labels=_outcome_labels(), detail_text=_detail_text, time_text=_time_text,

@@ -14,6 +14,7 @@ from portal.services.auth import Permission
 from portal.services.catalogue import directory as catalogue
 from portal.services.errors import ValidationError
 from portal.services.metrics import tokens
+from portal.web import paging
 from portal.web.form_errors import apply_validation_error
 from portal.web.staff.blueprint import bp, dashboard_link
 from portal.web.staff.forms import PostForm, TokenCreateForm
@@ -37,7 +38,9 @@ def _department_choices() -> list[SelectChoice]:
 def _render(form: TokenCreateForm, new_token: str | None = None, status: int = 200):
     """Render the token page."""
     return render_template(
-        "staff/tokens.html", tokens=tokens.token_list(actor=current_user), form=form,
+        "staff/tokens.html",
+        page=tokens.token_page(actor=current_user, page=paging.page_number(request.args)),
+        form=form,
         post_form=PostForm(), new_token=new_token,
     ), status
 
