@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 
 import click
 from flask.cli import AppGroup
 
-from portal.domain.calendar import to_wib
+from portal.cli.credentials import credential_line
 from portal.services.auth import CLI_OPERATOR
 from portal.services.errors import NotFound, ValidationError
 from portal.services.open311.keys import (
@@ -27,10 +26,6 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-def _when(value: datetime | None) -> str:
-    return to_wib(value).strftime("%Y-%m-%d %H:%M WIB") if value else "-"
-
-
 @keys_cli.command("create")
 @click.argument("name")
 def keys_create(name: str) -> None:
@@ -47,11 +42,7 @@ def keys_create(name: str) -> None:
 def keys_list() -> None:
     """List the keys (never their values): id, state, created, last used, name."""
     for key in open311_key_list(actor=CLI_OPERATOR):
-        state = "active" if key.is_active else f"revoked {_when(key.revoked_at)}"
-        click.echo(
-            f"{key.id}\t{state}\tcreated {_when(key.created_at)}\t"
-            f"last used {_when(key.last_used_at)}\t{key.name}"
-        )
+        click.echo(credential_line(key, after=key.name))
 
 
 @keys_cli.command("revoke")

@@ -35,6 +35,13 @@ def users_create(
     username: str, role: str, department: str | None, full_name: str, email: str
 ) -> None:
     """Create a staff account; the password comes from PORTAL_NEW_PASSWORD or a prompt."""
+    try:  # a wrong department or a taken name is said before the password is asked for
+        auth.user_create_check(
+            username, role, department, actor=CLI_OPERATOR, full_name=full_name, email=email
+        )
+    except ValidationError as error:
+        _fail(error)
+        return
     password = os.environ.get(PASSWORD_ENV)
     if not password:
         password = click.prompt(

@@ -42,7 +42,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -51,7 +51,7 @@ from portal.models.catalogue import Department
 from portal.models.types import utcnow
 from portal.models.users import AuditEntry, User
 from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
-from portal.services.paging import Pagination, paginate
+from portal.services.paging import LIST_PAGE_MAX, LIST_PAGE_SIZE, Pagination, paginate
 
 __all__ = [
     "CLI_OPERATOR",
@@ -74,6 +74,7 @@ __all__ = [
     "user_create",
     "user_get",
     "user_list",
+    "user_page",
     "user_set_active",
     "user_set_password",
 ]
@@ -407,22 +408,10 @@ def normalize_username(username: str) -> str:
     return unicodedata.normalize("NFKC", username or "").strip().lower()
 
 
-def user_create(
-    username: str,
-    password: str,
-    role: str,
-    department_code: str | None = None,
-    *,
-    actor: Any,
-    full_name: str = "",
-    email: str = "",
-) -> User:
-    """Create a staff account; an admin (or the CLI operator) only."""
-    require_permission(actor, Permission.ACCOUNTS_MANAGE)
-    username = normalize_username(username)
-    full_name = (full_name or "").strip()
-    email = (email or "").strip()
-    department_code = (department_code or "").strip()
+def _account_errors(
+    username: str, role: str, department_code: str, full_name: str, email: str
+) -> tuple[list[FieldError], Department | None]:
+    """Check a new account's fields other than the password; return errors and department."""
     errors: list[FieldError] = []
     if not USERNAME_RE.match(username):
         errors.append(FieldError(
@@ -431,7 +420,6 @@ def user_create(
         ))
     elif db.session.scalar(select(User.id).where(User.username == username)) is not None:
         errors.append(FieldError("username", _("is already taken")))
-    errors.extend(_password_errors(password or "", username))
     department = None
     if role not in _ROLE_VALUES:
         errors.append(FieldError("role", _("must be one of admin, triage, officer, dprd")))
@@ -451,6 +439,47 @@ def user_create(
                                                 n=MAX_FULL_NAME)))
     if email and (len(email) > MAX_EMAIL or not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email)):
         errors.append(FieldError("email", _("must be an e-mail address")))
+    return errors, department
+
+
+def user_create_check(
+    username: str,
+    role: str,
+    department_code: str | None = None,
+    *,
+    actor: Any,
+    full_name: str = "",
+    email: str = "",
+) -> None:
+    """Refuse a new account's fields before a password is asked for (the password aside)."""
+    require_permission(actor, Permission.ACCOUNTS_MANAGE)
+    errors, _department = _account_errors(
+        normalize_username(username), role, (department_code or "").strip(),
+        (full_name or "").strip(), (email or "").strip(),
+    )
+    if errors:
+        raise ValidationError(errors)
+
+
+def user_create(
+    username: str,
+    password: str,
+    role: str,
+    department_code: str | None = None,
+    *,
+    actor: Any,
+    full_name: str = "",
+    email: str = "",
+) -> User:
+    """Create a staff account; an admin (or the CLI operator) only."""
+    require_permission(actor, Permission.ACCOUNTS_MANAGE)
+    username = normalize_username(username)
+    full_name = (full_name or "").strip()
+    email = (email or "").strip()
+    errors, department = _account_errors(
+        username, role, (department_code or "").strip(), full_name, email
+    )
+    errors.extend(_password_errors(password or "", username))
     if errors:
         raise ValidationError(errors)
 
@@ -516,12 +545,21 @@ def user_by_username(username: str) -> User:
     return user
 
 
+def _users_query() -> Select:
+    """Select every staff account with its department, by username."""
+    return select(User).options(selectinload(User.department)).order_by(User.username, User.id)
+
+
 def user_list(actor: Any) -> list[User]:
     """List every staff account by username; admin (or the CLI operator) only."""
     require_permission(actor, Permission.ACCOUNTS_MANAGE)
-    return list(db.session.scalars(
-        select(User).options(selectinload(User.department)).order_by(User.username)
-    ))
+    return list(db.session.scalars(_users_query()))
+
+
+def user_page(actor: Any, page: int = 1, per_page: int = LIST_PAGE_SIZE) -> Pagination:
+    """Return a page of the staff accounts by username; admin only."""
+    require_permission(actor, Permission.ACCOUNTS_MANAGE)
+    return paginate(_users_query(), page, per_page, LIST_PAGE_MAX)
 
 
 def user_set_active(actor: Any, user_id: int, active: bool) -> User:

@@ -589,8 +589,23 @@ def test_cli_users_create_says_why_a_password_is_refused(app, runner) -> None:
         env={"PORTAL_NEW_PASSWORD": "weakuser5weakuser5"},
     )
     assert result.exit_code == 1
-    # The field, then the reason in the default language.
+    # The field, then the reason in English, the language of the commands' help.
     assert result.output.startswith("password: ")
+    assert "The password must not be made of the username" in result.output
+    assert db.session.scalar(select(User.id)) is None
+
+
+def test_cli_users_create_checks_the_department_before_asking_a_password(
+    app, runner, monkeypatch
+) -> None:
+    monkeypatch.delenv("PORTAL_NEW_PASSWORD", raising=False)
+    result = runner.invoke(
+        args=["users", "create", "rina", "--role", "officer", "--department", "nowhere"],
+        input="",
+    )
+    assert result.exit_code == 1
+    assert result.output == "department: does not exist\n"  # in English, and no prompt
+    assert "Password" not in result.output
     assert db.session.scalar(select(User.id)) is None
 
 

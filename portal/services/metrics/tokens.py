@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
-from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from portal.domain.calendar import utc_now
@@ -23,20 +20,14 @@ from portal.services.auth import (
     require_department,
     require_permission,
 )
+from portal.services.credentials import credential_lookup_hash, credential_new, credential_touch
 from portal.services.errors import FieldError, NotFound, ValidationError
+from portal.services.paging import LIST_PAGE_MAX, LIST_PAGE_SIZE, Pagination, paginate
 
 log = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "plk_"
 MAX_LABEL = 200
-# last_used_at is a hint for administrators; writing it on every call would turn every
-# authenticated read into a write, so it is refreshed at most once a minute.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def _hash(plaintext: str) -> str:
-    """Return the stored form of a token: SHA-256 of a 256-bit random secret is enough."""
-    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
 
 
 def _require_token_keeper(actor: Any, department_id: int) -> None:
@@ -57,8 +48,8 @@ def token_create(
     if len(label) > MAX_LABEL:
         raise ValidationError([FieldError("label", _("Use at most %(max)d characters.",
                                                    max=MAX_LABEL))])
-    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(department=department, token_hash=_hash(plaintext), label=label)
+    plaintext, stored = credential_new(TOKEN_PREFIX)
+    token = ApiToken(department=department, token_hash=stored, label=label)
     db.session.add(token)
     db.session.flush()
     audit_record(actor, "token.create", "api_token", token.id, department_id=department.id,
@@ -68,11 +59,8 @@ def token_create(
     return token, plaintext
 
 
-def token_list(department_code: str | None = None, *, actor: Any) -> list[ApiToken]:
-    """List tokens (optionally of one department), newest first, with their department.
-
-    An officer sees only their own department's tokens.
-    """
+def _tokens_query(actor: Any, department_code: str | None) -> Select:
+    """Select the tokens actor may manage (optionally of one department), newest first."""
     require_permission(actor, Permission.TOKENS_MANAGE)
     scope = department_scope(actor)
     stmt = (
@@ -85,7 +73,23 @@ def token_list(department_code: str | None = None, *, actor: Any) -> list[ApiTok
         stmt = stmt.where(Department.code == department_code)
     if scope is not None:
         stmt = stmt.where(ApiToken.department_id == scope)
-    return list(db.session.scalars(stmt))
+    return stmt
+
+
+def token_list(department_code: str | None = None, *, actor: Any) -> list[ApiToken]:
+    """List tokens (optionally of one department), newest first, with their department.
+
+    An officer sees only their own department's tokens.
+    """
+    return list(db.session.scalars(_tokens_query(actor, department_code)))
+
+
+def token_page(
+    department_code: str | None = None, *, actor: Any, page: int = 1,
+    per_page: int = LIST_PAGE_SIZE,
+) -> Pagination:
+    """Return a page of the tokens :func:`token_list` lists, newest first."""
+    return paginate(_tokens_query(actor, department_code), page, per_page, LIST_PAGE_MAX)
 
 
 def token_revoke(token_id: int, *, actor: Any) -> ApiToken:
@@ -106,17 +110,15 @@ def token_revoke(token_id: int, *, actor: Any) -> ApiToken:
 
 def token_authenticate(plaintext: str | None) -> ApiToken | None:
     """Return the active token matching a plaintext, or None (unknown, revoked or empty)."""
-    if not plaintext or not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 200:
+    stored = credential_lookup_hash(plaintext, TOKEN_PREFIX)
+    if stored is None:
         return None
     token = db.session.scalar(
         select(ApiToken)
-        .where(ApiToken.token_hash == _hash(plaintext))
+        .where(ApiToken.token_hash == stored)
         .options(selectinload(ApiToken.department))
     )
     if token is None or token.revoked_at is not None:
         return None
-    now = utc_now()
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        token.last_used_at = now
-        db.session.commit()
+    credential_touch(token)
     return token

@@ -12,17 +12,32 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, Response, current_app, g, request
 from flask_babel import gettext as _
 from flask_babel import refresh
 
 from portal.i18n import languages
 from portal.services.errors import FieldError, ValidationError, must_be_one_of
 from portal.web.api.language import api_lang, unknown_lang
-from portal.web.api.problems import init_problems
+from portal.web.api.problems import init_problems, problem, problem_for
+from portal.web.error_shapes import ErrorShape, register_error_shape
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 init_problems(bp)
+
+
+def _outage(committed: bool) -> Response:
+    """Answer the database or the file storage being down (see portal.web.outage)."""
+    detail = _(
+        "The portal lost its database after storing what you sent, which may have been "
+        "saved. Send the same request again, with the same idempotency key, after the "
+        "seconds in Retry-After: it is not stored twice."
+    ) if committed else None
+    return problem("service-unavailable", detail)
+
+
+# Under /api/ (not only /api/v1/): an unknown version is answered as a problem too.
+register_error_shape(bp, ErrorShape("/api/", problem_for, _outage))
 
 
 def never_stored(view: Callable[..., Any]) -> Callable[..., Any]:

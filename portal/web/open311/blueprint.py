@@ -24,10 +24,12 @@ from flask import Blueprint, Response, current_app, g, request
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_limiter.errors import RateLimitExceeded
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import Forbidden, HTTPException
+from werkzeug.exceptions import NotFound as NotFoundHttp
 
 from portal.i18n import languages
 from portal.services.errors import NotAuthorized, NotFound, ValidationError
+from portal.web.error_shapes import ErrorShape, register_error_shape
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 
@@ -71,9 +73,6 @@ def _format() -> str:
     return fmt if fmt in FORMATS else "xml"
 
 
-def is_open311_path(path: str) -> bool:
-    """Tell whether an address is under the Open311 endpoint."""
-    return path.startswith(f"{bp.url_prefix}/")
 
 
 def _xml_text(value: Any) -> str | None:
@@ -167,7 +166,10 @@ def forbidden(error: NotAuthorized) -> Response:
 
 @bp.errorhandler(RateLimitExceeded)
 def rate_limited(error: RateLimitExceeded) -> Response:
-    """Answer 429 when a key files more than its limit allows."""
+    """Answer 429 when a key files, or an address looks up, more than its limit allows."""
+    if request.method != "POST":
+        return errors_document(429, [(429, _(
+            "Too many requests. Wait a while before sending more."))])
     return errors_document(429, [(429, _(
         "This key has filed too many requests. Wait a while before sending more."))])
 
@@ -192,3 +194,23 @@ def open311_http_error(error: HTTPException) -> Response:
         if name.lower() != "content-type":  # such as Allow on a 405
             response.headers[name] = value
     return response
+
+
+def _app_error(error: Exception) -> Response:
+    """Answer an error raised before any Open311 view ran (unknown address, method, limit)."""
+    if not isinstance(error, HTTPException):
+        error = Forbidden() if isinstance(error, NotAuthorized) else NotFoundHttp()
+    return open311_http_error(error)
+
+
+def _outage(committed: bool) -> Response:
+    """Answer the database or the file storage being down (see portal.web.outage)."""
+    return errors_document(503, [(503, _(
+        "The portal lost its database after storing what you sent, which may have been "
+        "saved. Send the same request again in a few minutes to find out."
+    ) if committed else _(
+        "The portal cannot store or read data right now; nothing was recorded. "
+        "Try again in a few minutes."))])
+
+
+register_error_shape(bp, ErrorShape(f"{bp.url_prefix}/", _app_error, _outage))

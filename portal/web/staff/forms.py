@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
@@ -26,12 +25,13 @@ from wtforms.validators import (
 
 from portal.services.auth import PASSWORD_MAX, PASSWORD_MIN, Role
 from portal.services.catalogue.upkeep import MAX_REASON
+from portal.web.forms import PortalForm
 from portal.web.labels import ROLE_LABELS
 
 UNIT_LABELS = {"working_days": _l("Working days"), "hours": _l("Hours")}
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     """Staff login."""
 
     username = StringField(
@@ -45,11 +45,11 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
-class PostForm(FlaskForm):
+class PostForm(PortalForm):
     """A button that only posts (log out, deactivate): the CSRF token is its one field."""
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(PortalForm):
     """An administrator creates a staff account."""
 
     username = StringField(
@@ -88,7 +88,7 @@ class UserCreateForm(FlaskForm):
     submit = SubmitField(_l("Create account"))
 
 
-class WorkModeForm(FlaskForm):
+class WorkModeForm(PortalForm):
     """An officer records a change of a service's work mode."""
 
     work_mode = SelectField(_l("New work mode"), choices=[], validators=[DataRequired()])
@@ -102,7 +102,7 @@ class WorkModeForm(FlaskForm):
     submit = SubmitField(_l("Record the work mode change"))
 
 
-class CommitmentForm(FlaskForm):
+class CommitmentForm(PortalForm):
     """An officer records a change of a service's commitment, always with a reason."""
 
     commitment_value = IntegerField(
@@ -138,7 +138,7 @@ class CommitmentForm(FlaskForm):
     submit = SubmitField(_l("Record the commitment change"))
 
 
-class TokenCreateForm(FlaskForm):
+class TokenCreateForm(PortalForm):
     """Create an API token for a department's reporting system."""
 
     department = SelectField(_l("Department"), choices=[], validate_choice=False,

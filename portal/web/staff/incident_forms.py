@@ -7,7 +7,6 @@ services validate everything again.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
     SelectField,
@@ -19,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.services.metrics.incidents import MAX_BODY, MAX_TITLE
+from portal.web.forms import PortalForm
 
 WIB_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -37,7 +37,7 @@ def _services_field() -> ServicesField:
     )
 
 
-class IncidentOpenForm(FlaskForm):
+class IncidentOpenForm(PortalForm):
     """Open an incident with its first public update."""
 
     services = _services_field()
@@ -58,7 +58,7 @@ class IncidentOpenForm(FlaskForm):
                             validators=[Optional(), Length(max=MAX_BODY)])
 
 
-class IncidentUpdateForm(FlaskForm):
+class IncidentUpdateForm(PortalForm):
     """Post a public update to an incident."""
 
     state = SelectField(_l("State"), validators=[
@@ -69,7 +69,7 @@ class IncidentUpdateForm(FlaskForm):
     body_en = TextAreaField(_l("Update in English"), validators=[Optional(), Length(max=MAX_BODY)])
 
 
-class MaintenanceForm(FlaskForm):
+class MaintenanceForm(PortalForm):
     """Declare planned maintenance; times are read as WIB."""
 
     services = _services_field()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectChoice, StringField
 from wtforms.validators import InputRequired
 
 from portal.models.survey import SURVEY_ELEMENTS
 from portal.services.survey.skm import ELEMENT_LABELS, SCORE_LABELS
+from portal.web.forms import PortalForm
 
 
 def _score_field(name: str) -> RadioField:
@@ -19,7 +19,7 @@ def _score_field(name: str) -> RadioField:
     )
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(PortalForm):
     """Answer the nine questions of the satisfaction survey about one service."""
 
     u1 = _score_field("u1")
