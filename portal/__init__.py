@@ -17,6 +17,7 @@ from portal.extensions import compress, csrf, db, limiter, login_manager, migrat
 from portal.web import formatting, init_views
 from portal.web.cors import init_cors
 from portal.web.json_provider import SafeJSONProvider
+from portal.web.security_headers import SecurityHeaders
 
 STATIC_DIR = BASE_DIR / "static"
 
@@ -90,6 +91,8 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     init_cors(app)
     init_cli(app)
     _serve_static(app)
+    # Around WhiteNoise too: static files carry the pages' security headers.
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, app)  # type: ignore[method-assign]
     init_ops(app)  # around the static files too: every request is logged and counted
     proxies = int(app.config.get("PORTAL_TRUSTED_PROXIES") or 0)
     if proxies:

@@ -46,7 +46,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'portal.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: a database error's text never quotes the statement's parameters,
+    # which may hold a citizen's text or contact details (logs, tracebacks of commands).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     # Languages offered, the first is the default (Bahasa Indonesia first).
     PORTAL_LANGUAGES = ("id", "en")
     BABEL_DEFAULT_LOCALE = "id"
@@ -64,6 +66,13 @@ class Config:
     )
     # Rendered public pages kept per process at most this long (seconds; 0 turns it off).
     PORTAL_PAGE_CACHE_SECONDS = int(os.environ.get("PORTAL_PAGE_CACHE_SECONDS", "60") or 0)
+    # Accountability tables and scorecards of the standard periods served from the figures
+    # the jobs store (portal/services/accountability/snapshots.py); 0 computes every visit.
+    PORTAL_ACCOUNTABILITY_SNAPSHOTS = _env_bool("PORTAL_ACCOUNTABILITY_SNAPSHOTS", True)
+    # After a department's report, the stored accountability figures are recomputed once
+    # they are older than this (seconds); the 10-minute status refresh recomputes them too.
+    PORTAL_ACCOUNTABILITY_REFRESH_SECONDS = int(
+        os.environ.get("PORTAL_ACCOUNTABILITY_REFRESH_SECONDS", "300") or 0)
     SESSION_COOKIE_SAMESITE = "Lax"
     # CSRF tokens live as long as the session: long forms on slow phones must not expire.
     WTF_CSRF_TIME_LIMIT = None
@@ -107,6 +116,22 @@ class Config:
     # Feedback submissions allowed per client address (HTML form and API). Generous: on
     # Indonesian mobile networks many citizens share one address (carrier-grade NAT).
     PORTAL_FEEDBACK_RATE_LIMIT = os.environ.get("PORTAL_FEEDBACK_RATE_LIMIT", "30 per hour")
+    # Look-ups of feedback by tracking code allowed per client address, all doors together
+    # (tracking pages, JSON API, Open311): enough for many citizens behind one NAT, too few
+    # to guess codes.
+    PORTAL_TRACKING_RATE_LIMIT = os.environ.get("PORTAL_TRACKING_RATE_LIMIT", "120 per hour")
+    # Whom /.well-known/security.txt names for reporting vulnerabilities (RFC 9116): URIs
+    # (mailto: or https:), comma separated; a bare address gets mailto:. The province's CSIRT.
+    PORTAL_SECURITY_CONTACT = os.environ.get(
+        "PORTAL_SECURITY_CONTACT", "mailto:csirt@kalteng.go.id"
+    )
+    # Subscription requests (the e-mail subscription form) allowed per client address; each
+    # address also gets at most 3 confirmation mails a day, whoever asks.
+    PORTAL_SUBSCRIPTION_RATE_LIMIT = os.environ.get("PORTAL_SUBSCRIPTION_RATE_LIMIT", "30 per hour")
+    # Hours a subscription's confirmation link stays valid; unconfirmed ones are then deleted.
+    PORTAL_SUBSCRIPTION_CONFIRM_HOURS = float(
+        os.environ.get("PORTAL_SUBSCRIPTION_CONFIRM_HOURS", "48") or 48
+    )
     # Satisfaction-survey answers allowed per client address (same NAT reasoning as above).
     PORTAL_SURVEY_RATE_LIMIT = os.environ.get("PORTAL_SURVEY_RATE_LIMIT", "30 per hour")
     # Where attachments of feedback are stored: outside static/, never served publicly.
@@ -173,3 +198,5 @@ class TestConfig(Config):
     PORTAL_FAST_PASSWORD_HASHING = True
     # Tests see every change at once; the page-cache tests switch it on for themselves.
     PORTAL_PAGE_CACHE_SECONDS = 0
+    # Likewise the stored accountability figures (tests/services/accountability switch them on).
+    PORTAL_ACCOUNTABILITY_SNAPSHOTS = False

@@ -1,6 +1,8 @@
 """Flask extensions, created unbound and bound to the app in create_app()."""
 
-from flask import Flask, Response, current_app, request
+from typing import Any
+
+from flask import Flask, Response, current_app, has_app_context, request
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_cors import CORS
@@ -90,7 +92,25 @@ login_manager = _LoginManager()
 # Keyed by client address (X-Forwarded-For only behind PORTAL_TRUSTED_PROXIES, see
 # create_app). Always "enabled" for Flask-Limiter, whose state is global to this object;
 # PORTAL_RATELIMIT_ENABLED switches limits off per app through a request filter instead.
-limiter = Limiter(key_func=get_remote_address)
+class _Limiter(Limiter):
+    """Flask-Limiter, counting under the current app's RATELIMIT_KEY_PREFIX.
+
+    Flask-Limiter keeps the prefix of the first app it is bound to, but this one object serves
+    every app of the process (the tests build many): each app counts under its own prefix, so
+    a test can start from fresh counters without clearing anybody else's.
+    """
+
+    @property
+    def _key_prefix(self) -> str:
+        return current_app.config.get("RATELIMIT_KEY_PREFIX", "") if has_app_context() else ""
+
+    @_key_prefix.setter
+    def _key_prefix(self, value: str) -> None:
+        # Flask-Limiter's own assignments (constructor, init_app): the app's setting wins.
+        pass
+
+
+limiter = _Limiter(key_func=get_remote_address)
 
 
 @limiter.request_filter
@@ -105,3 +125,17 @@ def feedback_rate_limit() -> str:
     Shared by the feedback pages and the feedback API; each endpoint counts separately.
     """
     return current_app.config["PORTAL_FEEDBACK_RATE_LIMIT"]
+
+
+def tracking_rate_limit() -> str:
+    """Return the per-client limit on tracking-code look-ups (PORTAL_TRACKING_RATE_LIMIT)."""
+    return current_app.config["PORTAL_TRACKING_RATE_LIMIT"]
+
+
+def tracking_lookup_limit(**options: Any):
+    """Limit a route that looks feedback up by its tracking code, per client address.
+
+    Every such route (the tracking pages, the JSON API, Open311) counts against one shared
+    limit, so guessing codes through several doors is no faster than through one.
+    """
+    return limiter.shared_limit(tracking_rate_limit, scope="tracking-code", **options)

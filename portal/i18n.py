@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 
-from flask import Flask, abort, current_app, g, request, url_for
-from flask_babel import format_date, format_datetime, gettext, refresh
+import click
+from flask import Flask, abort, current_app, g, has_request_context, request, url_for
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_percent,
+    get_locale,
+    gettext,
+    refresh,
+)
 from markupsafe import Markup, escape
 from werkzeug.routing import BuildError
 
@@ -22,8 +32,17 @@ def languages() -> tuple[str, ...]:
 
 
 def current_lang() -> str:
-    """Return the language of the current request."""
-    return g.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
+    """Return the language of the current request.
+
+    A command (``flask --app wsgi …``) speaks English, the language of its help; what it sends
+    to people (mail) chooses its language explicitly.
+    """
+    lang = g.get("lang")
+    if lang:
+        return lang
+    if not has_request_context() and click.get_current_context(silent=True) is not None:
+        return "en"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def preferred_lang() -> str:
@@ -55,9 +74,12 @@ def _add_lang(endpoint: str, values: dict) -> None:
 
 
 def _remember_lang(response):
-    """Remember the language a reader chose so the bare / sends them back to it."""
+    """Remember the language a reader chose so the bare / sends them back to it.
+
+    Only pages do: a feed or a file in a language is cached publicly and read by programs.
+    """
     lang = g.get("lang")
-    if lang and request.cookies.get(LANG_COOKIE) != lang:
+    if lang and response.mimetype == "text/html" and request.cookies.get(LANG_COOKIE) != lang:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax")
     return response
 
@@ -141,3 +163,42 @@ def date_long(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         return format_datetime(value, "d MMMM y")
     return format_date(value, "d MMMM y")
+
+
+# Patterns of percentages: whole, one decimal at most, two decimals at most.
+_PERCENT_PATTERNS = ("#,##0%", "#,##0.#%", "#,##0.##%")
+# Rates are compared with their targets with this tolerance, as the status rules do: a rate
+# computed as 9/10 is at a 0.9 target even if floating point says 0.8999999999999999.
+_EPSILON = 1e-9
+
+
+def percent_text(fraction: float | Decimal, decimals: int = 1) -> str:
+    """Format a fraction 0–1 as a percentage with at most ``decimals`` (0–2) decimals."""
+    return _percent_in(fraction, type(fraction), decimals, str(get_locale()))
+
+
+@lru_cache(maxsize=4096)
+def _percent_in(fraction: float | Decimal, _kind: type, decimals: int, _locale: str) -> str:
+    # Memoised per value and language: tables show the same rates many times, and Babel's
+    # formatting costs far more than the look-up.
+    return format_percent(fraction, _PERCENT_PATTERNS[decimals])
+
+
+def rate_against_target_percent(rate: float, target: float) -> str:
+    """Format a rate beside its target: a rate below the target never reads as reaching it.
+
+    One decimal at most, as every rate; but rounding alone would show 0.8996 as "90%" beside
+    "at risk against a 90% commitment". A rate below its target gets a second decimal when
+    one would reach the target (89.96%), and is cut (not rounded) at two decimals when even
+    that would (0.89999: 89.99%). A rate at or above its target is rounded as usual and
+    cannot fall below a target of whole or tenth percents. The service's status sentence
+    (stored and sent by the API) and the pages both use it.
+    """
+    if rate >= target - _EPSILON:
+        return percent_text(rate, 1)
+    shown_percent, limit = Decimal(repr(rate)) * 100, Decimal(repr(target)) * 100
+    for places, rounding in ((1, ROUND_HALF_EVEN), (2, ROUND_HALF_EVEN), (2, ROUND_FLOOR)):
+        shown = shown_percent.quantize(Decimal(1).scaleb(-places), rounding=rounding)
+        if shown < limit:
+            break
+    return percent_text(shown / 100, 2)

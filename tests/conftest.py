@@ -84,6 +84,19 @@ def app(_app_session):
 
 
 @pytest.fixture
+def fresh_rate_limits(app, monkeypatch):
+    """Switch rate limits on for one test, counting under a key prefix of its own.
+
+    Fresh counters without clearing the storage, which a shared Redis holds for every other
+    test worker too (limiter.reset() would clear theirs).
+    """
+    monkeypatch.setitem(app.config, "PORTAL_RATELIMIT_ENABLED", True)
+    monkeypatch.setitem(app.config, "RATELIMIT_KEY_PREFIX",
+                        f"test-{_worker()}-{uuid.uuid4().hex}")
+    return app
+
+
+@pytest.fixture
 def client(app):
     """A test client (cookies kept between requests)."""
     return app.test_client()

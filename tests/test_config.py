@@ -61,3 +61,19 @@ def test_gunicorn_uses_the_privacy_logger():
 
     settings = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
     assert settings["logger_class"] == "portal.web.access_log.PrivacyLogger"
+
+
+def test_a_database_error_never_quotes_what_was_written(app):
+    """A refused write's error text (logged, or printed by a command) names no value."""
+    from sqlalchemy.exc import IntegrityError
+
+    from portal.extensions import db
+    from tests.factories import create_department
+
+    create_department(code="siti.rahma@example.com")
+    with pytest.raises(IntegrityError) as refused:
+        create_department(code="siti.rahma@example.com", name_id="Telepon 0812 3456 7890")
+    db.session.rollback()
+    assert "siti.rahma@example.com" not in str(refused.value)
+    assert "0812 3456 7890" not in str(refused.value)
+    assert "parameters hidden" in str(refused.value)

@@ -16,9 +16,11 @@ from portal.cli.feedback import init_feedback_cli
 from portal.cli.incidents import COMMAND_GROUPS as incident_groups
 from portal.cli.metrics import init_metrics_cli
 from portal.cli.open311 import open311_cli
+from portal.cli.subscriptions import init_subscriptions_cli
 from portal.cli.users import users_cli
 from portal.config import BASE_DIR
 from portal.services.catalogue import directory as catalogue_service
+from portal.services.catalogue import pointers as pointer_service
 from portal.services.demo import load as demo_service
 from portal.services.errors import ValidationError
 from portal.services.metrics.calendar_changes import calendar_day_set, calendar_day_unset
@@ -37,11 +39,27 @@ def _print_errors(error: ValidationError) -> None:
 
 @catalogue_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def catalogue_import(path: Path) -> None:
-    """Import a catalogue CSV: all rows or none."""
+@click.option("--pointers", "pointers_path", default=None,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Also replace the pointers to services the province does not provide "
+                   "(a second CSV: code,topic_id,topic_en,where_id,where_en,url,"
+                   "keywords_id,keywords_en).")
+def catalogue_import(path: Path, pointers_path: Path | None) -> None:
+    """Import a catalogue CSV (and optionally the pointers CSV): all rows or none."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as stream:
-            summary = catalogue_service.catalogue_import_file(stream)
+            rows = catalogue_service.catalogue_parse(stream)
+        pointer_rows = None
+        if pointers_path is not None:
+            with pointers_path.open(encoding="utf-8-sig", newline="") as stream:
+                pointer_rows = pointer_service.pointer_parse(stream)
+        summary = catalogue_service.catalogue_import(rows)
+        if pointer_rows is not None:
+            pointers = pointer_service.pointer_import(pointer_rows)
+            click.echo(
+                f"pointers: {pointers.created} created, {pointers.updated} updated, "
+                f"{pointers.removed} removed, {pointers.unchanged} unchanged"
+            )
     except UnicodeDecodeError:
         click.echo("the file is not UTF-8 text", err=True)
         sys.exit(1)
@@ -130,3 +148,4 @@ def init_cli(app: Flask) -> None:
     init_feedback_cli(app)
     app.cli.add_command(open311_cli)
     app.cli.add_command(backup_cli)
+    init_subscriptions_cli(app)

@@ -19,6 +19,7 @@ from portal.services.auth import CLI_OPERATOR
 from portal.services.errors import NotFound, ValidationError
 from portal.services.metrics import availability as availability_service
 from portal.services.metrics import incidents as incident_service
+from portal.services.subscriptions.notify import subscriptions_notify_now
 
 incidents_cli = AppGroup("incidents", help="Open, update and list incidents.")
 maintenance_cli = AppGroup("maintenance", help="Declare and list planned maintenance.")
@@ -75,6 +76,7 @@ def incidents_open(
     except ValidationError as error:
         _fail(error)
     click.echo(f"incident {incident.id} opened ({impact}) on {_service_codes(incident)}")
+    subscriptions_notify_now()
 
 
 @incidents_cli.command("update")
@@ -89,6 +91,7 @@ def incidents_update(incident_id: int, state: str, body_id: str, body_en: str) -
     except (ValidationError, NotFound) as error:
         _fail(error)
     click.echo(f"incident {incident_id} is now {state}")
+    subscriptions_notify_now()  # a resolution is announced to subscribers
 
 
 @incidents_cli.command("list")
@@ -135,6 +138,7 @@ def maintenance_add(
         f"maintenance {maintenance.id} scheduled on {_service_codes(maintenance)} from "
         f"{maintenance.starts_at.isoformat()} to {maintenance.ends_at.isoformat()}"
     )
+    subscriptions_notify_now()
 
 
 @maintenance_cli.command("list")

@@ -6,14 +6,16 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from portal.cli.credentials import credential_line
 from portal.cli.jobs import periodic_job
-from portal.domain.calendar import to_wib
+from portal.cli.subscriptions import notify_and_report
 from portal.extensions import db
 from portal.models.catalogue import Service
+from portal.services.accountability.tables import accountability_refresh
 from portal.services.auth import CLI_OPERATOR
 from portal.services.errors import NotFound, ValidationError
 from portal.services.metrics.service_requests import (
@@ -26,11 +28,6 @@ from portal.services.metrics.tokens import token_create, token_list, token_revok
 tokens_cli = AppGroup("tokens", help="Department API tokens for the reporting API.")
 requests_cli = AppGroup("requests", help="Service requests reported by departments.")
 status_cli = AppGroup("status", help=f"Service status over the last {STATUS_WINDOW_DAYS} days.")
-
-
-def _when(value) -> str:
-    """Format an optional timestamp in WIB for a terminal."""
-    return to_wib(value).strftime("%Y-%m-%d %H:%M WIB") if value else "-"
 
 
 @tokens_cli.command("create")
@@ -56,11 +53,7 @@ def tokens_create(department_code: str, label: str) -> None:
 def tokens_list(department_code: str | None) -> None:
     """List tokens by id (never their value)."""
     for token in token_list(department_code, actor=CLI_OPERATOR):
-        state = f"revoked {_when(token.revoked_at)}" if token.revoked_at else "active"
-        click.echo(
-            f"{token.id}\t{token.department.code}\t{state}\tcreated {_when(token.created_at)}"
-            f"\tlast used {_when(token.last_used_at)}\t{token.label}"
-        )
+        click.echo(credential_line(token, token.department.code, after=token.label))
 
 
 @tokens_cli.command("revoke")
@@ -119,6 +112,7 @@ def requests_recompute(service_codes: tuple[str, ...], since) -> None:
                                          rebuild=since is None)
     click.echo(f"deadlines recomputed: {summary.requests} requests of {summary.services} "
                f"services read, {summary.changed} changed")
+    _refresh_accountability()
 
 
 @status_cli.command("refresh")
@@ -127,6 +121,16 @@ def status_refresh_command() -> None:
     """Recompute every service's status (run it periodically, e.g. every 10 minutes)."""
     count = status_refresh()
     click.echo(f"status refreshed for {count} services")
+    # Subscribers hear of the changes this refresh stored (and of new incidents, maintenance).
+    notify_and_report()
+    _refresh_accountability()
+
+
+def _refresh_accountability() -> None:
+    """Store the accountability figures of the standard periods anew (when they are stored)."""
+    if current_app.config.get("PORTAL_ACCOUNTABILITY_SNAPSHOTS", True):
+        stored = accountability_refresh()
+        click.echo(f"accountability figures stored: {stored}")
 
 
 def init_metrics_cli(app: Flask) -> None:

@@ -1,10 +1,13 @@
 """Database models, one module per aggregate."""
 
+from portal.models.accountability import AccountabilitySnapshot
+from portal.models.arrangements import WfaArrangement
 from portal.models.catalogue import (
     CalendarDay,
     CommitmentChange,
     Department,
     Service,
+    ServicePointer,
     SiteSetting,
     WorkModeChange,
 )
@@ -13,6 +16,7 @@ from portal.models.feedback import (
     Feedback,
     FeedbackDigest,
     FeedbackEvent,
+    IntegrityPhrase,
     OutboxMessage,
     RoutingRule,
 )
@@ -23,17 +27,22 @@ from portal.models.metrics import (
     ServiceReport,
     ServiceRequest,
     ServiceStatus,
+    ServiceStatusChange,
 )
 from portal.models.open311 import Open311Key, Open311Request
 from portal.models.ops import JobRun
+from portal.models.subscriptions import Subscription, SubscriptionNotice
 from portal.models.survey import SurveyResponse
 from portal.models.users import ROLES, AuditEntry, User
 
 __all__ = [
+    "AccountabilitySnapshot",
+    "WfaArrangement",
     "Attachment",
     "Feedback",
     "FeedbackDigest",
     "FeedbackEvent",
+    "IntegrityPhrase",
     "OutboxMessage",
     "RoutingRule",
     "AvailabilityCheck",
@@ -45,6 +54,9 @@ __all__ = [
     "ServiceReport",
     "ServiceRequest",
     "ServiceStatus",
+    "ServiceStatusChange",
+    "Subscription",
+    "SubscriptionNotice",
     "Open311Key",
     "Open311Request",
     "JobRun",
@@ -52,6 +64,7 @@ __all__ = [
     "CommitmentChange",
     "Department",
     "Service",
+    "ServicePointer",
     "SiteSetting",
     "WorkModeChange",
     "SurveyResponse",

@@ -13,28 +13,54 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    event,
+    inspect,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.domain.search import search_text
 from portal.extensions import db
 from portal.models.types import UTCDateTime, utcnow
 
 WORK_MODES = ("onsite", "hybrid", "wfa")
 COMMITMENT_UNITS = ("working_days", "hours")
 STANDARD_FIELDS = ("requirements", "procedure", "cost", "product", "hours")
+# The DPRD commissions that oversee departments (DOMAIN.md, "DPRD commissions").
+DPRD_COMMISSIONS = ("I", "II", "III", "IV")
 
 
 class Department(db.Model):
     """A department (OPD) of the provincial government."""
 
     __tablename__ = "department"
+    __table_args__ = (
+        CheckConstraint(
+            "dprd_commission IS NULL OR dprd_commission IN ('I', 'II', 'III', 'IV')",
+            name="dprd_commission",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name_id: Mapped[str] = mapped_column(String(300))
     name_en: Mapped[str] = mapped_column(String(300), default="")
+    # The name people use (Bapenda, Dinkes, DPMPTSP); searched, shown beside the name.
+    short_name: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    # The DPRD commission that oversees the department (I-IV), None when not assigned.
+    dprd_commission: Mapped[str | None] = mapped_column(String(3))
+    # Where to go: the office, for every service of the department that does not say otherwise.
+    address: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    hours_id: Mapped[str] = mapped_column(Text, default="", server_default="")
+    hours_en: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Normalised words of its code, names and short name, kept on every write (search).
+    search_names: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The province's complaint-management unit routes what no rule can route.
     is_triage_unit: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The integrity unit (the Inspektorat) handles integrity reports (feedback routing rule 0).
+    is_integrity_unit: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     services: Mapped[list[Service]] = relationship(
@@ -84,6 +110,18 @@ class Service(db.Model):
     product_en: Mapped[str] = mapped_column(Text, default="")
     hours_id: Mapped[str] = mapped_column(Text, default="")
     hours_en: Mapped[str] = mapped_column(Text, default="")
+    # Words people use for the service, comma-separated (e.g. "samsat, pajak motor").
+    keywords_id: Mapped[str] = mapped_column(Text, default="", server_default="")
+    keywords_en: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Where to go when it is not the department's office (empty/None: the department's).
+    address: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    # Normalised words for search, kept by the catalogue import: names, keywords and the
+    # department's names ("search_names", ranked first), and the published standard's texts.
+    search_names: Mapped[str] = mapped_column(Text, default="", server_default="")
+    search_texts: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     department: Mapped[Department] = relationship(back_populates="services")
@@ -96,6 +134,49 @@ class Service(db.Model):
         "CommitmentChange.id.desc())",
         cascade="all, delete-orphan",
     )
+
+
+# What a service is found by: its names, code and keywords (ranked first), then its texts.
+SEARCH_NAME_FIELDS = ("name_id", "name_en", "code", "keywords_id", "keywords_en")
+SEARCH_TEXT_FIELDS = tuple(f"{name}_{lang}" for name in STANDARD_FIELDS for lang in ("id", "en"))
+
+
+def service_search_words(service: Service) -> tuple[str, str]:
+    """Return a service's stored search words: (names and keywords, standard texts)."""
+    names = [(getattr(service, f) or "").replace(",", " ") for f in SEARCH_NAME_FIELDS]
+    texts = [getattr(service, f) or "" for f in SEARCH_TEXT_FIELDS]
+    return search_text(names), search_text(texts)
+
+
+@event.listens_for(Service, "before_insert")
+@event.listens_for(Service, "before_update")
+def _keep_search_words(_mapper, _connection, service: Service) -> None:
+    """Keep a service's search words in step with its names, keywords and texts, on any write.
+
+    Every way a service is written (import, staff pages, tests) goes through here, so search
+    never misses a service. Only a change of one of those fields recomputes them.
+    """
+    state = inspect(service)
+    fields = SEARCH_NAME_FIELDS + SEARCH_TEXT_FIELDS
+    if state.persistent and not any(state.attrs[f].history.has_changes() for f in fields):
+        return
+    service.search_names, service.search_texts = service_search_words(service)
+
+
+DEPARTMENT_SEARCH_FIELDS = ("code", "name_id", "name_en", "short_name")
+
+
+@event.listens_for(Department, "before_insert")
+@event.listens_for(Department, "before_update")
+def _keep_department_search_words(_mapper, _connection, department: Department) -> None:
+    """Keep a department's search words in step with its code, names and short name."""
+    state = inspect(department)
+    if state.persistent and not any(
+        state.attrs[f].history.has_changes() for f in DEPARTMENT_SEARCH_FIELDS
+    ):
+        return
+    department.search_names = search_text(
+        [getattr(department, f) or "" for f in DEPARTMENT_SEARCH_FIELDS])
 
 
 class WorkModeChange(db.Model):
@@ -131,6 +212,30 @@ class CommitmentChange(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     recorded_by: Mapped[str] = mapped_column(String(120), default="import")
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class ServicePointer(db.Model):
+    """Where to go for a service the province does not provide (e.g. KTP: regency Disdukcapil).
+
+    Catalogue data, loaded from its own import file; shown when a search matches it.
+    """
+
+    __tablename__ = "service_pointer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    # What people look for, e.g. "KTP-el, Kartu Keluarga, akta kelahiran".
+    topic_id: Mapped[str] = mapped_column(String(300))
+    topic_en: Mapped[str] = mapped_column(String(300), default="")
+    # Who provides it instead, e.g. "the Disdukcapil office of your regency or city".
+    where_id: Mapped[str] = mapped_column(Text, default="")
+    where_en: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(String(500), default="")
+    keywords_id: Mapped[str] = mapped_column(Text, default="")
+    keywords_en: Mapped[str] = mapped_column(Text, default="")
+    # Normalised words of the topic and keywords, kept by the import.
+    search_names: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class CalendarDay(db.Model):

@@ -153,6 +153,23 @@ class ServiceStatus(db.Model):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class ServiceStatusChange(db.Model):
+    """A stored status that changed at an evaluation: the history subscribers and digests read."""
+
+    __tablename__ = "service_status_change"
+    __table_args__ = (Index("ix_service_status_change_changed_at", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("service.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # JSON: the reason parameters of the new status (see ServiceStatus.reason_params).
+    reason_params: Mapped[str] = mapped_column(Text, default="{}")
+
+
 class ApiToken(db.Model):
     """A department's secret for the reporting API, stored only as its SHA-256 hash."""
 
@@ -184,4 +201,5 @@ __all__ = [
     "ServiceReport",
     "ServiceRequest",
     "ServiceStatus",
+    "ServiceStatusChange",
 ]

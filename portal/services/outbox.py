@@ -16,6 +16,7 @@ Log lines name message ids only, never an address or a text.
 
 from __future__ import annotations
 
+import json
 import logging
 import smtplib
 import ssl
@@ -56,8 +57,12 @@ def outbox_enqueue(
     kind: str,
     feedback_id: int | None = None,
     now: datetime | None = None,
+    headers: dict[str, str] | None = None,
 ) -> OutboxMessage:
-    """Queue a mail in the current transaction (the caller commits it with its change)."""
+    """Queue a mail in the current transaction (the caller commits it with its change).
+
+    ``headers`` are extra mail headers (List-Unsubscribe of subscription mail).
+    """
     message = OutboxMessage(
         to_address=to,
         subject=" ".join(subject.split())[:300],
@@ -66,6 +71,7 @@ def outbox_enqueue(
         kind=kind,
         feedback_id=feedback_id,
         next_attempt_at=now or utc_now(),
+        headers=json.dumps(headers, separators=(",", ":")) if headers else "",
     )
     db.session.add(message)
     return message
@@ -102,6 +108,8 @@ def _build(message: OutboxMessage) -> EmailMessage:
     mail["Subject"] = message.subject
     mail["Message-ID"] = make_msgid(domain="pantau-layanan")
     mail["Auto-Submitted"] = "auto-generated"
+    for name, value in json.loads(message.headers or "{}").items():
+        mail[name] = value
     mail.set_content(message.body)
     # After set_content, which clears every Content-* header.
     mail["Content-Language"] = message.lang

@@ -4,60 +4,83 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, render_template, request
+from flask import Flask, abort, g, render_template, request
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import Forbidden, HTTPException
-from werkzeug.exceptions import NotFound as NotFoundHttp
+from werkzeug.exceptions import HTTPException
 
 from portal.i18n import languages, preferred_lang
 from portal.services.errors import NotAuthorized, NotFound
-from portal.web.api.problems import problem_for
-from portal.web.open311.blueprint import is_open311_path, open311_http_error
+from portal.web.error_shapes import error_shape_for
 
 
 def _lang_for_error() -> None:
     """Pick the error page's language from the URL prefix, else the reader's preference."""
     first = request.path.strip("/").split("/", 1)[0]
     g.lang = first if first in languages() else preferred_lang()
+    g.page_is_error = True  # no canonical or language addresses in the head
     refresh()
 
 
 def _machine_answer(error: Exception) -> Any:
     """Answer an error raised before any API view ran in that API's own shape, else None.
 
-    Open311 clients get GeoReport errors, ``/api/`` clients a problem document; pages get
-    the translated HTML page (the caller renders it).
+    Each API blueprint registers its shape (portal.web.error_shapes); pages get the
+    translated HTML page (the caller renders it).
     """
-    if is_open311_path(request.path):
-        if not isinstance(error, HTTPException):
-            error = Forbidden() if isinstance(error, NotAuthorized) else NotFoundHttp()
-        return open311_http_error(error)
-    if _wants_json():
-        return problem_for(error)
-    return None
-
-
-def _wants_json() -> bool:
-    """Tell whether the failing request is an API call."""
-    return request.path.startswith("/api/")
+    shape = error_shape_for(request.path)
+    return None if shape is None else shape.error(error)
 
 
 def init_views(app: Flask) -> None:
-    """Register the blueprints, the security headers and the translated error pages."""
+    """Register the blueprints and the translated error pages.
+
+    The security headers are added around the whole app, static files included
+    (portal.web.security_headers, wrapped in create_app).
+    """
     # Imported here, not at module level: the blueprints import services, which import models.
     from portal.services.attachments import MAX_ATTACHMENT_MEGABYTES
-    from portal.web import api, data, developers, open311, root, staff
+    from portal.web import (
+        api,
+        data,
+        developers,
+        indexing,
+        open311,
+        root,
+        sharing,
+        staff,
+        well_known,
+    )
     from portal.web.accountability import pages as accountability
     from portal.web.feedback import pages as feedback
-    from portal.web.public import incidents
+    from portal.web.outage import init_outage
+    from portal.web.public import badges, feeds, incidents
     from portal.web.public import pages as public
+    from portal.web.subscriptions import pages as subscriptions
     from portal.web.survey import pages as survey
 
     for module in (root, public, incidents, feedback, survey, accountability, staff, api, data,
-                   open311, developers):
+                   open311, developers, subscriptions, feeds, badges, indexing,
+                   well_known):
         app.register_blueprint(module.bp)
+    sharing.init_app(app)
+    init_outage(app)  # the database or file storage down: a truthful 503, text kept
+
+    @app.before_request
+    def refuse_nul_characters() -> None:
+        """Answer a NUL character in the address (404) or the query (400), not a 500.
+
+        No code or text of the portal holds one, and PostgreSQL refuses it in a text
+        parameter, so a look-up with one would fail instead of finding nothing. The JSON API
+        refuses it with its own problem (portal.web.api.blueprint).
+        """
+        if request.blueprint == "api":
+            return
+        if any("\x00" in str(value) for value in (request.view_args or {}).values()):
+            abort(404)
+        if any("\x00" in value for _name, value in request.args.items(multi=True)):
+            abort(400)
 
     @app.context_processor
     def demo_notice() -> dict:
@@ -68,22 +91,6 @@ def init_views(app: Flask) -> None:
             return {"demo_data_loaded": demo_data_loaded()}
         except Exception:  # an error page must render even without a database
             return {"demo_data_loaded": False}
-
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if app.config["SESSION_COOKIE_SECURE"]:  # served over HTTPS: browsers must stay there
-            response.headers.setdefault(
-                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
-            )
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
-        )
-        return response
 
     @app.errorhandler(404)
     @app.errorhandler(NotFound)

@@ -65,7 +65,9 @@ def mask_path(path: str) -> str:
     segments = path.split("/")
     words = [_word(segment) for segment in segments]
     for index, word in enumerate(words):
-        if word == "track":
+        if word == "track" or word == "unsubscribe" or (
+                word == "confirm" and index and words[index - 1] == "subscriptions"):
+            # A tracking code, or a subscription's confirmation or unsubscribe token.
             return "/".join(segments[: index + 1] + [MASK if s else s
                                                      for s in segments[index + 1:]])
         if word == "feedback":

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from functools import lru_cache, wraps
 from typing import Any
 
@@ -18,7 +17,6 @@ from flask import Flask
 from flask_babel import (
     format_datetime,
     format_decimal,
-    format_percent,
     get_locale,
     get_translations,
     ngettext,
@@ -27,7 +25,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.domain.calendar import utc_now
-from portal.i18n import date_long
+from portal.i18n import date_long, percent_text, rate_against_target_percent
 from portal.web.labels import service_status_label
 from portal.web.urls import absolute_url_for
 
@@ -126,24 +124,21 @@ def datetime_wib(value: datetime | None) -> str:
 
 def number(value: float | int | None) -> str:
     """Format a number in the reader's language."""
-    return "" if value is None else format_decimal(value)
+    if value is None:
+        return ""
+    return _number_in(value, type(value), str(get_locale()))
 
 
-# Rates are compared with their targets with this tolerance, as the status rules do: a rate
-# computed as 9/10 is at a 0.9 target even if floating point says 0.8999999999999999.
-_EPSILON = 1e-9
-# Patterns of percentages: whole, one decimal at most, two decimals at most.
-_PERCENT_PATTERNS = ("#,##0%", "#,##0.#%", "#,##0.##%")
-
-
-def _percent_text(fraction: float | Decimal, decimals: int) -> str:
-    """Format a fraction 0–1 as a percentage with at most ``decimals`` decimals."""
-    return format_percent(fraction, _PERCENT_PATTERNS[decimals])
+@lru_cache(maxsize=4096)
+def _number_in(value: float | int, _kind: type, _locale: str) -> str:
+    # Memoised per value and language: tables format the same counts many times, and
+    # Babel's formatting costs far more than the look-up.
+    return format_decimal(value)
 
 
 def percent(value: float | None) -> str:
     """Format a fraction 0–1 as a whole percentage in the reader's language."""
-    return "" if value is None else _percent_text(value, 0)
+    return "" if value is None else percent_text(value, 0)
 
 
 def rate_text(value: float | None, no_value: str | None = None) -> str:
@@ -153,26 +148,17 @@ def rate_text(value: float | None, no_value: str | None = None) -> str:
     """
     if value is None:
         return _("no data") if no_value is None else no_value
-    return _percent_text(value, 1)
+    return percent_text(value, 1)
 
 
 def rate_against_target_text(rate: float | None, target: float | None) -> str:
-    """Format a rate beside its target: a rate below the target never reads as reaching it.
+    """Format a rate beside its target (see :func:`portal.i18n.rate_against_target_percent`).
 
-    One decimal at most, as every rate; but rounding alone would show 0.8996 as "90%" beside
-    "at risk against a 90% commitment". A rate below its target gets a second decimal when
-    one would reach the target (89.96%), and is cut (not rounded) at two decimals when even
-    that would (0.89999: 89.99%). A rate at or above its target is rounded as usual and
-    cannot fall below a target of whole or tenth percents. No rate: as :func:`rate_text`.
+    No rate: as :func:`rate_text`; no target: the rate as usual.
     """
-    if rate is None or target is None or rate >= target - _EPSILON:
+    if rate is None or target is None:
         return rate_text(rate)
-    shown_percent, limit = Decimal(repr(rate)) * 100, Decimal(repr(target)) * 100
-    for places, rounding in ((1, ROUND_HALF_EVEN), (2, ROUND_HALF_EVEN), (2, ROUND_FLOOR)):
-        shown = shown_percent.quantize(Decimal(1).scaleb(-places), rounding=rounding)
-        if shown < limit:
-            break
-    return _percent_text(shown / 100, 2)
+    return rate_against_target_percent(rate, target)
 
 
 def duration_text(hours: float | None) -> str:

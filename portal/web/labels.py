@@ -86,6 +86,13 @@ SERVICE_STATUS_LABELS = {
     "breaching": _l("Breaching its commitment"),
 }
 
+# Whether WFA applies in a department (its published arrangement).
+WFA_APPLIES_LABELS = {
+    "no": _l("No: everyone works on site"),
+    "pilot": _l("Pilot: WFA is being tried"),
+    "yes": _l("Yes: WFA applies"),
+}
+
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrator"),
     Role.TRIAGE: _l("Triage unit"),
@@ -102,6 +109,11 @@ def kind_label(kind: str) -> str:
 def status_label(status: str) -> str:
     """Return the translated name of a feedback status."""
     return str(STATUS_LABELS.get(status, status))
+
+
+def wfa_applies_label(value: str) -> str:
+    """Return the translated sentence of whether WFA applies in a department."""
+    return str(WFA_APPLIES_LABELS.get(value, value))
 
 
 def service_status_label(status: str) -> str:
@@ -144,5 +156,6 @@ def init_app(app: Flask) -> None:
         feedback_deadline_label=deadline_label,
         feedback_event_label=event_label,
         regency_name=regency_name,
+        wfa_applies_label=wfa_applies_label,
     )
     app.jinja_env.filters["deadline_day"] = deadline_day

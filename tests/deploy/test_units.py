@@ -90,6 +90,8 @@ def _cadence(when: str) -> tuple[timedelta, str | None]:
         return timedelta(minutes=int(match.group(1))), None
     if match := re.fullmatch(r"daily, (\d\d:\d\d) WIB", when):
         return timedelta(days=1), match.group(1)
+    if match := re.fullmatch(r"weekly, Mondays? (\d\d:\d\d) WIB", when):
+        return timedelta(days=7), match.group(1)
     raise AssertionError(f"a cadence this test does not know: {when!r}")
 
 

@@ -24,6 +24,7 @@ COMMANDS = {
     "outbox send": ["outbox", "send"],
     "feedback tick": ["feedback", "tick"],
     "feedback digest": ["feedback", "digest"],
+    "subscriptions digest": ["subscriptions", "digest"],
 }
 
 
@@ -50,11 +51,12 @@ def test_the_cadences_are_the_readme_operations_table():
     for command, when in rows:
         minutes = re.match(r"every (?:(\d+) )?minutes?", when.strip())
         readme[command] = (timedelta(minutes=int(minutes.group(1) or 1)) if minutes
-                           else timedelta(days=1) if when.startswith("daily") else None)
+                           else timedelta(days=1) if when.startswith("daily")
+                           else timedelta(days=7) if when.startswith("weekly") else None)
     assert readme == {
         "status refresh": timedelta(minutes=10), "checks run": timedelta(minutes=5),
         "outbox send": timedelta(minutes=1), "feedback tick": timedelta(minutes=15),
-        "feedback digest": timedelta(days=1),
+        "feedback digest": timedelta(days=1), "subscriptions digest": timedelta(days=7),
     }
     assert {job.name: job.cadence for job in JOBS} == readme
 

@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from portal.domain.calendar import WIB
 from portal.extensions import db
@@ -44,9 +44,28 @@ def world(app, tmp_path, monkeypatch):
     feedback_publish_approve(admin, feedback.id, "Antrean panjang", "Menunggu lama.")
     incident = incident_open(CLI_OPERATOR, [service.code], "minor", "Gangguan", "Outage",
                              "Sedang diperiksa.", "Being looked at.")
+    subscription_links = _pending_subscription(service.code)
     return {"service": service.code, "department": service.department.code,
             "feedback": feedback, "attachment": feedback.attachments[0].id,
-            "incident": incident.id, "admin": admin.username}
+            "incident": incident.id, "admin": admin.username, **subscription_links}
+
+
+def _pending_subscription(service_code: str) -> dict[str, str]:
+    """Request a subscription; return the paths of its confirmation and unsubscribe links."""
+    from portal.models import OutboxMessage, Subscription
+    from portal.services.subscriptions.subscribe import (
+        subscription_request,
+        subscription_target,
+        unsubscribe_url,
+    )
+
+    subscription_request("pembaca@example.org", subscription_target("service", service_code),
+                         ["status"], "en")
+    body = db.session.scalar(select(OutboxMessage.body).where(
+        OutboxMessage.kind == "subscription.confirm"))
+    confirm = re.search(r"/en/subscriptions/confirm/\S+", body).group(0)
+    unsubscribe = unsubscribe_url(db.session.scalar(select(Subscription)))
+    return {"confirm": confirm, "unsubscribe": "/en/unsubscribe/" + unsubscribe.rsplit("/", 1)[1]}
 
 
 def _urls(world: dict, data_files: list[str]) -> dict[str, list[str]]:
@@ -62,7 +81,12 @@ def _urls(world: dict, data_files: list[str]) -> dict[str, list[str]]:
         "public.service": [f"/en/services/{svc}"],
         "public.departments": ["/en/departments"],
         "public.department": [f"/en/departments/{dept}"],
-        "incidents.index": ["/en/incidents"], "incidents.feed": ["/en/incidents.atom"],
+        "incidents.index": ["/en/incidents"], "feeds.province": ["/en/incidents.atom"],
+        "feeds.service": [f"/en/services/{svc}/feed.atom"],
+        "feeds.department": [f"/id/departments/{dept}/feed.atom"],
+        "badges.service": [f"/badge/services/{svc}.svg?lang=en"],
+        "indexing.robots": ["/robots.txt"], "indexing.sitemap": ["/sitemap.xml"],
+        "indexing.favicon": ["/favicon.ico"], "indexing.touch_icon": ["/apple-touch-icon.png"],
         "incidents.detail": [f"/en/incidents/{incident}"],
         "feedback.new": [f"/en/feedback/new?service={svc}"],
         "feedback.published": ["/en/feedback"],
@@ -76,6 +100,8 @@ def _urls(world: dict, data_files: list[str]) -> dict[str, list[str]]:
         "accountability.report": [f"/en/accountability/departments/{dept}/report"],
         "accountability.report_download": [f"/en/accountability/departments/{dept}/report.pdf"],
         "accountability.how_we_measure": ["/en/how-we-measure"],
+        "accountability.table_report": ["/en/accountability/report?commission=I"],
+        "accountability.table_report_download": ["/en/accountability/report.pdf"],
         "data.index": ["/en/data"], "data.datapackage": ["/data/datapackage.json"],
         "data.catalogue": ["/data/catalog.jsonld"], "data.download": data_files,
         "developers.page": ["/en/developers"],
@@ -112,6 +138,13 @@ def _urls(world: dict, data_files: list[str]) -> dict[str, list[str]]:
         "staff.incident_detail": [f"/en/staff/incidents/{incident}"],
         "staff.maintenance_new": ["/en/staff/incidents/maintenance/new"],
         "staff.jobs": ["/en/staff/jobs"],
+        "staff.arrangements_index": ["/en/staff/arrangements"],
+        "staff.arrangement_edit": [f"/en/staff/departments/{dept}/arrangement"],
+        "subscriptions.subscribe": [f"/en/subscribe?service={svc}", "/id/subscribe?digest=dprd"],
+        "subscriptions.sent": [f"/en/subscribe/sent?department={dept}"],
+        "subscriptions.confirm": [world["confirm"]],
+        "subscriptions.unsubscribe_page": [world["unsubscribe"]],
+        "well_known.security": ["/.well-known/security.txt"],
     }
 
 

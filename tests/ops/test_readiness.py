@@ -151,6 +151,6 @@ def test_overdue_jobs_are_listed_without_failing_readiness(app, client, stamp):
     assert response.status_code == 200
     jobs = response.get_json()["jobs"]
     assert jobs["overdue"] == ["status refresh", "checks run", "feedback tick",
-                               "feedback digest"]
+                               "feedback digest", "subscriptions digest"]
     assert jobs["last_success"]["outbox send"] == (now - timedelta(seconds=39)).isoformat()
     assert jobs["last_success"]["status refresh"] is None

@@ -7,11 +7,15 @@ from pathlib import Path
 from portal.extensions import db
 from portal.models.catalogue import SiteSetting
 from portal.services.catalogue.directory import ImportSummary, catalogue_import_file
+from portal.services.catalogue.pointers import pointer_import_file
+from portal.services.demo.arrangements import demo_arrangements_load
 from portal.services.demo.history import demo_history_generate
 from portal.services.demo.survey import demo_survey_generate
 from portal.services.feedback.routing import routing_demo_load
 
 DEMO_CATALOGUE = Path(__file__).resolve().parent / "catalogue.csv"
+# Where to go for what the province does not provide (KTP, SIM, ...): catalogue data too.
+DEMO_POINTERS = Path(__file__).resolve().parent / "pointers.csv"
 DEMO_FLAG = "demo_data"
 
 
@@ -19,12 +23,15 @@ def demo_load() -> ImportSummary:
     """Import the demo catalogue and mark the installation as holding demo data."""
     with DEMO_CATALOGUE.open(encoding="utf-8", newline="") as stream:
         summary = catalogue_import_file(stream, recorded_by="demo")
+    with DEMO_POINTERS.open(encoding="utf-8", newline="") as stream:
+        pointer_import_file(stream)
     if db.session.get(SiteSetting, DEMO_FLAG) is None:
         db.session.add(SiteSetting(key=DEMO_FLAG, value="1"))
     db.session.commit()
     routing_demo_load()  # the triage unit and sample routing rules, once
     demo_history_generate()  # a year of requests per service, idempotent
     demo_survey_generate()  # satisfaction-survey answers, idempotent
+    demo_arrangements_load()  # departments' WFA arrangements, once
     return summary
 
 

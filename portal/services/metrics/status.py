@@ -21,17 +21,22 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 
-from flask_babel import force_locale, format_date, format_percent, get_locale, ngettext
+from flask_babel import force_locale, format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.domain.calendar import UTC, utc_now, wib_date
 from portal.extensions import db
+from portal.i18n import percent_text, rate_against_target_percent
 from portal.models.catalogue import WORK_MODES, Service
-from portal.models.metrics import SERVICE_STATUSES, ServiceReport, ServiceStatus
+from portal.models.metrics import (
+    SERVICE_STATUSES,
+    ServiceReport,
+    ServiceStatus,
+    ServiceStatusChange,
+)
 from portal.services.metrics.figures import metrics_for_service
 from portal.services.metrics.incidents import service_ids_disrupted_now
 from portal.services.metrics.reporting import service_last_reported
@@ -115,6 +120,13 @@ def status_store(services: Iterable[Service], now: datetime | None = None) -> No
         if row is None:
             row = ServiceStatus(service_id=service.id)
             db.session.add(row)
+        elif row.status != status:
+            # The history subscribers are told about (services/subscriptions) and the DPRD
+            # digest lists; a first evaluation is no change.
+            db.session.add(ServiceStatusChange(
+                service_id=service.id, from_status=row.status, to_status=status,
+                changed_at=now, reason_params=json.dumps(params, separators=(",", ":")),
+            ))
         row.status = status
         row.reason_params = json.dumps(params, separators=(",", ":"))
         row.metrics = json.dumps(snapshot, separators=(",", ":"))
@@ -228,32 +240,20 @@ def status_counts(
 
 def _percent(value: float | None) -> str:
     """Format a fraction as a percentage with at most one decimal."""
-    return format_percent(value or 0, "#,##0.#%")
+    return percent_text(value or 0, 1)
 
 
 def format_rate_against_target(rate: float | None, target: float | None) -> str:
-    """Format a rate as a percentage that never reaches its target when the rate is below it.
-
-    One decimal at most, as every percentage; but rounding alone would show 0.8996 as "90%"
-    beside "at risk against a 90% commitment". A rate below its target gets a second decimal
-    when one would reach the target (89.96%), and is cut (not rounded) at two decimals when
-    even that would (0.89999: 89.99%). A rate at or above its target is rounded as usual and
-    cannot fall below a target of whole or tenth percents. Public pages use it too.
-    """
-    if rate is None or target is None or rate >= target - _EPSILON:
+    """Format a rate beside its target (see :func:`portal.i18n.rate_against_target_percent`)."""
+    if rate is None or target is None:
         return _percent(rate)
-    percent, limit = Decimal(repr(rate)) * 100, Decimal(repr(target)) * 100
-    for places, rounding in ((1, ROUND_HALF_EVEN), (2, ROUND_HALF_EVEN), (2, ROUND_FLOOR)):
-        shown = percent.quantize(Decimal(1).scaleb(-places), rounding=rounding)
-        if shown < limit:
-            break
-    return format_percent(shown / 100, "#,##0.##%")
+    return rate_against_target_percent(rate, target)
 
 
 def _reason(status: str, params: dict) -> str:
     """Say why a service has its status, as one whole translated sentence."""
     day = params.get("date")
-    when = format_date(date.fromisoformat(day), "long") if day else ""
+    when = format_date(date.fromisoformat(day), "d MMMM y") if day else ""
     n = int(params.get("n") or 0)
     rate = format_rate_against_target(params.get("rate"), params.get("target"))
     target = _percent(params.get("target"))
@@ -266,7 +266,7 @@ def _reason(status: str, params: dict) -> str:
                      "performance cannot be shown.")
         return _("The department has sent no report on this service since %(since)s, so its "
                  "current performance is unknown.",
-                 since=format_date(date.fromisoformat(since), "long"))
+                 since=format_date(date.fromisoformat(since), "d MMMM y"))
     if status == "insufficient_data":
         return ngettext(
             "Only %(num)d request fell due over the %(days)d days to %(date)s; at least "

@@ -12,30 +12,48 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import get_locale
 
 from portal.extensions import limiter
-from portal.models.catalogue import WORK_MODES
+from portal.models.catalogue import DPRD_COMMISSIONS, WORK_MODES
 from portal.models.metrics import SERVICE_STATUSES
 from portal.models.survey import SURVEY_ELEMENTS
+from portal.services.accountability.commissions import (
+    accountability_commission_table,
+    commission_resolve,
+)
+from portal.services.accountability.snapshots import accountability_data_version
 from portal.services.accountability.tables import (
     MAX_PERIOD_DAYS,
     PERIOD_CHOICES,
     accountability_department,
-    accountability_table,
     period_resolve,
 )
+from portal.services.catalogue import arrangements
 from portal.services.errors import ValidationError
+from portal.services.metrics.service_requests import report_stored
 from portal.services.metrics.status import AT_RISK_MARGIN, SILENCE_LIMIT, STATUS_WINDOW_DAYS
 from portal.services.metrics.status import MIN_DUE as STATUS_MIN_DUE
 from portal.services.metrics.wfa_impact import MIN_DUE as WFA_MIN_DUE
 from portal.services.metrics.wfa_impact import WINDOW_DAYS as WFA_WINDOW_DAYS
 from portal.services.survey.skm import ELEMENT_LABELS, GRADE_LABELS, MIN_RESPONSES
 from portal.web.accountability import present
+from portal.web.accountability.refresh import refresh_after_report
 from portal.web.accountability.report_pdf import ReportUnavailable, report_pdf
 from portal.web.labels import service_status_label
+from portal.web.public.live import cached_view
 from portal.web.urls import absolute_url_for
 
 bp = Blueprint("accountability", __name__, url_prefix="/<lang>")
+
+# The words of a PDF report's file name per language (a file name is ASCII, never translated
+# text that might hold spaces or quotes).
+REPORT_FILE_WORDS = {
+    "id": {"report": "laporan-akuntabilitas", "commission": "komisi"},
+    "en": {"report": "accountability-report", "commission": "commission"},
+}
+# A department's report changes these pages' stored figures: recompute them after it.
+bp.record_once(lambda _state: report_stored.connect(refresh_after_report))
 
 # The limits the definitions and scorecards name, taken from the rules that apply them.
 DEFINITION_LIMITS = {
@@ -67,8 +85,12 @@ def accountability_helpers() -> dict:
         "pooled_services_text": present.pooled_services_text,
         "pooled_label": present.pooled_label,
         "status_label": service_status_label,
+        "status_labels": lambda statuses: {s: service_status_label(s) for s in statuses},
+        "verdict_labels": lambda: {v: present.verdict_label(v) for v in present.VERDICT_LABELS},
         "element_labels": ELEMENT_LABELS,
         "grade_labels": GRADE_LABELS,
+        "label_lines": present.label_lines,
+        "page_number_parts": present.page_number_parts,
     }
 
 
@@ -108,29 +130,109 @@ def _common(period: dict, errors: list) -> dict:
     }
 
 
-@bp.get("/accountability")
-def index():
-    """Show every department side by side over a period, sortable by any column."""
+def _commission(period: dict) -> tuple[str | None, list]:
+    """Read ?commission; keep it in the period's links. A wrong one shows every department."""
+    try:
+        commission = commission_resolve(request.args.get("commission"))
+    except ValidationError as error:
+        return None, error.errors
+    period["query_all"] = dict(period["query"])
+    if commission:
+        period["query"] = {**period["query"], "commission": commission}
+        period["api_query"] = {**period["api_query"], "commission": commission}
+    return commission, []
+
+
+def _table_context() -> tuple[dict, int]:
+    """Return the province table's page context for the query, and its HTTP status."""
     period, errors = _period()
-    table = accountability_table(period["from"], period["to"])
+    commission, commission_errors = _commission(period)
+    table = accountability_commission_table(period["from"], period["to"], commission)
     sort = request.args.get("sort", "name")
     if sort not in present.SORT_KEYS:
         sort = "name"
     descending = request.args.get("dir") == "desc"
     rows = present.sort_rows(table.departments, sort, descending)
-    return render_template(
-        "accountability/index.html",
-        table=table,
-        rows=rows,
-        sort=sort,
-        descending=descending,
-        chart_rows=[r for r in table.departments if r.requests.on_time_rate is not None],
-        **_common(period, errors),
-    ), 422 if errors else 200
+    chart_items = [(str(present.localized_name(r.department)), r.requests.on_time_rate)
+                   for r in table.departments if r.requests.on_time_rate is not None]
+    context = {
+        "table": table,
+        "rows": rows,
+        "sort": sort,
+        "descending": descending,
+        "commission": commission,
+        "commissions": DPRD_COMMISSIONS,
+        "chart": present.rate_chart(chart_items) if chart_items else None,
+        **DEFINITION_LIMITS,
+        **_common(period, [*errors, *commission_errors]),
+    }
+    return context, 422 if errors or commission_errors else 200
+
+
+@bp.get("/accountability")
+@cached_view(accountability_data_version)
+def index():
+    """Show every department side by side over a period, sortable by any column.
+
+    ``?commission=I`` (to IV) keeps the departments one DPRD commission oversees.
+    """
+    context, status = _table_context()
+    return render_template("accountability/index.html", **context), status
+
+
+@bp.get("/accountability/report")
+@cached_view(accountability_data_version)
+def table_report():
+    """Show the province table (or one commission's) as a print-ready A4 report."""
+    context, status = _table_context()
+    return render_template("accountability/table_report.html", **context), status
+
+
+def _pdf_filename(*parts: str) -> str:
+    """Name a PDF report in the reader's language, e.g. laporan-akuntabilitas-2026-12-01.pdf."""
+    words = REPORT_FILE_WORDS.get(str(get_locale()), REPORT_FILE_WORDS["en"])
+    safe = [re.sub(r"[^A-Za-z0-9_-]", "_", part) for part in parts if part]
+    return "-".join([words["report"], *safe]) + ".pdf"
+
+
+def _pdf_response(html: str, base_url: str, filename: str):
+    """Render a report page to a PDF attachment; None when WeasyPrint cannot run here."""
+    try:
+        pdf = report_pdf(html, base_url)
+    except ReportUnavailable:
+        return None
+    response = current_app.response_class(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/accountability/report.pdf")
+@limiter.limit("20 per minute")  # rendering a PDF costs about a second of CPU
+@cached_view(accountability_data_version)
+def table_report_download():
+    """Send the province table's report (or one commission's) as an A4 PDF file."""
+    context, status = _table_context()
+    if status != 200:
+        return render_template("accountability/index.html", **context), status
+    period, commission = context["period"], context["commission"]
+    html = render_template("accountability/table_report.html", **context)
+    words = REPORT_FILE_WORDS.get(str(get_locale()), REPORT_FILE_WORDS["en"])
+    response = _pdf_response(
+        html, absolute_url_for("accountability.table_report", **period["query"]),
+        _pdf_filename(f"{words['commission']}-{commission}" if commission else "",
+                      period["to"].isoformat()))
+    if response is None:
+        return render_template("accountability/report_unavailable.html", department=None,
+                               period=period, report_url=url_for(
+                                   "accountability.table_report", **period["query"])), 503
+    return response
 
 
 def _department_context(code: str) -> tuple[dict, int]:
     period, errors = _period()
+    # A commission the table was filtered by stays in the way back to it (a wrong one is
+    # dropped: it filters nothing here).
+    _commission(period)
     card = accountability_department(code, period["from"], period["to"])
     impacts = [(row.service, row.wfa) for row in card.services if row.wfa is not None]
     chart_items = [(str(present.localized_name(service)), impact) for service, impact in impacts]
@@ -146,6 +248,9 @@ def _department_context(code: str) -> tuple[dict, int]:
         "chart": chart,
         "net_chart": net_chart,
         "elements": SURVEY_ELEMENTS,
+        "arrangement": arrangements.arrangement_current(card.scorecard.department),
+        "arrangement_history": arrangements.arrangement_history(card.scorecard.department),
+        "arrangement_measures": arrangements.arrangement_measures(card.scorecard.department),
         **DEFINITION_LIMITS,
         **_common(period, errors),
     }
@@ -153,6 +258,7 @@ def _department_context(code: str) -> tuple[dict, int]:
 
 
 @bp.get("/accountability/departments/<code>")
+@cached_view(accountability_data_version)
 def department(code: str):
     """Show one department's scorecard down to its services, with histories and WFA impact."""
     context, status = _department_context(code)
@@ -160,6 +266,7 @@ def department(code: str):
 
 
 @bp.get("/accountability/departments/<code>/report")
+@cached_view(accountability_data_version)
 def report(code: str):
     """Show the department's scorecard as a print-ready A4 report with every definition."""
     context, status = _department_context(code)
@@ -168,6 +275,7 @@ def report(code: str):
 
 @bp.get("/accountability/departments/<code>/report.pdf")
 @limiter.limit("20 per minute")  # rendering a PDF costs about a second of CPU
+@cached_view(accountability_data_version)
 def report_download(code: str):
     """Send the print-ready report (the same page and figures) as an A4 PDF file."""
     context, status = _department_context(code)
@@ -177,18 +285,15 @@ def report_download(code: str):
         return render_template("accountability/department.html", **context), status
     period = context["period"]
     html = render_template("accountability/report.html", **context)
-    try:
-        pdf = report_pdf(html, absolute_url_for("accountability.report", code=code,
-                                                **period["query"]))
-    except ReportUnavailable:
+    response = _pdf_response(
+        html, absolute_url_for("accountability.report", code=code, **period["query"]),
+        _pdf_filename(context["department"].code, period["to"].isoformat()))
+    if response is None:
         return render_template(
             "accountability/report_unavailable.html",
             department=context["department"], period=period,
+            report_url=url_for("accountability.report", code=code, **period["query"]),
         ), 503
-    safe_code = re.sub(r"[^A-Za-z0-9_-]", "_", context["department"].code)
-    filename = f"rapor-{safe_code}-{period['from'].isoformat()}-{period['to'].isoformat()}.pdf"
-    response = current_app.response_class(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 

@@ -31,6 +31,7 @@ from portal.services.errors import (
     ValidationError,
 )
 from portal.web.api.language import api_lang
+from portal.web.limit_text import rate_limit_text
 from portal.web.urls import base_url
 
 PROBLEM_MIMETYPE = "application/problem+json"
@@ -75,6 +76,9 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         "Too many requests from your address; try again later (see Retry-After).")),
     "server-error": ProblemType(500, _l("Internal error"), _l(
         "The portal could not answer because of an error on its side; it has been logged.")),
+    "service-unavailable": ProblemType(503, _l("Temporarily unavailable"), _l(
+        "The portal cannot reach its database or storage right now; nothing was recorded. "
+        "Send the same request again after the seconds in Retry-After.")),
     "http-error": ProblemType(400, _l("The request could not be handled"), _l(
         "Another HTTP error; its status says which.")),
 }
@@ -82,7 +86,7 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
 # The HTTP errors raised outside the API views, by status.
 _SLUG_BY_STATUS = {400: "bad-request", 403: "forbidden", 404: "not-found",
                    405: "method-not-allowed", 413: "payload-too-large", 429: "rate-limited",
-                   500: "server-error"}
+                   500: "server-error", 503: "service-unavailable"}
 
 
 def problem_type_uri(slug: str) -> str:
@@ -147,7 +151,7 @@ def _problem_for(error: Exception) -> Response:
     if isinstance(error, RateLimitExceeded):
         return problem("rate-limited", _(
             "Too many requests from your address (at most %(limit)s); try again later.",
-            limit=str(error.limit.limit),
+            limit=rate_limit_text(error.limit.limit),
         ))
     if isinstance(error, HTTPException):
         return _http_problem(error)

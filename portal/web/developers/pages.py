@@ -23,6 +23,7 @@ from portal.i18n import current_lang, preferred_lang
 from portal.services.errors import FIELD_ERROR_CODES
 from portal.services.metrics.service_requests import MAX_BATCH
 from portal.web.api.problems import PROBLEM_TYPES
+from portal.web.limit_text import rate_limit_text
 from portal.web.urls import absolute_path, base_url
 
 bp = Blueprint("developers", __name__)
@@ -148,7 +149,12 @@ def _data_examples(lang: str) -> list[Example]:
         ("data-catalogue", _("The catalogue for harvesters (DCAT-AP, JSON-LD)"),
          "data.catalogue", {}, ()),
         ("feed-incidents", _("Incidents and planned maintenance as an Atom feed"),
-         "incidents.feed", {"lang": lang}, ()),
+         "feeds.province", {"lang": lang}, ()),
+        ("feed-service", _("One service's status changes, incidents and planned maintenance "
+                           "as an Atom feed"),
+         "feeds.service", {"lang": lang, "code": "SERVICE_CODE"}, ()),
+        ("badge-service", _("One service's status badge (SVG), for another website"),
+         "badges.service", {"code": "SERVICE_CODE", "lang": lang}, ()),
     ):
         url = _path(endpoint, **values)
         if url:
@@ -181,7 +187,7 @@ def page():
         problem_example=_problem_example(),
         field_codes=FIELD_ERROR_CODES,
         openapi_url=absolute_path(url_for("api.openapi_json")),
-        feedback_limit=current_app.config["PORTAL_FEEDBACK_RATE_LIMIT"],
+        feedback_limit=rate_limit_text(current_app.config["PORTAL_FEEDBACK_RATE_LIMIT"]),
         max_batch=MAX_BATCH,
         data_page=_path("data.index", lang=lang),
     )

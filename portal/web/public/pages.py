@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
+from portal.i18n import current_lang
 from portal.models.catalogue import WORK_MODES
 from portal.models.metrics import SERVICE_STATUSES
+from portal.services.catalogue import arrangements, search
 from portal.services.catalogue import directory as catalogue
+from portal.services.catalogue.places import department_place, service_place
 from portal.services.catalogue.public_figures import (
     DAILY_BAR_DAYS,
     oldest_status_time,
@@ -28,6 +31,7 @@ from portal.web.formatting import (
     updated_ago_forms,
     work_mode_label,
 )
+from portal.web.paging import page_number
 from portal.web.public.live import live_version_response, public_page, updated_ago, version_etag
 
 bp = Blueprint("public", __name__, url_prefix="/<lang>")
@@ -72,10 +76,22 @@ def home() -> str:
     )
 
 
+# Services per page of the list unless ?per_page says otherwise (at most MAX_PER_PAGE).
+SERVICES_PER_PAGE = 25
+
+
+def _per_page(args) -> int:
+    """Return ?per_page as a number from 1 to MAX_PER_PAGE (the default when unreadable)."""
+    value = args.get("per_page", "")
+    if value.isascii() and value.isdigit() and int(value) > 0:
+        return min(int(value), search.MAX_PER_PAGE)
+    return SERVICES_PER_PAGE
+
+
 @bp.get("/services")
 @public_page
 def services() -> str:
-    """List services, filtered by text, department, work mode and status."""
+    """List services a page at a time: searched (ranked), by department, work mode, status."""
     query = request.args.get("q", "").strip()[:100]
     department = request.args.get("department", "").strip()[:64]
     mode = request.args.get("mode", "").strip()
@@ -84,10 +100,21 @@ def services() -> str:
     status = request.args.get("status", "").strip()
     if status not in SERVICE_STATUSES:
         status = ""
-    rows = catalogue.service_list(query, department, mode, status)
+    per_page = _per_page(request.args)
+    found = search.service_search_page(
+        query, department, mode, status, page=page_number(request.args), per_page=per_page,
+        lang=current_lang(),
+    )
+    rows = found.page.items
+    # The filters, kept on every page link (None: left out of the URL).
+    filters = {"q": query or None, "department": department or None, "mode": mode or None,
+               "status": status or None,
+               "per_page": per_page if per_page != SERVICES_PER_PAGE else None}
     return render_template(
         "public/services.html",
         rows=rows,
+        found=found,
+        filters=filters,
         updated_at=_oldest(row.status for row in rows),
         departments=catalogue.department_list(),
         query=query,
@@ -107,6 +134,7 @@ def service(code: str) -> str:
     return render_template(
         "public/service.html",
         service=found,
+        place=service_place(found),
         figures=figures,
         daily_chart=charts.daily_bar(figures.daily, target, _day_sentence),
         daily_summary=charts.daily_summary(figures.daily, target),
@@ -136,8 +164,12 @@ def department(code: str) -> str:
         "public/department.html",
         department=overview.department,
         overview=overview,
+        place=department_place(overview.department),
         updated_at=_oldest(row.status for row in overview.rows),
         incidents=incident_list(department=overview.department, include_resolved=False),
+        arrangement=arrangements.arrangement_current(overview.department),
+        arrangement_history=arrangements.arrangement_history(overview.department),
+        arrangement_measures=arrangements.arrangement_measures(overview.department),
     )
 
 

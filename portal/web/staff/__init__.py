@@ -6,6 +6,7 @@ incidents and maintenance, periodic jobs: each module adds its routes to ``bp`` 
 
 from portal.web.staff import (  # noqa: F401  (registers routes)
     accounts,
+    arrangements,
     catalogue,
     dprd,
     feedback,

@@ -168,3 +168,9 @@ def department_choices(exclude: int | None = None) -> list[SelectChoice]:
     return [SelectChoice("", _("Choose a department"))] + [
         SelectChoice(code, name) for code, name in named
     ]
+
+
+def department_filter_code(departments: list[tuple[Any, int]]) -> str:
+    """Return the list's ``?department=`` code when it names one of departments, else ""."""
+    code = request.args.get("department", "").strip()[:64]
+    return code if any(d.code == code for d, _count in departments) else ""

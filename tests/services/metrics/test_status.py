@@ -131,7 +131,7 @@ def test_a_quiet_service_turns_no_data_and_back_with_an_empty_report(app):
     assert row.status == "no_data"
     with force_locale("en"):
         assert status_reason_text(row) == (
-            "The department has sent no report on this service since September 22, 2025, so "
+            "The department has sent no report on this service since 22 September 2025, so "
             "its current performance is unknown.")
     # Nothing new to report, but the department says so: back to what the data shows.
     report(service, reported=[service.code], now=reported_at + timedelta(days=8))
@@ -176,7 +176,7 @@ def test_reason_is_a_whole_sentence_in_each_language(app):
     row = stored(service)
     assert row.status == "at_risk"
     english = status_reason_text(row, "en")
-    assert english == ("Only 87% of the 100 requests due over the 30 days to September 30, "
+    assert english == ("Only 87% of the 100 requests due over the 30 days to 30 September "
                        "2025 were completed on time, against a 90% commitment: close to "
                        "breaching it.")
     indonesian = status_reason_text(row, "id")
@@ -193,7 +193,7 @@ def test_the_reason_names_the_window_the_status_is_judged_over(app, monkeypatch)
     row = stored(service)
     assert row.status == "at_risk"  # 8 of 10 on time: 80%, at most 10 points below 90%
     assert status_reason_text(row, "en") == (
-        "Only 80% of the 10 requests due over the 10 days to September 30, 2025 were "
+        "Only 80% of the 10 requests due over the 10 days to 30 September 2025 were "
         "completed on time, against a 90% commitment: close to breaching it.")
     status_module._reason_cached.cache_clear()
 
@@ -283,7 +283,7 @@ def test_silence_at_read_time_gives_the_no_data_reason_with_the_last_report_date
     assert view.status == "no_data"
     assert view.reason_params["data_status"] == "no_data"
     assert status_reason_text(view, "en") == (
-        "The department has sent no report on this service since September 21, 2025, so its "
+        "The department has sent no report on this service since 21 September 2025, so its "
         "current performance is unknown.")
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from openapi_spec_validator import validate
 
+from portal.domain.regions import KEMENDAGRI_REGENCY_CODES
 from portal.models.catalogue import COMMITMENT_UNITS, WORK_MODES
 from portal.models.feedback import (
     EVENT_KINDS,
@@ -107,7 +108,7 @@ def test_the_codes_in_the_description_are_those_of_the_portal(document):
     assert schemas["Verdict"]["enum"] == list(VERDICTS)
     new = schemas["FeedbackNew"]["properties"]
     assert new["kind"]["enum"] == list(FEEDBACK_KINDS)
-    assert new["regency"]["enum"] == [*REGENCIES, None]
+    assert new["regency"]["enum"] == [*REGENCIES, *KEMENDAGRI_REGENCY_CODES, None]
     assert (new["subject"]["maxLength"], new["body"]["maxLength"]) == (MAX_SUBJECT, MAX_BODY)
     assert schemas["FeedbackStatus"]["enum"] == list(FEEDBACK_STATUSES)
     assert schemas["RoutingRule"]["enum"] == list(ROUTING_KINDS)

@@ -115,7 +115,7 @@ def figure_rows(html: str) -> dict[str, list[str]]:
 def test_service_page_states_the_status_with_its_reason_in_english(client, oracle):
     html = html_of(client, "/en/services/samsat-pkb")
     status = text_of(re.search(r'<p class="status-line">(.*?)</p>', html, re.S).group(1))
-    when = format_date(oracle.day, "long", locale="en")
+    when = format_date(oracle.day, "d MMMM y", locale="en")
     assert status == (f"At risk Only 81.8% of the 11 requests due over the 30 days to {when} "
                       f"were completed on time, against a 90% commitment: close to breaching "
                       f"it. 1 of them is late and still open.")
@@ -125,7 +125,7 @@ def test_service_page_states_the_status_with_its_reason_in_english(client, oracl
 def test_service_page_states_the_status_with_its_reason_in_indonesian(client, oracle):
     html = html_of(client, "/id/services/samsat-pkb")
     status = text_of(re.search(r'<p class="status-line">(.*?)</p>', html, re.S).group(1))
-    when = format_date(oracle.day, "long", locale="id")
+    when = format_date(oracle.day, "d MMMM y", locale="id")
     assert status == (f"Berisiko Dalam 30 hari hingga {when}, hanya 81,8% dari 11 permohonan "
                       f"yang jatuh tempo selesai tepat waktu (komitmen: 90%): berisiko tidak "
                       f"memenuhi komitmen. 1 di antaranya terlambat dan masih belum selesai.")
@@ -195,7 +195,7 @@ def test_a_service_whose_department_stopped_reporting_says_so_in_words(client, a
     html = html_of(client, "/en/services/silent")
     assert "badge status-no_data" in html
     assert ("The department has sent no report on this service since "
-            f"{format_date(wib_date(then), 'long', locale='en')}") in html
+            f"{format_date(wib_date(then), 'd MMMM y', locale='en')}") in html
     assert "No recent reports." in html and "silence is never shown as good service" in html
     assert "Updated less than a minute ago" in html
     html = html_of(client, "/id/services/silent")
@@ -226,7 +226,7 @@ def test_daily_bar_is_an_accessible_svg_with_a_table_equivalent(client, oracle):
     # Due D−59: 5 of 10 on time; D−2: 9 of 10; D−1: the open one, late. 87 days have no rate.
     assert body.count('class="bar-ok"') == 1 and body.count('class="bar-bad"') == 2
     assert body.count('class="bar-none" fill="url(#daily-chart-hatch)"') == 87
-    late_day = format_date(oracle.day - timedelta(days=1), "d MMM y", locale="en")
+    late_day = format_date(oracle.day - timedelta(days=1), "d MMMM y", locale="en")
     assert f"<title>{late_day}: 0% on time, of 1 request due</title>" in body
     table = re.search(r'<details id="daily-table">(.*?)</details>', html, re.S).group(1)
     assert table.count('<th scope="row">') == 90
@@ -446,7 +446,8 @@ def test_api_service_list_is_served_from_the_cache_until_the_data_changes(client
         calls.append(1)
         return original(*args, **kwargs)
 
-    import portal.web.api.services as api_views
+    # The list reads statuses through the catalogue search (one call per build).
+    import portal.services.catalogue.search as api_views
 
     api_views.status_for_services = counting
     try:

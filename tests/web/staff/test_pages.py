@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import create_app
 from portal.domain.calendar import utc_now, wib_date
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.models import AuditEntry, User
 from portal.services import auth
 from portal.services.auth import CLI_OPERATOR
@@ -236,16 +236,12 @@ def test_deactivating_an_account_ends_its_session(app, world) -> None:
 
 
 @pytest.fixture
-def rate_limited(app):
+def rate_limited(fresh_rate_limits, monkeypatch):
     """Switch rate limits on for this test only, with fresh counters and small limits."""
-    app.config.update(PORTAL_RATELIMIT_ENABLED=True, PORTAL_LOGIN_RATE_LIMIT="3 per minute",
-                      PORTAL_LOGIN_ACCOUNT_RATE_LIMIT="5 per hour")
-    limiter.reset()
-    yield app
-    limiter.reset()
-    app.config.update(PORTAL_RATELIMIT_ENABLED=False,
-                      PORTAL_LOGIN_RATE_LIMIT="10 per minute; 50 per hour",
-                      PORTAL_LOGIN_ACCOUNT_RATE_LIMIT="30 per hour")
+    monkeypatch.setitem(fresh_rate_limits.config, "PORTAL_LOGIN_RATE_LIMIT", "3 per minute")
+    monkeypatch.setitem(fresh_rate_limits.config, "PORTAL_LOGIN_ACCOUNT_RATE_LIMIT",
+                        "5 per hour")
+    return fresh_rate_limits
 
 
 def test_login_is_rate_limited_per_client_with_a_translated_429(rate_limited, world) -> None:
@@ -375,13 +371,13 @@ def test_access_table(app, world, method, path, role, expected) -> None:
 # other pages' tables), and nothing else.
 DASHBOARD = {
     "officer": {"/en/staff/feedback", "/en/staff/services", "/en/staff/tokens",
-                "/en/staff/incidents"},
+                "/en/staff/incidents", "/en/staff/arrangements"},
     "triage": {"/en/staff/feedback", "/en/staff/feedback/attention"},
     "dprd": {"/en/staff/audit", "/en/staff/dprd/feedback"},
     "admin": {"/en/staff/users", "/en/staff/audit", "/en/staff/dprd/feedback",
               "/en/staff/feedback", "/en/staff/feedback/attention", "/en/staff/services",
               "/en/staff/tokens", "/en/staff/routing", "/en/staff/incidents",
-              "/en/staff/jobs"},
+              "/en/staff/jobs", "/en/staff/arrangements"},
 }
 
 
@@ -611,3 +607,24 @@ def test_staff_pages_say_manage_and_forever(app, world) -> None:
     login(client, lonely.username)
     assert "You manage no service." in client.get("/en/staff/incidents/new").get_data(
         as_text=True)
+
+
+def test_form_errors_of_wtforms_follow_the_page_language(app, world) -> None:
+    """WTForms ships no Indonesian: its messages come from the portal's catalogue."""
+    client = _client_as(app, world, "officer")
+    fields = {
+        "form": "commitment", "commitment-commitment_value": "9000",
+        "commitment-commitment_unit": "working_days",
+        "commitment-on_time_target_percent": "95",
+        "commitment-effective_from": "31-31-2026",
+        "commitment-reason": "Perizinan daring dipercepat",
+    }
+    indonesian = _post(client, "/id/staff/services/izin-klinik/edit", fields)
+    html = indonesian.get_data(as_text=True)
+    assert indonesian.status_code == 422
+    assert "Angka harus antara 0 dan 8760." in html
+    assert "Bukan tanggal yang valid." in html
+    assert "Number must be between" not in html and "Not a valid date value." not in html
+
+    english = _post(client, "/en/staff/services/izin-klinik/edit", fields)
+    assert "Number must be between 0 and 8760." in english.get_data(as_text=True)
