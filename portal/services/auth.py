@@ -409,9 +409,16 @@ def normalize_username(username: str) -> str:
 
 
 def _account_errors(
-    username: str, role: str, department_code: str, full_name: str, email: str
+    username: str, role: str, department_code: str | None, full_name: str | None,
+    email: str | None,
 ) -> tuple[list[FieldError], Department | None]:
-    """Check a new account's fields other than the password; return errors and department."""
+    """Check a new account's fields other than the password; return errors and department.
+
+    ``username`` comes normalised; the other texts are trimmed here.
+    """
+    department_code = (department_code or "").strip()
+    full_name = (full_name or "").strip()
+    email = (email or "").strip()
     errors: list[FieldError] = []
     if not USERNAME_RE.match(username):
         errors.append(FieldError(
@@ -454,8 +461,7 @@ def user_create_check(
     """Refuse a new account's fields before a password is asked for (the password aside)."""
     require_permission(actor, Permission.ACCOUNTS_MANAGE)
     errors, _department = _account_errors(
-        normalize_username(username), role, (department_code or "").strip(),
-        (full_name or "").strip(), (email or "").strip(),
+        normalize_username(username), role, department_code, full_name, email
     )
     if errors:
         raise ValidationError(errors)
@@ -476,9 +482,7 @@ def user_create(
     username = normalize_username(username)
     full_name = (full_name or "").strip()
     email = (email or "").strip()
-    errors, department = _account_errors(
-        username, role, (department_code or "").strip(), full_name, email
-    )
+    errors, department = _account_errors(username, role, department_code, full_name, email)
     errors.extend(_password_errors(password or "", username))
     if errors:
         raise ValidationError(errors)

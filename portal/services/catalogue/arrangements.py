@@ -32,6 +32,7 @@ from portal.services.auth import (
 from portal.services.catalogue.directory import (
     EARLIEST_EFFECTIVE_DATE,
     LATEST_EFFECTIVE_AHEAD,
+    UNSTORABLE,
 )
 from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
 from portal.services.metrics.availability import availability_counts
@@ -46,9 +47,6 @@ MAX_NUMBER = 120
 MAX_URL = 500
 # The window of the measures shown beside the declaration, as for service status.
 MEASURE_DAYS = 30
-# Characters no text may hold: control characters (tab and newlines allowed) and UTF-16 halves
-# without a partner, which no database can store.
-_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 __all__ = [
     "ArrangementInput",
@@ -174,7 +172,7 @@ def _text_errors(value: ArrangementInput) -> list[FieldError]:
     errors = []
     for name, limit in limits.items():
         text = getattr(value, name)
-        if _UNSTORABLE.search(text):
+        if UNSTORABLE.search(text):
             errors.append(FieldError(name, _("contains characters that cannot be stored")))
         elif len(text) > limit:
             errors.append(FieldError(name, _("is longer than %(n)d characters", n=limit)))
