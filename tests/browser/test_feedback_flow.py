@@ -46,8 +46,8 @@ def _fill_form(page, subject: str, body: str, email: str = "") -> None:
 
 
 def _submit(page) -> None:
-    page.click("form.feedback-form button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("form.feedback-form button[type=submit]")
 
 
 def _file_through_the_api(live_server: str, lang: str, subject: str,

@@ -54,8 +54,8 @@ def test_the_form_counts_refuses_without_cutting_and_keeps_the_draft(live_server
     assert page.locator("#subject ~ .char-count-over").is_visible()
     page.fill("#body", "Saya menunggu tiga jam.")
     page.check("input[name=kind][value=complaint]")
-    page.click("form.feedback-form button[type=submit]:not([hidden])")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("form.feedback-form button[type=submit]:not([hidden])")
     assert page.locator("#subject-error").is_visible()
     assert page.input_value("#subject") == long_title
     assert axe_violations(page) == []
@@ -63,8 +63,8 @@ def test_the_form_counts_refuses_without_cutting_and_keeps_the_draft(live_server
     # The other language: the same draft, nothing filed.
     other = "en" if lang == "id" else "id"
     page.fill("#subject", "Antrean panjang")
-    page.click(f"button.lang-switch[value={other}]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click(f"button.lang-switch[value={other}]")
     assert page.locator("html").get_attribute("lang") == other
     assert page.input_value("#subject") == "Antrean panjang"
     assert page.input_value("#body") == "Saya menunggu tiga jam."
@@ -72,8 +72,8 @@ def test_the_form_counts_refuses_without_cutting_and_keeps_the_draft(live_server
     assert axe_violations(page) == []
     # Enter in a field sends the form; it does not switch the language again.
     page.focus("#subject")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert page.locator("html").get_attribute("lang") == other
     assert "filed=1" in page.url
 
@@ -111,8 +111,8 @@ def test_an_integrity_report_goes_to_the_inspektorat(live_server, sized_page, la
     page.check("#integrity")
     page.fill("#subject", "Diminta uang tambahan")
     page.fill("#body", "Petugas minta uang agar cepat.")
-    page.click("form.feedback-form button[type=submit]:not([hidden])")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("form.feedback-form button[type=submit]:not([hidden])")
     assert "filed=1" in page.url
     main = page.locator("main").inner_text()
     assert "Inspektorat" in main or "Inspectorate" in main

@@ -257,5 +257,13 @@ def test_the_request_id_nginx_logs_is_the_one_the_portal_answers_with(proxied):
 
     request_id = response.getheader("X-Request-ID")
     assert re.fullmatch(r"[0-9a-f]{32}", request_id or ""), request_id  # nginx's $request_id
-    log = (proxied.folder / "logs" / "pantau-access.log").read_text().splitlines()
-    assert [line for line in log if line.endswith(f" {request_id}")]
+    # nginx writes the access line in its log phase, after the answer has left: wait for it.
+    log_file = proxied.folder / "logs" / "pantau-access.log"
+    deadline = time.monotonic() + 10
+    while True:
+        logged = [line for line in log_file.read_text().splitlines()
+                  if line.endswith(f" {request_id}")]
+        if logged or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert logged
