@@ -253,6 +253,10 @@ class RoutingRule(db.Model):
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     # As typed by the administrator (shown in the reason); matching uses its normal form.
     phrase: Mapped[str] = mapped_column(String(200))
+    # That normal form, stored when the rule is added: matching compares it, and its length
+    # ranks rules, so the database can list them in the order matching tries them. Text: the
+    # folding may lengthen a phrase (a ligature becomes its letters).
+    normalised: Mapped[str] = mapped_column(Text)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -267,6 +271,8 @@ class IntegrityPhrase(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # As typed by the administrator (shown in the reason); matching uses its normal form.
     phrase: Mapped[str] = mapped_column(String(200), unique=True)
+    # That normal form, stored when the phrase is added (see RoutingRule.normalised).
+    normalised: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

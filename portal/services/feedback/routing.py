@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, event, func, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from portal.extensions import db
 from portal.i18n import localized
@@ -31,6 +31,7 @@ from portal.models.catalogue import Department, Service
 from portal.models.feedback import INTEGRITY_BY_CITIZEN, IntegrityPhrase, RoutingRule
 from portal.services.auth import Permission, audit_record, require_permission
 from portal.services.errors import FieldError, NotFound, ValidationError
+from portal.services.paging import LIST_PAGE_MAX, LIST_PAGE_SIZE, Pagination, paginate
 
 MAX_PHRASE = 200
 # Priorities are small whole numbers an administrator can reason about.
@@ -116,16 +117,31 @@ def integrity_unit() -> Department | None:
     ).first()
 
 
+# The order matching tries integrity phrases in: the longest (in normalised characters), then
+# the oldest; the phrase found decides only the reason shown.
+_INTEGRITY_PRECEDENCE = (func.length(IntegrityPhrase.normalised).desc(), IntegrityPhrase.id)
+# The order matching tries routing rules in, the first that matches winning: the highest
+# priority, then the longest phrase (in normalised characters), then the oldest rule. The staff
+# page lists them in this order too, so what it shows first is what wins.
+_RULE_PRECEDENCE = (
+    RoutingRule.priority.desc(), func.length(RoutingRule.normalised).desc(), RoutingRule.id)
+
+
+def _first_found(model: Any, precedence: tuple, text: str) -> Any:
+    """Return the first row of model, in precedence, whose phrase occurs in text as whole words.
+
+    Only ids and normal forms are read to find it: a province may hold thousands of rules.
+    """
+    normalised = f" {text_normalise(text)} "
+    rows = db.session.execute(select(model.id, model.normalised).order_by(*precedence))
+    found = next((row_id for row_id, needle in rows
+                  if needle and f" {needle} " in normalised), None)
+    return None if found is None else db.session.get(model, found)
+
+
 def integrity_phrase_matching(text: str) -> IntegrityPhrase | None:
     """Return the integrity phrase found in text (the longest, then the oldest), or None."""
-    normalised = f" {text_normalise(text)} "
-    found = [
-        phrase for phrase in db.session.scalars(select(IntegrityPhrase))
-        if (needle := text_normalise(phrase.phrase)) and f" {needle} " in normalised
-    ]
-    if not found:
-        return None
-    return min(found, key=lambda p: (-len(text_normalise(p.phrase)), p.id))
+    return _first_found(IntegrityPhrase, _INTEGRITY_PRECEDENCE, text)
 
 
 def routing_decide(
@@ -155,17 +171,8 @@ def _ordinary_decision(service: Service | None, text: str) -> RoutingDecision:
     """Decide by rules 1 to 3: the chosen service, a routing rule, else the triage unit."""
     if service is not None:
         return RoutingDecision(service.department, "service", service.code)
-    normalised = f" {text_normalise(text)} "
-    best: tuple[tuple[int, int, int], RoutingRule] | None = None
-    for rule in db.session.scalars(select(RoutingRule)):
-        needle = text_normalise(rule.phrase)
-        if not needle or f" {needle} " not in normalised:
-            continue
-        key = (rule.priority, len(needle), -rule.id)
-        if best is None or key > best[0]:
-            best = (key, rule)
-    if best is not None:
-        rule = best[1]
+    rule = _first_found(RoutingRule, _RULE_PRECEDENCE, text)
+    if rule is not None:
         return RoutingDecision(rule.department, "rule", rule.phrase, rule.id)
     return RoutingDecision(None, "triage")
 
@@ -248,7 +255,8 @@ def routing_rule_add(
                                                low=MIN_PRIORITY, high=MAX_PRIORITY)))
     if errors:
         raise ValidationError(errors)
-    rule = RoutingRule(department=department, phrase=phrase, priority=priority)
+    rule = RoutingRule(department=department, phrase=phrase, normalised=text_normalise(phrase),
+                       priority=priority)
     db.session.add(rule)
     db.session.flush()
     audit_record(actor, "routing.rule_add", "routing_rule", rule.id, department.id,
@@ -269,13 +277,14 @@ def integrity_phrase_add(phrase: str, *, actor: Any) -> IntegrityPhrase:
     """Add an integrity phrase: feedback mentioning it goes to the integrity unit (audited)."""
     require_permission(actor, Permission.ROUTING_MANAGE)
     phrase = " ".join((phrase or "").split())
+    normalised = text_normalise(phrase)
     errors = _phrase_errors(phrase)
-    if not errors and any(text_normalise(p.phrase) == text_normalise(phrase)
-                          for p in db.session.scalars(select(IntegrityPhrase))):
+    if not errors and db.session.scalar(select(IntegrityPhrase.id).where(
+            IntegrityPhrase.normalised == normalised).limit(1)) is not None:
         errors.append(FieldError("phrase", _("is already an integrity phrase")))
     if errors:
         raise ValidationError(errors)
-    item = IntegrityPhrase(phrase=phrase)
+    item = IntegrityPhrase(phrase=phrase, normalised=normalised)
     db.session.add(item)
     db.session.flush()
     audit_record(actor, "routing.integrity_add", "integrity_phrase", item.id, None,
@@ -296,11 +305,23 @@ def integrity_phrase_delete(phrase_id: int, *, actor: Any) -> None:
     db.session.commit()
 
 
+def _integrity_phrases_alphabetically() -> Select:
+    """Select the integrity phrases by their normal form (how an administrator scans them)."""
+    return select(IntegrityPhrase).order_by(IntegrityPhrase.normalised, IntegrityPhrase.id)
+
+
 def integrity_phrase_list(actor: Any) -> list[IntegrityPhrase]:
     """Return every integrity phrase, alphabetically (admin only)."""
     require_permission(actor, Permission.ROUTING_MANAGE)
-    phrases = list(db.session.scalars(select(IntegrityPhrase)))
-    return sorted(phrases, key=lambda p: (text_normalise(p.phrase), p.id))
+    return list(db.session.scalars(_integrity_phrases_alphabetically()))
+
+
+def integrity_phrase_page(
+    actor: Any, page: int = 1, per_page: int = LIST_PAGE_SIZE
+) -> Pagination:
+    """Return a page of the integrity phrases, alphabetically (admin only)."""
+    require_permission(actor, Permission.ROUTING_MANAGE)
+    return paginate(_integrity_phrases_alphabetically(), page, per_page, LIST_PAGE_MAX)
 
 
 def routing_integrity_unit_set(department_code: str, *, actor: Any) -> Department:
@@ -341,8 +362,26 @@ def routing_rule_delete(rule_id: int, *, actor: Any) -> None:
 def routing_rule_list(actor: Any) -> list[RoutingRule]:
     """Return every routing rule in the order they win: priority, length, age (admin only)."""
     require_permission(actor, Permission.ROUTING_MANAGE)
-    rules = list(db.session.scalars(select(RoutingRule)))
-    return sorted(rules, key=lambda r: (-r.priority, -len(text_normalise(r.phrase)), r.id))
+    return list(db.session.scalars(select(RoutingRule).order_by(*_RULE_PRECEDENCE)))
+
+
+def routing_rule_page(
+    actor: Any, department_code: str | None = None, phrase: str = "", page: int = 1,
+    per_page: int = LIST_PAGE_SIZE,
+) -> Pagination:
+    """Return a page of the routing rules in the order they win (admin only).
+
+    Optionally only one department's, or only those whose phrase contains ``phrase``
+    (compared in normal form: case, accents and punctuation do not matter).
+    """
+    require_permission(actor, Permission.ROUTING_MANAGE)
+    stmt = (select(RoutingRule).order_by(*_RULE_PRECEDENCE)
+            .options(selectinload(RoutingRule.department)))
+    if department_code:
+        stmt = stmt.join(RoutingRule.department).where(Department.code == department_code)
+    if needle := text_normalise(phrase):
+        stmt = stmt.where(RoutingRule.normalised.contains(needle, autoescape=True))
+    return paginate(stmt, page, per_page, LIST_PAGE_MAX)
 
 
 # Demo set-up: the Organisation Bureau (in charge of public-service management) as the
@@ -378,12 +417,14 @@ def routing_demo_load() -> int:
     if integrity_unit() is None and DEMO_INTEGRITY_UNIT in codes:
         codes[DEMO_INTEGRITY_UNIT].is_integrity_unit = True
     if db.session.scalars(select(IntegrityPhrase)).first() is None:
-        db.session.add_all(IntegrityPhrase(phrase=phrase) for phrase in DEMO_INTEGRITY_PHRASES)
+        db.session.add_all(IntegrityPhrase(phrase=phrase, normalised=text_normalise(phrase))
+                           for phrase in DEMO_INTEGRITY_PHRASES)
     added = 0
     if db.session.scalars(select(RoutingRule)).first() is None:
         for code, phrase, priority in DEMO_RULES:
             if code in codes:
                 db.session.add(RoutingRule(department=codes[code], phrase=phrase,
+                                           normalised=text_normalise(phrase),
                                            priority=priority))
                 added += 1
     db.session.commit()

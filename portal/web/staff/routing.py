@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.i18n import current_lang, localized
 from portal.services.auth import Permission, require_permission
+from portal.services.catalogue import directory as catalogue
 from portal.services.errors import NotFound, ValidationError
 from portal.services.feedback import routing
+from portal.web import paging
 from portal.web.feedback.forms import (
     IntegrityPhraseForm,
     IntegrityUnitForm,
@@ -18,7 +22,12 @@ from portal.web.feedback.forms import (
     TriageUnitForm,
 )
 from portal.web.form_errors import apply_validation_error
-from portal.web.staff.blueprint import bp, dashboard_link, department_choices
+from portal.web.staff.blueprint import (
+    bp,
+    dashboard_link,
+    department_choices,
+    department_filter_code,
+)
 
 dashboard_link(
     "staff.routing_rules", _l("Feedback routing"),
@@ -28,9 +37,37 @@ dashboard_link(
 )
 
 
+def _list_args(departments: list[tuple[Any, int]]) -> dict[str, Any]:
+    """Return where the page's lists stand, from the query string (None: the default).
+
+    ``department`` and ``q`` filter the rules; ``page`` pages the rules and ``phrases_page``
+    the integrity phrases. The forms post to URLs carrying them and come back to them.
+    """
+    rules_page = paging.page_number(request.args)
+    phrases_page = paging.page_number({"page": request.args.get("phrases_page", "1")})
+    return {
+        "department": department_filter_code(departments) or None,
+        "q": request.args.get("q", "").strip()[:routing.MAX_PHRASE] or None,
+        "page": rules_page if rules_page > 1 else None,
+        "phrases_page": phrases_page if phrases_page > 1 else None,
+    }
+
+
+def _back(anchor: str | None = None):
+    """Redirect to the routing page the form was posted from: the same pages and filters."""
+    return redirect(url_for("staff.routing_rules", _anchor=anchor,
+                            **_list_args(catalogue.department_list())), code=303)
+
+
 def _render(rule_form: RoutingRuleForm | None = None, unit_form: TriageUnitForm | None = None,
             status: int = 200, phrase_form: IntegrityPhraseForm | None = None,
             integrity_form: IntegrityUnitForm | None = None):
+    departments = catalogue.department_list()
+    args = _list_args(departments)
+    rules = routing.routing_rule_page(
+        current_user, department_code=args["department"], phrase=args["q"] or "",
+        page=args["page"] or 1)
+    phrases = routing.integrity_phrase_page(current_user, page=args["phrases_page"] or 1)
     choices = department_choices()
     unit = routing.triage_unit()
     integrity = routing.integrity_unit()
@@ -44,14 +81,20 @@ def _render(rule_form: RoutingRuleForm | None = None, unit_form: TriageUnitForm 
     rule_form.department.choices = choices
     unit_form.department.choices = choices
     integrity_form.department.choices = choices
+    filters = {"department": args["department"], "q": args["q"]}
     return render_template(
         "staff/feedback/routing.html",
-        rules=routing.routing_rule_list(current_user),
+        rules=rules,
+        departments=departments,
+        filters=filters,
+        # The forms post from, and come back to, the pages as shown (past the last: the last).
+        here={**filters, "page": rules.page if rules.page > 1 else None,
+              "phrases_page": phrases.page if phrases.page > 1 else None},
         triage_unit=unit,
         rule_form=rule_form,
         unit_form=unit_form,
         integrity_unit=integrity,
-        integrity_phrases=routing.integrity_phrase_list(current_user),
+        integrity_phrases=phrases,
         phrase_form=phrase_form,
         integrity_form=integrity_form,
     ), status
@@ -60,7 +103,10 @@ def _render(rule_form: RoutingRuleForm | None = None, unit_form: TriageUnitForm 
 @bp.get("/routing")
 @login_required
 def routing_rules():
-    """List the routing rules in the order they win, and the triage unit."""
+    """List the routing rules in the order they win, a page at a time, and the units.
+
+    ``?department=`` and ``?q=`` (text the phrase contains) filter the rules.
+    """
     require_permission(current_user, Permission.ROUTING_MANAGE)
     return _render()
 
@@ -84,7 +130,7 @@ def routing_rule_add():
         apply_validation_error(form, error)
         return _render(rule_form=form, status=422)
     flash(_("The rule “%(phrase)s” is added.", phrase=rule.phrase), "success")
-    return redirect(url_for("staff.routing_rules"), code=303)
+    return _back()
 
 
 @bp.post("/routing/rules/<int:rule_id>/delete")
@@ -95,7 +141,7 @@ def routing_rule_delete(rule_id: int):
     # CSRFProtect checked the form's token before the view ran.
     routing.routing_rule_delete(rule_id, actor=current_user)
     flash(_("The rule is deleted."), "success")
-    return redirect(url_for("staff.routing_rules"), code=303)
+    return _back()
 
 
 @bp.post("/routing/triage-unit")
@@ -116,7 +162,7 @@ def routing_triage_unit():
         return _render(unit_form=form, status=422)
     flash(_("%(department)s is now the triage unit.",
             department=localized(department, "name", current_lang()).text), "success")
-    return redirect(url_for("staff.routing_rules"), code=303)
+    return _back()
 
 
 @bp.post("/routing/integrity-phrases")
@@ -133,7 +179,7 @@ def routing_integrity_phrase_add():
         apply_validation_error(form, error)
         return _render(phrase_form=form, status=422)
     flash(_("The integrity phrase “%(phrase)s” is added.", phrase=item.phrase), "success")
-    return redirect(url_for("staff.routing_rules", _anchor="integrity-title"), code=303)
+    return _back("integrity-title")
 
 
 @bp.post("/routing/integrity-phrases/<int:phrase_id>/delete")
@@ -143,7 +189,7 @@ def routing_integrity_phrase_delete(phrase_id: int):
     require_permission(current_user, Permission.ROUTING_MANAGE)
     routing.integrity_phrase_delete(phrase_id, actor=current_user)
     flash(_("The integrity phrase is deleted."), "success")
-    return redirect(url_for("staff.routing_rules", _anchor="integrity-title"), code=303)
+    return _back("integrity-title")
 
 
 @bp.post("/routing/integrity-unit")
@@ -164,4 +210,4 @@ def routing_integrity_unit():
         return _render(integrity_form=form, status=422)
     flash(_("%(department)s is now the integrity unit.",
             department=localized(department, "name", current_lang()).text), "success")
-    return redirect(url_for("staff.routing_rules", _anchor="integrity-title"), code=303)
+    return _back("integrity-title")
