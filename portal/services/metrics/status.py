@@ -25,7 +25,7 @@ from functools import lru_cache
 
 from flask_babel import force_locale, format_date, get_locale, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from portal.domain.calendar import UTC, utc_now, wib_date
 from portal.extensions import db
@@ -37,9 +37,10 @@ from portal.models.metrics import (
     ServiceStatus,
     ServiceStatusChange,
 )
-from portal.services.metrics.figures import metrics_for_service
+from portal.services.metrics.figures import ServiceMetrics, metrics_for_service
 from portal.services.metrics.incidents import service_ids_disrupted_now
 from portal.services.metrics.reporting import service_last_reported
+from portal.services.metrics.status_metrics import metrics_for_services
 
 STATUS_WINDOW_DAYS = 30
 SILENCE_LIMIT = timedelta(days=7)
@@ -73,14 +74,51 @@ def status_evaluate(
     last_reported_at: datetime | None,
     disrupted: bool = False,
 ) -> tuple[str, dict, dict]:
-    """Apply the status rules; return (status, reason params, 30-day metrics JSON).
+    """Apply the status rules to one service; return (status, reason params, metrics JSON).
+
+    The one-service evaluation, for a status read that finds no current stored row;
+    :func:`status_evaluate_many` gives the same for many services at once.
+    """
+    from_date, to_date = status_window(now)
+    metrics = metrics_for_service(service, from_date, to_date, now=now)
+    return _judge(service, metrics, now, last_reported_at, disrupted)
+
+
+def status_evaluate_many(
+    services: Iterable[Service], now: datetime
+) -> dict[int, tuple[str, dict, dict]]:
+    """Evaluate the status of many services with a fixed number of statements, by service id.
+
+    Each service's (status, reason params, metrics JSON) is the one :func:`status_evaluate`
+    gives with its last report and the incidents open now.
+    """
+    services = list(services)
+    if not services:
+        return {}
+    from_date, to_date = status_window(now)
+    ids = [s.id for s in services]
+    metrics = metrics_for_services(services, from_date, to_date, now)
+    reported = service_last_reported(ids)
+    disrupted = service_ids_disrupted_now()
+    return {
+        s.id: _judge(s, metrics[s.id], now, reported.get(s.id), s.id in disrupted)
+        for s in services
+    }
+
+
+def _judge(
+    service: Service,
+    metrics: ServiceMetrics,
+    now: datetime,
+    last_reported_at: datetime | None,
+    disrupted: bool,
+) -> tuple[str, dict, dict]:
+    """Apply the status rules to a service's window metrics (docs/definitions.md, section 5).
 
     The params keep ``data_status``, the status rules 2 to 6 give, so that a read can drop
     ``disrupted`` as soon as the incident is resolved, without a refresh.
     """
-    from_date, to_date = status_window(now)
-    metrics = metrics_for_service(service, from_date, to_date, now=now)
-    params: dict = {"date": to_date.isoformat(), "n": metrics.due,
+    params: dict = {"date": metrics.to_date.isoformat(), "n": metrics.due,
                     "late_open": metrics.late_open, "rate": metrics.on_time_rate,
                     "target": service.on_time_target, "since": None}
     rate = metrics.on_time_rate
@@ -102,35 +140,49 @@ def status_evaluate(
 
 
 def status_store(services: Iterable[Service], now: datetime | None = None) -> None:
-    """Evaluate and store the status of some services (the caller commits)."""
+    """Evaluate and store the status of some services (the caller commits).
+
+    A fixed number of statements whatever the number of services: the inputs are read for
+    all of them at once (:func:`status_evaluate_many`), the stored rows are written with one
+    bulk statement for those stored before and one for the new ones, and a status change is
+    recorded for each stored status that differs from the new one, in the services' order.
+    """
     services = list(services)
     if not services:
         return
     now = (now or utc_now()).astimezone(UTC)
+    evaluated = status_evaluate_many(services, now)
     ids = [s.id for s in services]
-    reported = service_last_reported(ids)
-    disrupted = service_ids_disrupted_now()
-    stmt = select(ServiceStatus).where(ServiceStatus.service_id.in_(ids))
-    rows = {row.service_id: row for row in db.session.scalars(stmt)}
+    stored: dict[int, str] = {}
+    for start in range(0, len(ids), 900):
+        stmt = select(ServiceStatus.service_id, ServiceStatus.status).where(
+            ServiceStatus.service_id.in_(ids[start:start + 900]))
+        stored.update({service_id: status for service_id, status in db.session.execute(stmt)})
+    new_rows: list[dict] = []
+    rows: list[dict] = []
+    changes: list[dict] = []
     for service in services:
-        status, params, snapshot = status_evaluate(
-            service, now, reported.get(service.id), service.id in disrupted
-        )
-        row = rows.get(service.id)
-        if row is None:
-            row = ServiceStatus(service_id=service.id)
-            db.session.add(row)
-        elif row.status != status:
+        status, params, snapshot = evaluated[service.id]
+        reason_params = json.dumps(params, separators=(",", ":"))
+        values = {"service_id": service.id, "status": status, "reason_params": reason_params,
+                  "metrics": json.dumps(snapshot, separators=(",", ":")), "computed_at": now}
+        before = stored.get(service.id)
+        if before is None:
+            new_rows.append(values)
+            continue
+        rows.append(values)
+        if before != status:
             # The history subscribers are told about (services/subscriptions) and the DPRD
             # digest lists; a first evaluation is no change.
-            db.session.add(ServiceStatusChange(
-                service_id=service.id, from_status=row.status, to_status=status,
-                changed_at=now, reason_params=json.dumps(params, separators=(",", ":")),
-            ))
-        row.status = status
-        row.reason_params = json.dumps(params, separators=(",", ":"))
-        row.metrics = json.dumps(snapshot, separators=(",", ":"))
-        row.computed_at = now
+            changes.append({"service_id": service.id, "from_status": before,
+                            "to_status": status, "changed_at": now,
+                            "reason_params": reason_params})
+    if rows:
+        db.session.execute(update(ServiceStatus), rows)
+    if new_rows:
+        db.session.execute(insert(ServiceStatus), new_rows)
+    if changes:
+        db.session.execute(insert(ServiceStatusChange), changes)
 
 
 def status_refresh(service_ids: Iterable[int] | None = None, now: datetime | None = None) -> int:
