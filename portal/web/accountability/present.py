@@ -1,4 +1,4 @@
-"""Presentation of the accountability figures: verdict sentences, sorting, SVG chart geometry."""
+"""How the accountability pages present figures: formatted rows, sentences, sorting, charts."""
 
 from __future__ import annotations
 
@@ -6,24 +6,27 @@ import math
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from flask_babel import format_decimal, format_number, ngettext
+from babel import numbers
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
-from portal.i18n import localized
-from portal.models.catalogue import DPRD_COMMISSIONS
+from portal.i18n import LocalText, localized
+from portal.models.catalogue import DPRD_COMMISSIONS, Service
 from portal.models.metrics import SERVICE_STATUSES
-from portal.services.accountability.tables import Scorecard
+from portal.services.accountability.tables import HistoryEntry, Scorecard, ServiceRow
 from portal.services.metrics.wfa_impact import (
     MIN_DUE,
     Comparison,
     ComparisonGroup,
     PooledWfaImpact,
+    SideFigures,
     WfaImpact,
 )
-from portal.web.formatting import date_long, rate_text, work_mode_label
+from portal.web.formatting import Formats, memo_by_lang
 
 VERDICT_LABELS = {
     "decline": _l("Significant decline"),
@@ -38,27 +41,44 @@ def verdict_label(verdict: str) -> str:
     return str(VERDICT_LABELS.get(verdict, verdict))
 
 
+_VERDICT_LABEL = memo_by_lang(verdict_label)
+
 # What the accountability tables show where a figure is missing.
 NO_VALUE = "—"
+# Signed percentage points (+3.5, −12.0), unsigned ones (1.5), signed whole points of a scale.
+_POINTS = numbers.parse_pattern("+#,##0.0;−#,##0.0")
+_SIZE = numbers.parse_pattern("#,##0.#")
+_TICK = numbers.parse_pattern("+#,##0;−#,##0")
+
+# The text functions below take the page's formatters (``fmt``: one look-up of the reader's
+# language a page, see portal.web.formatting.Formats); those called once a page or from
+# elsewhere make their own when given none.
 
 
-def rate_or_dash(value: float | None) -> str:
+def rate_or_dash(value: float | None, fmt: Formats | None = None) -> str:
     """Format a rate as every page does (one decimal at most), "—" when there is none."""
-    return rate_text(value, no_value=NO_VALUE)
+    return (fmt or Formats()).rate(value, NO_VALUE)
 
 
-def points_text(value: float | None) -> str:
+def points_text(value: float | None, fmt: Formats | None = None) -> str:
     """Format a difference of rates in signed percentage points, e.g. +3.5 or −12.0."""
     if value is None:
         return NO_VALUE
-    return format_decimal(value * 100, "+#,##0.0;−#,##0.0")
+    return (fmt or Formats()).decimal(value * 100, _POINTS)
 
 
-def interval_text(low: float | None, high: float | None) -> str:
+def interval_text(low: float | None, high: float | None, fmt: Formats | None = None) -> str:
     """Say an interval of differences in signed percentage points ("—" when there is none)."""
     if low is None or high is None:
         return NO_VALUE
-    return _("%(low)s to %(high)s", low=points_text(low), high=points_text(high))
+    fmt = fmt or Formats()
+    return fmt.gettext("%(low)s to %(high)s", low=points_text(low, fmt),
+                       high=points_text(high, fmt))
+
+
+def hours_or_dash(value: float | None, fmt: Formats) -> str:
+    """Format a median in hours to one decimal, "—" when there is none."""
+    return NO_VALUE if value is None else fmt.number(round(value, 1))
 
 
 def _direction(value: float) -> int:
@@ -67,57 +87,58 @@ def _direction(value: float) -> int:
     return (points > 0) - (points < 0)
 
 
-def _size(value: float) -> dict[str, Any]:
+def _size(value: float, fmt: Formats) -> dict[str, Any]:
     """Return the unsigned size of a difference in points, and the count that picks the plural.
 
     English says "1 point" but "1.5 points": the plural form depends on the exact value shown
     (Indonesian has a single form).
     """
     points = round(abs(value) * 100, 1)
-    return {"points": format_decimal(points, "#,##0.#"), "num": 1 if points == 1 else 2}
+    return {"points": fmt.decimal(points, _SIZE), "num": 1 if points == 1 else 2}
 
 
-def _interval_texts(low: float | None, high: float | None) -> dict[str, str]:
-    return {"low": points_text(low), "high": points_text(high)}
+def _interval_texts(low: float | None, high: float | None, fmt: Formats) -> dict[str, str]:
+    return {"low": points_text(low, fmt), "high": points_text(high, fmt)}
 
 
-def _not_enough_sentence(impact: Comparison) -> str:
+def _not_enough_sentence(impact: Comparison, fmt: Formats) -> str:
     """Say in plain words why a service has no verdict."""
     if impact.verdict_reason == "partial_history" and isinstance(impact, WfaImpact):
-        return _("Reports for this service begin on %(start)s, after the comparison period "
-                 "starts on %(window_start)s.",
-                 start=date_long(impact.reporting_since),
-                 window_start=date_long(impact.before.from_date))
+        return fmt.gettext("Reports for this service begin on %(start)s, after the comparison "
+                           "period starts on %(window_start)s.",
+                           start=fmt.date_long(impact.reporting_since),
+                           window_start=fmt.date_long(impact.before.from_date))
     if impact.verdict_reason == "no_service_with_verdict" and isinstance(
             impact, PooledWfaImpact):
-        return ngettext(
+        return fmt.ngettext(
             "The service that moved does not have enough data for a verdict of its own, so "
             "there is nothing to add up.",
             "None of the %(num)d services that moved has enough data for a verdict of its "
             "own, so there is nothing to add up.",
             impact.services_moved)
-    return _("Too few requests fell due: %(before)s before and %(after)s after; at least "
-             "%(min)s are needed on each side.",
-             before=format_number(impact.before.due), after=format_number(impact.after.due),
-             min=format_number(MIN_DUE))
+    return fmt.gettext("Too few requests fell due: %(before)s before and %(after)s after; at "
+                       "least %(min)s are needed on each side.",
+                       before=fmt.number(impact.before.due), after=fmt.number(impact.after.due),
+                       min=fmt.number(MIN_DUE))
 
 
-def verdict_sentence(impact: Comparison) -> str:
+def verdict_sentence(impact: Comparison, fmt: Formats | None = None) -> str:
     """Say the verdict before adjustment in one sentence a DPRD member can read aloud."""
+    fmt = fmt or Formats()
     if impact.verdict == "not_enough_data" or impact.difference is None:
-        return _not_enough_sentence(impact)
+        return _not_enough_sentence(impact, fmt)
     texts: dict[str, Any] = {
-        "before": rate_or_dash(impact.before.on_time_rate),
-        "after": rate_or_dash(impact.after.on_time_rate),
-        **_interval_texts(impact.ci_low, impact.ci_high),
-        **_size(impact.difference),
+        "before": rate_or_dash(impact.before.on_time_rate, fmt),
+        "after": rate_or_dash(impact.after.on_time_rate, fmt),
+        **_interval_texts(impact.ci_low, impact.ci_high, fmt),
+        **_size(impact.difference, fmt),
     }
     direction = _direction(impact.difference)
     if isinstance(impact, WfaImpact):
-        texts["mode"] = work_mode_label(impact.to_mode, in_sentence=True)
-        texts["date"] = date_long(impact.change_date)
+        texts["mode"] = fmt.work_mode_label(impact.to_mode, in_sentence=True)
+        texts["date"] = fmt.date_long(impact.change_date)
         if impact.verdict == "decline":
-            return ngettext(
+            return fmt.ngettext(
                 "On-time completion fell %(points)s point after the move to %(mode)s on "
                 "%(date)s, from %(before)s to %(after)s of the requests that fell due; this "
                 "fall is statistically clear (95%% confidence interval %(low)s to %(high)s "
@@ -127,7 +148,7 @@ def verdict_sentence(impact: Comparison) -> str:
                 "fall is statistically clear (95%% confidence interval %(low)s to %(high)s "
                 "points).", **texts)
         if impact.verdict == "improvement":
-            return ngettext(
+            return fmt.ngettext(
                 "On-time completion rose %(points)s point after the move to %(mode)s on "
                 "%(date)s, from %(before)s to %(after)s of the requests that fell due; this "
                 "rise is statistically clear (95%% confidence interval %(low)s to %(high)s "
@@ -137,7 +158,7 @@ def verdict_sentence(impact: Comparison) -> str:
                 "rise is statistically clear (95%% confidence interval %(low)s to %(high)s "
                 "points).", **texts)
         if direction < 0:
-            return ngettext(
+            return fmt.ngettext(
                 "On-time completion fell %(points)s point after the move to %(mode)s on "
                 "%(date)s, from %(before)s to %(after)s of the requests that fell due; this "
                 "fall is not statistically clear (95%% confidence interval %(low)s to "
@@ -147,7 +168,7 @@ def verdict_sentence(impact: Comparison) -> str:
                 "fall is not statistically clear (95%% confidence interval %(low)s to "
                 "%(high)s points, which includes zero).", **texts)
         if direction > 0:
-            return ngettext(
+            return fmt.ngettext(
                 "On-time completion rose %(points)s point after the move to %(mode)s on "
                 "%(date)s, from %(before)s to %(after)s of the requests that fell due; this "
                 "rise is not statistically clear (95%% confidence interval %(low)s to "
@@ -156,11 +177,12 @@ def verdict_sentence(impact: Comparison) -> str:
                 "%(date)s, from %(before)s to %(after)s of the requests that fell due; this "
                 "rise is not statistically clear (95%% confidence interval %(low)s to "
                 "%(high)s points, which includes zero).", **texts)
-        return _("On-time completion stayed at %(before)s of the requests that fell due after "
-                 "the move to %(mode)s on %(date)s (95%% confidence interval of the change "
-                 "%(low)s to %(high)s points).", **texts)
+        return fmt.gettext(
+            "On-time completion stayed at %(before)s of the requests that fell due after "
+            "the move to %(mode)s on %(date)s (95%% confidence interval of the change "
+            "%(low)s to %(high)s points).", **texts)
     if impact.verdict == "decline":
-        return ngettext(
+        return fmt.ngettext(
             "Taken together, on-time completion at these services fell %(points)s point "
             "after their moves, from %(before)s to %(after)s of the requests that fell due; "
             "this fall is statistically clear (95%% confidence interval %(low)s to %(high)s "
@@ -170,7 +192,7 @@ def verdict_sentence(impact: Comparison) -> str:
             "this fall is statistically clear (95%% confidence interval %(low)s to %(high)s "
             "points).", **texts)
     if impact.verdict == "improvement":
-        return ngettext(
+        return fmt.ngettext(
             "Taken together, on-time completion at these services rose %(points)s point "
             "after their moves, from %(before)s to %(after)s of the requests that fell due; "
             "this rise is statistically clear (95%% confidence interval %(low)s to %(high)s "
@@ -180,7 +202,7 @@ def verdict_sentence(impact: Comparison) -> str:
             "this rise is statistically clear (95%% confidence interval %(low)s to %(high)s "
             "points).", **texts)
     if direction < 0:
-        return ngettext(
+        return fmt.ngettext(
             "Taken together, on-time completion at these services fell %(points)s point "
             "after their moves, from %(before)s to %(after)s of the requests that fell due; "
             "this fall is not statistically clear (95%% confidence interval %(low)s to "
@@ -190,7 +212,7 @@ def verdict_sentence(impact: Comparison) -> str:
             "this fall is not statistically clear (95%% confidence interval %(low)s to "
             "%(high)s points, which includes zero).", **texts)
     if direction > 0:
-        return ngettext(
+        return fmt.ngettext(
             "Taken together, on-time completion at these services rose %(points)s point "
             "after their moves, from %(before)s to %(after)s of the requests that fell due; "
             "this rise is not statistically clear (95%% confidence interval %(low)s to "
@@ -199,62 +221,65 @@ def verdict_sentence(impact: Comparison) -> str:
             "after their moves, from %(before)s to %(after)s of the requests that fell due; "
             "this rise is not statistically clear (95%% confidence interval %(low)s to "
             "%(high)s points, which includes zero).", **texts)
-    return _("Taken together, on-time completion at these services stayed at %(before)s of "
-             "the requests that fell due after their moves (95%% confidence interval of the "
-             "change %(low)s to %(high)s points).", **texts)
+    return fmt.gettext(
+        "Taken together, on-time completion at these services stayed at %(before)s of "
+        "the requests that fell due after their moves (95%% confidence interval of the "
+        "change %(low)s to %(high)s points).", **texts)
 
 
-def _comparison_sentence(group: ComparisonGroup) -> str:
+def _comparison_sentence(group: ComparisonGroup, fmt: Formats) -> str:
     """Say what happened at the comparison group over the same weeks."""
     texts: dict[str, Any] = {
-        "before": rate_or_dash(group.before.on_time_rate),
-        "after": rate_or_dash(group.after.on_time_rate),
-        **_size(group.difference),
+        "before": rate_or_dash(group.before.on_time_rate, fmt),
+        "after": rate_or_dash(group.after.on_time_rate, fmt),
+        **_size(group.difference, fmt),
     }
     direction = _direction(group.difference)
     if group.scope == "department":
         if direction < 0:
-            return ngettext(
+            return fmt.ngettext(
                 "Over the same weeks, on-time completion at the department's services that "
                 "stayed on-site fell %(points)s point, from %(before)s to %(after)s.",
                 "Over the same weeks, on-time completion at the department's services that "
                 "stayed on-site fell %(points)s points, from %(before)s to %(after)s.",
                 **texts)
         if direction > 0:
-            return ngettext(
+            return fmt.ngettext(
                 "Over the same weeks, on-time completion at the department's services that "
                 "stayed on-site rose %(points)s point, from %(before)s to %(after)s.",
                 "Over the same weeks, on-time completion at the department's services that "
                 "stayed on-site rose %(points)s points, from %(before)s to %(after)s.",
                 **texts)
-        return _("Over the same weeks, on-time completion at the department's services that "
-                 "stayed on-site stayed at %(before)s.", **texts)
+        return fmt.gettext(
+            "Over the same weeks, on-time completion at the department's services that "
+            "stayed on-site stayed at %(before)s.", **texts)
     if direction < 0:
-        return ngettext(
+        return fmt.ngettext(
             "Over the same weeks, on-time completion at the province's services that stayed "
             "on-site fell %(points)s point, from %(before)s to %(after)s.",
             "Over the same weeks, on-time completion at the province's services that stayed "
             "on-site fell %(points)s points, from %(before)s to %(after)s.", **texts)
     if direction > 0:
-        return ngettext(
+        return fmt.ngettext(
             "Over the same weeks, on-time completion at the province's services that stayed "
             "on-site rose %(points)s point, from %(before)s to %(after)s.",
             "Over the same weeks, on-time completion at the province's services that stayed "
             "on-site rose %(points)s points, from %(before)s to %(after)s.", **texts)
-    return _("Over the same weeks, on-time completion at the province's services that stayed "
-             "on-site stayed at %(before)s.", **texts)
+    return fmt.gettext(
+        "Over the same weeks, on-time completion at the province's services that stayed "
+        "on-site stayed at %(before)s.", **texts)
 
 
-def _net_sentence(impact: Comparison) -> str:
+def _net_sentence(impact: Comparison, fmt: Formats) -> str:
     """Say the net difference and what its interval shows."""
     assert impact.net_difference is not None
     texts: dict[str, Any] = {
-        **_interval_texts(impact.net_ci_low, impact.net_ci_high),
-        **_size(impact.net_difference),
+        **_interval_texts(impact.net_ci_low, impact.net_ci_high, fmt),
+        **_size(impact.net_difference, fmt),
     }
     direction = _direction(impact.net_difference)
     if impact.adjusted_verdict == "decline":
-        return ngettext(
+        return fmt.ngettext(
             "Taking that into account, on-time completion was %(points)s point worse, and "
             "this difference is statistically clear (95%% confidence interval %(low)s to "
             "%(high)s points).",
@@ -262,7 +287,7 @@ def _net_sentence(impact: Comparison) -> str:
             "this difference is statistically clear (95%% confidence interval %(low)s to "
             "%(high)s points).", **texts)
     if impact.adjusted_verdict == "improvement":
-        return ngettext(
+        return fmt.ngettext(
             "Taking that into account, on-time completion was %(points)s point better, and "
             "this difference is statistically clear (95%% confidence interval %(low)s to "
             "%(high)s points).",
@@ -270,7 +295,7 @@ def _net_sentence(impact: Comparison) -> str:
             "this difference is statistically clear (95%% confidence interval %(low)s to "
             "%(high)s points).", **texts)
     if direction < 0:
-        return ngettext(
+        return fmt.ngettext(
             "Taking that into account, on-time completion was %(points)s point worse, but "
             "this difference is not statistically clear (95%% confidence interval %(low)s to "
             "%(high)s points, which includes zero).",
@@ -278,56 +303,61 @@ def _net_sentence(impact: Comparison) -> str:
             "this difference is not statistically clear (95%% confidence interval %(low)s to "
             "%(high)s points, which includes zero).", **texts)
     if direction > 0:
-        return ngettext(
+        return fmt.ngettext(
             "Taking that into account, on-time completion was %(points)s point better, but "
             "this difference is not statistically clear (95%% confidence interval %(low)s to "
             "%(high)s points, which includes zero).",
             "Taking that into account, on-time completion was %(points)s points better, but "
             "this difference is not statistically clear (95%% confidence interval %(low)s to "
             "%(high)s points, which includes zero).", **texts)
-    return _("Taking that into account, nothing of the change remains (95%% confidence "
+    return fmt.gettext("Taking that into account, nothing of the change remains (95%% confidence "
              "interval %(low)s to %(high)s points).", **texts)
 
 
-def adjusted_sentence(impact: Comparison) -> str:
+def adjusted_sentence(impact: Comparison, fmt: Formats | None = None) -> str:
     """Say the verdict net of the services that stayed on-site, to be read aloud.
 
     Two whole sentences: what happened at the comparison group over the same weeks, then
     what remains of the change; or one sentence saying why there is no adjusted verdict.
     """
+    fmt = fmt or Formats()
     if impact.adjusted_verdict_reason == "no_verdict" or impact.difference is None:
-        return _("Without a verdict of its own, there is no comparison with services that "
-                 "stayed on-site either.")
+        return fmt.gettext(
+            "Without a verdict of its own, there is no comparison with services that "
+            "stayed on-site either.")
     if impact.adjusted_verdict_reason == "different_change_dates":
-        return _("These services moved on different dates, so no single group of services "
-                 "that stayed on-site covers the same weeks; each service's own comparison is "
-                 "shown on its department's scorecard.")
+        return fmt.gettext(
+            "These services moved on different dates, so no single group of services "
+            "that stayed on-site covers the same weeks; each service's own comparison is "
+            "shown on its department's scorecard.")
     if impact.comparison is None or impact.net_difference is None:
-        return _("No other service stayed on-site throughout the same weeks with enough "
+        return fmt.gettext("No other service stayed on-site throughout the same weeks with enough "
                  "requests due and reports covering them, so there is nothing to compare "
                  "with.")
-    return f"{_comparison_sentence(impact.comparison)} {_net_sentence(impact)}"
+    return f"{_comparison_sentence(impact.comparison, fmt)} {_net_sentence(impact, fmt)}"
 
 
-def comparison_text(group: ComparisonGroup | None) -> str:
+def comparison_text(group: ComparisonGroup | None, fmt: Formats | None = None) -> str:
     """Say which services the comparison group holds, for a table cell."""
+    fmt = fmt or Formats()
     if group is None:
-        return _("None")
+        return fmt.gettext("None")
     if group.scope == "department":
-        return ngettext("%(num)d on-site service of the department",
-                        "%(num)d on-site services of the department", len(group.services))
-    return ngettext("%(num)d on-site service across the province",
-                    "%(num)d on-site services across the province", len(group.services))
+        return fmt.ngettext("%(num)d on-site service of the department",
+                            "%(num)d on-site services of the department", len(group.services))
+    return fmt.ngettext("%(num)d on-site service across the province",
+                        "%(num)d on-site services across the province", len(group.services))
 
 
-def pooled_services_text(impact: PooledWfaImpact) -> str:
+def pooled_services_text(impact: PooledWfaImpact, fmt: Formats | None = None) -> str:
     """Say how many services a pooled figure adds up, of those that moved."""
-    return ngettext(
+    fmt = fmt or Formats()
+    return fmt.ngettext(
         "%(num)d service with a verdict of its own is added up, of %(moved)s that moved to "
         "WFA or hybrid work.",
         "%(num)d services with a verdict of their own are added up, of %(moved)s that moved "
         "to WFA or hybrid work.",
-        impact.services, moved=format_number(impact.services_moved))
+        impact.services, moved=fmt.number(impact.services_moved))
 
 
 # Sorting ------------------------------------------------------------------------------------
@@ -357,11 +387,248 @@ SORT_KEYS: dict[str, Callable[[Scorecard], Any]] = {
 
 def sort_rows(rows: list[Scorecard], key: str, descending: bool) -> list[Scorecard]:
     """Sort scorecards by a column; rows without a value always come last."""
-    getter = SORT_KEYS.get(key, SORT_KEYS["name"])
-    present = [r for r in rows if getter(r) is not None]
-    missing = [r for r in rows if getter(r) is None]
-    present.sort(key=lambda r: (getter(r), SORT_KEYS["name"](r)), reverse=descending)
-    return present + missing
+    getter, name = SORT_KEYS.get(key, SORT_KEYS["name"]), SORT_KEYS["name"]
+    keyed = [(getter(r), r) for r in rows]  # each value once: a name is a look-up
+    present = sorted(((value, name(r), r) for value, r in keyed if value is not None),
+                     key=lambda item: item[:2], reverse=descending)
+    return [r for _value, _name, r in present] + [r for value, r in keyed if value is None]
+
+
+# Rows formatted for the templates -----------------------------------------------------------
+# A province table or a scorecard shows thousands of figures and labels; each row's cells are
+# formatted here once, through the page's formatters, and the templates print ready text
+# (bench/README.md, "Templates of the accountability pages"). Texts the templates translated
+# with variables are Markup as a template's _() makes them: they print exactly as before.
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One row of the province's tables (a department's or the province's), formatted."""
+
+    figures: Scorecard
+    name: LocalText | None  # None: the province's row, which the template names
+    url: str  # the department's scorecard ("" for the province)
+    statuses: list[tuple[str, int, str]]  # each status, its count, the count as shown
+    on_time: str
+    wfa_change: str
+    wfa_net: str
+    overdue: str
+    ikm: str
+    services: str
+    by_mode: dict[str, str]
+    completed: str
+    due: str
+    median_hours: str
+    submitted: str
+    routed: str
+    first_response: str
+    median_days: str
+    resolved: str
+    transfers: str
+    reopen: str
+
+
+def table_row(row: Scorecard, fmt: Formats, url: str = "") -> TableRow:
+    """Format one row of the province's key figures, performance and feedback tables."""
+    number, feedback, wfa = fmt.number, row.feedback, row.wfa
+    days = feedback.median_days_to_first_response
+    return TableRow(
+        figures=row,
+        name=None if row.department is None else localized(row.department, "name"),
+        url=url,
+        statuses=[(s, row.status_counts[s], number(row.status_counts[s]))
+                  for s in SERVICE_STATUSES],
+        on_time=rate_or_dash(row.requests.on_time_rate, fmt),
+        wfa_change=NO_VALUE if wfa is None else points_text(wfa.difference, fmt),
+        wfa_net=NO_VALUE if wfa is None else points_text(wfa.net_difference, fmt),
+        overdue=number(feedback.overdue_now),
+        ikm=number(row.ikm.ikm),
+        services=number(row.services),
+        by_mode={mode: number(count) for mode, count in row.by_mode.items()},
+        completed=number(row.requests.completed),
+        due=number(row.requests.due),
+        median_hours=hours_or_dash(row.requests.median_completion_hours, fmt),
+        submitted=number(feedback.submitted),
+        routed=number(feedback.routed),
+        first_response=rate_or_dash(feedback.first_response_on_time_rate, fmt),
+        median_days=hours_or_dash(days, fmt),
+        resolved=rate_or_dash(feedback.resolved_on_time_rate, fmt),
+        transfers=number(feedback.transfers),
+        reopen=rate_or_dash(feedback.reopen_rate, fmt),
+    )
+
+
+@dataclass(frozen=True)
+class SideTexts:
+    """One side of a before/after comparison: its on-time share, requests due, median hours."""
+
+    rate: str
+    due: Markup  # "n = 1,234"
+    hours: str
+
+
+@dataclass(frozen=True)
+class ChangeTexts:
+    """A change in signed points and its confidence interval (None: no interval to show)."""
+
+    points: str
+    interval: str | None
+
+
+@dataclass(frozen=True)
+class ComparisonTexts:
+    """The services that stayed on-site over the same weeks, as the scorecard shows them."""
+
+    before: SideTexts
+    after: SideTexts
+    change: ChangeTexts
+
+
+@dataclass(frozen=True)
+class ImpactRow:
+    """A service's WFA impact, or the department's pooled one, for the scorecard's tables."""
+
+    impact: Comparison
+    name: LocalText | str
+    move: Markup | str
+    before: SideTexts
+    after: SideTexts
+    change: ChangeTexts
+    verdict_label: str
+    comparison_text: str
+    comparison: ComparisonTexts | None
+    net: ChangeTexts
+    adjusted_label: str
+    verdict_sentence: str
+    adjusted_sentence: str
+
+
+class ImpactFormatter:
+    """Format WFA impacts for one scorecard: the words every row repeats are looked up once."""
+
+    def __init__(self, fmt: Formats) -> None:
+        self.fmt = fmt
+        # As the template's _() made them: translations are markup, values are escaped.
+        self._due = Markup(fmt.gettext("n = %(n)s"))
+        self._move = Markup(fmt.gettext("%(from)s to %(to)s on %(date)s"))
+        self._unknown = Markup(fmt.gettext("unknown"))
+
+    def side(self, side: SideFigures) -> SideTexts:
+        """Format one side of a comparison."""
+        fmt = self.fmt
+        return SideTexts(rate_or_dash(side.on_time_rate, fmt),
+                         self._due % {"n": fmt.number(side.due)},
+                         hours_or_dash(side.median_completion_hours, fmt))
+
+    def change(self, value: float | None, low: float | None, high: float | None) -> ChangeTexts:
+        """Format a change and its interval."""
+        return ChangeTexts(points_text(value, self.fmt),
+                           None if low is None else interval_text(low, high, self.fmt))
+
+    def row(self, name: LocalText | str, impact: Comparison, move: Markup | str) -> ImpactRow:
+        """Format one impact's row of each of the scorecard's WFA tables."""
+        fmt, group = self.fmt, impact.comparison
+        return ImpactRow(
+            impact=impact,
+            name=name,
+            move=move,
+            before=self.side(impact.before),
+            after=self.side(impact.after),
+            change=self.change(impact.difference, impact.ci_low, impact.ci_high),
+            verdict_label=_VERDICT_LABEL(fmt.lang, impact.verdict),
+            comparison_text=comparison_text(group, fmt),
+            comparison=None if group is None else ComparisonTexts(
+                self.side(group.before), self.side(group.after),
+                self.change(group.difference, group.ci_low, group.ci_high)),
+            net=self.change(impact.net_difference, impact.net_ci_low, impact.net_ci_high),
+            adjusted_label=_VERDICT_LABEL(fmt.lang, impact.adjusted_verdict),
+            verdict_sentence=verdict_sentence(impact, fmt),
+            adjusted_sentence=adjusted_sentence(impact, fmt),
+        )
+
+    def service_row(self, service: Service, impact: WfaImpact) -> ImpactRow:
+        """Format a service's own impact: its name, and its move in words."""
+        fmt = self.fmt
+        move = self._move % {
+            "from": fmt.work_mode_label(impact.from_mode) if impact.from_mode else self._unknown,
+            "to": fmt.work_mode_label(impact.to_mode),
+            "date": fmt.date_long(impact.change_date),
+        }
+        return self.row(localized(service, "name"), impact, move)
+
+    def pooled_row(self, impact: PooledWfaImpact) -> ImpactRow:
+        """Format the department's services added up."""
+        return self.row(pooled_label(self.fmt), impact,
+                        pooled_services_text(impact, self.fmt))
+
+
+@dataclass(frozen=True)
+class ServiceTexts:
+    """One service's row of a scorecard, formatted."""
+
+    figures: ServiceRow
+    name: LocalText
+    url: str
+    work_mode: str
+    commitment: str
+    status_label: str
+    completed: str
+    due: str
+    on_time: str
+    median_hours: str
+    ikm: str
+
+
+def service_texts(row: ServiceRow, fmt: Formats, url: str) -> ServiceTexts:
+    """Format one service's row of a scorecard."""
+    service = row.service
+    return ServiceTexts(
+        figures=row,
+        name=localized(service, "name"),
+        url=url,
+        work_mode=fmt.work_mode_label(service.work_mode),
+        commitment=fmt.commitment_text(service.commitment_value, service.commitment_unit,
+                                       service.on_time_target),
+        status_label=fmt.status_label(row.status.status),
+        completed=fmt.number(row.requests.completed),
+        due=fmt.number(row.requests.due),
+        on_time=rate_or_dash(row.requests.on_time_rate, fmt),
+        median_hours=hours_or_dash(row.requests.median_completion_hours, fmt),
+        ikm=fmt.number(row.ikm.ikm),
+    )
+
+
+@dataclass(frozen=True)
+class HistoryTexts:
+    """One change of a service's work mode or commitment, formatted."""
+
+    entry: HistoryEntry
+    effective_from: str | None  # None: before records began
+    name: LocalText
+    before: str
+    after: str
+    recorded_at: str
+
+
+def history_texts(entry: HistoryEntry, fmt: Formats) -> HistoryTexts:
+    """Format one change of a scorecard's history."""
+    before, after = entry.before, entry.after
+    if entry.kind == "work_mode":
+        before_text = fmt.work_mode_label(before) if before else NO_VALUE
+        after_text = fmt.work_mode_label(after)
+    else:
+        before_text = fmt.commitment_text(before.commitment_value, before.commitment_unit,
+                                          before.on_time_target) if before else NO_VALUE
+        after_text = fmt.commitment_text(after.commitment_value, after.commitment_unit,
+                                         after.on_time_target)
+    return HistoryTexts(
+        entry=entry,
+        effective_from=fmt.date_long(entry.effective_from) if entry.effective_from else None,
+        name=localized(entry.service, "name"),
+        before=before_text,
+        after=after_text,
+        recorded_at=fmt.datetime_wib(entry.recorded_at),
+    )
 
 
 # Charts -------------------------------------------------------------------------------------
@@ -372,6 +639,7 @@ class IntervalMark:
     """One row of the confidence-interval chart, in SVG user units."""
 
     label: str
+    lines: list[str]  # the label as drawn (see label_lines)
     y: float
     x: float | None
     x_low: float | None
@@ -400,10 +668,16 @@ def label_lines(text: str, width: int = 28, lines: int = 2) -> list[str]:
     is what identifies it, so nothing is ever cut at the left). Charts keep the full name in
     a <title>.
     """
+    return list(_label_lines(text, width, lines))
+
+
+@lru_cache(maxsize=4096)
+def _label_lines(text: str, width: int, lines: int) -> tuple[str, ...]:
+    # Memoised: the charts wrap the same department and service names on every request.
     wrapped = textwrap.wrap(text, width, break_on_hyphens=False) or [""]
     if len(wrapped) <= lines:
-        return wrapped
-    return [*wrapped[:lines - 1], wrapped[lines - 1][:width - 1].rstrip() + "…"]
+        return tuple(wrapped)
+    return (*wrapped[:lines - 1], wrapped[lines - 1][:width - 1].rstrip() + "…")
 
 
 @dataclass(frozen=True)
@@ -430,15 +704,15 @@ class RateChart:
     bars: list[RateBar]
 
 
-def rate_chart(items: list[tuple[str, float]], width: int = 660) -> RateChart:
+def rate_chart(items: list[tuple[str, float]], fmt: Formats, width: int = 660) -> RateChart:
     """Lay out on-time rates as horizontal bars, with a labelled 0-100% scale on top."""
     left, right, top, row_height = 250, width - 60, 26, 34
     plot_width = right - left
-    ticks = [(round(left + share * plot_width, 1), rate_text(share))
+    ticks = [(round(left + share * plot_width, 1), fmt.rate(share))
              for share in (0, 0.25, 0.5, 0.75, 1)]
     bars = [
         RateBar(label, label_lines(label), top + index * row_height,
-                round(rate * plot_width, 1), rate_or_dash(rate))
+                round(rate * plot_width, 1), rate_or_dash(rate, fmt))
         for index, (label, rate) in enumerate(items)
     ]
     return RateChart(width, top + len(items) * row_height + 6, left, plot_width, top, ticks,
@@ -455,7 +729,7 @@ def _net(comparison: Comparison) -> tuple[float | None, float | None, float | No
 
 
 def interval_charts(
-    items: list[tuple[str, Comparison]], width: int = 640
+    items: list[tuple[str, Comparison]], fmt: Formats, width: int = 640
 ) -> tuple[IntervalChart, IntervalChart]:
     """Lay out the change and the net change of some comparisons, both on one shared scale.
 
@@ -467,14 +741,14 @@ def interval_charts(
                                                   c.net_ci_high) if v is not None]
     # Whole tenths, so the ticks are round numbers.
     low, high = _floor_tenth(min([-0.1, *bounds])), _ceil_tenth(max([0.1, *bounds]))
-    return (_interval_chart(items, _raw, low, high, width),
-            _interval_chart(items, _net, low, high, width))
+    return (_interval_chart(items, _raw, low, high, width, fmt),
+            _interval_chart(items, _net, low, high, width, fmt))
 
 
 def _interval_chart(
     items: list[tuple[str, Comparison]],
     read: Callable[[Comparison], tuple[float | None, float | None, float | None, str]],
-    low: float, high: float, width: int,
+    low: float, high: float, width: int, fmt: Formats,
 ) -> IntervalChart:
     """Lay out difference-with-interval marks on the scale low..high."""
     row_height, top, left, right = 34, 30, 220, width - 20
@@ -487,7 +761,7 @@ def _interval_chart(
     value = low
     while value <= high + 1e-9:
         tick = round(value * 100)
-        ticks.append((x_of(value), format_decimal(tick, "+#,##0;−#,##0") if tick else "0"))
+        ticks.append((x_of(value), fmt.decimal(tick, _TICK) if tick else "0"))
         value += step
     marks = []
     for index, (label, comparison) in enumerate(items):
@@ -495,12 +769,13 @@ def _interval_chart(
         has = estimate is not None and ci_low is not None and ci_high is not None
         marks.append(IntervalMark(
             label=label,
+            lines=label_lines(label),
             y=top + index * row_height + row_height / 2,
             x=x_of(estimate) if has else None,
             x_low=x_of(ci_low) if has else None,
             x_high=x_of(ci_high) if has else None,
             verdict=verdict,
-            text=verdict_label(verdict),
+            text=_VERDICT_LABEL(fmt.lang, verdict),
         ))
     height = top + len(items) * row_height + 10
     return IntervalChart(width, height, left, right, x_of(0.0), ticks, marks)
@@ -537,6 +812,6 @@ def localized_name(obj: Any) -> Any:
     return localized(obj, "name")
 
 
-def pooled_label() -> str:
+def pooled_label(fmt: Formats | None = None) -> str:
     """Label of the pooled row of a chart."""
-    return _("Services with a verdict, added up")
+    return (fmt or Formats()).gettext("Services with a verdict, added up")
