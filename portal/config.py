@@ -73,6 +73,9 @@ class Config:
     # they are older than this (seconds); the 10-minute status refresh recomputes them too.
     PORTAL_ACCOUNTABILITY_REFRESH_SECONDS = int(
         os.environ.get("PORTAL_ACCOUNTABILITY_REFRESH_SECONDS", "300") or 0)
+    # CPU seconds a status refresh may spend rendering the default period's PDF reports whose
+    # content changed (portal/web/accountability/prepare.py); 0 leaves them to downloads.
+    PORTAL_REPORT_PDF_SECONDS = int(os.environ.get("PORTAL_REPORT_PDF_SECONDS", "120") or 0)
     SESSION_COOKIE_SAMESITE = "Lax"
     # CSRF tokens live as long as the session: long forms on slow phones must not expire.
     WTF_CSRF_TIME_LIMIT = None
@@ -200,3 +203,5 @@ class TestConfig(Config):
     PORTAL_PAGE_CACHE_SECONDS = 0
     # Likewise the stored accountability figures (tests/services/accountability switch them on).
     PORTAL_ACCOUNTABILITY_SNAPSHOTS = False
+    # Stored figures do not render PDFs unless a test asks (tests/web/accountability).
+    PORTAL_REPORT_PDF_SECONDS = 0

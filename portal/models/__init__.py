@@ -1,6 +1,6 @@
 """Database models, one module per aggregate."""
 
-from portal.models.accountability import AccountabilitySnapshot
+from portal.models.accountability import AccountabilitySnapshot, ReportFile
 from portal.models.arrangements import WfaArrangement
 from portal.models.catalogue import (
     CalendarDay,
@@ -44,6 +44,7 @@ __all__ = [
     "FeedbackEvent",
     "IntegrityPhrase",
     "OutboxMessage",
+    "ReportFile",
     "RoutingRule",
     "AvailabilityCheck",
     "Incident",

@@ -38,4 +38,20 @@ class AccountabilitySnapshot(db.Model):
     body: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-__all__ = ["AccountabilitySnapshot"]
+class ReportFile(db.Model):
+    """A rendered PDF report, kept under the digest of what it shows.
+
+    A department's report at province scale is dozens of A4 pages, seconds of layout; the
+    status refresh renders the standard period's reports when their content changes, and a
+    download reads the file whose content digest matches the page it would render.
+    """
+
+    __tablename__ = "report_file"
+
+    # sha256 (hex) of the report's printed content and of the style sheets that lay it out.
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+__all__ = ["AccountabilitySnapshot", "ReportFile"]

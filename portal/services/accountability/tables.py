@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -536,11 +537,18 @@ def _department_scorecard(
                                _history(services))
 
 
-def accountability_refresh(now: datetime | None = None) -> int:
+# Sent after a job (not a web worker) stored the figures anew: the web layer renders the
+# PDF reports whose content changed (portal/web/accountability/prepare.py).
+accountability_stored = Namespace().signal("accountability-stored")
+
+
+def accountability_refresh(now: datetime | None = None, *, by_job: bool = True) -> int:
     """Compute and store the table and every department's scorecard of each standard period.
 
     The catalogue, the statuses and the WFA impacts are read once for all of them. Commits;
     returns how many snapshots were stored (0 when another refresh was storing at the time).
+    ``by_job`` is False when a web worker refreshes after a report: it stores the figures
+    but leaves the reports' PDFs to the next job.
     """
     now = now or utc_now()
     today = wib_date(now)
@@ -564,6 +572,8 @@ def accountability_refresh(now: datetime | None = None) -> int:
             entries.append((f"department:{department.code}:{period}", from_date, today, card))
     stored = _store(entries, now)
     db.session.commit()
+    if stored and by_job:
+        accountability_stored.send(current_app._get_current_object())
     return len(entries) if stored else 0
 
 
@@ -579,6 +589,7 @@ __all__ = [
     "ServiceRow",
     "accountability_department",
     "accountability_refresh",
+    "accountability_stored",
     "accountability_table",
     "check_period",
     "data_as_of",

@@ -10,9 +10,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from urllib.parse import quote
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
 
 from portal.extensions import limiter
 from portal.models.catalogue import DPRD_COMMISSIONS, WORK_MODES
@@ -27,6 +31,7 @@ from portal.services.accountability.tables import (
     MAX_PERIOD_DAYS,
     PERIOD_CHOICES,
     accountability_department,
+    accountability_stored,
     period_resolve,
 )
 from portal.services.catalogue import arrangements
@@ -38,8 +43,10 @@ from portal.services.metrics.wfa_impact import MIN_DUE as WFA_MIN_DUE
 from portal.services.metrics.wfa_impact import WINDOW_DAYS as WFA_WINDOW_DAYS
 from portal.services.survey.skm import ELEMENT_LABELS, GRADE_LABELS, MIN_RESPONSES
 from portal.web.accountability import present
+from portal.web.accountability.prepare import prepare_report_pdfs
 from portal.web.accountability.refresh import refresh_after_report
-from portal.web.accountability.report_pdf import ReportUnavailable, report_pdf
+from portal.web.accountability.report_pdf import ReportUnavailable, report_pdf_kept
+from portal.web.formatting import Formats
 from portal.web.labels import service_status_label
 from portal.web.public.live import cached_view
 from portal.web.urls import absolute_url_for
@@ -54,6 +61,8 @@ REPORT_FILE_WORDS = {
 }
 # A department's report changes these pages' stored figures: recompute them after it.
 bp.record_once(lambda _state: report_stored.connect(refresh_after_report))
+# A job stored them anew: render the default period's PDF reports whose content changed.
+bp.record_once(lambda _state: accountability_stored.connect(prepare_report_pdfs))
 
 # The limits the definitions and scorecards name, taken from the rules that apply them.
 DEFINITION_LIMITS = {
@@ -73,25 +82,34 @@ DEFINITION_LIMITS = {
 
 @bp.app_template_global()
 def accountability_helpers() -> dict:
-    """Give the accountability templates their formatting helpers."""
+    """Give the accountability templates their formatting helpers (rows come formatted)."""
     return {
         "verdict_label": present.verdict_label,
         "verdict_sentence": present.verdict_sentence,
         "adjusted_sentence": present.adjusted_sentence,
-        "comparison_text": present.comparison_text,
         "rate_text": present.rate_or_dash,
-        "points_text": present.points_text,
-        "interval_text": present.interval_text,
         "pooled_services_text": present.pooled_services_text,
-        "pooled_label": present.pooled_label,
-        "status_label": service_status_label,
         "status_labels": lambda statuses: {s: service_status_label(s) for s in statuses},
         "verdict_labels": lambda: {v: present.verdict_label(v) for v in present.VERDICT_LABELS},
         "element_labels": ELEMENT_LABELS,
         "grade_labels": GRADE_LABELS,
-        "label_lines": present.label_lines,
         "page_number_parts": present.page_number_parts,
     }
+
+
+@bp.app_template_global()
+def accountability_definition_link() -> tuple[str, Markup]:
+    """Return the definitions page's address and "Definition of %(figure)s" as markup.
+
+    Each header of the accountability tables links its figure's definition, 25 to 30 a page:
+    looked up once a request and language rather than a url_for and a gettext a link.
+    """
+    lang = str(get_locale())
+    parts = g.get("accountability_definition_link")
+    if parts is None or parts[0] != lang:
+        parts = g.accountability_definition_link = (
+            lang, url_for("accountability.how_we_measure"), Markup(_("Definition of %(figure)s")))
+    return parts[1], parts[2]
 
 
 def _period() -> tuple[dict, list]:
@@ -143,6 +161,32 @@ def _commission(period: dict) -> tuple[str | None, list]:
     return commission, []
 
 
+# A code's place in a link built once a page: the province table links every department, a
+# scorecard every service, and a url_for costs about 20 µs.
+_CODE, _COLUMN, _DIRECTION = "__code__", "__column__", "__direction__"
+
+
+def _link_maker(endpoint: str, **values: str) -> Callable[[str], str]:
+    """Return a function giving ``url_for(endpoint, code=code, **values)`` for any code."""
+    link = url_for(endpoint, code=_CODE, **values)
+    # Quoted as url_for quotes a path segment (catalogue codes need none: a-z, 0-9 and -).
+    return lambda code: link.replace(_CODE, quote(code, safe="!$&'()*+,/:;=@"))
+
+
+def _sort_links(sort: str, descending: bool, query: dict) -> dict[str, str]:
+    """Return the link of each sortable column header (a second click reverses the order).
+
+    One url_for a page, completed per column (identifiers, which a query keeps as they are).
+    """
+    link = url_for("accountability.index", sort=_COLUMN, dir=_DIRECTION, **query)
+    links = {}
+    for column in present.SORT_KEYS:
+        direction = "asc" if column == sort and descending else (
+            "desc" if column == sort else ("asc" if column == "name" else "desc"))
+        links[column] = link.replace(_COLUMN, column).replace(_DIRECTION, direction)
+    return links
+
+
 def _table_context() -> tuple[dict, int]:
     """Return the province table's page context for the query, and its HTTP status."""
     period, errors = _period()
@@ -152,17 +196,22 @@ def _table_context() -> tuple[dict, int]:
     if sort not in present.SORT_KEYS:
         sort = "name"
     descending = request.args.get("dir") == "desc"
-    rows = present.sort_rows(table.departments, sort, descending)
+    fmt = Formats()
+    link = _link_maker("accountability.department", **period["query"])
+    rows = [present.table_row(row, fmt, link(row.department.code))
+            for row in present.sort_rows(table.departments, sort, descending)]
     chart_items = [(str(present.localized_name(r.department)), r.requests.on_time_rate)
                    for r in table.departments if r.requests.on_time_rate is not None]
     context = {
         "table": table,
-        "rows": rows,
+        "rows": rows,  # formatted (see present.py): the templates print ready text
+        "province_row": present.table_row(table.province, fmt),
         "sort": sort,
         "descending": descending,
+        "sort_links": _sort_links(sort, descending, period["query"]),
         "commission": commission,
         "commissions": DPRD_COMMISSIONS,
-        "chart": present.rate_chart(chart_items) if chart_items else None,
+        "chart": present.rate_chart(chart_items, fmt) if chart_items else None,
         **DEFINITION_LIMITS,
         **_common(period, [*errors, *commission_errors]),
     }
@@ -196,9 +245,10 @@ def _pdf_filename(*parts: str) -> str:
 
 
 def _pdf_response(html: str, base_url: str, filename: str):
-    """Render a report page to a PDF attachment; None when WeasyPrint cannot run here."""
+    """Render a report page to a PDF attachment (or read the file kept for its content);
+    None when WeasyPrint cannot run here."""
     try:
-        pdf = report_pdf(html, base_url)
+        pdf = report_pdf_kept(html, base_url)
     except ReportUnavailable:
         return None
     response = current_app.response_class(pdf, mimetype="application/pdf")
@@ -234,17 +284,26 @@ def _department_context(code: str) -> tuple[dict, int]:
     # dropped: it filters nothing here).
     _commission(period)
     card = accountability_department(code, period["from"], period["to"])
+    fmt = Formats()
     impacts = [(row.service, row.wfa) for row in card.services if row.wfa is not None]
+    formatter = present.ImpactFormatter(fmt)
+    pooled = card.scorecard.wfa if len(impacts) > 1 else None
     chart_items = [(str(present.localized_name(service)), impact) for service, impact in impacts]
-    if card.scorecard.wfa is not None and len(impacts) > 1:
-        chart_items.append((present.pooled_label(), card.scorecard.wfa))
-    chart, net_chart = present.interval_charts(chart_items) if chart_items else (None, None)
+    if pooled is not None:
+        chart_items.append((present.pooled_label(fmt), pooled))
+    chart, net_chart = present.interval_charts(chart_items, fmt) if chart_items else (None, None)
     if not any(impact.net_difference is not None for _label, impact in chart_items):
         net_chart = None  # nothing to draw: every mark would say "not enough data"
+    link = _link_maker("public.service")
     context = {
         "card": card,
         "department": card.scorecard.department,
-        "impacts": impacts,
+        # Each table's rows formatted (see present.py): the templates print ready text.
+        "impact_rows": [formatter.service_row(service, impact) for service, impact in impacts],
+        "pooled_row": None if pooled is None else formatter.pooled_row(pooled),
+        "service_rows": [present.service_texts(row, fmt, link(row.service.code))
+                         for row in card.services],
+        "history_rows": [present.history_texts(entry, fmt) for entry in card.history],
         "chart": chart,
         "net_chart": net_chart,
         "elements": SURVEY_ELEMENTS,
@@ -305,13 +364,3 @@ def how_we_measure():
         elements=SURVEY_ELEMENTS,
         **DEFINITION_LIMITS,
     )
-
-
-def sort_url(column: str, sort: str, descending: bool, query: dict) -> str:
-    """Return the link of a sortable column header (a second click reverses the order)."""
-    direction = "asc" if column == sort and descending else (
-        "desc" if column == sort else ("asc" if column == "name" else "desc"))
-    return url_for("accountability.index", sort=column, dir=direction, **query)
-
-
-bp.add_app_template_global(sort_url, "accountability_sort_url")

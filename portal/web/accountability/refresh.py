@@ -42,7 +42,7 @@ def _refresh(app: Flask) -> None:
         with app.app_context():
             try:
                 if _due(app):
-                    accountability_refresh()
+                    accountability_refresh(by_job=False)
             except Exception:  # the report is stored; the next job run refreshes
                 db.session.rollback()
                 log.exception("accountability figures not refreshed after a report")

@@ -1,34 +1,51 @@
-"""The department report as a PDF, rendered on the server with WeasyPrint.
+"""The department and province reports as PDF, rendered on the server with WeasyPrint.
 
 WeasyPrint needs Pango (Debian: libpango-1.0-0, libpangoft2-1.0-0); without it
 ``import weasyprint`` raises OSError. It is therefore imported only when a PDF is asked for,
 and its absence becomes ``ReportUnavailable`` (the view answers 503 and points to the
 printable page, which browsers can save as a PDF themselves).
 
-The renderer may load only the portal's own static files, read from disk: the HTML is built
-from our templates, but a figure or a name in it must never make the server fetch a URL from
-the network or read a file outside static/.
+A web worker lays a report out in a child process (portal/web/accountability/pdf_render.py,
+which reads only the portal's static files): the hundreds of megabytes a long report takes
+are given back when the child exits, so a worker stays small. The job that prepares the
+default period's reports (prepare.py) renders in its own process, which exits too.
+
+Laying a report out takes seconds; its content changes only with its figures. A rendered
+PDF is therefore kept under a digest of what it prints (report_pdf_kept) and read back by
+the next download of the same content.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import logging
-import mimetypes
+import re
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
-from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 
 from portal.config import BASE_DIR
+from portal.services.accountability.report_files import report_file_keep, report_file_read
 from portal.services.errors import DomainError
+from portal.web.accountability import pdf_render
 
 STATIC_DIR = BASE_DIR / "static"
+# A child that takes longer is stopped: the visitor is pointed to the printable page.
+RENDER_TIMEOUT_SECONDS = 300
+# What a report prints: its <article> (the site's header, footer and forms are not printed,
+# and carry a per-visitor CSRF token); the time it was generated is left out of its digest.
+_PRINTED = re.compile(r'<article class="report">.*</article>', re.S)
+_GENERATED = re.compile(r'<dd class="report-generated">.*?</dd>', re.S)
 log = logging.getLogger(__name__)
 
 
 class ReportUnavailable(DomainError):
-    """The PDF cannot be made on this server (WeasyPrint or its system libraries are missing)."""
+    """The PDF cannot be made on this server (WeasyPrint or its system libraries are missing,
+    or the renderer failed)."""
 
 
 def load_weasyprint() -> ModuleType:
@@ -38,35 +55,22 @@ def load_weasyprint() -> ModuleType:
     except (ImportError, OSError) as error:
         log.warning("PDF reports unavailable: WeasyPrint cannot be loaded (%s)", error)
         raise ReportUnavailable(str(error)) from error
-    return weasyprint
+    return pdf_render.quiet(weasyprint)
 
 
-class StaticFiles:
-    """Map the portal's fingerprinted static URLs to files in static/; refuse everything else.
-
-    ``origin`` is the scheme and host of the rendered page's base URL and ``prefix`` the path
-    under which the portal serves static/ (``/static/<fingerprint>/``, see portal/__init__.py).
-    """
-
-    def __init__(self, origin: str, prefix: str, root: Path = STATIC_DIR) -> None:
-        parts = urlsplit(origin)
-        self.scheme, self.netloc = parts.scheme.lower(), parts.netloc.lower()
-        self.prefix = prefix
-        self.root = root.resolve()
-
-    def path(self, url: str) -> Path:
-        """Return the file a URL stands for; ValueError when it is not one of ours."""
-        parts = urlsplit(url)
-        if (parts.scheme.lower(), parts.netloc.lower()) != (self.scheme, self.netloc) or \
-                self.scheme not in ("http", "https"):
-            raise ValueError(f"refused (not the portal's static files): {url}")
-        path = unquote(parts.path)
-        if not path.startswith(self.prefix):
-            raise ValueError(f"refused (outside the static prefix): {url}")
-        candidate = (self.root / path.removeprefix(self.prefix)).resolve()
-        if not candidate.is_relative_to(self.root) or not candidate.is_file():
-            raise ValueError(f"refused (not a file in static/): {url}")
-        return candidate
+def _installed() -> None:
+    """Raise ReportUnavailable when WeasyPrint is not installed, without importing it here
+    (a worker that only starts the renderer need not hold it in memory; a child that cannot
+    load Pango says so by its exit status)."""
+    try:
+        found = importlib.util.find_spec("weasyprint") is not None
+    except (ImportError, OSError, ValueError) as error:
+        found, reason = False, str(error)
+    else:
+        reason = "WeasyPrint is not installed"
+    if not found:
+        log.warning("PDF reports unavailable: %s", reason)
+        raise ReportUnavailable(reason)
 
 
 def static_prefix() -> str:
@@ -74,31 +78,57 @@ def static_prefix() -> str:
     return current_app.jinja_env.globals["static_url"]("")
 
 
-def _fetcher(weasyprint: ModuleType, files: StaticFiles):
-    """Return a WeasyPrint URL fetcher that serves ``files`` and nothing else."""
-
-    class StaticOnlyFetcher(weasyprint.URLFetcher):
-        def fetch(self, url: str, headers: dict | None = None):
-            path = files.path(url)
-            mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return weasyprint.urls.URLFetcherResponse(
-                url, path.read_bytes(), {"Content-Type": mime_type})
-
-    # No handler may ever be used: fetch() above never calls the opener's open().
-    return StaticOnlyFetcher(allowed_protocols=("http", "https"))
+def static_files(base_url: str) -> pdf_render.StaticFiles:
+    """The static files a report rendered for ``base_url`` may load."""
+    return pdf_render.StaticFiles(base_url, static_prefix(), STATIC_DIR)
 
 
-def report_pdf(html: str, base_url: str) -> bytes:
+def report_pdf(html: str, base_url: str, *, in_process: bool = False) -> bytes:
     """Render a report page (HTML from our templates) to PDF bytes, A4 per its print CSS.
 
     ``base_url`` is the page's absolute address: relative and root-relative URLs of the page
-    resolve against it, and only those under the static prefix on its host are loaded.
-    Raises ReportUnavailable when WeasyPrint cannot be loaded.
+    resolve against it, and only those under the static prefix on its host are loaded. A
+    child process renders unless ``in_process`` (a job's own process). Raises
+    ReportUnavailable when WeasyPrint cannot be loaded or the renderer fails.
     """
-    weasyprint = load_weasyprint()
-    files = StaticFiles(base_url, static_prefix())
-    document = weasyprint.HTML(
-        string=html, base_url=base_url, url_fetcher=_fetcher(weasyprint, files),
-        media_type="print",
-    )
-    return document.write_pdf()
+    if in_process:
+        return pdf_render.render(load_weasyprint(), html, base_url, static_prefix(), STATIC_DIR)
+    _installed()
+    command = [sys.executable, str(Path(pdf_render.__file__)), base_url, static_prefix(),
+               str(STATIC_DIR)]
+    try:
+        child = subprocess.run(command, input=html.encode(), capture_output=True,  # noqa: S603
+                               timeout=RENDER_TIMEOUT_SECONDS, check=False)
+    except subprocess.TimeoutExpired as error:
+        log.error("PDF report not rendered within %d s", RENDER_TIMEOUT_SECONDS)
+        raise ReportUnavailable("the PDF renderer took too long") from error
+    if child.returncode == pdf_render.EXIT_UNAVAILABLE:
+        reason = child.stderr.decode(errors="replace").strip()
+        log.warning("PDF reports unavailable: %s", reason)
+        raise ReportUnavailable(reason)
+    if child.returncode != 0 or not child.stdout.startswith(b"%PDF-"):
+        log.error("PDF renderer failed (exit %d): %s", child.returncode,
+                  child.stderr.decode(errors="replace")[-2000:])
+        raise ReportUnavailable("the PDF renderer failed")
+    return child.stdout
+
+
+def report_digest(html: str) -> str:
+    """Digest what a report page prints, with the style sheets (their fingerprinted prefix)
+    that lay it out, leaving out when it was generated: equal digests print equal PDFs."""
+    printed = _PRINTED.search(html)
+    content = _GENERATED.sub("", printed.group(0) if printed else html)
+    return hashlib.sha256(f"{static_prefix()}\0{content}".encode()).hexdigest()
+
+
+def report_pdf_kept(html: str, base_url: str, *, in_process: bool = False) -> bytes:
+    """Return the PDF of a report page: the file kept for its content, or one rendered now
+    (and kept). A kept file states the time its content was first generated; its figures
+    are the page's. Raises ReportUnavailable like report_pdf."""
+    digest = report_digest(html)
+    kept = report_file_read(digest)
+    if kept is not None:
+        return kept
+    pdf = report_pdf(html, base_url, in_process=in_process)
+    report_file_keep(digest, pdf)
+    return pdf

@@ -19,11 +19,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from portal.domain.calendar import utc_now, wib_date
+from portal.web.accountability import pdf_render
 from portal.web.accountability import report_pdf as report_pdf_module
 from portal.web.accountability.report_pdf import (
     STATIC_DIR,
     ReportUnavailable,
-    StaticFiles,
     load_weasyprint,
     report_pdf,
     static_prefix,
@@ -190,8 +190,8 @@ def test_render_never_fetches_from_the_network(app, weasyprint):
 def test_the_fetcher_serves_our_stylesheet_and_nothing_else(app, weasyprint):
     with app.test_request_context():
         prefix = static_prefix()
-    files = StaticFiles("http://127.0.0.1:8000/en/accountability", prefix)
-    fetcher = report_pdf_module._fetcher(weasyprint, files)
+    files = pdf_render.StaticFiles("http://127.0.0.1:8000/en/accountability", prefix, STATIC_DIR)
+    fetcher = pdf_render.fetcher(weasyprint, files)
     css = fetcher.fetch(f"http://127.0.0.1:8000{prefix}css/portal.css")
     assert css.read() == (STATIC_DIR / "css" / "portal.css").read_bytes()
     assert css.content_type == "text/css"
@@ -203,7 +203,7 @@ def test_static_files_refuse_everything_outside_static(app):
     with app.test_request_context():
         prefix = static_prefix()
     assert prefix.startswith("/static/") and prefix.endswith("/")
-    files = StaticFiles("http://127.0.0.1:8000/en/x", prefix)
+    files = pdf_render.StaticFiles("http://127.0.0.1:8000/en/x", prefix, STATIC_DIR)
     origin = "http://127.0.0.1:8000"
     assert files.path(f"{origin}{prefix}css/portal.css") == STATIC_DIR / "css" / "portal.css"
     assert files.path(f"{origin}{prefix}js/refresh.js?v=1#x") == STATIC_DIR / "js" / "refresh.js"
@@ -279,3 +279,56 @@ def test_scorecard_and_report_link_to_the_pdf_with_the_period(client, scene, lan
         as_text=True)
     assert (f'href="/{lang}/accountability/departments/lambat/report.pdf?period=90" '
             'type="application/pdf"') in html
+
+
+def test_a_failing_renderer_points_to_the_print_view_and_keeps_nothing(
+        client, scene, weasyprint, monkeypatch):
+    # The child process cannot run (its interpreter exits at once with a failure).
+    monkeypatch.setattr(report_pdf_module.sys, "executable", shutil.which("false"))
+    response = client.get("/en/accountability/departments/lambat/report.pdf?period=30")
+    assert response.status_code == 503
+    assert 'href="/en/accountability/departments/lambat/report?period=30"' in response.get_data(
+        as_text=True)
+    monkeypatch.undo()
+    # Nothing was kept for that content: the next download renders it.
+    again = client.get("/en/accountability/departments/lambat/report.pdf?period=30")
+    assert again.status_code == 200 and again.data.startswith(b"%PDF-")
+
+
+_MEMORY_PROBE = """
+import sys
+from pathlib import Path
+from portal import create_app
+from portal.web.accountability.report_pdf import report_pdf
+
+def status(field):
+    line = next(l for l in Path("/proc/self/status").read_text().splitlines()
+                if l.startswith(field + ":"))
+    return int(line.split()[1]) // 1024  # MB
+
+rows = "".join(f"<tr><th>Layanan {i}</th><td>{i * 7 % 100},{i % 10}%</td><td>Memenuhi standar "
+               f"pelayanan yang dijanjikan</td></tr>" for i in range(600))
+html = f'<html><body><article class="report"><table>{rows}</table></article></body></html>'
+app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "probe"})
+with app.test_request_context():
+    Path("/proc/self/clear_refs").write_text("5")  # the peak starts again from now
+    before = status("VmRSS")
+    pdf = report_pdf(html, "http://127.0.0.1:8000/en/x", in_process=sys.argv[1] == "in")
+    grown = status("VmHWM") - before
+print(len(pdf) > 10_000, grown)
+"""
+
+
+def test_a_worker_stays_small_while_a_long_report_is_laid_out(weasyprint):
+    """The layout's memory is the child's: the process that asked grows by little, where
+    laying the same report out itself grows by far more (peak resident size, in MB)."""
+    def grown(mode: str) -> int:
+        result = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, mode], cwd=STATIC_DIR.parent,
+                                capture_output=True, text=True, timeout=600, check=True)
+        made, megabytes = result.stdout.split()
+        assert made == "True"
+        return int(megabytes)
+
+    in_process, in_child = grown("in"), grown("child")
+    assert in_process >= 40, in_process  # laying 600 rows out takes this much
+    assert in_child < 10, in_child
