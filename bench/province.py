@@ -18,7 +18,9 @@ Steps, each printed with its time:
    to yesterday through ``POST /api/v1/service-requests`` of a gunicorn on loopback
    (2 workers), department by department and day by day, in reports of 5,000 (the API's
    limit): the reporting API does the deadlines, the daily aggregates and the statuses.
-   It prints the ingest rate, end to end and per CPU second of the gunicorn workers;
+   It prints the ingest rate end to end, and per CPU second of the gunicorn workers and of
+   the workers and the database's backends together (read from /proc: steadier than the
+   wall rate on a shared machine, though contention inflates CPU time too);
 4. run ``flask status refresh`` (the 10-minute job) and print what was built.
 
 Deterministic: the same seed, size and WIB date give the same data at any time of the day,
@@ -41,7 +43,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
@@ -51,6 +53,7 @@ from sqlalchemy import create_engine, text
 
 from bench.support import (
     DEFAULT_DATABASE_URL,
+    DatabaseCpu,
     cpu_seconds,
     database_drop,
     database_recreate,
@@ -481,12 +484,13 @@ def _post(url: str, token: str, body: bytes) -> dict:
 
 
 def report_all(base: str, tokens: dict[str, str], by_department: dict[str, list[ServiceSpec]],
-               first_day: date, last_day: date, cut: datetime, seed: int) -> tuple[int, float,
-                                                                                   float]:
+               first_day: date, last_day: date, cut: datetime, seed: int,
+               after_report: Callable[[], None] = lambda: None) -> tuple[int, float, float]:
     """Report every request through the API; return (requests, seconds, seconds in POSTs).
 
     A thread writes the next reports while the server stores the current one, as the
-    departments' own systems would.
+    departments' own systems would. ``after_report`` runs after each answer (outside the
+    times), e.g. to sample the database's backends.
     """
     calendar = WorkingCalendar()
     work: queue.Queue = queue.Queue(maxsize=3)
@@ -512,6 +516,7 @@ def report_all(base: str, tokens: dict[str, str], by_department: dict[str, list[
         began = time.perf_counter()
         result = _post(f"{base}/api/v1/service-requests", tokens[code], body)
         posting += time.perf_counter() - began
+        after_report()
         if result.get("created", 0) + result.get("updated", 0) != count:
             print(f"  ! {code}: {result} for {count} requests", flush=True)
         sent += count
@@ -593,14 +598,21 @@ def main() -> None:
         db.engine.dispose()
     with gunicorn(env) as server:
         workers = server.workers()
+        backends = DatabaseCpu(url)
         cpu_before = cpu_seconds(workers)
         sent, took, posting = report_all(server.base, tokens, by_department, first_day,
-                                         last_day, cut, args.seed)
+                                         last_day, cut, args.seed, backends.sample)
         cpu = cpu_seconds(workers) - cpu_before
+        backends.sample()
+        db_cpu = backends.seconds()
+        backends.close()
     clock.step(f"history {first_day} to {last_day}: {sent:,} requests reported through the "
                f"API in {took:.0f} s = {sent / took:,.0f} requests/s end to end "
-               f"({sent / posting:,.0f}/s while the server stored them; the workers used "
-               f"{cpu:.0f} s of CPU = {sent / cpu:,.0f} requests per CPU second)")
+               f"({sent / posting:,.0f}/s while the server stored them)")
+    print(f"CPU: the workers {cpu:.1f} s = {sent / cpu:,.0f} requests per worker CPU second; "
+          f"the database's backends {db_cpu:.1f} s; together "
+          f"{sent / (cpu + db_cpu):,.0f} requests per (worker + database) CPU second",
+          flush=True)
     print(run_flask(env, "status", "refresh").strip())
     clock.step("statuses refreshed")
 

@@ -165,6 +165,48 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / CLOCK_TICKS
 
 
+class DatabaseCpu:
+    """The CPU the database's backends spend on one scratch database during a run.
+
+    The portal's pool opens connections while the run goes on, so the backends are listed
+    again at each ``sample()`` (e.g. after each request): a backend first seen at the start
+    counts from its CPU then, one that appeared later from zero. A backend that ends between
+    two samples loses its last moments; the pool keeps its connections, so few do.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._engine = create_engine(url) if url.startswith("postgresql") else None
+        self._start: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+        for pid, cpu in self._backends().items():
+            self._start[pid] = self._last[pid] = cpu
+
+    def _backends(self) -> dict[int, float]:
+        """Return the CPU seconds of each backend of this database but the sampler's own."""
+        if self._engine is None:
+            return {}
+        with self._engine.connect() as conn:
+            pids = list(conn.scalars(text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()")))
+        return {pid: cpu_seconds([pid]) for pid in pids}
+
+    def sample(self) -> None:
+        """Note the CPU of the backends now, new ones included."""
+        for pid, cpu in self._backends().items():
+            self._start.setdefault(pid, 0.0)
+            self._last[pid] = max(cpu, self._last.get(pid, 0.0))
+
+    def seconds(self) -> float:
+        """Return the CPU seconds the backends used between the start and the last sample."""
+        return sum(self._last[pid] - start for pid, start in self._start.items())
+
+    def close(self) -> None:
+        """Close the sampler's connections."""
+        if self._engine is not None:
+            self._engine.dispose()
+
+
 def memory_mb(pid: int) -> tuple[float, float]:
     """Return a process's resident memory now and at its peak, in MB."""
     values = {"VmRSS": 0.0, "VmHWM": 0.0}

@@ -55,6 +55,10 @@ _ONE_DAY = timedelta(days=1)
 
 # The smallest step of a stored timestamp: "the last instant before" a deadline.
 _INSTANT = timedelta(microseconds=1)
+# Asia/Jakarta has been UTC+7, without daylight saving, since 1 January 1964 (00:00 local;
+# before, +07:07:12 to +09:00): from then on the WIB date is the date seven hours after UTC.
+_WIB_OFFSET = timedelta(hours=7)
+_WIB_FIXED_SINCE = datetime(1964, 1, 1, tzinfo=UTC)
 
 
 def _require_aware(dt: datetime, what: str = "datetime") -> None:
@@ -87,7 +91,14 @@ def to_wib(dt: datetime) -> datetime:
 
 
 def wib_date(dt: datetime) -> date:
-    """Return the WIB calendar date of an aware datetime."""
+    """Return the WIB calendar date of an aware datetime.
+
+    A UTC datetime (what the portal computes and stores) since 1964 takes a shortcut: its
+    date seven hours later, the same date as the time zone's conversion at a fraction of its
+    cost (ingest converts several timestamps per request).
+    """
+    if dt.__class__ is datetime and dt.tzinfo is UTC and dt >= _WIB_FIXED_SINCE:
+        return (dt + _WIB_OFFSET).date()
     return to_wib(dt).date()
 
 

@@ -83,6 +83,21 @@ def test_wib_date_uses_the_jakarta_calendar_day(moment: datetime, expected: date
     assert wib_date(moment) == expected
 
 
+def test_wib_date_before_1964_follows_the_older_offsets() -> None:
+    # Jakarta was UTC+8 in 1948–1950: 16:45 UTC was already 00:45 the next day.
+    assert wib_date(utc(1950, 1, 1, 16, 45)) == date(1950, 1, 2)
+
+
+def test_wib_date_of_utc_instants_matches_the_time_zone_itself() -> None:
+    moments = [utc(1963, 12, 30) + timedelta(minutes=15 * i) for i in range(4 * 24 * 4)]
+    for year in (1999, 2025, 2026, 2040, 2100):
+        midnight = utc(year, 3, 1, 17)  # 00:00 WIB
+        moments += [midnight + timedelta(microseconds=us) for us in (-1, 0, 1)]
+        moments += [utc(year, 7, 1) + timedelta(hours=h) for h in range(48)]
+    for moment in moments:
+        assert wib_date(moment) == moment.astimezone(WIB).date(), moment
+
+
 def test_wib_midnight_is_seventeen_hundred_utc_the_day_before() -> None:
     result = wib_midnight(date(2025, 8, 19))
     assert_utc_deadline(result, utc(2025, 8, 18, 17))

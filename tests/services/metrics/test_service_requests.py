@@ -225,6 +225,19 @@ def test_a_changed_completed_at_moves_its_contribution_to_the_new_day(app):
     assert day_row(service, date(2025, 9, 1)).received == 1
 
 
+def test_a_later_open_request_keeps_the_days_completion_times(app):
+    service = create_service(commitment_value=1, commitment_unit="working_days")
+    report(service, item(service, "a", wib(2025, 9, 1, 9), completed=wib(2025, 9, 1, 15)))
+    # Received the same Monday, still open: counted there and due on Tuesday, no duration.
+    report(service, item(service, "b", wib(2025, 9, 1, 10)))
+    monday, tuesday = day_row(service, date(2025, 9, 1)), day_row(service, date(2025, 9, 2))
+    assert (monday.received, monday.completed) == (2, 1)
+    assert json.loads(monday.completion_histogram) == {"21600": 1}  # 6 h
+    assert (tuesday.due, tuesday.due_on_time) == (2, 1)
+    assert json.loads(tuesday.due_completion_histogram) == {"21600": 1}
+    assert tuesday.completion_histogram == "{}"
+
+
 def test_one_bad_item_stores_nothing_and_names_its_index_and_field(app):
     service = create_service()
     with pytest.raises(ValidationError) as caught:
