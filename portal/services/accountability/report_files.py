@@ -1,9 +1,10 @@
 """Rendered PDF reports, kept under the digest of what they show.
 
 Laying out a department's report at province scale takes seconds (dozens of A4 pages); its
-content changes only when its figures do. The web layer digests the report's printed
-content, reads a file kept under that digest, and renders (and keeps) one only when none is
-kept. Files nobody could ask for any more (their content has changed since) are pruned after
+content changes only when its figures do. The job that stores the figures renders the
+reports and keeps each under a digest of its printed content; a download digests the report
+it would print and reads the file kept under that digest (downloads never write). Files
+nobody could ask for any more (their content has changed since) are pruned after
 ``KEEP_DAYS``.
 """
 

@@ -7,8 +7,8 @@ department's, in every language, whose printed content has no kept file yet
 (portal/web/accountability/report_pdf.py), so that a download reads a kept file instead of
 waiting for the layout. It stops after PORTAL_REPORT_PDF_SECONDS of CPU (0 turns it off);
 the next run goes on where this one stopped, since the files kept are skipped. A report of
-another period, or one whose content changed since the last run, is rendered (and kept) by
-its first download.
+another period, or one whose content changed since the last run, is rendered for its
+download (a GET never writes: downloads keep nothing).
 """
 
 from __future__ import annotations
@@ -23,13 +23,12 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.i18n import languages
 from portal.models.catalogue import Department
-from portal.services.accountability.report_files import report_file_exists, report_files_prune
+from portal.services.accountability.report_files import report_files_prune
 from portal.services.accountability.tables import DEFAULT_PERIOD
 from portal.web.accountability.report_pdf import (
     ReportUnavailable,
     load_weasyprint,
-    report_digest,
-    report_pdf_kept,
+    report_pdf_keep,
 )
 
 log = logging.getLogger(__name__)
@@ -68,13 +67,11 @@ def prepare_report_pdfs(app: Flask, **_: object) -> tuple[int, int]:
         page = client.get(path)
         if page.status_code != 200:
             continue
-        html = page.get_data(as_text=True)
         with app.test_request_context(path):
-            if report_file_exists(report_digest(html)):
+            if report_pdf_keep(page.get_data(as_text=True), base + path):
+                rendered += 1
+            else:
                 kept += 1
-                continue
-            report_pdf_kept(html, base + path, in_process=True)
-        rendered += 1
     log.info("report PDFs: %d rendered, %d already kept", rendered, kept)
     return rendered, kept
 

@@ -10,9 +10,11 @@ which reads only the portal's static files): the hundreds of megabytes a long re
 are given back when the child exits, so a worker stays small. The job that prepares the
 default period's reports (prepare.py) renders in its own process, which exits too.
 
-Laying a report out takes seconds; its content changes only with its figures. A rendered
-PDF is therefore kept under a digest of what it prints (report_pdf_kept) and read back by
-the next download of the same content.
+Laying a report out takes seconds; its content changes only with its figures. The job that
+stores the figures renders the default period's reports and keeps each PDF under a digest of
+what it prints (report_pdf_keep); a download of the same content reads it (report_pdf_kept),
+any other is rendered for its download (and held by the page cache, not stored: a GET never
+writes).
 """
 
 from __future__ import annotations
@@ -29,7 +31,11 @@ from types import ModuleType
 from flask import current_app
 
 from portal.config import BASE_DIR
-from portal.services.accountability.report_files import report_file_keep, report_file_read
+from portal.services.accountability.report_files import (
+    report_file_exists,
+    report_file_keep,
+    report_file_read,
+)
 from portal.services.errors import DomainError
 from portal.web.accountability import pdf_render
 
@@ -121,14 +127,22 @@ def report_digest(html: str) -> str:
     return hashlib.sha256(f"{static_prefix()}\0{content}".encode()).hexdigest()
 
 
-def report_pdf_kept(html: str, base_url: str, *, in_process: bool = False) -> bytes:
-    """Return the PDF of a report page: the file kept for its content, or one rendered now
-    (and kept). A kept file states the time its content was first generated; its figures
-    are the page's. Raises ReportUnavailable like report_pdf."""
+def report_pdf_kept(html: str, base_url: str) -> bytes:
+    """Return the PDF of a report page: the file kept for its content, or one rendered now.
+
+    A download only reads (every GET is replica-safe): files are kept by the job that
+    prepares them (prepare.py, report_pdf_keep). A kept file states the time its content was
+    first generated; its figures are the page's. Raises ReportUnavailable like report_pdf.
+    """
+    kept = report_file_read(report_digest(html))
+    return kept if kept is not None else report_pdf(html, base_url)
+
+
+def report_pdf_keep(html: str, base_url: str) -> bool:
+    """Render a report page in this process and keep the PDF under its digest, unless a
+    file is kept for it already; return whether it rendered (a job's step)."""
     digest = report_digest(html)
-    kept = report_file_read(digest)
-    if kept is not None:
-        return kept
-    pdf = report_pdf(html, base_url, in_process=in_process)
-    report_file_keep(digest, pdf)
-    return pdf
+    if report_file_exists(digest):
+        return False
+    report_file_keep(digest, report_pdf(html, base_url, in_process=True))
+    return True
