@@ -15,12 +15,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.domain.calendar import utc_now, wib_date
 from portal.extensions import db
 from portal.models.arrangements import ARRANGEMENT_TEXTS, WFA_APPLIES, WfaArrangement
 from portal.models.catalogue import Department, Service
+from portal.models.metrics import ServiceReport
 from portal.services.auth import (
     Permission,
     audit_record,
@@ -34,10 +35,9 @@ from portal.services.catalogue.directory import (
     LATEST_EFFECTIVE_AHEAD,
     UNSTORABLE,
 )
+from portal.services.catalogue.tallies import status_tallies
 from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
 from portal.services.metrics.availability import availability_counts
-from portal.services.metrics.reporting import service_last_reported
-from portal.services.metrics.status import status_for_services
 from portal.services.paging import LIST_PAGE_MAX, LIST_PAGE_SIZE, Pagination, paginate
 
 MAX_TEXT = 2000
@@ -263,25 +263,27 @@ def arrangement_measures(
 ) -> ArrangementMeasures:
     """Measure the department as the DPRD asks: reporting, IT availability, performance."""
     now = now or utc_now()
-    services = list(db.session.scalars(
-        select(Service).where(Service.department_id == department.id)
+    services = list(db.session.execute(
+        select(Service.id, Service.online_url).where(Service.department_id == department.id)
     ))
-    ids = [service.id for service in services]
-    reported = service_last_reported(ids)
-    last = max(reported.values()) if reported else None
+    last = db.session.scalar(
+        select(func.max(ServiceReport.last_reported_at))
+        .join(Service, Service.id == ServiceReport.service_id)
+        .where(Service.department_id == department.id)
+    )
     days = None
     if last is not None:
         days = max(0, (wib_date(now) - wib_date(last)).days)
-    online = [service.id for service in services if service.online_url]
+    online = [service_id for service_id, url in services if url]
     total, succeeded = availability_counts(online, now - timedelta(days=MEASURE_DAYS), now)
-    views = status_for_services(ids, now=now)
-    meeting = sum(1 for view in views.values() if view.status == "meeting")
+    # Counted by the database (one statement), as the status reads show them.
+    counts = status_tallies("department_id", department_id=department.id, now=now)
     return ArrangementMeasures(
         last_reported_at=last,
         days_since_report=days,
         availability=succeeded / total if total else None,
         availability_checks=total,
         channels=len(online),
-        services_meeting=meeting,
+        services_meeting=counts.get(department.id, {}).get("meeting", 0),
         services_total=len(services),
     )

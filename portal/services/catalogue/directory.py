@@ -18,10 +18,11 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from urllib.parse import urlparse
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import defer, selectinload
 
 from portal.domain.calendar import utc_now, wib_date
@@ -40,6 +41,7 @@ from portal.models.catalogue import (
     WorkModeChange,
 )
 from portal.models.metrics import SERVICE_STATUSES
+from portal.services.catalogue.tallies import status_tallies
 from portal.services.errors import FieldError, NotFound, ValidationError
 from portal.services.metrics.service_requests import service_requests_recompute
 from portal.services.metrics.status import StatusView, status_for_services
@@ -720,20 +722,37 @@ def service_search(
     return list(db.session.scalars(service_search_filter(stmt, query_words(query))))
 
 
-def service_get(code: str) -> Service:
-    """Return one service with its department and histories, or raise NotFound."""
-    service = db.session.scalar(
-        select(Service)
-        .where(Service.code == code)
-        .options(
-            selectinload(Service.department),
-            selectinload(Service.work_mode_history),
-            selectinload(Service.commitment_history),
-        )
-    )
+def service_get(code: str, related: bool = True) -> Service:
+    """Return one service with its department and histories, or raise NotFound.
+
+    Without ``related``, the service's row alone (one statement): for readers of its figures,
+    which need neither (they load on access, should they be needed).
+    """
+    service = db.session.scalar(_service_statement(related), {"code": code})
     if service is None:
         raise NotFound(code)
     return service
+
+
+@lru_cache(maxsize=2)
+def _service_statement(related: bool) -> Select:
+    """Build service_get's statement once (the code bound when it runs): public pages read
+    a service on every visit, and preparing the statement's options cost more than running it."""
+    stmt = select(Service).where(Service.code == bindparam("code"))
+    if not related:
+        return stmt
+    return stmt.options(
+        selectinload(Service.department),
+        selectinload(Service.work_mode_history),
+        selectinload(Service.commitment_history),
+    )
+
+
+@lru_cache(maxsize=1)
+def _department_statement() -> Select:
+    """Build department_get's statement once (the code bound when it runs)."""
+    return select(Department).where(Department.code == bindparam("code")).options(
+        selectinload(Department.services))
 
 
 def department_list() -> list[tuple[Department, int]]:
@@ -750,23 +769,10 @@ def department_list() -> list[tuple[Department, int]]:
 
 def department_get(code: str) -> Department:
     """Return one department with its services, or raise NotFound."""
-    department = db.session.scalar(
-        select(Department).where(Department.code == code).options(
-            selectinload(Department.services)
-        )
-    )
+    department = db.session.scalar(_department_statement(), {"code": code})
     if department is None:
         raise NotFound(code)
     return department
-
-
-def work_mode_counts() -> dict[str, int]:
-    """Count services by work mode, every mode present (zero when none)."""
-    counts = dict.fromkeys(WORK_MODES, 0)
-    stmt = select(Service.work_mode, func.count()).group_by(Service.work_mode)
-    for mode, n in db.session.execute(stmt):
-        counts[mode] = n
-    return counts
 
 
 # Reading the catalogue with each service's status ---------------------------------------------
@@ -798,18 +804,18 @@ class DepartmentRow:
 
 
 def department_list_with_status() -> list[DepartmentRow]:
-    """List departments by name with their services counted by shown status (two queries)."""
+    """List departments by name with their services counted by shown status.
+
+    The database counts (:func:`~portal.services.catalogue.tallies.status_tallies`): no
+    stored status row is read into Python, whatever the number of services.
+    """
     departments = list(db.session.scalars(select(Department).order_by(Department.name_id)))
-    pairs = list(db.session.execute(select(Service.id, Service.department_id)))
-    views = status_for_services([service_id for service_id, _ in pairs])
-    by_department: dict[int, list[StatusView]] = {}
-    for service_id, department_id in pairs:
-        by_department.setdefault(department_id, []).append(views[service_id])
-    return [
-        DepartmentRow(d, len(by_department.get(d.id, [])),
-                      status_tally(by_department.get(d.id, [])))
-        for d in departments
-    ]
+    tallies = status_tallies("department_id")
+    rows = []
+    for department in departments:
+        counts = tallies.get(department.id) or status_tally(())
+        rows.append(DepartmentRow(department, sum(counts.values()), counts))
+    return rows
 
 
 @dataclass(frozen=True)

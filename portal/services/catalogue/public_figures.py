@@ -20,6 +20,7 @@ from sqlalchemy import TextClause, func, select, text
 from portal.domain.calendar import UTC, utc_now, wib_date
 from portal.extensions import db
 from portal.models.catalogue import (
+    WORK_MODES,
     CommitmentChange,
     Department,
     Service,
@@ -27,19 +28,19 @@ from portal.models.catalogue import (
     WorkModeChange,
 )
 from portal.models.incidents import AvailabilityCheck, Incident, IncidentUpdate, Maintenance
-from portal.models.metrics import ServiceStatus
+from portal.models.metrics import SERVICE_STATUSES, ServiceStatus
 from portal.models.users import AuditEntry
 from portal.services.catalogue.directory import CATALOGUE_VERSION_KEY
-from portal.services.metrics.figures import DayPoint, daily_series, metrics_for_service
+from portal.services.catalogue.tallies import status_tallies
+from portal.services.metrics.figures import DayPoint, ServiceDays
 from portal.services.metrics.incidents import incident_list, maintenance_list
 from portal.services.metrics.reporting import service_last_reported
 from portal.services.metrics.status import (
     STATUS_WINDOW_DAYS,
     StatusView,
-    status_counts,
     status_for_services,
 )
-from portal.services.metrics.wfa_impact import latest_move
+from portal.services.metrics.wfa_impact import WorkModeMove, latest_move
 
 # The windows a service page shows, in days ending on its anchor day.
 FIGURE_WINDOWS = (STATUS_WINDOW_DAYS, 90)
@@ -98,17 +99,15 @@ class ServiceFigures:
         return self.windows[0]
 
 
-def wfa_trend(service: Service, end: date, now: datetime | None = None) -> WfaTrend | None:
-    """Return weekly on-time rates from 13 weeks before the move to WFA up to ``end``.
+def _trend_start(move: WorkModeMove | None, end: date) -> date | None:
+    """Return the first day of the WFA trend ending on ``end`` (None: no trend to show).
 
-    Weeks are aligned on the move date, so no week mixes days before and after it; the last
-    week may be shorter. None when the service never moved or moved after ``end``.
+    Weeks are aligned on the move date, so no week mixes days before and after it; the
+    trend starts 13 weeks before the move, or on the first aligned day of its 78 weeks.
     """
-    # The move is the one docs/definitions.md's WFA impact compares around (one rule, one place).
-    move = latest_move(service.work_mode_history)
     if move is None or move.change_date > end:
         return None
-    mode, moved_on = move.to_mode, move.change_date
+    moved_on = move.change_date
     earliest = end - timedelta(days=7 * TREND_MAX_WEEKS - 1)
     # A move long ago (even a stored date on the calendar's first days) starts at ``earliest``.
     before = timedelta(days=7 * TREND_WEEKS_BEFORE)
@@ -117,7 +116,12 @@ def wfa_trend(service: Service, end: date, now: datetime | None = None) -> WfaTr
         # Keep the weeks aligned on the move: start on the first aligned day in range.
         weeks_late = -(-(earliest - moved_on).days // 7)
         start = moved_on + timedelta(days=7 * weeks_late)
-    points = daily_series(service, days=(end - start).days + 1, today=end, now=now)
+    return start
+
+
+def _trend(move: WorkModeMove, start: date, points: list[DayPoint]) -> WfaTrend:
+    """Sum the daily points from ``start`` on into weeks aligned on the move (the last week
+    may be shorter)."""
     weeks = []
     for first in range(0, len(points), 7):
         chunk = points[first:first + 7]
@@ -125,24 +129,40 @@ def wfa_trend(service: Service, end: date, now: datetime | None = None) -> WfaTr
         on_time = sum(p.on_time for p in chunk)
         weeks.append(TrendWeek(
             first_day=chunk[0].day, last_day=chunk[-1].day, due=due, on_time=on_time,
-            on_time_rate=on_time / due if due else None, after_move=chunk[0].day >= moved_on,
+            on_time_rate=on_time / due if due else None,
+            after_move=chunk[0].day >= move.change_date,
         ))
-    return WfaTrend(mode=mode, moved_on=moved_on, weeks=weeks, starts_after_move=start > moved_on)
+    return WfaTrend(mode=move.to_mode, moved_on=move.change_date, weeks=weeks,
+                    starts_after_move=start > move.change_date)
 
 
 def service_figures(service: Service, now: datetime | None = None) -> ServiceFigures:
-    """Gather a service page's figures as of its status evaluation (or now, if none yet)."""
+    """Gather a service page's figures as of its status evaluation (or now, if none yet).
+
+    The windows' figures, the daily bar and the WFA trend come from one read of the days
+    they cover (:class:`~portal.services.metrics.figures.ServiceDays`).
+    """
     view = status_for_services([service.id])[service.id]
     computed = view.computed_at is not None and bool(view.metrics)
     as_of = (view.computed_at if computed else (now or utc_now())).astimezone(UTC)
     end = wib_date(as_of)
+    # The move is the one docs/definitions.md's WFA impact compares around (one rule, one place).
+    move = latest_move(service.work_mode_history)
+    trend_start = _trend_start(move, end)
+    window_start = end - timedelta(days=max(FIGURE_WINDOWS) - 1)
+    first = min(window_start, end - timedelta(days=DAILY_BAR_DAYS - 1), trend_start or end)
+    days = ServiceDays.read(service, first, end, as_of, histograms_from=window_start)
     windows = []
-    for days in FIGURE_WINDOWS:
-        if days == STATUS_WINDOW_DAYS and computed:
-            windows.append({**view.metrics, "days": days})
+    for length in FIGURE_WINDOWS:
+        if length == STATUS_WINDOW_DAYS and computed:
+            windows.append({**view.metrics, "days": length})
             continue
-        metrics = metrics_for_service(service, end - timedelta(days=days - 1), end, now=as_of)
-        windows.append({**metrics.as_json(), "days": days})
+        metrics = days.metrics(end - timedelta(days=length - 1), end)
+        windows.append({**metrics.as_json(), "days": length})
+    points = days.points(first, end)
+    trend = None
+    if move is not None and trend_start is not None:
+        trend = _trend(move, trend_start, points[(trend_start - first).days:])
     return ServiceFigures(
         service=service,
         status=view,
@@ -150,8 +170,8 @@ def service_figures(service: Service, now: datetime | None = None) -> ServiceFig
         computed=computed,
         last_reported_at=service_last_reported([service.id]).get(service.id),
         windows=windows,
-        daily=daily_series(service, days=DAILY_BAR_DAYS, today=end, now=as_of),
-        trend=wfa_trend(service, end, now=as_of),
+        daily=points[-DAILY_BAR_DAYS:],
+        trend=trend,
         incidents=incident_list(service=service, include_resolved=False),
         maintenance=maintenance_list(service=service, when="current"),
     )
@@ -167,6 +187,11 @@ class ProvinceOverview:
     incidents: list[Incident]
     maintenance: list[Maintenance]
 
+    @property
+    def services_by_mode(self) -> dict[str, int]:
+        """Count services by work mode (each is counted once, under its shown status)."""
+        return {mode: sum(counts.values()) for mode, counts in self.by_mode.items()}
+
 
 def oldest_status_time() -> datetime | None:
     """Return when the least recently evaluated stored status was computed."""
@@ -175,7 +200,10 @@ def oldest_status_time() -> datetime | None:
 
 def province_overview() -> ProvinceOverview:
     """Count services by status and work mode, and list what is disrupted now."""
-    by_mode = status_counts(by_mode=True)
+    # Counted by the database, each stored status as status_counts shows it.
+    counted = status_tallies("work_mode", reevaluate_stale=False)
+    by_mode = {mode: counted.pop(mode, dict.fromkeys(SERVICE_STATUSES, 0)) for mode in WORK_MODES}
+    by_mode.update(counted)
     totals: dict[str, int] = {}
     for counts in by_mode.values():
         for status, n in counts.items():
@@ -234,5 +262,4 @@ __all__ = [
     "province_overview",
     "public_data_version",
     "service_figures",
-    "wfa_trend",
 ]

@@ -14,9 +14,10 @@ a status filter reads the statuses of every candidate (one query) before paging.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from math import ceil
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import defer, selectinload
 
 from portal.domain.search import keyword_list, matches, query_words, search_text
@@ -170,16 +171,8 @@ def service_search_page(
     pages = max(1, ceil(len(ids) / per_page))
     page = min(max(1, int(page)), pages)
     chosen = ids[(page - 1) * per_page: page * per_page]
-    loaded = {
-        s.id: s for s in db.session.scalars(
-            select(Service).where(Service.id.in_(chosen)).options(
-                selectinload(Service.department),
-                # Lists never show the published standard: do not load its ten texts.
-                *(defer(c) for c in _STANDARD_TEXTS),
-                defer(Service.search_names), defer(Service.search_texts),
-            )
-        )
-    } if chosen else {}
+    loaded = {s.id: s for s in db.session.scalars(_page_statement(), {"ids": chosen})
+              } if chosen else {}
     missing = [i for i in chosen if i not in views]
     if missing:
         views.update(status_for_services(missing))
@@ -189,6 +182,20 @@ def service_search_page(
         words=words,
         pointers=pointers_matching(words),
         ignored=ignored,
+    )
+
+
+@lru_cache(maxsize=1)
+def _page_statement() -> Select:
+    """Build the statement loading a page's services once (the ids bound when it runs).
+
+    Its options cost more to prepare at every call than the rows do to read.
+    """
+    return select(Service).where(Service.id.in_(bindparam("ids", expanding=True))).options(
+        selectinload(Service.department),
+        # Lists never show the published standard: do not load its ten texts.
+        *(defer(c) for c in _STANDARD_TEXTS),
+        defer(Service.search_names), defer(Service.search_texts),
     )
 
 

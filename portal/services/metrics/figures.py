@@ -15,10 +15,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, bindparam, case, func, null, select, union_all
 
 from portal.domain.calendar import utc_now, wib_date, wib_midnight
 from portal.extensions import db
@@ -120,18 +121,34 @@ def nearest_rank(sorted_values: list[float], p: Fraction) -> float | None:
 
 def histogram_percentile(histogram: Mapping[int, int], p: Fraction) -> float | None:
     """Return the nearest-rank percentile (in seconds) of the durations a histogram counts."""
+    (found,) = histogram_percentiles(histogram, (p,))
+    return found
+
+
+def histogram_percentiles(
+    histogram: Mapping[int, int], ps: Iterable[Fraction]
+) -> list[float | None]:
+    """Return several nearest-rank percentiles (in seconds) of a histogram, sorted once."""
     counted = {k: c for k, c in histogram.items() if c > 0}
     n = sum(counted.values())
+    ps = list(ps)
     if n == 0:
-        return None
-    rank = max(1, math.ceil(p * n))
-    seen = 0
+        return [None] * len(ps)
     # Exact keys are their own seconds; only coarse (negative) keys need converting to sort.
-    for key in sorted(counted, key=lambda k: k if k >= 0 else key_seconds(k)):
-        seen += counted[key]
-        if seen >= rank:
-            return key_seconds(key)
-    raise AssertionError("unreachable: rank is at most n")
+    keys = (sorted(counted) if min(counted) >= 0
+            else sorted(counted, key=lambda k: k if k >= 0 else key_seconds(k)))
+    found = []
+    for p in ps:
+        rank = max(1, math.ceil(p * n))
+        seen = 0
+        for key in keys:
+            seen += counted[key]
+            if seen >= rank:
+                found.append(key_seconds(key))
+                break
+        else:
+            raise AssertionError("unreachable: rank is at most n")
+    return found
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -173,85 +190,38 @@ def due_counts_today(
     today is read from the requests, through the (service_id, deadline) indexes.
     """
     found: dict[int, DueCounts] = {}
-    start = wib_midnight(today)
-    request = ServiceRequest
+    completions, first_responses = _due_today_statements()
     for chunk_start in range(0, len(service_ids), _IN_CHUNK):
-        ids = service_ids[chunk_start:chunk_start + _IN_CHUNK]
-        rows = db.session.execute(
-            select(request.service_id, request.received_at, request.completed_at,
-                   request.completion_deadline).where(
-                request.service_id.in_(ids),
-                request.completion_deadline > start,
-                request.completion_deadline <= now,
-            )
-        )
-        for service_id, received_at, completed_at, deadline in rows:
+        values = {"ids": service_ids[chunk_start:chunk_start + _IN_CHUNK],
+                  "start": wib_midnight(today), "now": now}
+        for service_id, received_at, completed_at, deadline in db.session.execute(
+                completions, values):
             counts = found.setdefault(service_id, DueCounts())
             counts.due += 1
             if completed_at is not None:
                 counts.on_time += completed_at <= deadline
                 counts.histogram[completion_seconds(received_at, completed_at)] += 1
-        rows = db.session.execute(
-            select(request.service_id, request.first_response_at,
-                   request.first_response_deadline).where(
-                request.service_id.in_(ids),
-                request.first_response_deadline > start,
-                request.first_response_deadline <= now,
-            )
-        )
-        for service_id, answered_at, deadline in rows:
+        for service_id, answered_at, deadline in db.session.execute(first_responses, values):
             counts = found.setdefault(service_id, DueCounts())
             counts.first_response_due += 1
             counts.first_response_on_time += answered_at is not None and answered_at <= deadline
     return found
 
 
-def due_counts_by_day(
-    service_ids: Iterable[int], from_date: date, to_date: date, now: datetime
-) -> dict[tuple[int, date], DueCounts]:
-    """Return what fell due per (service id, WIB due date) between two dates inclusive, as of now.
-
-    Days before today are read from the aggregates (everything due on them has fallen due);
-    today from the requests whose deadline has passed; later days have nothing due yet.
-    Days with nothing due are absent.
-    """
-    ids = sorted(set(service_ids))
-    today = wib_date(now)
-    found: dict[tuple[int, date], DueCounts] = {}
-    last_aggregate_day = min(to_date, today - ONE_DAY)
-    if ids and from_date <= last_aggregate_day:
-        for chunk_start in range(0, len(ids), _IN_CHUNK):
-            stmt = select(
-                ServiceDay.service_id, ServiceDay.day, ServiceDay.due, ServiceDay.due_on_time,
-                ServiceDay.due_completion_histogram, ServiceDay.first_response_due,
-                ServiceDay.first_response_due_on_time,
-            ).where(
-                ServiceDay.service_id.in_(ids[chunk_start:chunk_start + _IN_CHUNK]),
-                ServiceDay.day >= from_date,
-                ServiceDay.day <= last_aggregate_day,
-                (ServiceDay.due > 0) | (ServiceDay.first_response_due > 0),
-            )
-            for service_id, day, due, on_time, histogram, first_due, first_on_time in (
-                    db.session.execute(stmt)):
-                found[(service_id, day)] = DueCounts(
-                    due=due, on_time=on_time, histogram=histogram_load(histogram),
-                    first_response_due=first_due, first_response_on_time=first_on_time,
-                )
-    if ids and from_date <= today <= to_date:
-        for service_id, counts in due_counts_today(ids, today, now).items():
-            found[(service_id, today)] = counts
-    return found
-
-
-def due_counts(
-    service_ids: Iterable[int], from_date: date, to_date: date, now: datetime
-) -> dict[int, DueCounts]:
-    """Return what fell due per service over the WIB due dates from..to, as of now."""
-    totals: dict[int, DueCounts] = {}
-    for (service_id, _day), counts in due_counts_by_day(
-            service_ids, from_date, to_date, now).items():
-        totals.setdefault(service_id, DueCounts()).add(counts)
-    return totals
+@lru_cache(maxsize=1)
+def _due_today_statements() -> tuple[Select, Select]:
+    """Build due_counts_today's two statements once (their values bound when they run)."""
+    request = ServiceRequest
+    ids = request.service_id.in_(bindparam("ids", expanding=True))
+    start = bindparam("start", type_=request.completion_deadline.type)
+    now = bindparam("now", type_=request.completion_deadline.type)
+    completions = select(request.service_id, request.received_at, request.completed_at,
+                         request.completion_deadline).where(
+        ids, request.completion_deadline > start, request.completion_deadline <= now)
+    first_responses = select(request.service_id, request.first_response_at,
+                             request.first_response_deadline).where(
+        ids, request.first_response_deadline > start, request.first_response_deadline <= now)
+    return completions, first_responses
 
 
 def due_totals(
@@ -259,8 +229,8 @@ def due_totals(
 ) -> dict[int, tuple[int, int]]:
     """Return (due, on time) per service over the WIB due dates from..to, as of now.
 
-    The same counts as :func:`due_counts` without the completion times: the days before
-    today are summed by the database, one row per service.
+    The due counts of :func:`metrics_for_service`, for many services: the days before today
+    are summed by the database, one row per service.
     """
     ids = sorted(set(service_ids))
     today = wib_date(now)
@@ -300,26 +270,39 @@ def histogram_accumulate(totals: dict[str, int], text: str | None) -> None:
 
 def histogram_from_totals(totals: Mapping[str, int]) -> Counter[int]:
     """Return the histogram of text-keyed totals (keys that spell one number are added)."""
-    histogram: Counter[int] = Counter()
+    merged: dict[int, int] = {}
     for key, count in totals.items():
-        histogram[int(key)] += count
-    return histogram
+        number = int(key)
+        merged[number] = merged.get(number, 0) + count
+    return Counter(merged)
 
 
-def reporting_starts(service_ids: Iterable[int]) -> dict[int, date]:
+def reporting_starts(service_ids: Iterable[int] | None = None) -> dict[int, date]:
     """Return each service's reporting start: the WIB date of its earliest received request.
 
-    Services with no request are absent. Read from the aggregates (the first day a request
-    was received), one row per service.
+    Of the services given, or of every service (None). Services with no request are absent.
+    Read from the aggregates (the first day a request was received), one row per service:
+    each service's first such day is found by walking its (service_id, day) key in order, a
+    few index pages, never its whole history.
     """
-    ids = sorted(set(service_ids))
+    first_day = (
+        select(ServiceDay.day)
+        .where(ServiceDay.service_id == Service.id, ServiceDay.received > 0)
+        .order_by(ServiceDay.day)
+        .limit(1)
+        .scalar_subquery()
+    )
+    stmt = select(Service.id, first_day)
+    if service_ids is None:
+        statements = [stmt]
+    else:
+        ids = sorted(set(service_ids))
+        statements = [stmt.where(Service.id.in_(ids[start:start + _IN_CHUNK]))
+                      for start in range(0, len(ids), _IN_CHUNK)]
     found: dict[int, date] = {}
-    for chunk_start in range(0, len(ids), _IN_CHUNK):
-        stmt = select(ServiceDay.service_id, func.min(ServiceDay.day)).where(
-            ServiceDay.service_id.in_(ids[chunk_start:chunk_start + _IN_CHUNK]),
-            ServiceDay.received > 0,
-        ).group_by(ServiceDay.service_id)
-        found.update({service_id: day for service_id, day in db.session.execute(stmt)})
+    for chunk in statements:
+        found.update({service_id: day for service_id, day in db.session.execute(chunk)
+                      if day is not None})
     return found
 
 
@@ -390,46 +373,44 @@ def open_at(service_id: int, at: datetime, due_from: datetime | None = None) -> 
     completion at or before ``at``. Reads only open requests and those completed at or after
     ``at`` (two ranges of the (service_id, completed_at) index), never the whole history.
     """
-    request = ServiceRequest
-    fell_due = request.completion_deadline <= at
+    values: dict[str, Any] = {"service_id": service_id, "at": at}
     if due_from is not None:
-        fell_due = fell_due & (request.completion_deadline > due_from)
-    not_done_by_at = request.completed_at.is_(None) | (request.completed_at > at)
+        values["due_from"] = due_from
+    found = db.session.execute(_open_at_statement(due_from is not None), values).one()
+    return OpenAt(*(int(value) for value in found))
+
+
+@lru_cache(maxsize=2)
+def _open_at_statement(windowed: bool) -> Select:
+    """Build open_at's statement once, its values bound: one statement, both index ranges."""
+    request = ServiceRequest
+    at = bindparam("at", type_=request.completed_at.type)
+    service = request.service_id == bindparam("service_id")
+    columns = (request.received_at, request.completion_deadline, request.completed_at)
+    ranges = union_all(
+        select(*columns).where(service, request.completed_at.is_(None)),
+        select(*columns).where(service, request.completed_at >= at),
+    ).subquery()
+    fell_due = ranges.c.completion_deadline <= at
+    if windowed:
+        due_from = bindparam("due_from", type_=request.completion_deadline.type)
+        fell_due = fell_due & (ranges.c.completion_deadline > due_from)
+    not_done_by_at = ranges.c.completed_at.is_(None) | (ranges.c.completed_at > at)
 
     def total(condition: Any) -> Any:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-    counts = (
-        total(request.received_at < at),
-        total((request.received_at < at) & (request.completion_deadline < at)),
+    return select(
+        total(ranges.c.received_at < at),
+        total((ranges.c.received_at < at) & (ranges.c.completion_deadline < at)),
         total(fell_due & not_done_by_at),
     )
-    open_now = db.session.execute(
-        select(*counts).where(request.service_id == service_id, request.completed_at.is_(None))
-    ).one()
-    completed_later = db.session.execute(
-        select(*counts).where(request.service_id == service_id, request.completed_at >= at)
-    ).one()
-    return OpenAt(*(int(a + b) for a, b in zip(open_now, completed_later, strict=True)))
 
 
 def backlog_at(service_id: int, at: datetime) -> tuple[int, int]:
     """Return (backlog, overdue) of a service at an instant (see open_at)."""
     found = open_at(service_id, at)
     return found.backlog, found.overdue
-
-
-def _day_rows(service_ids: Iterable[int], from_date: date, to_date: date) -> list[ServiceDay]:
-    """Return the aggregate rows of some services between two WIB dates inclusive."""
-    return list(
-        db.session.scalars(
-            select(ServiceDay).where(
-                ServiceDay.service_id.in_(list(service_ids)),
-                ServiceDay.day >= from_date,
-                ServiceDay.day <= to_date,
-            )
-        )
-    )
 
 
 def metrics_window_problems(from_date: date, to_date: date) -> list[FieldError]:
@@ -453,40 +434,9 @@ def metrics_for_service(
     """
     if to_date < from_date:
         raise ValueError("to_date is before from_date")
-    now = now or utc_now()
-    start, end = window_bounds(from_date, to_date)
-    received = online = completed = 0
-    histogram: Counter[int] = Counter()
-    for row in _day_rows([service.id], from_date, to_date):
-        received += row.received
-        online += row.received_online
-        completed += row.completed
-        histogram.update(histogram_load(row.completion_histogram))
-    due = due_counts([service.id], from_date, to_date, now).get(service.id, DueCounts())
-    as_of = min(end, now)
-    still_open = open_at(service.id, as_of, due_from=start)
-    return ServiceMetrics(
-        service=service.code,
-        from_date=from_date,
-        to_date=to_date,
-        received=received,
-        completed=completed,
-        due=due.due,
-        on_time=due.on_time,
-        late=due.due - due.on_time,
-        late_open=still_open.late_open,
-        on_time_rate=_rate(due.on_time, due.due),
-        median_completion_hours=_hours(histogram_percentile(histogram, MEDIAN)),
-        p90_completion_hours=_hours(histogram_percentile(histogram, P90)),
-        backlog=still_open.backlog,
-        overdue=still_open.overdue,
-        first_response_due=due.first_response_due,
-        first_response_on_time=due.first_response_on_time,
-        first_response_on_time_rate=_rate(due.first_response_on_time, due.first_response_due),
-        digital_share=_rate(online, received),
-        availability=availability_for_service(service, start, end) if service.online_url
-        else None,
-    )
+    days = ServiceDays.read(service, from_date, to_date, now or utc_now(),
+                            histograms_from=from_date)
+    return days.metrics(from_date, to_date)
 
 
 @dataclass(frozen=True)
@@ -511,22 +461,163 @@ def daily_series(
     now = now or utc_now()
     today = today or wib_date(now)
     first_day = today - timedelta(days=days - 1)
-    rows = {row.day: row for row in _day_rows([service.id], first_day, today)}
-    due = {day: counts for (_sid, day), counts in
-           due_counts_by_day([service.id], first_day, today, now).items()}
-    points = []
-    for offset in range(days):
-        day = first_day + timedelta(days=offset)
-        row = rows.get(day)
-        counts = due.get(day, DueCounts())
-        points.append(
-            DayPoint(
-                day=day,
-                received=row.received if row else 0,
-                completed=row.completed if row else 0,
-                due=counts.due,
-                on_time=counts.on_time,
-                on_time_rate=_rate(counts.on_time, counts.due),
-            )
+    return ServiceDays.read(service, first_day, today, now).points(first_day, today)
+
+
+@dataclass(frozen=True)
+class _Day:
+    """One WIB day of a service's aggregates, with what fell due on it as of an instant."""
+
+    received: int
+    online: int
+    completed: int
+    # The completion times of the day's completed requests, as stored (None: not read).
+    completion_histogram: str | None
+    # What fell due (as DueCounts, without completion times: hundreds of days are read).
+    due: int
+    on_time: int
+    first_response_due: int
+    first_response_on_time: int
+
+
+_NONE_DUE = (0, 0, 0, 0)
+_NO_DAY = _Day(0, 0, 0, None, *_NONE_DUE)
+
+
+@lru_cache(maxsize=1)
+def _days_statement() -> Select:
+    """Build ServiceDays.read's statement once (its values bound when it runs)."""
+    day = ServiceDay
+    return select(
+        day.day, day.received, day.received_online, day.completed,
+        case((day.day >= bindparam("histograms_from", type_=day.day.type),
+              day.completion_histogram), else_=null()),
+        day.due, day.due_on_time, day.first_response_due, day.first_response_due_on_time,
+    ).where(day.service_id == bindparam("service_id"),
+            day.day >= bindparam("first_day", type_=day.day.type),
+            day.day <= bindparam("last_day", type_=day.day.type))
+
+
+@dataclass(frozen=True)
+class ServiceDays:
+    """A service's aggregate rows over a span of WIB days as of an instant, read once.
+
+    :func:`metrics_for_service` and :func:`daily_series` compute from it; a page that shows
+    the metrics of a window, the days of that window and more days around them reads the
+    span once (one statement, plus two for today's due requests when today is in it).
+    """
+
+    service: Service
+    first_day: date
+    last_day: date
+    now: datetime
+    # The completion times are read for the days from this one on (None: not read).
+    histograms_from: date | None
+    days: dict[date, _Day]
+
+    @classmethod
+    def read(
+        cls, service: Service, first_day: date, last_day: date, now: datetime,
+        histograms_from: date | None = None,
+    ) -> ServiceDays:
+        """Read a service's days between two WIB dates inclusive, as of now.
+
+        What fell due on a day before today is the row's (everything due on it has fallen
+        due); today's is read from the requests whose deadline has passed (the row also
+        holds requests due later today); later days have nothing due yet. The completion
+        times of the due requests are never read, those of the completed requests only
+        from ``histograms_from`` on.
+        """
+        today = wib_date(now)
+        values = {"service_id": service.id, "first_day": first_day, "last_day": last_day,
+                  "histograms_from": date.max if histograms_from is None else histograms_from}
+        days: dict[date, _Day] = {}
+        for on, received, online, completed, text, *due in db.session.execute(
+                _days_statement(), values):
+            # Today's row also holds requests not due yet, later days' only those.
+            days[on] = _Day(received, online, completed, text, *(due if on < today else _NONE_DUE))
+        if first_day <= today <= last_day:
+            counts = due_counts_today([service.id], today, now).get(service.id)
+            if counts is not None:
+                row = days.get(today, _NO_DAY)
+                days[today] = _Day(row.received, row.online, row.completed,
+                                   row.completion_histogram, counts.due, counts.on_time,
+                                   counts.first_response_due, counts.first_response_on_time)
+        return cls(service, first_day, last_day, now, histograms_from, days)
+
+    def _within(self, from_date: date, to_date: date) -> list[_Day]:
+        """Return the days read between two WIB dates inclusive (which must have been read)."""
+        if from_date < self.first_day or to_date > self.last_day or to_date < from_date:
+            raise ValueError("the days asked for were not read")
+        return [row for on, row in self.days.items() if from_date <= on <= to_date]
+
+    def metrics(self, from_date: date, to_date: date) -> ServiceMetrics:
+        """Compute the metrics over the WIB dates from..to inclusive (docs/definitions.md).
+
+        ``due`` counts the requests whose due date is in the window and whose deadline has
+        passed, completed or not: a request nobody closes counts as late. Backlog, overdue
+        and late-and-open are counted as of the earlier of the window's end and now.
+        """
+        if self.histograms_from is None or from_date < self.histograms_from:
+            raise ValueError("the completion times of the window were not read")
+        service = self.service
+        start, end = window_bounds(from_date, to_date)
+        received = online = completed = 0
+        completion_totals: dict[str, int] = {}
+        due = DueCounts()
+        for row in self._within(from_date, to_date):
+            received += row.received
+            online += row.online
+            completed += row.completed
+            histogram_accumulate(completion_totals, row.completion_histogram)
+            due.due += row.due
+            due.on_time += row.on_time
+            due.first_response_due += row.first_response_due
+            due.first_response_on_time += row.first_response_on_time
+        median, p90 = histogram_percentiles(histogram_from_totals(completion_totals),
+                                            (MEDIAN, P90))
+        as_of = min(end, self.now)
+        still_open = open_at(service.id, as_of, due_from=start)
+        return ServiceMetrics(
+            service=service.code,
+            from_date=from_date,
+            to_date=to_date,
+            received=received,
+            completed=completed,
+            due=due.due,
+            on_time=due.on_time,
+            late=due.due - due.on_time,
+            late_open=still_open.late_open,
+            on_time_rate=_rate(due.on_time, due.due),
+            median_completion_hours=_hours(median),
+            p90_completion_hours=_hours(p90),
+            backlog=still_open.backlog,
+            overdue=still_open.overdue,
+            first_response_due=due.first_response_due,
+            first_response_on_time=due.first_response_on_time,
+            first_response_on_time_rate=_rate(due.first_response_on_time,
+                                              due.first_response_due),
+            digital_share=_rate(online, received),
+            availability=availability_for_service(service, start, end) if service.online_url
+            else None,
         )
-    return points
+
+    def points(self, first_day: date, last_day: date) -> list[DayPoint]:
+        """Return one point per WIB day from first_day to last_day, oldest first.
+
+        A day's on-time rate is over the requests due that day (today: those due so far).
+        """
+        self._within(first_day, last_day)
+        points = []
+        for offset in range((last_day - first_day).days + 1):
+            on = first_day + timedelta(days=offset)
+            row = self.days.get(on, _NO_DAY)
+            points.append(DayPoint(
+                day=on,
+                received=row.received,
+                completed=row.completed,
+                due=row.due,
+                on_time=row.on_time,
+                on_time_rate=_rate(row.on_time, row.due),
+            ))
+        return points

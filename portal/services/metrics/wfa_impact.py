@@ -11,7 +11,7 @@ of WIB dates:
 
 Per side: ``due``, ``on_time``, ``on_time_rate`` and the median completion hours of the due
 requests that were completed, exactly as the service metrics define them (read from the same
-due-date aggregates, :func:`portal.services.metrics.figures.due_counts_by_day`). A request
+due-date aggregates as :func:`portal.services.metrics.figures.metrics_for_service`). A request
 nobody closes counts as late on its due date, so leaving slow requests open cannot help.
 
 The verdict, first rule that applies:
@@ -70,6 +70,7 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 
@@ -455,7 +456,9 @@ class _Catalogue:
 
     department_of: dict[int, int]
     code_of: dict[int, str]
-    histories: dict[int, list[WorkModeChange]]
+    # Each service's history as rows of WorkModeChange's id, service_id, work_mode and
+    # effective_from (what the rules read).
+    histories: dict[int, list[Any]]
     starts: dict[int, date]
     timelines: dict[int, WorkModeTimeline] = field(default_factory=dict)
 
@@ -464,20 +467,22 @@ def _catalogue() -> _Catalogue:
     """Read every service, every work-mode history and every reporting start (3 queries).
 
     The comparison group may come from anywhere in the province, so the whole catalogue is
-    read, whichever services are asked about.
+    read, whichever services are asked about. The histories are read as plain rows (the
+    columns the rules use), not as model objects: a province has thousands of entries.
     """
     department_of, code_of = {}, {}
     for service_id, department_id, code in db.session.execute(
             select(Service.id, Service.department_id, Service.code)):
         department_of[service_id] = department_id
         code_of[service_id] = code
-    histories: dict[int, list[WorkModeChange]] = defaultdict(list)
-    for change in db.session.scalars(select(WorkModeChange)):
-        histories[change.service_id].append(change)
+    histories: dict[int, list[Any]] = defaultdict(list)
+    change = WorkModeChange
+    for entry in db.session.execute(select(change.id, change.service_id, change.work_mode,
+                                           change.effective_from)):
+        histories[entry.service_id].append(entry)
     timelines = {service_id: WorkModeTimeline(history)
                  for service_id, history in histories.items()}
-    return _Catalogue(department_of, code_of, dict(histories),
-                      reporting_starts(department_of), timelines)
+    return _Catalogue(department_of, code_of, dict(histories), reporting_starts(), timelines)
 
 
 class _DueIndex:

@@ -45,7 +45,7 @@ def service_wfa_impact(code: str):
     services that stayed on-site over the same weeks (null when there is none), and
     ``adjusted_verdict`` reads the net difference (the service's change minus theirs).
     """
-    service = catalogue.service_get(code)
+    service = catalogue.service_get(code, related=False)
     impact = wfa_impact_for_service(service)
     if impact is None:
         return problem("no-wfa-change", _(

@@ -7,26 +7,32 @@ refresh script (static/js/refresh.js) polls ``live`` and swaps the ``[data-live]
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from flask import Blueprint, render_template, request
 
 from portal.i18n import current_lang
-from portal.models.catalogue import WORK_MODES
+from portal.models.catalogue import WORK_MODES, Department, Service
 from portal.models.metrics import SERVICE_STATUSES
 from portal.services.catalogue import arrangements, search
 from portal.services.catalogue import directory as catalogue
+from portal.services.catalogue.directory import ServiceRow
 from portal.services.catalogue.places import department_place, service_place
 from portal.services.catalogue.public_figures import (
     DAILY_BAR_DAYS,
+    ServiceFigures,
+    WfaTrend,
     oldest_status_time,
     province_overview,
     service_figures,
 )
 from portal.services.metrics.incidents import incident_list
-from portal.services.metrics.status import STATUS_WINDOW_DAYS, status_reason_text
+from portal.services.metrics.status import STATUS_WINDOW_DAYS, StatusView, status_reason_text
 from portal.web import charts
 from portal.web.formatting import (
+    Formats,
     by_lang,
-    commitment_text,
     date_long,
     updated_ago_forms,
     work_mode_label,
@@ -44,7 +50,6 @@ assert sorted(STATUS_ORDER) == sorted(SERVICE_STATUSES)
 # Rates, durations and status names come from portal.web.formatting, which registers them.
 for _name, _helper in {
     "updated_ago": updated_ago,
-    "commitment_sentence": by_lang(commitment_text),
     "mode_label": by_lang(work_mode_label),
     "day_text": by_lang(date_long),
     "status_reason": status_reason_text,
@@ -59,6 +64,61 @@ for _name, _helper in {
 _day_sentence = by_lang(charts.day_sentence)
 
 
+@dataclass(frozen=True)
+class ServiceCard:
+    """A service as a list's card shows it, its texts formatted once a page."""
+
+    service: Service
+    status: StatusView
+    status_label: str
+    reason: str
+    mode_label: str
+    # "since <date>" beside a work mode other than on-site ("" when not shown).
+    since: str
+    commitment: str
+
+
+def _cards(rows: Iterable[ServiceRow], fmt: Formats) -> list[ServiceCard]:
+    """Format the cards of a list with the reader's language looked up once.
+
+    A list of dozens of services made each card's eight labels and sentences look the
+    language up again (most of the page's time); the texts are those of the same formatters.
+    """
+    cards = []
+    for row in rows:
+        service, view = row.service, row.status
+        since = ""
+        if service.work_mode != "onsite" and service.work_mode_since:
+            since = fmt.gettext("since %(date)s", date=fmt.date_long(service.work_mode_since))
+        cards.append(ServiceCard(
+            service=service,
+            status=view,
+            status_label=fmt.status_label(view.status),
+            reason=status_reason_text(view),
+            mode_label=fmt.work_mode_label(service.work_mode, True),
+            since=since,
+            commitment=fmt.commitment_text(service.commitment_value, service.commitment_unit,
+                                           service.on_time_target),
+        ))
+    return cards
+
+
+def _status_counts(counts: dict[str, int], fmt: Formats) -> list[tuple[str, str, str]]:
+    """Return the statuses a count list shows, in page order: status, its name, the count."""
+    return [(status, fmt.status_label(status), fmt.number(counts[status]))
+            for status in STATUS_ORDER if counts[status]]
+
+
+@dataclass(frozen=True)
+class DepartmentCard:
+    """A department as the department list shows it, its texts formatted once a page."""
+
+    department: Department
+    # "N services", and the statuses counted (see _status_counts).
+    services: str
+    counts: list[tuple[str, str, str]]
+
+
 def _oldest(views) -> object:
     """Return the oldest computation time of some statuses (None when none was computed)."""
     times = [v.computed_at for v in views if v.computed_at is not None]
@@ -69,10 +129,11 @@ def _oldest(views) -> object:
 @public_page
 def home() -> str:
     """Show the province at a glance: statuses by work mode, disruptions, and search."""
+    overview = province_overview()
     return render_template(
         "public/home.html",
-        counts=catalogue.work_mode_counts(),
-        overview=province_overview(),
+        counts=overview.services_by_mode,
+        overview=overview,
     )
 
 
@@ -113,6 +174,7 @@ def services() -> str:
     return render_template(
         "public/services.html",
         rows=rows,
+        cards=_cards(rows, Formats()),
         found=found,
         filters=filters,
         updated_at=_oldest(row.status for row in rows),
@@ -124,13 +186,33 @@ def services() -> str:
     )
 
 
+def _daily_rows(figures: ServiceFigures, fmt: Formats) -> list[tuple[str, int, int, str]]:
+    """Return the daily table's rows, newest first: day, due, on time, on-time rate."""
+    return [(fmt.date_long(p.day), p.due, p.on_time, fmt.rate(p.on_time_rate))
+            for p in reversed(figures.daily)]
+
+
+def _trend_rows(trend: WfaTrend, fmt: Formats) -> list[tuple[str, str, int, int, str]]:
+    """Return the weekly table's rows, newest first: week, work mode, due, on time, rate."""
+    after, before = fmt.work_mode_label(trend.mode, True), fmt.gettext("Before the change")
+    return [(fmt.gettext("%(start)s to %(end)s", start=fmt.date_long(w.first_day),
+                         end=fmt.date_long(w.last_day)),
+             after if w.after_move else before, w.due, w.on_time, fmt.rate(w.on_time_rate))
+            for w in reversed(trend.weeks)]
+
+
 @bp.get("/services/<code>")
 @public_page
 def service(code: str) -> str:
-    """Show one service: its status and figures, charts, incidents, commitment, histories."""
+    """Show one service: its status and figures, charts, incidents, commitment, histories.
+
+    The day and week tables (hundreds of dates and rates) are formatted here with the
+    reader's language looked up once, not once a cell by the template.
+    """
     found = catalogue.service_get(code)
     figures = service_figures(found)
     target = found.on_time_target
+    fmt = Formats()
     return render_template(
         "public/service.html",
         service=found,
@@ -138,8 +220,10 @@ def service(code: str) -> str:
         figures=figures,
         daily_chart=charts.daily_bar(figures.daily, target, _day_sentence),
         daily_summary=charts.daily_summary(figures.daily, target),
+        daily_rows=_daily_rows(figures, fmt),
         trend_chart=charts.trend_chart(figures.trend, target) if figures.trend else None,
         trend_summary=charts.trend_summary(figures.trend) if figures.trend else "",
+        trend_rows=_trend_rows(figures.trend, fmt) if figures.trend else [],
     )
 
 
@@ -148,9 +232,14 @@ def service(code: str) -> str:
 def departments() -> str:
     """List departments with their services counted by status."""
     rows = catalogue.department_list_with_status()
+    fmt = Formats()
+    cards = [DepartmentCard(row.department,
+                            fmt.ngettext("%(count)s service", "%(count)s services",
+                                         row.services, count=row.services),
+                            _status_counts(row.counts, fmt)) for row in rows]
     return render_template(
         "public/departments.html",
-        rows=rows,
+        cards=cards,
         updated_at=oldest_status_time() if rows else None,
     )
 
@@ -160,10 +249,13 @@ def departments() -> str:
 def department(code: str) -> str:
     """Show one department: its status counts, open incidents and services with status."""
     overview = catalogue.department_overview(code)
+    fmt = Formats()
     return render_template(
         "public/department.html",
         department=overview.department,
         overview=overview,
+        cards=_cards(overview.rows, fmt),
+        status_counts=_status_counts(overview.counts, fmt),
         place=department_place(overview.department),
         updated_at=_oldest(row.status for row in overview.rows),
         incidents=incident_list(department=overview.department, include_resolved=False),

@@ -13,7 +13,6 @@ from portal.services.catalogue.directory import (
     catalogue_import_file,
     department_list,
     service_search,
-    work_mode_counts,
 )
 from portal.services.errors import ValidationError
 
@@ -169,7 +168,6 @@ def test_search_filters_by_words_department_and_work_mode(app):
     assert [s.code for s in service_search(work_mode="wfa")] == ["samsat-pkb"]
     assert len(service_search(department_code="bapenda")) == 2
     assert service_search(department_code="dinkes") == []
-    assert work_mode_counts() == {"onsite": 1, "hybrid": 0, "wfa": 1}
     assert [(d.code, n) for d, n in department_list()] == [("bapenda", 2)]
 
 

@@ -21,13 +21,16 @@ from portal.services.metrics.figures import (
     EXACT_KEYS_PER_DAY,
     MEDIAN,
     P90,
+    ServiceDays,
     coarse_key,
     daily_series,
     histogram_apply,
     histogram_percentile,
+    histogram_percentiles,
     key_seconds,
     metrics_for_service,
     nearest_rank,
+    reporting_starts,
 )
 from portal.services.metrics.service_requests import service_requests_report
 from tests.factories import create_department, create_service
@@ -110,6 +113,23 @@ def test_percentile_of_a_histogram_of_1_to_10_hours_is_exact():
     histogram = Counter(h * 3600 for h in range(1, 11))
     assert histogram_percentile(histogram, MEDIAN) == 5 * 3600
     assert histogram_percentile(histogram, P90) == 9 * 3600
+
+
+def test_several_percentiles_at_once_equal_each_alone_coarse_buckets_included():
+    rng = random.Random(7)
+    exact = Counter(rng.randrange(1000) for _ in range(300))
+    coarse = Counter({coarse_key(rng.randrange(1000, 10**7)): rng.randrange(1, 4)
+                      for _ in range(300)})
+    for histogram in (exact, exact + coarse, Counter({5: 0}), Counter()):
+        ps = [MEDIAN, P90, Fraction(1, 100), Fraction(1)]
+        assert histogram_percentiles(histogram, ps) == [
+            _percentile_by_sorting(histogram, p) for p in ps]
+
+
+def _percentile_by_sorting(histogram: Counter, p: Fraction) -> float | None:
+    """The nearest-rank percentile of the durations a histogram stands for, one by one."""
+    values = sorted(key_seconds(k) for k, n in histogram.items() for _ in range(n))
+    return nearest_rank(values, p)
 
 
 # Hand-worked windows -------------------------------------------------------------------------
@@ -361,26 +381,70 @@ def test_metrics_from_aggregates_equal_brute_force_over_raw_rows(app, terms, cal
         to_date = from_date + timedelta(days=rng.randrange(60))
         expected = _brute_force(list(rows.values()), terms, from_date, to_date, NOW, extra,
                                 overrides)
-        got = metrics_for_service(service, from_date, to_date, now=NOW)
-        assert (got.received, got.completed, got.due, got.on_time, got.late, got.late_open,
-                got.backlog, got.overdue, got.first_response_due,
-                got.first_response_on_time) == (
-            expected["received"], expected["completed"], expected["due"], expected["on_time"],
-            expected["due"] - expected["on_time"], expected["late_open"], expected["backlog"],
-            expected["overdue"], expected["first_response_due"],
-            expected["first_response_on_time"])
-        assert got.on_time_rate == (expected["on_time"] / expected["due"] if expected["due"]
-                                    else None)
-        assert got.digital_share == expected["digital_share"]
-        assert got.first_response_on_time_rate == expected["first_response_on_time_rate"]
-        for name, exact in (("median_completion_hours", expected["median"]),
-                            ("p90_completion_hours", expected["p90"])):
-            approx = getattr(got, name)
-            if exact is None:
-                assert approx is None
-            else:
-                # Exact to the whole second (the stored resolution).
-                assert math.isclose(approx, exact, rel_tol=0, abs_tol=1 / 3600)
+        _assert_metrics_equal(metrics_for_service(service, from_date, to_date, now=NOW),
+                              expected)
+
+
+def _assert_metrics_equal(got, expected: dict) -> None:
+    """Compare metrics with the brute force's figures (percentiles to the stored second)."""
+    assert (got.received, got.completed, got.due, got.on_time, got.late, got.late_open,
+            got.backlog, got.overdue, got.first_response_due,
+            got.first_response_on_time) == (
+        expected["received"], expected["completed"], expected["due"], expected["on_time"],
+        expected["due"] - expected["on_time"], expected["late_open"], expected["backlog"],
+        expected["overdue"], expected["first_response_due"],
+        expected["first_response_on_time"])
+    assert got.on_time_rate == (expected["on_time"] / expected["due"] if expected["due"]
+                                else None)
+    assert got.digital_share == expected["digital_share"]
+    assert got.first_response_on_time_rate == expected["first_response_on_time_rate"]
+    for name, exact in (("median_completion_hours", expected["median"]),
+                        ("p90_completion_hours", expected["p90"])):
+        approx = getattr(got, name)
+        if exact is None:
+            assert approx is None
+        else:
+            # Exact to the whole second (the stored resolution).
+            assert math.isclose(approx, exact, rel_tol=0, abs_tol=1 / 3600)
+
+
+@pytest.mark.parametrize("now", [NOW, wib(2025, 9, 12, 16)], ids=["today-last", "today-inside"])
+def test_one_read_of_many_days_gives_each_windows_metrics_and_each_day(app, now):
+    # A service page reads its days once for its windows, daily bar and WFA trend.
+    rng = random.Random(20251201)
+    terms = (2, "working_days", 1, "working_days")
+    service = create_service(commitment_value=2, commitment_unit="working_days",
+                             first_response_value=1, first_response_unit="working_days")
+    rows = [_random_request(rng, f"r{i}", NOW) for i in range(500)]
+    send(service, rows)
+    first, last, histograms_from = date(2025, 6, 1), date(2025, 9, 30), date(2025, 7, 1)
+    days = ServiceDays.read(service, first, last, now, histograms_from=histograms_from)
+    for _ in range(12):
+        from_date = histograms_from + timedelta(days=rng.randrange(80))
+        to_date = min(last, from_date + timedelta(days=rng.randrange(45)))
+        _assert_metrics_equal(days.metrics(from_date, to_date),
+                              _brute_force(rows, terms, from_date, to_date, now))
+    points = days.points(first, last)
+    assert [p.day for p in points] == [first + timedelta(days=i) for i in range(122)]
+    for point in rng.sample(points, 40):
+        # A day's figures are those of a window of that day alone (nothing due after now).
+        expected = _brute_force(rows, terms, point.day, point.day, now)
+        assert (point.received, point.completed, point.due, point.on_time) == (
+            expected["received"], expected["completed"], expected["due"], expected["on_time"])
+    assert points[-30:] == daily_series(service, days=30, today=last, now=now)
+
+
+def test_reporting_start_is_the_first_day_a_request_was_received(app):
+    department = create_department()
+    early, late, silent = (create_service(department=department) for _ in range(3))
+    send(early, [("a", wib(2025, 9, 3, 23, 30), None, None, None),
+                 ("b", wib(2025, 8, 11, 0, 5), wib(2025, 8, 12, 9), None, None)])
+    # Received 1 Sep 00:30 WIB: 31 August in UTC, 1 September in WIB.
+    send(late, [("c", wib(2025, 9, 1, 0, 30), None, None, None)])
+    assert reporting_starts([early.id, late.id, silent.id]) == {
+        early.id: date(2025, 8, 11), late.id: date(2025, 9, 1)}
+    assert reporting_starts() == reporting_starts([early.id, late.id, silent.id])
+    assert reporting_starts([late.id]) == {late.id: date(2025, 9, 1)}
 
 
 # Requests that fall due -----------------------------------------------------------------------

@@ -297,6 +297,15 @@ def test_home_counts_services_by_status_and_work_mode_and_lists_disruptions(
     assert 'class="badge impact impact-outage"' in html
 
 
+def test_home_counts_services_by_work_mode_each_once(client, province):
+    create_service(department=province.quiet.department, work_mode="wfa")  # never evaluated
+    html = html_of(client, "/en/")
+    section = re.search(r'<section aria-labelledby="modes-title">(.*?)</section>', html,
+                        re.S).group(1)
+    assert re.findall(r'mode=(\w+)">\s*<span class="stat-number">(\d+)<', section) == [
+        ("onsite", "1"), ("hybrid", "1"), ("wfa", "2")]
+
+
 def test_home_says_when_nothing_is_disrupted(client, oracle):
     html = html_of(client, "/en/")
     assert "No incident is open: no service is known to be disrupted right now." in html

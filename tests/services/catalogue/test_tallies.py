@@ -1,0 +1,104 @@
+"""Services counted by shown status in the database equal the status reads' counts."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+
+from portal.domain.calendar import UTC
+from portal.extensions import db
+from portal.models import Incident, ServiceReport, ServiceStatus
+from portal.models.metrics import SERVICE_STATUSES
+from portal.services.catalogue.directory import status_tally
+from portal.services.catalogue.tallies import status_tallies
+from portal.services.metrics.status import status_counts, status_for_services
+from tests.factories import create_department, create_service
+
+NOW = datetime(2025, 9, 30, 5, 0, tzinfo=UTC)
+METRICS = json.dumps({"due": 12, "on_time": 11})
+
+
+def store(service, status: str, data_status: str | None, reported: datetime | None,
+          metrics: str = METRICS, spaced: bool = False) -> None:
+    """Store a status row (and the last report) as the status evaluation writes them."""
+    params: dict = {"n": 12, "rate": 0.9, "target": 0.9, "since": None}
+    if data_status is not None:
+        params["data_status"] = data_status
+    text = json.dumps(params) if spaced else json.dumps(params, separators=(",", ":"))
+    db.session.add(ServiceStatus(service_id=service.id, status=status, reason_params=text,
+                                 metrics=metrics, computed_at=NOW - timedelta(minutes=5)))
+    if reported is not None:
+        db.session.add(ServiceReport(service_id=service.id, last_reported_at=reported))
+
+
+@pytest.fixture
+def province(app) -> list:
+    """Services in two departments and three work modes, with every kind of stored row."""
+    north, south = create_department(), create_department()
+    recently, long_ago = NOW - timedelta(days=1), NOW - timedelta(days=8)
+    rows = [
+        (north, "onsite", "meeting", "meeting", recently, {}),
+        (north, "onsite", "at_risk", "at_risk", recently, {}),
+        (north, "wfa", "breaching", "breaching", recently, {}),
+        (north, "wfa", "insufficient_data", "insufficient_data", recently, {}),
+        # Silent since the row was stored: no data now, whatever it says.
+        (north, "hybrid", "meeting", "meeting", long_ago, {}),
+        (north, "hybrid", "no_data", "no_data", None, {}),
+        # Disrupted when stored, the incident resolved since: its data status shows.
+        (south, "onsite", "disrupted", "at_risk", recently, {}),
+        # Named by an open incident now: disrupted without a refresh.
+        (south, "wfa", "meeting", "meeting", recently, {"incident": True}),
+        # Written before the reason parameters held the data status: read as no data.
+        (south, "onsite", "meeting", None, recently, {}),
+        # Written with other JSON spacing: the same data status.
+        (south, "hybrid", "breaching", "breaching", recently, {"spaced": True}),
+        # Stored under earlier metric definitions: evaluated afresh by the lists.
+        (south, "wfa", "meeting", "meeting", recently, {"metrics": '{"late": 1}'}),
+        # Never evaluated.
+        (south, "onsite", None, None, None, {}),
+    ]
+    services = []
+    for department, mode, status, data_status, reported, extra in rows:
+        service = create_service(department=department, work_mode=mode)
+        services.append(service)
+        if status is not None:
+            store(service, status, data_status, reported, metrics=extra.get("metrics", METRICS),
+                  spaced=extra.get("spaced", False))
+        if extra.get("incident"):
+            incident = Incident(title_id="Gangguan", impact="major", created_by="staf",
+                                started_at=NOW - timedelta(hours=1))
+            incident.services.append(service)
+            db.session.add(incident)
+    db.session.commit()
+    return services
+
+
+def test_counts_by_work_mode_equal_the_status_counts_of_the_home_page(province):
+    expected = status_counts(by_mode=True, now=NOW)
+    counted = status_tallies("work_mode", now=NOW, reevaluate_stale=False)
+    assert {mode: counts for mode, counts in expected.items() if any(counts.values())} == counted
+    assert sum(sum(c.values()) for c in counted.values()) == len(province)
+
+
+def test_counts_by_department_equal_the_shown_statuses_of_their_services(province):
+    views = status_for_services([s.id for s in province], now=NOW)
+    expected: dict[int, list] = {}
+    for service in province:
+        expected.setdefault(service.department_id, []).append(views[service.id])
+    counted = status_tallies("department_id", now=NOW)
+    assert counted == {d: status_tally(v) for d, v in expected.items()}
+    # Every kind of row above is counted as the status read shows it.
+    south = counted[province[-1].department_id]
+    assert south == {"disrupted": 1, "no_data": 2, "insufficient_data": 1, "meeting": 0,
+                     "at_risk": 1, "breaching": 1}
+
+
+def test_one_departments_counts(province):
+    department_id = province[0].department_id
+    counted = status_tallies("department_id", department_id=department_id, now=NOW)
+    assert list(counted) == [department_id]
+    assert counted[department_id] == {**dict.fromkeys(SERVICE_STATUSES, 0), "meeting": 1,
+                                      "at_risk": 1, "breaching": 1, "insufficient_data": 1,
+                                      "no_data": 2}
