@@ -34,7 +34,7 @@ from portal.web.accountability.report_pdf import (
 log = logging.getLogger(__name__)
 
 
-def _report_paths(app: Flask) -> Iterator[str]:
+def _report_paths() -> Iterator[str]:
     """The default period's report pages: the province's first, then each department's."""
     codes = list(db.session.scalars(select(Department.code).order_by(Department.code)))
     for lang in languages():
@@ -60,7 +60,7 @@ def prepare_report_pdfs(app: Flask, **_: object) -> tuple[int, int]:
     base = app.config["PORTAL_BASE_URL"].rstrip("/")
     started, rendered, kept = time.process_time(), 0, 0
     client = app.test_client()
-    for path in _report_paths(app):
+    for path in _report_paths():
         if time.process_time() - started > budget:
             log.info("report PDFs: CPU budget spent, the next run goes on (%s)", path)
             break
@@ -68,10 +68,14 @@ def prepare_report_pdfs(app: Flask, **_: object) -> tuple[int, int]:
         if page.status_code != 200:
             continue
         with app.test_request_context(path):
-            if report_pdf_keep(page.get_data(as_text=True), base + path):
-                rendered += 1
-            else:
-                kept += 1
+            try:
+                if report_pdf_keep(page.get_data(as_text=True), base + path):
+                    rendered += 1
+                else:
+                    kept += 1
+            except Exception:  # one report's failure must not fail the status refresh
+                db.session.rollback()
+                log.exception("report PDF not prepared: %s", path)
     log.info("report PDFs: %d rendered, %d already kept", rendered, kept)
     return rendered, kept
 

@@ -17,6 +17,7 @@ from portal.domain.calendar import utc_now, wib_date
 from portal.extensions import db
 from portal.models import Department, ReportFile, Service
 from portal.services.accountability.tables import accountability_refresh
+from portal.web.accountability import pdf_render
 from portal.web.accountability.report_pdf import report_digest, report_pdf_keep
 from tests.factories import create_department
 from tests.web.accountability.test_report_pdf import (  # noqa: F401 (fixtures)
@@ -146,3 +147,27 @@ def test_a_refresh_with_the_same_figures_prints_the_same_reports(
         for old, new in zip(before, after, strict=True):
             assert old != new  # each says when it was generated
             assert report_digest(old) == report_digest(new)
+
+
+def test_a_report_that_cannot_be_rendered_does_not_fail_the_status_refresh(
+        app, runner, weasyprint, refresh_prepares, monkeypatch):  # noqa: F811 (the fixture)
+    today = wib_date(utc_now())
+    for code, name in (("lambat", "Slow Office"), ("cepat", "Quick Office")):
+        department = create_department(code=code, name_id=name, name_en=name)
+        service = create_due_service(department=department, code=f"{code}-1", name_en=name)
+        report_due(service, today - timedelta(days=3), on_time=9, late=1)
+    departments = db.session.scalar(select(func.count()).select_from(Department))
+    render = pdf_render.render
+
+    def failing_for_quick_office(weasyprint, html, *args):
+        if '<h1>Accountability report: Quick Office' in html or \
+                '<h1>Laporan akuntabilitas: Quick Office' in html:
+            raise RuntimeError("layout failed")
+        return render(weasyprint, html, *args)
+
+    monkeypatch.setattr(pdf_render, "render", failing_for_quick_office)
+    result = runner.invoke(args=["status", "refresh"])
+
+    assert result.exit_code == 0, result.output
+    # Every report but Quick Office's two (Indonesian, English) is kept.
+    assert _kept() == 2 * (1 + departments) - 2
