@@ -324,26 +324,30 @@ def integrity_phrase_page(
     return paginate(_integrity_phrases_alphabetically(), page, per_page, LIST_PAGE_MAX)
 
 
+def _unit_set(department_code: str, actor: Any, flag: str,
+              previous: Department | None) -> Department:
+    """Give one department a unit flag (``is_triage_unit``, ``is_integrity_unit``), take it
+    from every other, audit the move from ``previous`` and commit."""
+    require_permission(actor, Permission.ROUTING_MANAGE)
+    department = _department_by_code(department_code)
+    db.session.execute(
+        update(Department).where(Department.id != department.id).values({flag: False}))
+    setattr(department, flag, True)
+    action = "routing." + flag.removeprefix("is_")
+    audit_record(actor, action, "department", department.id, department.id,
+                 from_state=previous.code if previous is not None else None,
+                 to_state=department.code)
+    db.session.commit()
+    return department
+
+
 def routing_integrity_unit_set(department_code: str, *, actor: Any) -> Department:
     """Mark one department as the integrity unit (and no other; audited).
 
     Integrity reports already filed stay with the unit that has them: moving them is a
     transfer, with its reason, by whoever handles them.
     """
-    require_permission(actor, Permission.ROUTING_MANAGE)
-    department = _department_by_code(department_code)
-    previous = integrity_unit()
-    db.session.execute(
-        update(Department)
-        .where(Department.id != department.id)
-        .values(is_integrity_unit=False)
-    )
-    department.is_integrity_unit = True
-    audit_record(actor, "routing.integrity_unit", "department", department.id, department.id,
-                 from_state=previous.code if previous is not None else None,
-                 to_state=department.code)
-    db.session.commit()
-    return department
+    return _unit_set(department_code, actor, "is_integrity_unit", integrity_unit())
 
 
 def routing_rule_delete(rule_id: int, *, actor: Any) -> None:
@@ -433,17 +437,4 @@ def routing_demo_load() -> int:
 
 def routing_triage_unit_set(department_code: str, *, actor: Any) -> Department:
     """Mark one department as the triage unit (and no other; audited)."""
-    require_permission(actor, Permission.ROUTING_MANAGE)
-    department = _department_by_code(department_code)
-    previous = triage_unit()
-    db.session.execute(
-        update(Department)
-        .where(Department.id != department.id)
-        .values(is_triage_unit=False)
-    )
-    department.is_triage_unit = True
-    audit_record(actor, "routing.triage_unit", "department", department.id, department.id,
-                 from_state=previous.code if previous is not None else None,
-                 to_state=department.code)
-    db.session.commit()
-    return department
+    return _unit_set(department_code, actor, "is_triage_unit", triage_unit())
