@@ -18,12 +18,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import template_rendered
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from portal import create_app
 from portal.config import TestConfig
 from portal.extensions import db
+from portal.web.public.live import page_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -218,3 +220,22 @@ def serve_live(url: str, **settings: str) -> Iterator[LiveServer]:
     process.terminate()
     process.wait(timeout=10)
     log.close()
+
+
+@pytest.fixture
+def cached(app):
+    """Switch the in-process page cache on (the test configuration keeps it off); yield the
+    names of the templates rendered meanwhile."""
+    before = app.config["PORTAL_PAGE_CACHE_SECONDS"]
+    app.config["PORTAL_PAGE_CACHE_SECONDS"] = 60
+    page_cache().clear()
+    rendered = []
+
+    def record(sender, template, context, **extra):
+        rendered.append(template.name)
+
+    template_rendered.connect(record, app)
+    yield rendered
+    template_rendered.disconnect(record, app)
+    app.config["PORTAL_PAGE_CACHE_SECONDS"] = before
+    page_cache().clear()

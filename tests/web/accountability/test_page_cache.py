@@ -6,7 +6,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import template_rendered
 
 from portal.domain.calendar import utc_now, wib_date
 from portal.services.accountability.tables import accountability_refresh
@@ -14,24 +13,6 @@ from portal.web.public.live import page_cache
 from tests.accountability_support import create_feedback
 from tests.factories import create_department
 from tests.wfa_support import create_due_service, report_due
-
-
-@pytest.fixture
-def cached(app):
-    """Switch the in-process page cache on (the test configuration keeps it off)."""
-    before = app.config["PORTAL_PAGE_CACHE_SECONDS"]
-    app.config["PORTAL_PAGE_CACHE_SECONDS"] = 60
-    page_cache().clear()
-    rendered = []
-
-    def record(sender, template, context, **extra):
-        rendered.append(template.name)
-
-    template_rendered.connect(record, app)
-    yield rendered
-    template_rendered.disconnect(record, app)
-    app.config["PORTAL_PAGE_CACHE_SECONDS"] = before
-    page_cache().clear()
 
 
 def a_second_later() -> None:

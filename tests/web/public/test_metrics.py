@@ -29,7 +29,6 @@ from types import SimpleNamespace
 
 import pytest
 from babel.dates import format_date
-from flask import template_rendered
 
 from portal.domain.calendar import UTC, WIB, utc_now, wib_date
 from portal.extensions import db
@@ -399,24 +398,6 @@ def test_pages_embed_the_refresh_script_and_their_data_version(client, oracle):
     assert client.get(script.group(1)).status_code == 200
     for region in ("live-status", "live-figures", "live-charts"):
         assert f'id="{region}" data-live' in html
-
-
-@pytest.fixture
-def cached(app):
-    """Switch the in-process page cache on (the test configuration keeps it off)."""
-    before = app.config["PORTAL_PAGE_CACHE_SECONDS"]
-    app.config["PORTAL_PAGE_CACHE_SECONDS"] = 60
-    page_cache().clear()
-    rendered = []
-
-    def record(sender, template, context, **extra):
-        rendered.append(template.name)
-
-    template_rendered.connect(record, app)
-    yield rendered
-    template_rendered.disconnect(record, app)
-    app.config["PORTAL_PAGE_CACHE_SECONDS"] = before
-    page_cache().clear()
 
 
 def test_page_cache_serves_a_page_again_until_the_data_version_changes(client, oracle,
