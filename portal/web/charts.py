@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
-from portal.services.catalogue.public_figures import WfaTrend
+from portal.services.catalogue.public_figures import TrendWeek, WfaTrend
 from portal.services.metrics.figures import DayPoint
 from portal.services.metrics.status import AT_RISK_MARGIN
 from portal.web.formatting import rate_text
@@ -100,7 +100,19 @@ def daily_bar(
     return Chart(len(points) * step, CHART_HEIGHT, bars, _target_y(target))
 
 
-def trend_chart(trend: WfaTrend, target: float) -> Chart:
+def week_sentence(week: TrendWeek) -> str:
+    """Say one week's on-time figure as a sentence (tooltips)."""
+    return ngettext(
+        "%(start)s to %(end)s: %(rate)s on time, of %(num)d request due",
+        "%(start)s to %(end)s: %(rate)s on time, of %(num)d requests due",
+        week.due, start=format_date(week.first_day, "d MMMM y"),
+        end=format_date(week.last_day, "d MMMM y"), rate=rate_text(week.on_time_rate),
+    )
+
+
+def trend_chart(
+    trend: WfaTrend, target: float, sentence: Callable[[TrendWeek], str] = week_sentence
+) -> Chart:
     """Lay out the weekly trend: bars before the move plain, after it solid, a line between."""
     step, width = 12, 9
     bars = []
@@ -108,14 +120,8 @@ def trend_chart(trend: WfaTrend, target: float) -> Chart:
     for i, week in enumerate(trend.weeks):
         if week.after_move and marker is None and not trend.starts_after_move:
             marker = i * step
-        label = ngettext(
-            "%(start)s to %(end)s: %(rate)s on time, of %(num)d request due",
-            "%(start)s to %(end)s: %(rate)s on time, of %(num)d requests due",
-            week.due, start=format_date(week.first_day, "d MMMM y"),
-            end=format_date(week.last_day, "d MMMM y"), rate=rate_text(week.on_time_rate),
-        )
         css = "bar-after" if week.after_move else "bar-before"
-        bars.append(_bar(i * step + 1.5, width, week.on_time_rate, css, label))
+        bars.append(_bar(i * step + 1.5, width, week.on_time_rate, css, sentence(week)))
     return Chart(len(trend.weeks) * step, CHART_HEIGHT, bars, _target_y(target), marker)
 
 

@@ -62,6 +62,7 @@ for _name, _helper in {
 }.items():
     bp.add_app_template_global(_helper, _name)
 _day_sentence = by_lang(charts.day_sentence)
+_week_sentence = by_lang(charts.week_sentence)
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,8 @@ def service(code: str) -> str:
         daily_chart=charts.daily_bar(figures.daily, target, _day_sentence),
         daily_summary=charts.daily_summary(figures.daily, target),
         daily_rows=_daily_rows(figures, fmt),
-        trend_chart=charts.trend_chart(figures.trend, target) if figures.trend else None,
+        trend_chart=(charts.trend_chart(figures.trend, target, _week_sentence)
+                     if figures.trend else None),
         trend_summary=charts.trend_summary(figures.trend) if figures.trend else "",
         trend_rows=_trend_rows(figures.trend, fmt) if figures.trend else [],
     )
