@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from portal.domain.calendar import utc_now, wib_date
 from portal.domain.search import matches as search_matches
@@ -44,7 +44,7 @@ from portal.models.metrics import SERVICE_STATUSES
 from portal.services.catalogue.tallies import status_tallies
 from portal.services.errors import FieldError, NotFound, ValidationError
 from portal.services.metrics.service_requests import service_requests_recompute
-from portal.services.metrics.status import StatusView, status_for_services
+from portal.services.metrics.status import StatusView, department_services_with_status
 
 CODE_RE = re.compile(r"^[a-z0-9-]{2,64}$")
 REQUIRED_COLUMNS = (
@@ -64,6 +64,9 @@ REQUIRED_COLUMNS = (
 _STANDARD_TEXTS = tuple(
     getattr(Service, f"{name}_{lang}") for name in STANDARD_FIELDS for lang in ("id", "en")
 )
+# What lists of services never show, left unloaded: the standard's texts, the search words.
+_LIST_DEFERRED = tuple(defer(c) for c in (*_STANDARD_TEXTS, Service.search_names,
+                                          Service.search_texts))
 TEXT_COLUMNS = tuple(f"{name}_{lang}" for name in STANDARD_FIELDS for lang in ("id", "en"))
 FIRST_RESPONSE_COLUMNS = ("first_response_value", "first_response_unit")
 # Optional department columns (file column: model attribute). Every row of a department that
@@ -742,7 +745,8 @@ def _service_statement(related: bool) -> Select:
     if not related:
         return stmt
     return stmt.options(
-        selectinload(Service.department),
+        # The department joined (one row): one statement fewer than loading it apart.
+        joinedload(Service.department),
         selectinload(Service.work_mode_history),
         selectinload(Service.commitment_history),
     )
@@ -765,6 +769,22 @@ def department_list() -> list[tuple[Department, int]]:
         .order_by(Department.name_id)
     )
     return [(d, n) for d, n in db.session.execute(stmt)]
+
+
+def department_choices() -> list:
+    """List the departments a filter offers, by name: rows of their code, names and short name.
+
+    Plain columns (a list of services shows the choice on every page), in the order of
+    :func:`department_list`.
+    """
+    return list(db.session.execute(_department_choices_statement()))
+
+
+@lru_cache(maxsize=1)
+def _department_choices_statement() -> Select:
+    """Build department_choices' statement once."""
+    return select(Department.code, Department.name_id, Department.name_en,
+                  Department.short_name).order_by(Department.name_id)
 
 
 def department_get(code: str) -> Department:
@@ -829,8 +849,16 @@ class DepartmentOverview:
 
 def department_overview(code: str) -> DepartmentOverview:
     """Return a department, its services with their status, and the status counts."""
-    department = department_get(code)
-    services = list(department.services)
-    views = status_for_services([s.id for s in services])
-    rows = [ServiceRow(s, views[s.id]) for s in services]
-    return DepartmentOverview(department, rows, status_tally(views.values()))
+    department = db.session.scalar(_department_only_statement(), {"code": code})
+    if department is None:
+        raise NotFound(code)
+    # Cards never show the published standard nor search words: not loaded.
+    rows = [ServiceRow(service, view) for service, view in department_services_with_status(
+        department.id, *_LIST_DEFERRED)]
+    return DepartmentOverview(department, rows, status_tally(row.status for row in rows))
+
+
+@lru_cache(maxsize=1)
+def _department_only_statement() -> Select:
+    """Build department_overview's department statement once (the code bound when it runs)."""
+    return select(Department).where(Department.code == bindparam("code"))

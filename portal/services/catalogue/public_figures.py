@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import TextClause, func, select, text
+from sqlalchemy import Select, TextClause, bindparam, func, select, text
 
 from portal.domain.calendar import UTC, utc_now, wib_date
 from portal.extensions import db
@@ -33,12 +33,16 @@ from portal.models.users import AuditEntry
 from portal.services.catalogue.directory import CATALOGUE_VERSION_KEY
 from portal.services.catalogue.tallies import status_tallies
 from portal.services.metrics.figures import DayPoint, ServiceDays
-from portal.services.metrics.incidents import incident_list, maintenance_list
-from portal.services.metrics.reporting import service_last_reported
+from portal.services.metrics.incidents import (
+    incident_list,
+    maintenance_exists,
+    maintenance_list,
+    open_incident_exists,
+)
 from portal.services.metrics.status import (
     STATUS_WINDOW_DAYS,
     StatusView,
-    status_for_services,
+    status_with_report,
 )
 from portal.services.metrics.wfa_impact import WorkModeMove, latest_move
 
@@ -140,9 +144,14 @@ def service_figures(service: Service, now: datetime | None = None) -> ServiceFig
     """Gather a service page's figures as of its status evaluation (or now, if none yet).
 
     The windows' figures, the daily bar and the WFA trend come from one read of the days
-    they cover (:class:`~portal.services.metrics.figures.ServiceDays`).
+    they cover (:class:`~portal.services.metrics.figures.ServiceDays`); the status and the
+    last report from one statement; the open incidents and current maintenance are listed
+    only when one statement says there are some.
     """
-    view = status_for_services([service.id])[service.id]
+    listed_at = utc_now()
+    incidents, maintenance = db.session.execute(
+        _notices_statement(), {"service_id": service.id, "now": listed_at}).one()
+    view, last_reported_at = status_with_report(service.id)
     computed = view.computed_at is not None and bool(view.metrics)
     as_of = (view.computed_at if computed else (now or utc_now())).astimezone(UTC)
     end = wib_date(as_of)
@@ -168,13 +177,24 @@ def service_figures(service: Service, now: datetime | None = None) -> ServiceFig
         status=view,
         as_of=as_of,
         computed=computed,
-        last_reported_at=service_last_reported([service.id]).get(service.id),
+        last_reported_at=last_reported_at,
         windows=windows,
         daily=points[-DAILY_BAR_DAYS:],
         trend=trend,
-        incidents=incident_list(service=service, include_resolved=False),
-        maintenance=maintenance_list(service=service, when="current"),
+        incidents=incident_list(service=service, include_resolved=False) if incidents else [],
+        maintenance=(maintenance_list(service=service, when="current", now=listed_at)
+                     if maintenance else []),
     )
+
+
+@lru_cache(maxsize=1)
+def _notices_statement() -> Select:
+    """Build the statement telling whether a service has an open incident and whether it has
+    current maintenance (what its page lists) once, its values bound when it runs."""
+    service_id = bindparam("service_id")
+    now = bindparam("now", type_=Maintenance.ends_at.type)
+    return select(open_incident_exists(service_id),
+                  maintenance_exists("current", now, service_id))
 
 
 @dataclass(frozen=True)
@@ -195,11 +215,30 @@ class ProvinceOverview:
 
 def oldest_status_time() -> datetime | None:
     """Return when the least recently evaluated stored status was computed."""
-    return db.session.scalar(select(func.min(ServiceStatus.computed_at)))
+    return db.session.scalar(_oldest_statement())
+
+
+@lru_cache(maxsize=1)
+def _oldest_statement() -> Select:
+    """Build oldest_status_time's statement once (it has no values)."""
+    return select(func.min(ServiceStatus.computed_at))
+
+
+@lru_cache(maxsize=1)
+def _overview_statement() -> Select:
+    """Build the home page's statement once, its time bound when it runs: the oldest status
+    evaluation, whether an incident is open and whether maintenance is ongoing."""
+    now = bindparam("now", type_=Maintenance.ends_at.type)
+    return select(_oldest_statement().scalar_subquery(), open_incident_exists(),
+                  maintenance_exists("ongoing", now))
 
 
 def province_overview() -> ProvinceOverview:
-    """Count services by status and work mode, and list what is disrupted now."""
+    """Count services by status and work mode, and list what is disrupted now.
+
+    The incidents and maintenance are listed only when the statement reading the oldest
+    status evaluation finds some (usually there are none).
+    """
     # Counted by the database, each stored status as status_counts shows it.
     counted = status_tallies("work_mode", reevaluate_stale=False)
     by_mode = {mode: counted.pop(mode, dict.fromkeys(SERVICE_STATUSES, 0)) for mode in WORK_MODES}
@@ -208,12 +247,15 @@ def province_overview() -> ProvinceOverview:
     for counts in by_mode.values():
         for status, n in counts.items():
             totals[status] = totals.get(status, 0) + n
+    now = utc_now()
+    oldest, incidents, maintenance = db.session.execute(
+        _overview_statement(), {"now": now}).one()
     return ProvinceOverview(
         by_mode=by_mode,
         totals=totals,
-        oldest_computed_at=oldest_status_time(),
-        incidents=incident_list(include_resolved=False, limit=20),
-        maintenance=maintenance_list(when="ongoing", limit=20),
+        oldest_computed_at=oldest,
+        incidents=incident_list(include_resolved=False, limit=20) if incidents else [],
+        maintenance=maintenance_list(when="ongoing", now=now, limit=20) if maintenance else [],
     )
 
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 from math import ceil
 
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import defer, joinedload
 
 from portal.domain.search import keyword_list, matches, query_words, search_text
 from portal.extensions import db
@@ -192,7 +192,8 @@ def _page_statement() -> Select:
     Its options cost more to prepare at every call than the rows do to read.
     """
     return select(Service).where(Service.id.in_(bindparam("ids", expanding=True))).options(
-        selectinload(Service.department),
+        # Joined, not read apart: one statement, and cheaper to load.
+        joinedload(Service.department),
         # Lists never show the published standard: do not load its ten texts.
         *(defer(c) for c in _STANDARD_TEXTS),
         defer(Service.search_names), defer(Service.search_texts),

@@ -37,7 +37,7 @@ from portal.domain.calendar import UTC, utc_now
 from portal.extensions import db
 from portal.models.catalogue import Service
 from portal.models.metrics import SERVICE_STATUSES, ServiceReport, ServiceStatus
-from portal.services.metrics.incidents import service_ids_disrupted_now
+from portal.services.metrics.incidents import disrupting_incident_open
 from portal.services.metrics.status import SILENCE_LIMIT, status_for_services
 
 # The statuses the evaluation stores as a row's data status (disrupted is applied on read).
@@ -49,13 +49,13 @@ _CURRENT_METRICS = '"due":'
 def _shown_status(reevaluate_stale: bool) -> Any:
     """Build the SQL expression of a service's shown status (NULL: judged in Python).
 
-    Its values are bound when the statement runs: ``disrupted`` (the ids named by an open
-    disrupting incident) and ``silent_before`` (the last report older than that is silence).
+    Its value ``silent_before`` (the last report older than that is silence) is bound when
+    the statement runs; the open disrupting incidents are looked up by the statement itself.
     """
     silent = (ServiceReport.last_reported_at.is_(None)
               | (ServiceReport.last_reported_at < bindparam("silent_before")))
     whens: list[tuple[Any, Any]] = [
-        (Service.id.in_(bindparam("disrupted", expanding=True)), "disrupted"),
+        (disrupting_incident_open(Service.id), "disrupted"),
         (silent, "no_data"),
         (ServiceStatus.service_id.is_(None), "no_data"),
     ]
@@ -109,8 +109,7 @@ def status_tallies(
     :func:`~portal.services.metrics.status.status_counts`) it is shown as stored.
     """
     now = (now or utc_now()).astimezone(UTC)
-    values: dict[str, Any] = {"silent_before": now - SILENCE_LIMIT,
-                              "disrupted": sorted(service_ids_disrupted_now())}
+    values: dict[str, Any] = {"silent_before": now - SILENCE_LIMIT}
     if department_id is not None:
         values["department_id"] = department_id
     stmt = _tally_statement(by, department_id is not None, reevaluate_stale)

@@ -11,8 +11,9 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import Select, and_, bindparam, case, exists, func, select
 
 from portal.domain.calendar import utc_now
 from portal.extensions import db
@@ -171,6 +172,14 @@ def availability_counts(
     """
     if not service_ids:
         return 0, 0
+    values = {"ids": list(service_ids), "start": start_utc, "end": end_utc}
+    total, succeeded = db.session.execute(_counts_statement(), values).one()
+    return int(total), int(succeeded)
+
+
+@lru_cache(maxsize=1)
+def _counts_statement() -> Select:
+    """Build availability_counts' statement once (its values bound when it runs)."""
     check = AvailabilityCheck
     during_maintenance = exists(
         select(maintenance_service.c.maintenance_id)
@@ -181,19 +190,17 @@ def availability_counts(
             Maintenance.ends_at > check.checked_at,
         )
     )
-    stmt = select(
+    return select(
         func.count(),
         func.coalesce(func.sum(case((check.ok.is_(True), 1), else_=0)), 0),
     ).where(
         and_(
-            check.service_id.in_(service_ids),
-            check.checked_at >= start_utc,
-            check.checked_at < end_utc,
+            check.service_id.in_(bindparam("ids", expanding=True)),
+            check.checked_at >= bindparam("start", type_=check.checked_at.type),
+            check.checked_at < bindparam("end", type_=check.checked_at.type),
             ~during_maintenance,
         )
     )
-    total, succeeded = db.session.execute(stmt).one()
-    return int(total), int(succeeded)
 
 
 def availability_for_service(

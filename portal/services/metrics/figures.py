@@ -19,7 +19,18 @@ from functools import lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, case, func, null, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    Select,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 
 from portal.domain.calendar import utc_now, wib_date, wib_midnight
 from portal.extensions import db
@@ -181,47 +192,56 @@ class DueCounts:
         self.first_response_on_time += other.first_response_on_time
 
 
+# The kinds of deadline due_counts_today's statement returns rows of.
+_COMPLETION, _FIRST_RESPONSE = 0, 1
+
+
 def due_counts_today(
     service_ids: list[int], today: date, now: datetime
 ) -> dict[int, DueCounts]:
     """Count what fell due today so far (deadline after today 00:00 WIB, at or before now).
 
     Today's aggregate row also holds requests due later today, which have not fallen due yet:
-    today is read from the requests, through the (service_id, deadline) indexes.
+    today is read from the requests, through the (service_id, deadline) indexes, in one
+    statement: the completion deadlines passed (kind 0), then the first-response ones (1).
     """
     found: dict[int, DueCounts] = {}
-    completions, first_responses = _due_today_statements()
     for chunk_start in range(0, len(service_ids), _IN_CHUNK):
         values = {"ids": service_ids[chunk_start:chunk_start + _IN_CHUNK],
                   "start": wib_midnight(today), "now": now}
-        for service_id, received_at, completed_at, deadline in db.session.execute(
-                completions, values):
+        for kind, service_id, received_at, done_at, deadline in db.session.execute(
+                _due_today_statement(), values):
             counts = found.setdefault(service_id, DueCounts())
+            if kind == _FIRST_RESPONSE:
+                counts.first_response_due += 1
+                counts.first_response_on_time += done_at is not None and done_at <= deadline
+                continue
             counts.due += 1
-            if completed_at is not None:
-                counts.on_time += completed_at <= deadline
-                counts.histogram[completion_seconds(received_at, completed_at)] += 1
-        for service_id, answered_at, deadline in db.session.execute(first_responses, values):
-            counts = found.setdefault(service_id, DueCounts())
-            counts.first_response_due += 1
-            counts.first_response_on_time += answered_at is not None and answered_at <= deadline
+            if done_at is not None:
+                counts.on_time += done_at <= deadline
+                counts.histogram[completion_seconds(received_at, done_at)] += 1
     return found
 
 
 @lru_cache(maxsize=1)
-def _due_today_statements() -> tuple[Select, Select]:
-    """Build due_counts_today's two statements once (their values bound when they run)."""
+def _due_today_statement() -> CompoundSelect:
+    """Build due_counts_today's statement once (its values bound when it runs).
+
+    Rows of (kind, service, received, completed or first answered, the deadline passed).
+    """
     request = ServiceRequest
     ids = request.service_id.in_(bindparam("ids", expanding=True))
     start = bindparam("start", type_=request.completion_deadline.type)
     now = bindparam("now", type_=request.completion_deadline.type)
-    completions = select(request.service_id, request.received_at, request.completed_at,
+    completions = select(literal_column(str(_COMPLETION), Integer), request.service_id,
+                         request.received_at, request.completed_at,
                          request.completion_deadline).where(
         ids, request.completion_deadline > start, request.completion_deadline <= now)
-    first_responses = select(request.service_id, request.first_response_at,
+    first_responses = select(literal_column(str(_FIRST_RESPONSE), Integer), request.service_id,
+                             request.received_at, request.first_response_at,
                              request.first_response_deadline).where(
         ids, request.first_response_deadline > start, request.first_response_deadline <= now)
-    return completions, first_responses
+    return union_all(completions, first_responses)
 
 
 def due_totals(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, case, false, select
+from sqlalchemy import Select, case, exists, false, select
 from sqlalchemy.orm import selectinload
 
 from portal.domain.calendar import utc_now
@@ -400,13 +401,44 @@ def incident_list(
 
 def service_ids_disrupted_now() -> set[int]:
     """Return the ids of the services named by an open incident of major or outage impact."""
-    stmt = (
+    return set(db.session.scalars(_disrupted_statement()))
+
+
+@lru_cache(maxsize=1)
+def _disrupted_statement() -> Select:
+    """Build service_ids_disrupted_now's statement once (it has no values)."""
+    return (
         select(incident_service.c.service_id)
         .join(Incident, Incident.id == incident_service.c.incident_id)
         .where(Incident.resolved_at.is_(None), Incident.impact.in_(DISRUPTING_IMPACTS))
         .distinct()
     )
-    return set(db.session.scalars(stmt))
+
+
+def disrupting_incident_open(service_id: Any) -> Any:
+    """Return a SQL truth: an open incident of major or outage impact names the service.
+
+    ``service_id`` is a column or value; the services it is true of are those of
+    :func:`service_ids_disrupted_now`.
+    """
+    return exists().where(
+        incident_service.c.service_id == service_id,
+        Incident.id == incident_service.c.incident_id,
+        Incident.resolved_at.is_(None),
+        Incident.impact.in_(DISRUPTING_IMPACTS),
+    )
+
+
+def open_incident_exists(service_id: Any = None) -> Any:
+    """Return a SQL truth: an incident is open (naming the service, when a service id or
+    id column is given), as ``incident_list(service, include_resolved=False)`` finds."""
+    if service_id is None:
+        return exists().where(Incident.resolved_at.is_(None))
+    return exists().where(
+        incident_service.c.service_id == service_id,
+        Incident.id == incident_service.c.incident_id,
+        Incident.resolved_at.is_(None),
+    )
 
 
 # Planned maintenance --------------------------------------------------------------------------
@@ -494,21 +526,40 @@ def _maintenance_query(
     )
     if stmt is None:
         return None
-    if when == "upcoming":
-        stmt = stmt.where(Maintenance.starts_at > now).order_by(Maintenance.starts_at)
-    elif when == "ongoing":
-        stmt = stmt.where(Maintenance.starts_at <= now, Maintenance.ends_at > now).order_by(
-            Maintenance.starts_at
-        )
-    elif when == "current":
-        stmt = stmt.where(Maintenance.ends_at > now).order_by(Maintenance.starts_at)
-    elif when == "past":
-        stmt = stmt.where(Maintenance.ends_at <= now).order_by(Maintenance.starts_at.desc())
-    elif when is None:
-        stmt = stmt.order_by(Maintenance.starts_at.desc())
+    if when is not None:
+        stmt = stmt.where(_maintenance_when(when, now))
+    if when in ("upcoming", "ongoing", "current"):
+        stmt = stmt.order_by(Maintenance.starts_at)
     else:
-        raise ValueError(f"when must be one of {MAINTENANCE_WHEN} or None, not {when!r}")
+        stmt = stmt.order_by(Maintenance.starts_at.desc())
     return stmt.order_by(Maintenance.id)
+
+
+def _maintenance_when(when: str, now: Any) -> Any:
+    """Return the SQL truth of a window being upcoming, ongoing, past or current at now."""
+    if when == "upcoming":
+        return Maintenance.starts_at > now
+    if when == "ongoing":
+        return (Maintenance.starts_at <= now) & (Maintenance.ends_at > now)
+    if when == "current":
+        return Maintenance.ends_at > now
+    if when == "past":
+        return Maintenance.ends_at <= now
+    raise ValueError(f"when must be one of {MAINTENANCE_WHEN} or None, not {when!r}")
+
+
+def maintenance_exists(when: str, now: Any, service_id: Any = None) -> Any:
+    """Return a SQL truth: a maintenance window is ``when`` at ``now`` (on the service, when
+    a service id or id column is given), as ``maintenance_list(service, None, when, now)``
+    finds. ``now`` is a value or a bound parameter."""
+    clause = _maintenance_when(when, now)
+    if service_id is None:
+        return exists().where(clause)
+    return exists().where(
+        maintenance_service.c.service_id == service_id,
+        Maintenance.id == maintenance_service.c.maintenance_id,
+        clause,
+    )
 
 
 __all__ = [
@@ -524,5 +575,8 @@ __all__ = [
     "maintenance_list_for_staff",
     "maintenance_page_for_staff",
     "maintenance_schedule",
+    "disrupting_incident_open",
+    "maintenance_exists",
+    "open_incident_exists",
     "service_ids_disrupted_now",
 ]

@@ -22,10 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from flask_babel import force_locale, format_date, get_locale, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 
 from portal.domain.calendar import UTC, utc_now, wib_date
 from portal.extensions import db
@@ -38,7 +39,10 @@ from portal.models.metrics import (
     ServiceStatusChange,
 )
 from portal.services.metrics.figures import ServiceMetrics, metrics_for_service
-from portal.services.metrics.incidents import service_ids_disrupted_now
+from portal.services.metrics.incidents import (
+    disrupting_incident_open,
+    service_ids_disrupted_now,
+)
 from portal.services.metrics.reporting import service_last_reported
 from portal.services.metrics.status_metrics import metrics_for_services
 
@@ -198,13 +202,17 @@ def status_refresh(service_ids: Iterable[int] | None = None, now: datetime | Non
 
 
 def _view(
-    row: ServiceStatus | None,
+    row: Any,
     service_id: int,
-    disrupted: set[int],
+    disrupted: bool,
     last_reported_at: datetime | None,
     now: datetime,
 ) -> StatusView:
-    """Build what is shown from a stored row (or its absence), the last report and incidents."""
+    """Build what is shown from a stored row (or its absence), the last report and incidents.
+
+    ``row`` has the stored reason parameters, metrics and computation time (None: none
+    stored); ``disrupted``, whether an open incident disrupts the service now.
+    """
     if row is None:
         # Never evaluated: a new service that never reported. Silence is never health.
         params: dict = {"since": None, "data_status": "no_data"}
@@ -219,50 +227,127 @@ def _view(
         # Gone silent since the row was stored: no_data now, not the health stored then.
         since = wib_date(last_reported_at).isoformat() if last_reported_at else None
         params = {**params, "data_status": "no_data", "since": since}
-    status = "disrupted" if service_id in disrupted else params.get("data_status", "no_data")
+    status = "disrupted" if disrupted else params.get("data_status", "no_data")
     return StatusView(service_id, status, params, metrics, computed_at)
 
 
-def _shown_query():  # a SQLAlchemy Select of three columns
-    """Select each service's id, stored status row and last report time (outer joins)."""
+def _shown_query() -> Select:
+    """Select what a service's shown status is built from, a row per service.
+
+    Its id; its stored status's columns (``stored``, the stored row's service id, is None
+    when no status is stored); its last report time (outer joins); and ``disrupted``,
+    whether an open incident disrupts it (the services of service_ids_disrupted_now).
+    Plain columns, not the stored row as an entity: a list reads dozens of them per page.
+    """
     return (
-        select(Service.id, ServiceStatus, ServiceReport.last_reported_at)
+        select(Service.id, ServiceStatus.service_id.label("stored"),
+               ServiceStatus.reason_params, ServiceStatus.metrics, ServiceStatus.computed_at,
+               ServiceReport.last_reported_at,
+               disrupting_incident_open(Service.id).label("disrupted"))
         .outerjoin(ServiceStatus, ServiceStatus.service_id == Service.id)
         .outerjoin(ServiceReport, ServiceReport.service_id == Service.id)
     )
 
 
+@lru_cache(maxsize=1)
+def _shown_statement() -> Select:
+    """Build status_for_services' statement once (the ids bound when it runs)."""
+    return _shown_query().where(Service.id.in_(bindparam("ids", expanding=True)))
+
+
+def _stored(row: Any) -> Any:
+    """Return a shown-query row as the stored status (None when none is stored)."""
+    return row if row.stored is not None else None
+
+
 def status_for_services(
     service_ids: Iterable[int], now: datetime | None = None
 ) -> dict[int, StatusView]:
-    """Return the shown status of each service (one query, plus the open incidents)."""
-    now = (now or utc_now()).astimezone(UTC)
+    """Return the shown status of each service (one query)."""
+    return {i: view for i, (view, _at) in _shown(service_ids, now).items()}
+
+
+def status_with_report(
+    service_id: int, now: datetime | None = None
+) -> tuple[StatusView, datetime | None]:
+    """Return one service's shown status and its last report time, in one statement.
+
+    The view is the one :func:`status_for_services` gives; the time is the one
+    :func:`~portal.services.metrics.reporting.service_last_reported` gives (None: never).
+    """
+    return _shown([service_id], now)[service_id]
+
+
+def department_services_with_status(
+    department_id: int, *options: Any, now: datetime | None = None
+) -> list[tuple[Service, StatusView]]:
+    """List a department's services by name, each with its shown status, in one statement.
+
+    The services in the order of ``Department.services``, loaded with the loader
+    ``options`` given; each status the one :func:`status_for_services` gives.
+    """
+    stmt = _department_statement(options)
+    rows = {}
+    services = []
+    for row in db.session.execute(stmt, {"department_id": department_id}):
+        rows[row.id] = row
+        services.append(row.Service)
+    shown = _build([s.id for s in services], rows, now)
+    return [(service, shown[service.id][0]) for service in services]
+
+
+@lru_cache(maxsize=4)
+def _department_statement(options: tuple) -> Select:
+    """Build department_services_with_status' statement once for its loader options (the
+    department bound when it runs)."""
+    return (_shown_query().add_columns(Service)
+            .where(Service.department_id == bindparam("department_id"))
+            .order_by(Service.name_id).options(*options))
+
+
+def _shown(
+    service_ids: Iterable[int], now: datetime | None
+) -> dict[int, tuple[StatusView, datetime | None]]:
+    """Return each service's shown status and last report time (one query a 900 ids)."""
     ids = list(service_ids)
-    rows: dict[int, tuple[ServiceStatus | None, datetime | None]] = {}
+    rows: dict[int, Any] = {}
     for start in range(0, len(ids), 900):
-        stmt = _shown_query().where(Service.id.in_(ids[start:start + 900]))
-        rows.update({i: (row, at) for i, row, at in db.session.execute(stmt)})
-    disrupted = service_ids_disrupted_now()
-    views = {}
+        for row in db.session.execute(_shown_statement(), {"ids": ids[start:start + 900]}):
+            rows[row.id] = row
+    return _build(ids, rows, now)
+
+
+def _build(
+    ids: list[int], rows: dict[int, Any], now: datetime | None
+) -> dict[int, tuple[StatusView, datetime | None]]:
+    """Build the shown statuses and last report times of services from their shown rows.
+
+    A row stored under earlier definitions (before an upgrade, until the next refresh) is
+    evaluated afresh, so that no page shows a figure the current rules do not give.
+    """
+    now = (now or utc_now()).astimezone(UTC)
+    shown: dict[int, tuple[StatusView, datetime | None]] = {}
     stale = []
     for i in ids:
-        row, last_reported_at = rows.get(i, (None, None))
-        if row is not None and not _snapshot_is_current(row):
+        row = rows.get(i)
+        if row is None:
+            shown[i] = (_view(None, i, False, None, now), None)
+        elif row.stored is not None and not _snapshot_is_current(row):
             stale.append(i)
-            continue
-        views[i] = _view(row, i, disrupted, last_reported_at, now)
-    for service in db.session.scalars(select(Service).where(Service.id.in_(stale))):
-        # Stored under earlier definitions (before an upgrade, until the next refresh):
-        # evaluated afresh so that no page shows a figure the current rules do not give.
-        last_reported_at = rows[service.id][1]
-        status, params, metrics = status_evaluate(
-            service, now, last_reported_at, service.id in disrupted
-        )
-        views[service.id] = StatusView(service.id, status, params, metrics, None)
-    return views
+        else:
+            shown[i] = (_view(_stored(row), i, bool(row.disrupted), row.last_reported_at, now),
+                        row.last_reported_at)
+    if stale:
+        for service in db.session.scalars(select(Service).where(Service.id.in_(stale))):
+            row = rows[service.id]
+            status, params, metrics = status_evaluate(
+                service, now, row.last_reported_at, bool(row.disrupted))
+            shown[service.id] = (StatusView(service.id, status, params, metrics, None),
+                                 row.last_reported_at)
+    return shown
 
 
-def _snapshot_is_current(row: ServiceStatus) -> bool:
+def _snapshot_is_current(row: Any) -> bool:
     """Tell whether a stored status was computed under the current metric definitions."""
     return '"due":' in (row.metrics or "")
 
@@ -275,12 +360,12 @@ def status_counts(
     stmt = _shown_query().add_columns(Service.work_mode)
     if department_id is not None:
         stmt = stmt.where(Service.department_id == department_id)
-    disrupted = service_ids_disrupted_now()
     by: dict[str, dict[str, int]] = {mode: dict.fromkeys(SERVICE_STATUSES, 0)
                                      for mode in WORK_MODES}
-    for service_id, row, last_reported_at, mode in db.session.execute(stmt):
-        status = _view(row, service_id, disrupted, last_reported_at, now).status
-        by.setdefault(mode, dict.fromkeys(SERVICE_STATUSES, 0))[status] += 1
+    for row in db.session.execute(stmt):
+        status = _view(_stored(row), row.id, bool(row.disrupted), row.last_reported_at,
+                       now).status
+        by.setdefault(row.work_mode, dict.fromkeys(SERVICE_STATUSES, 0))[status] += 1
     if by_mode:
         return by
     total = dict.fromkeys(SERVICE_STATUSES, 0)

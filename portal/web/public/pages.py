@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import Blueprint, render_template, request
+from flask_babel import get_translations
+from jinja2.ext import _make_new_gettext, _make_new_ngettext
 
 from portal.i18n import current_lang
 from portal.models.catalogue import WORK_MODES, Department, Service
@@ -59,10 +61,25 @@ for _name, _helper in {
     # The windows the pages name ("over the last 30 days"), from the rules that set them.
     "status_window_days": STATUS_WINDOW_DAYS,
     "daily_bar_days": DAILY_BAR_DAYS,
+    "chart_bars": charts.bars_svg,
 }.items():
     bp.add_app_template_global(_helper, _name)
 _day_sentence = by_lang(charts.day_sentence)
 _week_sentence = by_lang(charts.week_sentence)
+
+
+def _render(template: str, **context: object) -> str:
+    """Render a page with its ``_``, ``gettext`` and ``ngettext`` bound to the reader's
+    translations, looked up once.
+
+    Flask-Babel's template callables look the translations up at every call (a page makes
+    a hundred or more); these are Jinja's same wrappers (escaping, formatting) around the
+    same translations' methods, so the text is the same. Macros imported without the
+    context keep Flask-Babel's.
+    """
+    translations = get_translations()
+    return render_template(template, gettext=_make_new_gettext(translations.ugettext),
+                           ngettext=_make_new_ngettext(translations.ungettext), **context)
 
 
 @dataclass(frozen=True)
@@ -131,7 +148,7 @@ def _oldest(views) -> object:
 def home() -> str:
     """Show the province at a glance: statuses by work mode, disruptions, and search."""
     overview = province_overview()
-    return render_template(
+    return _render(
         "public/home.html",
         counts=overview.services_by_mode,
         overview=overview,
@@ -172,14 +189,14 @@ def services() -> str:
     filters = {"q": query or None, "department": department or None, "mode": mode or None,
                "status": status or None,
                "per_page": per_page if per_page != SERVICES_PER_PAGE else None}
-    return render_template(
+    return _render(
         "public/services.html",
         rows=rows,
         cards=_cards(rows, Formats()),
         found=found,
         filters=filters,
         updated_at=_oldest(row.status for row in rows),
-        departments=catalogue.department_list(),
+        departments=catalogue.department_choices(),
         query=query,
         department=department,
         mode=mode,
@@ -208,24 +225,26 @@ def service(code: str) -> str:
     """Show one service: its status and figures, charts, incidents, commitment, histories.
 
     The day and week tables (hundreds of dates and rates) are formatted here with the
-    reader's language looked up once, not once a cell by the template.
+    reader's language looked up once, and rendered here in one string each (as the charts'
+    bars are, see portal/web/charts.py), not a cell at a time by the template.
     """
     found = catalogue.service_get(code)
     figures = service_figures(found)
     target = found.on_time_target
     fmt = Formats()
-    return render_template(
+    return _render(
         "public/service.html",
         service=found,
         place=service_place(found),
         figures=figures,
         daily_chart=charts.daily_bar(figures.daily, target, _day_sentence),
         daily_summary=charts.daily_summary(figures.daily, target),
-        daily_rows=_daily_rows(figures, fmt),
+        daily_rows=charts.table_rows(_daily_rows(figures, fmt)),
         trend_chart=(charts.trend_chart(figures.trend, target, _week_sentence)
                      if figures.trend else None),
         trend_summary=charts.trend_summary(figures.trend) if figures.trend else "",
-        trend_rows=_trend_rows(figures.trend, fmt) if figures.trend else [],
+        trend_rows=charts.table_rows(_trend_rows(figures.trend, fmt), text_cells=1)
+        if figures.trend else "",
     )
 
 
@@ -239,7 +258,7 @@ def departments() -> str:
                             fmt.ngettext("%(count)s service", "%(count)s services",
                                          row.services, count=row.services),
                             _status_counts(row.counts, fmt)) for row in rows]
-    return render_template(
+    return _render(
         "public/departments.html",
         cards=cards,
         updated_at=oldest_status_time() if rows else None,
@@ -252,7 +271,7 @@ def department(code: str) -> str:
     """Show one department: its status counts, open incidents and services with status."""
     overview = catalogue.department_overview(code)
     fmt = Formats()
-    return render_template(
+    return _render(
         "public/department.html",
         department=overview.department,
         overview=overview,

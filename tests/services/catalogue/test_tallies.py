@@ -1,4 +1,5 @@
-"""Services counted by shown status in the database equal the status reads' counts."""
+"""Services counted by shown status in the database equal the status reads' counts; the
+reads of one service and of one department's services equal the list read."""
 
 from __future__ import annotations
 
@@ -9,11 +10,17 @@ import pytest
 
 from portal.domain.calendar import UTC
 from portal.extensions import db
-from portal.models import Incident, ServiceReport, ServiceStatus
+from portal.models import Department, Incident, ServiceReport, ServiceStatus
 from portal.models.metrics import SERVICE_STATUSES
 from portal.services.catalogue.directory import status_tally
 from portal.services.catalogue.tallies import status_tallies
-from portal.services.metrics.status import status_counts, status_for_services
+from portal.services.metrics.reporting import service_last_reported
+from portal.services.metrics.status import (
+    department_services_with_status,
+    status_counts,
+    status_for_services,
+    status_with_report,
+)
 from tests.factories import create_department, create_service
 
 NOW = datetime(2025, 9, 30, 5, 0, tzinfo=UTC)
@@ -102,3 +109,25 @@ def test_one_departments_counts(province):
     assert counted[department_id] == {**dict.fromkeys(SERVICE_STATUSES, 0), "meeting": 1,
                                       "at_risk": 1, "breaching": 1, "insufficient_data": 1,
                                       "no_data": 2}
+
+
+def test_one_service_read_equals_the_list_read_and_the_last_report(province):
+    # status_with_report reads the status, the incidents and the last report in one
+    # statement: the same as the list read and service_last_reported, for every kind of row.
+    views = status_for_services([s.id for s in province], now=NOW)
+    reported = service_last_reported([s.id for s in province])
+    for service in province:
+        view, last_reported_at = status_with_report(service.id, now=NOW)
+        assert view == views[service.id]
+        assert last_reported_at == reported.get(service.id)
+    assert {v.status for v in views.values()} >= {"disrupted", "no_data", "meeting"}
+
+
+def test_a_departments_services_with_status_equal_its_services_and_their_list_read(province):
+    for department_id in {s.department_id for s in province}:
+        department = db.session.get(Department, department_id)
+        services = list(department.services)
+        views = status_for_services([s.id for s in services], now=NOW)
+        found = department_services_with_status(department_id, now=NOW)
+        assert [s.id for s, _view in found] == [s.id for s in services]
+        assert [view for _service, view in found] == [views[s.id] for s in services]

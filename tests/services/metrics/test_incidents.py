@@ -17,9 +17,11 @@ from portal.services.metrics.incidents import (
     incident_list_for_staff,
     incident_open,
     incident_update,
+    maintenance_exists,
     maintenance_list,
     maintenance_list_for_staff,
     maintenance_schedule,
+    open_incident_exists,
     service_ids_disrupted_now,
 )
 from tests.factories import create_department, create_service, create_user
@@ -547,3 +549,44 @@ def test_programs_are_told_the_literal_code_values(app):
     }
     assert [e.error for e in updated.value.errors] == [
         'must be one of "investigating", "identified", "monitoring", "resolved"']
+
+
+@pytest.mark.parametrize("offset_hours", [-4, -2, -1, 0, 1, 30])
+def test_maintenance_exists_exactly_when_the_list_finds_some(app, offset_hours):
+    # A page asks whether there is maintenance before listing it (one statement for what is
+    # usually empty): the answer must be the list's, for every period, service and instant.
+    mine, other = create_service(), create_service()
+    maintenance_schedule(ADMIN, [mine.code], T0 - timedelta(hours=3), T0 - timedelta(hours=1),
+                         "Lalu")
+    maintenance_schedule(ADMIN, [mine.code], T0, T0 + timedelta(hours=1), "Berlangsung")
+    maintenance_schedule(ADMIN, [other.code], T0 + timedelta(days=1),
+                         T0 + timedelta(days=1, hours=1), "Nanti")
+    now = T0 + timedelta(hours=offset_hours)
+    for when in ("upcoming", "ongoing", "past", "current"):
+        listed = bool(maintenance_list(when=when, now=now))
+        assert bool(db.session.scalar(select(maintenance_exists(when, now)))) is listed
+        for service in (mine, other, create_service()):
+            listed = bool(maintenance_list(service=service, when=when, now=now))
+            found = bool(db.session.scalar(select(maintenance_exists(when, now, service.id))))
+            assert found is listed, (when, offset_hours)
+
+
+def test_an_open_incident_exists_exactly_when_the_list_of_open_ones_finds_some(app):
+    minor_on, resolved_on, quiet = create_service(), create_service(), create_service()
+
+    def agree() -> None:
+        assert bool(db.session.scalar(select(open_incident_exists()))) is bool(
+            incident_list(include_resolved=False))
+        for service in (minor_on, resolved_on, quiet):
+            assert bool(db.session.scalar(select(open_incident_exists(service.id)))) is bool(
+                incident_list(service=service, include_resolved=False))
+
+    agree()
+    resolved = open_on(resolved_on, now=T0)
+    incident_update(ADMIN, resolved.id, "resolved", "Pulih.", "Restored.",
+                    now=T0 + timedelta(hours=1))
+    agree()
+    open_on(minor_on, impact="minor", now=T0)
+    agree()
+    assert bool(db.session.scalar(select(open_incident_exists(minor_on.id))))
+    assert not db.session.scalar(select(open_incident_exists(quiet.id)))
