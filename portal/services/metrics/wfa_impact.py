@@ -57,6 +57,10 @@ shows no median, so its histograms are never read). Each service's work-mode his
 ordered once into spans (:class:`WorkModeTimeline`), and the services on-site since before
 their records began qualify for a comparison group by their reporting start alone.
 
+One service's impact (the API's, :func:`wfa_impact_for_code`) reads less: its department's
+services, its own days, and its department's comparison group's counts summed by the
+database; the rest of the province only when that group has too few due requests.
+
 A history entry counts as a change when it has a date and its mode differs from the entry
 before it; the first dated entry of a history (no older entry) counts too, with an unknown
 ``from_mode`` (the importer records "wfa since 1 March" as a single entry).
@@ -70,9 +74,11 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select
+from sqlalchemy.orm import aliased
 
 from portal.domain.calendar import utc_now, wib_date
 from portal.domain.statistics import (
@@ -83,6 +89,7 @@ from portal.domain.statistics import (
 from portal.extensions import db
 from portal.models.catalogue import Service, WorkModeChange
 from portal.models.metrics import ServiceDay
+from portal.services.errors import NotFound
 from portal.services.metrics.figures import (
     MEDIAN,
     DueCounts,
@@ -890,6 +897,274 @@ def wfa_impacts(services: Iterable[Service], now: datetime | None = None) -> dic
     return wfa_figures({None: (None, ids)}, now).impacts
 
 
+# One service's WFA impact --------------------------------------------------------------------
+
+
 def wfa_impact_for_service(service: Service, now: datetime | None = None) -> WfaImpact | None:
-    """Return a service's WFA impact, or None if it never moved to wfa or hybrid."""
-    return wfa_impacts([service], now).get(service.id)
+    """Return a service's WFA impact, or None if it never moved to wfa or hybrid.
+
+    The figures of :func:`wfa_figures` for one service, without reading the whole province:
+    its department's services and histories first (one statement), its own days with their
+    completion times (one), its department's on-site services' due counts summed by the
+    database (one); the rest of the province only when the department's group has too few
+    due requests, and then only the services reporting since the before window began.
+    """
+    department = _ServiceSet.read(_department_statement(),
+                                  {"department_id": service.department_id})
+    return _impact_in_department(service.id, service.department_id, department, now)
+
+
+def wfa_impact_for_code(code: str, now: datetime | None = None) -> WfaImpact | None:
+    """Return the WFA impact of the service of a code, as :func:`wfa_impact_for_service`.
+
+    The service is read with its department's services (no statement of its own); raises
+    NotFound when no service has the code.
+    """
+    department = _ServiceSet.read(_department_of_code_statement(), {"code": code})
+    service_id = department.id_of.get(code)
+    if service_id is None:
+        raise NotFound(code)
+    return _impact_in_department(service_id, department.department_id, department, now)
+
+
+def _impact_in_department(
+    service_id: int, department_id: int, department: _ServiceSet, now: datetime | None
+) -> WfaImpact | None:
+    """Return a service's WFA impact, its department's services read already."""
+    now = now or utc_now()
+    today = wib_date(now)
+    move = latest_move(department.histories.get(service_id, ()))
+    if move is None:
+        return None
+    before_dates, after_dates = windows(move.change_date, today)
+    target = _Target(service_id, move, before_dates, after_dates)
+    span = (before_dates[0], max(before_dates[1], after_dates[1]))
+    today_in_span = span[0] <= today <= span[1]
+    own_ids = department.onsite_ids(target)
+    today_counts = due_counts_today(sorted({service_id, *own_ids}), today, now) if (
+        today_in_span) else {}
+    before, after = _target_sides(target, today_counts, today)
+    own = _Pool(own_ids, *_pooled_sums(target, own_ids, today_counts, today))
+    scope, pool, code_of = "department", own, department.code_of
+    if not own.enough() and after_dates[0] <= after_dates[1]:
+        pool, others = _province_pool(target, department_id, own, now, today_in_span)
+        scope, code_of = "province", {**department.code_of, **others}
+    comparison = comparison_group(scope, (code_of[i] for i in pool.ids), pool.before,
+                                  pool.after, before_dates, after_dates) if pool.enough() else None
+    start = department.starts.get(service_id)
+    return WfaImpact(
+        **compare(before, after, reporting_since=start, before_dates=before_dates,
+                  after_dates=after_dates, comparison=comparison),
+        service_code=department.code_of[service_id],
+        change_date=move.change_date,
+        from_mode=move.from_mode,
+        to_mode=move.to_mode,
+        reporting_since=start,
+    )
+
+
+
+def _province_pool(
+    target: _Target, department_id: int, own: _Pool, now: datetime, today_in_span: bool
+) -> tuple[_Pool, dict[int, str]]:
+    """Pool the province's on-site services over the target's windows, the department's
+    (``own``) included; return the pool and the other services' codes.
+
+    What fell due today is read when today is in the windows' span.
+    """
+    others = _ServiceSet.read(_province_statement(), {
+        "department_id": department_id, "reporting_by": target.before_dates[0]})
+    other_ids = others.onsite_ids(target)
+    today = wib_date(now)
+    today_counts = due_counts_today(other_ids, today, now) if (
+        today_in_span and other_ids) else {}
+    before, after = _pooled_sums(target, other_ids, today_counts, today)
+    before.add(own.before)
+    after.add(own.after)
+    return _Pool(own.ids + other_ids, before, after), others.code_of
+
+
+@dataclass
+class _ServiceSet:
+    """Some services' codes, work-mode histories (as timelines) and reporting starts."""
+
+    code_of: dict[int, str] = field(default_factory=dict)
+    id_of: dict[str, int] = field(default_factory=dict)
+    histories: dict[int, list[Any]] = field(default_factory=dict)
+    starts: dict[int, date] = field(default_factory=dict)
+    # The department of the services read (when they are one department's).
+    department_id: int | None = None
+
+    @classmethod
+    def read(cls, statement: Any, values: dict) -> _ServiceSet:
+        """Read the rows of a statement of :func:`_services_statement` (one per history entry,
+        or one with no entry for a service without history)."""
+        found = cls()
+        for row in db.session.execute(statement, values):
+            found.code_of[row.sid] = row.code
+            found.id_of[row.code] = row.sid
+            found.department_id = row.department_id
+            if row.start is not None:
+                found.starts[row.sid] = row.start
+            if row.id is not None:
+                found.histories.setdefault(row.sid, []).append(row)
+        return found
+
+    def onsite_ids(self, target: _Target) -> list[int]:
+        """Return those of the services that qualify for the target's comparison group.
+
+        The rule of :func:`_references`: reporting by the before window's first day and
+        on-site on every day of both windows (none when the after window is still ahead).
+        """
+        first, last = target.before_dates[0], target.after_dates[1]
+        if last < target.after_dates[0]:
+            return []
+        return sorted(
+            service_id for service_id, history in self.histories.items()
+            if service_id in self.starts and self.starts[service_id] <= first
+            and WorkModeTimeline(history).onsite_throughout(first, last))
+
+
+def _services_statement() -> Select:
+    """Select services' ids, codes, reporting starts and work-mode history entries."""
+    change = WorkModeChange
+    first_day = (select(ServiceDay.day)
+                 .where(ServiceDay.service_id == Service.id, ServiceDay.received > 0)
+                 .order_by(ServiceDay.day).limit(1).scalar_subquery())
+    return select(Service.id.label("sid"), Service.code, Service.department_id,
+                  first_day.label("start"), change.id, change.service_id, change.work_mode,
+                  change.effective_from)
+
+
+@lru_cache(maxsize=1)
+def _department_statement() -> Select:
+    """Build the statement reading a department's services once (the department bound)."""
+    change = WorkModeChange
+    return _services_statement().outerjoin(change, change.service_id == Service.id).where(
+        Service.department_id == bindparam("department_id"))
+
+
+@lru_cache(maxsize=1)
+def _department_of_code_statement() -> Select:
+    """Build the statement reading the department of a service's code once (the code bound)."""
+    change, asked = WorkModeChange, aliased(Service)
+    department_id = select(asked.department_id).where(
+        asked.code == bindparam("code")).scalar_subquery()
+    return _services_statement().outerjoin(change, change.service_id == Service.id).where(
+        Service.department_id == department_id)
+
+
+@lru_cache(maxsize=1)
+def _province_statement() -> Select:
+    """Build the statement reading the other departments' services once.
+
+    Only those with history that reported by a day (bound as ``reporting_by``): no other
+    service can join a comparison group whose before window begins that day.
+    """
+    change = WorkModeChange
+    reported = select(ServiceDay.day).where(
+        ServiceDay.service_id == Service.id, ServiceDay.received > 0,
+        ServiceDay.day <= bindparam("reporting_by", type_=ServiceDay.day.type)).exists()
+    return _services_statement().join(change, change.service_id == Service.id).where(
+        Service.department_id != bindparam("department_id"), reported)
+
+
+@lru_cache(maxsize=1)
+def _target_days_statement() -> Select:
+    """Build the statement reading one service's due days with completion times once."""
+    day = ServiceDay
+    return select(day.day, day.due, day.due_on_time, day.due_completion_histogram).where(
+        day.service_id == bindparam("service_id"),
+        day.day >= bindparam("first_day", type_=day.day.type),
+        day.day <= bindparam("last_day", type_=day.day.type),
+        day.due > 0)
+
+
+@lru_cache(maxsize=1)
+def _sums_statement() -> Select:
+    """Build the statement summing services' due and on-time counts before and after a date
+    once (the ids, the date and the days bound)."""
+    day = ServiceDay
+    before = day.day < bindparam("change_date", type_=day.day.type)
+
+    def total(column: Any, side: Any) -> Any:
+        return func.sum(case((side, column), else_=0))
+
+    return select(
+        day.service_id, total(day.due, before), total(day.due_on_time, before),
+        total(day.due, ~before), total(day.due_on_time, ~before),
+    ).where(
+        day.service_id.in_(bindparam("ids", expanding=True)),
+        day.day >= bindparam("first_day", type_=day.day.type),
+        day.day <= bindparam("last_day", type_=day.day.type),
+        day.due > 0,
+    ).group_by(day.service_id)
+
+
+def _aggregate_days(target: _Target, today: date) -> tuple[date, date]:
+    """Return the first and last day of the aggregates the target's windows read."""
+    last = min(max(target.before_dates[1], target.after_dates[1]), today - timedelta(days=1))
+    return target.before_dates[0], last
+
+
+def _today_side(target: _Target, today: date) -> int | None:
+    """Return which side today is on (0 before, 1 after), or None when on neither."""
+    for side, (first, last) in enumerate((target.before_dates, target.after_dates)):
+        if first <= today <= last:
+            return side
+    return None
+
+
+def _target_sides(
+    target: _Target, today_counts: Mapping[int, DueCounts], today: date
+) -> tuple[DueCounts, DueCounts]:
+    """Return the target's own due counts with completion times, before and after."""
+    first, last = _aggregate_days(target, today)
+    sides = (DueCounts(), DueCounts())
+    totals: tuple[dict[str, int], dict[str, int]] = ({}, {})
+    if first <= last:
+        values = {"service_id": target.service_id, "first_day": first, "last_day": last}
+        change_date = target.move.change_date
+        for on, due, on_time, text in db.session.execute(_target_days_statement(), values):
+            side = 0 if on < change_date else 1
+            sides[side].due += due
+            sides[side].on_time += on_time
+            histogram_accumulate(totals[side], text)
+    for counts, side_totals in zip(sides, totals, strict=True):
+        counts.histogram = histogram_from_totals(side_totals)
+    _add_today(sides, target, today_counts.get(target.service_id), today, histogram=True)
+    return sides
+
+
+def _add_today(sides: tuple[DueCounts, DueCounts], target: _Target, counts: DueCounts | None,
+               today: date, histogram: bool = False) -> None:
+    """Add what fell due today to the side of the target's windows today is on, if any."""
+    side = _today_side(target, today)
+    if counts is None or side is None:
+        return
+    sides[side].due += counts.due
+    sides[side].on_time += counts.on_time
+    if histogram:
+        sides[side].histogram.update(counts.histogram)
+
+
+def _pooled_sums(
+    target: _Target, ids: list[int], today_counts: Mapping[int, DueCounts], today: date
+) -> tuple[DueCounts, DueCounts]:
+    """Return the pooled due counts of services over the target's windows (one statement a
+    900 ids), without completion times."""
+    sides = (DueCounts(), DueCounts())
+    first, last = _aggregate_days(target, today)
+    if ids and first <= last:
+        for chunk_start in range(0, len(ids), 900):
+            values = {"ids": ids[chunk_start:chunk_start + 900], "first_day": first,
+                      "last_day": last, "change_date": target.move.change_date}
+            for _id, before_due, before_on_time, after_due, after_on_time in db.session.execute(
+                    _sums_statement(), values):
+                sides[0].due += int(before_due)
+                sides[0].on_time += int(before_on_time)
+                sides[1].due += int(after_due)
+                sides[1].on_time += int(after_on_time)
+    for service_id in ids:
+        _add_today(sides, target, today_counts.get(service_id), today)
+    return sides

@@ -23,9 +23,8 @@ from portal.services.accountability.tables import (
     AccountabilityTable,
     period_resolve,
 )
-from portal.services.catalogue import directory as catalogue
 from portal.services.errors import FieldError, ValidationError, must_be_one_of
-from portal.services.metrics.wfa_impact import wfa_impact_for_service
+from portal.services.metrics.wfa_impact import wfa_impact_for_code
 from portal.services.opendata.cells import formula_safe
 from portal.web.accountability.pages import DEFINITION_LIMITS
 from portal.web.accountability.present import comparison_text
@@ -45,8 +44,7 @@ def service_wfa_impact(code: str):
     services that stayed on-site over the same weeks (null when there is none), and
     ``adjusted_verdict`` reads the net difference (the service's change minus theirs).
     """
-    service = catalogue.service_get(code, related=False)
-    impact = wfa_impact_for_service(service)
+    impact = wfa_impact_for_code(code)
     if impact is None:
         return problem("no-wfa-change", _(
             "This service has never moved to WFA or hybrid work, so there is no before and "

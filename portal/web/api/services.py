@@ -8,18 +8,21 @@ with the WIB offset (+07:00); every refusal is a problem (``portal.web.api.probl
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app, request
 from flask_babel import gettext as _
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import joinedload, load_only
 
-from portal.extensions import csrf
+from portal.extensions import csrf, db
 from portal.i18n import current_lang, localized
-from portal.models.catalogue import WORK_MODES, Service
+from portal.models.catalogue import WORK_MODES, Department, Service
 from portal.models.metrics import SERVICE_STATUSES
 from portal.services.catalogue import directory as catalogue
 from portal.services.catalogue import search
-from portal.services.errors import FieldError, ValidationError, must_be_one_of
+from portal.services.errors import FieldError, NotFound, ValidationError, must_be_one_of
 from portal.services.metrics.figures import metrics_for_service, metrics_window_problems
 from portal.services.metrics.reporting import service_last_reported
 from portal.services.metrics.service_requests import (
@@ -27,7 +30,7 @@ from portal.services.metrics.service_requests import (
     ForeignServices,
     service_requests_report,
 )
-from portal.services.metrics.status import status_for_services, status_reason_text
+from portal.services.metrics.status import status_reason_text, status_with_report
 from portal.services.metrics.tokens import token_authenticate
 from portal.web.api.answers import api_date_problem, api_timestamp, json_answer
 from portal.web.api.blueprint import bp
@@ -251,9 +254,24 @@ def service_detail(code: str):
     """Return one service with its status and 30-day metrics."""
 
     def build() -> dict:
-        service = catalogue.service_get(code)
-        view = status_for_services([service.id])[service.id]
-        reported = service_last_reported([service.id]).get(service.id)
+        service = db.session.scalar(_detail_statement(), {"code": code})
+        if service is None:
+            raise NotFound(code)
+        view, reported = status_with_report(service.id)
         return _service_json(service, view, reported)
 
     return cached_json(build)
+
+
+@lru_cache(maxsize=1)
+def _detail_statement() -> Select:
+    """Build the statement reading one service with its department once (the code bound):
+    the columns the answer shows, not the histories, search words or published standard."""
+    return select(Service).where(Service.code == bindparam("code")).options(
+        load_only(Service.code, Service.name_id, Service.name_en, Service.work_mode,
+                  Service.work_mode_since, Service.commitment_value, Service.commitment_unit,
+                  Service.on_time_target, Service.first_response_value,
+                  Service.first_response_unit, Service.online_url),
+        joinedload(Service.department).load_only(Department.code, Department.name_id,
+                                                 Department.name_en),
+    )

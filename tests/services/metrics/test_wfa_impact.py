@@ -21,6 +21,7 @@ from portal.services.metrics.wfa_impact import (
     mode_on,
     onsite_throughout,
     wfa_figures,
+    wfa_impact_for_code,
     wfa_impact_for_service,
     windows,
 )
@@ -550,3 +551,28 @@ def test_what_fell_due_today_counts_on_the_after_side_with_its_completion_times(
     # 30 due, 10 on time; the median of 10 × 1 h and 20 × 4 h is rank 15: 4 hours.
     assert after == {"due": 30, "on_time": 10, "on_time_rate": 0.3333,
                      "median_completion_hours": 4.0}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_one_services_impact_equals_a_recomputation_from_the_requests(seed):
+    # wfa_impact_for_service reads a department first and the province only when needed:
+    # every service's impact must still be the one the definitions give.
+    _random_province(random.Random(seed))
+    services = Service.query.all()
+    impacts, _pooled = _raw_figures({None: (None, [s.id for s in services])}, NOW)
+    found = {s.id: wfa_impact_for_service(s, now=NOW) for s in services}
+    assert found == {s.id: impacts.get(s.id) for s in services}
+    assert {s.id: wfa_impact_for_code(s.code, now=NOW) for s in services} == found
+    scopes = {i.comparison.scope if i.comparison else None for i in impacts.values()}
+    assert {"department", None} <= scopes
+
+
+def test_one_services_comparison_group_comes_from_the_province_when_its_department_lacks():
+    _random_province(random.Random(1))
+    department = create_department()
+    lonely = _moved(department=department)
+    report_due(lonely, BEFORE_START - timedelta(days=5), on_time=1, now=NOW)
+    impacts, _pooled = _raw_figures({None: (None, [lonely.id])}, NOW)
+    impact = wfa_impact_for_service(lonely, now=NOW)
+    assert impact.comparison is not None and impact.comparison.scope == "province"
+    assert impact == impacts[lonely.id]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
 
 from portal.domain.calendar import UTC, utc_now
 from portal.services.metrics.service_requests import service_requests_report
-from portal.web.api.answers import api_json, api_timestamp
+from portal.web.api.answers import api_json, api_timestamp, json_answer
 from tests.factories import create_department, create_service
 from tests.feedback_support import create_triage_unit, valid_data
 
@@ -30,6 +34,20 @@ def test_nested_timestamps_and_dates_are_written_as_the_api_writes_them():
              "steps": ({"at": datetime(2024, 12, 31, 17, 0, tzinfo=UTC)},), "n": 3}
     assert api_json(value) == {"at": "2025-01-01T07:00:00+07:00", "day": "2025-01-01",
                                "steps": [{"at": "2025-01-01T00:00:00+07:00"}], "n": 3}
+
+
+def test_an_answer_is_written_as_its_body_with_every_timestamp_in_wib(app):
+    # The encoder writes timestamps and dates itself: the answer must be exactly the body
+    # api_json gives, written compactly in UTF-8, and a value JSON cannot spell is refused.
+    body = {"at": datetime(2025, 1, 1, 0, 0, tzinfo=UTC), "day": date(2025, 1, 1),
+            "steps": ({"at": datetime(2024, 12, 31, 17, 0, tzinfo=UTC), "n": 1.5},),
+            "name": "Dinas Kependudukan – Kalteng", "none": None, "ok": True}
+    with app.test_request_context("/"):
+        written = json_answer(body).get_data(as_text=True)
+        with pytest.raises(TypeError):
+            json_answer({"amount": Decimal("1.5")})
+    assert written == json.dumps(api_json(body), ensure_ascii=False, separators=(",", ":"))
+    assert '"at":"2025-01-01T07:00:00+07:00"' in written and "–" in written
 
 
 def _timestamps(value, where="") -> dict[str, str]:
