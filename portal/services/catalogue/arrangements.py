@@ -55,6 +55,7 @@ __all__ = [
     "arrangement_current",
     "arrangement_department_page",
     "arrangement_history",
+    "arrangement_in_force",
     "arrangement_measures",
     "arrangement_record",
 ]
@@ -164,6 +165,18 @@ def arrangement_current(department: Department, on: date | None = None) -> WfaAr
     )
 
 
+def arrangement_in_force(
+    history: list[WfaArrangement], on: date | None = None
+) -> WfaArrangement | None:
+    """Return the version of a history in force on a day (today in WIB by default).
+
+    ``history`` newest first, as :func:`arrangement_history` gives it: the same version as
+    :func:`arrangement_current`, without a statement of its own. None if none is in force.
+    """
+    day = on or wib_date(utc_now())
+    return next((version for version in history if version.effective_from <= day), None)
+
+
 def _text_errors(value: ArrangementInput) -> list[FieldError]:
     limits = {"legal_basis_title": MAX_TITLE, "legal_basis_number": MAX_NUMBER,
               "legal_basis_url": MAX_URL, "reason": MAX_REASON}
@@ -263,14 +276,20 @@ def arrangement_measures(
 ) -> ArrangementMeasures:
     """Measure the department as the DPRD asks: reporting, IT availability, performance."""
     now = now or utc_now()
-    services = list(db.session.execute(
-        select(Service.id, Service.online_url).where(Service.department_id == department.id)
-    ))
-    last = db.session.scalar(
+    # The services and when one last reported, in one statement (None without services).
+    last_report = (
         select(func.max(ServiceReport.last_reported_at))
         .join(Service, Service.id == ServiceReport.service_id)
         .where(Service.department_id == department.id)
+        .correlate(None)  # over the whole department, not the outer statement's service
+        .scalar_subquery()
     )
+    rows = db.session.execute(
+        select(Service.id, Service.online_url, last_report)
+        .where(Service.department_id == department.id)
+    ).all()
+    services = [(service_id, url) for service_id, url, _last in rows]
+    last = rows[0][2] if rows else None
     days = None
     if last is not None:
         days = max(0, (wib_date(now) - wib_date(last)).days)

@@ -14,9 +14,11 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
-from markupsafe import Markup
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
 
 from portal.extensions import limiter
 from portal.models.catalogue import DPRD_COMMISSIONS, WORK_MODES
@@ -94,10 +96,25 @@ def accountability_helpers() -> dict:
         "element_labels": ELEMENT_LABELS,
         "grade_labels": GRADE_LABELS,
         "page_number_parts": present.page_number_parts,
+        # The long loops and repeated cells, as HTML (see present.py).
+        "side_cell": present.side_cell,
+        "hours_cell": present.hours_cell,
+        "change_cell": present.change_cell,
+        "comparison_cells": present.comparison_cells,
+        "impact_rows_html": present.impact_rows_html,
+        "comparison_rows_html": present.comparison_rows_html,
+        "sentence_rows_html": present.sentence_rows_html,
+        "service_rows_html": present.service_rows_html,
+        "history_rows_html": present.history_rows_html,
+        "interval_marks_svg": present.interval_marks_svg,
+        "rate_bars_svg": present.rate_bars_svg,
+        "key_row_html": present.key_row_html,
+        "key_rows_html": present.key_rows_html,
+        "details_rows_html": present.details_rows_html,
+        "feedback_rows_html": present.feedback_rows_html,
     }
 
 
-@bp.app_template_global()
 def accountability_definition_link() -> tuple[str, Markup]:
     """Return the definitions page's address and "Definition of %(figure)s" as markup.
 
@@ -110,6 +127,44 @@ def accountability_definition_link() -> tuple[str, Markup]:
         parts = g.accountability_definition_link = (
             lang, url_for("accountability.how_we_measure"), Markup(_("Definition of %(figure)s")))
     return parts[1], parts[2]
+
+
+@bp.app_template_global()
+def definition_link(anchor: str, figure: str) -> Markup:
+    """Return the "?" after a figure's name that links its definition (hidden words say so).
+
+    A function rather than a macro: a scorecard shows 29 of them, the province table 26.
+    """
+    href, words = accountability_definition_link()
+    return Markup(f'<a class="def-link" href="{escape(href)}#{escape(anchor)}">'
+                  f'<span aria-hidden="true">?</span>'
+                  f'<span class="visually-hidden">{words % {"figure": figure}}</span></a>')
+
+
+def _page_gettext() -> dict[str, Callable[..., str]]:
+    """Return the templates' ``gettext`` and ``ngettext`` with the translations looked up once.
+
+    As flask-babel installs them (new style: the translation is markup, its values escaped),
+    the same text; each of its calls looks the locale and translations up again (about 10 µs,
+    110 to 170 times a page). Passed with a page's context, they serve its ``_()`` and
+    ``{% trans %}`` and those of the templates it includes or imports with context.
+    """
+    translations = get_translations()
+
+    # Dunder parameters, as Jinja's: a template may pass any name as a value, "num" too.
+    @pass_context
+    def gettext(__context: Context, __string: str, **variables: object) -> str:
+        text = translations.ugettext(__string)
+        return (Markup(text) if __context.eval_ctx.autoescape else text) % variables
+
+    @pass_context
+    def ngettext(__context: Context, __singular: str, __plural: str, __num: int,
+                 **variables: object) -> str:
+        variables.setdefault("num", __num)
+        text = translations.ungettext(__singular, __plural, __num)
+        return (Markup(text) if __context.eval_ctx.autoescape else text) % variables
+
+    return {"gettext": gettext, "ngettext": ngettext}
 
 
 def _period() -> tuple[dict, list]:
@@ -214,6 +269,7 @@ def _table_context() -> tuple[dict, int]:
         "chart": present.rate_chart(chart_items, fmt) if chart_items else None,
         **DEFINITION_LIMITS,
         **_common(period, [*errors, *commission_errors]),
+        **_page_gettext(),
     }
     return context, 422 if errors or commission_errors else 200
 
@@ -295,6 +351,7 @@ def _department_context(code: str) -> tuple[dict, int]:
     if not any(impact.net_difference is not None for _label, impact in chart_items):
         net_chart = None  # nothing to draw: every mark would say "not enough data"
     link = _link_maker("public.service")
+    history = arrangements.arrangement_history(card.scorecard.department)
     context = {
         "card": card,
         "department": card.scorecard.department,
@@ -307,11 +364,12 @@ def _department_context(code: str) -> tuple[dict, int]:
         "chart": chart,
         "net_chart": net_chart,
         "elements": SURVEY_ELEMENTS,
-        "arrangement": arrangements.arrangement_current(card.scorecard.department),
-        "arrangement_history": arrangements.arrangement_history(card.scorecard.department),
+        "arrangement": arrangements.arrangement_in_force(history),
+        "arrangement_history": history,
         "arrangement_measures": arrangements.arrangement_measures(card.scorecard.department),
         **DEFINITION_LIMITS,
         **_common(period, errors),
+        **_page_gettext(),
     }
     return context, 422 if errors else 200
 

@@ -12,7 +12,7 @@ from typing import Any
 from babel import numbers
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from portal.i18n import LocalText, localized
 from portal.models.catalogue import DPRD_COMMISSIONS, Service
@@ -458,6 +458,95 @@ def table_row(row: Scorecard, fmt: Formats, url: str = "") -> TableRow:
     )
 
 
+# The province's tables, as HTML: 40 departments' rows in three tables (see the scorecard's
+# long loops below). ``words``: the key table's labels in the reader's language (key_table).
+
+
+def _overdue(text: Any) -> str:
+    return f'<strong class="overdue">{escape(text)}</strong>'
+
+
+def _key_wfa_cell(verdict: str, words: Any, change: str | None) -> str:
+    shown = "" if change is None else f' <span class="num">{escape(change)}</span>'
+    return (f'\n<span class="verdict verdict-{escape(verdict)}">'
+            f"{escape(words.verdicts.get(verdict, verdict))}</span>{shown}")
+
+
+def key_row_html(r: TableRow, name_cell: str, words: Any) -> Markup:
+    """Return one row of the key table: a department's (or the province's) key figures."""
+    row, w = r.figures, r.figures.wfa
+    department = row.department
+    commission = (escape(department.dprd_commission) if department and
+                  department.dprd_commission else
+                  f'<span class="muted">{escape(words.none if department else words.all)}</span>')
+    statuses = "".join(
+        f'<td class="num{"" if n else " zero"}" data-label="{escape(words.statuses[s])}">'
+        f'{_overdue(text) if s == "breaching" and n else escape(text)}</td>'
+        for s, n, text in r.statuses)
+    no_move = f'<span class="muted">{escape(words.no_move)}</span>'
+    wfa = no_move if not w else _key_wfa_cell(
+        w.verdict, words, None if w.difference is None else r.wfa_change)
+    net = no_move if not w else _key_wfa_cell(
+        w.adjusted_verdict, words, None if w.net_difference is None else r.wfa_net)
+    overdue = _overdue(r.overdue) if row.feedback.overdue_now else "0"
+    ikm = (f'{escape(r.ikm)} <span class="grade">({escape(row.ikm.grade)})</span>'
+           if row.ikm.ikm is not None else
+           f'<span class="muted">{escape(words.not_enough)}</span>')
+    return Markup(
+        f'\n<tr>\n  <th scope="row" class="col-name">{escape(name_cell)}</th>'
+        f'\n  <td class="col-commission" data-label="{escape(words.commission)}">{commission}</td>'
+        f"\n  {statuses}"
+        f'\n  <td class="num" data-label="{escape(words.on_time)}">{escape(r.on_time)}</td>'
+        f'\n  \n<td data-label="{escape(words.wfa)}">{wfa}</td>'
+        f'\n  \n<td data-label="{escape(words.wfa_net)}">{net}</td>'
+        f'\n  <td class="num" data-label="{escape(words.overdue)}">{overdue}</td>'
+        f'\n  <td data-label="{escape(words.ikm)}">{ikm}</td>\n</tr>')
+
+
+def key_rows_html(rows: list[TableRow], words: Any, sortable: bool) -> Markup:
+    """Return the departments' rows of the key table (names link to scorecards if sortable)."""
+    return Markup("".join(
+        "\n    \n    " + key_row_html(
+            r, Markup(f'<a href="{escape(r.url)}">{escape(r.name)}</a>') if sortable
+            else escape(r.name), words) + "\n  "
+        for r in rows))
+
+
+def details_rows_html(rows: list[TableRow]) -> Markup:
+    """Return the departments' rows of the services and performance table."""
+    parts = []
+    for r in rows:
+        breaching = len(r.figures.breaching)
+        by_mode = r.by_mode
+        parts.append(
+            f'\n    <tr>\n      <th scope="row" class="col-name">{escape(r.name)}</th>'
+            f'\n      <td class="num">{escape(r.services)}</td>'
+            + "".join(f'\n      <td class="num">{escape(by_mode.get(mode, ""))}</td>'
+                      for mode in ("onsite", "hybrid", "wfa"))
+            + f'\n      <td class="num">{escape(r.completed)}</td>'
+            f'\n      <td class="num">{escape(r.due)}</td>'
+            f'\n      <td class="num">{escape(r.median_hours)}</td>'
+            f'\n      <td class="num">'
+            f'{_overdue(breaching) if breaching else "0"}</td>'
+            f"\n    </tr>\n  ")
+    return Markup("".join(parts))
+
+
+def feedback_rows_html(rows: list[TableRow]) -> Markup:
+    """Return the departments' rows of the feedback handling table."""
+    return Markup("".join(
+        f'\n    \n    <tr><th scope="row" class="col-name">{escape(f.name)}</th>'
+        f'\n      <td class="num">{escape(f.submitted)}</td>'
+        f'<td class="num">{escape(f.routed)}</td>'
+        f'\n      <td class="num">{escape(f.first_response)}</td>'
+        f'\n      <td class="num">{escape(f.median_days)}</td>'
+        f'\n      <td class="num">{escape(f.resolved)}</td>'
+        f'\n      <td class="num">{escape(f.overdue)}</td>'
+        f'<td class="num">{escape(f.transfers)}</td>'
+        f'\n      <td class="num">{escape(f.reopen)}</td></tr>\n  '
+        for f in rows))
+
+
 @dataclass(frozen=True)
 class SideTexts:
     """One side of a before/after comparison: its on-time share, requests due, median hours."""
@@ -631,6 +720,130 @@ def history_texts(entry: HistoryEntry, fmt: Formats) -> HistoryTexts:
     )
 
 
+# HTML of the scorecard's long loops ----------------------------------------------------------
+# A scorecard repeats these rows and cells hundreds of times (41 services moved at one
+# department of bench_province, 184 changes): built here in one string each, byte for byte as
+# the templates' loops printed them (a Jinja macro call costs several microseconds a cell).
+# Values are escaped; the words of a row come translated and escaped as the templates' did.
+
+
+def side_cell(side: SideTexts) -> Markup:
+    """Return a side's cell: its on-time share and, muted, its requests due."""
+    return Markup(f'<td class="num">{escape(side.rate)} '
+                  f'<span class="muted">({escape(side.due)})</span></td>')
+
+
+def hours_cell(side: SideTexts) -> Markup:
+    """Return a side's median hours cell."""
+    return Markup(f'<td class="num">{escape(side.hours)}</td>')
+
+
+def change_cell(change: ChangeTexts) -> Markup:
+    """Return a change's cell: signed points and, muted, its confidence interval."""
+    interval = "" if change.interval is None else (
+        f' <span class="muted">({escape(change.interval)})</span>')
+    return Markup(f'<td class="num">{escape(change.points)}{interval}</td>')
+
+
+def _badge(verdict: str, label: str) -> str:
+    """Return a verdict's badge as the verdict_badge macro printed it (a newline first)."""
+    return f'\n<span class="verdict verdict-{escape(verdict)}">{escape(label)}</span>'
+
+
+def _row_class(verdict: str) -> str:
+    return ' class="row-decline"' if verdict == "decline" else ""
+
+
+def comparison_cells(r: ImpactRow) -> Markup:
+    """Return a row's cells of the comparison with the services that stayed on-site."""
+    c = r.comparison
+    cells = (side_cell(c.before) + side_cell(c.after) + change_cell(c.change) if c else
+             '<td class="num">—</td><td class="num">—</td><td class="num">—</td>')
+    return Markup(f"\n<td>{escape(r.comparison_text)}</td>\n{cells}\n{change_cell(r.net)}"
+                  f"\n<td>{_badge(r.impact.adjusted_verdict, r.adjusted_label)}</td>")
+
+
+def impact_rows_html(rows: list[ImpactRow]) -> Markup:
+    """Return the rows of the table "before and after the move, per service"."""
+    return Markup("".join(
+        f'\n      <tr{_row_class(r.impact.verdict)}>'
+        f'\n        <th scope="row">{escape(r.name)}</th>'
+        f"\n        <td>{escape(r.move)}</td>"
+        f"\n        {side_cell(r.before)}{side_cell(r.after)}"
+        f"{hours_cell(r.before)}{hours_cell(r.after)}"
+        f"\n        {change_cell(r.change)}"
+        f"\n        <td>{_badge(r.impact.verdict, r.verdict_label)}</td>\n      </tr>\n    "
+        for r in rows))
+
+
+def comparison_rows_html(rows: list[ImpactRow]) -> Markup:
+    """Return the rows of the table "compared with services that stayed on-site"."""
+    return Markup("".join(
+        f'\n      <tr{_row_class(r.impact.adjusted_verdict)}>'
+        f'\n        <th scope="row">{escape(r.name)}</th>'
+        f"\n        {comparison_cells(r)}\n      </tr>\n    "
+        for r in rows))
+
+
+def sentence_rows_html(rows: list[ImpactRow]) -> Markup:
+    """Return the rows of the table "what the figures say"."""
+    return Markup("".join(
+        f'\n      <tr><th scope="row">{escape(r.name)}</th>'
+        f"\n        <td>{_badge(r.impact.verdict, r.verdict_label)} "
+        f"{escape(r.verdict_sentence)}</td>"
+        f"\n        <td>{_badge(r.impact.adjusted_verdict, r.adjusted_label)} "
+        f"{escape(r.adjusted_sentence)}</td></tr>\n    "
+        for r in rows))
+
+
+def service_rows_html(rows: list[ServiceTexts], printable: bool, not_enough: str) -> Markup:
+    """Return the rows of a scorecard's services table (names link to services on screen).
+
+    ``not_enough``: "Not enough responses", translated as the template's _() gave it.
+    """
+    parts = []
+    for r in rows:
+        name = escape(r.name) if printable else (
+            f'<a href="{escape(r.url)}">{escape(r.name)}</a>')
+        ikm = r.figures.ikm
+        ikm_cell = (f'{escape(r.ikm)} <span class="grade">({escape(ikm.grade)})</span>'
+                    if ikm.ikm is not None else f'<span class="muted">{escape(not_enough)}</span>')
+        parts.append(
+            f'\n      <tr>\n        <th scope="row">{name}</th>'
+            f"\n        <td>{escape(r.work_mode)}</td>\n        <td>{escape(r.commitment)}</td>"
+            f'\n        <td><span class="status status-{escape(r.figures.status.status)}">'
+            f"{escape(r.status_label)}</span></td>"
+            f'\n        <td class="num">{escape(r.completed)}</td>'
+            f'\n        <td class="num">{escape(r.due)}</td>'
+            f'\n        <td class="num">{escape(r.on_time)}</td>'
+            f'\n        <td class="num">{escape(r.median_hours)}</td>'
+            f"\n        <td>{ikm_cell}</td>\n      </tr>\n    ")
+    return Markup("".join(parts))
+
+
+def history_rows_html(rows: list[HistoryTexts], words: tuple[str, str, str]) -> Markup:
+    """Return the rows of a scorecard's history of changes.
+
+    ``words``: "Before records began", "Work mode" and "Commitment", translated as the
+    template's _() gave them.
+    """
+    began, mode_word, commitment_word = (escape(word) for word in words)
+    parts = []
+    for r in rows:
+        e = r.entry
+        before, after = escape(r.before), escape(r.after)
+        change = (f"\n        <td>{mode_word}</td><td>{before}</td><td>{after}</td>\n        "
+                  if e.kind == "work_mode" else
+                  f"\n        <td>{commitment_word}</td>\n        <td>{before}</td>"
+                  f"\n        <td>{after}</td>\n        ")
+        parts.append(
+            f"\n      <tr>\n        <td>{escape(r.effective_from) if r.effective_from else began}"
+            f'</td>\n        <th scope="row">{escape(r.name)}</th>\n        {change}'
+            f"\n        <td>{escape(e.recorded_by)}</td><td>{escape(r.recorded_at)}</td>"
+            f"<td>{escape(e.reason or NO_VALUE)}</td>\n      </tr>\n    ")
+    return Markup("".join(parts))
+
+
 # Charts -------------------------------------------------------------------------------------
 
 
@@ -717,6 +930,58 @@ def rate_chart(items: list[tuple[str, float]], fmt: Formats, width: int = 660) -
     ]
     return RateChart(width, top + len(items) * row_height + 6, left, plot_width, top, ticks,
                      bars)
+
+
+_NEXT_LINE = ' dy="14"'
+
+
+def _tspans(x: int, lines: list[str]) -> str:
+    """Return a chart label's lines as SVG tspans, each below the one before."""
+    return "".join(f'<tspan x="{x}"{_NEXT_LINE if index else ""}>{escape(line)}</tspan>'
+                   for index, line in enumerate(lines))
+
+
+def interval_marks_svg(chart: IntervalChart) -> Markup:
+    """Return an interval chart's marks, each its label, interval and estimate, as SVG."""
+    x_label, parts = chart.left - 8, []
+    for mark in chart.marks:
+        y, lines = mark.y, mark.lines
+        parts.append(
+            f'\n  \n  <text x="{x_label}" y="{y + (4 if len(lines) == 1 else -3)}" '
+            f'font-size="12" text-anchor="end" fill="#1b1f22"><title>{escape(mark.label)}'
+            f"</title>{_tspans(x_label, lines)}</text>\n  ")
+        if mark.x is None:
+            parts.append(f'\n  <text x="{chart.zero_x + 8}" y="{y + 4}" font-size="12" '
+                         f'fill="#3d4449">{escape(mark.text)}</text>\n  \n  ')
+            continue
+        low, high, x, verdict = mark.x_low, mark.x_high, mark.x, mark.verdict
+        color = {"decline": "#a4161a", "improvement": "#1b6e3a"}.get(verdict, "#3d4449")
+        point = (f'<rect x="{x - 5}" y="{y - 5}" width="10" height="10" fill="#a4161a"/>'
+                 if verdict == "decline" else
+                 f'<circle cx="{x}" cy="{y}" r="5" '
+                 f'fill="{"#1b6e3a" if verdict == "improvement" else "#1b1f22"}"/>')
+        parts.append(
+            f'\n  <line x1="{low}" x2="{high}" y1="{y}" y2="{y}" stroke="{color}" '
+            f'stroke-width="3"/>'
+            f'\n  <line x1="{low}" x2="{low}" y1="{y - 6}" y2="{y + 6}" stroke="#3d4449" '
+            f'stroke-width="2"/>'
+            f'\n  <line x1="{high}" x2="{high}" y1="{y - 6}" y2="{y + 6}" stroke="#3d4449" '
+            f'stroke-width="2"/>\n  {point}\n  \n  ')
+    return Markup("".join(parts))
+
+
+def rate_bars_svg(chart: RateChart) -> Markup:
+    """Return the on-time chart's bars, each its label, bar and rate, as SVG."""
+    x_label = chart.left - 8
+    return Markup("".join(
+        f"\n  <g>\n    <title>{escape(bar.label)}</title>"
+        f'\n    <text x="{x_label}" y="{bar.y + (13 if len(bar.lines) == 1 else 7)}" '
+        f'font-size="12" text-anchor="end" fill="#1b1f22">{_tspans(x_label, bar.lines)}</text>'
+        f'\n    <rect x="{chart.left}" y="{bar.y + 1}" width="{bar.width}" height="18" '
+        f'fill="#1f5f8b"/>'
+        f'\n    <text x="{chart.left + bar.width + 6}" y="{bar.y + 15}" font-size="12" '
+        f'fill="#1b1f22">{escape(bar.text)}</text>\n  </g>\n  '
+        for bar in chart.bars))
 
 
 def _raw(comparison: Comparison) -> tuple[float | None, float | None, float | None, str]:
