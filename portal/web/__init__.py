@@ -85,10 +85,10 @@ def init_views(app: Flask) -> None:
     @app.context_processor
     def demo_notice() -> dict:
         # Imported here for the same reason as the blueprints above.
-        from portal.services.demo.load import demo_data_loaded
+        from portal.web.public.live import demo_data_shown
 
         try:
-            return {"demo_data_loaded": demo_data_loaded()}
+            return {"demo_data_loaded": demo_data_shown()}
         except Exception:  # an error page must render even without a database
             return {"demo_data_loaded": False}
 

@@ -24,12 +24,13 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
-from flask import current_app, g, jsonify, request
+from flask import current_app, g, has_request_context, jsonify, request
 from markupsafe import Markup
 
 from portal.domain.calendar import UTC, utc_now
 from portal.i18n import LANG_COOKIE, current_lang
 from portal.services.catalogue.public_figures import public_data_version
+from portal.services.demo.load import demo_data_loaded
 from portal.web.formatting import age_key, updated_ago_text
 
 # Browsers and proxies may reuse a public page this long without asking again (seconds).
@@ -69,6 +70,8 @@ class PageCache:
         self.version_read: tuple[float, str] = (float("-inf"), "")
         # Other versions (see cached_view), by the name of the function that reads each.
         self.versions_read: dict[str, tuple[float, str]] = {}
+        # (public data version, whether demo data is loaded then): see demo_data_shown.
+        self.demo_flag: tuple[str, bool] = ("", False)
 
     def get(self, key: tuple) -> _Entry | None:
         """Return an entry (most recently used now), or None."""
@@ -92,6 +95,7 @@ class PageCache:
             self._entries.clear()
             self.version_read = (float("-inf"), "")
             self.versions_read = {}
+            self.demo_flag = ("", False)
 
 
 def page_cache() -> PageCache:
@@ -127,6 +131,23 @@ def data_version() -> str:
             cache.version_read = (time.monotonic(), version)
         request.portal_data_version = version
     return version
+
+
+def demo_data_shown() -> bool:
+    """Tell whether demo data is loaded, read once per public data version.
+
+    Every page says so in its header. The flag is a site setting, and the site settings are
+    counted in the public data version: a request that read the version (every public page)
+    reuses the answer read under the same version instead of asking the database again.
+    """
+    version = getattr(request, "portal_data_version", None) if has_request_context() else None
+    if not version:
+        return demo_data_loaded()
+    cache = page_cache()
+    known = cache.demo_flag
+    if known[0] != version:
+        known = cache.demo_flag = (version, demo_data_loaded())
+    return known[1]
 
 
 def updated_ago(at: datetime | None) -> Markup:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import event
 
 from portal.extensions import db
 from portal.models import SiteSetting
+from portal.web.public.live import page_cache
 from tests.factories import create_department, create_service
 
 
@@ -143,6 +145,42 @@ def test_demo_notice_appears_on_every_page_only_when_demo_data_is_loaded(client,
     for path in ("/en/", "/en/services", "/en/services/samsat-pkb", "/en/departments"):
         assert "Demo data." in client.get(path).get_data(as_text=True)
     assert "Data demo." in client.get("/id/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("cache_on", [False, True])
+def test_the_demo_notice_leaves_when_demo_data_is_removed(app, client, catalogue, cache_on):
+    app.config["PORTAL_PAGE_CACHE_SECONDS"] = 60 if cache_on else 0
+    page_cache().clear()
+    try:
+        flag = SiteSetting(key="demo_data", value="1")
+        db.session.add(flag)
+        db.session.commit()
+        assert "Demo data." in client.get("/en/departments").get_data(as_text=True)
+        db.session.delete(flag)
+        db.session.commit()
+        page_cache().clear()  # the cache's one-second reuse of the data version
+        assert "Demo data." not in client.get("/en/departments").get_data(as_text=True)
+        assert "Demo data." not in client.get("/en/services").get_data(as_text=True)
+    finally:
+        app.config["PORTAL_PAGE_CACHE_SECONDS"] = 0
+        page_cache().clear()
+
+
+def test_pages_under_one_data_version_ask_for_the_demo_flag_once(app, client, catalogue):
+    asked = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if "FROM site_setting" in statement and "WHERE site_setting" in statement:
+            asked.append(statement)
+
+    page_cache().clear()
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        for path in ("/en/", "/en/services", "/en/departments", "/id/"):
+            assert client.get(path).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert len(asked) == 1
 
 
 def test_healthz_answers_ok_when_the_database_answers(client):
