@@ -294,15 +294,17 @@ def _figures_sheet(workbook: Any, body: dict, lang: str) -> None:
     for index, column in enumerate(COLUMNS):
         sheet.sheet.set_column(index, index, column.width)
         sheet.write(index, str(column.label), header)
+    # Each column's style in a department's row and in the province's (bold) row.
+    styles = {bold: [sheet.style(column.kind if _number_format(column.kind, lang) else None,
+                                 bold, wrap=not _number_format(column.kind, lang)
+                                 and column.width >= 30) for column in COLUMNS]
+              for bold in (False, True)}
     rows = [*body["departments"], {**body["province"], "code": "", "name": _("Province")}]
     for number, row in enumerate(rows, start=1):
         sheet.next_row()
-        bold = number == len(rows)  # the province's totals
+        row_styles = styles[number == len(rows)]  # the province's totals are bold
         for index, column in enumerate(COLUMNS):
-            number_format = _number_format(column.kind, lang)
-            style = sheet.style(column.kind if number_format else None, bold,
-                                wrap=not number_format and column.width >= 30)
-            sheet.write(index, column.read(row), style)
+            sheet.write(index, column.read(row), row_styles[index])
     sheet.sheet.freeze_panes(1, 2)  # the header row and the department's code and name
 
 
