@@ -1,6 +1,9 @@
 """Public incident pages: open incidents, history, planned maintenance, one incident.
 
-Their Atom feed is served by portal/web/public/feeds.py.
+Served from the page cache like the other public pages (portal/web/public/live.py): the
+public data version counts incidents, their updates, maintenance and audited staff edits,
+so a new incident or update shows at once. Their Atom feed is served by
+portal/web/public/feeds.py.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from portal.services.metrics import incidents as incident_service
+from portal.web.public.live import public_page
 
 bp = Blueprint("incidents", __name__, url_prefix="/<lang>")
 
@@ -39,7 +43,8 @@ def incident_state_label(state: str) -> str:
 
 
 @bp.get("/incidents")
-def index():
+@public_page
+def index() -> str:
     """List open incidents, current and upcoming maintenance, then past incidents."""
     service_code = request.args.get("service", "").strip()[:64] or None
     return render_template(
@@ -56,7 +61,8 @@ def index():
 
 
 @bp.get("/incidents/<int:incident_id>")
-def detail(incident_id: int):
+@public_page
+def detail(incident_id: int) -> str:
     """Show one incident and its timeline of updates, newest first."""
     incident = incident_service.incident_get(incident_id)
     return render_template("public/incidents/detail.html", incident=incident)

@@ -12,6 +12,7 @@ from portal.domain.calendar import utc_now
 from portal.models import User
 from portal.services.metrics.incidents import incident_open, incident_update, maintenance_schedule
 from tests.factories import create_department, create_service
+from tests.web.accountability.test_page_cache import a_second_later
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 # A username that looks like a person: it must never appear on a public page or feed.
@@ -259,3 +260,24 @@ def test_service_filter_is_escaped(client, app):
 
     assert "<b>x</b>" not in html
     assert "&lt;b&gt;x&lt;/b&gt;" in html
+
+
+# From the page cache -----------------------------------------------------------------------
+
+
+def test_incident_pages_come_from_the_page_cache_until_an_incident_changes(
+        client, incidents, cached):
+    first = page(client, "/en/incidents")
+    assert page(client, "/en/incidents") == first
+    assert page(client, f"/en/incidents/{incidents.outage.id}")
+    page(client, f"/en/incidents/{incidents.outage.id}")
+    assert cached.count("public/incidents/index.html") == 1
+    assert cached.count("public/incidents/detail.html") == 1
+
+    incident_update(STAFF, incidents.outage.id, "monitoring", "Perbaikan dipantau.",
+                    "A fix is being monitored.")
+    a_second_later()
+
+    assert "A fix is being monitored." in page(client, f"/en/incidents/{incidents.outage.id}")
+    assert "Monitoring a fix" in page(client, "/en/incidents")
+    assert cached.count("public/incidents/index.html") == 2
