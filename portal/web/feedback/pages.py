@@ -20,6 +20,7 @@ from wtforms import SelectChoice
 from portal.extensions import feedback_rate_limit, limiter, tracking_lookup_limit
 from portal.i18n import current_lang, languages
 from portal.models.feedback import Feedback
+from portal.services.accountability.snapshots import accountability_data_version
 from portal.services.attachments import (
     MAX_ATTACHMENT_BYTES,
     MAX_ATTACHMENT_MEGABYTES,
@@ -46,6 +47,7 @@ from portal.web.feedback.forms import (
 )
 from portal.web.form_errors import apply_validation_error
 from portal.web.paging import page_number
+from portal.web.public.live import cached_view
 
 bp = Blueprint("feedback", __name__, url_prefix="/<lang>")
 
@@ -298,8 +300,13 @@ def reopen(code: str):
 
 
 @bp.get("/feedback")
+@cached_view(accountability_data_version)
 def published():
-    """List the feedback whose reporters asked to publish it and staff approved, newest first."""
+    """List the feedback whose reporters asked to publish it and staff approved, newest first.
+
+    Served from the page cache while the public and accountability data versions hold:
+    publishing and withdrawing are audited, and every handling step is a feedback event.
+    """
     lang = current_lang()
     form = PublishedFilterForm(request.args)
     filters = feedback_publish.feedback_published_filters(lang)
@@ -325,6 +332,7 @@ def published():
 
 
 @bp.get("/feedback/published/<int:feedback_id>")
+@cached_view(accountability_data_version)
 def published_item(feedback_id: int):
     """Show one published feedback: the approved text, its status, answers and deadlines."""
     feedback = feedback_publish.feedback_published_get(feedback_id)

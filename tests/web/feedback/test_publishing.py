@@ -12,9 +12,13 @@ from portal.extensions import db
 from portal.models import Feedback
 from portal.services.feedback.citizen import feedback_submit
 from portal.services.feedback.handling import feedback_answer
-from portal.services.feedback.publishing import feedback_publish_approve
+from portal.services.feedback.publishing import (
+    feedback_publish_approve,
+    feedback_publish_decline,
+)
 from tests.factories import create_service, create_user, csrf_token_from, login
 from tests.feedback_support import IDENTITY, valid_data
+from tests.web.accountability.test_page_cache import a_second_later
 
 CITIZEN_BODY = "Saya Siti Rahmawati, HP 0812 3456 7890, menunggu tiga jam di loket."
 
@@ -191,3 +195,27 @@ def test_only_the_triage_unit_gets_the_publishing_form_of_a_confidential_report(
         "publish-body": "Siti Rahmawati menunggu."})
     # The triage unit is told the text names the reporter; nobody else learns anything.
     assert response.status_code == (422 if form_shown else 403)
+
+
+def test_published_pages_come_from_the_page_cache_and_follow_every_change(
+        client, world, cached):
+    officer, feedback = world.officer, world.feedback
+    item = f"/en/feedback/published/{feedback.id}"
+    assert "0 published items found" in client.get("/en/feedback").get_data(as_text=True)
+
+    feedback_publish_approve(officer, feedback.id, "Antrean Samsat", "Teks publik.")
+    a_second_later()
+    assert "1 published item found" in client.get("/en/feedback").get_data(as_text=True)
+    assert client.get(item).status_code == 200
+    assert "Loket tambahan dibuka." not in client.get(item).get_data(as_text=True)
+    assert cached.count("feedback/published_item.html") == 1  # the second view was kept
+
+    feedback_answer(officer, feedback.id, "Loket tambahan dibuka.")
+    a_second_later()
+    assert "Loket tambahan dibuka." in client.get(item).get_data(as_text=True)
+
+    # Withdrawn: gone from the list and the page at once.
+    feedback_publish_decline(officer, feedback.id)
+    a_second_later()
+    assert client.get(item).status_code == 404
+    assert "0 published items found" in client.get("/en/feedback").get_data(as_text=True)
