@@ -57,6 +57,7 @@ from bench.support import (
     wait_until_idle,
 )
 from portal.domain.calendar import utc_now, wib_date
+from portal.services.opendata.datasets import DATASETS
 
 BROWSER_ENCODINGS = "gzip, deflate, br, zstd"
 MAX_RUN_SECONDS = 30.0
@@ -64,12 +65,15 @@ MAX_RUN_SECONDS = 30.0
 
 @dataclass
 class Sample:
-    """The codes the URLs name: a moved service with many requests, a large department."""
+    """The codes the URLs name: a moved service with many requests, a large department, and
+    an incident and a published feedback when the database has one."""
 
     service: str
     service_requests: int
     department: str
     department_services: int
+    incident: int | None = None
+    published_feedback: int | None = None
 
 
 def sample_codes(url: str) -> Sample:
@@ -84,8 +88,11 @@ def sample_codes(url: str) -> Sample:
             "SELECT d.code, count(s.id) FROM department d JOIN service s "
             "ON s.department_id = d.id GROUP BY d.code ORDER BY count(s.id) DESC, d.code "
             "LIMIT 1")).one()
+        incident = conn.scalar(text("SELECT max(id) FROM incident"))
+        published = conn.scalar(text(
+            "SELECT max(id) FROM feedback WHERE publish_approved IS TRUE"))
     engine.dispose()
-    return Sample(service, requests, department, services)
+    return Sample(service, requests, department, services, incident, published)
 
 
 def vacuum(url: str) -> None:
@@ -98,11 +105,12 @@ def vacuum(url: str) -> None:
 
 
 def page_urls(sample: Sample) -> list[tuple[str, str]]:
-    """Return (label, path) of every public page and API GET the bench measures."""
+    """Return (label, path) of every public page and API GET the bench measures: the pages
+    the issue names first, then every other public GET (forms, feeds, open data, Open311)."""
     today = wib_date(utc_now())
     s, d = sample.service, sample.department
     month = f"from={today - timedelta(days=29)}&to={today}"
-    return [
+    urls = [
         ("home", "/id/"),
         ("service list", "/id/services"),
         ("service page", f"/id/services/{s}"),
@@ -124,7 +132,33 @@ def page_urls(sample: Sample) -> list[tuple[str, str]]:
         ("API accountability", "/api/v1/accountability"),
         ("API accountability CSV", "/api/v1/accountability.csv"),
         ("API accountability XLSX", "/api/v1/accountability.xlsx"),
+        ("province report", "/id/accountability/report"),
+        ("province report PDF", "/id/accountability/report.pdf"),
+        ("service feed", f"/id/services/{s}/feed.atom"),
+        ("department feed", f"/id/departments/{d}/feed.atom"),
+        ("service badge", f"/badge/services/{s}.svg"),
+        ("feedback form", "/id/feedback/new"),
+        ("track feedback", "/id/track"),
+        ("survey form", f"/id/services/{s}/survey"),
+        ("subscribe", "/id/subscribe"),
+        ("developers", "/id/developers"),
+        ("open data", "/id/data"),
+        ("data package", "/data/datapackage.json"),
+        ("DCAT catalogue", "/data/catalog.jsonld"),
+        *[(f"data {dataset.name}", f"/data/{dataset.name}.csv") for dataset in DATASETS],
+        ("sitemap", "/sitemap.xml"),
+        ("API description", "/api/v1/openapi.json"),
+        ("Open311 discovery", "/open311/v2/discovery.json"),
+        ("Open311 services", "/open311/v2/services.json"),
+        ("Open311 service", f"/open311/v2/services/{s}.json"),
+        ("Open311 requests", "/open311/v2/requests.json"),
     ]
+    if sample.incident is not None:
+        urls.append(("incident page", f"/id/incidents/{sample.incident}"))
+    if sample.published_feedback is not None:
+        urls.append(("published feedback page",
+                     f"/id/feedback/published/{sample.published_feedback}"))
+    return urls
 
 
 @dataclass
