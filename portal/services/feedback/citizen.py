@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
@@ -40,7 +41,7 @@ from portal.domain.tracking_codes import (  # noqa: F401  (re-exported for pages
 )
 from portal.extensions import db
 from portal.i18n import localized
-from portal.models.catalogue import Service
+from portal.models.catalogue import Department, Service
 from portal.models.feedback import (
     CITIZEN,
     FEEDBACK_KINDS,
@@ -515,12 +516,25 @@ def feedback_submit(
 # -- reading -----------------------------------------------------------------------------------
 
 
+def _service_names() -> list[tuple[str, SimpleNamespace, SimpleNamespace]]:
+    """Return (code, service names, department names) of every service, read as plain
+    columns in one statement (not 1,000 services with their long texts, nor a statement per
+    department)."""
+    rows = db.session.execute(
+        select(Service.code, Service.name_id, Service.name_en,
+               Department.name_id.label("department_id_name"),
+               Department.name_en.label("department_en_name"))
+        .join(Service.department))
+    return [(row.code, SimpleNamespace(name_id=row.name_id, name_en=row.name_en),
+             SimpleNamespace(name_id=row.department_id_name, name_en=row.department_en_name))
+            for row in rows]
+
+
 def feedback_service_choices(lang: str) -> list[tuple[str, str]]:
     """Return (code, "service — department") for every service, for the form's list."""
-    services = db.session.scalars(select(Service).join(Service.department)).all()
     choices = [
-        (s.code, f"{localized(s, 'name', lang)} — {localized(s.department, 'name', lang)}")
-        for s in services
+        (code, f"{localized(service, 'name', lang)} — {localized(department, 'name', lang)}")
+        for code, service, department in _service_names()
     ]
     return sorted(choices, key=lambda item: item[1].casefold())
 
@@ -531,10 +545,9 @@ def feedback_service_groups(lang: str) -> list[tuple[str, list[tuple[str, str]]]
     Departments and their services in alphabetical order of the reader's language.
     """
     groups: dict[str, list[tuple[str, str]]] = {}
-    for service in db.session.scalars(select(Service).join(Service.department)):
-        department = localized(service.department, "name", lang).text
-        groups.setdefault(department, []).append(
-            (service.code, localized(service, "name", lang).text))
+    for code, service, department in _service_names():
+        groups.setdefault(localized(department, "name", lang).text, []).append(
+            (code, localized(service, "name", lang).text))
     return [
         (department, sorted(services, key=lambda item: item[1].casefold()))
         for department, services in sorted(groups.items(), key=lambda item: item[0].casefold())
