@@ -14,13 +14,12 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
-from flask_babel import get_locale, get_translations
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from jinja2 import pass_context
-from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from portal.extensions import limiter
+from portal.i18n import page_gettext
 from portal.models.catalogue import DPRD_COMMISSIONS, WORK_MODES
 from portal.models.metrics import SERVICE_STATUSES
 from portal.models.survey import SURVEY_ELEMENTS
@@ -141,32 +140,6 @@ def definition_link(anchor: str, figure: str) -> Markup:
                   f'<span class="visually-hidden">{words % {"figure": figure}}</span></a>')
 
 
-def _page_gettext() -> dict[str, Callable[..., str]]:
-    """Return the templates' ``gettext`` and ``ngettext`` with the translations looked up once.
-
-    As flask-babel installs them (new style: the translation is markup, its values escaped),
-    the same text; each of its calls looks the locale and translations up again (about 10 µs,
-    110 to 170 times a page). Passed with a page's context, they serve its ``_()`` and
-    ``{% trans %}`` and those of the templates it includes or imports with context.
-    """
-    translations = get_translations()
-
-    # Dunder parameters, as Jinja's: a template may pass any name as a value, "num" too.
-    @pass_context
-    def gettext(__context: Context, __string: str, **variables: object) -> str:
-        text = translations.ugettext(__string)
-        return (Markup(text) if __context.eval_ctx.autoescape else text) % variables
-
-    @pass_context
-    def ngettext(__context: Context, __singular: str, __plural: str, __num: int,
-                 **variables: object) -> str:
-        variables.setdefault("num", __num)
-        text = translations.ungettext(__singular, __plural, __num)
-        return (Markup(text) if __context.eval_ctx.autoescape else text) % variables
-
-    return {"gettext": gettext, "ngettext": ngettext}
-
-
 def _period() -> tuple[dict, list]:
     """Read the period from the query string; on errors fall back to the default period."""
     args = request.args
@@ -269,7 +242,7 @@ def _table_context() -> tuple[dict, int]:
         "chart": present.rate_chart(chart_items, fmt) if chart_items else None,
         **DEFINITION_LIMITS,
         **_common(period, [*errors, *commission_errors]),
-        **_page_gettext(),
+        **page_gettext(),
     }
     return context, 422 if errors or commission_errors else 200
 
@@ -369,7 +342,7 @@ def _department_context(code: str) -> tuple[dict, int]:
         "arrangement_measures": arrangements.arrangement_measures(card.scorecard.department),
         **DEFINITION_LIMITS,
         **_common(period, errors),
-        **_page_gettext(),
+        **page_gettext(),
     }
     return context, 422 if errors else 200
 

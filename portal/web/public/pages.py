@@ -11,10 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import Blueprint, render_template, request
-from flask_babel import get_translations
-from jinja2.ext import _make_new_gettext, _make_new_ngettext
 
-from portal.i18n import current_lang
+from portal.i18n import current_lang, page_gettext
 from portal.models.catalogue import WORK_MODES, Department, Service
 from portal.models.metrics import SERVICE_STATUSES
 from portal.services.catalogue import arrangements, search
@@ -70,16 +68,8 @@ _week_sentence = by_lang(charts.week_sentence)
 
 def _render(template: str, **context: object) -> str:
     """Render a page with its ``_``, ``gettext`` and ``ngettext`` bound to the reader's
-    translations, looked up once.
-
-    Flask-Babel's template callables look the translations up at every call (a page makes
-    a hundred or more); these are Jinja's same wrappers (escaping, formatting) around the
-    same translations' methods, so the text is the same. Macros imported without the
-    context keep Flask-Babel's.
-    """
-    translations = get_translations()
-    return render_template(template, gettext=_make_new_gettext(translations.ugettext),
-                           ngettext=_make_new_ngettext(translations.ungettext), **context)
+    translations, looked up once (portal.i18n.page_gettext)."""
+    return render_template(template, **page_gettext(), **context)
 
 
 @dataclass(frozen=True)
