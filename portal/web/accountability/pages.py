@@ -49,7 +49,7 @@ from portal.web.accountability.refresh import refresh_after_report
 from portal.web.accountability.report_pdf import ReportUnavailable, report_pdf_kept
 from portal.web.formatting import Formats
 from portal.web.labels import service_status_label
-from portal.web.public.live import cached_view
+from portal.web.public.live import cached_view, public_page
 from portal.web.urls import absolute_url_for
 
 bp = Blueprint("accountability", __name__, url_prefix="/<lang>")
@@ -388,7 +388,8 @@ def report_download(code: str):
 
 
 @bp.get("/how-we-measure")
-def how_we_measure():
+@public_page
+def how_we_measure() -> str:
     """Explain every figure of the portal to a non-specialist."""
     return render_template(
         "accountability/how_we_measure.html",

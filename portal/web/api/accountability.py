@@ -37,6 +37,7 @@ from portal.web.urls import absolute_path
 
 
 @bp.get("/services/<code>/wfa-impact")
+@cached_view(accountability_data_version)
 def service_wfa_impact(code: str):
     """Return a service's WFA impact; 404 ``no_wfa_change`` when it never moved.
 

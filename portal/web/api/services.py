@@ -20,6 +20,7 @@ from portal.extensions import csrf, db
 from portal.i18n import current_lang, localized
 from portal.models.catalogue import WORK_MODES, Department, Service
 from portal.models.metrics import SERVICE_STATUSES
+from portal.services.accountability.snapshots import accountability_data_version
 from portal.services.catalogue import directory as catalogue
 from portal.services.catalogue import search
 from portal.services.errors import FieldError, NotFound, ValidationError, must_be_one_of
@@ -36,7 +37,7 @@ from portal.web.api.answers import api_date_problem, api_timestamp, json_answer
 from portal.web.api.blueprint import bp
 from portal.web.api.problems import problem
 from portal.web.paging import MAX_PAGE
-from portal.web.public.live import cached_json
+from portal.web.public.live import cached_json, cached_view
 from portal.web.urls import absolute_url_for
 
 
@@ -140,8 +141,14 @@ def _parse_day(name: str, errors: list[FieldError]) -> date | None:
 
 
 @bp.get("/services/<code>/metrics")
+@cached_view(accountability_data_version)
 def service_metrics(code: str):
-    """Return a service's metrics over the WIB dates from..to inclusive."""
+    """Return a service's metrics over the WIB dates from..to inclusive.
+
+    Served from the page cache while the data versions hold (every report moves the
+    departments' last report time), for at most its time-to-live: a period ending today
+    counts the requests falling due as the day goes on.
+    """
     service = catalogue.service_get(code, related=False)
     errors: list[FieldError] = []
     from_date, to_date = _parse_day("from", errors), _parse_day("to", errors)
