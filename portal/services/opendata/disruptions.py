@@ -34,7 +34,7 @@ from portal.models.incidents import (
 from portal.services.metrics.figures import ONE_DAY
 from portal.services.opendata.catalogue import DEPARTMENT_KEY, SERVICE_CODE, SERVICE_KEY
 from portal.services.opendata.keyset import batched, keyset_rows, span_per_service
-from portal.services.opendata.performance import last_complete_day, rate, service_codes
+from portal.services.opendata.performance import last_complete_day, rate
 from portal.services.opendata.schema import PAGE_ROWS, Dataset, Field, Selection
 
 
@@ -216,6 +216,22 @@ MAINTENANCE = Dataset(
 # Availability --------------------------------------------------------------------------------
 
 
+def _checked_services(selection: Selection, start: datetime | None,
+                      end: datetime) -> list[tuple[int, str]]:
+    """Return (id, code) of the selected services checked at least once in [start, end), by
+    code: one statement that probes each service's (service, time) index, instead of a
+    statement per service whether it has an online channel or not."""
+    check = AvailabilityCheck
+    window = [check.checked_at < end] + ([check.checked_at >= start] if start is not None
+                                        else [])
+    stmt = (select(Service.id, Service.code)
+            .where(exists().where(check.service_id == Service.id, *window))
+            .order_by(Service.code))
+    if selection.service_ids is not None:
+        stmt = stmt.where(Service.id.in_(selection.service_ids))
+    return [(service_id, code) for service_id, code in db.session.execute(stmt)]
+
+
 def availability_rows(selection: Selection) -> Iterator[tuple]:
     """Yield each selected service's checks per WIB day, by service code and date."""
     check = AvailabilityCheck
@@ -235,7 +251,7 @@ def availability_rows(selection: Selection) -> Iterator[tuple]:
     )
     day = wib_day(check.checked_at)
     counted_ok = and_(~during_maintenance, check.ok.is_(True))
-    for service_id, code in service_codes(selection):
+    for service_id, code in _checked_services(selection, start, end):
         stmt = select(
             day, func.count(), func.sum(case((during_maintenance, 1), else_=0)),
             func.sum(case((counted_ok, 1), else_=0)),
