@@ -8,12 +8,15 @@ publicly. The publisher is the government, never the member of staff who wrote a
 Feed readers poll: every feed answers with an ETag (a digest of its body) and Last-Modified,
 so an unchanged feed, empty or not, answers a conditional request with 304. The ETag decides
 when the reader sends it. Last-Modified is the later of the feed's ``<updated>`` (its newest
-entry or, when empty, the catalogue's last change) and the catalogue's last change.
+entry or, when empty, the catalogue's last change) and the catalogue's last change. The body
+and that time are kept by the page cache while the public data version holds (it counts the
+status evaluations that record changes, incidents, updates, maintenance and catalogue edits).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
@@ -34,6 +37,7 @@ from portal.services.opendata.feeds import (
 from portal.web.formatting import datetime_wib
 from portal.web.labels import service_status_label
 from portal.web.public.incidents import incident_impact_label, incident_state_label
+from portal.web.public.live import cached_body
 from portal.web.urls import absolute_url_for, base_url
 
 bp = Blueprint("feeds", __name__, url_prefix="/<lang>")
@@ -162,20 +166,31 @@ def _add_status_changes(atom: _Atom, content: FeedContent) -> None:
         )
 
 
-def _answer(body: bytes, updated: datetime, content: FeedContent):
-    """Serve a feed with its validators; 304 when the reader already has it."""
+def _answer(build: Callable[[], tuple[bytes, datetime]]):
+    """Serve a feed (from the page cache while the public data version holds) with its
+    validators; 304 when the reader already has it."""
+    body, modified = cached_body(build)
     response = current_app.response_class(body, content_type=f"{ATOM_TYPE}; charset=utf-8")
     response.cache_control.public = True
     response.cache_control.max_age = FEED_MAX_AGE
     digest = hashlib.sha1(body, usedforsecurity=False).hexdigest()[:20]
     response.set_etag(f"{current_lang()}-{digest}")
-    response.last_modified = max(updated, content.catalogue_changed_at.astimezone(UTC))
+    response.last_modified = modified
     return response.make_conditional(request)
+
+
+def _modified(updated: datetime, content: FeedContent) -> datetime:
+    """A feed's last change: its newest entry, or the catalogue's when that is newer."""
+    return max(updated, content.catalogue_changed_at.astimezone(UTC))
 
 
 @bp.get("/incidents.atom")
 def province():
     """Serve the province's incidents and planned maintenance (``?service=CODE``: of one)."""
+    return _answer(_province_feed)
+
+
+def _province_feed() -> tuple[bytes, datetime]:
     service_code = request.args.get("service", "").strip()[:64] or None
     content = feed_for_province(service_code)
     page_url = absolute_url_for("incidents.index", service=service_code)
@@ -192,12 +207,16 @@ def province():
         page_url,
         content.catalogue_changed_at,
     )
-    return _answer(body, updated, content)
+    return body, _modified(updated, content)
 
 
 @bp.get("/services/<code>/feed.atom")
 def service(code: str):
     """Serve one service's status changes, incidents and planned maintenance."""
+    return _answer(lambda: _service_feed(code))
+
+
+def _service_feed(code: str) -> tuple[bytes, datetime]:
     content = feed_for_service(code)
     found = content.services[0]
     name = localized(found, "name").text
@@ -215,12 +234,16 @@ def service(code: str):
         page_url,
         content.catalogue_changed_at,
     )
-    return _answer(body, updated, content)
+    return body, _modified(updated, content)
 
 
 @bp.get("/departments/<code>/feed.atom")
 def department(code: str):
     """Serve the status changes, incidents and maintenance of one department's services."""
+    return _answer(lambda: _department_feed(code))
+
+
+def _department_feed(code: str) -> tuple[bytes, datetime]:
     content = feed_for_department(code)
     found = content.department
     assert found is not None  # a department's feed always names it
@@ -240,4 +263,4 @@ def department(code: str):
         page_url,
         content.catalogue_changed_at,
     )
-    return _answer(body, updated, content)
+    return body, _modified(updated, content)

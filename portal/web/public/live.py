@@ -323,6 +323,26 @@ def cached_json(build: Callable[[], object]) -> Any:
     return response.make_conditional(request)
 
 
+def cached_body(build: Callable[[], tuple[bytes, datetime]]) -> tuple[bytes, datetime]:
+    """Return the body and the last-modified time that build() returns, kept in the page cache.
+
+    For answers that set their own validators (the Atom feeds: Last-Modified is the newest
+    entry, not the time of rendering): the pair is kept per language, path and query string
+    while the public data version is unchanged, for at most the cache's time-to-live.
+    """
+    version = data_version()
+    ttl = _cache_seconds()
+    key = ("body", current_lang(), request.full_path)
+    cache = page_cache()
+    entry = cache.get(key) if ttl else None
+    if entry is None or not entry.still_valid(version, ttl):
+        body, modified = build()
+        entry = _Entry(body, "", modified, time.monotonic(), version, ())
+        if ttl:
+            cache.put(key, entry)
+    return entry.body, entry.last_modified
+
+
 def live_version_response() -> Any:
     """Answer the data version with its ETag; 304 (empty) when the client has it."""
     version = data_version()

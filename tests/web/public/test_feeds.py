@@ -17,6 +17,7 @@ from portal.models import ServiceStatusChange, User
 from portal.services.metrics.incidents import incident_open, incident_update, maintenance_schedule
 from portal.services.metrics.status import status_refresh
 from tests.factories import create_department
+from tests.web.accountability.test_page_cache import a_second_later
 from tests.wfa_support import create_due_service, ingest, requests_due
 
 BASE = "https://pantau.kalteng.go.id"
@@ -295,3 +296,31 @@ def test_feeds_set_no_cookie(client, world):
     assert response.cache_control.public
     assert "Set-Cookie" not in response.headers
     assert "Set-Cookie" in client.get("/id/services/samsat-pkb").headers
+
+
+@pytest.mark.parametrize("path", ["/en/services/samsat-pkb/feed.atom",
+                                  "/en/departments/bapenda/feed.atom", "/en/incidents.atom"])
+def test_feeds_come_from_the_page_cache_until_something_in_them_changes(
+        client, world, cached, monkeypatch, path):
+    from portal.web.public import feeds
+
+    built = []
+    real = feeds.cached_body
+
+    def counting(build):
+        return real(lambda: built.append(path) or build())
+
+    monkeypatch.setattr(feeds, "cached_body", counting)
+    first, response = parse(client, path)
+    again, cached_response = parse(client, path)
+    assert cached_response.data == response.data
+    assert cached_response.headers["Last-Modified"] == response.headers["Last-Modified"]
+    assert len(built) == 1
+
+    incident_update(STAFF, world.outage.id, "monitoring", "Perbaikan dipantau.",
+                    "A fix is being monitored.")
+    a_second_later()
+
+    later, _response = parse(client, path)
+    assert len(built) == 2
+    assert "A fix is being monitored." in str(later.entries)
