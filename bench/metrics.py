@@ -97,7 +97,8 @@ def _requests_for(service, day: date, per_day: int, rng: random.Random, now: dat
     for k in range(per_day):
         received = datetime.combine(day, dtime(8 + rng.randrange(8), rng.randrange(60)), WIB)
         completed = received + timedelta(hours=rng.expovariate(1 / 40))
-        first = received + timedelta(hours=rng.uniform(0.2, 30))
+        # A first response comes at the latest with the completion (ingest refuses it later).
+        first = min(received + timedelta(hours=rng.uniform(0.2, 30)), completed)
         if received > now:
             continue
         out.append({
