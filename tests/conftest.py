@@ -222,6 +222,14 @@ def serve_live(url: str, **settings: str) -> Iterator[LiveServer]:
     log.close()
 
 
+def a_second_later() -> None:
+    """Let the next request read the data versions again (with the page cache on they are
+    read at most once a second)."""
+    cache = page_cache()
+    cache.version_read = (float("-inf"), "")
+    cache.versions_read = {}
+
+
 @pytest.fixture
 def cached(app):
     """Switch the in-process page cache on (the test configuration keeps it off); yield the

@@ -9,17 +9,10 @@ import pytest
 
 from portal.domain.calendar import utc_now, wib_date
 from portal.services.accountability.tables import accountability_refresh
-from portal.web.public.live import page_cache
 from tests.accountability_support import create_feedback
+from tests.conftest import a_second_later
 from tests.factories import create_department
 from tests.wfa_support import create_due_service, report_due
-
-
-def a_second_later() -> None:
-    """Let the next request read the data versions again (they are read once a second)."""
-    cache = page_cache()
-    cache.version_read = (float("-inf"), "")
-    cache.versions_read = {}
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from portal.domain.calendar import utc_now, wib_date
 from portal.web.api import accountability as api_accountability
 from portal.web.api import services as api_services
 from tests.accountability_support import move
-from tests.web.accountability.test_page_cache import a_second_later
+from tests.conftest import a_second_later
 from tests.wfa_support import create_due_service, report_due
 
 

@@ -16,9 +16,9 @@ from portal.services.feedback.publishing import (
     feedback_publish_approve,
     feedback_publish_decline,
 )
+from tests.conftest import a_second_later
 from tests.factories import create_service, create_user, csrf_token_from, login
 from tests.feedback_support import IDENTITY, valid_data
-from tests.web.accountability.test_page_cache import a_second_later
 
 CITIZEN_BODY = "Saya Siti Rahmawati, HP 0812 3456 7890, menunggu tiga jam di loket."
 

@@ -16,8 +16,8 @@ from portal.extensions import db
 from portal.models import ServiceStatusChange, User
 from portal.services.metrics.incidents import incident_open, incident_update, maintenance_schedule
 from portal.services.metrics.status import status_refresh
+from tests.conftest import a_second_later
 from tests.factories import create_department
-from tests.web.accountability.test_page_cache import a_second_later
 from tests.wfa_support import create_due_service, ingest, requests_due
 
 BASE = "https://pantau.kalteng.go.id"

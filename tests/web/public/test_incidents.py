@@ -11,8 +11,8 @@ import pytest
 from portal.domain.calendar import utc_now
 from portal.models import User
 from portal.services.metrics.incidents import incident_open, incident_update, maintenance_schedule
+from tests.conftest import a_second_later
 from tests.factories import create_department, create_service
-from tests.web.accountability.test_page_cache import a_second_later
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 # A username that looks like a person: it must never appear on a public page or feed.
