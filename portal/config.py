@@ -87,6 +87,9 @@ class Config:
     PORTAL_RATELIMIT_ENABLED = _env_bool("PORTAL_RATELIMIT_ENABLED", True)
     # Where Flask-Limiter keeps its counters: Redis when REDIS_URL is set, else per process.
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "") or "memory://"
+    # What the counters' keys start with: portals (or test runs) sharing one Redis each
+    # count apart.
+    RATELIMIT_KEY_PREFIX = os.environ.get("PORTAL_RATELIMIT_KEY_PREFIX", "")
     # If Redis is down, count in memory per worker rather than refuse every request.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # Send X-RateLimit-* and Retry-After headers on rate-limited routes.

@@ -191,8 +191,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def serve_live(url: str, **settings: str) -> Iterator[LiveServer]:
     """Run gunicorn on the database at url (and extra environment settings) until closed."""
+    # Its own rate-limit counters: a Redis shared with earlier runs (within the hour of a
+    # limit) must not refuse this run's forms.
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "live-test",
-           "PORTAL_ACCESS_LOG": "/dev/null", **settings}
+           "PORTAL_ACCESS_LOG": "/dev/null",
+           "PORTAL_RATELIMIT_KEY_PREFIX": f"live-{uuid.uuid4().hex}", **settings}
     port = free_port()
     # A file, not a pipe: a long run logs more than a pipe holds, and gunicorn would block.
     log = tempfile.TemporaryFile()
