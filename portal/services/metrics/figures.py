@@ -518,6 +518,40 @@ def _days_statement() -> Select:
             day.day <= bindparam("last_day", type_=day.day.type))
 
 
+def metrics_from_counts(
+    service: Service, from_date: date, to_date: date, *, received: int, online: int,
+    completed: int, due: DueCounts, completion_totals: dict[str, int], still_open: OpenAt,
+    availability: float | None,
+) -> ServiceMetrics:
+    """Assemble a service's metrics over a window from its counts (docs/definitions.md):
+    the one place for what they derive (late, the rates, median and 90th percentile), for
+    one service (ServiceDays) and for many (status_metrics)."""
+    median, p90 = histogram_percentiles(histogram_from_totals(completion_totals),
+                                        (MEDIAN, P90))
+    return ServiceMetrics(
+        service=service.code,
+        from_date=from_date,
+        to_date=to_date,
+        received=received,
+        completed=completed,
+        due=due.due,
+        on_time=due.on_time,
+        late=due.due - due.on_time,
+        late_open=still_open.late_open,
+        on_time_rate=_rate(due.on_time, due.due),
+        median_completion_hours=_hours(median),
+        p90_completion_hours=_hours(p90),
+        backlog=still_open.backlog,
+        overdue=still_open.overdue,
+        first_response_due=due.first_response_due,
+        first_response_on_time=due.first_response_on_time,
+        first_response_on_time_rate=_rate(due.first_response_on_time,
+                                          due.first_response_due),
+        digital_share=_rate(online, received),
+        availability=availability,
+    )
+
+
 @dataclass(frozen=True)
 class ServiceDays:
     """A service's aggregate rows over a span of WIB days as of an instant, read once.
@@ -594,30 +628,11 @@ class ServiceDays:
             due.on_time += row.on_time
             due.first_response_due += row.first_response_due
             due.first_response_on_time += row.first_response_on_time
-        median, p90 = histogram_percentiles(histogram_from_totals(completion_totals),
-                                            (MEDIAN, P90))
         as_of = min(end, self.now)
-        still_open = open_at(service.id, as_of, due_from=start)
-        return ServiceMetrics(
-            service=service.code,
-            from_date=from_date,
-            to_date=to_date,
-            received=received,
-            completed=completed,
-            due=due.due,
-            on_time=due.on_time,
-            late=due.due - due.on_time,
-            late_open=still_open.late_open,
-            on_time_rate=_rate(due.on_time, due.due),
-            median_completion_hours=_hours(median),
-            p90_completion_hours=_hours(p90),
-            backlog=still_open.backlog,
-            overdue=still_open.overdue,
-            first_response_due=due.first_response_due,
-            first_response_on_time=due.first_response_on_time,
-            first_response_on_time_rate=_rate(due.first_response_on_time,
-                                              due.first_response_due),
-            digital_share=_rate(online, received),
+        return metrics_from_counts(
+            service, from_date, to_date, received=received, online=online,
+            completed=completed, due=due, completion_totals=completion_totals,
+            still_open=open_at(service.id, as_of, due_from=start),
             availability=availability_for_service(service, start, end) if service.online_url
             else None,
         )

@@ -30,18 +30,13 @@ from portal.models.catalogue import Service
 from portal.models.incidents import AvailabilityCheck, Maintenance, maintenance_service
 from portal.models.metrics import ServiceDay, ServiceRequest
 from portal.services.metrics.figures import (
-    MEDIAN,
     ONE_DAY,
-    P90,
     DueCounts,
     OpenAt,
     ServiceMetrics,
-    _hours,
-    _rate,
     due_counts_today,
     histogram_accumulate,
-    histogram_from_totals,
-    histogram_percentile,
+    metrics_from_counts,
     window_bounds,
 )
 
@@ -195,28 +190,10 @@ def metrics_for_services(
         due.add(sums.due)
         if service.id in due_today:
             due.add(due_today[service.id])
-        histogram = histogram_from_totals(sums.completion_totals)
-        opened = still_open.get(service.id, nothing_open)
-        found[service.id] = ServiceMetrics(
-            service=service.code,
-            from_date=from_date,
-            to_date=to_date,
-            received=sums.received,
-            completed=sums.completed,
-            due=due.due,
-            on_time=due.on_time,
-            late=due.due - due.on_time,
-            late_open=opened.late_open,
-            on_time_rate=_rate(due.on_time, due.due),
-            median_completion_hours=_hours(histogram_percentile(histogram, MEDIAN)),
-            p90_completion_hours=_hours(histogram_percentile(histogram, P90)),
-            backlog=opened.backlog,
-            overdue=opened.overdue,
-            first_response_due=due.first_response_due,
-            first_response_on_time=due.first_response_on_time,
-            first_response_on_time_rate=_rate(due.first_response_on_time,
-                                              due.first_response_due),
-            digital_share=_rate(sums.online, sums.received),
+        found[service.id] = metrics_from_counts(
+            service, from_date, to_date, received=sums.received, online=sums.online,
+            completed=sums.completed, due=due, completion_totals=sums.completion_totals,
+            still_open=still_open.get(service.id, nothing_open),
             availability=availability.get(service.id) if service.online_url else None,
         )
     return found

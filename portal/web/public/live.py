@@ -295,26 +295,33 @@ def cached_view(version: Callable[[], str]) -> Callable[[Callable[..., Any]], Ca
     return decorate
 
 
-def cached_json(build: Callable[[], object]) -> Any:
-    """Serve the JSON that build() returns, conditionally and from the page cache.
+def _kept(kind: str, build: Callable[[], tuple[bytes, datetime]]) -> _Entry:
+    """Return the entry of build()'s (body, last-modified time), kept in the page cache.
 
-    The body is kept while the public data version is unchanged, for at most the cache's
-    time-to-live, so a busy API list is serialised once per data change, not per request.
+    Kept per kind, language, path and query string (the language may come from ?lang or
+    Accept-Language: each is kept apart) while the public data version is unchanged, for at
+    most the cache's time-to-live.
     """
     version = data_version()
     ttl = _cache_seconds()
-    # The language is chosen by ?lang or Accept-Language: the same path has one body per
-    # language, so each is kept (and tagged) apart.
-    key = ("json", current_lang(), request.full_path)
+    key = (kind, current_lang(), request.full_path)
     cache = page_cache()
     entry = cache.get(key) if ttl else None
     if entry is None or not entry.still_valid(version, ttl):
-        body = json.dumps(build(), ensure_ascii=False, separators=(",", ":")).encode()
+        body, modified = build()
         etag = hashlib.sha1(body, usedforsecurity=False).hexdigest()[:20]
-        entry = _Entry(body, etag, utc_now().replace(microsecond=0), time.monotonic(),
-                       version, ())
+        entry = _Entry(body, etag, modified, time.monotonic(), version, ())
         if ttl:
             cache.put(key, entry)
+    return entry
+
+
+def cached_json(build: Callable[[], object]) -> Any:
+    """Serve the JSON that build() returns, conditionally and from the page cache, so a busy
+    API list is serialised once per data change, not per request."""
+    entry = _kept("json", lambda: (
+        json.dumps(build(), ensure_ascii=False, separators=(",", ":")).encode(),
+        utc_now().replace(microsecond=0)))
     response = current_app.response_class(entry.body, mimetype="application/json")
     response.set_etag(f"{current_lang()}-{entry.etag}")
     response.vary.add("Accept-Language")
@@ -327,19 +334,9 @@ def cached_body(build: Callable[[], tuple[bytes, datetime]]) -> tuple[bytes, dat
     """Return the body and the last-modified time that build() returns, kept in the page cache.
 
     For answers that set their own validators (the Atom feeds: Last-Modified is the newest
-    entry, not the time of rendering): the pair is kept per language, path and query string
-    while the public data version is unchanged, for at most the cache's time-to-live.
+    entry, not the time of rendering).
     """
-    version = data_version()
-    ttl = _cache_seconds()
-    key = ("body", current_lang(), request.full_path)
-    cache = page_cache()
-    entry = cache.get(key) if ttl else None
-    if entry is None or not entry.still_valid(version, ttl):
-        body, modified = build()
-        entry = _Entry(body, "", modified, time.monotonic(), version, ())
-        if ttl:
-            cache.put(key, entry)
+    entry = _kept("body", build)
     return entry.body, entry.last_modified
 
 
