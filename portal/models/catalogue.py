@@ -10,6 +10,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -27,6 +28,15 @@ COMMITMENT_UNITS = ("working_days", "hours")
 STANDARD_FIELDS = ("requirements", "procedure", "cost", "product", "hours")
 # The DPRD commissions that oversee departments (DOMAIN.md, "DPRD commissions").
 DPRD_COMMISSIONS = ("I", "II", "III", "IV")
+# A name's sort key: compared as code points by both databases (PostgreSQL's default collation
+# would order by the server's locale, SQLite's BINARY does not).
+_NAME_KEY = String(300).with_variant(String(300, collation="C"), "postgresql")
+
+
+def name_keys(name_id: str, name_en: str) -> tuple[str, str]:
+    """Return a service's sort keys by name, Indonesian and English: the names casefolded,
+    the Indonesian one standing in for a missing English one (the lists' order)."""
+    return (name_id or "").casefold(), (name_en or name_id or "").casefold()
 
 
 class Department(db.Model):
@@ -73,6 +83,9 @@ class Service(db.Model):
 
     __tablename__ = "service"
     __table_args__ = (
+        # The service lists' order by name, read a page at a time (see name_key_id).
+        Index("ix_service_name_key_id", "name_key_id", "id"),
+        Index("ix_service_name_key_en", "name_key_en", "id"),
         CheckConstraint("work_mode IN ('onsite', 'hybrid', 'wfa')", name="work_mode"),
         CheckConstraint("commitment_unit IN ('working_days', 'hours')", name="unit"),
         CheckConstraint("commitment_value >= 0", name="commitment_value"),
@@ -89,6 +102,12 @@ class Service(db.Model):
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     name_id: Mapped[str] = mapped_column(String(300))
     name_en: Mapped[str] = mapped_column(String(300), default="")
+    # The lists' sort keys, kept from the names on every write (see _keep_name_keys): the name
+    # casefolded, in Indonesian and in English (the Indonesian name when there is no English
+    # one). Compared as code points by both databases (SQLite's BINARY, PostgreSQL's "C"),
+    # the order Python's sorted() gives the same keys.
+    name_key_id: Mapped[str] = mapped_column(_NAME_KEY, default="", server_default="")
+    name_key_en: Mapped[str] = mapped_column(_NAME_KEY, default="", server_default="")
     work_mode: Mapped[str] = mapped_column(String(10))
     work_mode_since: Mapped[date | None] = mapped_column(Date)
     commitment_value: Mapped[int] = mapped_column(Integer)
@@ -161,6 +180,15 @@ def _keep_search_words(_mapper, _connection, service: Service) -> None:
     if state.persistent and not any(state.attrs[f].history.has_changes() for f in fields):
         return
     service.search_names, service.search_texts = service_search_words(service)
+
+
+@event.listens_for(Service, "before_insert")
+@event.listens_for(Service, "before_update")
+def _keep_name_keys(_mapper, _connection, service: Service) -> None:
+    """Keep a service's sort keys (name_key_id, name_key_en) in step with its names."""
+    keys = name_keys(service.name_id, service.name_en)
+    if (service.name_key_id, service.name_key_en) != keys:
+        service.name_key_id, service.name_key_en = keys
 
 
 DEPARTMENT_SEARCH_FIELDS = ("code", "name_id", "name_en", "short_name")

@@ -140,6 +140,8 @@ class ServiceStatus(db.Model):
             name="status",
         ),
         Index("ix_service_status_status", "status"),
+        # The data version and "updated N minutes ago" read the newest and oldest evaluation.
+        Index("ix_service_status_computed_at", "computed_at"),
     )
 
     service_id: Mapped[int] = mapped_column(
@@ -151,6 +153,11 @@ class ServiceStatus(db.Model):
     # JSON: the 30-day metrics the status was judged on (the API's metrics fields).
     metrics: Mapped[str] = mapped_column(Text, default="{}")
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The data status (rules 2 to 6 of the evaluation) when this row was evaluated under the
+    # current metric definitions and the service was not disrupted then, so that counts by
+    # status read a short column instead of the JSON above; None: judged from the JSON (by
+    # portal.services.catalogue.tallies, as the status read does).
+    data_status: Mapped[str | None] = mapped_column(String(20))
 
 
 class ServiceStatusChange(db.Model):

@@ -169,7 +169,9 @@ def status_store(services: Iterable[Service], now: datetime | None = None) -> No
         status, params, snapshot = evaluated[service.id]
         reason_params = json.dumps(params, separators=(",", ":"))
         values = {"service_id": service.id, "status": status, "reason_params": reason_params,
-                  "metrics": json.dumps(snapshot, separators=(",", ":")), "computed_at": now}
+                  "metrics": json.dumps(snapshot, separators=(",", ":")), "computed_at": now,
+                  # Counted without reading the JSON (tallies) unless disrupted now.
+                  "data_status": status if status == params.get("data_status") else None}
         before = stored.get(service.id)
         if before is None:
             new_rows.append(values)
