@@ -8,10 +8,12 @@ from pathlib import Path
 
 import brotli
 import pytest
+from backports import zstd  # compression.zstd from Python 3.14
 
 from portal import create_app
 from tests.conftest import make_test_config
 from tests.factories import create_department, create_service
+from tests.services.opendata.support import build_province
 
 ROOT = Path(__file__).resolve().parents[2]
 GZIP = {"Accept-Encoding": "gzip"}
@@ -74,6 +76,39 @@ def test_brotli_is_used_when_the_client_accepts_only_brotli(client, catalogue) -
     packed = client.get("/id/services", headers={"Accept-Encoding": "br"})
     assert packed.headers["Content-Encoding"] == "br"
     assert brotli.decompress(packed.data) == plain.data
+
+
+# The open-data CSVs are streamed as they are read (portal/web/data/pages.py).
+STREAMED = ["/data/services.csv", "/data/service_days.csv"]
+
+
+@pytest.mark.parametrize("path", STREAMED)
+def test_a_streamed_csv_is_gzip_compressed_for_a_client_that_accepts_only_gzip(
+    client, path
+) -> None:
+    build_province()
+    plain = client.get(path, headers={"Accept-Encoding": "identity"})
+    packed = client.get(path, headers=GZIP)
+    assert packed.status_code == 200
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Content-Length" not in packed.headers  # still streamed, not buffered
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(plain.data.splitlines()) > 2  # rows, not only the header
+
+
+@pytest.mark.parametrize(("accept", "encoding", "unpack"), [
+    ("gzip, deflate, br, zstd", "zstd", zstd.decompress),  # a browser's list
+    ("gzip, br", "br", brotli.decompress),
+    ("gzip;q=0.5, zstd", "zstd", zstd.decompress),
+])
+def test_a_streamed_csv_keeps_the_preferred_encoding_of_a_client_that_accepts_more(
+    client, accept, encoding, unpack
+) -> None:
+    build_province()
+    plain = client.get("/data/services.csv")
+    packed = client.get("/data/services.csv", headers={"Accept-Encoding": accept})
+    assert packed.headers["Content-Encoding"] == encoding
+    assert unpack(packed.data) == plain.data
 
 
 def test_atom_feed_is_compressed(client, catalogue) -> None:

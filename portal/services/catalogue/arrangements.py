@@ -145,7 +145,11 @@ def arrangement_department_page(
 
 
 def arrangement_history(department: Department) -> list[WfaArrangement]:
-    """Return every version of a department's arrangement, newest first."""
+    """Return every version of a department's arrangement, newest first.
+
+    Newest is the latest effective date, then (two versions from the same day) the one
+    recorded last: this order is also what :func:`arrangement_in_force` picks from.
+    """
     return list(db.session.scalars(
         select(WfaArrangement)
         .where(WfaArrangement.department_id == department.id)
@@ -154,15 +158,13 @@ def arrangement_history(department: Department) -> list[WfaArrangement]:
 
 
 def arrangement_current(department: Department, on: date | None = None) -> WfaArrangement | None:
-    """Return the version in force on a day (today in WIB by default); None if unpublished."""
-    day = on or wib_date(utc_now())
-    return db.session.scalar(
-        select(WfaArrangement)
-        .where(WfaArrangement.department_id == department.id,
-               WfaArrangement.effective_from <= day)
-        .order_by(WfaArrangement.effective_from.desc(), WfaArrangement.id.desc())
-        .limit(1)
-    )
+    """Return the version in force on a day (today in WIB by default); None if unpublished.
+
+    Read from the history (a department has a few versions) so that the rule of which version
+    is in force is written once, in :func:`arrangement_in_force`; a page that shows the history
+    too should read it once and call that function instead.
+    """
+    return arrangement_in_force(arrangement_history(department), on)
 
 
 def arrangement_in_force(
@@ -170,8 +172,9 @@ def arrangement_in_force(
 ) -> WfaArrangement | None:
     """Return the version of a history in force on a day (today in WIB by default).
 
-    ``history`` newest first, as :func:`arrangement_history` gives it: the same version as
-    :func:`arrangement_current`, without a statement of its own. None if none is in force.
+    ``history`` newest first, as :func:`arrangement_history` gives it: the newest version that
+    has started, so of two versions effective the same day the one recorded last wins.
+    None if none is in force.
     """
     day = on or wib_date(utc_now())
     return next((version for version in history if version.effective_from <= day), None)

@@ -261,6 +261,7 @@ def department(code: str) -> str:
     """Show one department: its status counts, open incidents and services with status."""
     overview = catalogue.department_overview(code)
     fmt = Formats()
+    history = arrangements.arrangement_history(overview.department)
     return _render(
         "public/department.html",
         department=overview.department,
@@ -270,8 +271,8 @@ def department(code: str) -> str:
         place=department_place(overview.department),
         updated_at=_oldest(row.status for row in overview.rows),
         incidents=incident_list(department=overview.department, include_resolved=False),
-        arrangement=arrangements.arrangement_current(overview.department),
-        arrangement_history=arrangements.arrangement_history(overview.department),
+        arrangement=arrangements.arrangement_in_force(history),  # no statement of its own
+        arrangement_history=history,
         arrangement_measures=arrangements.arrangement_measures(overview.department),
     )
 

@@ -80,8 +80,8 @@ def arrangement_edit(code: str):
     department = catalogue.department_get(code)
     if not arrangements.arrangement_can_keep(current_user, department):
         raise NotAuthorized("not this department's keeper")
-    current = arrangements.arrangement_current(department)
     history = arrangements.arrangement_history(department)
+    current = arrangements.arrangement_in_force(history)
     form = _form(history[0] if history else None)
     status = 200
     if request.method == "POST":

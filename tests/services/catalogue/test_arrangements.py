@@ -70,6 +70,26 @@ def test_a_version_announced_ahead_is_not_in_force_before_its_day(app, dinkes) -
     assert arrangements.arrangement_current(dinkes, on=ahead).effective_from == ahead
 
 
+def test_of_two_versions_from_the_same_day_the_one_recorded_last_is_in_force(
+    app, dinkes
+) -> None:
+    # A correction published the same day replaces the first version from that day on.
+    admin = create_user(role="admin", username="adi")
+    day = wib_date(utc_now()) - timedelta(days=5)
+    first = arrangements.arrangement_record(
+        admin, "dinkes", _declared(effective_from=day, wfa_applies="pilot"))
+    correction = arrangements.arrangement_record(
+        admin, "dinkes", _declared(effective_from=day, wfa_applies="no",
+                                   remote_share_percent=None, reason="Keliru"))
+
+    history = arrangements.arrangement_history(dinkes)
+    assert history == [correction, first]
+    for on in (day, None):
+        assert arrangements.arrangement_current(dinkes, on=on) == correction
+        assert arrangements.arrangement_in_force(history, on=on) == correction
+    assert arrangements.arrangement_current(dinkes, on=day - timedelta(days=1)) is None
+
+
 @pytest.mark.parametrize("role", ["triage", "dprd"])
 def test_only_the_departments_officers_and_administrators_publish(app, dinkes, role) -> None:
     other = create_department(code="bapenda")
