@@ -65,6 +65,7 @@ def build_catalogue(n_services: int) -> None:
     from sqlalchemy import insert
 
     from portal.models import Department, Service
+    from portal.models.catalogue import name_keys
 
     rng = random.Random(1)
     db.session.execute(insert(Department), [
@@ -77,6 +78,9 @@ def build_catalogue(n_services: int) -> None:
         rows.append({
             "code": f"layanan-{i:04d}", "department_id": departments[f"dinas-{i % 50:02d}"],
             "name_id": f"Layanan {i}", "name_en": f"Service {i}",
+            # A bulk insert fires no ORM event: the lists' sort keys are written here.
+            **dict(zip(("name_key_id", "name_key_en"), name_keys(f"Layanan {i}", f"Service {i}"),
+                       strict=True)),
             "work_mode": rng.choice(["onsite", "hybrid", "wfa"]),
             "commitment_value": rng.choice([4, 24, 48]) if hours else rng.choice([1, 3, 5, 14]),
             "commitment_unit": "hours" if hours else "working_days",

@@ -28,7 +28,7 @@ _DATA_STATUSES = ("no_data", "insufficient_data", "meeting", "at_risk", "breachi
 
 
 def _name_key() -> sa.types.TypeEngine:
-    return sa.String(length=300).with_variant(sa.String(length=300, collation="C"), "postgresql")
+    return sa.String(length=900).with_variant(sa.String(length=900, collation="C"), "postgresql")
 
 
 def upgrade():

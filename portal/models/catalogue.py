@@ -30,7 +30,7 @@ STANDARD_FIELDS = ("requirements", "procedure", "cost", "product", "hours")
 DPRD_COMMISSIONS = ("I", "II", "III", "IV")
 # A name's sort key: compared as code points by both databases (PostgreSQL's default collation
 # would order by the server's locale, SQLite's BINARY does not).
-_NAME_KEY = String(300).with_variant(String(300, collation="C"), "postgresql")
+_NAME_KEY = String(900).with_variant(String(900, collation="C"), "postgresql")
 
 
 def name_keys(name_id: str, name_en: str) -> tuple[str, str]:

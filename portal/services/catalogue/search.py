@@ -8,7 +8,10 @@ name. Matching runs on the stored, normalised search words (one indexed-free sca
 service table, no request row), the same on SQLite and PostgreSQL.
 
 Lists are paged: only the services of the page asked for are loaded, and their statuses read;
-a status filter reads the statuses of every candidate (one query) before paging.
+a status filter reads the statuses of every candidate (one query) before paging. The plain list
+(no words, no status filter) is ordered and paged by the database, on the services' stored
+sort keys by name (Service.name_key_id / name_key_en, indexed): a page reads its own rows, not
+the names of every service.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from math import ceil
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import defer, joinedload
 
 from portal.domain.search import keyword_list, matches, query_words, search_text
@@ -116,18 +119,24 @@ def _filtered(stmt: Select, department_code: str, work_mode: str) -> Select:
     return stmt
 
 
+def _by_name(department_code: str, work_mode: str, lang: str) -> Select:
+    """Select the ids of the services (of a department, a work mode) in name order.
+
+    Ordered by the database on the stored sort key of the language, then id: code points on
+    both databases (see Service.name_key_id), the order Python's sorted() gives the same keys.
+    """
+    key = Service.name_key_en if lang == "en" else Service.name_key_id
+    return _filtered(select(Service.id), department_code, work_mode).order_by(key, Service.id)
+
+
 def _candidate_ids(
     words: list[str], department_code: str, work_mode: str, lang: str
 ) -> list[int]:
     """Return the ids of the services matching, best first (then by name in the language)."""
-    name = Service.name_en if lang == "en" else Service.name_id
     if not words:
-        # Nothing to rank: by name alone (no search words read). Sorted here, not by the
-        # database, whose collation differs between SQLite and PostgreSQL.
-        stmt = _filtered(select(Service.id, Service.name_id, name), department_code, work_mode)
-        named = [(service_id, (local or name_id).casefold())
-                 for service_id, name_id, local in db.session.execute(stmt)]
-        return [service_id for service_id, _key in sorted(named, key=lambda r: (r[1], r[0]))]
+        # Nothing to rank: by name alone (no search words read).
+        return list(db.session.scalars(_by_name(department_code, work_mode, lang)))
+    name = Service.name_en if lang == "en" else Service.name_id
     stmt = _filtered(select(Service.id, Service.department_id, Service.search_names,
                             Service.name_id, name), department_code, work_mode)
     departments = department_ids_matching(words)
@@ -135,7 +144,7 @@ def _candidate_ids(
 
     def order(row) -> tuple:
         service_id, department_id, names, name_id, localized_name = row
-        rank = _rank(words, names or "", department_id, departments) if words else 0
+        rank = _rank(words, names or "", department_id, departments)
         return (-rank, (localized_name or name_id).casefold(), service_id)
 
     return [row[0] for row in sorted(rows, key=order)]
@@ -156,6 +165,8 @@ def service_search_page(
     """
     words = query_words(query)
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
+    if not words and status not in SERVICE_STATUSES:
+        return ServiceSearch(page=_listed_page(department_code, work_mode, lang, page, per_page))
     ids = _candidate_ids(words, department_code, work_mode, lang)
     ignored: list[str] = []
     if not ids and len(words) > 1:
@@ -168,21 +179,57 @@ def service_search_page(
     if status in SERVICE_STATUSES:
         views = status_for_services(ids)
         ids = [i for i in ids if views[i].status == status]
-    pages = max(1, ceil(len(ids) / per_page))
-    page = min(max(1, int(page)), pages)
+    page = _page_within(page, len(ids), per_page)
     chosen = ids[(page - 1) * per_page: page * per_page]
+    return ServiceSearch(
+        page=_loaded_page(chosen, views, page, per_page, len(ids)),
+        words=words,
+        pointers=pointers_matching(words),
+        ignored=ignored,
+    )
+
+
+def _listed_page(
+    department_code: str, work_mode: str, lang: str, page: int, per_page: int
+) -> Page:
+    """Return one page of the plain list by name (no words, no status filter).
+
+    Paged by the database: one statement reads the page's ids and, on each row, the number of
+    services (a window count), not every service's name. A page past the last reads no row: the
+    services are then counted apart and the last page read instead.
+    """
+    stmt = _by_name(department_code, work_mode, lang).add_columns(func.count().over())
+    page = max(1, int(page))
+    rows = _rows_of_page(stmt, page, per_page)
+    if not rows and page > 1:
+        total = db.session.scalar(
+            _filtered(select(func.count(Service.id)), department_code, work_mode))
+        page = _page_within(page, total, per_page)
+        rows = _rows_of_page(stmt, page, per_page)
+    total = rows[0][1] if rows else 0
+    return _loaded_page([row[0] for row in rows], {}, page, per_page, total)
+
+
+def _rows_of_page(stmt: Select, page: int, per_page: int) -> list:
+    """Return the rows of one page of an ordered statement."""
+    return list(db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)))
+
+
+def _page_within(page: int, total: int, per_page: int) -> int:
+    """Return the page asked for, kept between the first and the last (1 when empty)."""
+    return min(max(1, int(page)), max(1, ceil(total / per_page)))
+
+
+def _loaded_page(
+    chosen: list[int], views: dict[int, StatusView], page: int, per_page: int, total: int
+) -> Page:
+    """Load a page's services (chosen ids, in order) and the statuses not read yet."""
     loaded = {s.id: s for s in db.session.scalars(_page_statement(), {"ids": chosen})
               } if chosen else {}
     missing = [i for i in chosen if i not in views]
     if missing:
         views.update(status_for_services(missing))
-    rows = [ServiceRow(loaded[i], views[i]) for i in chosen]
-    return ServiceSearch(
-        page=Page(rows, page, per_page, len(ids)),
-        words=words,
-        pointers=pointers_matching(words),
-        ignored=ignored,
-    )
+    return Page([ServiceRow(loaded[i], views[i]) for i in chosen], page, per_page, total)
 
 
 @lru_cache(maxsize=1)
