@@ -10,17 +10,17 @@ the stored columns:
 1. a service named by an open disrupting incident is ``disrupted``;
 2. a service whose department has not reported on it for more than 7 days, or never, is
    ``no_data``, and so is a service never evaluated;
-3. otherwise the stored data status (rules 2 to 6 of the evaluation), which
-   :func:`~portal.services.metrics.status.status_store` writes into the reason parameters as
-   compact JSON: the database finds ``"data_status":"meeting"`` as one exact text (in a row
-   whose stored status is ``meeting``: the stored status is the data status unless the
-   service was disrupted when it was evaluated).
+3. otherwise the row's ``data_status`` (rules 2 to 6 of the evaluation), a short column
+   :func:`~portal.services.metrics.status.status_store` fills when it evaluates a service
+   under the current metric definitions and the service is not disrupted then (migration
+   0012 filled it likewise from the rows' JSON): no JSON is searched.
 
-A row the database cannot judge that way (parameters written otherwise, and with
-``reevaluate_stale`` a row stored under earlier definitions) comes back with its service id
-and parameters and is judged in Python: by ``status_for_services`` itself, or, for counts of
-the rows as stored, by the data status its parameters hold, as the status read does. So the
-counts are always those of the status reads, whatever the rows hold.
+A row whose ``data_status`` is empty (disrupted when it was evaluated, or written before the
+column or under earlier definitions) comes back with its service id and parameters and is
+judged in Python: by ``status_for_services`` itself with ``reevaluate_stale`` (which
+evaluates afresh a row stored under earlier definitions), or, for counts of the rows as
+stored, by the data status its parameters hold, as the status read does. So the counts are
+always those of the status reads, whatever the rows hold.
 """
 
 from __future__ import annotations
@@ -40,13 +40,8 @@ from portal.models.metrics import SERVICE_STATUSES, ServiceReport, ServiceStatus
 from portal.services.metrics.incidents import disrupting_incident_open
 from portal.services.metrics.status import SILENCE_LIMIT, status_for_services
 
-# The statuses the evaluation stores as a row's data status (disrupted is applied on read).
-_DATA_STATUSES = tuple(s for s in SERVICE_STATUSES if s != "disrupted")
-# What marks a row evaluated under the current metric definitions (the status module's test).
-_CURRENT_METRICS = '"due":'
 
-
-def _shown_status(reevaluate_stale: bool) -> Any:
+def _shown_status() -> Any:
     """Build the SQL expression of a service's shown status (NULL: judged in Python).
 
     Its value ``silent_before`` (the last report older than that is silence) is bound when
@@ -54,44 +49,39 @@ def _shown_status(reevaluate_stale: bool) -> Any:
     """
     silent = (ServiceReport.last_reported_at.is_(None)
               | (ServiceReport.last_reported_at < bindparam("silent_before")))
-    whens: list[tuple[Any, Any]] = [
-        (disrupting_incident_open(Service.id), "disrupted"),
-        (silent, "no_data"),
-        (ServiceStatus.service_id.is_(None), "no_data"),
-    ]
-    if reevaluate_stale:
-        stale = ~func.coalesce(ServiceStatus.metrics, "").contains(_CURRENT_METRICS,
-                                                                   autoescape=True)
-        whens.append((stale, null()))
-    # The stored status is the data status unless it was disrupted then: compared first,
-    # so that each row is searched for one text only.
-    whens += [((ServiceStatus.status == status)
-               & ServiceStatus.reason_params.contains(f'"data_status":"{status}"',
-                                                      autoescape=True), status)
-              for status in _DATA_STATUSES]
-    return case(*whens, else_=null())
+    return case((disrupting_incident_open(Service.id), "disrupted"),
+                (silent, "no_data"),
+                (ServiceStatus.service_id.is_(None), "no_data"),
+                else_=ServiceStatus.data_status)
 
 
-@lru_cache(maxsize=16)
-def _tally_statement(by: str, one_department: bool, reevaluate_stale: bool) -> Select:
+@lru_cache(maxsize=8)
+def _tally_statement(by: str, one_department: bool) -> Select:
     """Build a counting statement once: a row per (group, shown status), and one per service
-    the database cannot judge (its id and stored parameters)."""
-    per_service = (
-        select(getattr(Service, by).label("tally_key"),
-               _shown_status(reevaluate_stale).label("shown"),
-               Service.id.label("service_id"), ServiceStatus.reason_params.label("params"))
+    whose stored row has no data status (its id and stored parameters).
+
+    Those rows are told apart by the empty column itself rather than by the shown status
+    being NULL, so that the database evaluates the shown status once a service (PostgreSQL
+    computes each expression grouped by once, and again in each grouped expression that
+    nests it: the incidents' subquery thrice when the ids were keyed on the shown status). A
+    service so set apart whose status the database does judge (silent or disrupted now) is
+    counted under that status.
+    """
+    key = getattr(Service, by)
+    shown = _shown_status()
+    unset = ServiceStatus.data_status.is_(None)
+    service_id = case((unset, ServiceStatus.service_id), else_=null())
+    params = case((unset, ServiceStatus.reason_params), else_=null())
+    stmt = (
+        select(key, shown, service_id, params, func.count())
         .select_from(Service)
         .outerjoin(ServiceStatus, ServiceStatus.service_id == Service.id)
         .outerjoin(ServiceReport, ServiceReport.service_id == Service.id)
+        .group_by(key, shown, service_id, params)
     )
     if one_department:
-        per_service = per_service.where(Service.department_id == bindparam("department_id"))
-    rows = per_service.subquery()
-    undecided = rows.c.shown.is_(None)
-    service_id = case((undecided, rows.c.service_id), else_=null())
-    params = case((undecided, rows.c.params), else_=null())
-    return (select(rows.c.tally_key, rows.c.shown, service_id, params, func.count())
-            .group_by(rows.c.tally_key, rows.c.shown, service_id, params))
+        stmt = stmt.where(Service.department_id == bindparam("department_id"))
+    return stmt
 
 
 def status_tallies(
@@ -112,7 +102,7 @@ def status_tallies(
     values: dict[str, Any] = {"silent_before": now - SILENCE_LIMIT}
     if department_id is not None:
         values["department_id"] = department_id
-    stmt = _tally_statement(by, department_id is not None, reevaluate_stale)
+    stmt = _tally_statement(by, department_id is not None)
     tallies: dict[Hashable, dict[str, int]] = {}
     undecided_groups: dict[int, Hashable] = {}
     for key, status, service_id, params, n in db.session.execute(stmt, values):

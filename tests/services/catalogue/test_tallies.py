@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from portal.domain.calendar import UTC
 from portal.extensions import db
@@ -28,22 +29,30 @@ METRICS = json.dumps({"due": 12, "on_time": 11})
 
 
 def store(service, status: str, data_status: str | None, reported: datetime | None,
-          metrics: str = METRICS, spaced: bool = False) -> None:
-    """Store a status row (and the last report) as the status evaluation writes them."""
+          metrics: str = METRICS, spaced: bool = False, older: bool = False) -> None:
+    """Store a status row (and the last report) as the status evaluation writes them.
+
+    The row's data status column as status_store fills it (the data status, when the row is
+    evaluated under the current definitions and not disrupted); ``older``: empty, as in a
+    row written before that column.
+    """
     params: dict = {"n": 12, "rate": 0.9, "target": 0.9, "since": None}
     if data_status is not None:
         params["data_status"] = data_status
     text = json.dumps(params) if spaced else json.dumps(params, separators=(",", ":"))
+    column = (data_status if not older and status == data_status and '"due":' in metrics
+              else None)
     db.session.add(ServiceStatus(service_id=service.id, status=status, reason_params=text,
-                                 metrics=metrics, computed_at=NOW - timedelta(minutes=5)))
+                                 metrics=metrics, computed_at=NOW - timedelta(minutes=5),
+                                 data_status=column))
     if reported is not None:
         db.session.add(ServiceReport(service_id=service.id, last_reported_at=reported))
 
 
 @pytest.fixture
 def province(app) -> list:
-    """Services in two departments and three work modes, with every kind of stored row."""
-    north, south = create_department(), create_department()
+    """Services in three departments and three work modes, with every kind of stored row."""
+    north, south, east = create_department(), create_department(), create_department()
     recently, long_ago = NOW - timedelta(days=1), NOW - timedelta(days=8)
     rows = [
         (north, "onsite", "meeting", "meeting", recently, {}),
@@ -65,6 +74,17 @@ def province(app) -> list:
         (south, "wfa", "meeting", "meeting", recently, {"metrics": '{"late": 1}'}),
         # Never evaluated.
         (south, "onsite", None, None, None, {}),
+        # Written before the data status column, judged from their JSON as before.
+        (east, "onsite", "at_risk", "at_risk", recently, {"older": True}),
+        (east, "hybrid", "breaching", "breaching", recently, {"older": True, "spaced": True}),
+        # ... silent since, or disrupted now, whatever their JSON says.
+        (east, "hybrid", "meeting", "meeting", long_ago, {"older": True}),
+        (east, "onsite", "meeting", "meeting", long_ago,
+         {"older": True, "metrics": '{"late": 1}'}),
+        (east, "wfa", "disrupted", "at_risk", recently, {"incident": True}),
+        # Never evaluated but reported on, or disrupted now.
+        (east, "wfa", None, None, recently, {}),
+        (east, "hybrid", None, None, None, {"incident": True}),
     ]
     services = []
     for department, mode, status, data_status, reported, extra in rows:
@@ -72,7 +92,9 @@ def province(app) -> list:
         services.append(service)
         if status is not None:
             store(service, status, data_status, reported, metrics=extra.get("metrics", METRICS),
-                  spaced=extra.get("spaced", False))
+                  spaced=extra.get("spaced", False), older=extra.get("older", False))
+        elif reported is not None:
+            db.session.add(ServiceReport(service_id=service.id, last_reported_at=reported))
         if extra.get("incident"):
             incident = Incident(title_id="Gangguan", impact="major", created_by="staf",
                                 started_at=NOW - timedelta(hours=1))
@@ -97,9 +119,48 @@ def test_counts_by_department_equal_the_shown_statuses_of_their_services(provinc
     counted = status_tallies("department_id", now=NOW)
     assert counted == {d: status_tally(v) for d, v in expected.items()}
     # Every kind of row above is counted as the status read shows it.
-    south = counted[province[-1].department_id]
+    south, east = counted[province[6].department_id], counted[province[-1].department_id]
     assert south == {"disrupted": 1, "no_data": 2, "insufficient_data": 1, "meeting": 0,
                      "at_risk": 1, "breaching": 1}
+    assert east == {"disrupted": 2, "no_data": 3, "insufficient_data": 0, "meeting": 0,
+                    "at_risk": 1, "breaching": 1}
+
+
+@pytest.mark.parametrize("reevaluate_stale", [True, False])
+def test_each_services_count_is_its_shown_status(province, reevaluate_stale):
+    # Counted one service a group: every kind of row above, each under the status a reader
+    # sees (the list read; as stored, the stale row shows what its parameters hold).
+    views = status_for_services([s.id for s in province], now=NOW)
+    expected = {s.id: views[s.id].status for s in province}
+    if not reevaluate_stale:
+        expected[province[10].id] = "meeting"  # stored under earlier definitions
+    counted = status_tallies("id", now=NOW, reevaluate_stale=reevaluate_stale)
+    assert {i: [s for s, n in counts.items() if n] for i, counts in counted.items()} == {
+        i: [status] for i, status in expected.items()}
+
+
+def test_counts_by_department_as_stored_equal_the_status_counts(province):
+    counted = status_tallies("department_id", now=NOW, reevaluate_stale=False)
+    assert counted == {d: status_counts(department_id=d, now=NOW)
+                       for d in {s.department_id for s in province}}
+
+
+def test_rows_with_a_data_status_are_counted_by_the_database_alone(province):
+    # The north department's rows all carry their data status: one statement counts them,
+    # no row is read into Python to be judged.
+    statements: list[str] = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    department_id = province[0].department_id
+    event.listen(db.engine, "before_cursor_execute", watch)
+    try:
+        counted = status_tallies("department_id", department_id=department_id, now=NOW)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", watch)
+    assert len(statements) == 1 and "LIKE" not in statements[0].upper()
+    assert sum(counted[department_id].values()) == 6
 
 
 def test_one_departments_counts(province):

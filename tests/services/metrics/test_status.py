@@ -11,6 +11,8 @@ from flask_babel import force_locale
 from portal.domain.calendar import UTC, WIB
 from portal.extensions import db
 from portal.models import Incident, ServiceStatus
+from portal.services.catalogue.directory import status_tally
+from portal.services.catalogue.tallies import status_tallies
 from portal.services.metrics import status as status_module
 from portal.services.metrics.service_requests import service_requests_report
 from portal.services.metrics.status import (
@@ -305,6 +307,41 @@ def test_an_open_incident_still_wins_over_silence_at_read_time(app):
     db.session.commit()
     assert shown(service) == "disrupted"
 
+
+
+def test_the_stored_row_keeps_its_data_status_for_the_counts_unless_disrupted(app):
+    # status_store fills the short column the counts read (tallies) with the data status,
+    # and leaves it empty for a service disrupted when evaluated: its data status is only in
+    # the reason parameters, and the counts judge it from them.
+    department = create_department()
+    meeting, breaching, disrupted, silent = (
+        hours_service(department=department, work_mode=mode)
+        for mode in ("onsite", "onsite", "wfa", "hybrid"))
+    report(meeting, completions(meeting, 10, 0))
+    report(breaching, completions(breaching, 0, 10))
+    report(disrupted, completions(disrupted, 0, 10))
+    incident = Incident(title_id="Gangguan", impact="major", created_by="admin",
+                        services=[disrupted])
+    db.session.add(incident)
+    db.session.commit()
+    status_refresh(now=NOW)
+    assert [(stored(s).status, stored(s).data_status)
+            for s in (meeting, breaching, disrupted, silent)] == [
+        ("meeting", "meeting"), ("breaching", "breaching"), ("disrupted", None),
+        ("no_data", "no_data")]
+    assert json.loads(stored(disrupted).reason_params)["data_status"] == "breaching"
+    for resolved_at in (None, NOW):
+        incident.resolved_at = resolved_at
+        db.session.commit()
+        views = status_for_services([meeting.id, breaching.id, disrupted.id, silent.id],
+                                    now=NOW)
+        assert status_tallies("department_id", now=NOW) == {
+            department.id: status_tally(views.values())}
+        assert status_tallies("work_mode", now=NOW, reevaluate_stale=False) == {
+            mode: counts for mode, counts in status_counts(
+                department_id=department.id, by_mode=True, now=NOW).items()
+            if any(counts.values())}
+    assert status_tallies("work_mode", now=NOW)["wfa"]["breaching"] == 1
 
 # The rate in the reason never crosses the target ----------------------------------------------
 
