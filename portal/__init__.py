@@ -13,7 +13,15 @@ from whitenoise import WhiteNoise
 
 from portal import i18n, models  # noqa: F401  (registers the tables)
 from portal.config import BASE_DIR, Config, local_secret_key
-from portal.extensions import compress, csrf, db, limiter, login_manager, migrate
+from portal.extensions import (
+    compress,
+    csrf,
+    db,
+    end_reads_with_commit,
+    limiter,
+    login_manager,
+    migrate,
+)
 from portal.web import formatting, init_views
 from portal.web.cors import init_cors
 from portal.web.json_provider import SafeJSONProvider
@@ -67,6 +75,7 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
         os.makedirs(os.path.dirname(uri.removeprefix("sqlite:///")) or ".", exist_ok=True)
 
     db.init_app(app)
+    end_reads_with_commit(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     csrf.init_app(app)
     # current_user reaches templates lazily (portal.web.staff), not loaded for every page.

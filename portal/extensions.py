@@ -1,8 +1,10 @@
 """Flask extensions, created unbound and bound to the app in create_app()."""
 
+import logging
+import re
 from typing import Any
 
-from flask import Flask, Response, current_app, has_app_context, request
+from flask import Flask, Response, current_app, g, has_app_context, request
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_cors import CORS
@@ -12,7 +14,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -31,6 +33,58 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+# The methods that never write (a GET writes nothing: tests/ops/test_read_paths.py).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+# A statement that changes data or schema (what tests/ops/test_read_paths.py also looks for).
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|MERGE|CREATE|ALTER|DROP|TRUNCATE)\b", re.I)
+
+
+def _note_writes(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    if not conn.info.get("portal_wrote") and _WRITE.match(statement):
+        conn.info["portal_wrote"] = True
+
+
+def _forget_writes(conn: Any) -> None:
+    conn.info.pop("portal_wrote", None)
+
+
+def end_reads_with_commit(app: Flask) -> None:
+    """End the transaction of a read that went well with COMMIT instead of ROLLBACK.
+
+    The session's transaction ends when the request's app context does; Flask-SQLAlchemy ends
+    it with ROLLBACK, and psycopg answers every ROLLBACK by deallocating the connection's
+    prepared statements: the database then planned every statement of every page again, about
+    half of a page's database CPU at province scale. A request of a read method that raised
+    nothing and ran no statement that writes (every connection notes one when it runs it)
+    changed nothing, so committing it is the same as rolling it back, and keeps what psycopg
+    prepared. Every other request ends as before, with ROLLBACK.
+    """
+    if not event.contains(Engine, "before_cursor_execute", _note_writes):
+        event.listen(Engine, "before_cursor_execute", _note_writes)
+        event.listen(Engine, "begin", _forget_writes)
+
+    @app.before_request
+    def _mark_read() -> None:
+        g.portal_read_request = request.method in READ_METHODS
+
+    @app.teardown_appcontext
+    def _commit_read(exc: BaseException | None) -> None:
+        # Registered after Flask-SQLAlchemy's teardown, so it runs before the session's removal.
+        if exc is not None or not g.pop("portal_read_request", False):
+            return
+        if not db.session.registry.has():
+            return
+        session = db.session()
+        if not session.in_transaction() or session.new or session.dirty or session.deleted:
+            return
+        if session.connection().info.get("portal_wrote"):  # the portal has one database
+            return
+        try:
+            session.commit()
+        except Exception:  # the connection failed: the removal rolls back as before
+            logging.getLogger(__name__).warning("read transaction not committed", exc_info=True)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 babel = Babel()
 csrf = CSRFProtect()
