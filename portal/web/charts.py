@@ -57,12 +57,13 @@ def bars_svg(chart: Chart, chart_id: str) -> Markup:
     """Render a chart's bars as SVG rects with their tooltips, in one string.
 
     What the bar_chart macro's loop gave (heights and tops to 0.1 unit, a hatched bar filled
-    with the chart's pattern), built once here: a chart has up to 90 bars.
+    with the chart's pattern), built once here: a chart has up to 90 bars. Their box is
+    numbers, written as the template wrote them (a number's text has nothing to escape).
     """
     hatch = Markup(' fill="url(#{}-hatch)"').format(chart_id)
     return Markup("".join([
-        f'<rect x="{escape(b.x)}" y="{escape(round(b.y, 1))}" width="{escape(b.width)}" '
-        f'height="{escape(round(b.height, 1))}" class="{escape(b.css)}"'
+        f'<rect x="{b.x}" y="{round(b.y, 1)}" width="{b.width}" '
+        f'height="{round(b.height, 1)}" class="{escape(b.css)}"'
         f'{hatch if b.css == "bar-none" else ""}><title>{escape(b.label)}</title></rect>'
         for b in chart.bars
     ]))
@@ -72,13 +73,16 @@ def table_rows(rows: list[tuple], text_cells: int = 0) -> Markup:
     """Render the body rows of a chart's table in one string.
 
     Each row is (header, *cells): the header a row header, then ``text_cells`` plain cells,
-    then right-aligned number cells (class "num"). A chart's table has up to 90 rows.
+    then right-aligned number cells (class "num"). A chart's table has up to 90 rows. Cells
+    are escaped as the template escaped them, but for whole numbers (the counts), whose text
+    has nothing to escape.
     """
     parts = []
     for header, *cells in rows:
         parts.append(f'<tr><th scope="row">{escape(header)}</th>')
         parts.extend(f"<td>{escape(cell)}</td>" for cell in cells[:text_cells])
-        parts.extend(f'<td class="num">{escape(cell)}</td>' for cell in cells[text_cells:])
+        for cell in cells[text_cells:]:
+            parts.append(f'<td class="num">{cell if type(cell) is int else escape(cell)}</td>')
         parts.append("</tr>")
     return Markup("".join(parts))
 

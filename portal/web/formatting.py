@@ -318,16 +318,21 @@ class Formats:
 
 
 def init_app(app: Flask) -> None:
-    """Make the formatters, and the names of service statuses, available to templates."""
+    """Make the formatters, and the names of service statuses, available to templates.
+
+    Those that format with Babel or translate whole sentences are memoised per language
+    (:func:`by_lang`): a service page formats a few dozen dates, times, durations and
+    commitments, most of them the same from one page to the next.
+    """
     app.jinja_env.filters.update(
-        date_long=date_long, datetime_wib=datetime_wib, number=number, percent=percent
+        date_long=by_lang(date_long), datetime_wib=by_lang(datetime_wib), number=number,
+        percent=percent,
     )
     app.jinja_env.globals.update(
-        work_mode_label=work_mode_label, commitment_text=commitment_text,
-        first_response_text=first_response_text,
-        # Tables call it once a row: memoised per language.
-        rate_text=by_lang(rate_text), duration_text=duration_text,
-        rate_against_target=rate_against_target_text,
+        work_mode_label=work_mode_label, commitment_text=by_lang(commitment_text),
+        first_response_text=by_lang(first_response_text),
+        rate_text=by_lang(rate_text), duration_text=by_lang(duration_text),
+        rate_against_target=by_lang(rate_against_target_text),
         status_label=service_status_label,
         absolute_url_for=absolute_url_for,
     )

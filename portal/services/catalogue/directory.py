@@ -731,7 +731,9 @@ def service_get(code: str, related: bool = True) -> Service:
     Without ``related``, the service's row alone (one statement): for readers of its figures,
     which need neither (they load on access, should they be needed).
     """
-    service = db.session.scalar(_service_statement(related), {"code": code})
+    # Unique: the joined histories give the service one row per pair of their entries.
+    service = db.session.execute(
+        _service_statement(related), {"code": code}).unique().scalar_one_or_none()
     if service is None:
         raise NotFound(code)
     return service
@@ -740,15 +742,19 @@ def service_get(code: str, related: bool = True) -> Service:
 @lru_cache(maxsize=2)
 def _service_statement(related: bool) -> Select:
     """Build service_get's statement once (the code bound when it runs): public pages read
-    a service on every visit, and preparing the statement's options cost more than running it."""
+    a service on every visit, and preparing the statement's options cost more than running it.
+
+    The department and both histories are joined: one statement instead of three (each
+    statement cost the ORM more than the rows it returns). A service's histories hold a
+    handful of changes each, so the rows of their pairs stay few.
+    """
     stmt = select(Service).where(Service.code == bindparam("code"))
     if not related:
         return stmt
     return stmt.options(
-        # The department joined (one row): one statement fewer than loading it apart.
         joinedload(Service.department),
-        selectinload(Service.work_mode_history),
-        selectinload(Service.commitment_history),
+        joinedload(Service.work_mode_history),
+        joinedload(Service.commitment_history),
     )
 
 

@@ -123,19 +123,13 @@ def _trend_start(move: WorkModeMove | None, end: date) -> date | None:
     return start
 
 
-def _trend(move: WorkModeMove, start: date, points: list[DayPoint]) -> WfaTrend:
-    """Sum the daily points from ``start`` on into weeks aligned on the move (the last week
+def _trend(move: WorkModeMove, start: date, end: date, days: ServiceDays) -> WfaTrend:
+    """Sum the days from ``start`` to ``end`` into weeks aligned on the move (the last week
     may be shorter)."""
-    weeks = []
-    for first in range(0, len(points), 7):
-        chunk = points[first:first + 7]
-        due = sum(p.due for p in chunk)
-        on_time = sum(p.on_time for p in chunk)
-        weeks.append(TrendWeek(
-            first_day=chunk[0].day, last_day=chunk[-1].day, due=due, on_time=on_time,
-            on_time_rate=on_time / due if due else None,
-            after_move=chunk[0].day >= move.change_date,
-        ))
+    weeks = [TrendWeek(first_day=first_day, last_day=last_day, due=due, on_time=on_time,
+                       on_time_rate=on_time / due if due else None,
+                       after_move=first_day >= move.change_date)
+             for first_day, last_day, due, on_time in days.due_by_span(start, end, 7)]
     return WfaTrend(mode=move.to_mode, moved_on=move.change_date, weeks=weeks,
                     starts_after_move=start > move.change_date)
 
@@ -168,10 +162,9 @@ def service_figures(service: Service, now: datetime | None = None) -> ServiceFig
             continue
         metrics = days.metrics(end - timedelta(days=length - 1), end)
         windows.append({**metrics.as_json(), "days": length})
-    points = days.points(first, end)
     trend = None
     if move is not None and trend_start is not None:
-        trend = _trend(move, trend_start, points[(trend_start - first).days:])
+        trend = _trend(move, trend_start, end, days)
     return ServiceFigures(
         service=service,
         status=view,
@@ -179,7 +172,7 @@ def service_figures(service: Service, now: datetime | None = None) -> ServiceFig
         computed=computed,
         last_reported_at=last_reported_at,
         windows=windows,
-        daily=points[-DAILY_BAR_DAYS:],
+        daily=days.points(end - timedelta(days=DAILY_BAR_DAYS - 1), end),
         trend=trend,
         incidents=incident_list(service=service, include_resolved=False) if incidents else [],
         maintenance=(maintenance_list(service=service, when="current", now=listed_at)

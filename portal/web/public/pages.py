@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from flask import Blueprint, render_template, request
 
@@ -34,6 +35,7 @@ from portal.web.formatting import (
     Formats,
     by_lang,
     date_long,
+    memo_by_lang,
     updated_ago_forms,
     work_mode_label,
 )
@@ -62,8 +64,9 @@ for _name, _helper in {
     "chart_bars": charts.bars_svg,
 }.items():
     bp.add_app_template_global(_helper, _name)
-_day_sentence = by_lang(charts.day_sentence)
-_week_sentence = by_lang(charts.week_sentence)
+# The bars' sentences, memoised per language (given first: the page's, looked up once).
+_day_sentence = memo_by_lang(charts.day_sentence)
+_week_sentence = memo_by_lang(charts.week_sentence)
 
 
 def _render(template: str, **context: object) -> str:
@@ -216,7 +219,9 @@ def service(code: str) -> str:
 
     The day and week tables (hundreds of dates and rates) are formatted here with the
     reader's language looked up once, and rendered here in one string each (as the charts'
-    bars are, see portal/web/charts.py), not a cell at a time by the template.
+    bars are, see portal/web/charts.py), not a cell at a time by the template. The template
+    sets no variable of its own (``updated``, ``trend`` are given): each translated text
+    after such a variable made Jinja copy the whole context to call ``_()``.
     """
     found = catalogue.service_get(code)
     figures = service_figures(found)
@@ -227,10 +232,13 @@ def service(code: str) -> str:
         service=found,
         place=service_place(found),
         figures=figures,
-        daily_chart=charts.daily_bar(figures.daily, target, _day_sentence),
+        # Every section says how old its figures are: one instant, one sentence.
+        updated=updated_ago(figures.as_of),
+        trend=figures.trend,
+        daily_chart=charts.daily_bar(figures.daily, target, partial(_day_sentence, fmt.lang)),
         daily_summary=charts.daily_summary(figures.daily, target),
         daily_rows=charts.table_rows(_daily_rows(figures, fmt)),
-        trend_chart=(charts.trend_chart(figures.trend, target, _week_sentence)
+        trend_chart=(charts.trend_chart(figures.trend, target, partial(_week_sentence, fmt.lang))
                      if figures.trend else None),
         trend_summary=charts.trend_summary(figures.trend) if figures.trend else "",
         trend_rows=charts.table_rows(_trend_rows(figures.trend, fmt), text_cells=1)
