@@ -15,7 +15,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import Engine, MetaData, event
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 
 class Base(DeclarativeBase):
@@ -64,6 +64,7 @@ def end_reads_with_commit(app: Flask) -> None:
     if not event.contains(Engine, "before_cursor_execute", _note_writes):
         event.listen(Engine, "before_cursor_execute", _note_writes)
         event.listen(Engine, "begin", _forget_writes)
+        event.listen(Session, "after_begin", _note_connection)
 
     @app.before_request
     def _mark_read() -> None:
@@ -77,14 +78,24 @@ def end_reads_with_commit(app: Flask) -> None:
         if not db.session.registry.has():
             return
         session = db.session()
-        if not session.in_transaction() or session.new or session.dirty or session.deleted:
-            return
-        if session.connection().info.get("portal_wrote"):  # the portal has one database
+        # The connection the request's transaction began on; None when it never reached the
+        # database (or could not: a database that is down is not asked again here).
+        connection = session.info.pop("portal_connection", None)
+        if (connection is None or not session.in_transaction()
+                or session.new or session.dirty or session.deleted):
             return
         try:
+            if connection.invalidated or connection.info.get("portal_wrote"):
+                return
             session.commit()
         except Exception:  # the connection failed: the removal rolls back as before
             logging.getLogger(__name__).warning("read transaction not committed", exc_info=True)
+
+
+def _note_connection(session: Session, _transaction: Any, connection: Any) -> None:
+    session.info["portal_connection"] = connection
+
+
 migrate = Migrate(render_as_batch=True, compare_type=True)
 babel = Babel()
 csrf = CSRFProtect()
