@@ -22,7 +22,7 @@ from functools import lru_cache
 from urllib.parse import urlparse
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from portal.domain.calendar import utc_now, wib_date
@@ -822,9 +822,12 @@ def status_tally(views: Iterable[StatusView]) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class DepartmentRow:
-    """A department as the department list shows it: its services counted by status."""
+    """A department as the department list shows it: its services counted by status.
 
-    department: Department
+    ``department`` is a row of the department's id, code and names (what the list shows).
+    """
+
+    department: Row
     services: int
     counts: dict[str, int]
 
@@ -833,15 +836,23 @@ def department_list_with_status() -> list[DepartmentRow]:
     """List departments by name with their services counted by shown status.
 
     The database counts (:func:`~portal.services.catalogue.tallies.status_tallies`): no
-    stored status row is read into Python, whatever the number of services.
+    stored status row is read into Python, whatever the number of services. The departments
+    are read as plain columns, not entities: a list of them all, on a page read often.
     """
-    departments = list(db.session.scalars(select(Department).order_by(Department.name_id)))
+    departments = list(db.session.execute(_department_list_statement()))
     tallies = status_tallies("department_id")
     rows = []
     for department in departments:
         counts = tallies.get(department.id) or status_tally(())
         rows.append(DepartmentRow(department, sum(counts.values()), counts))
     return rows
+
+
+@lru_cache(maxsize=1)
+def _department_list_statement() -> Select:
+    """Build department_list_with_status' statement once."""
+    return select(Department.id, Department.code, Department.name_id,
+                  Department.name_en).order_by(Department.name_id)
 
 
 @dataclass(frozen=True)

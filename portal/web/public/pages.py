@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 
-from portal.i18n import current_lang, page_gettext
-from portal.models.catalogue import WORK_MODES, Department, Service
+from portal.i18n import LocalText, current_lang, localized, page_gettext
+from portal.models.catalogue import WORK_MODES, Service
 from portal.models.metrics import SERVICE_STATUSES
 from portal.services.catalogue import arrangements, search
 from portal.services.catalogue import directory as catalogue
@@ -81,6 +81,10 @@ class ServiceCard:
 
     service: Service
     status: StatusView
+    url: str
+    name: LocalText
+    # The department's name (None where the list is a department's own).
+    department_name: LocalText | None
     status_label: str
     reason: str
     mode_label: str
@@ -89,13 +93,15 @@ class ServiceCard:
     commitment: str
 
 
-def _cards(rows: Iterable[ServiceRow], fmt: Formats) -> list[ServiceCard]:
+def _cards(rows: Iterable[ServiceRow], fmt: Formats,
+           show_department: bool = True) -> list[ServiceCard]:
     """Format the cards of a list with the reader's language looked up once.
 
     A list of dozens of services made each card's eight labels and sentences look the
     language up again (most of the page's time); the texts are those of the same formatters.
+    The link and names too: the template only places them.
     """
-    cards = []
+    cards, lang = [], current_lang()
     for row in rows:
         service, view = row.service, row.status
         since = ""
@@ -104,6 +110,10 @@ def _cards(rows: Iterable[ServiceRow], fmt: Formats) -> list[ServiceCard]:
         cards.append(ServiceCard(
             service=service,
             status=view,
+            url=url_for("public.service", code=service.code, lang=lang),
+            name=localized(service, "name", lang),
+            department_name=(localized(service.department, "name", lang)
+                             if show_department else None),
             status_label=fmt.status_label(view.status),
             reason=status_reason_text(view),
             mode_label=fmt.work_mode_label(service.work_mode, True),
@@ -124,7 +134,8 @@ def _status_counts(counts: dict[str, int], fmt: Formats) -> list[tuple[str, str,
 class DepartmentCard:
     """A department as the department list shows it, its texts formatted once a page."""
 
-    department: Department
+    url: str
+    name: LocalText
     # "N services", and the statuses counted (see _status_counts).
     services: str
     counts: list[tuple[str, str, str]]
@@ -141,11 +152,35 @@ def _oldest(views) -> object:
 def home() -> str:
     """Show the province at a glance: statuses by work mode, disruptions, and search."""
     overview = province_overview()
+    fmt, lang = Formats(), current_lang()
     return _render(
         "public/home.html",
-        counts=overview.services_by_mode,
         overview=overview,
+        **_home_figures(overview.by_mode, overview.totals, overview.services_by_mode, fmt, lang),
     )
+
+
+def _home_figures(by_mode: dict[str, dict[str, int]], totals: dict[str, int],
+                  staffed: dict[str, int], fmt: Formats, lang: str) -> dict[str, list]:
+    """Format the home page's figures, links and labels, the language looked up once.
+
+    ``status_rows``: status, its list's link, its name, its total, its count per work mode;
+    ``mode_columns``: work mode, its list's link, its short name; ``mode_counts``: work mode,
+    link, services staffed so, its name. The template only places them.
+    """
+    def link(**args: str) -> str:
+        return url_for("public.services", lang=lang, **args)
+
+    return {
+        "status_rows": [(status, link(status=status), fmt.status_label(status),
+                         fmt.number(totals[status]),
+                         [fmt.number(counts[status]) for counts in by_mode.values()])
+                        for status in STATUS_ORDER],
+        "mode_columns": [(mode, link(mode=mode), fmt.work_mode_label(mode, True))
+                         for mode in by_mode],
+        "mode_counts": [(mode, link(mode=mode), fmt.number(n), fmt.work_mode_label(mode))
+                        for mode, n in staffed.items()],
+    }
 
 
 # Services per page of the list unless ?per_page says otherwise (at most MAX_PER_PAGE).
@@ -173,23 +208,30 @@ def services() -> str:
     if status not in SERVICE_STATUSES:
         status = ""
     per_page = _per_page(request.args)
+    lang = current_lang()
     found = search.service_search_page(
         query, department, mode, status, page=page_number(request.args), per_page=per_page,
-        lang=current_lang(),
+        lang=lang,
     )
     rows = found.page.items
     # The filters, kept on every page link (None: left out of the URL).
     filters = {"q": query or None, "department": department or None, "mode": mode or None,
                "status": status or None,
                "per_page": per_page if per_page != SERVICES_PER_PAGE else None}
+    # The department filter's options (code, name, chosen), named once here, not in the
+    # template a department at a time.
+    choices = catalogue.department_choices()
     return _render(
         "public/services.html",
         rows=rows,
         cards=_cards(rows, Formats()),
         found=found,
+        page=found.page,
         filters=filters,
         updated_at=_oldest(row.status for row in rows),
-        departments=catalogue.department_choices(),
+        departments=choices,
+        department_options=[(d.code, localized(d, "name", lang).text, d.code == department)
+                            for d in choices],
         query=query,
         department=department,
         mode=mode,
@@ -251,8 +293,9 @@ def service(code: str) -> str:
 def departments() -> str:
     """List departments with their services counted by status."""
     rows = catalogue.department_list_with_status()
-    fmt = Formats()
-    cards = [DepartmentCard(row.department,
+    fmt, lang = Formats(), current_lang()
+    cards = [DepartmentCard(url_for("public.department", code=row.department.code, lang=lang),
+                            localized(row.department, "name", lang),
                             fmt.ngettext("%(count)s service", "%(count)s services",
                                          row.services, count=row.services),
                             _status_counts(row.counts, fmt)) for row in rows]
@@ -274,7 +317,7 @@ def department(code: str) -> str:
         "public/department.html",
         department=overview.department,
         overview=overview,
-        cards=_cards(overview.rows, fmt),
+        cards=_cards(overview.rows, fmt, show_department=False),
         status_counts=_status_counts(overview.counts, fmt),
         place=department_place(overview.department),
         updated_at=_oldest(row.status for row in overview.rows),
