@@ -11,10 +11,12 @@ import re
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from portal.domain.calendar import WIB
 from portal.extensions import db
+from portal.models import AccountabilitySnapshot, Department
+from portal.services.accountability.tables import accountability_refresh
 from portal.services.auth import CLI_OPERATOR
 from portal.services.feedback.citizen import feedback_submit
 from portal.services.feedback.publishing import feedback_publish_approve
@@ -148,17 +150,8 @@ def _urls(world: dict, data_files: list[str]) -> dict[str, list[str]]:
     }
 
 
-def test_no_get_handler_writes_to_the_database(app, world):
-    client = app.test_client()
-    assert login(client, world["admin"]).status_code == 302
-    package = client.get("/data/datapackage.json").get_json()
-    data_files = ["/data/" + resource["path"].rsplit("/", 1)[-1]
-                  for resource in package["resources"]]
-    urls = _urls(world, data_files)
-    get_endpoints = {rule.endpoint for rule in app.url_map.iter_rules()
-                     if "GET" in (rule.methods or ())}
-    assert get_endpoints - set(urls) == set(), "add the new GET endpoint(s) to this test"
-
+def _writes(client, urls: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Request every URL; return the writing or locking statements of each, by endpoint."""
     statements: list[str] = []
 
     def watch(conn, cursor, statement, parameters, context, executemany):
@@ -180,4 +173,39 @@ def test_no_get_handler_writes_to_the_database(app, world):
                     writes[f"{endpoint} {path}"] = bad
     finally:
         event.remove(db.engine, "before_cursor_execute", watch)
-    assert writes == {}
+    return writes
+
+
+def test_no_get_handler_writes_to_the_database(app, world):
+    client = app.test_client()
+    assert login(client, world["admin"]).status_code == 302
+    package = client.get("/data/datapackage.json").get_json()
+    data_files = ["/data/" + resource["path"].rsplit("/", 1)[-1]
+                  for resource in package["resources"]]
+    urls = _urls(world, data_files)
+    get_endpoints = {rule.endpoint for rule in app.url_map.iter_rules()
+                     if "GET" in (rule.methods or ())}
+    assert get_endpoints - set(urls) == set(), "add the new GET endpoint(s) to this test"
+    assert _writes(client, urls) == {}
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["snapshots-missing", "snapshots-stored"])
+def test_the_accountability_pages_never_store_their_figures(app, world, monkeypatch, stored):
+    """With stored figures switched on (production), a standard period's pages read them, and
+    compute them when none is stored (after a deployment, until the next refresh): only the
+    refresh job stores them, never a visit."""
+    monkeypatch.setitem(app.config, "PORTAL_ACCOUNTABILITY_SNAPSHOTS", True)
+    if stored:
+        accountability_refresh()
+    before = db.session.scalars(
+        select(AccountabilitySnapshot.key).order_by(AccountabilitySnapshot.key)).all()
+    urls = {endpoint: paths for endpoint, paths in _urls(world, []).items()
+            if endpoint.startswith(("accountability.", "api.accountability"))}
+    client = app.test_client()
+    assert _writes(client, urls) == {}
+    db.session.rollback()
+    assert db.session.scalars(
+        select(AccountabilitySnapshot.key).order_by(AccountabilitySnapshot.key)).all() == before
+    departments = db.session.scalar(select(func.count()).select_from(Department))
+    # Each standard period's table and every department's scorecard, or none.
+    assert len(before) == (3 * (1 + departments) if stored else 0)

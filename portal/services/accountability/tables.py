@@ -25,8 +25,9 @@ services or days. At a province's scale that is still seconds of work, so the fi
 standard periods (the last 30, 90 and 365 days) are computed by the jobs that change the data
 (:func:`accountability_refresh`: after a department's report, ``requests recompute`` and the
 10-minute ``status refresh``) and stored (:mod:`portal.services.accountability.snapshots`):
-a visitor reads one row. A custom period, or a standard one no job has stored yet today, is
-computed when asked (and a standard one is then stored).
+a visitor reads one row. A custom period, or a standard one no job has stored yet today
+(after a deployment or at midnight, until the next refresh), is computed when asked and not
+stored: a visit only reads, so any replica can serve it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from blinker import Namespace
 from flask import current_app
@@ -114,6 +116,18 @@ class RequestCounts:
         return self._median[0]
 
 
+class ServiceName(NamedTuple):
+    """A service as a list of figures names it: its code and its names.
+
+    What the pages, the API and the downloads show of a service breaching its commitment; a
+    stored table names hundreds, a whole catalogue row each would be most of what is read.
+    """
+
+    code: str
+    name_id: str
+    name_en: str
+
+
 @dataclass
 class Scorecard:
     """One department's figures (``department`` None: the whole province)."""
@@ -123,7 +137,7 @@ class Scorecard:
     by_mode: dict[str, int]
     requests: RequestCounts
     status_counts: dict[str, int]
-    breaching: list[Service]
+    breaching: list[ServiceName]
     feedback: FeedbackFigures
     ikm: IkmResult
     wfa: PooledWfaImpact | None
@@ -259,8 +273,8 @@ def data_as_of() -> datetime | None:
 def _scorecard(
     department: Department | None,
     services: list[Service],
+    shared: _Shared,
     counts: dict[int, RequestCounts],
-    statuses: dict[int, StatusView],
     feedback: FeedbackFigures,
     ikm: IkmResult,
     wfa: PooledWfaImpact | None,
@@ -271,10 +285,10 @@ def _scorecard(
     breaching = []
     for service in services:
         by_mode[service.work_mode] = by_mode.get(service.work_mode, 0) + 1
-        status = statuses[service.id].status
+        status = shared.statuses[service.id].status
         status_counts[status] += 1
         if status == "breaching":
-            breaching.append(service)
+            breaching.append(shared.name_of(service))
         if service.id in counts:
             requests.add(counts[service.id])
     return Scorecard(department, len(services), by_mode, requests, status_counts, breaching,
@@ -343,9 +357,21 @@ class _Shared:
     statuses: dict[int, StatusView]
     wfa: WfaFigures
 
+    # Each service's name, made once: a department's scorecard and the province's name the
+    # same breaching services (one object each, stored once).
+    names: dict[int, ServiceName] = field(default_factory=dict)
+
     def services_of(self, department_id: int) -> list[Service]:
         """Return a department's services, by name."""
         return [s for s in self.services if s.department_id == department_id]
+
+    def name_of(self, service: Service) -> ServiceName:
+        """Return a service's code and names."""
+        name = self.names.get(service.id)
+        if name is None:
+            name = self.names[service.id] = ServiceName(service.code, service.name_id,
+                                                        service.name_en)
+        return name
 
 
 def _shared(departments: list[Department], now: datetime, *, histories: bool = False) -> _Shared:
@@ -388,11 +414,11 @@ def _build(
     ikm = ikm_by(groups, from_date, to_date)
     wfa = shared.wfa
     rows = [
-        _scorecard(d, by_department[d.id], counts, statuses, feedback[d.id], ikm[d.id],
+        _scorecard(d, by_department[d.id], shared, counts, feedback[d.id], ikm[d.id],
                    wfa.pooled[d.id])
         for d in departments
     ]
-    province = _scorecard(None, services, counts, statuses, feedback[PROVINCE],
+    province = _scorecard(None, services, shared, counts, feedback[PROVINCE],
                           ikm[PROVINCE], wfa.pooled[PROVINCE])
     for scorecard in (*rows, province):
         # The pooled median is read by pages several times: computed once, here.
@@ -403,7 +429,8 @@ def _build(
 def _standard_period(from_date: date, to_date: date, now: datetime | None) -> str | None:
     """Return the period choice ("30", "90", "365") that from..to is today, else None.
 
-    Only those are stored, and only figures as of now are (an explicit ``now`` computes).
+    Only those are stored, and only figures as of now are read from them (an explicit
+    ``now`` computes).
     """
     if now is not None or not current_app.config.get("PORTAL_ACCOUNTABILITY_SNAPSHOTS", True):
         return None
@@ -420,7 +447,8 @@ def accountability_table(
     """Return every department's scorecard and the province totals over a period.
 
     A standard period's figures come from the stored snapshot (as of its ``generated_at``)
-    when there is one; otherwise they are computed, and a standard period's are stored.
+    when there is one; otherwise they are computed, and only :func:`accountability_refresh`
+    stores them.
     """
     period = _standard_period(from_date, to_date, now)
     if period is not None:
@@ -430,10 +458,7 @@ def accountability_table(
     departments = list(db.session.scalars(select(Department).order_by(Department.name_id)))
     now = now or utc_now()
     rows, province, _c, _s, _impacts = _build(departments, from_date, to_date, now)
-    table = AccountabilityTable(from_date, to_date, now, data_as_of(), rows, province)
-    if period is not None:
-        _store_now([(f"table:{period}", from_date, to_date, table)], now)
-    return table
+    return AccountabilityTable(from_date, to_date, now, data_as_of(), rows, province)
 
 
 def _slim(figures: AccountabilityTable | DepartmentScorecard) -> None:
@@ -456,18 +481,6 @@ def _store(entries: list[tuple[str, date, date, object]], now: datetime) -> bool
     for _key, _from, _to, figures in entries:
         _slim(figures)  # type: ignore[arg-type]
     return snapshot_store(entries, now)
-
-
-def _store_now(entries: list[tuple[str, date, date, object]], now: datetime) -> None:
-    """Store snapshots and commit, keeping the session's objects loaded for the caller."""
-    session = db.session()
-    expire = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        _store(entries, now)
-        session.commit()
-    finally:
-        session.expire_on_commit = expire
 
 
 def _history(services: list[Service]) -> list[HistoryEntry]:
@@ -498,8 +511,8 @@ def accountability_department(
 ) -> DepartmentScorecard:
     """Return one department's scorecard down to each service, with the change histories.
 
-    A standard period's scorecard comes from the stored snapshot when there is one (see
-    :func:`accountability_table`).
+    A standard period's scorecard comes from the stored snapshot when there is one; otherwise
+    it is computed, not stored (see :func:`accountability_table`).
     """
     period = _standard_period(from_date, to_date, now)
     if period is not None:
@@ -514,11 +527,8 @@ def accountability_department(
     rows, _province, counts, statuses, impacts = _build(
         [department], from_date, to_date, now, shared)
     ikm = ikm_by({s.id: [s.id] for s in shared.services}, from_date, to_date)
-    card = _department_scorecard(rows[0], shared.services, counts, statuses, impacts, ikm,
+    return _department_scorecard(rows[0], shared.services, counts, statuses, impacts, ikm,
                                  from_date, to_date, now, data_as_of())
-    if period is not None:
-        _store_now([(f"department:{code}:{period}", from_date, to_date, card)], now)
-    return card
 
 
 def _department_scorecard(
@@ -584,6 +594,7 @@ __all__ = [
     "AccountabilityTable",
     "RequestCounts",
     "DepartmentScorecard",
+    "ServiceName",
     "HistoryEntry",
     "Scorecard",
     "ServiceRow",

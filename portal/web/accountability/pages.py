@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from urllib.parse import quote
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from jinja2 import Template
 from markupsafe import Markup, escape
 
 from portal.extensions import limiter
@@ -135,9 +137,33 @@ def definition_link(anchor: str, figure: str) -> Markup:
     A function rather than a macro: a scorecard shows 29 of them, the province table 26.
     """
     href, words = accountability_definition_link()
+    return _definition_link(href, words, anchor, figure)
+
+
+# The same few links on every page, in each language: made once. Typed: a figure's name as
+# text is escaped, as markup it is not (equal keys otherwise).
+@lru_cache(maxsize=512, typed=True)
+def _definition_link(href: str, words: Markup, anchor: str, figure: str) -> Markup:
     return Markup(f'<a class="def-link" href="{escape(href)}#{escape(anchor)}">'
                   f'<span aria-hidden="true">?</span>'
                   f'<span class="visually-hidden">{words % {"figure": figure}}</span></a>')
+
+
+@bp.app_template_global()
+def definitions_html() -> Markup:
+    """Return every figure's definition (accountability/_definitions.html) as HTML.
+
+    Its text depends on the reader's language only (translations and the rules' limits), and
+    each printed report shows it whole: rendered once a language, not once a report.
+    """
+    template = current_app.jinja_env.get_template("accountability/_definitions.html")
+    return _definitions(template, str(get_locale()), tuple(DEFINITION_LIMITS.items()))
+
+
+@lru_cache(maxsize=8)
+def _definitions(template: Template, _lang: str, limits: tuple[tuple[str, int], ...]) -> Markup:
+    # Keyed by the template too: one edited in development (auto-reload) is a new object.
+    return Markup(template.render(**dict(limits)))
 
 
 def _period() -> tuple[dict, list]:

@@ -434,7 +434,7 @@ def table_row(row: Scorecard, fmt: Formats, url: str = "") -> TableRow:
     days = feedback.median_days_to_first_response
     return TableRow(
         figures=row,
-        name=None if row.department is None else localized(row.department, "name"),
+        name=None if row.department is None else localized(row.department, "name", fmt.lang),
         url=url,
         statuses=[(s, row.status_counts[s], number(row.status_counts[s]))
                   for s in SERVICE_STATUSES],
@@ -466,49 +466,114 @@ def _overdue(text: Any) -> str:
     return f'<strong class="overdue">{escape(text)}</strong>'
 
 
-def _key_wfa_cell(verdict: str, words: Any, change: str | None) -> str:
+@dataclass(frozen=True)
+class _KeyCells:
+    """The key table's words as its cells print them, escaped once a table, not once a row."""
+
+    commission: str  # each cell's opening tag, with its label for phones
+    on_time: str
+    wfa: str
+    wfa_net: str
+    overdue: str
+    ikm: str
+    none: str  # a department overseen by no commission
+    all: str  # the province's row: every commission
+    no_move: str
+    not_enough: str
+    statuses: dict[str, tuple[str, str]]  # a status's cell opening: with a count, with none
+    badges: dict[str, str]  # each verdict's badge
+
+    @classmethod
+    def of(cls, words: Any) -> _KeyCells:
+        """Build the cells of a table's ``words`` (key_table's labels)."""
+        def muted(text: Any) -> str:
+            return f'<span class="muted">{escape(text)}</span>'
+
+        def label(text: Any) -> str:
+            return f' data-label="{escape(text)}">'
+
+        statuses = {}
+        for status, text in words.statuses.items():
+            statuses[status] = (f'<td class="num"{label(text)}',
+                                f'<td class="num zero"{label(text)}')
+        return cls(
+            commission=f'\n  <td class="col-commission"{label(words.commission)}',
+            on_time=f'\n  <td class="num"{label(words.on_time)}',
+            wfa=f"\n  \n<td{label(words.wfa)}",
+            wfa_net=f"\n  \n<td{label(words.wfa_net)}",
+            overdue=f'\n  <td class="num"{label(words.overdue)}',
+            ikm=f"\n  <td{label(words.ikm)}",
+            none=muted(words.none),
+            all=muted(words.all),
+            no_move=muted(words.no_move),
+            not_enough=muted(words.not_enough),
+            statuses=statuses,
+            badges={verdict: _badge(verdict, text) for verdict, text in words.verdicts.items()},
+        )
+
+    def badge(self, verdict: str) -> str:
+        """Return a verdict's badge (a verdict without a label shows its name)."""
+        return self.badges.get(verdict) or _badge(verdict, verdict)
+
+
+def _key_wfa_cell(verdict: str, cells: _KeyCells, change: str | None) -> str:
     shown = "" if change is None else f' <span class="num">{escape(change)}</span>'
-    return (f'\n<span class="verdict verdict-{escape(verdict)}">'
-            f"{escape(words.verdicts.get(verdict, verdict))}</span>{shown}")
+    return cells.badge(verdict) + shown
+
+
+def _key_row(r: TableRow, name_html: str, cells: _KeyCells) -> str:
+    """Return one row of the key table as HTML; ``name_html`` is escaped."""
+    row, w = r.figures, r.figures.wfa
+    department = row.department
+    if department is None:
+        commission = cells.all
+    elif department.dprd_commission:
+        commission = escape(department.dprd_commission)
+    else:
+        commission = cells.none
+    status_cells = []
+    for s, n, text in r.statuses:
+        opening = cells.statuses[s]
+        if not n:
+            status_cells.append(f"{opening[1]}{escape(text)}</td>")
+        else:
+            shown = _overdue(text) if s == "breaching" else escape(text)
+            status_cells.append(f"{opening[0]}{shown}</td>")
+    if w:
+        wfa = _key_wfa_cell(w.verdict, cells, None if w.difference is None else r.wfa_change)
+        net = _key_wfa_cell(w.adjusted_verdict, cells,
+                            None if w.net_difference is None else r.wfa_net)
+    else:
+        wfa = net = cells.no_move
+    overdue = _overdue(r.overdue) if row.feedback.overdue_now else "0"
+    ikm = (f'{escape(r.ikm)} <span class="grade">({escape(row.ikm.grade)})</span>'
+           if row.ikm.ikm is not None else cells.not_enough)
+    return (
+        f'\n<tr>\n  <th scope="row" class="col-name">{name_html}</th>'
+        f"{cells.commission}{commission}</td>"
+        f'\n  {"".join(status_cells)}'
+        f"{cells.on_time}{escape(r.on_time)}</td>"
+        f"{cells.wfa}{wfa}</td>"
+        f"{cells.wfa_net}{net}</td>"
+        f"{cells.overdue}{overdue}</td>"
+        f"{cells.ikm}{ikm}</td>\n</tr>")
 
 
 def key_row_html(r: TableRow, name_cell: str, words: Any) -> Markup:
-    """Return one row of the key table: a department's (or the province's) key figures."""
-    row, w = r.figures, r.figures.wfa
-    department = row.department
-    commission = (escape(department.dprd_commission) if department and
-                  department.dprd_commission else
-                  f'<span class="muted">{escape(words.none if department else words.all)}</span>')
-    statuses = "".join(
-        f'<td class="num{"" if n else " zero"}" data-label="{escape(words.statuses[s])}">'
-        f'{_overdue(text) if s == "breaching" and n else escape(text)}</td>'
-        for s, n, text in r.statuses)
-    no_move = f'<span class="muted">{escape(words.no_move)}</span>'
-    wfa = no_move if not w else _key_wfa_cell(
-        w.verdict, words, None if w.difference is None else r.wfa_change)
-    net = no_move if not w else _key_wfa_cell(
-        w.adjusted_verdict, words, None if w.net_difference is None else r.wfa_net)
-    overdue = _overdue(r.overdue) if row.feedback.overdue_now else "0"
-    ikm = (f'{escape(r.ikm)} <span class="grade">({escape(row.ikm.grade)})</span>'
-           if row.ikm.ikm is not None else
-           f'<span class="muted">{escape(words.not_enough)}</span>')
-    return Markup(
-        f'\n<tr>\n  <th scope="row" class="col-name">{escape(name_cell)}</th>'
-        f'\n  <td class="col-commission" data-label="{escape(words.commission)}">{commission}</td>'
-        f"\n  {statuses}"
-        f'\n  <td class="num" data-label="{escape(words.on_time)}">{escape(r.on_time)}</td>'
-        f'\n  \n<td data-label="{escape(words.wfa)}">{wfa}</td>'
-        f'\n  \n<td data-label="{escape(words.wfa_net)}">{net}</td>'
-        f'\n  <td class="num" data-label="{escape(words.overdue)}">{overdue}</td>'
-        f'\n  <td data-label="{escape(words.ikm)}">{ikm}</td>\n</tr>')
+    """Return one row of the key table: a department's (or the province's) key figures.
+
+    ``words``: the key table's labels in the reader's language (key_table).
+    """
+    return Markup(_key_row(r, escape(name_cell), _KeyCells.of(words)))
 
 
 def key_rows_html(rows: list[TableRow], words: Any, sortable: bool) -> Markup:
     """Return the departments' rows of the key table (names link to scorecards if sortable)."""
+    cells = _KeyCells.of(words)
     return Markup("".join(
-        "\n    \n    " + key_row_html(
-            r, Markup(f'<a href="{escape(r.url)}">{escape(r.name)}</a>') if sortable
-            else escape(r.name), words) + "\n  "
+        "\n    \n    " + _key_row(
+            r, f'<a href="{escape(r.url)}">{escape(r.name)}</a>' if sortable
+            else escape(r.name), cells) + "\n  "
         for r in rows))
 
 
@@ -592,6 +657,15 @@ class ImpactRow:
     adjusted_sentence: str
 
 
+def _fill(pattern: Markup, **values: Any) -> Markup:
+    """Return ``pattern % values`` as Markup's ``%`` makes it: each value escaped.
+
+    For translated patterns whose placeholders are all ``%(name)s``; Markup's own ``%`` wraps
+    every value in a helper object first, several times the cost at a scorecard's hundreds.
+    """
+    return Markup(str.__mod__(pattern, {name: escape(value) for name, value in values.items()}))
+
+
 class ImpactFormatter:
     """Format WFA impacts for one scorecard: the words every row repeats are looked up once."""
 
@@ -606,7 +680,7 @@ class ImpactFormatter:
         """Format one side of a comparison."""
         fmt = self.fmt
         return SideTexts(rate_or_dash(side.on_time_rate, fmt),
-                         self._due % {"n": fmt.number(side.due)},
+                         _fill(self._due, n=fmt.number(side.due)),
                          hours_or_dash(side.median_completion_hours, fmt))
 
     def change(self, value: float | None, low: float | None, high: float | None) -> ChangeTexts:
@@ -638,12 +712,14 @@ class ImpactFormatter:
     def service_row(self, service: Service, impact: WfaImpact) -> ImpactRow:
         """Format a service's own impact: its name, and its move in words."""
         fmt = self.fmt
-        move = self._move % {
-            "from": fmt.work_mode_label(impact.from_mode) if impact.from_mode else self._unknown,
-            "to": fmt.work_mode_label(impact.to_mode),
-            "date": fmt.date_long(impact.change_date),
-        }
-        return self.row(localized(service, "name"), impact, move)
+        move = _fill(
+            self._move,
+            **{"from": fmt.work_mode_label(impact.from_mode) if impact.from_mode
+               else self._unknown},
+            to=fmt.work_mode_label(impact.to_mode),
+            date=fmt.date_long(impact.change_date),
+        )
+        return self.row(localized(service, "name", fmt.lang), impact, move)
 
     def pooled_row(self, impact: PooledWfaImpact) -> ImpactRow:
         """Format the department's services added up."""
@@ -673,7 +749,7 @@ def service_texts(row: ServiceRow, fmt: Formats, url: str) -> ServiceTexts:
     service = row.service
     return ServiceTexts(
         figures=row,
-        name=localized(service, "name"),
+        name=localized(service, "name", fmt.lang),
         url=url,
         work_mode=fmt.work_mode_label(service.work_mode),
         commitment=fmt.commitment_text(service.commitment_value, service.commitment_unit,
@@ -713,7 +789,7 @@ def history_texts(entry: HistoryEntry, fmt: Formats) -> HistoryTexts:
     return HistoryTexts(
         entry=entry,
         effective_from=fmt.date_long(entry.effective_from) if entry.effective_from else None,
-        name=localized(entry.service, "name"),
+        name=localized(entry.service, "name", fmt.lang),
         before=before_text,
         after=after_text,
         recorded_at=fmt.datetime_wib(entry.recorded_at),
@@ -727,24 +803,37 @@ def history_texts(entry: HistoryEntry, fmt: Formats) -> HistoryTexts:
 # Values are escaped; the words of a row come translated and escaped as the templates' did.
 
 
+def _side(side: SideTexts) -> str:
+    return (f'<td class="num">{escape(side.rate)} '
+            f'<span class="muted">({escape(side.due)})</span></td>')
+
+
+def _hours(side: SideTexts) -> str:
+    return f'<td class="num">{escape(side.hours)}</td>'
+
+
+def _change(change: ChangeTexts) -> str:
+    interval = "" if change.interval is None else (
+        f' <span class="muted">({escape(change.interval)})</span>')
+    return f'<td class="num">{escape(change.points)}{interval}</td>'
+
+
 def side_cell(side: SideTexts) -> Markup:
     """Return a side's cell: its on-time share and, muted, its requests due."""
-    return Markup(f'<td class="num">{escape(side.rate)} '
-                  f'<span class="muted">({escape(side.due)})</span></td>')
+    return Markup(_side(side))
 
 
 def hours_cell(side: SideTexts) -> Markup:
     """Return a side's median hours cell."""
-    return Markup(f'<td class="num">{escape(side.hours)}</td>')
+    return Markup(_hours(side))
 
 
 def change_cell(change: ChangeTexts) -> Markup:
     """Return a change's cell: signed points and, muted, its confidence interval."""
-    interval = "" if change.interval is None else (
-        f' <span class="muted">({escape(change.interval)})</span>')
-    return Markup(f'<td class="num">{escape(change.points)}{interval}</td>')
+    return Markup(_change(change))
 
 
+@lru_cache(maxsize=64, typed=True)  # a few verdicts in a few languages, on every row
 def _badge(verdict: str, label: str) -> str:
     """Return a verdict's badge as the verdict_badge macro printed it (a newline first)."""
     return f'\n<span class="verdict verdict-{escape(verdict)}">{escape(label)}</span>'
@@ -754,13 +843,17 @@ def _row_class(verdict: str) -> str:
     return ' class="row-decline"' if verdict == "decline" else ""
 
 
+def _comparison(r: ImpactRow) -> str:
+    c = r.comparison
+    cells = (_side(c.before) + _side(c.after) + _change(c.change) if c else
+             '<td class="num">—</td><td class="num">—</td><td class="num">—</td>')
+    return (f"\n<td>{escape(r.comparison_text)}</td>\n{cells}\n{_change(r.net)}"
+            f"\n<td>{_badge(r.impact.adjusted_verdict, r.adjusted_label)}</td>")
+
+
 def comparison_cells(r: ImpactRow) -> Markup:
     """Return a row's cells of the comparison with the services that stayed on-site."""
-    c = r.comparison
-    cells = (side_cell(c.before) + side_cell(c.after) + change_cell(c.change) if c else
-             '<td class="num">—</td><td class="num">—</td><td class="num">—</td>')
-    return Markup(f"\n<td>{escape(r.comparison_text)}</td>\n{cells}\n{change_cell(r.net)}"
-                  f"\n<td>{_badge(r.impact.adjusted_verdict, r.adjusted_label)}</td>")
+    return Markup(_comparison(r))
 
 
 def impact_rows_html(rows: list[ImpactRow]) -> Markup:
@@ -769,9 +862,8 @@ def impact_rows_html(rows: list[ImpactRow]) -> Markup:
         f'\n      <tr{_row_class(r.impact.verdict)}>'
         f'\n        <th scope="row">{escape(r.name)}</th>'
         f"\n        <td>{escape(r.move)}</td>"
-        f"\n        {side_cell(r.before)}{side_cell(r.after)}"
-        f"{hours_cell(r.before)}{hours_cell(r.after)}"
-        f"\n        {change_cell(r.change)}"
+        f"\n        {_side(r.before)}{_side(r.after)}{_hours(r.before)}{_hours(r.after)}"
+        f"\n        {_change(r.change)}"
         f"\n        <td>{_badge(r.impact.verdict, r.verdict_label)}</td>\n      </tr>\n    "
         for r in rows))
 
@@ -781,7 +873,7 @@ def comparison_rows_html(rows: list[ImpactRow]) -> Markup:
     return Markup("".join(
         f'\n      <tr{_row_class(r.impact.adjusted_verdict)}>'
         f'\n        <th scope="row">{escape(r.name)}</th>'
-        f"\n        {comparison_cells(r)}\n      </tr>\n    "
+        f"\n        {_comparison(r)}\n      </tr>\n    "
         for r in rows))
 
 

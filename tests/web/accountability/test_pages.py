@@ -185,6 +185,21 @@ def test_report_states_portal_period_generation_time_and_definitions(client, sce
     assert 'id="confidence-interval"' in html
 
 
+def _definitions(html: str) -> str:
+    return html[html.index('<section aria-labelledby="def-time"'):html.rindex("</section>")]
+
+
+def test_every_report_prints_the_definitions_of_how_we_measure_in_its_language(client, scene):
+    # Rendered once a language: whichever language asks first, each gets its own.
+    for lang in ("en", "id", "en"):
+        definitions = _definitions(client.get(f"/{lang}/how-we-measure").get_data(as_text=True))
+        for path in ("/accountability/departments/lambat/report", "/accountability/report"):
+            report = client.get(f"/{lang}{path}").get_data(as_text=True)
+            assert definitions in report, (lang, path)
+        words = "Every day is a calendar day" if lang == "en" else "Setiap hari adalah hari"
+        assert words in definitions
+
+
 def test_every_definition_link_points_to_an_anchor_of_how_we_measure(client, scene):
     anchors = set(re.findall(r'id="([^"]+)"', client.get("/en/how-we-measure").get_data(
         as_text=True)))
