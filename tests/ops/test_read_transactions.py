@@ -96,7 +96,7 @@ def test_a_post_never_commits_by_this_rule(server_app):
 
 @pytest.mark.skipif(not PG_URL, reason="prepared statements are PostgreSQL's (TEST_DATABASE_URL)")
 def test_statements_stay_prepared_across_page_visits(server_app):
-    server_app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": 1, "max_overflow": 0}
+    # Requests one after another check out the pool's one connection, as does the count below.
     client = server_app.test_client()
     for _ in range(8):  # psycopg prepares a statement at its 5th execution on a connection
         assert client.get("/id/").status_code == 200

@@ -285,9 +285,7 @@ def histogram_accumulate(totals: dict[str, int], text: str | None) -> None:
     """
     if not text or text == "{}":
         return
-    get = totals.get
-    for key, count in json.loads(text).items():
-        totals[key] = get(key, 0) + count
+    _add_counts(totals, json.loads(text))
 
 
 def histogram_totals(texts: Iterable[str]) -> dict[str, int]:
@@ -295,11 +293,16 @@ def histogram_totals(texts: Iterable[str]) -> dict[str, int]:
     :func:`histogram_accumulate` adds them one by one, the texts read as one JSON array:
     one parse instead of one a day."""
     totals: dict[str, int] = {}
-    get = totals.get
     for histogram in json.loads(f"[{','.join(texts)}]"):
-        for key, count in histogram.items():
-            totals[key] = get(key, 0) + count
+        _add_counts(totals, histogram)
     return totals
+
+
+def _add_counts(totals: dict[str, int], histogram: dict[str, int]) -> None:
+    """Add a parsed histogram's counts to totals keyed by the stored (text) keys."""
+    get = totals.get
+    for key, count in histogram.items():
+        totals[key] = get(key, 0) + count
 
 
 def histogram_from_totals(totals: Mapping[str, int]) -> Counter[int]:

@@ -350,7 +350,12 @@ def _build(
 
 
 def _snapshot_is_current(row: Any) -> bool:
-    """Tell whether a stored status was computed under the current metric definitions."""
+    """Tell whether a stored status was computed under the current metric definitions.
+
+    The status counts (portal.services.catalogue.tallies) take a row whose ``data_status`` is
+    set as current without this test: a change of definitions that changes it must empty that
+    column in its migration, as 0012 filled it only for the rows this test finds current.
+    """
     return '"due":' in (row.metrics or "")
 
 
