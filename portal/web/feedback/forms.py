@@ -30,6 +30,7 @@ from portal.models.feedback import (
     MAX_SUBJECT,
     REGENCIES,
 )
+from portal.web.forms import LongSelect
 from portal.web.labels import IDENTITY_LABELS, KIND_LABELS
 
 TOO_LONG = _l("Use at most %(max)d characters.")
@@ -62,7 +63,8 @@ class FeedbackForm(FlaskForm):
         ],
     )
     # Choices are filled per request from the catalogue; the service checks the code.
-    service = SelectField(_l("Which service is it about? (optional)"), validate_choice=False)
+    service = SelectField(_l("Which service is it about? (optional)"), validate_choice=False,
+                          widget=LongSelect())
     subject = StringField(
         _l("Subject"),
         validators=[
@@ -288,5 +290,5 @@ class PublishedFilterForm(FlaskForm):
         csrf = False
 
     department = SelectField(_l("Department"), validate_choice=False)
-    service = SelectField(_l("Service"), validate_choice=False)
+    service = SelectField(_l("Service"), validate_choice=False, widget=LongSelect())
     kind = SelectField(_l("Kind"), validate_choice=False)
