@@ -32,6 +32,7 @@ from portal.web.accountability.workbook import accountability_workbook
 from portal.web.api.answers import api_date_problem, json_answer
 from portal.web.api.blueprint import bp
 from portal.web.api.problems import problem
+from portal.web.formatting import Formats
 from portal.web.public.live import cached_view
 from portal.web.urls import absolute_path
 
@@ -208,12 +209,13 @@ def accountability_xlsx():
     table, body = _table()
     rows = [*zip(body["departments"], table.departments, strict=True),
             (body["province"], table.province)]
+    fmt = Formats()  # the language looked up once, not once a row
     for row, scorecard in rows:
         # What only people need: names rather than codes, the comparison group in words.
         row["breaching_names"] = "; ".join(
             localized(s, "name", g.lang).text for s in scorecard.breaching) or None
         if scorecard.wfa is not None and scorecard.wfa.difference is not None:
-            row["comparison_text"] = comparison_text(scorecard.wfa.comparison)
+            row["comparison_text"] = comparison_text(scorecard.wfa.comparison, fmt)
     workbook = accountability_workbook(
         body, DEFINITION_LIMITS,
         # From PORTAL_BASE_URL, never the Host header (the file is shared onwards).
