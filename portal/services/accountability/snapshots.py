@@ -23,6 +23,8 @@ import hashlib
 import io
 import logging
 import pickle
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
@@ -30,7 +32,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Text, bindparam, delete, func, inspect, select, text
+from sqlalchemy import Text, bindparam, case, delete, func, inspect, select, text
 
 from portal.domain.calendar import utc_now, wib_date
 from portal.extensions import db
@@ -99,9 +101,17 @@ def _dumps(figures: Any) -> bytes:
 
 @lru_cache(maxsize=1)
 def _body_sql() -> Any:
-    """Build the statement that reads a snapshot's body once (a page runs it per visit)."""
+    """Build the statement that reads a snapshot once (a page runs it per visit).
+
+    It returns when the snapshot was computed, and its body only when that is not the one
+    this process read last (``known``): a visit of figures already read transfers no body.
+    """
     table = AccountabilitySnapshot.__table__
-    return select(table.c.body).where(
+    known = bindparam("known", type_=table.c.computed_at.type)
+    return select(
+        table.c.computed_at,
+        case((table.c.computed_at == known, None), else_=table.c.body),
+    ).where(
         table.c.key == bindparam("key"),
         table.c.from_date == bindparam("from_date"),
         table.c.to_date == bindparam("to_date"),
@@ -109,21 +119,66 @@ def _body_sql() -> Any:
     )
 
 
+# The figures of the snapshots this process read last, unpickled: keyed by the database and
+# the snapshot, with when it was computed. A visit still reads the row's computed_at, and
+# reads and unpickles the body again whenever it differs (a refresh stored new figures), so
+# nothing kept can go stale: what is kept is what the row holds. A snapshot is replaced only
+# with another computed_at (the refresh jobs store figures as of their own now); a store in
+# this process forgets them all (tests store twice with one fixed now). Unpickling a
+# scorecard cost more CPU than the rest of its figures' reading, and made thousands of
+# objects per visit for the garbage collector. The figures are read, never changed.
+_KEPT_SNAPSHOTS = 16
+_kept: OrderedDict[tuple, tuple[datetime, Any]] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _kept_figures(where: tuple) -> tuple[datetime, Any] | None:
+    with _kept_lock:
+        found = _kept.get(where)
+        if found is not None:
+            _kept.move_to_end(where)
+        return found
+
+
+def _keep_figures(where: tuple, computed_at: datetime, figures: Any) -> None:
+    with _kept_lock:
+        _kept[where] = (computed_at, figures)
+        _kept.move_to_end(where)
+        while len(_kept) > _KEPT_SNAPSHOTS:
+            _kept.popitem(last=False)
+
+
+def _forget_kept() -> None:
+    with _kept_lock:
+        _kept.clear()
+
+
 def snapshot_read(key: str, from_date: date, to_date: date) -> Any | None:
     """Return the stored figures of a key for a period, or None when there are none."""
     # A Core statement through the session's connection: the ORM's handling of a statement
     # and its result costs more than the one row it reads.
-    body = db.session.connection().execute(_body_sql(), {
-        "key": key, "from_date": from_date, "to_date": to_date,
-        "code_version": code_version()}).scalar()
+    connection = db.session.connection()
+    version = code_version()
+    where = (connection.engine, key, from_date, to_date, version)
+    kept = _kept_figures(where)
+    row = connection.execute(_body_sql(), {
+        "key": key, "from_date": from_date, "to_date": to_date, "code_version": version,
+        "known": None if kept is None else kept[0]}).first()
+    if row is None:
+        return None
+    computed_at, body = row
+    if body is None and kept is not None and kept[0] == computed_at:
+        return kept[1]
     if body is None:
         return None
     try:
         # Written by snapshot_store below from our own objects, never from a visitor's input.
-        return pickle.loads(body)  # noqa: S301
+        figures = pickle.loads(body)  # noqa: S301
     except Exception:  # a class moved without the digest noticing: compute afresh
         log.exception("accountability snapshot %s unreadable", key)
         return None
+    _keep_figures(where, computed_at, figures)
+    return figures
 
 
 def snapshot_store(
@@ -137,6 +192,7 @@ def snapshot_store(
     if db.session.get_bind().dialect.name == "postgresql" and not db.session.scalar(
             text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _WRITE_LOCK}):
         return False
+    _forget_kept()
     rows = [
         {"key": key, "from_date": from_date, "to_date": to_date, "computed_at": computed_at,
          "code_version": code_version(),
@@ -190,6 +246,7 @@ def accountability_data_version() -> str:
 
 def snapshots_forget() -> None:
     """Delete every stored snapshot (the caller commits)."""
+    _forget_kept()
     db.session.execute(delete(AccountabilitySnapshot))
 
 

@@ -21,7 +21,7 @@ from jinja2 import Template
 from markupsafe import Markup, escape
 
 from portal.extensions import limiter
-from portal.i18n import page_gettext
+from portal.i18n import localized, page_gettext
 from portal.models.catalogue import DPRD_COMMISSIONS, WORK_MODES
 from portal.models.metrics import SERVICE_STATUSES
 from portal.models.survey import SURVEY_ELEMENTS
@@ -50,7 +50,6 @@ from portal.web.accountability.prepare import prepare_report_pdfs
 from portal.web.accountability.refresh import refresh_after_report
 from portal.web.accountability.report_pdf import ReportUnavailable, report_pdf_kept
 from portal.web.formatting import Formats
-from portal.web.labels import service_status_label
 from portal.web.public.live import cached_view, public_page
 from portal.web.urls import absolute_url_for
 
@@ -92,8 +91,8 @@ def accountability_helpers() -> dict:
         "adjusted_sentence": present.adjusted_sentence,
         "rate_text": present.rate_or_dash,
         "pooled_services_text": present.pooled_services_text,
-        "status_labels": lambda statuses: {s: service_status_label(s) for s in statuses},
-        "verdict_labels": lambda: {v: present.verdict_label(v) for v in present.VERDICT_LABELS},
+        "status_labels": present.status_labels,
+        "verdict_labels": present.verdict_labels,
         "element_labels": ELEMENT_LABELS,
         "grade_labels": GRADE_LABELS,
         "page_number_parts": present.page_number_parts,
@@ -140,6 +139,29 @@ def definition_link(anchor: str, figure: str) -> Markup:
     return _definition_link(href, words, anchor, figure)
 
 
+@bp.app_template_global()
+def column_header(column: str, label: str, anchor: str, sortable: bool, sort: str,
+                  descending: bool, links: dict[str, str], attrs: str = "") -> Markup:
+    """Return a province table's column header: a sort link when ``sortable``, and the "?"
+    that links the figure's definition when it has an ``anchor``.
+
+    ``attrs``: the cell's further attributes, as markup. A function rather than a macro: the
+    province table has 25 headers.
+    """
+    text = escape(label)
+    definition = f" {definition_link(anchor, label)}" if anchor else ""
+    if not sortable:
+        return Markup(f'<th scope="col"{attrs}>{text}{definition}</th>')
+    if column == sort:
+        order = "descending" if descending else "ascending"
+        arrow = " ▼" if descending else " ▲"
+        return Markup(f'<th scope="col"{attrs} aria-sort="{order}"><a href="'
+                      f'{escape(links[column])}">{text}<span aria-hidden="true">{arrow}</span>'
+                      f"</a>{definition}</th>")
+    return Markup(f'<th scope="col"{attrs}><a href="{escape(links[column])}">{text}</a>'
+                  f"{definition}</th>")
+
+
 # The same few links on every page, in each language: made once. Typed: a figure's name as
 # text is escaped, as markup it is not (equal keys otherwise).
 @lru_cache(maxsize=512, typed=True)
@@ -164,6 +186,17 @@ def definitions_html() -> Markup:
 def _definitions(template: Template, _lang: str, limits: tuple[tuple[str, int], ...]) -> Markup:
     # Keyed by the template too: one edited in development (auto-reload) is a new object.
     return Markup(template.render(**dict(limits)))
+
+
+def _page_gettext() -> dict:
+    """Return the page's ``gettext`` and ``ngettext`` (portal.i18n.page_gettext), and ``_``.
+
+    A template's ``_()`` is Jinja's alias that looks ``gettext`` up in the context and calls
+    it, two context calls a string; given as ``_`` itself, the page's gettext is called once.
+    The same text: a scorecard translates about 170 strings, the province table 110.
+    """
+    translations = page_gettext()
+    return {**translations, "_": translations["gettext"]}
 
 
 def _period() -> tuple[dict, list]:
@@ -253,8 +286,8 @@ def _table_context() -> tuple[dict, int]:
     fmt = Formats()
     link = _link_maker("accountability.department", **period["query"])
     rows = [present.table_row(row, fmt, link(row.department.code))
-            for row in present.sort_rows(table.departments, sort, descending)]
-    chart_items = [(str(present.localized_name(r.department)), r.requests.on_time_rate)
+            for row in present.sort_rows(table.departments, sort, descending, fmt.lang)]
+    chart_items = [(localized(r.department, "name", fmt.lang).text, r.requests.on_time_rate)
                    for r in table.departments if r.requests.on_time_rate is not None]
     context = {
         "table": table,
@@ -268,7 +301,7 @@ def _table_context() -> tuple[dict, int]:
         "chart": present.rate_chart(chart_items, fmt) if chart_items else None,
         **DEFINITION_LIMITS,
         **_common(period, [*errors, *commission_errors]),
-        **page_gettext(),
+        **_page_gettext(),
     }
     return context, 422 if errors or commission_errors else 200
 
@@ -343,7 +376,8 @@ def _department_context(code: str) -> tuple[dict, int]:
     impacts = [(row.service, row.wfa) for row in card.services if row.wfa is not None]
     formatter = present.ImpactFormatter(fmt)
     pooled = card.scorecard.wfa if len(impacts) > 1 else None
-    chart_items = [(str(present.localized_name(service)), impact) for service, impact in impacts]
+    chart_items = [(localized(service, "name", fmt.lang).text, impact)
+                   for service, impact in impacts]
     if pooled is not None:
         chart_items.append((present.pooled_label(fmt), pooled))
     chart, net_chart = present.interval_charts(chart_items, fmt) if chart_items else (None, None)
@@ -357,9 +391,10 @@ def _department_context(code: str) -> tuple[dict, int]:
         # Each table's rows formatted (see present.py): the templates print ready text.
         "impact_rows": [formatter.service_row(service, impact) for service, impact in impacts],
         "pooled_row": None if pooled is None else formatter.pooled_row(pooled),
-        "service_rows": [present.service_texts(row, fmt, link(row.service.code))
-                         for row in card.services],
-        "history_rows": [present.history_texts(entry, fmt) for entry in card.history],
+        "service_rows": card.services,  # formatted with fmt, linked with service_link
+        "service_link": link,
+        "history_rows": card.history,  # formatted with the page's formatters (fmt)
+        "fmt": fmt,
         "chart": chart,
         "net_chart": net_chart,
         "elements": SURVEY_ELEMENTS,
@@ -368,7 +403,7 @@ def _department_context(code: str) -> tuple[dict, int]:
         "arrangement_measures": arrangements.arrangement_measures(card.scorecard.department),
         **DEFINITION_LIMITS,
         **_common(period, errors),
-        **page_gettext(),
+        **_page_gettext(),
     }
     return context, 422 if errors else 200
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -43,12 +43,41 @@ def verdict_label(verdict: str) -> str:
 
 _VERDICT_LABEL = memo_by_lang(verdict_label)
 
+def status_labels(statuses: Iterable[str]) -> dict[str, str]:
+    """Return each service status's translated name (memoised per language)."""
+    fmt = Formats()
+    return {status: fmt.status_label(status) for status in statuses}
+
+
+def verdict_labels() -> dict[str, str]:
+    """Return each verdict's short translated name (memoised per language)."""
+    lang = Formats().lang
+    return {verdict: _VERDICT_LABEL(lang, verdict) for verdict in VERDICT_LABELS}
+
+
 # What the accountability tables show where a figure is missing.
 NO_VALUE = "—"
 # Signed percentage points (+3.5, −12.0), unsigned ones (1.5), signed whole points of a scale.
 _POINTS = numbers.parse_pattern("+#,##0.0;−#,##0.0")
 _SIZE = numbers.parse_pattern("#,##0.#")
 _TICK = numbers.parse_pattern("+#,##0;−#,##0")
+
+def _esc(value: Any) -> str:
+    """Return ``value`` escaped exactly as markupsafe's ``escape`` does, as a plain str.
+
+    The HTML built below escapes thousands of values a page (a scorecard about 4,000);
+    ``escape`` wraps each in a Markup object, about a microsecond each. Most values (figures,
+    labels, names) hold nothing to escape and are returned as they are; a content text in the
+    reader's language (LocalText, not a fallback) is its text, escaped.
+    """
+    if type(value) is LocalText and not value.is_fallback:
+        value = value.text
+    if type(value) is str:
+        if "&" in value or "<" in value or ">" in value or '"' in value or "'" in value:
+            return str(escape(value))
+        return value
+    return str(escape(value))
+
 
 # The text functions below take the page's formatters (``fmt``: one look-up of the reader's
 # language a page, see portal.web.formatting.Formats); those called once a page or from
@@ -385,13 +414,20 @@ SORT_KEYS: dict[str, Callable[[Scorecard], Any]] = {
 }
 
 
-def sort_rows(rows: list[Scorecard], key: str, descending: bool) -> list[Scorecard]:
-    """Sort scorecards by a column; rows without a value always come last."""
-    getter, name = SORT_KEYS.get(key, SORT_KEYS["name"]), SORT_KEYS["name"]
-    keyed = [(getter(r), r) for r in rows]  # each value once: a name is a look-up
-    present = sorted(((value, name(r), r) for value, r in keyed if value is not None),
-                     key=lambda item: item[:2], reverse=descending)
-    return [r for _value, _name, r in present] + [r for value, r in keyed if value is None]
+def sort_rows(rows: list[Scorecard], key: str, descending: bool,
+              lang: str | None = None) -> list[Scorecard]:
+    """Sort scorecards by a column; rows without a value always come last.
+
+    Ties, and the "name" column, sort by the department's name in ``lang`` (the reader's
+    language when None).
+    """
+    names = [localized(r.department, "name", lang).text.casefold() for r in rows]
+    getter = SORT_KEYS.get(key)
+    values = names if getter is None or key == "name" else [getter(r) for r in rows]
+    present = sorted(((value, name, r) for value, name, r in zip(values, names, rows, strict=True)
+                      if value is not None), key=lambda item: item[:2], reverse=descending)
+    return ([r for _value, _name, r in present]
+            + [r for value, r in zip(values, rows, strict=True) if value is None])
 
 
 # Rows formatted for the templates -----------------------------------------------------------
@@ -401,7 +437,7 @@ def sort_rows(rows: list[Scorecard], key: str, descending: bool) -> list[Scoreca
 # with variables are Markup as a template's _() makes them: they print exactly as before.
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TableRow:
     """One row of the province's tables (a department's or the province's), formatted."""
 
@@ -463,7 +499,7 @@ def table_row(row: Scorecard, fmt: Formats, url: str = "") -> TableRow:
 
 
 def _overdue(text: Any) -> str:
-    return f'<strong class="overdue">{escape(text)}</strong>'
+    return f'<strong class="overdue">{_esc(text)}</strong>'
 
 
 @dataclass(frozen=True)
@@ -487,10 +523,10 @@ class _KeyCells:
     def of(cls, words: Any) -> _KeyCells:
         """Build the cells of a table's ``words`` (key_table's labels)."""
         def muted(text: Any) -> str:
-            return f'<span class="muted">{escape(text)}</span>'
+            return f'<span class="muted">{_esc(text)}</span>'
 
         def label(text: Any) -> str:
-            return f' data-label="{escape(text)}">'
+            return f' data-label="{_esc(text)}">'
 
         statuses = {}
         for status, text in words.statuses.items():
@@ -517,7 +553,7 @@ class _KeyCells:
 
 
 def _key_wfa_cell(verdict: str, cells: _KeyCells, change: str | None) -> str:
-    shown = "" if change is None else f' <span class="num">{escape(change)}</span>'
+    shown = "" if change is None else f' <span class="num">{_esc(change)}</span>'
     return cells.badge(verdict) + shown
 
 
@@ -528,16 +564,16 @@ def _key_row(r: TableRow, name_html: str, cells: _KeyCells) -> str:
     if department is None:
         commission = cells.all
     elif department.dprd_commission:
-        commission = escape(department.dprd_commission)
+        commission = _esc(department.dprd_commission)
     else:
         commission = cells.none
     status_cells = []
     for s, n, text in r.statuses:
         opening = cells.statuses[s]
         if not n:
-            status_cells.append(f"{opening[1]}{escape(text)}</td>")
+            status_cells.append(f"{opening[1]}{_esc(text)}</td>")
         else:
-            shown = _overdue(text) if s == "breaching" else escape(text)
+            shown = _overdue(text) if s == "breaching" else _esc(text)
             status_cells.append(f"{opening[0]}{shown}</td>")
     if w:
         wfa = _key_wfa_cell(w.verdict, cells, None if w.difference is None else r.wfa_change)
@@ -546,13 +582,13 @@ def _key_row(r: TableRow, name_html: str, cells: _KeyCells) -> str:
     else:
         wfa = net = cells.no_move
     overdue = _overdue(r.overdue) if row.feedback.overdue_now else "0"
-    ikm = (f'{escape(r.ikm)} <span class="grade">({escape(row.ikm.grade)})</span>'
+    ikm = (f'{_esc(r.ikm)} <span class="grade">({_esc(row.ikm.grade)})</span>'
            if row.ikm.ikm is not None else cells.not_enough)
     return (
         f'\n<tr>\n  <th scope="row" class="col-name">{name_html}</th>'
         f"{cells.commission}{commission}</td>"
         f'\n  {"".join(status_cells)}'
-        f"{cells.on_time}{escape(r.on_time)}</td>"
+        f"{cells.on_time}{_esc(r.on_time)}</td>"
         f"{cells.wfa}{wfa}</td>"
         f"{cells.wfa_net}{net}</td>"
         f"{cells.overdue}{overdue}</td>"
@@ -564,7 +600,7 @@ def key_row_html(r: TableRow, name_cell: str, words: Any) -> Markup:
 
     ``words``: the key table's labels in the reader's language (key_table).
     """
-    return Markup(_key_row(r, escape(name_cell), _KeyCells.of(words)))
+    return Markup(_key_row(r, _esc(name_cell), _KeyCells.of(words)))
 
 
 def key_rows_html(rows: list[TableRow], words: Any, sortable: bool) -> Markup:
@@ -572,8 +608,8 @@ def key_rows_html(rows: list[TableRow], words: Any, sortable: bool) -> Markup:
     cells = _KeyCells.of(words)
     return Markup("".join(
         "\n    \n    " + _key_row(
-            r, f'<a href="{escape(r.url)}">{escape(r.name)}</a>' if sortable
-            else escape(r.name), cells) + "\n  "
+            r, f'<a href="{_esc(r.url)}">{_esc(r.name)}</a>' if sortable
+            else _esc(r.name), cells) + "\n  "
         for r in rows))
 
 
@@ -584,13 +620,13 @@ def details_rows_html(rows: list[TableRow]) -> Markup:
         breaching = len(r.figures.breaching)
         by_mode = r.by_mode
         parts.append(
-            f'\n    <tr>\n      <th scope="row" class="col-name">{escape(r.name)}</th>'
-            f'\n      <td class="num">{escape(r.services)}</td>'
-            + "".join(f'\n      <td class="num">{escape(by_mode.get(mode, ""))}</td>'
+            f'\n    <tr>\n      <th scope="row" class="col-name">{_esc(r.name)}</th>'
+            f'\n      <td class="num">{_esc(r.services)}</td>'
+            + "".join(f'\n      <td class="num">{_esc(by_mode.get(mode, ""))}</td>'
                       for mode in ("onsite", "hybrid", "wfa"))
-            + f'\n      <td class="num">{escape(r.completed)}</td>'
-            f'\n      <td class="num">{escape(r.due)}</td>'
-            f'\n      <td class="num">{escape(r.median_hours)}</td>'
+            + f'\n      <td class="num">{_esc(r.completed)}</td>'
+            f'\n      <td class="num">{_esc(r.due)}</td>'
+            f'\n      <td class="num">{_esc(r.median_hours)}</td>'
             f'\n      <td class="num">'
             f'{_overdue(breaching) if breaching else "0"}</td>'
             f"\n    </tr>\n  ")
@@ -600,36 +636,51 @@ def details_rows_html(rows: list[TableRow]) -> Markup:
 def feedback_rows_html(rows: list[TableRow]) -> Markup:
     """Return the departments' rows of the feedback handling table."""
     return Markup("".join(
-        f'\n    \n    <tr><th scope="row" class="col-name">{escape(f.name)}</th>'
-        f'\n      <td class="num">{escape(f.submitted)}</td>'
-        f'<td class="num">{escape(f.routed)}</td>'
-        f'\n      <td class="num">{escape(f.first_response)}</td>'
-        f'\n      <td class="num">{escape(f.median_days)}</td>'
-        f'\n      <td class="num">{escape(f.resolved)}</td>'
-        f'\n      <td class="num">{escape(f.overdue)}</td>'
-        f'<td class="num">{escape(f.transfers)}</td>'
-        f'\n      <td class="num">{escape(f.reopen)}</td></tr>\n  '
+        f'\n    \n    <tr><th scope="row" class="col-name">{_esc(f.name)}</th>'
+        f'\n      <td class="num">{_esc(f.submitted)}</td>'
+        f'<td class="num">{_esc(f.routed)}</td>'
+        f'\n      <td class="num">{_esc(f.first_response)}</td>'
+        f'\n      <td class="num">{_esc(f.median_days)}</td>'
+        f'\n      <td class="num">{_esc(f.resolved)}</td>'
+        f'\n      <td class="num">{_esc(f.overdue)}</td>'
+        f'<td class="num">{_esc(f.transfers)}</td>'
+        f'\n      <td class="num">{_esc(f.reopen)}</td></tr>\n  '
         for f in rows))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SideTexts:
     """One side of a before/after comparison: its on-time share, requests due, median hours."""
 
     rate: str
     due: Markup  # "n = 1,234"
     hours: str
+    # Its cells as HTML, made with it (the texts are memoised: ImpactFormatter.side).
+    cell: str = field(init=False, repr=False, compare=False)
+    hours_cell: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cell", f'<td class="num">{_esc(self.rate)} '
+                                         f'<span class="muted">({_esc(self.due)})</span></td>')
+        object.__setattr__(self, "hours_cell", f'<td class="num">{_esc(self.hours)}</td>')
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChangeTexts:
     """A change in signed points and its confidence interval (None: no interval to show)."""
 
     points: str
     interval: str | None
+    # Its cell as HTML, made with it (the texts are memoised: ImpactFormatter.change).
+    cell: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        interval = "" if self.interval is None else (
+            f' <span class="muted">({_esc(self.interval)})</span>')
+        object.__setattr__(self, "cell", f'<td class="num">{_esc(self.points)}{interval}</td>')
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ComparisonTexts:
     """The services that stayed on-site over the same weeks, as the scorecard shows them."""
 
@@ -638,7 +689,7 @@ class ComparisonTexts:
     change: ChangeTexts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImpactRow:
     """A service's WFA impact, or the department's pooled one, for the scorecard's tables."""
 
@@ -663,7 +714,26 @@ def _fill(pattern: Markup, **values: Any) -> Markup:
     For translated patterns whose placeholders are all ``%(name)s``; Markup's own ``%`` wraps
     every value in a helper object first, several times the cost at a scorecard's hundreds.
     """
-    return Markup(str.__mod__(pattern, {name: escape(value) for name, value in values.items()}))
+    return Markup(str.__mod__(pattern, {name: _esc(value) for name, value in values.items()}))
+
+
+# The texts of a comparison's sides and changes, per language and figures: a scorecard shows
+# hundreds, the same from one visit to the next (as portal.web.formatting memoises numbers).
+# Bounded: emptied when full.
+_MEMO_SIZE = 8192
+_SIDE_TEXTS: dict[tuple, SideTexts] = {}
+_CHANGE_TEXTS: dict[tuple, ChangeTexts] = {}
+
+
+def _remember(memo: dict, key: tuple, value: Any) -> None:
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
+
+
+def _zero_sign(value: float | None) -> float | None:
+    """Return a zero's sign (1.0 or −1.0), None for any other value."""
+    return math.copysign(1.0, value) if value == 0 else None
 
 
 class ImpactFormatter:
@@ -677,16 +747,28 @@ class ImpactFormatter:
         self._unknown = Markup(fmt.gettext("unknown"))
 
     def side(self, side: SideFigures) -> SideTexts:
-        """Format one side of a comparison."""
+        """Format one side of a comparison (memoised per language and figures)."""
         fmt = self.fmt
-        return SideTexts(rate_or_dash(side.on_time_rate, fmt),
-                         _fill(self._due, n=fmt.number(side.due)),
-                         hours_or_dash(side.median_completion_hours, fmt))
+        key = (fmt.lang, side.on_time_rate, side.due, side.median_completion_hours)
+        texts = _SIDE_TEXTS.get(key)
+        if texts is None:
+            texts = SideTexts(rate_or_dash(side.on_time_rate, fmt),
+                              _fill(self._due, n=fmt.number(side.due)),
+                              hours_or_dash(side.median_completion_hours, fmt))
+            _remember(_SIDE_TEXTS, key, texts)
+        return texts
 
     def change(self, value: float | None, low: float | None, high: float | None) -> ChangeTexts:
-        """Format a change and its interval."""
-        return ChangeTexts(points_text(value, self.fmt),
-                           None if low is None else interval_text(low, high, self.fmt))
+        """Format a change and its interval (memoised per language and figures)."""
+        fmt = self.fmt
+        # A zero's sign is part of the key: −0.0 equals 0.0 but shows its minus sign.
+        key = (fmt.lang, value, low, high, _zero_sign(value), _zero_sign(low), _zero_sign(high))
+        texts = _CHANGE_TEXTS.get(key)
+        if texts is None:
+            texts = ChangeTexts(points_text(value, fmt),
+                                None if low is None else interval_text(low, high, fmt))
+            _remember(_CHANGE_TEXTS, key, texts)
+        return texts
 
     def row(self, name: LocalText | str, impact: Comparison, move: Markup | str) -> ImpactRow:
         """Format one impact's row of each of the scorecard's WFA tables."""
@@ -727,75 +809,6 @@ class ImpactFormatter:
                         pooled_services_text(impact, self.fmt))
 
 
-@dataclass(frozen=True)
-class ServiceTexts:
-    """One service's row of a scorecard, formatted."""
-
-    figures: ServiceRow
-    name: LocalText
-    url: str
-    work_mode: str
-    commitment: str
-    status_label: str
-    completed: str
-    due: str
-    on_time: str
-    median_hours: str
-    ikm: str
-
-
-def service_texts(row: ServiceRow, fmt: Formats, url: str) -> ServiceTexts:
-    """Format one service's row of a scorecard."""
-    service = row.service
-    return ServiceTexts(
-        figures=row,
-        name=localized(service, "name", fmt.lang),
-        url=url,
-        work_mode=fmt.work_mode_label(service.work_mode),
-        commitment=fmt.commitment_text(service.commitment_value, service.commitment_unit,
-                                       service.on_time_target),
-        status_label=fmt.status_label(row.status.status),
-        completed=fmt.number(row.requests.completed),
-        due=fmt.number(row.requests.due),
-        on_time=rate_or_dash(row.requests.on_time_rate, fmt),
-        median_hours=hours_or_dash(row.requests.median_completion_hours, fmt),
-        ikm=fmt.number(row.ikm.ikm),
-    )
-
-
-@dataclass(frozen=True)
-class HistoryTexts:
-    """One change of a service's work mode or commitment, formatted."""
-
-    entry: HistoryEntry
-    effective_from: str | None  # None: before records began
-    name: LocalText
-    before: str
-    after: str
-    recorded_at: str
-
-
-def history_texts(entry: HistoryEntry, fmt: Formats) -> HistoryTexts:
-    """Format one change of a scorecard's history."""
-    before, after = entry.before, entry.after
-    if entry.kind == "work_mode":
-        before_text = fmt.work_mode_label(before) if before else NO_VALUE
-        after_text = fmt.work_mode_label(after)
-    else:
-        before_text = fmt.commitment_text(before.commitment_value, before.commitment_unit,
-                                          before.on_time_target) if before else NO_VALUE
-        after_text = fmt.commitment_text(after.commitment_value, after.commitment_unit,
-                                         after.on_time_target)
-    return HistoryTexts(
-        entry=entry,
-        effective_from=fmt.date_long(entry.effective_from) if entry.effective_from else None,
-        name=localized(entry.service, "name", fmt.lang),
-        before=before_text,
-        after=after_text,
-        recorded_at=fmt.datetime_wib(entry.recorded_at),
-    )
-
-
 # HTML of the scorecard's long loops ----------------------------------------------------------
 # A scorecard repeats these rows and cells hundreds of times (41 services moved at one
 # department of bench_province, 184 changes): built here in one string each, byte for byte as
@@ -804,18 +817,15 @@ def history_texts(entry: HistoryEntry, fmt: Formats) -> HistoryTexts:
 
 
 def _side(side: SideTexts) -> str:
-    return (f'<td class="num">{escape(side.rate)} '
-            f'<span class="muted">({escape(side.due)})</span></td>')
+    return side.cell
 
 
 def _hours(side: SideTexts) -> str:
-    return f'<td class="num">{escape(side.hours)}</td>'
+    return side.hours_cell
 
 
 def _change(change: ChangeTexts) -> str:
-    interval = "" if change.interval is None else (
-        f' <span class="muted">({escape(change.interval)})</span>')
-    return f'<td class="num">{escape(change.points)}{interval}</td>'
+    return change.cell
 
 
 def side_cell(side: SideTexts) -> Markup:
@@ -847,7 +857,7 @@ def _comparison(r: ImpactRow) -> str:
     c = r.comparison
     cells = (_side(c.before) + _side(c.after) + _change(c.change) if c else
              '<td class="num">—</td><td class="num">—</td><td class="num">—</td>')
-    return (f"\n<td>{escape(r.comparison_text)}</td>\n{cells}\n{_change(r.net)}"
+    return (f"\n<td>{_esc(r.comparison_text)}</td>\n{cells}\n{_change(r.net)}"
             f"\n<td>{_badge(r.impact.adjusted_verdict, r.adjusted_label)}</td>")
 
 
@@ -860,8 +870,8 @@ def impact_rows_html(rows: list[ImpactRow]) -> Markup:
     """Return the rows of the table "before and after the move, per service"."""
     return Markup("".join(
         f'\n      <tr{_row_class(r.impact.verdict)}>'
-        f'\n        <th scope="row">{escape(r.name)}</th>'
-        f"\n        <td>{escape(r.move)}</td>"
+        f'\n        <th scope="row">{_esc(r.name)}</th>'
+        f"\n        <td>{_esc(r.move)}</td>"
         f"\n        {_side(r.before)}{_side(r.after)}{_hours(r.before)}{_hours(r.after)}"
         f"\n        {_change(r.change)}"
         f"\n        <td>{_badge(r.impact.verdict, r.verdict_label)}</td>\n      </tr>\n    "
@@ -872,7 +882,7 @@ def comparison_rows_html(rows: list[ImpactRow]) -> Markup:
     """Return the rows of the table "compared with services that stayed on-site"."""
     return Markup("".join(
         f'\n      <tr{_row_class(r.impact.adjusted_verdict)}>'
-        f'\n        <th scope="row">{escape(r.name)}</th>'
+        f'\n        <th scope="row">{_esc(r.name)}</th>'
         f"\n        {_comparison(r)}\n      </tr>\n    "
         for r in rows))
 
@@ -880,66 +890,101 @@ def comparison_rows_html(rows: list[ImpactRow]) -> Markup:
 def sentence_rows_html(rows: list[ImpactRow]) -> Markup:
     """Return the rows of the table "what the figures say"."""
     return Markup("".join(
-        f'\n      <tr><th scope="row">{escape(r.name)}</th>'
+        f'\n      <tr><th scope="row">{_esc(r.name)}</th>'
         f"\n        <td>{_badge(r.impact.verdict, r.verdict_label)} "
-        f"{escape(r.verdict_sentence)}</td>"
+        f"{_esc(r.verdict_sentence)}</td>"
         f"\n        <td>{_badge(r.impact.adjusted_verdict, r.adjusted_label)} "
-        f"{escape(r.adjusted_sentence)}</td></tr>\n    "
+        f"{_esc(r.adjusted_sentence)}</td></tr>\n    "
         for r in rows))
 
 
-def service_rows_html(rows: list[ServiceTexts], printable: bool, not_enough: str) -> Markup:
+def service_rows_html(rows: list[ServiceRow], fmt: Formats, link: Callable[[str], str],
+                      printable: bool, not_enough: str) -> Markup:
     """Return the rows of a scorecard's services table (names link to services on screen).
 
-    ``not_enough``: "Not enough responses", translated as the template's _() gave it.
+    Each row formatted with the page's formatters; ``link`` gives a service's address from
+    its code. ``not_enough``: "Not enough responses", translated as the template's _() gave it.
     """
+    lang, number = fmt.lang, fmt.number
+    not_enough_cell = f'<span class="muted">{_esc(not_enough)}</span>'
     parts = []
-    for r in rows:
-        name = escape(r.name) if printable else (
-            f'<a href="{escape(r.url)}">{escape(r.name)}</a>')
-        ikm = r.figures.ikm
-        ikm_cell = (f'{escape(r.ikm)} <span class="grade">({escape(ikm.grade)})</span>'
-                    if ikm.ikm is not None else f'<span class="muted">{escape(not_enough)}</span>')
+    for row in rows:
+        service, requests, ikm = row.service, row.requests, row.ikm
+        name = _esc(localized(service, "name", lang))
+        if not printable:
+            name = f'<a href="{_esc(link(service.code))}">{name}</a>'
+        ikm_cell = (f'{_esc(number(ikm.ikm))} <span class="grade">({_esc(ikm.grade)})</span>'
+                    if ikm.ikm is not None else not_enough_cell)
+        status = row.status.status
+        commitment = fmt.commitment_text(service.commitment_value, service.commitment_unit,
+                                         service.on_time_target)
         parts.append(
             f'\n      <tr>\n        <th scope="row">{name}</th>'
-            f"\n        <td>{escape(r.work_mode)}</td>\n        <td>{escape(r.commitment)}</td>"
-            f'\n        <td><span class="status status-{escape(r.figures.status.status)}">'
-            f"{escape(r.status_label)}</span></td>"
-            f'\n        <td class="num">{escape(r.completed)}</td>'
-            f'\n        <td class="num">{escape(r.due)}</td>'
-            f'\n        <td class="num">{escape(r.on_time)}</td>'
-            f'\n        <td class="num">{escape(r.median_hours)}</td>'
+            f"\n        <td>{_esc(fmt.work_mode_label(service.work_mode))}</td>"
+            f"\n        <td>{_esc(commitment)}</td>"
+            f'\n        <td><span class="status status-{_esc(status)}">'
+            f"{_esc(fmt.status_label(status))}</span></td>"
+            f'\n        <td class="num">{_esc(number(requests.completed))}</td>'
+            f'\n        <td class="num">{_esc(number(requests.due))}</td>'
+            f'\n        <td class="num">{_esc(rate_or_dash(requests.on_time_rate, fmt))}</td>'
+            f'\n        <td class="num">'
+            f"{_esc(hours_or_dash(requests.median_completion_hours, fmt))}</td>"
             f"\n        <td>{ikm_cell}</td>\n      </tr>\n    ")
     return Markup("".join(parts))
 
 
-def history_rows_html(rows: list[HistoryTexts], words: tuple[str, str, str]) -> Markup:
-    """Return the rows of a scorecard's history of changes.
+def _history_change(kind: str, value: Any, fmt: Formats) -> str:
+    """Return a work mode's or a commitment's words as a history row shows them, escaped."""
+    if kind == "work_mode":
+        return _esc(fmt.work_mode_label(value))
+    return _esc(fmt.commitment_text(value.commitment_value, value.commitment_unit,
+                                    value.on_time_target))
+
+
+def history_rows_html(entries: list[HistoryEntry], fmt: Formats,
+                      words: tuple[str, str, str]) -> Markup:
+    """Return the rows of a scorecard's history of changes, formatted and escaped.
 
     ``words``: "Before records began", "Work mode" and "Commitment", translated as the
-    template's _() gave them.
+    template's _() gave them. A department's changes name the same services and dates many
+    times: each name and date is formatted once a page.
     """
-    began, mode_word, commitment_word = (escape(word) for word in words)
+    began, mode_word, commitment_word = (_esc(word) for word in words)
+    lang = fmt.lang
+    names: dict[int, str] = {}
+    dates: dict[Any, str] = {}
     parts = []
-    for r in rows:
-        e = r.entry
-        before, after = escape(r.before), escape(r.after)
+    for e in entries:
+        service = e.service
+        name = names.get(service.id)
+        if name is None:
+            name = names[service.id] = _esc(localized(service, "name", lang))
+        day = e.effective_from
+        if day:
+            effective = dates.get(day)
+            if effective is None:
+                effective = dates[day] = _esc(fmt.date_long(day))
+        else:
+            effective = began
+        kind = e.kind
+        before = _history_change(kind, e.before, fmt) if e.before else NO_VALUE
+        after = _history_change(kind, e.after, fmt)
         change = (f"\n        <td>{mode_word}</td><td>{before}</td><td>{after}</td>\n        "
-                  if e.kind == "work_mode" else
+                  if kind == "work_mode" else
                   f"\n        <td>{commitment_word}</td>\n        <td>{before}</td>"
                   f"\n        <td>{after}</td>\n        ")
         parts.append(
-            f"\n      <tr>\n        <td>{escape(r.effective_from) if r.effective_from else began}"
-            f'</td>\n        <th scope="row">{escape(r.name)}</th>\n        {change}'
-            f"\n        <td>{escape(e.recorded_by)}</td><td>{escape(r.recorded_at)}</td>"
-            f"<td>{escape(e.reason or NO_VALUE)}</td>\n      </tr>\n    ")
+            f"\n      <tr>\n        <td>{effective}"
+            f'</td>\n        <th scope="row">{name}</th>\n        {change}'
+            f"\n        <td>{_esc(e.recorded_by)}</td><td>{_esc(fmt.datetime_wib(e.recorded_at))}"
+            f"</td><td>{_esc(e.reason or NO_VALUE)}</td>\n      </tr>\n    ")
     return Markup("".join(parts))
 
 
 # Charts -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IntervalMark:
     """One row of the confidence-interval chart, in SVG user units."""
 
@@ -953,7 +998,7 @@ class IntervalMark:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IntervalChart:
     """A horizontal chart of differences with their confidence intervals."""
 
@@ -985,7 +1030,7 @@ def _label_lines(text: str, width: int, lines: int) -> tuple[str, ...]:
     return (*wrapped[:lines - 1], wrapped[lines - 1][:width - 1].rstrip() + "…")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RateBar:
     """One department of the on-time chart, in SVG user units."""
 
@@ -996,7 +1041,7 @@ class RateBar:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RateChart:
     """A horizontal bar per department: its on-time rate on a 0-100% scale with gridlines."""
 
@@ -1029,7 +1074,7 @@ _NEXT_LINE = ' dy="14"'
 
 def _tspans(x: int, lines: list[str]) -> str:
     """Return a chart label's lines as SVG tspans, each below the one before."""
-    return "".join(f'<tspan x="{x}"{_NEXT_LINE if index else ""}>{escape(line)}</tspan>'
+    return "".join(f'<tspan x="{x}"{_NEXT_LINE if index else ""}>{_esc(line)}</tspan>'
                    for index, line in enumerate(lines))
 
 
@@ -1037,43 +1082,60 @@ def interval_marks_svg(chart: IntervalChart) -> Markup:
     """Return an interval chart's marks, each its label, interval and estimate, as SVG."""
     x_label, parts = chart.left - 8, []
     for mark in chart.marks:
-        y, lines = mark.y, mark.lines
-        parts.append(
-            f'\n  \n  <text x="{x_label}" y="{y + (4 if len(lines) == 1 else -3)}" '
-            f'font-size="12" text-anchor="end" fill="#1b1f22"><title>{escape(mark.label)}'
-            f"</title>{_tspans(x_label, lines)}</text>\n  ")
+        y = mark.y
+        parts.append(_mark_label_svg(x_label, y, mark.label, tuple(mark.lines)))
         if mark.x is None:
             parts.append(f'\n  <text x="{chart.zero_x + 8}" y="{y + 4}" font-size="12" '
-                         f'fill="#3d4449">{escape(mark.text)}</text>\n  \n  ')
+                         f'fill="#3d4449">{_esc(mark.text)}</text>\n  \n  ')
             continue
-        low, high, x, verdict = mark.x_low, mark.x_high, mark.x, mark.verdict
-        color = {"decline": "#a4161a", "improvement": "#1b6e3a"}.get(verdict, "#3d4449")
-        point = (f'<rect x="{x - 5}" y="{y - 5}" width="10" height="10" fill="#a4161a"/>'
-                 if verdict == "decline" else
-                 f'<circle cx="{x}" cy="{y}" r="5" '
-                 f'fill="{"#1b6e3a" if verdict == "improvement" else "#1b1f22"}"/>')
-        parts.append(
-            f'\n  <line x1="{low}" x2="{high}" y1="{y}" y2="{y}" stroke="{color}" '
+        parts.append(_mark_interval_svg(mark.x_low, mark.x_high, mark.x, y, mark.verdict))
+    return Markup("".join(parts))
+
+
+# A chart's label and interval marks as SVG, memoised per position and value (typed: 1 and
+# 1.0 print differently): a scorecard draws two charts of the same services, the same from
+# one visit to the next.
+@lru_cache(maxsize=4096, typed=True)
+def _mark_label_svg(x_label: int, y: float, label: str, lines: tuple[str, ...]) -> str:
+    return (f'\n  \n  <text x="{x_label}" y="{y + (4 if len(lines) == 1 else -3)}" '
+            f'font-size="12" text-anchor="end" fill="#1b1f22"><title>{_esc(label)}'
+            f"</title>{_tspans(x_label, list(lines))}</text>\n  ")
+
+
+@lru_cache(maxsize=8192, typed=True)
+def _mark_interval_svg(low: float, high: float, x: float, y: float, verdict: str) -> str:
+    color = {"decline": "#a4161a", "improvement": "#1b6e3a"}.get(verdict, "#3d4449")
+    point = (f'<rect x="{x - 5}" y="{y - 5}" width="10" height="10" fill="#a4161a"/>'
+             if verdict == "decline" else
+             f'<circle cx="{x}" cy="{y}" r="5" '
+             f'fill="{"#1b6e3a" if verdict == "improvement" else "#1b1f22"}"/>')
+    return (f'\n  <line x1="{low}" x2="{high}" y1="{y}" y2="{y}" stroke="{color}" '
             f'stroke-width="3"/>'
             f'\n  <line x1="{low}" x2="{low}" y1="{y - 6}" y2="{y + 6}" stroke="#3d4449" '
             f'stroke-width="2"/>'
             f'\n  <line x1="{high}" x2="{high}" y1="{y - 6}" y2="{y + 6}" stroke="#3d4449" '
             f'stroke-width="2"/>\n  {point}\n  \n  ')
-    return Markup("".join(parts))
 
 
 def rate_bars_svg(chart: RateChart) -> Markup:
     """Return the on-time chart's bars, each its label, bar and rate, as SVG."""
-    x_label = chart.left - 8
     return Markup("".join(
-        f"\n  <g>\n    <title>{escape(bar.label)}</title>"
-        f'\n    <text x="{x_label}" y="{bar.y + (13 if len(bar.lines) == 1 else 7)}" '
-        f'font-size="12" text-anchor="end" fill="#1b1f22">{_tspans(x_label, bar.lines)}</text>'
-        f'\n    <rect x="{chart.left}" y="{bar.y + 1}" width="{bar.width}" height="18" '
-        f'fill="#1f5f8b"/>'
-        f'\n    <text x="{chart.left + bar.width + 6}" y="{bar.y + 15}" font-size="12" '
-        f'fill="#1b1f22">{escape(bar.text)}</text>\n  </g>\n  '
+        _rate_bar_svg(chart.left, bar.y, bar.width, bar.label, tuple(bar.lines), bar.text)
         for bar in chart.bars))
+
+
+@lru_cache(maxsize=4096, typed=True)  # the same bars from one visit to the next
+def _rate_bar_svg(left: int, y: float, width: float, label: str, lines: tuple[str, ...],
+                  text: str) -> str:
+    x_label = left - 8
+    return (f"\n  <g>\n    <title>{_esc(label)}</title>"
+            f'\n    <text x="{x_label}" y="{y + (13 if len(lines) == 1 else 7)}" '
+            f'font-size="12" text-anchor="end" fill="#1b1f22">{_tspans(x_label, list(lines))}'
+            f"</text>"
+            f'\n    <rect x="{left}" y="{y + 1}" width="{width}" height="18" '
+            f'fill="#1f5f8b"/>'
+            f'\n    <text x="{left + width + 6}" y="{y + 15}" font-size="12" '
+            f'fill="#1b1f22">{_esc(text)}</text>\n  </g>\n  ')
 
 
 def _raw(comparison: Comparison) -> tuple[float | None, float | None, float | None, str]:
@@ -1162,11 +1224,6 @@ def page_number_parts() -> tuple[str, str, str]:
     if not found or not found_total:
         return "", " / ", ""  # a translation that puts the count first: numbers only
     return before, between, after
-
-
-def localized_name(obj: Any) -> Any:
-    """Return an object's name in the reader's language."""
-    return localized(obj, "name")
 
 
 def pooled_label(fmt: Formats | None = None) -> str:

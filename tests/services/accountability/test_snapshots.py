@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -189,6 +191,29 @@ def test_figures_stored_by_other_code_or_for_another_day_are_not_served(
     db.session.commit()
     again = accountability_table(start, today)
     assert (again.from_date, again.to_date) == (start, today)
+
+
+def test_a_worker_shows_the_figures_another_process_stored_after_it_read_them(
+        app, province, stored):
+    # A worker keeps the figures it read last; when a job (another process) stores newer
+    # ones, its next visit shows them, not the figures it kept.
+    now = utc_now()
+    today = wib_date(now)
+    start = today - timedelta(days=89)
+    accountability_refresh(now)
+    first = accountability_table(start, today)
+    assert accountability_table(start, today).as_json("en") == first.as_json("en")
+    later = now + timedelta(minutes=10)
+    newer = dataclasses.replace(first, generated_at=later, departments=first.departments[:1])
+    # Written straight into the table: this process does not see the store happen.
+    db.session.execute(update(AccountabilitySnapshot)
+                       .where(AccountabilitySnapshot.key == "table:90")
+                       .values(body=pickle.dumps(newer), computed_at=later))
+    db.session.commit()
+    table = accountability_table(start, today)
+    assert table.generated_at == later
+    assert [row.department.code for row in table.departments] == ["dinas-a"]
+    assert len(first.departments) == 2
 
 
 def test_the_stored_figures_render_the_pages_and_every_download(client, province, stored):
