@@ -2,13 +2,15 @@
 
 Bars encode the on-time rate by their height, so colour only repeats what the height says;
 days or weeks without any completed request are drawn hatched at full height (never as a
-0 % bar), and every chart has a table with the same figures next to it.
+0 % bar), and every chart has a table with the same figures, on the service's tables page
+linked below the chart (portal/web/public/pages.py service_tables).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
@@ -25,9 +27,11 @@ CHART_HEIGHT = PLOT_TOP * 2 + PLOT_HEIGHT
 _EPSILON = 1e-9
 
 
-@dataclass(frozen=True)
-class Bar:
-    """One bar: its box in chart units, its CSS class and its tooltip sentence."""
+class Bar(NamedTuple):
+    """One bar: its box in chart units, its CSS class and its tooltip sentence.
+
+    A named tuple: a chart has up to 90 bars, made and read on every view of the page.
+    """
 
     x: float
     y: float
@@ -35,6 +39,11 @@ class Bar:
     height: float
     css: str
     label: str
+
+
+# The classes _bar gives (their text has nothing to escape).
+_BAR_CLASSES = frozenset({"bar-ok", "bar-warn", "bar-bad", "bar-none", "bar-before",
+                          "bar-after"})
 
 
 @dataclass(frozen=True)
@@ -60,13 +69,47 @@ def bars_svg(chart: Chart, chart_id: str) -> Markup:
     with the chart's pattern), built once here: a chart has up to 90 bars. Their box is
     numbers, written as the template wrote them (a number's text has nothing to escape).
     """
-    hatch = Markup(' fill="url(#{}-hatch)"').format(chart_id)
+    hatch = str(Markup(' fill="url(#{}-hatch)"').format(chart_id))
     return Markup("".join([
-        f'<rect x="{b.x}" y="{round(b.y, 1)}" width="{b.width}" '
-        f'height="{round(b.height, 1)}" class="{escape(b.css)}"'
-        f'{hatch if b.css == "bar-none" else ""}><title>{escape(b.label)}</title></rect>'
-        for b in chart.bars
+        f'<rect x="{x}" y="{round(y, 1)}" width="{width}" height="{round(height, 1)}" '
+        f'class="{css if css in _BAR_CLASSES else escape(css)}"'
+        f'{hatch if css == "bar-none" else ""}><title>{escape(label)}</title></rect>'
+        for x, y, width, height, css, label in chart.bars
     ]))
+
+
+def plot_svg(chart: Chart, chart_id: str, title: str, desc: str) -> Markup:
+    """Render a chart's plot: its scale's labels, then the SVG with its title and description
+    (what assistive technology reads), hatch pattern, gridlines, bars, target line and move
+    marker, in one string.
+
+    What the bar_chart macro rendered (tests/web/test_charts.py keeps it as the reference),
+    built here: a macro call and its dozen expressions cost more than the markup. The
+    numbers are written as the template wrote them; the texts are escaped.
+    """
+    scale = chart.scale()
+    width, name = chart.width, escape(chart_id)
+    labels = "".join(f"<span>{escape(label)}</span>" for _y, label in scale)
+    grid = "".join(f'<line class="grid-line" x1="0" x2="{width}" y1="{y}" y2="{y}" '
+                   'vector-effect="non-scaling-stroke"/>' for y, _label in scale)
+    target = round(chart.target_y, 1)
+    marker = ("" if chart.marker_x is None else
+              f'<line class="move-line" x1="{chart.marker_x}" x2="{chart.marker_x}" y1="0" '
+              f'y2="{chart.height}" vector-effect="non-scaling-stroke"/>')
+    return Markup(
+        f'<div class="chart-plot">\n<p class="chart-y-axis" aria-hidden="true">{labels}</p>\n'
+        f'<svg class="chart" viewBox="0 0 {width} {chart.height}" preserveAspectRatio="none" '
+        f'role="img" aria-labelledby="{name}-title {name}-desc" focusable="false">\n'
+        f'<title id="{name}-title">{escape(title)}</title>\n'
+        f'<desc id="{name}-desc">{escape(desc)}</desc>\n'
+        f'<defs><pattern id="{name}-hatch" width="4" height="4" '
+        'patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="4" '
+        'height="4" fill="#ffffff"/><line x1="0" y1="0" x2="0" y2="4" stroke="#6b7280" '
+        'stroke-width="1.5"/></pattern></defs>\n'
+        f'{grid}\n{bars_svg(chart, chart_id)}\n'
+        f'<line class="target-line" x1="0" x2="{width}" y1="{target}" y2="{target}" '
+        'vector-effect="non-scaling-stroke"/>\n'
+        f'{marker}\n</svg>\n</div>')
 
 
 def table_rows(rows: list[tuple], text_cells: int = 0) -> Markup:
@@ -166,8 +209,8 @@ def daily_summary(points: list[DayPoint], target: float) -> str:
     meeting = sum(1 for p in with_data if level_class(p.on_time_rate, target) == "bar-ok")
     return _(
         "Of the last %(days)d days, %(with_data)d had requests falling due; on %(meeting)d of "
-        "them at least %(target)s of those were completed on time. The table below gives "
-        "each day.",
+        "them at least %(target)s of those were completed on time. The table linked below "
+        "the chart gives each day.",
         days=len(points), with_data=len(with_data), meeting=meeting, target=rate_text(target),
     )
 
@@ -176,7 +219,7 @@ def trend_summary(trend: WfaTrend) -> str:
     """Describe the trend chart in one sentence (the SVG's desc)."""
     return _(
         "Weekly on-time rate from %(start)s to %(end)s; the service changed its work mode on "
-        "%(date)s. The table below gives each week.",
+        "%(date)s. The table linked below the chart gives each week.",
         start=format_date(trend.weeks[0].first_day, "d MMMM y"),
         end=format_date(trend.weeks[-1].last_day, "d MMMM y"),
         date=format_date(trend.moved_on, "d MMMM y"),

@@ -258,6 +258,8 @@ _RATE_TEXT = memo_by_lang(rate_text)
 _WORK_MODE_LABEL = memo_by_lang(work_mode_label)
 _COMMITMENT_TEXT = memo_by_lang(commitment_text)
 _STATUS_LABEL = memo_by_lang(service_status_label)
+_RATE_AGAINST_TARGET = memo_by_lang(rate_against_target_text)
+_DURATION_TEXT = memo_by_lang(duration_text)
 
 
 class Formats:
@@ -295,6 +297,14 @@ class Formats:
     def rate(self, value: float | None, no_value: str | None = None) -> str:
         """Format a rate as :func:`rate_text` does."""
         return _RATE_TEXT(self.lang, value, no_value)
+
+    def rate_against_target(self, rate: float | None, target: float | None) -> str:
+        """Format a rate beside its target as :func:`rate_against_target_text` does."""
+        return _RATE_AGAINST_TARGET(self.lang, rate, target)
+
+    def duration(self, hours: float | None) -> str:
+        """Say an elapsed time as :func:`duration_text` does."""
+        return _DURATION_TEXT(self.lang, hours)
 
     def date_long(self, value: date | None) -> str:
         """Format a date as :func:`portal.i18n.date_long` does."""

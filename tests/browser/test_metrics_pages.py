@@ -15,6 +15,7 @@ SILENT = "dishub-persetujuan-andalalin"  # its department stopped reporting: no_
 @pytest.mark.parametrize("lang", ["id", "en"])
 @pytest.mark.parametrize("path", [
     f"/{{lang}}/services/{SERVICE}",
+    f"/{{lang}}/services/{SERVICE}/tables",
     f"/{{lang}}/services/{SILENT}",
     "/{lang}/",
     "/{lang}/services?status=meeting",
@@ -44,8 +45,14 @@ def test_service_page_shows_its_figures_and_charts_without_javascript(live_serve
     assert no_js_page.locator("svg.chart[role=img]").count() == 2
     assert no_js_page.locator(".status-line .badge").count() == 1
     assert no_js_page.locator("table.figures tbody tr").count() >= 7
-    no_js_page.locator("#daily-table > summary").click()
+    # Each chart's figures as a table: on a page of its own, one link below each chart.
+    links = no_js_page.locator("a[href$='#daily-table'], a[href$='#trend-table']")
+    assert links.count() == 2
+    no_js_page.locator("a[href$='#daily-table']").click()
+    assert no_js_page.url == f"{live_server}/{lang}/services/{SERVICE}/tables#daily-table"
+    assert no_js_page.locator("#daily-table tbody tr").count() == 90
     assert no_js_page.locator("#daily-table tbody tr").first.is_visible()
+    assert no_js_page.locator("#trend-table tbody tr").count() >= 1
 
 
 def test_home_shows_the_province_at_a_glance_without_javascript(live_server, no_js_page):

@@ -15,6 +15,7 @@ PAGES = [
     "/{lang}/services",
     "/{lang}/services?mode=wfa",
     "/{lang}/services/samsat-pkb-tahunan",
+    "/{lang}/services/samsat-pkb-tahunan/tables",
     "/{lang}/departments",
     "/{lang}/departments/bapenda",
     "/{lang}/data",

@@ -81,6 +81,7 @@ def _urls(world: dict, data_files: list[str]) -> dict[str, list[str]]:
         "public.home": ["/en/"], "public.live": ["/en/live"],
         "public.services": ["/en/services", f"/id/services?department={dept}"],
         "public.service": [f"/en/services/{svc}"],
+        "public.service_tables": [f"/en/services/{svc}/tables"],
         "public.departments": ["/en/departments"],
         "public.department": [f"/en/departments/{dept}"],
         "incidents.index": ["/en/incidents"], "feeds.province": ["/en/incidents.atom"],

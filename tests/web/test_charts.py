@@ -72,6 +72,60 @@ _BARS_LOOP = (
     "{% if b.css == 'bar-none' %} fill=\"url(#{{ id }}-hatch)\"{% endif %}>"
     "<title>{{ b.label }}</title></rect>{% endfor %}"
 )
+# The bar_chart macro that rendered a chart's plot before plot_svg (chart_bars: bars_svg).
+_PLOT_MACRO = (
+    "{% macro bar_chart(chart, id, title, desc) -%}\n{%- set scale = chart.scale() -%}\n"
+    "<div class=\"chart-plot\">\n<p class=\"chart-y-axis\" aria-hidden=\"true\">"
+    "{% for _y, label in scale %}<span>{{ label }}</span>{% endfor %}</p>\n"
+    "<svg class=\"chart\" viewBox=\"0 0 {{ chart.width }} {{ chart.height }}\" "
+    "preserveAspectRatio=\"none\" role=\"img\" aria-labelledby=\"{{ id }}-title "
+    "{{ id }}-desc\" focusable=\"false\">\n<title id=\"{{ id }}-title\">{{ title }}</title>\n"
+    "<desc id=\"{{ id }}-desc\">{{ desc }}</desc>\n<defs><pattern id=\"{{ id }}-hatch\" "
+    "width=\"4\" height=\"4\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
+    "<rect width=\"4\" height=\"4\" fill=\"#ffffff\"/><line x1=\"0\" y1=\"0\" x2=\"0\" "
+    "y2=\"4\" stroke=\"#6b7280\" stroke-width=\"1.5\"/></pattern></defs>\n"
+    "{% for y, _label in scale %}<line class=\"grid-line\" x1=\"0\" x2=\"{{ chart.width }}\" "
+    "y1=\"{{ y }}\" y2=\"{{ y }}\" vector-effect=\"non-scaling-stroke\"/>{% endfor %}\n"
+    "{{ chart_bars(chart, id) }}\n<line class=\"target-line\" x1=\"0\" x2=\"{{ chart.width }}\" "
+    "y1=\"{{ chart.target_y|round(1) }}\" y2=\"{{ chart.target_y|round(1) }}\" "
+    "vector-effect=\"non-scaling-stroke\"/>\n{% if chart.marker_x is not none %}"
+    "<line class=\"move-line\" x1=\"{{ chart.marker_x }}\" x2=\"{{ chart.marker_x }}\" "
+    "y1=\"0\" y2=\"{{ chart.height }}\" vector-effect=\"non-scaling-stroke\"/>{% endif %}\n"
+    "</svg>\n</div>\n{%- endmacro %}{{ bar_chart(chart, id, title, desc) }}"
+)
+# The service page's figures table as its template rendered it (pages._figure_rows now).
+_FIGURE_ROWS_LOOPS = "\n      ".join([
+    '<tr><th scope="row">{{ _("Requests received") }}</th>{% for w in figures.windows %}<'
+    'td class="num">{{ w.received|number }}</td>{% endfor %}</tr>',
+    '<tr><th scope="row">{{ _("Requests completed") }}</th>{% for w in figures.windows %}'
+    '<td class="num">{{ w.completed|number }}</td>{% endfor %}</tr>',
+    '<tr><th scope="row">{{ _("Requests due (deadline passed)") }}</th>{% for w in figure'
+    's.windows %}<td class="num">{{ w.due|number }}</td>{% endfor %}</tr>',
+    '<tr><th scope="row">{{ _("Completed on time, of those due") }}</th>{% for w in figur'
+    'es.windows %}<td class="num">{{ rate_against_target(w.on_time_rate, service.on_time_'
+    'target) if w.on_time_rate is not none else rate_text(None) }}{% if w.due %} <span cl'
+    'ass="muted">{{ _("(%(on_time)s of %(due)s)", on_time=w.on_time|number, due=w.due|num'
+    'ber) }}</span>{% endif %}</td>{% endfor %}</tr>',
+    '<tr><th scope="row">{{ _("Late, of those due") }}</th>{% for w in figures.windows %}'
+    '<td class="num">{{ w.late|number }}</td>{% endfor %}</tr>',
+    '<tr><th scope="row">{{ _("Late and still open") }}</th>{% for w in figures.windows %'
+    '}<td class="num">{{ w.late_open|number }}</td>{% endfor %}</tr>',
+    '<tr><th scope="row">{{ _("Median completion time") }}</th>{% for w in figures.window'
+    's %}<td class="num">{{ duration_text(w.median_completion_hours) }}</td>{% endfor %}<'
+    '/tr>',
+    '<tr><th scope="row">{{ _("Completion time of 9 requests in 10 (90th percentile)") }}'
+    '</th>{% for w in figures.windows %}<td class="num">{{ duration_text(w.p90_completion'
+    '_hours) }}</td>{% endfor %}</tr>',
+    '<tr><th scope="row">{{ _("First response on time") }}</th>{% for w in figures.window'
+    's %}<td class="num">{{ rate_text(w.first_response_on_time_rate) }}</td>{% endfor %}<'
+    '/tr>',
+    '<tr><th scope="row">{{ _("Requests received online (digital share)") }}</th>{% for w'
+    ' in figures.windows %}<td class="num">{{ rate_text(w.digital_share) }}</td>{% endfor'
+    ' %}</tr>',
+    '{% if service.online_url %}<tr><th scope="row">{{ _("Online channel availability") }'
+    '}</th>{% for w in figures.windows %}<td class="num">{{ rate_text(w.availability) }}<'
+    '/td>{% endfor %}</tr>{% endif %}',
+])
 _DAY_ROWS_LOOP = (
     "{% for day, due, on_time, rate in rows %}<tr><th scope=\"row\">{{ day }}</th>"
     "<td class=\"num\">{{ due }}</td><td class=\"num\">{{ on_time }}</td>"
@@ -108,6 +162,30 @@ def test_bars_in_one_string_are_the_template_loops_bars(app):
             assert "<&>" not in expected and "'x'" not in expected
 
 
+def test_a_plot_in_one_string_is_the_macros_plot(app):
+    points = _points()
+    trend = WfaTrend(mode="hybrid", moved_on=points[3].day, starts_after_move=False, weeks=[
+        TrendWeek(p.day, p.day + timedelta(days=6), p.due, p.on_time, p.on_time_rate,
+                  after_move=i >= 3) for i, p in enumerate(points)])
+    plots = [charts.daily_bar(points, 0.9, lambda p: f"{p.day} <&>"),
+             charts.trend_chart(trend, 0.85, lambda w: str(w.first_day)),
+             charts.daily_bar(points[:1], 1 / 3, str)]
+    for lang in ("en", "id"):
+        with app.test_request_context(f"/{lang}/"):
+            app.preprocess_request()
+            for chart in plots:
+                for title, desc, chart_id in [("Daily <b>", "Of 8 days & 'x'", "daily-chart"),
+                                              ("T", "D", 'a"b')]:
+                    expected = render_template_string(
+                        _PLOT_MACRO, chart=chart, id=chart_id, title=title, desc=desc,
+                        chart_bars=charts.bars_svg)
+                    assert str(charts.plot_svg(chart, chart_id, title, desc)) == expected
+    # The move marker is drawn where the trend has one, and the texts are escaped.
+    assert 'class="move-line"' in str(charts.plot_svg(plots[1], "t", "T", "D"))
+    assert 'class="move-line"' not in str(charts.plot_svg(plots[0], "t", "T", "D"))
+    assert "Daily &lt;b&gt;" in str(charts.plot_svg(plots[0], "t", "Daily <b>", "D"))
+
+
 def test_table_rows_in_one_string_are_the_template_loops_rows(app):
     days = [("1 Januari 2026", 3, 2, "66,7%"), ("<b>&", 0, 0, "—")]
     weeks = [("1 to 7 January", "WFA", 3, 2, "66.7%"), ("x", "<i>Before</i>", 10, 10, "100%")]
@@ -115,3 +193,36 @@ def test_table_rows_in_one_string_are_the_template_loops_rows(app):
         assert str(charts.table_rows(days)) == render_template_string(_DAY_ROWS_LOOP, rows=days)
         assert str(charts.table_rows(weeks, text_cells=1)) == render_template_string(
             _WEEK_ROWS_LOOP, rows=weeks)
+
+
+def test_figure_rows_in_one_string_are_the_template_loops_rows(app):
+    from types import SimpleNamespace
+
+    from portal.i18n import page_gettext
+    from portal.web.formatting import Formats
+    from portal.web.public.pages import _figure_rows
+
+    empty = {"received": 0, "completed": 0, "due": 0, "on_time": 0, "on_time_rate": None,
+             "late": 0, "late_open": 0, "median_completion_hours": None,
+             "p90_completion_hours": None, "first_response_on_time_rate": None,
+             "digital_share": None, "availability": None, "days": 30}
+    window_sets = [
+        [empty, {**empty, "received": 1234567, "completed": 3, "due": 3, "on_time": 2,
+                 "on_time_rate": 2 / 3, "late": 1, "late_open": 1,
+                 "median_completion_hours": 0.5, "p90_completion_hours": 49.26,
+                 "first_response_on_time_rate": 0.89999, "digital_share": 0.123456,
+                 "availability": 1.0, "days": 90}],
+        [{**empty, "due": 12345, "on_time": 11106, "on_time_rate": 11106 / 12345,
+          "median_completion_hours": 1.0, "p90_completion_hours": 24.0}],
+    ]
+    for lang in ("id", "en"):
+        with app.test_request_context(f"/{lang}/"):
+            app.preprocess_request()
+            for windows in window_sets:
+                for target, online in [(0.9, True), (0.9, False), (0.95, True)]:
+                    service = SimpleNamespace(on_time_target=target,
+                                              online_url="https://x.example" if online else None)
+                    expected = render_template_string(
+                        _FIGURE_ROWS_LOOPS, figures=SimpleNamespace(windows=windows),
+                        service=service, **page_gettext())
+                    assert str(_figure_rows(windows, target, online, Formats())) == expected

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from portal.domain.calendar import utc_now, wib_date
 from portal.extensions import db
@@ -34,6 +35,7 @@ from portal.services.catalogue.directory import (
     EARLIEST_EFFECTIVE_DATE,
     LATEST_EFFECTIVE_AHEAD,
     UNSTORABLE,
+    DepartmentOverview,
 )
 from portal.services.catalogue.tallies import status_tallies
 from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
@@ -57,6 +59,7 @@ __all__ = [
     "arrangement_history",
     "arrangement_in_force",
     "arrangement_measures",
+    "arrangement_measures_from",
     "arrangement_record",
 ]
 
@@ -150,11 +153,16 @@ def arrangement_history(department: Department) -> list[WfaArrangement]:
     Newest is the latest effective date, then (two versions from the same day) the one
     recorded last: this order is also what :func:`arrangement_in_force` picks from.
     """
-    return list(db.session.scalars(
-        select(WfaArrangement)
-        .where(WfaArrangement.department_id == department.id)
-        .order_by(WfaArrangement.effective_from.desc(), WfaArrangement.id.desc())
-    ))
+    return list(db.session.scalars(_history_statement(), {"department_id": department.id}))
+
+
+@lru_cache(maxsize=1)
+def _history_statement() -> Select:
+    """Build arrangement_history's statement once (the department bound when it runs): a
+    department's page reads the history on every visit."""
+    return (select(WfaArrangement)
+            .where(WfaArrangement.department_id == bindparam("department_id"))
+            .order_by(WfaArrangement.effective_from.desc(), WfaArrangement.id.desc()))
 
 
 def arrangement_current(department: Department, on: date | None = None) -> WfaArrangement | None:
@@ -291,21 +299,45 @@ def arrangement_measures(
         select(Service.id, Service.online_url, last_report)
         .where(Service.department_id == department.id)
     ).all()
-    services = [(service_id, url) for service_id, url, _last in rows]
-    last = rows[0][2] if rows else None
-    days = None
-    if last is not None:
-        days = max(0, (wib_date(now) - wib_date(last)).days)
-    online = [service_id for service_id, url in services if url]
-    total, succeeded = availability_counts(online, now - timedelta(days=MEASURE_DAYS), now)
     # Counted by the database (one statement), as the status reads show them.
     counts = status_tallies("department_id", department_id=department.id, now=now)
+    return _measured(
+        last=rows[0][2] if rows else None,
+        online=[service_id for service_id, url, _last in rows if url],
+        meeting=counts.get(department.id, {}).get("meeting", 0),
+        total=len(rows),
+        now=now,
+    )
+
+
+def arrangement_measures_from(overview: DepartmentOverview) -> ArrangementMeasures:
+    """Measure as :func:`arrangement_measures` does, from a department's overview.
+
+    The overview has read its services, their last reports and shown statuses already (a
+    department's page shows them): only the availability checks are read.
+    """
+    return _measured(
+        last=overview.last_reported_at,
+        online=[row.service.id for row in overview.rows if row.service.online_url],
+        meeting=overview.counts["meeting"],
+        total=len(overview.rows),
+        now=overview.as_of,
+    )
+
+
+def _measured(
+    last: datetime | None, online: list[int], meeting: int, total: int, now: datetime
+) -> ArrangementMeasures:
+    """Return the measures from the latest report, the services with an online channel and
+    the services meeting their commitments among all: the availability checks are read."""
+    days = None if last is None else max(0, (wib_date(now) - wib_date(last)).days)
+    checks, succeeded = availability_counts(online, now - timedelta(days=MEASURE_DAYS), now)
     return ArrangementMeasures(
         last_reported_at=last,
         days_since_report=days,
-        availability=succeeded / total if total else None,
-        availability_checks=total,
+        availability=succeeded / checks if checks else None,
+        availability_checks=checks,
         channels=len(online),
-        services_meeting=counts.get(department.id, {}).get("meeting", 0),
-        services_total=len(services),
+        services_meeting=meeting,
+        services_total=total,
     )

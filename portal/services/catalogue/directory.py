@@ -17,7 +17,7 @@ import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlparse
 
@@ -40,11 +40,18 @@ from portal.models.catalogue import (
     SiteSetting,
     WorkModeChange,
 )
+from portal.models.incidents import Incident
 from portal.models.metrics import SERVICE_STATUSES
 from portal.services.catalogue.tallies import status_tallies
 from portal.services.errors import FieldError, NotFound, ValidationError
+from portal.services.metrics.incidents import incident_list, open_incident_exists
 from portal.services.metrics.service_requests import service_requests_recompute
-from portal.services.metrics.status import StatusView, department_services_with_status
+from portal.services.metrics.status import StatusView
+
+# The status reads' own statement and builder (department_overview reads its services'
+# columns in the same statement), so that the statuses are those status_for_services gives.
+from portal.services.metrics.status import _build as build_shown
+from portal.services.metrics.status import _shown_query as shown_query
 
 CODE_RE = re.compile(r"^[a-z0-9-]{2,64}$")
 REQUIRED_COLUMNS = (
@@ -64,9 +71,6 @@ REQUIRED_COLUMNS = (
 _STANDARD_TEXTS = tuple(
     getattr(Service, f"{name}_{lang}") for name in STANDARD_FIELDS for lang in ("id", "en")
 )
-# What lists of services never show, left unloaded: the standard's texts, the search words.
-_LIST_DEFERRED = tuple(defer(c) for c in (*_STANDARD_TEXTS, Service.search_names,
-                                          Service.search_texts))
 TEXT_COLUMNS = tuple(f"{name}_{lang}" for name in STANDARD_FIELDS for lang in ("id", "en"))
 FIRST_RESPONSE_COLUMNS = ("first_response_value", "first_response_unit")
 # Optional department columns (file column: model attribute). Every row of a department that
@@ -806,9 +810,13 @@ def department_get(code: str) -> Department:
 
 @dataclass(frozen=True)
 class ServiceRow:
-    """A service as lists show it: the catalogue facts and its shown status."""
+    """A service as lists show it: the catalogue facts and its shown status.
 
-    service: Service
+    ``service`` is the entity, or (a department's page, :func:`department_overview`) a row
+    of the columns a list shows, under the same names.
+    """
+
+    service: Service | Row
     status: StatusView
 
 
@@ -857,25 +865,64 @@ def _department_list_statement() -> Select:
 
 @dataclass(frozen=True)
 class DepartmentOverview:
-    """One department with each of its services' shown status and the counts."""
+    """One department with each of its services' shown status and the counts.
+
+    ``incidents``: the open incidents naming one of its services, as
+    ``incident_list(department=..., include_resolved=False)`` lists them;
+    ``last_reported_at``: the latest report on any of its services (None: none ever);
+    ``as_of``: the instant the statuses are shown for.
+    """
 
     department: Department
     rows: list[ServiceRow]
     counts: dict[str, int]
+    incidents: list[Incident]
+    last_reported_at: datetime | None
+    as_of: datetime
 
 
-def department_overview(code: str) -> DepartmentOverview:
-    """Return a department, its services with their status, and the status counts."""
+# What a department's page shows of each service (its card, its online channel).
+_OVERVIEW_COLUMNS = (Service.code, Service.name_id, Service.name_en, Service.work_mode,
+                     Service.work_mode_since, Service.commitment_value, Service.commitment_unit,
+                     Service.on_time_target, Service.online_url)
+
+
+def department_overview(code: str, now: datetime | None = None) -> DepartmentOverview:
+    """Return a department, its services with their status, the counts, its open incidents.
+
+    The services are read as plain columns with what their shown status is built from, in
+    one statement, and their statuses built as :func:`status_for_services` builds them: the
+    page shows dozens of services, and loading each as an entity cost more than its card.
+    The same statement tells whether an incident is open on one of them: the incidents are
+    read only then (most of the time none is).
+    """
+    now = now or utc_now()
     department = db.session.scalar(_department_only_statement(), {"code": code})
     if department is None:
         raise NotFound(code)
-    # Cards never show the published standard nor search words: not loaded.
-    rows = [ServiceRow(service, view) for service, view in department_services_with_status(
-        department.id, *_LIST_DEFERRED)]
-    return DepartmentOverview(department, rows, status_tally(row.status for row in rows))
+    # Through the session's connection: plain rows need none of the ORM's execution.
+    found = db.session.connection().execute(
+        _overview_statement(), {"department_id": department.id}).all()
+    shown = build_shown([row.id for row in found], {row.id: row for row in found}, now)
+    rows = [ServiceRow(row, shown[row.id][0]) for row in found]
+    reported = [row.last_reported_at for row in found if row.last_reported_at is not None]
+    incidents = (incident_list(department=department, include_resolved=False)
+                 if any(row.incident_open for row in found) else [])
+    return DepartmentOverview(department, rows, status_tally(row.status for row in rows),
+                              incidents, max(reported, default=None), now)
 
 
 @lru_cache(maxsize=1)
 def _department_only_statement() -> Select:
     """Build department_overview's department statement once (the code bound when it runs)."""
     return select(Department).where(Department.code == bindparam("code"))
+
+
+@lru_cache(maxsize=1)
+def _overview_statement() -> Select:
+    """Build department_overview's services statement once (the department bound when it
+    runs), in the order of ``Department.services``."""
+    incident_open = open_incident_exists(Service.id).label("incident_open")
+    return (shown_query().add_columns(*_OVERVIEW_COLUMNS, incident_open)
+            .where(Service.department_id == bindparam("department_id"))
+            .order_by(Service.name_id))

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import math
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
@@ -29,6 +31,7 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
+    true,
     union_all,
 )
 
@@ -37,6 +40,9 @@ from portal.extensions import db
 from portal.models.catalogue import Service
 from portal.models.metrics import ServiceDay, ServiceRequest
 from portal.services.errors import FieldError
+from portal.services.metrics.availability import (
+    _counts_statement as _checks_statement,
+)
 from portal.services.metrics.availability import availability_for_service
 
 ONE_DAY = timedelta(days=1)
@@ -298,6 +304,39 @@ def histogram_totals(texts: Iterable[str]) -> dict[str, int]:
     return totals
 
 
+def histogram_texts_percentiles(
+    texts: list[str], ps: Iterable[Fraction]
+) -> list[float | None]:
+    """Return nearest-rank percentiles (in seconds) of the durations stored histograms count
+    together: what ``histogram_percentiles(histogram_from_totals(histogram_totals(texts)),
+    ps)`` returns, for less.
+
+    The texts' keys and counts are read as one flat JSON array of numbers (no string and no
+    dictionary per key), sorted once by key, and each rank found by bisecting the running
+    counts: a key that appears in several histograms need not be added up first, as equal
+    keys are neighbours once sorted. Texts that are not histograms of whole keys and positive
+    counts as :func:`histogram_dump` writes them (and coarse keys, rarely stored) take the
+    exact long way.
+    """
+    ps = list(ps)
+    stored = [text for text in texts if text and text != "{}"]
+    if not stored:
+        return [None] * len(ps)
+    joined = ",".join(stored)
+    try:
+        flat = json.loads("[" + joined.replace('"', "").replace("{", "").replace("}", "")
+                          .replace(":", ",") + "]")
+    except ValueError:
+        flat = None
+    if (flat is None or len(flat) != 2 * joined.count(":") or set(map(type, flat)) != {int}
+            or min(keys := flat[0::2]) < 0 or min(counts := flat[1::2]) <= 0):
+        return histogram_percentiles(histogram_from_totals(histogram_totals(stored)), ps)
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    running = list(accumulate(map(counts.__getitem__, order)))
+    n = running[-1]
+    return [float(keys[order[bisect_left(running, max(1, math.ceil(p * n)))]]) for p in ps]
+
+
 def _add_counts(totals: dict[str, int], histogram: dict[str, int]) -> None:
     """Add a parsed histogram's counts to totals keyed by the stored (text) keys."""
     get = totals.get
@@ -478,9 +517,11 @@ def metrics_for_service(
     return days.metrics(from_date, to_date)
 
 
-@dataclass(frozen=True)
-class DayPoint:
-    """One WIB day of a service's daily series, for charts: received, completed, and due."""
+class DayPoint(NamedTuple):
+    """One WIB day of a service's daily series, for charts: received, completed, and due.
+
+    A named tuple: a service page makes 90 of them on every view.
+    """
 
     day: date
     received: int
@@ -532,29 +573,96 @@ def _days_statement() -> Select:
     Of the table's columns, not the model's: the session then returns the rows as the
     database gives them, without the ORM's handling of each row (a third of the read's time
     for a WFA trend's hundreds of days). The aggregates are only ever written by statements,
-    never through the session, so it has nothing of them to flush first.
+    never through the session, so it has nothing of them to flush first. What fell due is
+    read as 0 from ``today`` on (those rows also hold requests not due yet), so that each
+    row is a day as it is.
     """
     day = ServiceDay.__table__.c
+    before_today = day.day < bindparam("today", type_=day.day.type)
     return select(
         day.day, day.received, day.received_online, day.completed,
         case((day.day >= bindparam("histograms_from", type_=day.day.type),
               day.completion_histogram), else_=null()),
-        day.due, day.due_on_time, day.first_response_due, day.first_response_due_on_time,
+        *(case((before_today, column), else_=0) for column in (
+            day.due, day.due_on_time, day.first_response_due, day.first_response_due_on_time)),
     ).where(day.service_id == bindparam("service_id"),
             day.day >= bindparam("first_day", type_=day.day.type),
             day.day <= bindparam("last_day", type_=day.day.type))
 
 
+@lru_cache(maxsize=4)
+def _now_statement(today: bool, window: bool, checks: bool) -> Select:
+    """Build ServiceDays.read's second statement once for what it counts (its values bound
+    when it runs): one row of today's due counts (due, on time, first responses due, on
+    time), then a window's requests still open (as :func:`open_at`) and its availability
+    checks (all, successful: as
+    :func:`~portal.services.metrics.availability.availability_counts`).
+
+    Each part a one-row subquery over the index ranges its own statement reads.
+    """
+    parts = []
+    if today:
+        parts.append(_due_today_sums().subquery("due_today"))
+    if window:
+        parts.append(_open_at_statement(True).subquery("still_open"))
+    if checks:
+        parts.append(_checks_statement().subquery("checks"))
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.join(part, true())
+    return select(*(column for part in parts for column in part.c)).select_from(joined)
+
+
+@lru_cache(maxsize=1)
+def _due_today_sums() -> Select:
+    """Build the statement summing one service's due requests of today so far, as
+    :func:`due_counts_today` counts them: the same two index ranges."""
+    request = ServiceRequest.__table__.c
+    service = request.service_id == bindparam("service_id")
+    start = bindparam("today_start", type_=request.completion_deadline.type)
+    now = bindparam("now", type_=request.completion_deadline.type)
+    ranges = union_all(
+        select(literal_column(str(_COMPLETION), Integer).label("kind"),
+               request.completed_at.label("done"),
+               request.completion_deadline.label("deadline")).where(
+            service, request.completion_deadline > start, request.completion_deadline <= now),
+        select(literal_column(str(_FIRST_RESPONSE), Integer).label("kind"),
+               request.first_response_at.label("done"),
+               request.first_response_deadline.label("deadline")).where(
+            service, request.first_response_deadline > start,
+            request.first_response_deadline <= now),
+    ).subquery("due_ranges")
+    kind, done, deadline = ranges.c.kind, ranges.c.done, ranges.c.deadline
+
+    def total(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    return select(
+        total(kind == _COMPLETION),
+        total((kind == _COMPLETION) & (done <= deadline)),
+        total(kind == _FIRST_RESPONSE),
+        total((kind == _FIRST_RESPONSE) & (done <= deadline)),
+    )
+
+
 def metrics_from_counts(
     service: Service, from_date: date, to_date: date, *, received: int, online: int,
-    completed: int, due: DueCounts, completion_totals: dict[str, int], still_open: OpenAt,
+    completed: int, due: DueCounts, completion_totals: dict[str, int] | None = None,
+    completion_texts: list[str] | None = None, still_open: OpenAt,
     availability: float | None,
 ) -> ServiceMetrics:
     """Assemble a service's metrics over a window from its counts (docs/definitions.md):
     the one place for what they derive (late, the rates, median and 90th percentile), for
-    one service (ServiceDays) and for many (status_metrics)."""
-    median, p90 = histogram_percentiles(histogram_from_totals(completion_totals),
-                                        (MEDIAN, P90))
+    one service (ServiceDays) and for many (status_metrics).
+
+    The completion times are the stored histograms of the window, added up by their keys
+    (``completion_totals``) or as stored (``completion_texts``, one a day).
+    """
+    if completion_texts is not None:
+        median, p90 = histogram_texts_percentiles(completion_texts, (MEDIAN, P90))
+    else:
+        median, p90 = histogram_percentiles(histogram_from_totals(completion_totals or {}),
+                                            (MEDIAN, P90))
     return ServiceMetrics(
         service=service.code,
         from_date=from_date,
@@ -585,7 +693,11 @@ class ServiceDays:
 
     :func:`metrics_for_service` and :func:`daily_series` compute from it; a page that shows
     the metrics of a window, the days of that window and more days around them reads the
-    span once (one statement, plus two for today's due requests when today is in it).
+    span once: one statement for the days, and one more (when today is in the span, or the
+    completion times were read) for what is counted from the requests as of the instant:
+    today's due requests, and the requests still open at the end of the window from
+    ``histograms_from`` to the last day with its availability checks (the window a page
+    shows; another window's are read when its metrics are asked).
     """
 
     service: Service
@@ -595,6 +707,9 @@ class ServiceDays:
     # The completion times are read for the days from this one on (None: not read).
     histograms_from: date | None
     days: dict[date, _Day]
+    # The window from histograms_from to last_day: its requests still open and its
+    # availability (None: not read).
+    window_now: tuple[OpenAt, float | None] | None = None
 
     @classmethod
     def read(
@@ -611,21 +726,40 @@ class ServiceDays:
         """
         today = wib_date(now)
         values = {"service_id": service.id, "first_day": first_day, "last_day": last_day,
-                  "histograms_from": date.max if histograms_from is None else histograms_from}
-        days: dict[date, _Day] = {}
-        # Fetched at once: row by row costs more than making the days.
-        for row in db.session.execute(_days_statement(), values).all():
-            on = row[0]
-            # Today's row also holds requests not due yet, later days' only those.
-            days[on] = _Day._make(row[1:] if on < today else (*row[1:5], *_NONE_DUE))
-        if first_day <= today <= last_day:
-            counts = due_counts_today([service.id], today, now).get(service.id)
-            if counts is not None:
-                days[today] = days.get(today, _NO_DAY)._replace(
-                    due=counts.due, on_time=counts.on_time,
-                    first_response_due=counts.first_response_due,
-                    first_response_on_time=counts.first_response_on_time)
-        return cls(service, first_day, last_day, now, histograms_from, days)
+                  "histograms_from": date.max if histograms_from is None else histograms_from,
+                  "today": today}
+        # Fetched at once, each row made a day as it is (tuple.__new__: _make without its
+        # checks): row by row costs more than making the days.
+        new = tuple.__new__
+        days: dict[date, _Day] = {row[0]: new(_Day, row[1:]) for row in db.session.execute(
+            _days_statement(), values).all()}
+        with_today = first_day <= today <= last_day
+        window = histograms_from is not None and first_day <= histograms_from <= last_day
+        checks = window and bool(service.online_url)
+        window_now = None
+        if with_today or window:
+            values = {"service_id": service.id}
+            if with_today:
+                values.update(today_start=wib_midnight(today), now=now)
+            if window:
+                start, end = window_bounds(histograms_from, last_day)
+                values.update(at=min(end, now), due_from=start)
+            if checks:
+                values.update(ids=[service.id], start=start, end=end)
+            found = list(db.session.execute(
+                _now_statement(with_today, window, checks), values).one())
+            if with_today:
+                due, on_time, first_due, first_on_time = (int(n) for n in found[:4])
+                del found[:4]
+                if due or first_due:
+                    days[today] = days.get(today, _NO_DAY)._replace(
+                        due=due, on_time=on_time, first_response_due=first_due,
+                        first_response_on_time=first_on_time)
+            if window:
+                still_open = OpenAt(*(int(n) for n in found[:3]))
+                total, succeeded = (int(n) for n in found[3:5]) if checks else (0, 0)
+                window_now = (still_open, succeeded / total if total else None)
+        return cls(service, first_day, last_day, now, histograms_from, days, window_now)
 
     def _check_read(self, from_date: date, to_date: date) -> None:
         """Refuse a span of days that was not read (or that ends before it starts)."""
@@ -661,13 +795,17 @@ class ServiceDays:
             due.on_time += row.on_time
             due.first_response_due += row.first_response_due
             due.first_response_on_time += row.first_response_on_time
-        as_of = min(end, self.now)
+        if self.window_now is not None and (from_date, to_date) == (self.histograms_from,
+                                                                    self.last_day):
+            still_open, availability = self.window_now
+        else:
+            still_open = open_at(service.id, min(end, self.now), due_from=start)
+            availability = (availability_for_service(service, start, end)
+                            if service.online_url else None)
         return metrics_from_counts(
             service, from_date, to_date, received=received, online=online,
-            completed=completed, due=due, completion_totals=histogram_totals(histograms),
-            still_open=open_at(service.id, as_of, due_from=start),
-            availability=availability_for_service(service, start, end) if service.online_url
-            else None,
+            completed=completed, due=due, completion_texts=histograms,
+            still_open=still_open, availability=availability,
         )
 
     def points(self, first_day: date, last_day: date) -> list[DayPoint]:
@@ -676,18 +814,14 @@ class ServiceDays:
         A day's on-time rate is over the requests due that day (today: those due so far).
         """
         self._check_read(first_day, last_day)
-        points = []
+        points, get, new = [], self.days.get, tuple.__new__
         for offset in range((last_day - first_day).days + 1):
             on = first_day + timedelta(days=offset)
-            row = self.days.get(on, _NO_DAY)
-            points.append(DayPoint(
-                day=on,
-                received=row.received,
-                completed=row.completed,
-                due=row.due,
-                on_time=row.on_time,
-                on_time_rate=_rate(row.on_time, row.due),
-            ))
+            row = get(on, _NO_DAY)
+            due, on_time = row.due, row.on_time
+            # (day, received, completed, due, on time, on-time rate): DayPoint's fields.
+            points.append(new(DayPoint, (on, row.received, row.completed, due, on_time,
+                                         on_time / due if due else None)))
         return points
 
     def due_by_span(

@@ -29,7 +29,6 @@ from portal.services.catalogue.public_figures import (
     province_overview,
     service_figures,
 )
-from portal.services.metrics.incidents import incident_list
 from portal.services.metrics.status import STATUS_WINDOW_DAYS, StatusView, status_reason_text
 from portal.web import charts
 from portal.web.formatting import (
@@ -62,7 +61,7 @@ for _name, _helper in {
     # The windows the pages name ("over the last 30 days"), from the rules that set them.
     "status_window_days": STATUS_WINDOW_DAYS,
     "daily_bar_days": DAILY_BAR_DAYS,
-    "chart_bars": charts.bars_svg,
+    "chart_plot": charts.plot_svg,
 }.items():
     bp.add_app_template_global(_helper, _name)
 # The bars' sentences, memoised per language (given first: the page's, looked up once).
@@ -262,16 +261,59 @@ def _trend_rows(trend: WfaTrend, fmt: Formats) -> list[tuple[str, str, int, int,
             for w in reversed(trend.weeks)]
 
 
+def _figure_rows(windows: list[dict], target: float, online: bool, fmt: Formats) -> Markup:
+    """Render the body rows of a service page's figures table (a row a figure, a cell a
+    window) in one string, as the template's loops rendered them: the row headers are
+    translations as they are (as ``_()`` gives them), the cells escaped."""
+    def row(label: str, cells: Iterable[str]) -> str:
+        return (f'<tr><th scope="row">{label}</th>'
+                + "".join(f'<td class="num">{escape(cell)}</td>' for cell in cells) + "</tr>")
+
+    def numbers(key: str) -> list[str]:
+        return [fmt.number(w.get(key)) for w in windows]
+
+    of_due = Markup(fmt.gettext("(%(on_time)s of %(due)s)"))
+    on_time = []
+    for w in windows:
+        rate, due = w.get("on_time_rate"), w.get("due")
+        cell = escape(fmt.rate_against_target(rate, target) if rate is not None
+                      else fmt.rate(None))
+        if due:
+            cell += Markup(' <span class="muted">{}</span>').format(
+                of_due % {"on_time": fmt.number(w.get("on_time")), "due": fmt.number(due)})
+        on_time.append(cell)
+    rows = [
+        row(fmt.gettext("Requests received"), numbers("received")),
+        row(fmt.gettext("Requests completed"), numbers("completed")),
+        row(fmt.gettext("Requests due (deadline passed)"), numbers("due")),
+        row(fmt.gettext("Completed on time, of those due"), on_time),
+        row(fmt.gettext("Late, of those due"), numbers("late")),
+        row(fmt.gettext("Late and still open"), numbers("late_open")),
+        row(fmt.gettext("Median completion time"),
+            [fmt.duration(w.get("median_completion_hours")) for w in windows]),
+        row(fmt.gettext("Completion time of 9 requests in 10 (90th percentile)"),
+            [fmt.duration(w.get("p90_completion_hours")) for w in windows]),
+        row(fmt.gettext("First response on time"),
+            [fmt.rate(w.get("first_response_on_time_rate")) for w in windows]),
+        row(fmt.gettext("Requests received online (digital share)"),
+            [fmt.rate(w.get("digital_share")) for w in windows]),
+        row(fmt.gettext("Online channel availability"),
+            [fmt.rate(w.get("availability")) for w in windows]) if online else "",
+    ]
+    return Markup("\n      ".join(rows))
+
+
 @bp.get("/services/<code>")
 @public_page
 def service(code: str) -> str:
     """Show one service: its status and figures, charts, incidents, commitment, histories.
 
-    The day and week tables (hundreds of dates and rates) are formatted here with the
-    reader's language looked up once, and rendered here in one string each (as the charts'
-    bars are, see portal/web/charts.py), not a cell at a time by the template. The template
-    sets no variable of its own (``updated``, ``trend`` are given): each translated text
-    after such a variable made Jinja copy the whole context to call ``_()``.
+    The charts' figures as tables (a row a day, a row a week: hundreds of dates and rates)
+    are on a page of their own, :func:`service_tables`, linked below each chart: the service
+    page stays light on a phone. The figures table's rows are formatted here with the
+    reader's language looked up once. The template sets no variable of its own
+    (``updated``, ``trend`` are given): each translated text after such a variable made
+    Jinja copy the whole context to call ``_()``.
     """
     found = catalogue.service_get(code)
     figures = service_figures(found)
@@ -285,14 +327,37 @@ def service(code: str) -> str:
         # Every section says how old its figures are: one instant, one sentence.
         updated=updated_ago(figures.as_of),
         trend=figures.trend,
+        figure_rows=_figure_rows(figures.windows, target, bool(found.online_url), fmt),
         daily_chart=charts.daily_bar(figures.daily, target, partial(_day_sentence, fmt.lang)),
         daily_summary=charts.daily_summary(figures.daily, target),
-        daily_rows=charts.table_rows(_daily_rows(figures, fmt)),
         trend_chart=(charts.trend_chart(figures.trend, target, partial(_week_sentence, fmt.lang))
                      if figures.trend else None),
         trend_summary=charts.trend_summary(figures.trend) if figures.trend else "",
-        trend_rows=charts.table_rows(_trend_rows(figures.trend, fmt), text_cells=1)
-        if figures.trend else "",
+        tables_url=url_for("public.service_tables", code=found.code, lang=fmt.lang),
+    )
+
+
+@bp.get("/services/<code>/tables")
+@public_page
+def service_tables(code: str) -> str:
+    """Show the figures of a service page's charts as tables: a row a day, a row a week.
+
+    The same figures as the charts, as of the same instant. The rows are formatted here
+    with the reader's language looked up once and rendered in one string a table
+    (portal/web/charts.py), not a cell at a time by the template.
+    """
+    found = catalogue.service_get(code)
+    figures = service_figures(found)
+    fmt = Formats()
+    return _render(
+        "public/service_tables.html",
+        service=found,
+        figures=figures,
+        updated=updated_ago(figures.as_of),
+        trend=figures.trend,
+        daily_rows=charts.table_rows(_daily_rows(figures, fmt)),
+        trend_rows=(charts.table_rows(_trend_rows(figures.trend, fmt), text_cells=1)
+                    if figures.trend else ""),
     )
 
 
@@ -325,15 +390,58 @@ def department(code: str) -> str:
         "public/department.html",
         department=overview.department,
         overview=overview,
-        cards=_cards(overview.rows, fmt, show_department=False),
+        cards=_department_cards(overview.rows, fmt),
         status_counts=_status_counts(overview.counts, fmt),
         place=department_place(overview.department),
         updated_at=_oldest(row.status for row in overview.rows),
-        incidents=incident_list(department=overview.department, include_resolved=False),
+        incidents=overview.incidents,
         arrangement=arrangements.arrangement_in_force(history),  # no statement of its own
         arrangement_history=history,
-        arrangement_measures=arrangements.arrangement_measures(overview.department),
+        # From what the overview read: one statement (the availability checks).
+        arrangement_measures=arrangements.arrangement_measures_from(overview),
     )
+
+
+# A status's reason sentence per language, status and parameters (as items).
+_reason_sentence = memo_by_lang(
+    lambda status, params: status_reason_text(StatusView(0, status, dict(params), {}, None)))
+
+
+def _department_cards(rows: list[ServiceRow], fmt: Formats) -> list[ServiceCard]:
+    """Format a department's cards as :func:`_cards` does, without its department's name.
+
+    Each card costs less, for the dozens a department shows: the services' links are built
+    from one link (a code is its own path segment), their reasons memoised as their labels.
+    """
+    lang = current_lang()
+    head, _code, tail = url_for("public.service", code="CODE", lang=lang).rpartition("CODE")
+    cards = []
+    for row in rows:
+        service, view = row.service, row.status
+        code = service.code
+        since = ""
+        if service.work_mode != "onsite" and service.work_mode_since:
+            since = fmt.gettext("since %(date)s", date=fmt.date_long(service.work_mode_since))
+        try:
+            reason = _reason_sentence(fmt.lang, view.status, tuple(view.reason_params.items()))
+        except TypeError:  # a parameter that is no plain value: formatted as it is
+            reason = status_reason_text(view)
+        cards.append(ServiceCard(
+            service=service,
+            status=view,
+            # A catalogue code (letters, digits, hyphens) is its own path segment.
+            url=(f"{head}{code}{tail}" if code.isascii() and code.replace("-", "").isalnum()
+                 else url_for("public.service", code=code, lang=lang)),
+            name=localized(service, "name", lang),
+            department_name=None,
+            status_label=fmt.status_label(view.status),
+            reason=reason,
+            mode_label=fmt.work_mode_label(service.work_mode, True),
+            since=since,
+            commitment=fmt.commitment_text(service.commitment_value, service.commitment_unit,
+                                           service.on_time_target),
+        ))
+    return cards
 
 
 @bp.get("/live")

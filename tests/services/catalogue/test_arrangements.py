@@ -13,6 +13,7 @@ from portal.models import AuditEntry, AvailabilityCheck, ServiceReport, ServiceS
 from portal.models.arrangements import WfaArrangement
 from portal.services.catalogue import arrangements
 from portal.services.catalogue.arrangements import ArrangementInput
+from portal.services.catalogue.directory import department_overview
 from portal.services.demo.arrangements import demo_arrangements_load
 from portal.services.errors import NotAuthorized, ValidationError
 from tests.factories import create_department, create_service, create_user
@@ -168,6 +169,35 @@ def test_measures_beside_the_declaration(app, dinkes) -> None:
     # One of three services meets its commitment: the ones without data do not.
     assert (measured.services_meeting, measured.services_total) == (1, 3)
     assert measured.share_meeting == pytest.approx(1 / 3)
+
+
+def test_measures_from_a_department_overview_are_those_measured_alone(app, dinkes) -> None:
+    now = utc_now()
+    online = create_service(department=dinkes, online_url="https://dinkes.example/izin")
+    silent = create_service(department=dinkes, online_url="https://dinkes.example/rujukan")
+    create_service(department=dinkes, online_url="")
+    create_service(department=create_department(), online_url="https://lain.example/")
+    db.session.add_all([
+        ServiceReport(service_id=online.id, last_reported_at=now - timedelta(days=3)),
+        ServiceReport(service_id=silent.id, last_reported_at=now - timedelta(days=40)),
+        ServiceStatus(service_id=online.id, status="meeting", computed_at=now,
+                      reason_params='{"data_status": "meeting"}',
+                      metrics='{"due": 20, "on_time": 19}'),
+        # Stored as meeting, silent since: shown (and counted) as no data.
+        ServiceStatus(service_id=silent.id, status="meeting", computed_at=now,
+                      reason_params='{"data_status": "meeting"}',
+                      metrics='{"due": 20, "on_time": 20}'),
+        AvailabilityCheck(service_id=online.id, checked_at=now - timedelta(days=1), ok=True),
+        AvailabilityCheck(service_id=silent.id, checked_at=now - timedelta(days=5), ok=False),
+    ])
+    db.session.commit()
+
+    overview = department_overview("dinkes", now=now)
+    measured = arrangements.arrangement_measures_from(overview)
+
+    assert measured == arrangements.arrangement_measures(dinkes, now=now)
+    assert (measured.days_since_report, measured.channels) == (3, 2)
+    assert (measured.availability_checks, measured.services_meeting) == (2, 1)
 
 
 def test_a_department_that_never_reported_is_said_so(app, dinkes) -> None:

@@ -25,8 +25,10 @@ from portal.services.metrics.figures import (
     coarse_key,
     daily_series,
     histogram_apply,
+    histogram_dump,
     histogram_percentile,
     histogram_percentiles,
+    histogram_texts_percentiles,
     key_seconds,
     metrics_for_service,
     nearest_rank,
@@ -124,6 +126,28 @@ def test_several_percentiles_at_once_equal_each_alone_coarse_buckets_included():
         ps = [MEDIAN, P90, Fraction(1, 100), Fraction(1)]
         assert histogram_percentiles(histogram, ps) == [
             _percentile_by_sorting(histogram, p) for p in ps]
+
+
+def test_percentiles_of_stored_histograms_are_those_of_the_durations_they_count():
+    """The service page reads a window's days as stored texts: their percentiles are those of
+    every duration the days count together (a duration on several days, coarse buckets, a
+    day with nothing, and texts not written as histogram_dump writes them, all included)."""
+    rng = random.Random(11)
+    ps = [MEDIAN, P90, Fraction(1, 100), Fraction(1)]
+    for trial in range(300):
+        days = [Counter({rng.randrange(60 if trial % 2 else 5000): rng.randrange(1, 4)
+                         for _ in range(rng.randrange(12))}) for _ in range(rng.randrange(6))]
+        if trial % 5 == 0:
+            days.append(Counter({coarse_key(rng.randrange(1000, 10**7)): 2}))
+        texts = [histogram_dump(day) for day in days]
+        if trial % 7 == 0:
+            texts += ["{}", '{"007": 2, "3":1}']
+            days.append(Counter({7: 2, 3: 1}))
+        together = sum(days, Counter())
+        assert histogram_texts_percentiles(texts, ps) == [
+            _percentile_by_sorting(together, p) for p in ps]
+    assert histogram_texts_percentiles([], ps) == [None] * 4
+    assert histogram_texts_percentiles(["{}"], ps) == [None] * 4
 
 
 def _percentile_by_sorting(histogram: Counter, p: Fraction) -> float | None:
@@ -419,6 +443,10 @@ def test_one_read_of_many_days_gives_each_windows_metrics_and_each_day(app, now)
     send(service, rows)
     first, last, histograms_from = date(2025, 6, 1), date(2025, 9, 30), date(2025, 7, 1)
     days = ServiceDays.read(service, first, last, now, histograms_from=histograms_from)
+    # The window a page shows (from histograms_from to the last day: its open requests are
+    # counted with today's due ones, in the read) and others (counted when asked).
+    _assert_metrics_equal(days.metrics(histograms_from, last),
+                          _brute_force(rows, terms, histograms_from, last, now))
     for _ in range(12):
         from_date = histograms_from + timedelta(days=rng.randrange(80))
         to_date = min(last, from_date + timedelta(days=rng.randrange(45)))

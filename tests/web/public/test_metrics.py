@@ -213,6 +213,19 @@ def test_a_service_never_reported_shows_no_data_not_health(client, app):
 # Charts and their text equivalents ---------------------------------------------------------
 
 
+def _linked_table(client, html: str, table_id: str) -> str:
+    """Follow the service page's link to a chart's table; return that table (its page
+    says which service it is and links back)."""
+    link = re.search(rf'<a href="([^"#]+)#{table_id}">', html).group(1)
+    page = html_of(client, link)
+    service = re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
+    assert f"<h1>{service}: the figures of the charts as tables</h1>" in page
+    back = re.search(r'<a href="([^"]+)">Back to the service</a>', page).group(1)
+    assert link.startswith(back + "/")
+    return re.search(rf'<table class="chart-table" id="{table_id}">(.*?)</table>', page,
+                     re.S).group(1)
+
+
 def test_daily_bar_is_an_accessible_svg_with_a_table_equivalent(client, oracle):
     html = html_of(client, "/en/services/samsat-pkb")
     svg = re.search(r'<svg class="chart"[^>]*aria-labelledby="daily-chart-title '
@@ -227,7 +240,13 @@ def test_daily_bar_is_an_accessible_svg_with_a_table_equivalent(client, oracle):
     assert body.count('class="bar-none" fill="url(#daily-chart-hatch)"') == 87
     late_day = format_date(oracle.day - timedelta(days=1), "d MMMM y", locale="en")
     assert f"<title>{late_day}: 0% on time, of 1 request due</title>" in body
-    table = re.search(r'<details id="daily-table">(.*?)</details>', html, re.S).group(1)
+    # The table is on a page of its own (the service page stays light), linked below the
+    # chart, which says so.
+    assert "The table linked below the chart gives each day." in body
+    assert "<table" not in re.search(r'aria-labelledby="daily-title">(.*?)</section>', html,
+                                     re.S).group(1)
+    table = _linked_table(client, html, "daily-table")
+    assert "<caption>Daily on-time rate over the last 90 days</caption>" in table
     assert table.count('<th scope="row">') == 90
     two_days_ago = f"{oracle.day - timedelta(days=2):%-d %B %Y}"
     assert (f'<th scope="row">{two_days_ago}</th><td class="num">10</td>'
@@ -245,9 +264,21 @@ def test_trend_chart_appears_only_for_a_service_that_moved_to_wfa(client, oracle
     assert svg and 'role="img"' in svg.group(0) and 'class="move-line"' in svg.group(1)
     # 13 weeks before the move, then 31 days since: 4 full weeks and 3 days.
     assert svg.group(1).count("<rect x=") == 13 + 5
-    table = re.search(r'<details id="trend-table">(.*?)</details>', html, re.S).group(1)
+    assert "The table linked below the chart gives each week." in svg.group(1)
+    table = _linked_table(client, html, "trend-table")
     assert table.count('<th scope="row">') == 18
     assert table.count("<td>Before the change</td>") == 13 and table.count("<td>WFA</td>") == 5
+
+
+def test_the_tables_page_speaks_the_readers_language_and_knows_only_real_services(
+        client, oracle):
+    html = html_of(client, "/id/services/samsat-pkb/tables")
+    assert "data grafik dalam bentuk tabel</h1>" in html
+    assert '<a href="/id/services/samsat-pkb">Kembali ke halaman layanan</a>' in html
+    assert "<caption>Persentase tepat waktu harian dalam 90 hari terakhir</caption>" in html
+    # No move of work mode: no weekly table.
+    assert 'id="daily-table"' in html and 'id="trend-table"' not in html
+    assert client.get("/en/services/no-such-service/tables").status_code == 404
 
 
 # Home, lists and departments ---------------------------------------------------------------

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import event
 
 from portal.extensions import db
-from portal.models import SiteSetting
+from portal.models import SiteSetting, User
+from portal.services.metrics.incidents import incident_open, incident_update
 from portal.web.public.live import page_cache
 from tests.factories import create_department, create_service
 
@@ -106,6 +107,27 @@ def test_department_page_lists_its_services(client, catalogue):
     html = client.get("/id/departments/bapenda").get_data(as_text=True)
     assert "Badan Pendapatan Daerah" in html
     assert "/id/services/samsat-pkb" in html and "/id/services/samsat-bbn" in html
+
+
+def test_department_page_shows_its_open_incidents_of_any_impact_and_no_resolved_one(
+    client, catalogue
+):
+    admin = User(username="admin", role="admin", department_id=None, is_active=True)
+    other = create_service(code="lain", department=create_department(code="lain"))
+
+    def banner() -> str:
+        page_cache().clear()
+        html = client.get("/en/departments/bapenda").get_data(as_text=True)
+        found = re.search(r'<section class="incident-banner".*?</section>', html, re.S)
+        return found.group(0) if found else ""
+
+    assert banner() == ""
+    incident_open(admin, [other.code], "outage", "Lain padam", "Other down", "Isi", "Body")
+    assert banner() == ""  # another department's incident
+    minor = incident_open(admin, ["samsat-bbn"], "minor", "Lambat", "Slow", "Isi", "Body")
+    assert "Slow" in banner() and "impact-minor" in banner()
+    incident_update(admin, minor.id, "resolved", "Selesai", "Resolved")
+    assert banner() == ""
 
 
 @pytest.mark.parametrize(
