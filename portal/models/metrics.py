@@ -87,6 +87,9 @@ class ServiceDay(db.Model):
     """What happened to one service on one WIB day, kept up to date on every ingest."""
 
     __tablename__ = "service_day"
+    # The first and the last day with figures (the open-data page's coverage) are one probe
+    # each of this index; without it, one probe per service of the primary key.
+    __table_args__ = (Index("ix_service_day_day", "day"),)
 
     service_id: Mapped[int] = mapped_column(
         ForeignKey("service.id", ondelete="CASCADE"), primary_key=True

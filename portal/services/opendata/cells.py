@@ -10,6 +10,8 @@ itself and are never texts.
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -48,3 +50,11 @@ def csv_cell(value: object) -> str:
     if isinstance(value, int | float | Decimal):
         return str(value)
     return formula_safe(str(value))
+
+
+def csv_text_cell(text: str) -> str:
+    """Return a text cell as it stands in a line of the portal's CSV files: formula-safe,
+    and quoted by the CSV writer when it holds a comma, a quote or a line break."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow([formula_safe(text), ""])
+    return buffer.getvalue()[:-len(",\r\n")]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -70,6 +70,20 @@ def dataset_get(name: str) -> Dataset:
 def dataset_list() -> Iterator[Dataset]:
     """Return the published datasets in the data page's order."""
     return iter(DATASETS)
+
+
+def dataset_coverages(now: datetime) -> dict[str, tuple[date, date] | None]:
+    """Return each dataset's coverage by name (None: no data yet, or a snapshot of the present).
+
+    Each coverage function is run once: datasets read from the same table share one.
+    """
+    found: dict[Callable, tuple[date, date] | None] = {}
+    coverages = {}
+    for dataset in DATASETS:
+        if dataset.coverage is not None and dataset.coverage not in found:
+            found[dataset.coverage] = dataset.coverage(now)
+        coverages[dataset.name] = found.get(dataset.coverage) if dataset.coverage else None
+    return coverages
 
 
 def filter_examples(today: date) -> dict[str, str]:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from portal.services.opendata.datapackage import in_both, package_texts
-from portal.services.opendata.datasets import DATASETS, Licence
+from portal.services.opendata.datasets import DATASETS, Licence, dataset_coverages
 from portal.services.opendata.schema import Dataset
 
 CONTEXT = {
@@ -54,7 +54,7 @@ def _date(value: Any) -> dict:
 
 
 def _dataset(dataset: Dataset, addresses: CatalogueAddresses, licence: Licence,
-             publisher: str, now: datetime) -> dict:
+             publisher: str, coverage: tuple[date, date] | None) -> dict:
     """Return one dcat:Dataset node with its CSV distribution."""
     download = addresses.download(dataset.name)
     node: dict[str, Any] = {
@@ -79,7 +79,6 @@ def _dataset(dataset: Dataset, addresses: CatalogueAddresses, licence: Licence,
             "dct:conformsTo": {"@id": addresses.datapackage},
         },
     }
-    coverage = dataset.coverage(now) if dataset.coverage else None
     if coverage is not None:
         node["dct:temporal"] = {
             "@type": "dct:PeriodOfTime",
@@ -94,6 +93,7 @@ def dcat_catalogue(addresses: CatalogueAddresses, licence: Licence, province: st
     """Return the DCAT-AP catalogue of every published dataset as a JSON-LD document."""
     texts = package_texts(province)
     publisher = f"{addresses.catalogue}#publisher"
+    coverages = dataset_coverages(now)
     return {
         "@context": CONTEXT,
         "@graph": [
@@ -119,6 +119,7 @@ def dcat_catalogue(addresses: CatalogueAddresses, licence: Licence, province: st
                 "@type": "dct:LicenseDocument",
                 "dct:title": licence.name,
             },
-            *(_dataset(dataset, addresses, licence, publisher, now) for dataset in DATASETS),
+            *(_dataset(dataset, addresses, licence, publisher, coverages[dataset.name])
+              for dataset in DATASETS),
         ],
     }

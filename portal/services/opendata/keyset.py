@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, or_, select
+from sqlalchemy import Row, Select, and_, func, inspect, or_, select
 
 from portal.extensions import db
 from portal.models.catalogue import Service
@@ -24,7 +24,11 @@ def _after(keys: Sequence[Any], last: Sequence[Any]) -> Any:
     for position, column in enumerate(keys):
         equal = [keys[i] == last[i] for i in range(position)]
         branches.append(and_(*equal, column > last[position]))
-    return or_(*branches)
+    if len(keys) == 1:
+        return branches[0]
+    # Implied by the branches, but a range the database can find through an index on the
+    # first key (a row-value comparison cannot span the tables of a join).
+    return and_(keys[0] >= last[0], or_(*branches))
 
 
 def keyset_rows(stmt: Select, keys: Sequence[Any], page_rows: int | None = None
@@ -35,19 +39,31 @@ def keyset_rows(stmt: Select, keys: Sequence[Any], page_rows: int | None = None
     or a unique column), so no row is skipped or repeated between pages. ``page_rows``
     defaults to PAGE_ROWS.
     """
+    for page in keyset_pages(stmt, keys, page_rows):
+        yield from page
+
+
+def keyset_pages(stmt: Select, keys: Sequence[Any], page_rows: int | None = None
+                 ) -> Iterator[list[Row]]:
+    """Yield the pages of :func:`keyset_rows`, each as the list of its rows (none empty)."""
     page_rows = page_rows or PAGE_ROWS
+    # The key columns as a Core result names them (keys may be ORM attributes).
+    key_columns = [inspect(column).expression for column in keys]
     last: tuple | None = None
     while True:
         page = stmt.order_by(*keys).limit(page_rows)
         if last is not None:
             page = page.where(_after(keys, last))
-        rows = db.session.execute(page).all()
+        # Core rows through the session's connection: the ORM's handling of the result would
+        # cost more than reading the rows (plain columns, no objects).
+        rows = db.session.connection().execute(page).all()
         # Read-only: end the transaction, giving the connection back while the client reads.
         db.session.rollback()
-        yield from rows
+        if rows:
+            yield rows
         if len(rows) < page_rows:
             return
-        last = tuple(rows[-1]._mapping[column] for column in keys)
+        last = tuple(rows[-1]._mapping[column] for column in key_columns)
 
 
 def batched(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:

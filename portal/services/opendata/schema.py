@@ -83,6 +83,10 @@ class Dataset:
     # Returns the first and last WIB dates the data covers (None while there is no data).
     # No function: the dataset is a snapshot of the present.
     coverage: Callable[[datetime], tuple[date, date] | None] | None = None
+    # The rows already written as CSV lines (each ending in CRLF), byte for byte what the
+    # download makes of ``rows`` cell by cell: for the largest tables, written without a call
+    # per cell. None: the download writes ``rows``.
+    lines: Callable[[Selection], Iterator[str]] | None = None
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields]

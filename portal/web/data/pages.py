@@ -33,6 +33,7 @@ from portal.services.errors import ValidationError
 from portal.services.opendata.datapackage import datapackage_build
 from portal.services.opendata.datasets import (
     data_licence,
+    dataset_coverages,
     dataset_get,
     dataset_list,
     filter_examples,
@@ -194,10 +195,11 @@ def index() -> str:
     """Show every dataset: what it holds, its columns, coverage, licence and downloads."""
     now = utc_now()
     values = filter_examples(wib_date(now))
+    coverages = dataset_coverages(now)
     datasets = [
         {
             "dataset": dataset,
-            "coverage": dataset.coverage(now) if dataset.coverage else None,
+            "coverage": coverages[dataset.name],
             "examples": [url_for("data.download", name=dataset.name, **example)
                          for example in example_filters(dataset.filters, values)],
         }
