@@ -12,9 +12,12 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
-from portal.models import User
+from portal.extensions import db
+from portal.models import Incident, User
 from portal.services.metrics.incidents import incident_open
+from portal.web.urls import absolute_url_for
 from tests.factories import create_department, create_user, login
 from tests.wfa_support import create_due_service
 
@@ -168,6 +171,25 @@ def test_sitemap_addresses_ignore_the_host_header(client, catalogue):
     body = client.get("/sitemap.xml", headers={"Host": "evil.example"}).get_data(as_text=True)
 
     assert "evil.example" not in body
+
+
+def test_sitemap_addresses_are_those_of_url_for_whatever_the_code_and_base(
+        app, client, catalogue, monkeypatch):
+    # A base address and a code with characters to escape in XML or to quote in a URL.
+    monkeypatch.setitem(app.config, "PORTAL_BASE_URL", "https://pantau.example/a&b<c>")
+    create_due_service(code="izin klinik/ü&1")
+    entries = sitemap_entries(client)
+
+    incident_id = db.session.scalar(select(Incident.id))
+    with app.test_request_context():
+        incident = absolute_url_for("incidents.detail", lang="en", incident_id=incident_id)
+        for code in ("izin-klinik", "izin klinik/ü&1"):
+            pair = {lang: absolute_url_for("public.service", lang=lang, code=code)
+                    for lang in ("id", "en")}
+            assert entries[pair["en"]] == {**pair, "x-default": pair["id"]}
+    assert "https://pantau.example/a&b<c>/en/services/izin%20klinik/%C3%BC&1" in entries
+    assert incident == f"https://pantau.example/a&b<c>/en/incidents/{incident_id}"
+    assert incident in entries
 
 
 # robots.txt and the icons ---------------------------------------------------------------------

@@ -8,31 +8,40 @@ name. Matching runs on the stored, normalised search words (one indexed-free sca
 service table, no request row), the same on SQLite and PostgreSQL.
 
 Lists are paged: only the services of the page asked for are loaded, and their statuses read;
-a status filter reads the statuses of every candidate (one query) before paging. The plain list
-(no words, no status filter) is ordered and paged by the database, on the services' stored
-sort keys by name (Service.name_key_id / name_key_en, indexed): a page reads its own rows, not
-the names of every service.
+a status filter has the database judge the shown status of every service (one grouping
+statement, :func:`~portal.services.catalogue.tallies.status_tallies`: no stored JSON is read)
+before paging. The plain list (no words, no status filter) is ordered and paged by the
+database, on the services' stored sort keys by name (Service.name_key_id / name_key_en,
+indexed): a page reads its own rows, not the names of every service.
+
+Pages come two ways: as catalogue objects with their departments (:func:`service_search_page`,
+for the HTML list), or as the plain columns the JSON API writes (:func:`service_facts_page`):
+no object is built for a row, and the plain list reads a page's facts, its count and the
+services' last report times in one statement.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from math import ceil
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import defer, joinedload
 
+from portal.domain.calendar import utc_now
 from portal.domain.search import keyword_list, matches, query_words, search_text
 from portal.extensions import db
 from portal.models.catalogue import STANDARD_FIELDS, WORK_MODES, Department, Service
 from portal.models.catalogue import ServicePointer as Pointer
-from portal.models.metrics import SERVICE_STATUSES
+from portal.models.metrics import SERVICE_STATUSES, ServiceReport
 from portal.services.catalogue.directory import (
     ServiceRow,
     department_ids_matching,
     service_search_filter,
 )
+from portal.services.catalogue.tallies import status_tallies
 from portal.services.metrics.status import StatusView, status_for_services
 
 # Where a word was found, best first: the service's names and keywords, its department's
@@ -46,8 +55,11 @@ _STANDARD_TEXTS = tuple(
 __all__ = [
     "MAX_PER_PAGE",
     "Page",
+    "ServiceFactsRow",
     "ServiceSearch",
     "pointers_matching",
+    "service_facts",
+    "service_facts_page",
     "service_search_page",
 ]
 
@@ -93,6 +105,19 @@ class ServiceSearch:
     # Words of the query that no service has, left out so the others could find something
     # ("cara", "how"): shown as "not found: ...".
     ignored: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ServiceFactsRow:
+    """A service as the API lists it: its facts as plain columns, and its shown status.
+
+    ``facts`` has the service's columns by their names (``code``, ``name_id``, ``name_en``,
+    ``work_mode``...), its department's as ``department_code``, ``department_name_id`` and
+    ``department_name_en``, and ``last_reported_at`` (None: never reported).
+    """
+
+    facts: Row
+    status: StatusView
 
 
 def _rank(
@@ -161,12 +186,50 @@ def service_search_page(
 ) -> ServiceSearch:
     """Find services (ranked), keep those of a shown status if asked, and return one page.
 
-    ``per_page`` is capped at MAX_PER_PAGE; a page past the last gives the last page.
+    ``per_page`` is capped at MAX_PER_PAGE; a page past the last gives the last page. The
+    page's items are ServiceRow: each service loaded with its department, and its status.
     """
+    return _search(query, department_code, work_mode, status, page, per_page, lang,
+                   _listed_page, _loaded_page)
+
+
+def service_facts_page(
+    query: str = "",
+    department_code: str = "",
+    work_mode: str = "",
+    status: str = "",
+    page: int = 1,
+    per_page: int = 25,
+    lang: str = "id",
+) -> ServiceSearch:
+    """Find the same page as :func:`service_search_page`, its items ServiceFactsRow."""
+    return _search(query, department_code, work_mode, status, page, per_page, lang,
+                   _listed_facts_page, _facts_page)
+
+
+# How a page is read: the plain list by name (department, work mode, language, page, per
+# page), and the chosen services of a search (ids in order, statuses read, page, per page,
+# total).
+ListedPage = Callable[[str, str, str, int, int], Page]
+LoadedPage = Callable[[list[int], dict[int, StatusView], int, int, int], Page]
+
+
+def _search(
+    query: str,
+    department_code: str,
+    work_mode: str,
+    status: str,
+    page: int,
+    per_page: int,
+    lang: str,
+    listed_page: ListedPage,
+    loaded_page: LoadedPage,
+) -> ServiceSearch:
+    """Find services (ranked), keep those of a shown status if asked, and read one page."""
     words = query_words(query)
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
     if not words and status not in SERVICE_STATUSES:
-        return ServiceSearch(page=_listed_page(department_code, work_mode, lang, page, per_page))
+        return ServiceSearch(page=listed_page(department_code, work_mode, lang, page, per_page))
     ids = _candidate_ids(words, department_code, work_mode, lang)
     ignored: list[str] = []
     if not ids and len(words) > 1:
@@ -176,13 +239,18 @@ def service_search_page(
             ignored = [w for w in words if w not in useful]
             ids = _candidate_ids(useful, department_code, work_mode, lang)
     views: dict[int, StatusView] = {}
+    now = utc_now()
     if status in SERVICE_STATUSES:
-        views = status_for_services(ids)
-        ids = [i for i in ids if views[i].status == status]
+        # Each service's shown status judged by the database (the rules of the status
+        # reads); the views of the page's services are then read for that same time.
+        shown = status_tallies("id", now=now)
+        ids = [i for i in ids if shown.get(i, {}).get(status)]
     page = _page_within(page, len(ids), per_page)
     chosen = ids[(page - 1) * per_page: page * per_page]
+    if status in SERVICE_STATUSES and chosen:
+        views = status_for_services(chosen, now=now)
     return ServiceSearch(
-        page=_loaded_page(chosen, views, page, per_page, len(ids)),
+        page=loaded_page(chosen, views, page, per_page, len(ids)),
         words=words,
         pointers=pointers_matching(words),
         ignored=ignored,
@@ -199,15 +267,29 @@ def _listed_page(
     services are then counted apart and the last page read instead.
     """
     stmt = _by_name(department_code, work_mode, lang).add_columns(func.count().over())
+    page, rows = _page_rows(
+        lambda number: _rows_of_page(stmt, number, per_page),
+        department_code, work_mode, page, per_page)
+    total = rows[0][1] if rows else 0
+    return _loaded_page([row[0] for row in rows], {}, page, per_page, total)
+
+
+def _page_rows(
+    read: Callable[[int], list], department_code: str, work_mode: str, page: int,
+    per_page: int,
+) -> tuple[int, list]:
+    """Read a page of the plain list with read(page), the last page when it is past the last.
+
+    Return the page read and its rows.
+    """
     page = max(1, int(page))
-    rows = _rows_of_page(stmt, page, per_page)
+    rows = read(page)
     if not rows and page > 1:
         total = db.session.scalar(
             _filtered(select(func.count(Service.id)), department_code, work_mode))
         page = _page_within(page, total, per_page)
-        rows = _rows_of_page(stmt, page, per_page)
-    total = rows[0][1] if rows else 0
-    return _loaded_page([row[0] for row in rows], {}, page, per_page, total)
+        rows = read(page)
+    return page, rows
 
 
 def _rows_of_page(stmt: Select, page: int, per_page: int) -> list:
@@ -245,6 +327,83 @@ def _page_statement() -> Select:
         *(defer(c) for c in _STANDARD_TEXTS),
         defer(Service.search_names), defer(Service.search_texts),
     )
+
+
+def _facts_select() -> Select:
+    """Select the facts of services (see ServiceFactsRow), a row per service."""
+    return (
+        select(
+            Service.id, Service.code, Service.name_id, Service.name_en, Service.work_mode,
+            Service.work_mode_since, Service.commitment_value, Service.commitment_unit,
+            Service.on_time_target, Service.first_response_value, Service.first_response_unit,
+            Service.online_url, Department.code.label("department_code"),
+            Department.name_id.label("department_name_id"),
+            Department.name_en.label("department_name_en"), ServiceReport.last_reported_at,
+        )
+        .join(Service.department)
+        .outerjoin(ServiceReport, ServiceReport.service_id == Service.id)
+    )
+
+
+@lru_cache(maxsize=8)
+def _listed_facts_statement(by_department: bool, by_mode: bool, lang: str) -> Select:
+    """Build the plain list's statement once per filter set and language (the department,
+    work mode, limit and offset bound when it runs): a page's facts by name, each row with
+    the number of services (a window count)."""
+    key = Service.name_key_en if lang == "en" else Service.name_key_id
+    stmt = _facts_select().add_columns(func.count().over().label("total"))
+    if by_department:
+        stmt = stmt.where(Department.code == bindparam("department"))
+    if by_mode:
+        stmt = stmt.where(Service.work_mode == bindparam("mode"))
+    return stmt.order_by(key, Service.id).limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+def _listed_facts_page(
+    department_code: str, work_mode: str, lang: str, page: int, per_page: int
+) -> Page:
+    """Return one page of the plain list by name as facts, read by one statement."""
+    by_mode = work_mode in WORK_MODES
+    stmt = _listed_facts_statement(bool(department_code), by_mode, lang)
+
+    def read(number: int) -> list:
+        return list(db.session.execute(stmt, {
+            "department": department_code, "mode": work_mode, "limit": per_page,
+            "offset": (number - 1) * per_page}))
+
+    page, rows = _page_rows(read, department_code, work_mode, page, per_page)
+    views = status_for_services([row.id for row in rows]) if rows else {}
+    return Page([ServiceFactsRow(row, views[row.id]) for row in rows], page, per_page,
+                rows[0].total if rows else 0)
+
+
+@lru_cache(maxsize=1)
+def _facts_statement() -> Select:
+    """Build the statement reading chosen services' facts once (the ids bound when it runs)."""
+    return _facts_select().where(Service.id.in_(bindparam("ids", expanding=True)))
+
+
+def _facts_page(
+    chosen: list[int], views: dict[int, StatusView], page: int, per_page: int, total: int
+) -> Page:
+    """Read a page's facts (chosen ids, in order) and the statuses not read yet."""
+    found = {row.id: row for row in db.session.execute(_facts_statement(), {"ids": chosen})
+             } if chosen else {}
+    missing = [i for i in chosen if i not in views]
+    if missing:
+        views.update(status_for_services(missing))
+    return Page([ServiceFactsRow(found[i], views[i]) for i in chosen], page, per_page, total)
+
+
+@lru_cache(maxsize=1)
+def _facts_by_code_statement() -> Select:
+    """Build service_facts' statement once (the code bound when it runs)."""
+    return _facts_select().where(Service.code == bindparam("code"))
+
+
+def service_facts(code: str) -> Row | None:
+    """Return one service's facts as ServiceFactsRow has them (None: no such service)."""
+    return db.session.execute(_facts_by_code_statement(), {"code": code}).one_or_none()
 
 
 def _names_keyword(pointer: Pointer, words: list[str]) -> bool:

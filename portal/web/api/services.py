@@ -7,31 +7,32 @@ with the WIB offset (+07:00); every refusal is a problem (``portal.web.api.probl
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from functools import lru_cache
+from datetime import date
 from typing import Any
 
 from flask import current_app, request
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy import Row
 
-from portal.extensions import csrf, db
+from portal.extensions import csrf
 from portal.i18n import current_lang, localized
-from portal.models.catalogue import WORK_MODES, Department, Service
+from portal.models.catalogue import WORK_MODES
 from portal.models.metrics import SERVICE_STATUSES
 from portal.services.accountability.snapshots import accountability_data_version
 from portal.services.catalogue import directory as catalogue
 from portal.services.catalogue import search
 from portal.services.errors import FieldError, NotFound, ValidationError, must_be_one_of
 from portal.services.metrics.figures import metrics_for_service, metrics_window_problems
-from portal.services.metrics.reporting import service_last_reported
 from portal.services.metrics.service_requests import (
     BatchTooLarge,
     ForeignServices,
     service_requests_report,
 )
-from portal.services.metrics.status import status_reason_text, status_with_report
+from portal.services.metrics.status import (
+    StatusView,
+    status_reason_text,
+    status_with_report,
+)
 from portal.services.metrics.tokens import token_authenticate
 from portal.web.api.answers import api_date_problem, api_timestamp, json_answer
 from portal.web.api.blueprint import bp
@@ -160,34 +161,36 @@ def service_metrics(code: str):
     return json_answer(metrics_for_service(service, from_date, to_date).as_json())
 
 
-def _service_json(service: Service, view, last_reported: datetime | None) -> dict:
-    """Return one service's catalogue facts, status and 30-day metrics."""
-    metrics = view.metrics or None
+def _service_json(facts: Row, view: StatusView, lang: str) -> dict:
+    """Return one service's catalogue facts, status and 30-day metrics.
+
+    ``facts`` are those of :class:`~portal.services.catalogue.search.ServiceFactsRow`.
+    """
     return {
-        "code": service.code,
-        "name": str(localized(service, "name")),
+        "code": facts.code,
+        "name": localized(facts, "name", lang).text,
         "department": {
-            "code": service.department.code,
-            "name": str(localized(service.department, "name")),
+            "code": facts.department_code,
+            "name": localized(facts, "department_name", lang).text,
         },
-        "work_mode": service.work_mode,
-        "work_mode_since": service.work_mode_since.isoformat() if service.work_mode_since
+        "work_mode": facts.work_mode,
+        "work_mode_since": facts.work_mode_since.isoformat() if facts.work_mode_since
         else None,
         "commitment": {
-            "value": service.commitment_value,
-            "unit": service.commitment_unit,
-            "on_time_target": service.on_time_target,
-            "first_response": None if service.first_response_value is None else {
-                "value": service.first_response_value,
-                "unit": service.first_response_unit,
+            "value": facts.commitment_value,
+            "unit": facts.commitment_unit,
+            "on_time_target": facts.on_time_target,
+            "first_response": None if facts.first_response_value is None else {
+                "value": facts.first_response_value,
+                "unit": facts.first_response_unit,
             },
         },
-        "online_url": service.online_url or None,
+        "online_url": facts.online_url or None,
         "status": view.status,
         "status_reason": status_reason_text(view),
         "status_computed_at": api_timestamp(view.computed_at),
-        "last_reported_at": api_timestamp(last_reported),
-        "metrics_30_days": metrics,
+        "last_reported_at": api_timestamp(facts.last_reported_at),
+        "metrics_30_days": view.metrics or None,
     }
 
 
@@ -235,16 +238,15 @@ def services_list():
     assert isinstance(page, int) and isinstance(per_page, int)
 
     def build() -> dict:
-        found = search.service_search_page(
+        lang = current_lang()
+        found = search.service_facts_page(
             request.args.get("q", "")[:100], request.args.get("department", "")[:64],
             request.args.get("mode", ""), request.args.get("status", ""),
-            page=page, per_page=per_page, lang=current_lang(),
+            page=page, per_page=per_page, lang=lang,
         )
-        rows = found.page.items
-        reported = service_last_reported([row.service.id for row in rows])
         return {
-            "services": [_service_json(row.service, row.status, reported.get(row.service.id))
-                         for row in rows],
+            "services": [_service_json(row.facts, row.status, lang)
+                         for row in found.page.items],
             "page": found.page.page,
             "per_page": found.page.per_page,
             "total": found.page.total,
@@ -261,24 +263,10 @@ def service_detail(code: str):
     """Return one service with its status and 30-day metrics."""
 
     def build() -> dict:
-        service = db.session.scalar(_detail_statement(), {"code": code})
-        if service is None:
+        facts = search.service_facts(code)
+        if facts is None:
             raise NotFound(code)
-        view, reported = status_with_report(service.id)
-        return _service_json(service, view, reported)
+        view, _reported = status_with_report(facts.id)
+        return _service_json(facts, view, current_lang())
 
     return cached_json(build)
-
-
-@lru_cache(maxsize=1)
-def _detail_statement() -> Select:
-    """Build the statement reading one service with its department once (the code bound):
-    the columns the answer shows, not the histories, search words or published standard."""
-    return select(Service).where(Service.code == bindparam("code")).options(
-        load_only(Service.code, Service.name_id, Service.name_en, Service.work_mode,
-                  Service.work_mode_since, Service.commitment_value, Service.commitment_unit,
-                  Service.on_time_target, Service.first_response_value,
-                  Service.first_response_unit, Service.online_url),
-        joinedload(Service.department).load_only(Department.code, Department.name_id,
-                                                 Department.name_en),
-    )

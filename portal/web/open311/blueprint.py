@@ -18,7 +18,6 @@ import json
 import re
 from collections.abc import Iterable
 from typing import Any
-from xml.etree.ElementTree import Element, SubElement, tostring
 
 from flask import Blueprint, Response, current_app, g, request
 from flask_babel import gettext as _
@@ -83,16 +82,46 @@ def _xml_text(value: Any) -> str | None:
     return _NOT_XML.sub("", str(value))
 
 
-def _xml_fill(element: Element, value: Any) -> None:
-    """Write a value into an element: a mapping as children, a list as repeated items."""
+def _xml_leaf(tag: str, value: Any) -> str:
+    """Write a value that is neither a mapping nor a list as an element with its text."""
+    text = _xml_text(value)
+    if not text:
+        return f"<{tag} />"
+    # Escaped as ElementTree escapes a text.
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return f"<{tag}>{text}</{tag}>"
+
+
+def _xml_write(parts: list[str], tag: str, value: Any) -> None:
+    """Write a value as an element: a mapping as children, a list as repeated items.
+
+    Byte for byte what ElementTree's ``tostring`` wrote of the same tree (``<tag />`` when
+    there is neither text nor child): a service list of a thousand services is written in a
+    fraction of the time without building and walking the tree.
+    """
     if isinstance(value, dict):
-        for key, item in value.items():
-            _xml_fill(SubElement(element, key), item)
+        children: Iterable[tuple[str, Any]] = value.items()
     elif isinstance(value, list):
-        for item in value:
-            _xml_fill(SubElement(element, _ITEM_TAGS[element.tag]), item)
+        children = ((_ITEM_TAGS[tag], item) for item in value)
     else:
-        element.text = _xml_text(value)
+        parts.append(_xml_leaf(tag, value))
+        return
+    start = len(parts)
+    parts.append(f"<{tag}>")
+    for child, item in children:
+        if isinstance(item, dict | list):
+            _xml_write(parts, child, item)
+        else:
+            parts.append(_xml_leaf(child, item))
+    if len(parts) == start + 1:
+        parts[start] = f"<{tag} />"
+    else:
+        parts.append(f"</{tag}>")
 
 
 def document(root: str, content: dict | list, status: int = 200) -> Response:
@@ -105,9 +134,9 @@ def document(root: str, content: dict | list, status: int = 200) -> Response:
     if fmt == "json":
         body = json.dumps(content, ensure_ascii=False)
     else:
-        element = Element(root)
-        _xml_fill(element, content)
-        body = '<?xml version="1.0" encoding="utf-8"?>\n' + tostring(element, encoding="unicode")
+        parts = ['<?xml version="1.0" encoding="utf-8"?>\n']
+        _xml_write(parts, root, content)
+        body = "".join(parts)
     return Response(body.encode("utf-8"), status=status,
                     content_type=f"{MIMETYPES[fmt]}; charset=utf-8")
 

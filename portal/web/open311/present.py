@@ -7,11 +7,13 @@ place or, in a list, a tracking code); datetimes are W3C/ISO 8601 with the WIB o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import Row
 
 from portal.domain.calendar import to_wib
 from portal.i18n import current_lang, localized
@@ -29,7 +31,7 @@ from portal.services.open311.catalogue import (
     kemendagri_from_regency,
 )
 from portal.services.open311.listing import STATUS_FOR, RequestRecord
-from portal.web.formatting import commitment_text, work_mode_label
+from portal.web.formatting import Formats
 from portal.web.labels import deadline_day, kind_label, regency_name
 from portal.web.open311.blueprint import SPECIFICATION
 from portal.web.urls import absolute_path
@@ -78,31 +80,49 @@ def _keyword(text: str) -> str:
     return " ".join(text.replace(",", " ").split())
 
 
-def service_entry(service: Service) -> dict[str, Any]:
-    """Return one service of the service list."""
-    lang = current_lang()
+def service_list(services: Iterable[Row]) -> list[dict[str, Any]]:
+    """Return the service list: an entry for each row of open311_services, in order.
+
+    The language is looked up once for the list, and the texts a thousand services share
+    (the names of a few dozen departments, three work modes, a few dozen commitments) are
+    written once each: formatting them again for every service was most of the list's time.
+    """
+    fmt, lang = Formats(), current_lang()
     other = next((code for code in ("id", "en") if code != lang), "id")
-    department = service.department
-    description = _(
-        "Department: %(department)s. Work mode: %(work_mode)s. Commitment: %(commitment)s.",
-        department=localized(department, "name", lang).text,
-        work_mode=work_mode_label(service.work_mode),
-        commitment=commitment_text(service.commitment_value, service.commitment_unit,
-                                   service.on_time_target),
-    )
-    keywords = [
-        localized(service, "name", other).text, department.code,
-        work_mode_label(service.work_mode, short=True),
-    ]
-    return {
-        "service_code": service.code,
-        "service_name": localized(service, "name", lang).text,
-        "description": description,
-        "metadata": True,
-        "type": "realtime",
-        "keywords": ", ".join(dict.fromkeys(_keyword(k) for k in keywords if _keyword(k))),
-        "group": localized(department, "name", lang).text,
-    }
+    # Translated once, formatted for each service as gettext would with the variables.
+    description = fmt.gettext(
+        "Department: %(department)s. Work mode: %(work_mode)s. Commitment: %(commitment)s.")
+    departments: dict[str, tuple[str, str]] = {}
+    modes: dict[str, tuple[str, str]] = {}
+    commitments: dict[tuple, str] = {}
+    entries = []
+    for service in services:
+        department = departments.get(service.department_code)
+        if department is None:
+            department = departments[service.department_code] = (
+                localized(service, "department_name", lang).text,
+                _keyword(service.department_code))
+        mode = modes.get(service.work_mode)
+        if mode is None:
+            mode = modes[service.work_mode] = (
+                fmt.work_mode_label(service.work_mode),
+                _keyword(fmt.work_mode_label(service.work_mode, True)))
+        promise = (service.commitment_value, service.commitment_unit, service.on_time_target)
+        commitment = commitments.get(promise)
+        if commitment is None:
+            commitment = commitments[promise] = fmt.commitment_text(*promise)
+        keywords = (_keyword(localized(service, "name", other).text), department[1], mode[1])
+        entries.append({
+            "service_code": service.code,
+            "service_name": localized(service, "name", lang).text,
+            "description": description % {
+                "department": department[0], "work_mode": mode[0], "commitment": commitment},
+            "metadata": True,
+            "type": "realtime",
+            "keywords": ", ".join(dict.fromkeys(k for k in keywords if k)),
+            "group": department[0],
+        })
+    return entries
 
 
 def _choice(code: str, order: int, description: str, values: list[tuple[str, str]], *,

@@ -30,7 +30,7 @@ from portal.web.open311.present import (
     filed_entry,
     request_entry,
     service_definition,
-    service_entry,
+    service_list,
 )
 
 
@@ -58,7 +58,7 @@ def discovery(format: str):
 @bp.get(f"/services.<{FORMAT_CONVERTER}:format>")
 def services(format: str):
     """List every catalogue service as an Open311 service."""
-    return document("services", [service_entry(s) for s in open311_services()])
+    return document("services", service_list(open311_services()))
 
 
 @bp.get(f"/services/<service_code>.<{FORMAT_CONVERTER}:format>")

@@ -245,6 +245,25 @@ def test_services_list_gives_catalogue_facts_status_and_metrics(client, setup):
     assert item["status_reason"].startswith("The department has not reported")
 
 
+def test_services_list_pages_a_department_with_each_services_last_report(client, setup):
+    client.post(URL, json={"requests": [request_item("izin-a", "1")]}, headers=setup["auth"])
+    pages = [client.get(f"/api/v1/services?department=dinas-a&per_page=1&page={n}&lang=en")
+             .get_json() for n in (1, 2, 3)]
+    assert [(p["page"], p["total"], p["pages"]) for p in pages] == [(1, 2, 2), (2, 2, 2),
+                                                                    (2, 2, 2)]
+    assert pages[0]["prev"] is None and pages[1]["next"] is None
+    services = {p["services"][0]["code"]: p["services"][0] for p in pages[:2]}
+    assert set(services) == {"izin-a", "izin-b"}  # never the other department's
+    reported = datetime.fromisoformat(services["izin-a"]["last_reported_at"])
+    assert reported.utcoffset() == timedelta(hours=7)
+    assert abs(reported - utc_now()) < timedelta(minutes=5)
+    assert services["izin-b"]["last_reported_at"] is None
+    assert services["izin-a"]["department"] == {
+        "code": "dinas-a", "name": setup["service"].department.name_en}
+    # The list and the detail say the same of a service.
+    assert client.get("/api/v1/services/izin-a?lang=en").get_json() == services["izin-a"]
+
+
 def test_service_detail_follows_the_requested_language(client, setup):
     english = client.get("/api/v1/services/izin-a?lang=en").get_json()
     indonesian = client.get("/api/v1/services/izin-a?lang=id").get_json()

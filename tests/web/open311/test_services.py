@@ -121,3 +121,28 @@ def test_answers_set_no_cookie_and_are_revalidated(client, world):
     response = client.get("/open311/v2/services.json?lang=en")
     assert "Set-Cookie" not in response.headers
     assert response.headers["Cache-Control"] == "no-cache"
+
+
+def test_services_sharing_a_department_and_a_commitment_keep_their_own_texts(client, world):
+    department = world.service.department
+    create_service(code="samsat-bbn", name_id="Balik Nama", name_en="Ownership transfer",
+                   department=department, work_mode="wfa")
+    create_service(code="samsat-stnk", name_id="Perpanjangan STNK", name_en="",
+                   department=department, work_mode="hybrid", commitment_value=8,
+                   commitment_unit="hours")
+    english = {s["service_code"]: s for s in read(
+        client.get("/open311/v2/services.json?lang=en"), "json")}
+    assert english["samsat-bbn"]["keywords"] == "Balik Nama, bapenda, WFA"
+    assert english["samsat-bbn"]["description"] == (
+        "Department: Regional Revenue Agency. Work mode: Work from anywhere (WFA). "
+        "Commitment: Completed within 5 working days, 90% of requests on time.")
+    assert english["samsat-pkb"]["keywords"] == "Pajak Kendaraan, bapenda, On-site"
+    # No English name: the Indonesian one, which is also its other-language keyword.
+    assert english["samsat-stnk"]["service_name"] == "Perpanjangan STNK"
+    assert english["samsat-stnk"]["description"] == (
+        "Department: Regional Revenue Agency. Work mode: Hybrid. Commitment: Completed "
+        "within 8 hours, 90% of requests on time.")
+    assert {s["group"] for s in english.values()} == {"Regional Revenue Agency"}
+    indonesian = [s["service_code"] for s in read(client.get("/open311/v2/services.json"),
+                                                   "json")]
+    assert indonesian == ["samsat-bbn", "samsat-pkb", "samsat-stnk"]  # by Indonesian name
