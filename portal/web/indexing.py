@@ -42,6 +42,8 @@ UNLISTED_ENDPOINTS = (
     "public.live", "feedback.new", "feedback.track", "feedback.show", "survey.form",
     "survey.thanks", "accountability.report", "accountability.report_download",
     "accountability.table_report",
+    # A service's day and week tables: the service page (listed) links them.
+    "public.service_tables",
 )
 # Pages of one object: which objects, and the name of the URL argument that names them.
 OBJECT_PAGES = {

@@ -50,8 +50,8 @@ from portal.services.metrics.status import StatusView
 
 # The status reads' own statement and builder (department_overview reads its services'
 # columns in the same statement), so that the statuses are those status_for_services gives.
-from portal.services.metrics.status import _build as build_shown
-from portal.services.metrics.status import _shown_query as shown_query
+from portal.services.metrics.status import build_shown_statuses as build_shown
+from portal.services.metrics.status import shown_status_query as shown_query
 
 CODE_RE = re.compile(r"^[a-z0-9-]{2,64}$")
 REQUIRED_COLUMNS = (

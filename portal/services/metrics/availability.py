@@ -173,12 +173,12 @@ def availability_counts(
     if not service_ids:
         return 0, 0
     values = {"ids": list(service_ids), "start": start_utc, "end": end_utc}
-    total, succeeded = db.session.execute(_counts_statement(), values).one()
+    total, succeeded = db.session.execute(availability_counts_statement(), values).one()
     return int(total), int(succeeded)
 
 
 @lru_cache(maxsize=1)
-def _counts_statement() -> Select:
+def availability_counts_statement() -> Select:
     """Build availability_counts' statement once (its values bound when it runs)."""
     check = AvailabilityCheck
     during_maintenance = exists(

@@ -41,7 +41,7 @@ from portal.models.catalogue import Service
 from portal.models.metrics import ServiceDay, ServiceRequest
 from portal.services.errors import FieldError
 from portal.services.metrics.availability import (
-    _counts_statement as _checks_statement,
+    availability_counts_statement as _checks_statement,
 )
 from portal.services.metrics.availability import availability_for_service
 
@@ -590,7 +590,7 @@ def _days_statement() -> Select:
             day.day <= bindparam("last_day", type_=day.day.type))
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def _now_statement(today: bool, window: bool, checks: bool) -> Select:
     """Build ServiceDays.read's second statement once for what it counts (its values bound
     when it runs): one row of today's due counts (due, on time, first responses due, on

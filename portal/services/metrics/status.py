@@ -233,7 +233,7 @@ def _view(
     return StatusView(service_id, status, params, metrics, computed_at)
 
 
-def _shown_query() -> Select:
+def shown_status_query() -> Select:
     """Select what a service's shown status is built from, a row per service.
 
     Its id; its stored status's columns (``stored``, the stored row's service id, is None
@@ -254,7 +254,7 @@ def _shown_query() -> Select:
 @lru_cache(maxsize=1)
 def _shown_statement() -> Select:
     """Build status_for_services' statement once (the ids bound when it runs)."""
-    return _shown_query().where(Service.id.in_(bindparam("ids", expanding=True)))
+    return shown_status_query().where(Service.id.in_(bindparam("ids", expanding=True)))
 
 
 def _stored(row: Any) -> Any:
@@ -281,13 +281,13 @@ def status_with_report(
     """
     rows = {row.id: row for row in db.session.execute(_one_shown_statement(),
                                                        {"service_id": service_id})}
-    return _build([service_id], rows, now)[service_id]
+    return build_shown_statuses([service_id], rows, now)[service_id]
 
 
 @lru_cache(maxsize=1)
 def _one_shown_statement() -> Select:
     """Build status_with_report's statement once (the service bound when it runs)."""
-    return _shown_query().where(Service.id == bindparam("service_id"))
+    return shown_status_query().where(Service.id == bindparam("service_id"))
 
 
 def department_services_with_status(
@@ -304,7 +304,7 @@ def department_services_with_status(
     for row in db.session.execute(stmt, {"department_id": department_id}):
         rows[row.id] = row
         services.append(row.Service)
-    shown = _build([s.id for s in services], rows, now)
+    shown = build_shown_statuses([s.id for s in services], rows, now)
     return [(service, shown[service.id][0]) for service in services]
 
 
@@ -312,7 +312,7 @@ def department_services_with_status(
 def _department_statement(options: tuple) -> Select:
     """Build department_services_with_status' statement once for its loader options (the
     department bound when it runs)."""
-    return (_shown_query().add_columns(Service)
+    return (shown_status_query().add_columns(Service)
             .where(Service.department_id == bindparam("department_id"))
             .order_by(Service.name_id).options(*options))
 
@@ -326,10 +326,10 @@ def _shown(
     for start in range(0, len(ids), 900):
         for row in db.session.execute(_shown_statement(), {"ids": ids[start:start + 900]}):
             rows[row.id] = row
-    return _build(ids, rows, now)
+    return build_shown_statuses(ids, rows, now)
 
 
-def _build(
+def build_shown_statuses(
     ids: list[int], rows: dict[int, Any], now: datetime | None
 ) -> dict[int, tuple[StatusView, datetime | None]]:
     """Build the shown statuses and last report times of services from their shown rows.
@@ -374,7 +374,7 @@ def status_counts(
 ) -> dict[str, int] | dict[str, dict[str, int]]:
     """Count services by shown status (every status present), optionally by work mode."""
     now = (now or utc_now()).astimezone(UTC)
-    stmt = _shown_query().add_columns(Service.work_mode)
+    stmt = shown_status_query().add_columns(Service.work_mode)
     if department_id is not None:
         stmt = stmt.where(Service.department_id == department_id)
     by: dict[str, dict[str, int]] = {mode: dict.fromkeys(SERVICE_STATUSES, 0)

@@ -72,8 +72,6 @@ def _format() -> str:
     return fmt if fmt in FORMATS else "xml"
 
 
-
-
 def _xml_text(value: Any) -> str | None:
     if value is None:
         return None
