@@ -23,7 +23,7 @@ from flask import Blueprint, Response, current_app, request, send_file
 from portal.config import BASE_DIR
 from portal.i18n import languages
 from portal.services.opendata.sitemap import PublicObjects, public_objects
-from portal.web.urls import absolute_url_for, base_url
+from portal.web.urls import absolute_url_for, address_maker, base_url
 
 bp = Blueprint("indexing", __name__)
 
@@ -75,32 +75,17 @@ def sitemap_endpoints() -> list[tuple[str, tuple[str, str] | None]]:
     return sorted(found, key=lambda item: item[0])
 
 
-# A stand-in for an object page's key while its address is built once a language: digits,
-# which the text and the number converters both write as they are.
-_KEY_STAND_IN = 90817263544536271809
-# A key every converter writes as it is (nothing to quote): it replaces the stand-in in the
-# address built once. Codes are letters, digits and hyphens, ids numbers: url_for is left
-# only for a key that is not.
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.~-]+")
-
-
 def _addresses(endpoint: str, argument: str, keys: list, langs: list[str]) -> Iterator[
         dict[str, str]]:
     """Yield the page of each key of an object page as {language: absolute address}.
 
-    url_for costs tens of microseconds an address and the sitemap has thousands: the address
-    is built once a language with a stand-in key, and each key put in its place.
+    url_for costs tens of microseconds an address and the sitemap has thousands: each
+    language's address is built once (portal.web.urls.address_maker), each key put in it.
     """
-    templates = {lang: absolute_url_for(endpoint, lang=lang, **{argument: _KEY_STAND_IN})
-                 .partition(str(_KEY_STAND_IN)) for lang in langs}
+    makers = {lang: address_maker(endpoint, argument, absolute=True, lang=lang)
+              for lang in langs}
     for key in keys:
-        text = str(key)
-        if _PLAIN_KEY.fullmatch(text):
-            yield {lang: f"{before}{text}{after}"
-                   for lang, (before, _sep, after) in templates.items()}
-        else:
-            yield {lang: absolute_url_for(endpoint, lang=lang, **{argument: key})
-                   for lang in langs}
+        yield {lang: make(key) for lang, make in makers.items()}
 
 
 def sitemap_pages(objects: PublicObjects) -> Iterator[dict[str, str]]:

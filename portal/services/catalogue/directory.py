@@ -23,11 +23,10 @@ from urllib.parse import urlparse
 
 from flask_babel import gettext as _
 from sqlalchemy import Row, Select, bindparam, func, select
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.domain.calendar import utc_now, wib_date
 from portal.domain.search import matches as search_matches
-from portal.domain.search import query_words
 from portal.extensions import db
 from portal.models.catalogue import (
     COMMITMENT_UNITS,
@@ -67,9 +66,6 @@ REQUIRED_COLUMNS = (
     "commitment_unit",
     "on_time_target",
     "online_url",
-)
-_STANDARD_TEXTS = tuple(
-    getattr(Service, f"{name}_{lang}") for name in STANDARD_FIELDS for lang in ("id", "en")
 )
 TEXT_COLUMNS = tuple(f"{name}_{lang}" for name in STANDARD_FIELDS for lang in ("id", "en"))
 FIRST_RESPONSE_COLUMNS = ("first_response_value", "first_response_unit")
@@ -709,24 +705,6 @@ def service_search_filter(
             clause = clause | Service.department_id.in_(sorted(departments[word]))
         stmt = stmt.where(clause)
     return stmt
-
-
-def service_search(
-    query: str = "", department_code: str = "", work_mode: str = ""
-) -> list[Service]:
-    """List services (by name) matching a text query, a department and a work mode."""
-    stmt = (
-        select(Service)
-        .join(Service.department)
-        # Lists never show the published standard: do not load its ten texts per row.
-        .options(selectinload(Service.department), *(defer(c) for c in _STANDARD_TEXTS))
-        .order_by(Service.name_id)
-    )
-    if department_code:
-        stmt = stmt.where(Department.code == department_code)
-    if work_mode in WORK_MODES:
-        stmt = stmt.where(Service.work_mode == work_mode)
-    return list(db.session.scalars(service_search_filter(stmt, query_words(query))))
 
 
 def service_get(code: str, related: bool = True) -> Service:

@@ -12,7 +12,7 @@ import json
 import math
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -146,26 +146,91 @@ def histogram_percentiles(
     histogram: Mapping[int, int], ps: Iterable[Fraction]
 ) -> list[float | None]:
     """Return several nearest-rank percentiles (in seconds) of a histogram, sorted once."""
-    counted = {k: c for k, c in histogram.items() if c > 0}
-    n = sum(counted.values())
-    ps = list(ps)
-    if n == 0:
-        return [None] * len(ps)
-    # Exact keys are their own seconds; only coarse (negative) keys need converting to sort.
-    keys = (sorted(counted) if min(counted) >= 0
-            else sorted(counted, key=lambda k: k if k >= 0 else key_seconds(k)))
-    found = []
-    for p in ps:
-        rank = max(1, math.ceil(p * n))
-        seen = 0
-        for key in keys:
-            seen += counted[key]
-            if seen >= rank:
-                found.append(key_seconds(key))
-                break
-        else:
-            raise AssertionError("unreachable: rank is at most n")
+    return [None if key is None else key_seconds(key)
+            for key in percentile_keys(list(histogram), list(histogram.values()), list(ps))]
+
+
+def percentile_keys(
+    keys: list[int], counts: list[int], ps: Sequence[Fraction]
+) -> list[int | None]:
+    """Return the key of the nearest-rank percentile of each p (docs/definitions.md: the
+    value at rank ceil(p·n), 1-based) of the durations keys and counts stand for; None for
+    each when they count nothing.
+
+    The one place the percentiles are found: of a histogram, of a window's stored days, of
+    each day of a download (:func:`percentile_keys_each`). ``keys[i]`` is counted
+    ``counts[i]`` times; keys may repeat (their counts are added up), come in any order and
+    be coarse (ordered by the durations they stand for); a key counted 0 times or less counts
+    nothing.
+    """
+    return _keys_at_ranks(keys, counts, _ratios(ps))
+
+
+def percentile_keys_each(
+    histograms: Iterable[Mapping[Any, int]], ps: Sequence[Fraction]
+) -> list[list[int | None]]:
+    """Return :func:`percentile_keys` of each histogram, its keys numbers or texts that
+    spell one (as parsed from the stored JSON).
+
+    A download does this for every day of every service: the ps are read once for them all,
+    and a day of one key or none answered without ranking.
+    """
+    ratios = _ratios(ps)
+    size = len(ratios)
+    found: list[list[int | None]] = []
+    append = found.append
+    for histogram in histograms:
+        if len(histogram) > 1:
+            append(_keys_at_ranks(list(map(int, histogram)), list(histogram.values()), ratios))
+        elif not histogram:
+            append([None] * size)
+        else:  # one key: every rank's, when it counts anything
+            for key, count in histogram.items():
+                append([int(key)] * size if count > 0 else [None] * size)
     return found
+
+
+def _ratios(ps: Sequence[Fraction]) -> list[tuple[int, int]]:
+    """Return each p as (numerator, denominator): rank ceil(p·n) is -(-numerator·n //
+    denominator), in integers."""
+    return [(p.numerator, p.denominator) for p in ps]
+
+
+def _keys_at_ranks(
+    keys: list[int], counts: list[int], ratios: list[tuple[int, int]]
+) -> list[int | None]:
+    """Return the keys at the nearest ranks of a histogram given as keys and counts.
+
+    Exact keys with positive counts, what :func:`histogram_dump` writes, are walked by C
+    loops (``sorted``, ``accumulate``, ``bisect``), not a Python step per key.
+    """
+    # The first key whose running count reaches the rank: counts are positive, so a rank
+    # below 1 (p = 0) falls on the first key as rank 1 does.
+    if keys and min(counts) > 0:
+        if keys == sorted(keys):  # a day as histogram_dump writes it
+            if keys[0] >= 0:
+                running = list(accumulate(counts))
+                n = running[-1]
+                return [keys[bisect_left(running, -(-num * n // den))] for num, den in ratios]
+        elif min(keys) >= 0:
+            # Equal keys are neighbours once sorted: each rank falls on the right key
+            # without their counts added up first.
+            order = sorted(range(len(keys)), key=keys.__getitem__)
+            running = list(accumulate(map(counts.__getitem__, order)))
+            n = running[-1]
+            return [keys[order[bisect_left(running, -(-num * n // den))]]
+                    for num, den in ratios]
+    # Coarse keys, or counts of 0 or less: equal keys' counts added up, the keys that count
+    # something ordered by the durations they stand for.
+    totals: dict[int, int] = {}
+    for key, count in zip(keys, counts, strict=True):
+        totals[key] = totals.get(key, 0) + count
+    pairs = sorted((key_seconds(key), key) for key, count in totals.items() if count > 0)
+    if not pairs:
+        return [None] * len(ratios)
+    running = list(accumulate(totals[key] for _seconds, key in pairs))
+    n = running[-1]
+    return [pairs[bisect_left(running, -(-num * n // den))][1] for num, den in ratios]
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -238,18 +303,32 @@ def _due_today_statement() -> CompoundSelect:
     by statements).
     """
     request = ServiceRequest.__table__.c
-    ids = request.service_id.in_(bindparam("ids", expanding=True))
-    start = bindparam("start", type_=request.completion_deadline.type)
+    return _due_today_ranges(request.service_id.in_(bindparam("ids", expanding=True)), "start",
+                             request.service_id, request.received_at)
+
+
+def _due_today_ranges(services: Any, start_name: str, *columns: Any) -> CompoundSelect:
+    """Select the requests of some services whose deadline passed today so far (after the
+    start bound as ``start_name``, today 00:00 WIB, at or before ``now``), through the
+    (service_id, deadline) indexes: rows of (kind, the columns given, done, deadline), the
+    completion deadlines (kind 0, done: completed) then the first-response ones (kind 1,
+    done: first answered).
+
+    The ranges :func:`due_counts_today` counts in Python and :func:`_due_today_sums` in
+    the database.
+    """
+    request = ServiceRequest.__table__.c
+    start = bindparam(start_name, type_=request.completion_deadline.type)
     now = bindparam("now", type_=request.completion_deadline.type)
-    completions = select(literal_column(str(_COMPLETION), Integer), request.service_id,
-                         request.received_at, request.completed_at,
-                         request.completion_deadline).where(
-        ids, request.completion_deadline > start, request.completion_deadline <= now)
-    first_responses = select(literal_column(str(_FIRST_RESPONSE), Integer), request.service_id,
-                             request.received_at, request.first_response_at,
-                             request.first_response_deadline).where(
-        ids, request.first_response_deadline > start, request.first_response_deadline <= now)
-    return union_all(completions, first_responses)
+
+    def passed(kind: int, done: Any, deadline: Any) -> Select:
+        return select(literal_column(str(kind), Integer).label("kind"), *columns,
+                      done.label("done"), deadline.label("deadline")).where(
+            services, deadline > start, deadline <= now)
+
+    return union_all(passed(_COMPLETION, request.completed_at, request.completion_deadline),
+                     passed(_FIRST_RESPONSE, request.first_response_at,
+                            request.first_response_deadline))
 
 
 def due_totals(
@@ -312,11 +391,9 @@ def histogram_texts_percentiles(
     ps)`` returns, for less.
 
     The texts' keys and counts are read as one flat JSON array of numbers (no string and no
-    dictionary per key), sorted once by key, and each rank found by bisecting the running
-    counts: a key that appears in several histograms need not be added up first, as equal
-    keys are neighbours once sorted. Texts that are not histograms of whole keys and positive
-    counts as :func:`histogram_dump` writes them (and coarse keys, rarely stored) take the
-    exact long way.
+    dictionary per key) and ranked by :func:`percentile_keys`: a key that appears in several
+    histograms need not be added up first. Texts whose keys or counts are not whole numbers
+    written plainly take the long way (added up as text keys first).
     """
     ps = list(ps)
     stored = [text for text in texts if text and text != "{}"]
@@ -328,13 +405,10 @@ def histogram_texts_percentiles(
                           .replace(":", ",") + "]")
     except ValueError:
         flat = None
-    if (flat is None or len(flat) != 2 * joined.count(":") or set(map(type, flat)) != {int}
-            or min(keys := flat[0::2]) < 0 or min(counts := flat[1::2]) <= 0):
+    if flat is None or len(flat) != 2 * joined.count(":") or set(map(type, flat)) != {int}:
         return histogram_percentiles(histogram_from_totals(histogram_totals(stored)), ps)
-    order = sorted(range(len(keys)), key=keys.__getitem__)
-    running = list(accumulate(map(counts.__getitem__, order)))
-    n = running[-1]
-    return [float(keys[order[bisect_left(running, max(1, math.ceil(p * n)))]]) for p in ps]
+    return [None if key is None else key_seconds(key)
+            for key in percentile_keys(flat[0::2], flat[1::2], ps)]
 
 
 def _add_counts(totals: dict[str, int], histogram: dict[str, int]) -> None:
@@ -618,20 +692,8 @@ def _due_today_sums() -> Select:
     """Build the statement summing one service's due requests of today so far, as
     :func:`due_counts_today` counts them: the same two index ranges."""
     request = ServiceRequest.__table__.c
-    service = request.service_id == bindparam("service_id")
-    start = bindparam("today_start", type_=request.completion_deadline.type)
-    now = bindparam("now", type_=request.completion_deadline.type)
-    ranges = union_all(
-        select(literal_column(str(_COMPLETION), Integer).label("kind"),
-               request.completed_at.label("done"),
-               request.completion_deadline.label("deadline")).where(
-            service, request.completion_deadline > start, request.completion_deadline <= now),
-        select(literal_column(str(_FIRST_RESPONSE), Integer).label("kind"),
-               request.first_response_at.label("done"),
-               request.first_response_deadline.label("deadline")).where(
-            service, request.first_response_deadline > start,
-            request.first_response_deadline <= now),
-    ).subquery("due_ranges")
+    ranges = _due_today_ranges(request.service_id == bindparam("service_id"),
+                               "today_start").subquery("due_ranges")
     kind, done, deadline = ranges.c.kind, ranges.c.done, ranges.c.deadline
 
     def total(condition: Any) -> Any:

@@ -290,33 +290,6 @@ def _one_shown_statement() -> Select:
     return shown_status_query().where(Service.id == bindparam("service_id"))
 
 
-def department_services_with_status(
-    department_id: int, *options: Any, now: datetime | None = None
-) -> list[tuple[Service, StatusView]]:
-    """List a department's services by name, each with its shown status, in one statement.
-
-    The services in the order of ``Department.services``, loaded with the loader
-    ``options`` given; each status the one :func:`status_for_services` gives.
-    """
-    stmt = _department_statement(options)
-    rows = {}
-    services = []
-    for row in db.session.execute(stmt, {"department_id": department_id}):
-        rows[row.id] = row
-        services.append(row.Service)
-    shown = build_shown_statuses([s.id for s in services], rows, now)
-    return [(service, shown[service.id][0]) for service in services]
-
-
-@lru_cache(maxsize=4)
-def _department_statement(options: tuple) -> Select:
-    """Build department_services_with_status' statement once for its loader options (the
-    department bound when it runs)."""
-    return (shown_status_query().add_columns(Service)
-            .where(Service.department_id == bindparam("department_id"))
-            .order_by(Service.name_id).options(*options))
-
-
 def _shown(
     service_ids: Iterable[int], now: datetime | None
 ) -> dict[int, tuple[StatusView, datetime | None]]:
@@ -464,16 +437,31 @@ def _reason(status: str, params: dict) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _reason_cached(status: str, params_json: str, locale: str) -> str:
-    """Memoise reason sentences: lists format the same few hundred again and again."""
-    return _reason(status, json.loads(params_json))
+def _reason_cached(status: str, params_key: str | tuple, locale: str) -> str:
+    """Memoise reason sentences: lists format the same few hundred again and again.
+
+    The parameters as stored (JSON), or as the items of a read row's (plain values).
+    """
+    params = json.loads(params_key) if isinstance(params_key, str) else dict(params_key)
+    return _reason(status, params)
 
 
 def status_reason_text(status_row: StatusView | ServiceStatus, lang: str | None = None) -> str:
     """Return the reason for a status as a translated sentence (in ``lang`` when given)."""
-    params = status_row.reason_params
-    params_json = params if isinstance(params, str) else json.dumps(params, sort_keys=True)
     if lang is None:
-        return _reason_cached(status_row.status, params_json or "{}", str(get_locale()))
+        return status_reason_in(status_row, str(get_locale()))
     with force_locale(lang):
-        return _reason_cached(status_row.status, params_json or "{}", str(get_locale()))
+        return status_reason_in(status_row, str(get_locale()))
+
+
+def status_reason_in(status_row: StatusView | ServiceStatus, locale: str) -> str:
+    """Return the reason for a status in the active locale, named by the caller (a list
+    looks it up once for its dozens of cards, as portal.web.formatting.Formats does)."""
+    params = status_row.reason_params
+    if isinstance(params, str):
+        return _reason_cached(status_row.status, params or "{}", locale)
+    try:
+        # Keyed by the items: a list's dozens of cards write no JSON each.
+        return _reason_cached(status_row.status, tuple(params.items()), locale)
+    except TypeError:  # a value that cannot be a key: keyed by the JSON
+        return _reason_cached(status_row.status, json.dumps(params, sort_keys=True), locale)

@@ -15,10 +15,8 @@ that moved to WFA or hybrid work, exactly as the accountability pages and the AP
 from __future__ import annotations
 
 import json
-from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta
-from itertools import accumulate
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -28,7 +26,7 @@ from portal.domain.calendar import wib_date
 from portal.extensions import db
 from portal.models.catalogue import WORK_MODES, Service
 from portal.models.metrics import ServiceDay
-from portal.services.metrics.figures import MEDIAN, P90, key_seconds
+from portal.services.metrics.figures import MEDIAN, P90, key_seconds, percentile_keys_each
 from portal.services.metrics.wfa_impact import (
     ADJUSTED_VERDICT_REASONS,
     COMPARISON_SCOPES,
@@ -60,76 +58,23 @@ def _hours(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 3600, 2)
 
 
-# The daily percentiles, MEDIAN and P90, as integers: rank ceil(p * n) is -(-num * n // den).
-_MEDIAN_NUM, _MEDIAN_DEN = MEDIAN.numerator, MEDIAN.denominator
-_P90_NUM, _P90_DEN = P90.numerator, P90.denominator
-_NO_KEYS: tuple[None, None] = (None, None)
-
-
-def median_and_p90(histogram_text: str | None) -> tuple[float | None, float | None]:
-    """Return the nearest-rank median and 90th percentile (seconds) of a stored histogram.
-
-    The same values as ``histogram_percentile`` with MEDIAN and P90.
-    """
-    ((median, p90),) = days_percentile_keys([histogram_text])
-    return _seconds(median), _seconds(p90)
+_DAILY_PERCENTILES = (MEDIAN, P90)
 
 
 def _seconds(key: int | None) -> float | None:
     return None if key is None else key_seconds(key)
 
 
-def days_percentile_keys(
-    histogram_texts: Sequence[str | None],
-) -> list[tuple[int | None, int | None]]:
+def days_percentile_keys(histogram_texts: Sequence[str | None]) -> list[list[int | None]]:
     """Return the histogram keys of the median and the 90th percentile of each of many stored
-    histograms, (None, None) for a day with no completion.
+    histograms, [None, None] for a day with no completion.
 
-    A download does this for every day of every service, so it is written for speed: the
-    texts are read as one JSON array (one parse, not one a day), and a day's keys, which
-    ``histogram_dump`` stores in order, are walked by C loops (``accumulate``, ``bisect``),
-    not one Python step per key.
+    A download does this for every day of every service: the texts are read as one JSON
+    array (one parse, not one a day), and the days' keys found together
+    (:func:`~portal.services.metrics.figures.percentile_keys_each`).
     """
     parsed = json.loads(f"[{','.join(text or '{}' for text in histogram_texts)}]")
-    found: list[tuple[int | None, int | None]] = []
-    append = found.append
-    for histogram in parsed:
-        size = len(histogram)
-        if size == 1:
-            for key, count in histogram.items():
-                if count > 0:
-                    number = int(key)
-                    append((number, number))
-                else:
-                    append(_NO_KEYS)
-        elif size == 0:
-            append(_NO_KEYS)
-        else:
-            keys = list(map(int, histogram))
-            counts = list(histogram.values())
-            if keys[0] < 0 or min(counts) <= 0 or keys != sorted(keys):
-                append(_percentile_keys_in_any_order(keys, counts))
-                continue
-            running = list(accumulate(counts))
-            n = running[-1]
-            # The first key whose running count reaches the rank (1-based).
-            append((keys[bisect_left(running, -(-_MEDIAN_NUM * n // _MEDIAN_DEN))],
-                    keys[bisect_left(running, -(-_P90_NUM * n // _P90_DEN))]))
-    return found
-
-
-def _percentile_keys_in_any_order(keys: list[int], counts: list[int]
-                                  ) -> tuple[int | None, int | None]:
-    """Return the median and 90th percentile keys of a histogram whose keys are out of order,
-    coarse (negative: ordered by the durations they stand for) or have empty buckets."""
-    pairs = sorted((key_seconds(key), key, count)
-                   for key, count in zip(keys, counts, strict=True) if count > 0)
-    if not pairs:
-        return _NO_KEYS
-    running = list(accumulate(count for _seconds, _key, count in pairs))
-    n = running[-1]
-    return (pairs[bisect_left(running, -(-_MEDIAN_NUM * n // _MEDIAN_DEN))][1],
-            pairs[bisect_left(running, -(-_P90_NUM * n // _P90_DEN))][1])
+    return percentile_keys_each(parsed, _DAILY_PERCENTILES)
 
 
 def service_codes(selection: Selection) -> list[tuple[int, str]]:

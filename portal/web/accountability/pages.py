@@ -10,9 +10,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Mapping
 from functools import lru_cache
-from urllib.parse import quote
+from typing import Any
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask_babel import get_locale
@@ -51,7 +51,7 @@ from portal.web.accountability.refresh import refresh_after_report
 from portal.web.accountability.report_pdf import ReportUnavailable, report_pdf_kept
 from portal.web.formatting import Formats
 from portal.web.public.live import cached_view, public_page
-from portal.web.urls import absolute_url_for
+from portal.web.urls import absolute_url_for, address_maker
 
 bp = Blueprint("accountability", __name__, url_prefix="/<lang>")
 
@@ -178,12 +178,19 @@ def definitions_html() -> Markup:
     Its text depends on the reader's language only (translations and the rules' limits), and
     each printed report shows it whole: rendered once a language, not once a report.
     """
+    return definitions_rendered(DEFINITION_LIMITS)
+
+
+def definitions_rendered(limits: Mapping[str, Any]) -> Markup:
+    """Return every figure's definition as HTML with the limits given, in the current
+    language: rendered once per language and limits (the pages, and the workbook's "about"
+    sheet, which reads it, portal/web/accountability/workbook.py)."""
     template = current_app.jinja_env.get_template("accountability/_definitions.html")
-    return _definitions(template, str(get_locale()), tuple(DEFINITION_LIMITS.items()))
+    return _definitions(template, str(get_locale()), tuple(limits.items()))
 
 
 @lru_cache(maxsize=8)
-def _definitions(template: Template, _lang: str, limits: tuple[tuple[str, int], ...]) -> Markup:
+def _definitions(template: Template, _lang: str, limits: tuple[tuple[str, Any], ...]) -> Markup:
     # Keyed by the template too: one edited in development (auto-reload) is a new object.
     return Markup(template.render(**dict(limits)))
 
@@ -248,16 +255,9 @@ def _commission(period: dict) -> tuple[str | None, list]:
     return commission, []
 
 
-# A code's place in a link built once a page: the province table links every department, a
-# scorecard every service, and a url_for costs about 20 µs.
-_CODE, _COLUMN, _DIRECTION = "__code__", "__column__", "__direction__"
-
-
-def _link_maker(endpoint: str, **values: str) -> Callable[[str], str]:
-    """Return a function giving ``url_for(endpoint, code=code, **values)`` for any code."""
-    link = url_for(endpoint, code=_CODE, **values)
-    # Quoted as url_for quotes a path segment (catalogue codes need none: a-z, 0-9 and -).
-    return lambda code: link.replace(_CODE, quote(code, safe="!$&'()*+,/:;=@"))
+# A column's and a direction's place in the sort links built once a page (the province table
+# links every department, a scorecard every service: those links by address_maker).
+_COLUMN, _DIRECTION = "__column__", "__direction__"
 
 
 def _sort_links(sort: str, descending: bool, query: dict) -> dict[str, str]:
@@ -284,7 +284,7 @@ def _table_context() -> tuple[dict, int]:
         sort = "name"
     descending = request.args.get("dir") == "desc"
     fmt = Formats()
-    link = _link_maker("accountability.department", **period["query"])
+    link = address_maker("accountability.department", "code", **period["query"])
     rows = [present.table_row(row, fmt, link(row.department.code))
             for row in present.sort_rows(table.departments, sort, descending, fmt.lang)]
     chart_items = [(localized(r.department, "name", fmt.lang).text, r.requests.on_time_rate)
@@ -383,7 +383,7 @@ def _department_context(code: str) -> tuple[dict, int]:
     chart, net_chart = present.interval_charts(chart_items, fmt) if chart_items else (None, None)
     if not any(impact.net_difference is not None for _label, impact in chart_items):
         net_chart = None  # nothing to draw: every mark would say "not enough data"
-    link = _link_maker("public.service")
+    link = address_maker("public.service", "code")
     history = arrangements.arrangement_history(card.scorecard.department)
     context = {
         "card": card,

@@ -391,8 +391,11 @@ def pooled_services_text(impact: PooledWfaImpact, fmt: Formats | None = None) ->
 
 # Sorting ------------------------------------------------------------------------------------
 
-SORT_KEYS: dict[str, Callable[[Scorecard], Any]] = {
-    "name": lambda r: localized(r.department, "name").text.casefold(),
+# The columns the table sorts by (the pages accept no other ?sort=), each with how to read
+# its value; None for "name": sort_rows sorts by the name in the reader's language itself
+# (it reads every row's name anyway, for ties).
+SORT_KEYS: dict[str, Callable[[Scorecard], Any] | None] = {
+    "name": None,
     "services": lambda r: r.services,
     "onsite": lambda r: r.by_mode.get("onsite", 0),
     "hybrid": lambda r: r.by_mode.get("hybrid", 0),
@@ -422,8 +425,8 @@ def sort_rows(rows: list[Scorecard], key: str, descending: bool,
     language when None).
     """
     names = [localized(r.department, "name", lang).text.casefold() for r in rows]
-    getter = SORT_KEYS.get(key)
-    values = names if getter is None or key == "name" else [getter(r) for r in rows]
+    getter = SORT_KEYS.get(key)  # None: "name", or a column not known (by name too)
+    values = names if getter is None else [getter(r) for r in rows]
     present = sorted(((value, name, r) for value, name, r in zip(values, names, rows, strict=True)
                       if value is not None), key=lambda item: item[:2], reverse=descending)
     return ([r for _value, _name, r in present]

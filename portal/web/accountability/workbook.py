@@ -33,12 +33,12 @@ from html.parser import HTMLParser
 from types import MappingProxyType
 from typing import Any
 
-from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.models.metrics import SERVICE_STATUSES
+from portal.web.accountability.pages import definitions_rendered
 from portal.web.accountability.present import verdict_label
 from portal.web.labels import service_status_label
 
@@ -268,21 +268,19 @@ class Definitions:
 
 
 def definition_texts(limits: dict) -> Definitions:
-    """Render the definitions of "How we measure" in the current language and read them.
+    """Read the definitions of "How we measure" as the pages render them, in the current
+    language.
 
-    Their text depends on the language, the code and the rules' limits only: rendered and
-    parsed once per language (2 ms a workbook otherwise).
+    The pages render them once per language (definitions_rendered); they are read once per
+    rendering (2 ms a workbook otherwise), and the same rendering gives the same object.
     """
-    template = current_app.jinja_env.get_template("accountability/_definitions.html")
-    return _definition_texts(template, str(get_locale()), tuple(limits.items()))
+    return _definition_texts(definitions_rendered(limits))
 
 
 @lru_cache(maxsize=8)
-def _definition_texts(template: Any, _lang: str,
-                      limits: tuple[tuple[str, Any], ...]) -> Definitions:
-    # Keyed by the template too: one edited in development (auto-reload) is a new object.
+def _definition_texts(html: str) -> Definitions:
     parser = _DefinitionTexts()
-    parser.feed(template.render(**dict(limits)))
+    parser.feed(str(html))
     parser.close()
     return Definitions(MappingProxyType(dict(parser.texts)), tuple(parser.order))
 

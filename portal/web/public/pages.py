@@ -13,6 +13,7 @@ from functools import partial
 
 from flask import Blueprint, render_template, request, url_for
 from markupsafe import Markup, escape
+from sqlalchemy import Row
 
 from portal.i18n import LocalText, current_lang, localized, page_gettext
 from portal.models.catalogue import WORK_MODES, Service
@@ -29,7 +30,12 @@ from portal.services.catalogue.public_figures import (
     province_overview,
     service_figures,
 )
-from portal.services.metrics.status import STATUS_WINDOW_DAYS, StatusView, status_reason_text
+from portal.services.metrics.status import (
+    STATUS_WINDOW_DAYS,
+    StatusView,
+    status_reason_in,
+    status_reason_text,
+)
 from portal.web import charts
 from portal.web.formatting import (
     Formats,
@@ -41,6 +47,7 @@ from portal.web.formatting import (
 )
 from portal.web.paging import page_number
 from portal.web.public.live import live_version_response, public_page, updated_ago, version_etag
+from portal.web.urls import address_maker
 
 bp = Blueprint("public", __name__, url_prefix="/<lang>")
 # The order in which pages list statuses: the judged ones first, then the exceptions.
@@ -77,9 +84,13 @@ def _render(template: str, **context: object) -> str:
 
 @dataclass(frozen=True)
 class ServiceCard:
-    """A service as a list's card shows it, its texts formatted once a page."""
+    """A service as a list's card shows it, its texts formatted once a page.
 
-    service: Service
+    ``service`` is what the list read (ServiceRow.service): the entity, or a department's
+    page's row of the columns a card shows, under the same names.
+    """
+
+    service: Service | Row
     status: StatusView
     url: str
     name: LocalText
@@ -99,9 +110,11 @@ def _cards(rows: Iterable[ServiceRow], fmt: Formats,
 
     A list of dozens of services made each card's eight labels and sentences look the
     language up again (most of the page's time); the texts are those of the same formatters.
-    The link and names too: the template only places them.
+    The link and names too: the template only places them, the links built from one
+    (portal.web.urls.address_maker). A department's own page shows no department's name.
     """
     cards, lang = [], current_lang()
+    link = address_maker("public.service", "code", lang=lang)
     for row in rows:
         service, view = row.service, row.status
         since = ""
@@ -110,12 +123,12 @@ def _cards(rows: Iterable[ServiceRow], fmt: Formats,
         cards.append(ServiceCard(
             service=service,
             status=view,
-            url=url_for("public.service", code=service.code, lang=lang),
+            url=link(service.code),
             name=localized(service, "name", lang),
             department_name=(localized(service.department, "name", lang)
                              if show_department else None),
             status_label=fmt.status_label(view.status),
-            reason=status_reason_text(view),
+            reason=status_reason_in(view, fmt.lang),
             mode_label=fmt.work_mode_label(service.work_mode, True),
             since=since,
             commitment=fmt.commitment_text(service.commitment_value, service.commitment_unit,
@@ -390,7 +403,7 @@ def department(code: str) -> str:
         "public/department.html",
         department=overview.department,
         overview=overview,
-        cards=_department_cards(overview.rows, fmt),
+        cards=_cards(overview.rows, fmt, show_department=False),
         status_counts=_status_counts(overview.counts, fmt),
         place=department_place(overview.department),
         updated_at=_oldest(row.status for row in overview.rows),
@@ -400,48 +413,6 @@ def department(code: str) -> str:
         # From what the overview read: one statement (the availability checks).
         arrangement_measures=arrangements.arrangement_measures_from(overview),
     )
-
-
-# A status's reason sentence per language, status and parameters (as items).
-_reason_sentence = memo_by_lang(
-    lambda status, params: status_reason_text(StatusView(0, status, dict(params), {}, None)))
-
-
-def _department_cards(rows: list[ServiceRow], fmt: Formats) -> list[ServiceCard]:
-    """Format a department's cards as :func:`_cards` does, without its department's name.
-
-    Each card costs less, for the dozens a department shows: the services' links are built
-    from one link (a code is its own path segment), their reasons memoised as their labels.
-    """
-    lang = current_lang()
-    head, _code, tail = url_for("public.service", code="CODE", lang=lang).rpartition("CODE")
-    cards = []
-    for row in rows:
-        service, view = row.service, row.status
-        code = service.code
-        since = ""
-        if service.work_mode != "onsite" and service.work_mode_since:
-            since = fmt.gettext("since %(date)s", date=fmt.date_long(service.work_mode_since))
-        try:
-            reason = _reason_sentence(fmt.lang, view.status, tuple(view.reason_params.items()))
-        except TypeError:  # a parameter that is no plain value: formatted as it is
-            reason = status_reason_text(view)
-        cards.append(ServiceCard(
-            service=service,
-            status=view,
-            # A catalogue code (letters, digits, hyphens) is its own path segment.
-            url=(f"{head}{code}{tail}" if code.isascii() and code.replace("-", "").isalnum()
-                 else url_for("public.service", code=code, lang=lang)),
-            name=localized(service, "name", lang),
-            department_name=None,
-            status_label=fmt.status_label(view.status),
-            reason=reason,
-            mode_label=fmt.work_mode_label(service.work_mode, True),
-            since=since,
-            commitment=fmt.commitment_text(service.commitment_value, service.commitment_unit,
-                                           service.on_time_target),
-        ))
-    return cards
 
 
 @bp.get("/live")

@@ -13,11 +13,10 @@ from portal.domain.calendar import UTC
 from portal.extensions import db
 from portal.models import Department, Incident, ServiceReport, ServiceStatus
 from portal.models.metrics import SERVICE_STATUSES
-from portal.services.catalogue.directory import status_tally
+from portal.services.catalogue.directory import department_overview, status_tally
 from portal.services.catalogue.tallies import status_tallies
 from portal.services.metrics.reporting import service_last_reported
 from portal.services.metrics.status import (
-    department_services_with_status,
     status_counts,
     status_for_services,
     status_with_report,
@@ -185,10 +184,12 @@ def test_one_service_read_equals_the_list_read_and_the_last_report(province):
 
 
 def test_a_departments_services_with_status_equal_its_services_and_their_list_read(province):
+    # A department's page (department_overview) reads its services and their statuses in
+    # one statement of its own: the services of the department, with the list read's views.
     for department_id in {s.department_id for s in province}:
         department = db.session.get(Department, department_id)
         services = list(department.services)
         views = status_for_services([s.id for s in services], now=NOW)
-        found = department_services_with_status(department_id, now=NOW)
-        assert [s.id for s, _view in found] == [s.id for s in services]
-        assert [view for _service, view in found] == [views[s.id] for s in services]
+        found = department_overview(department.code, now=NOW).rows
+        assert [row.service.id for row in found] == [s.id for s in services]
+        assert [row.status for row in found] == [views[s.id] for s in services]
