@@ -351,12 +351,17 @@ def _listed_facts_statement(by_department: bool, by_mode: bool, lang: str) -> Se
     work mode, limit and offset bound when it runs): a page's facts by name, each row with
     the number of services (a window count)."""
     key = Service.name_key_en if lang == "en" else Service.name_key_id
-    stmt = _facts_select().add_columns(func.count().over().label("total"))
+    # The page's ids and the count first, from the service table alone: a window count over
+    # the joined facts made the database join all 1,000 services before the limit (4 ms).
+    page = select(Service.id, func.count().over().label("total"))
     if by_department:
-        stmt = stmt.where(Department.code == bindparam("department"))
+        page = page.join(Service.department).where(Department.code == bindparam("department"))
     if by_mode:
-        stmt = stmt.where(Service.work_mode == bindparam("mode"))
-    return stmt.order_by(key, Service.id).limit(bindparam("limit")).offset(bindparam("offset"))
+        page = page.where(Service.work_mode == bindparam("mode"))
+    page = (page.order_by(key, Service.id).limit(bindparam("limit"))
+            .offset(bindparam("offset")).cte("listed_page"))
+    return (_facts_select().add_columns(page.c.total).join(page, page.c.id == Service.id)
+            .order_by(key, Service.id))
 
 
 def _listed_facts_page(
