@@ -22,10 +22,11 @@ services' last report times in one statement.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from math import ceil
+from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import defer, joinedload
@@ -302,16 +303,25 @@ def _page_within(page: int, total: int, per_page: int) -> int:
     return min(max(1, int(page)), max(1, ceil(total / per_page)))
 
 
-def _loaded_page(
-    chosen: list[int], views: dict[int, StatusView], page: int, per_page: int, total: int
+def _chosen_page(
+    read: Callable[[list[int]], Iterable[Any]], wrap: Callable[[Any, StatusView], Any],
+    chosen: list[int], views: dict[int, StatusView], page: int, per_page: int, total: int,
 ) -> Page:
-    """Load a page's services (chosen ids, in order) and the statuses not read yet."""
-    loaded = {s.id: s for s in db.session.scalars(_page_statement(), {"ids": chosen})
-              } if chosen else {}
+    """Read a page's services (chosen ids, in order; ``read`` gives objects or rows with an
+    ``id``) and the statuses not read yet; ``wrap`` makes each page item."""
+    found = {item.id: item for item in read(chosen)} if chosen else {}
     missing = [i for i in chosen if i not in views]
     if missing:
         views.update(status_for_services(missing))
-    return Page([ServiceRow(loaded[i], views[i]) for i in chosen], page, per_page, total)
+    return Page([wrap(found[i], views[i]) for i in chosen], page, per_page, total)
+
+
+def _loaded_page(
+    chosen: list[int], views: dict[int, StatusView], page: int, per_page: int, total: int
+) -> Page:
+    """Load a page's services (chosen ids, in order) as ORM objects."""
+    return _chosen_page(lambda ids: db.session.scalars(_page_statement(), {"ids": ids}),
+                        ServiceRow, chosen, views, page, per_page, total)
 
 
 @lru_cache(maxsize=1)
@@ -391,13 +401,9 @@ def _facts_statement() -> Select:
 def _facts_page(
     chosen: list[int], views: dict[int, StatusView], page: int, per_page: int, total: int
 ) -> Page:
-    """Read a page's facts (chosen ids, in order) and the statuses not read yet."""
-    found = {row.id: row for row in db.session.execute(_facts_statement(), {"ids": chosen})
-             } if chosen else {}
-    missing = [i for i in chosen if i not in views]
-    if missing:
-        views.update(status_for_services(missing))
-    return Page([ServiceFactsRow(found[i], views[i]) for i in chosen], page, per_page, total)
+    """Read a page's facts (chosen ids, in order) as plain rows."""
+    return _chosen_page(lambda ids: db.session.execute(_facts_statement(), {"ids": ids}),
+                        ServiceFactsRow, chosen, views, page, per_page, total)
 
 
 @lru_cache(maxsize=1)
