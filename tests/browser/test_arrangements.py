@@ -33,14 +33,16 @@ def test_an_officer_publishes_an_arrangement_and_the_public_reads_it(
     # A share of 150% is refused, with what was typed kept and the error tied to its field.
     page.fill("#remote_share_percent", "150")
     page.fill("#reporting_en", "Weekly reports to the head of division")
-    page.click("main form.staff-form button[type=submit]")
+    with page.expect_navigation():
+        page.click("main form.staff-form button[type=submit]")
     assert page.locator(".error-summary").is_visible()
     assert page.locator("#remote_share_percent").get_attribute("aria-invalid") == "true"
     assert page.locator("#reporting_en").input_value() == "Weekly reports to the head of division"
     assert axe_violations(page) == []
 
     page.fill("#remote_share_percent", "20")
-    page.click("main form.staff-form button[type=submit]")
+    with page.expect_navigation():
+        page.click("main form.staff-form button[type=submit]")
     assert page.locator(".notice-success").is_visible()
 
     page.goto(f"{live_server}/{lang}/departments/dishub")
