@@ -106,6 +106,8 @@ LATEST_EFFECTIVE_AHEAD = timedelta(days=366)
 # Bumped by every import that changes something: public page caches key on it (names and
 # texts have no history of their own). Same key as portal.services.catalogue.public_figures reads.
 CATALOGUE_VERSION_KEY = "catalogue_version"
+# Present while demo data is loaded (portal.services.demo): every page header then says so.
+DEMO_DATA_KEY = "demo_data"
 
 
 # A first-response commitment: (value, unit), or (None, None) for no such promise.

@@ -30,7 +30,7 @@ from portal.models.catalogue import (
 from portal.models.incidents import AvailabilityCheck, Incident, IncidentUpdate, Maintenance
 from portal.models.metrics import SERVICE_STATUSES, ServiceStatus
 from portal.models.users import AuditEntry
-from portal.services.catalogue.directory import CATALOGUE_VERSION_KEY
+from portal.services.catalogue.directory import CATALOGUE_VERSION_KEY, DEMO_DATA_KEY
 from portal.services.catalogue.tallies import status_tallies
 from portal.services.metrics.figures import DayPoint, ServiceDays
 from portal.services.metrics.incidents import (
@@ -271,26 +271,40 @@ def _data_version_sql() -> TextClause:
         most(Incident, "id"), most(IncidentUpdate, "id"), most(Maintenance, "id"),
         most(AvailabilityCheck, "id"), count(SiteSetting),
         f"(SELECT max(value) FROM {SiteSetting.__tablename__} WHERE key = :catalogue_key)",
+        f"(SELECT count(*) FROM {SiteSetting.__tablename__} WHERE key = :demo_key)",
     ]
-    return text("SELECT " + ", ".join(parts)).bindparams(catalogue_key=CATALOGUE_VERSION_KEY)
+    return text("SELECT " + ", ".join(parts)).bindparams(
+        catalogue_key=CATALOGUE_VERSION_KEY, demo_key=DEMO_DATA_KEY)
 
 
-def public_data_version() -> str:
+@dataclass(frozen=True)
+class PublicDataVersion:
+    """The public data version, and (read by the same statement) whether demo data is loaded."""
+
+    digest: str
+    demo_data: bool
+
+
+def public_data_version() -> PublicDataVersion:
     """Return a short digest that changes whenever anything a public page shows changes.
 
     One statement of maxima and counts: statuses (recomputed on ingest and by the periodic
     refresh), catalogue rows and histories, staff edits (audited), catalogue imports,
     incidents and their updates, maintenance, availability checks and site settings. Time
     alone changes pages too ("updated N minutes ago", maintenance starting): page caches
-    expire as well.
+    expire as well. The same statement tells whether demo data is loaded, which every page
+    header shows: one statement instead of two.
     """
-    row = db.session.execute(_data_version_sql()).one()
-    return hashlib.sha1(repr(tuple(row)).encode(), usedforsecurity=False).hexdigest()[:16]
+    row = tuple(db.session.execute(_data_version_sql()).one())
+    return PublicDataVersion(
+        hashlib.sha1(repr(row).encode(), usedforsecurity=False).hexdigest()[:16],
+        bool(row[-1]))
 
 
 __all__ = [
     "FIGURE_WINDOWS",
     "ProvinceOverview",
+    "PublicDataVersion",
     "ServiceFigures",
     "WfaTrend",
     "oldest_status_time",

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
+
+from sqlalchemy import Select, select
 
 from portal.extensions import db
 from portal.models.catalogue import SiteSetting
-from portal.services.catalogue.directory import ImportSummary, catalogue_import_file
+from portal.services.catalogue.directory import (
+    DEMO_DATA_KEY,
+    ImportSummary,
+    catalogue_import_file,
+)
 from portal.services.catalogue.pointers import pointer_import_file
 from portal.services.demo.arrangements import demo_arrangements_load
 from portal.services.demo.history import demo_history_generate
@@ -16,7 +23,7 @@ from portal.services.feedback.routing import routing_demo_load
 DEMO_CATALOGUE = Path(__file__).resolve().parent / "catalogue.csv"
 # Where to go for what the province does not provide (KTP, SIM, ...): catalogue data too.
 DEMO_POINTERS = Path(__file__).resolve().parent / "pointers.csv"
-DEMO_FLAG = "demo_data"
+DEMO_FLAG = DEMO_DATA_KEY
 
 
 def demo_load() -> ImportSummary:
@@ -36,5 +43,14 @@ def demo_load() -> ImportSummary:
 
 
 def demo_data_loaded() -> bool:
-    """Tell whether demo data is loaded (every page then says so)."""
-    return db.session.get(SiteSetting, DEMO_FLAG) is not None
+    """Tell whether demo data is loaded (every page then says so).
+
+    A plain one-row read, not an ORM load: every page header asks it.
+    """
+    return db.session.scalar(_demo_flag_statement()) is not None
+
+
+@lru_cache(maxsize=1)
+def _demo_flag_statement() -> Select:
+    """Build demo_data_loaded's statement once (it has no values)."""
+    return select(SiteSetting.key).where(SiteSetting.key == DEMO_FLAG)

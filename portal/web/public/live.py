@@ -29,7 +29,7 @@ from markupsafe import Markup
 
 from portal.domain.calendar import UTC, utc_now
 from portal.i18n import LANG_COOKIE, current_lang
-from portal.services.catalogue.public_figures import public_data_version
+from portal.services.catalogue.public_figures import PublicDataVersion, public_data_version
 from portal.services.demo.load import demo_data_loaded
 from portal.web.formatting import age_key, updated_ago_text
 
@@ -38,6 +38,7 @@ MAX_AGE = 60
 DEFAULT_CACHE_SECONDS = 60
 CACHE_ENTRIES = 128
 VERSION_SECONDS = 1.0
+_NO_VERSION = PublicDataVersion("", False)  # before the first reading
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,9 @@ class PageCache:
         self._entries: OrderedDict[tuple, _Entry] = OrderedDict()
         self._lock = threading.Lock()
         # (monotonic time, version): replaced whole, so threads never see half of it.
-        self.version_read: tuple[float, str] = (float("-inf"), "")
+        self.version_read: tuple[float, PublicDataVersion] = (float("-inf"), _NO_VERSION)
         # Other versions (see cached_view), by the name of the function that reads each.
         self.versions_read: dict[str, tuple[float, str]] = {}
-        # (public data version, whether demo data is loaded then): see demo_data_shown.
-        self.demo_flag: tuple[str, bool] = ("", False)
 
     def get(self, key: tuple) -> _Entry | None:
         """Return an entry (most recently used now), or None."""
@@ -93,9 +92,8 @@ class PageCache:
         """Forget every page and the data version."""
         with self._lock:
             self._entries.clear()
-            self.version_read = (float("-inf"), "")
+            self.version_read = (float("-inf"), _NO_VERSION)
             self.versions_read = {}
-            self.demo_flag = ("", False)
 
 
 def page_cache() -> PageCache:
@@ -120,8 +118,14 @@ def data_version() -> str:
 
     While the page cache is on, busy workers share one reading per second (it scans the
     status table: about 0.1 ms for 1,000 services on SQLite); a page may then lag new data
-    by a second more. With the cache off (tests), every request reads it.
+    by a second more. With the cache off every page with a live script reads it; the answers
+    of cached_view (which show no version) do not read it when nothing may be kept.
     """
+    return _version_read().digest
+
+
+def _version_read() -> PublicDataVersion:
+    """Return the version this request read (see data_version), reading it if none yet."""
     version = getattr(request, "portal_data_version", None)
     if version is None:
         cache = page_cache()
@@ -134,20 +138,13 @@ def data_version() -> str:
 
 
 def demo_data_shown() -> bool:
-    """Tell whether demo data is loaded, read once per public data version.
+    """Tell whether demo data is loaded, as every page header says.
 
-    Every page says so in its header. The flag is a site setting, and the site settings are
-    counted in the public data version: a request that read the version (every public page)
-    reuses the answer read under the same version instead of asking the database again.
+    A request that read the public data version (every page with a live script) has the
+    answer already: the same statement reads the flag. Any other asks the database.
     """
     version = getattr(request, "portal_data_version", None) if has_request_context() else None
-    if not version:
-        return demo_data_loaded()
-    cache = page_cache()
-    known = cache.demo_flag
-    if known[0] != version:
-        known = cache.demo_flag = (version, demo_data_loaded())
-    return known[1]
+    return version.demo_data if version is not None else demo_data_loaded()
 
 
 def updated_ago(at: datetime | None) -> Markup:
@@ -171,6 +168,8 @@ def public_page(view: Callable[..., str]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # Read first, kept or not: most of these pages show it (their live script), and the
+        # demo notice in every header reuses it (demo_data_shown).
         version = data_version()
         personal = _has_session()
         ttl = 0.0 if personal else _cache_seconds()
@@ -247,9 +246,11 @@ def cached_view(version: Callable[[], str]) -> Callable[[Callable[..., Any]], Ca
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            full_version = f"{data_version()}-{_version_of(version)}"
             personal = _has_session()
             ttl = 0.0 if personal else _cache_seconds()
+            # The versions only tell whether a kept answer is still good (none of these
+            # views shows them): not read when nothing may be kept.
+            full_version = f"{data_version()}-{_version_of(version)}" if ttl else ""
             key = ("view", current_lang(), request.full_path)
             cache = page_cache()
             cached = cache.get(key) if ttl else None
@@ -302,8 +303,8 @@ def _kept(kind: str, build: Callable[[], tuple[bytes, datetime]]) -> _Entry:
     Accept-Language: each is kept apart) while the public data version is unchanged, for at
     most the cache's time-to-live.
     """
-    version = data_version()
     ttl = _cache_seconds()
+    version = data_version() if ttl else ""  # read only when an entry may be kept
     key = (kind, current_lang(), request.full_path)
     cache = page_cache()
     entry = cache.get(key) if ttl else None
