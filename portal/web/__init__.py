@@ -49,6 +49,7 @@ def init_views(app: Flask) -> None:
         open311,
         root,
         sharing,
+        site_parts,
         staff,
         well_known,
     )
@@ -65,6 +66,7 @@ def init_views(app: Flask) -> None:
                    well_known):
         app.register_blueprint(module.bp)
     sharing.init_app(app)
+    site_parts.init_app(app)
     init_outage(app)  # the database or file storage down: a truthful 503, text kept
 
     @app.before_request
