@@ -143,6 +143,15 @@ def localized(obj: object, field: str, lang: str | None = None) -> LocalText:
     return LocalText(getattr(obj, f"{field}_id", "") or "", "id", True)
 
 
+def localized_text(lang: str, indonesian: str | None, english: str | None) -> str:
+    """Return the text localized() gives for a content text's two columns, already read:
+    the one in the reader's language, or the Indonesian one when that is blank."""
+    text = (indonesian if lang == "id" else english if lang == "en" else "") or ""
+    if text.strip() or lang == "id":
+        return text
+    return indonesian or ""
+
+
 def current_translations() -> Translations | NullTranslations:
     """Return what flask-babel's ``get_translations()`` returns, looked up once per locale.
 

@@ -17,12 +17,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import SimpleNamespace
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.domain.calendar import utc_now
@@ -40,7 +40,7 @@ from portal.domain.tracking_codes import (  # noqa: F401  (re-exported for pages
     tracking_key,
 )
 from portal.extensions import db
-from portal.i18n import localized
+from portal.i18n import localized_text
 from portal.models.catalogue import Department, Service
 from portal.models.feedback import (
     CITIZEN,
@@ -516,27 +516,12 @@ def feedback_submit(
 # -- reading -----------------------------------------------------------------------------------
 
 
-def _service_names() -> list[tuple[str, SimpleNamespace, SimpleNamespace]]:
-    """Return (code, service names, department names) of every service, read as plain
-    columns in one statement (not 1,000 services with their long texts, nor a statement per
-    department)."""
-    rows = db.session.execute(
-        select(Service.code, Service.name_id, Service.name_en,
-               Department.name_id.label("department_id_name"),
-               Department.name_en.label("department_en_name"))
-        .join(Service.department))
-    return [(row.code, SimpleNamespace(name_id=row.name_id, name_en=row.name_en),
-             SimpleNamespace(name_id=row.department_id_name, name_en=row.department_en_name))
-            for row in rows]
-
-
-def feedback_service_choices(lang: str) -> list[tuple[str, str]]:
-    """Return (code, "service — department") for every service, for the form's list."""
-    choices = [
-        (code, f"{localized(service, 'name', lang)} — {localized(department, 'name', lang)}")
-        for code, service, department in _service_names()
-    ]
-    return sorted(choices, key=lambda item: item[1].casefold())
+@lru_cache(maxsize=1)
+def _service_names_statement() -> Select:
+    """Build the statement of every service's code and names with its department's names:
+    plain columns in one statement (not 1,000 services with their long texts)."""
+    return select(Service.code, Service.name_id, Service.name_en, Department.name_id,
+                  Department.name_en).join(Service.department)
 
 
 def feedback_service_groups(lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -545,9 +530,10 @@ def feedback_service_groups(lang: str) -> list[tuple[str, list[tuple[str, str]]]
     Departments and their services in alphabetical order of the reader's language.
     """
     groups: dict[str, list[tuple[str, str]]] = {}
-    for code, service, department in _service_names():
-        groups.setdefault(localized(department, "name", lang).text, []).append(
-            (code, localized(service, "name", lang).text))
+    for code, name_id, name_en, department_id, department_en in db.session.execute(
+            _service_names_statement()):
+        department = localized_text(lang, department_id, department_en)
+        groups.setdefault(department, []).append((code, localized_text(lang, name_id, name_en)))
     return [
         (department, sorted(services, key=lambda item: item[1].casefold()))
         for department, services in sorted(groups.items(), key=lambda item: item[0].casefold())

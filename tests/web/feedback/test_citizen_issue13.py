@@ -108,6 +108,20 @@ def test_the_services_are_grouped_by_department(client):
     assert re.findall(r'value="([^"]+)"', groups[1][1]) == ["bbnkb", "pkb"]
 
 
+def test_a_name_without_english_shows_in_indonesian_in_the_english_chooser(client):
+    bapenda = create_department(code="bapenda", name_id="Badan Pendapatan Daerah", name_en="  ")
+    create_service(code="pkb", name_id="Pajak Kendaraan", name_en="", department=bapenda)
+    create_service(code="sip", name_id="Izin Praktik", name_en="Practice permit",
+                   department=bapenda)
+    english = client.get("/en/feedback/new").get_data(as_text=True)
+    groups = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', english, re.S)
+    assert [label for label, _ in groups] == ["Badan Pendapatan Daerah"]
+    assert re.findall(r'value="([^"]+)">([^<]+)<', groups[0][1]) == [
+        ("pkb", "Pajak Kendaraan"), ("sip", "Practice permit")]
+    indonesian = client.get("/id/feedback/new").get_data(as_text=True)
+    assert 'value="sip">Izin Praktik<' in indonesian
+
+
 # -- integrity reports ------------------------------------------------------------------------
 
 
