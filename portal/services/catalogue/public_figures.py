@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import Select, TextClause, bindparam, func, select, text
 
@@ -42,7 +43,8 @@ from portal.services.metrics.incidents import (
 from portal.services.metrics.status import (
     STATUS_WINDOW_DAYS,
     StatusView,
-    status_with_report,
+    build_shown_statuses,
+    shown_status_query,
 )
 from portal.services.metrics.wfa_impact import WorkModeMove, latest_move
 
@@ -55,9 +57,12 @@ TREND_WEEKS_BEFORE = 13
 TREND_MAX_WEEKS = 78
 
 
-@dataclass(frozen=True)
-class TrendWeek:
-    """One bucket (up to 7 WIB days) of the WFA trend."""
+class TrendWeek(NamedTuple):
+    """One bucket (up to 7 WIB days) of the WFA trend.
+
+    A named tuple: a trend has up to 78 weeks, made on every view of the page and hashed by
+    the memo of their sentences (portal/web/charts.py).
+    """
 
     first_day: date
     last_day: date
@@ -126,9 +131,9 @@ def _trend_start(move: WorkModeMove | None, end: date) -> date | None:
 def _trend(move: WorkModeMove, start: date, end: date, days: ServiceDays) -> WfaTrend:
     """Sum the days from ``start`` to ``end`` into weeks aligned on the move (the last week
     may be shorter)."""
-    weeks = [TrendWeek(first_day=first_day, last_day=last_day, due=due, on_time=on_time,
-                       on_time_rate=on_time / due if due else None,
-                       after_move=first_day >= move.change_date)
+    moved_on = move.change_date
+    weeks = [TrendWeek(first_day, last_day, due, on_time, on_time / due if due else None,
+                       first_day >= moved_on)
              for first_day, last_day, due, on_time in days.due_by_span(start, end, 7)]
     return WfaTrend(mode=move.to_mode, moved_on=move.change_date, weeks=weeks,
                     starts_after_move=start > move.change_date)
@@ -138,14 +143,17 @@ def service_figures(service: Service, now: datetime | None = None) -> ServiceFig
     """Gather a service page's figures as of its status evaluation (or now, if none yet).
 
     The windows' figures, the daily bar and the WFA trend come from one read of the days
-    they cover (:class:`~portal.services.metrics.figures.ServiceDays`); the status and the
-    last report from one statement; the open incidents and current maintenance are listed
-    only when one statement says there are some.
+    they cover (:class:`~portal.services.metrics.figures.ServiceDays`); the status, the
+    last report and whether there are open incidents or current maintenance from one
+    statement; those are listed only when it says there are some.
     """
     listed_at = utc_now()
-    incidents, maintenance = db.session.execute(
-        _notices_statement(), {"service_id": service.id, "now": listed_at}).one()
-    view, last_reported_at = status_with_report(service.id)
+    row = db.session.execute(_status_notices_statement(),
+                             {"service_id": service.id, "now": listed_at}).one()
+    # The status as status_with_report builds it, from the same row.
+    view, last_reported_at = build_shown_statuses([service.id], {service.id: row},
+                                                  listed_at)[service.id]
+    incidents, maintenance = row.open_incidents, row.current_maintenance
     computed = view.computed_at is not None and bool(view.metrics)
     as_of = (view.computed_at if computed else (now or utc_now())).astimezone(UTC)
     end = wib_date(as_of)
@@ -181,13 +189,16 @@ def service_figures(service: Service, now: datetime | None = None) -> ServiceFig
 
 
 @lru_cache(maxsize=1)
-def _notices_statement() -> Select:
-    """Build the statement telling whether a service has an open incident and whether it has
-    current maintenance (what its page lists) once, its values bound when it runs."""
+def _status_notices_statement() -> Select:
+    """Build the statement of a service page's status once, its values bound when it runs:
+    the row status_with_report reads, and whether the service has an open incident and
+    whether it has current maintenance (what its page lists)."""
     service_id = bindparam("service_id")
     now = bindparam("now", type_=Maintenance.ends_at.type)
-    return select(open_incident_exists(service_id),
-                  maintenance_exists("current", now, service_id))
+    return shown_status_query().add_columns(
+        open_incident_exists(service_id).label("open_incidents"),
+        maintenance_exists("current", now, service_id).label("current_maintenance"),
+    ).where(Service.id == service_id)
 
 
 @dataclass(frozen=True)
