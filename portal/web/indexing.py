@@ -21,8 +21,10 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, current_app, request, send_file
 
 from portal.config import BASE_DIR
+from portal.domain.calendar import utc_now
 from portal.i18n import languages
 from portal.services.opendata.sitemap import PublicObjects, public_objects
+from portal.web.public.live import cached_body
 from portal.web.urls import absolute_url_for, address_maker, base_url
 
 bp = Blueprint("indexing", __name__)
@@ -125,6 +127,16 @@ def sitemap():
     root, ``<xhtml:link ... />``): serialising its tree of thousands of elements in Python
     cost most of the answer's time.
     """
+    body, _modified = cached_body(lambda: (_sitemap_text().encode("utf-8"), utc_now()))
+    response = Response(body, content_type="application/xml; charset=utf-8")
+    response.cache_control.public = True
+    response.cache_control.max_age = SITEMAP_MAX_AGE
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _sitemap_text() -> str:
+    """Write the sitemap (kept by the page cache while the public data version holds)."""
     langs = languages()
     default = langs[0]
     parts = ["<?xml version='1.0' encoding='utf-8'?>\n",
@@ -138,12 +150,7 @@ def sitemap():
             parts.append(f"<url><loc>{_xml_text(addresses[lang])}</loc>"
                          f"{links}</url>")
     parts.append("</urlset>")
-    body = "".join(parts).encode("utf-8")
-    response = Response(body, content_type="application/xml; charset=utf-8")
-    response.cache_control.public = True
-    response.cache_control.max_age = SITEMAP_MAX_AGE
-    response.add_etag()
-    return response.make_conditional(request)
+    return "".join(parts)
 
 
 def robots_text() -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 
 from flask import (
     Blueprint,
@@ -42,7 +43,7 @@ from portal.services.opendata.dcat import CatalogueAddresses, dcat_catalogue
 from portal.services.opendata.downloads import csv_stream
 from portal.services.opendata.schema import FIELD_TYPES, FREQUENCIES
 from portal.services.opendata.selection import selection_parse
-from portal.web.public.live import data_version, public_page
+from portal.web.public.live import cached_body, data_version, public_page
 from portal.web.urls import absolute_url_for
 
 bp = Blueprint("data", __name__)
@@ -134,10 +135,12 @@ def download(name: str):
     return response
 
 
-def _json_document(body: dict, mimetype: str):
-    """Answer a JSON document with a strong ETag; 304 when the client has it."""
-    response = current_app.response_class(
-        json.dumps(body, ensure_ascii=False, indent=1), mimetype=mimetype)
+def _json_document(build: Callable[[], dict], mimetype: str):
+    """Answer the JSON document build() returns with a strong ETag; 304 when the client has
+    it. Kept in the page cache while the public data version holds."""
+    body, _modified = cached_body(lambda: (
+        json.dumps(build(), ensure_ascii=False, indent=1).encode("utf-8"), utc_now()))
+    response = current_app.response_class(body, mimetype=mimetype)
     response.headers["Link"] = f'<{data_licence().url}>; rel="license"'
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
@@ -152,14 +155,18 @@ def _homepage() -> str:
 @bp.get("/data/datapackage.json")
 def datapackage():
     """Return the data dictionary of every dataset as a Frictionless Data Package."""
-    body = datapackage_build(data_licence(), current_app.config["PORTAL_PROVINCE_NAME"],
-                             _homepage())
-    return _json_document(body, "application/json")
+    return _json_document(lambda: datapackage_build(
+        data_licence(), current_app.config["PORTAL_PROVINCE_NAME"], _homepage()),
+        "application/json")
 
 
 @bp.get("/data/catalog.jsonld")
 def catalogue():
     """Return the DCAT-AP catalogue of the datasets as JSON-LD, for harvesters."""
+    return _json_document(_dcat_catalogue, "application/ld+json")
+
+
+def _dcat_catalogue() -> dict:
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     addresses = CatalogueAddresses(
         catalogue=absolute_url_for("data.catalogue"),
@@ -169,9 +176,8 @@ def catalogue():
                                                    _anchor=name),
         download=lambda name: absolute_url_for("data.download", name=name),
     )
-    body = dcat_catalogue(addresses, data_licence(), current_app.config["PORTAL_PROVINCE_NAME"],
+    return dcat_catalogue(addresses, data_licence(), current_app.config["PORTAL_PROVINCE_NAME"],
                           utc_now())
-    return _json_document(body, "application/ld+json")
 
 
 def example_filters(filters: tuple[str, ...], values: dict[str, str]) -> list[dict[str, str]]:

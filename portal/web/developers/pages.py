@@ -24,6 +24,7 @@ from portal.services.errors import FIELD_ERROR_CODES
 from portal.services.metrics.service_requests import MAX_BATCH
 from portal.web.api.problems import PROBLEM_TYPES
 from portal.web.limit_text import rate_limit_text
+from portal.web.public.live import public_page
 from portal.web.urls import absolute_path, base_url
 
 bp = Blueprint("developers", __name__)
@@ -175,7 +176,8 @@ def _problem_example() -> str:
 
 
 @bp.get("/<lang>/developers")
-def page():
+@public_page
+def page() -> str:
     """Explain the APIs, feeds and downloads, with examples to copy."""
     lang = current_lang()
     return render_template(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
@@ -26,9 +26,11 @@ from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import Forbidden, HTTPException
 from werkzeug.exceptions import NotFound as NotFoundHttp
 
+from portal.domain.calendar import utc_now
 from portal.i18n import languages
 from portal.services.errors import NotAuthorized, NotFound, ValidationError
 from portal.web.error_shapes import ErrorShape, register_error_shape
+from portal.web.public.live import cached_body
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 
@@ -137,6 +139,14 @@ def document(root: str, content: dict | list, status: int = 200) -> Response:
         body = "".join(parts)
     return Response(body.encode("utf-8"), status=status,
                     content_type=f"{MIMETYPES[fmt]}; charset=utf-8")
+
+
+def kept_document(root: str, build: Callable[[], dict | list]) -> Response:
+    """Answer ``document(root, build())``, kept in the page cache while the public data version
+    holds: the service list, its definitions and the discovery document are the same for
+    every client (by format and language: each path and query is kept apart)."""
+    body, _modified = cached_body(lambda: (document(root, build()).get_data(), utc_now()))
+    return Response(body, content_type=f"{MIMETYPES[_format()]}; charset=utf-8")
 
 
 def errors_document(status: int, errors: Iterable[tuple[int | str, str]]) -> Response:

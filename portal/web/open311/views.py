@@ -24,7 +24,13 @@ from portal.services.open311.listing import (
     open311_request_query,
     open311_requests,
 )
-from portal.web.open311.blueprint import FORMAT_CONVERTER, Open311Error, bp, document
+from portal.web.open311.blueprint import (
+    FORMAT_CONVERTER,
+    Open311Error,
+    bp,
+    document,
+    kept_document,
+)
 from portal.web.open311.present import (
     discovery_document,
     filed_entry,
@@ -52,23 +58,23 @@ def _key_bucket() -> str:
 @bp.get(f"/discovery.<{FORMAT_CONVERTER}:format>")
 def discovery(format: str):
     """Say where the endpoint is, in which formats, and how to get a key."""
-    return document("discovery", discovery_document(open311_changeset()))
+    return kept_document("discovery", lambda: discovery_document(open311_changeset()))
 
 
 @bp.get(f"/services.<{FORMAT_CONVERTER}:format>")
 def services(format: str):
     """List every catalogue service as an Open311 service."""
-    return document("services", service_list(open311_services()))
+    return kept_document("services", lambda: service_list(open311_services()))
 
 
 @bp.get(f"/services/<service_code>.<{FORMAT_CONVERTER}:format>")
 def service_definition_read(service_code: str, format: str):
     """Give a service's definition: the attributes of feedback (404 for an unknown code)."""
     try:
-        service = open311_service(service_code)
+        return kept_document("service_definition",
+                             lambda: service_definition(open311_service(service_code)))
     except NotFound:
         raise _no_service() from None
-    return document("service_definition", service_definition(service))
 
 
 @bp.post(f"/requests.<{FORMAT_CONVERTER}:format>")
