@@ -3,8 +3,8 @@
 ``base.html`` shows the same brand, main navigation, demo notice and footer on every page;
 they depend only on the language, three settings, the URL map and (the footer) whether a
 staff member is logged in — all fixed for the life of a process — so they are rendered from
-``macros/site_parts.html`` once per language (and settings) and kept. Everything that varies by page (the
-title, the language links, the staff bar) stays in ``base.html``.
+``macros/site_parts.html`` once per language (and settings) and kept. Everything that varies
+by page (the title, the language links, the staff bar) stays in ``base.html``.
 """
 
 from __future__ import annotations
