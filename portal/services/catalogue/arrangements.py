@@ -32,6 +32,8 @@ from portal.services.auth import (
     staff_can,
 )
 from portal.services.catalogue.directory import (
+    ARRANGEMENT_HISTORY_ORDER,
+    ARRANGEMENT_MEASURE_DAYS,
     EARLIEST_EFFECTIVE_DATE,
     LATEST_EFFECTIVE_AHEAD,
     UNSTORABLE,
@@ -48,7 +50,7 @@ MAX_TITLE = 300
 MAX_NUMBER = 120
 MAX_URL = 500
 # The window of the measures shown beside the declaration, as for service status.
-MEASURE_DAYS = 30
+MEASURE_DAYS = ARRANGEMENT_MEASURE_DAYS
 
 __all__ = [
     "ArrangementInput",
@@ -151,7 +153,8 @@ def arrangement_history(department: Department) -> list[WfaArrangement]:
     """Return every version of a department's arrangement, newest first.
 
     Newest is the latest effective date, then (two versions from the same day) the one
-    recorded last: this order is also what :func:`arrangement_in_force` picks from.
+    recorded last: this order is also what :func:`arrangement_in_force` picks from. A
+    department's page has it from its overview (``DepartmentOverview.arrangement_history``).
     """
     return list(db.session.scalars(_history_statement(), {"department_id": department.id}))
 
@@ -162,7 +165,7 @@ def _history_statement() -> Select:
     department's page reads the history on every visit."""
     return (select(WfaArrangement)
             .where(WfaArrangement.department_id == bindparam("department_id"))
-            .order_by(WfaArrangement.effective_from.desc(), WfaArrangement.id.desc()))
+            .order_by(*ARRANGEMENT_HISTORY_ORDER))
 
 
 def arrangement_current(department: Department, on: date | None = None) -> WfaArrangement | None:
@@ -301,9 +304,11 @@ def arrangement_measures(
     ).all()
     # Counted by the database (one statement), as the status reads show them.
     counts = status_tallies("department_id", department_id=department.id, now=now)
+    online = [service_id for service_id, url, _last in rows if url]
     return _measured(
         last=rows[0][2] if rows else None,
-        online=[service_id for service_id, url, _last in rows if url],
+        channels=len(online),
+        checks=availability_counts(online, now - timedelta(days=MEASURE_DAYS), now),
         meeting=counts.get(department.id, {}).get("meeting", 0),
         total=len(rows),
         now=now,
@@ -313,12 +318,14 @@ def arrangement_measures(
 def arrangement_measures_from(overview: DepartmentOverview) -> ArrangementMeasures:
     """Measure as :func:`arrangement_measures` does, from a department's overview.
 
-    The overview has read its services, their last reports and shown statuses already (a
-    department's page shows them): only the availability checks are read.
+    The overview has read its services, their last reports and shown statuses, and its
+    online channels' availability checks, already (a department's page shows them): no
+    statement.
     """
     return _measured(
         last=overview.last_reported_at,
-        online=[row.service.id for row in overview.rows if row.service.online_url],
+        channels=sum(1 for row in overview.rows if row.service.online_url),
+        checks=overview.channel_checks,
         meeting=overview.counts["meeting"],
         total=len(overview.rows),
         now=overview.as_of,
@@ -326,18 +333,20 @@ def arrangement_measures_from(overview: DepartmentOverview) -> ArrangementMeasur
 
 
 def _measured(
-    last: datetime | None, online: list[int], meeting: int, total: int, now: datetime
+    last: datetime | None, channels: int, checks: tuple[int, int], meeting: int, total: int,
+    now: datetime,
 ) -> ArrangementMeasures:
-    """Return the measures from the latest report, the services with an online channel and
-    the services meeting their commitments among all: the availability checks are read."""
+    """Return the measures from the latest report, the number of online channels and their
+    availability checks (all, successful), and the services meeting their commitments
+    among all."""
     days = None if last is None else max(0, (wib_date(now) - wib_date(last)).days)
-    checks, succeeded = availability_counts(online, now - timedelta(days=MEASURE_DAYS), now)
+    checked, succeeded = checks
     return ArrangementMeasures(
         last_reported_at=last,
         days_since_report=days,
-        availability=succeeded / checks if checks else None,
-        availability_checks=checks,
-        channels=len(online),
+        availability=succeeded / checked if checked else None,
+        availability_checks=checked,
+        channels=channels,
         services_meeting=meeting,
         services_total=total,
     )

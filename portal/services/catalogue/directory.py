@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import namedtuple
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -22,12 +23,13 @@ from functools import lru_cache
 from urllib.parse import urlparse
 
 from flask_babel import gettext as _
-from sqlalchemy import Row, Select, bindparam, func, select
+from sqlalchemy import Row, Select, bindparam, func, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.domain.calendar import utc_now, wib_date
 from portal.domain.search import matches as search_matches
 from portal.extensions import db
+from portal.models.arrangements import WfaArrangement
 from portal.models.catalogue import (
     COMMITMENT_UNITS,
     DPRD_COMMISSIONS,
@@ -43,6 +45,7 @@ from portal.models.incidents import Incident
 from portal.models.metrics import SERVICE_STATUSES
 from portal.services.catalogue.tallies import status_tallies
 from portal.services.errors import FieldError, NotFound, ValidationError
+from portal.services.metrics.availability import availability_counts_query
 from portal.services.metrics.incidents import incident_list, open_incident_exists
 from portal.services.metrics.service_requests import service_requests_recompute
 from portal.services.metrics.status import StatusView
@@ -108,6 +111,13 @@ LATEST_EFFECTIVE_AHEAD = timedelta(days=366)
 CATALOGUE_VERSION_KEY = "catalogue_version"
 # Present while demo data is loaded (portal.services.demo): every page header then says so.
 DEMO_DATA_KEY = "demo_data"
+# The window of the measures a department's page shows beside its WFA arrangement, as for
+# service status (portal.services.catalogue.arrangements).
+ARRANGEMENT_MEASURE_DAYS = 30
+# A department's arrangement versions newest first: the latest effective date, then (two
+# versions from the same day) the one recorded last. arrangement_in_force picks from this
+# order (portal.services.catalogue.arrangements, arrangement_history).
+ARRANGEMENT_HISTORY_ORDER = (WfaArrangement.effective_from.desc(), WfaArrangement.id.desc())
 
 
 # A first-response commitment: (value, unit), or (None, None) for no such promise.
@@ -792,11 +802,11 @@ def department_get(code: str) -> Department:
 class ServiceRow:
     """A service as lists show it: the catalogue facts and its shown status.
 
-    ``service`` is the entity, or (a department's page, :func:`department_overview`) a row
-    of the columns a list shows, under the same names.
+    ``service`` is the entity, or (a department's page, :func:`department_overview`) a named
+    tuple of the columns a list shows, under the same names.
     """
 
-    service: Service | Row
+    service: Service | tuple
     status: StatusView
 
 
@@ -850,7 +860,11 @@ class DepartmentOverview:
     ``incidents``: the open incidents naming one of its services, as
     ``incident_list(department=..., include_resolved=False)`` lists them;
     ``last_reported_at``: the latest report on any of its services (None: none ever);
-    ``as_of``: the instant the statuses are shown for.
+    ``as_of``: the instant the statuses are shown for; ``arrangement_history``: every version
+    of its WFA arrangement, newest first, as ``arrangement_history`` gives it;
+    ``channel_checks``: the checks of its services' online channels over the
+    ARRANGEMENT_MEASURE_DAYS to ``as_of``, (all, successful), as ``availability_counts``
+    counts them.
     """
 
     department: Department
@@ -859,6 +873,8 @@ class DepartmentOverview:
     incidents: list[Incident]
     last_reported_at: datetime | None
     as_of: datetime
+    arrangement_history: list[WfaArrangement]
+    channel_checks: tuple[int, int]
 
 
 # What a department's page shows of each service (its card, its online channel).
@@ -868,34 +884,68 @@ _OVERVIEW_COLUMNS = (Service.code, Service.name_id, Service.name_en, Service.wor
 
 
 def department_overview(code: str, now: datetime | None = None) -> DepartmentOverview:
-    """Return a department, its services with their status, the counts, its open incidents.
+    """Return a department, its services with their status, the counts, its open incidents,
+    its WFA arrangement's history and its online channels' availability checks.
 
-    The services are read as plain columns with what their shown status is built from, in
-    one statement, and their statuses built as :func:`status_for_services` builds them: the
+    Two statements. The department is read with its arrangement's versions and the counts
+    of its channels' checks: a department's page shows them all (each statement cost more
+    than its few rows). The services are read as plain columns with what their shown status
+    is built from, and their statuses built as :func:`status_for_services` builds them: the
     page shows dozens of services, and loading each as an entity cost more than its card.
     The same statement tells whether an incident is open on one of them: the incidents are
     read only then (most of the time none is).
     """
     now = now or utc_now()
-    department = db.session.scalar(_department_only_statement(), {"code": code})
-    if department is None:
+    found_department = db.session.execute(_department_page_statement(), {
+        "code": code, "start": now - timedelta(days=ARRANGEMENT_MEASURE_DAYS), "end": now,
+    }).all()
+    if not found_department:
         raise NotFound(code)
+    department, _version, checks, succeeded = found_department[0]
+    history = [version for _d, version, _c, _s in found_department if version is not None]
     # Through the session's connection: plain rows need none of the ORM's execution.
-    found = db.session.connection().execute(
-        _overview_statement(), {"department_id": department.id}).all()
+    result = db.session.connection().execute(
+        _overview_statement(), {"department_id": department.id})
+    found = list(map(_plain_row_type(tuple(result.keys()))._make, result))
     shown = build_shown([row.id for row in found], {row.id: row for row in found}, now)
     rows = [ServiceRow(row, shown[row.id][0]) for row in found]
     reported = [row.last_reported_at for row in found if row.last_reported_at is not None]
     incidents = (incident_list(department=department, include_resolved=False)
                  if any(row.incident_open for row in found) else [])
     return DepartmentOverview(department, rows, status_tally(row.status for row in rows),
-                              incidents, max(reported, default=None), now)
+                              incidents, max(reported, default=None), now, history,
+                              (int(checks), int(succeeded)))
+
+
+@lru_cache(maxsize=4)
+def _plain_row_type(columns: tuple[str, ...]) -> type:
+    """Return a named tuple of a statement's columns, to hold its rows' values.
+
+    A result row's value by name cost about 0.6 µs (the row's ``__getattr__``), a named
+    tuple's a tenth of that; a department's page reads each of its services' rows some
+    twenty times (status, card, measures), copying each costs one read.
+    """
+    return namedtuple("ServiceColumns", columns)
 
 
 @lru_cache(maxsize=1)
-def _department_only_statement() -> Select:
-    """Build department_overview's department statement once (the code bound when it runs)."""
-    return select(Department).where(Department.code == bindparam("code"))
+def _department_page_statement() -> Select:
+    """Build department_overview's department statement once (its code and the checks'
+    window bound when it runs): the department, a row per version of its arrangement (one
+    row, version None, when it has none), newest first, each with its online channels'
+    checks counted (a one-row subquery: the database counts them once)."""
+    # Its services with an online channel: an address, as arrangement_measures counts them.
+    online = (select(Service.id)
+              .join(Department, Department.id == Service.department_id)
+              .where(Department.code == bindparam("code"), Service.online_url != "")
+              .correlate(None))
+    checks = availability_counts_query(online).subquery("checks")
+    return (select(Department, WfaArrangement, *checks.c)
+            .select_from(Department)
+            .join(checks, true())
+            .outerjoin(WfaArrangement, WfaArrangement.department_id == Department.id)
+            .where(Department.code == bindparam("code"))
+            .order_by(*ARRANGEMENT_HISTORY_ORDER))
 
 
 @lru_cache(maxsize=1)

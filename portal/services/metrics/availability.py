@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, case, exists, func, select
 
@@ -180,6 +181,17 @@ def availability_counts(
 @lru_cache(maxsize=1)
 def availability_counts_statement() -> Select:
     """Build availability_counts' statement once (its values bound when it runs)."""
+    return availability_counts_query(bindparam("ids", expanding=True))
+
+
+def availability_counts_query(service_ids: Any) -> Select:
+    """Select (all, successful) checks of some services in [start, end), outside maintenance,
+    as :func:`availability_counts` counts them: one row.
+
+    ``service_ids``: what ``IN`` takes, a list parameter or a statement selecting the ids (a
+    department's page counts its online channels' checks inside its own statement); the
+    window bound as ``start`` and ``end`` when the statement runs.
+    """
     check = AvailabilityCheck
     during_maintenance = exists(
         select(maintenance_service.c.maintenance_id)
@@ -195,7 +207,7 @@ def availability_counts_statement() -> Select:
         func.coalesce(func.sum(case((check.ok.is_(True), 1), else_=0)), 0),
     ).where(
         and_(
-            check.service_id.in_(bindparam("ids", expanding=True)),
+            check.service_id.in_(service_ids),
             check.checked_at >= bindparam("start", type_=check.checked_at.type),
             check.checked_at < bindparam("end", type_=check.checked_at.type),
             ~during_maintenance,
@@ -217,4 +229,10 @@ def availability_for_service(
     return succeeded / total
 
 
-__all__ = ["availability_counts", "availability_for_service", "checks_run", "probe"]
+__all__ = [
+    "availability_counts",
+    "availability_counts_query",
+    "availability_for_service",
+    "checks_run",
+    "probe",
+]

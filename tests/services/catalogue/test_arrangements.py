@@ -15,7 +15,9 @@ from portal.services.catalogue import arrangements
 from portal.services.catalogue.arrangements import ArrangementInput
 from portal.services.catalogue.directory import department_overview
 from portal.services.demo.arrangements import demo_arrangements_load
-from portal.services.errors import NotAuthorized, ValidationError
+from portal.services.errors import NotAuthorized, NotFound, ValidationError
+from portal.services.metrics.availability import availability_counts
+from portal.services.metrics.incidents import maintenance_schedule
 from tests.factories import create_department, create_service, create_user
 
 
@@ -198,6 +200,66 @@ def test_measures_from_a_department_overview_are_those_measured_alone(app, dinke
     assert measured == arrangements.arrangement_measures(dinkes, now=now)
     assert (measured.days_since_report, measured.channels) == (3, 2)
     assert (measured.availability_checks, measured.services_meeting) == (2, 1)
+
+
+def test_a_department_overview_reads_the_arrangement_and_the_checks_as_read_alone(
+    app, dinkes
+) -> None:
+    # A department's page reads its arrangement's versions and its channels' checks with
+    # the department (one statement): the same versions, in the same order, and the same
+    # checks counted as each read alone.
+    now = utc_now()
+    today = wib_date(now)
+    admin = create_user(role="admin", username="admin")
+    online = create_service(department=dinkes, online_url="https://dinkes.example/izin")
+    other = create_service(department=dinkes, online_url="https://dinkes.example/rujukan")
+    create_service(department=dinkes, online_url="")
+    elsewhere = create_service(department=create_department(), online_url="https://lain.example/")
+    for effective_from, applies in ((today - timedelta(days=40), "pilot"),
+                                    (today - timedelta(days=5), "no"),
+                                    (today - timedelta(days=5), "yes"),  # same day, later
+                                    (today + timedelta(days=20), "pilot")):  # announced
+        arrangements.arrangement_record(
+            admin, "dinkes", _declared(effective_from=effective_from, wfa_applies=applies,
+                                       remote_share_percent=None))
+    db.session.add_all([
+        AvailabilityCheck(service_id=online.id, checked_at=now - timedelta(days=1), ok=True),
+        AvailabilityCheck(service_id=online.id, checked_at=now - timedelta(days=2), ok=False),
+        AvailabilityCheck(service_id=other.id, checked_at=now - timedelta(days=3), ok=True),
+        # Too old, and another department's: not counted.
+        AvailabilityCheck(service_id=online.id, checked_at=now - timedelta(days=31), ok=True),
+        AvailabilityCheck(service_id=elsewhere.id, checked_at=now - timedelta(days=1), ok=True),
+    ])
+    db.session.commit()
+    # A check during declared maintenance does not count either.
+    maintenance_schedule(admin, [other.code], now - timedelta(days=4, hours=1),
+                         now - timedelta(days=4) + timedelta(hours=1), "Pemeliharaan")
+    db.session.add(AvailabilityCheck(service_id=other.id, checked_at=now - timedelta(days=4),
+                                     ok=False))
+    db.session.commit()
+
+    overview = department_overview("dinkes", now=now)
+
+    assert overview.arrangement_history == arrangements.arrangement_history(dinkes)
+    assert [v.wfa_applies for v in overview.arrangement_history] == ["pilot", "yes", "no",
+                                                                     "pilot"]
+    assert arrangements.arrangement_in_force(overview.arrangement_history).wfa_applies == "yes"
+    start = now - timedelta(days=arrangements.MEASURE_DAYS)
+    assert overview.channel_checks == availability_counts([online.id, other.id], start, now)
+    assert overview.channel_checks == (3, 2)
+    assert arrangements.arrangement_measures_from(overview) == \
+        arrangements.arrangement_measures(dinkes, now=now)
+
+
+def test_a_department_overview_without_arrangement_or_channels_reads_none(app, dinkes) -> None:
+    create_service(department=dinkes, online_url="")
+
+    overview = department_overview("dinkes")
+
+    assert overview.arrangement_history == []
+    assert overview.channel_checks == (0, 0)
+    with pytest.raises(NotFound):
+        department_overview("no-such-department")
 
 
 def test_a_department_that_never_reported_is_said_so(app, dinkes) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import event
@@ -107,6 +108,33 @@ def test_department_page_lists_its_services(client, catalogue):
     html = client.get("/id/departments/bapenda").get_data(as_text=True)
     assert "Badan Pendapatan Daerah" in html
     assert "/id/services/samsat-pkb" in html and "/id/services/samsat-bbn" in html
+
+
+@pytest.mark.parametrize(("path", "heading", "department"), [
+    ("/en/departments/bapenda", "h3", ""),
+    ("/en/services?department=bapenda", "h2", '<p class="muted">Regional Revenue Agency</p>'),
+])
+def test_list_cards_show_each_service_escaped_with_its_work_mode_and_commitment(
+    client, catalogue, path, heading, department
+):
+    # Both lists render their cards in one string (pages.service_card_list): names escaped,
+    # a missing English name marked, the work mode's date, the commitment; the department's
+    # own page names no department.
+    create_service(code="izin-reklame", name_id="Izin <Reklame> & Papan", name_en="",
+                   department=catalogue, work_mode="hybrid", work_mode_since=date(2026, 5, 4))
+    html = client.get(path).get_data(as_text=True)
+
+    assert (f'<li class="card">\n  <{heading} class="card-title">'
+            '<a href="/en/services/izin-reklame"><span lang="id">Izin &lt;Reklame&gt; &amp; '
+            'Papan</span> <span class="fallback-note">(in Indonesian)</span></a>'
+            f'</{heading}>\n  {department}<p class="status-line">'
+            '<span class="badge status-no_data">') in html
+    assert ('<span class="badge mode-hybrid">Hybrid</span>\n'
+            '  <span class="muted">since 4 May 2026</span></p>\n'
+            '  <p class="commitment">Completed within') in html
+    assert ('<span class="badge mode-onsite">On-site</span>\n  </p>\n'
+            '  <p class="commitment">') in html
+    assert html.count('<li class="card">') == 3
 
 
 def test_department_page_shows_its_open_incidents_of_any_impact_and_no_resolved_one(
