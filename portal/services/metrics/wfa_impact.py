@@ -49,13 +49,17 @@ comparison is made then (``adjusted_verdict_reason`` ``different_change_dates``)
 service's own adjusted verdict stands.
 
 Everything is computed in a handful of queries whatever the number of services: the
-catalogue's services and work-mode histories, the reporting starts, one streamed read of the
-daily due and on-time counts per cluster of overlapping windows (usually one), kept per
-service as running totals so that a window's sum is two bisections, and one read of the
-completion-time histograms limited to the moved services' own windows (a comparison group
-shows no median, so its histograms are never read). Each service's work-mode history is
-ordered once into spans (:class:`WorkModeTimeline`), and the services on-site since before
-their records began qualify for a comparison group by their reporting start alone.
+catalogue's services and work-mode histories, the reporting starts, one read of the daily due
+and on-time counts per cluster of overlapping windows (usually one; each service's from the
+first to the last day of the windows it is read for, a statement per hundred services), kept
+per service as running totals a day each so that a window's sum is two look-ups and a group's
+two sums, and one read of the completion-time histograms limited to the moved services' own
+windows (a comparison group shows no median, so its histograms are never read). These reads
+take the driver's rows as they come: SQLAlchemy's rows would cost several times more.
+Comparison groups are pooled when asked, per department and for the province. Each
+service's work-mode history is ordered once into spans (:class:`WorkModeTimeline`), and the
+services on-site since before their records began qualify for a comparison group by their
+reporting start alone.
 
 One service's impact (the API's, :func:`wfa_impact_for_code`) reads less: its department's
 services, its own days, and its department's comparison group's counts summed by the
@@ -68,13 +72,16 @@ before it; the first dated entry of a history (no older entry) counts too, with 
 
 from __future__ import annotations
 
+import json
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from itertools import accumulate
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, case, func, or_, select
@@ -97,6 +104,7 @@ from portal.services.metrics.figures import (
     histogram_accumulate,
     histogram_from_totals,
     histogram_percentile,
+    histogram_totals,
     reporting_starts,
 )
 
@@ -493,61 +501,71 @@ def _catalogue() -> _Catalogue:
 
 
 class _DueIndex:
-    """Each service's days with requests due, with running totals of due and on-time counts.
+    """Running totals of services' due and on-time counts over one span of days, a day each.
 
-    Days are kept as ordinals and the totals in arrays (a few bytes a day); the sum over a
-    span of days is the difference of two running totals found by bisection.
+    Entry k of a service's totals counts the span's days before its first day + k, so the sum
+    over a run of days is the difference of two entries found by position (no search), and a
+    group's sum is two sums of entries. A service's days outside those it needs are not read
+    (left at 0): no window it is asked about includes them.
     """
 
-    def __init__(self) -> None:
-        self._days: dict[int, array] = {}
-        self._due: dict[int, array] = {}
-        self._on_time: dict[int, array] = {}
+    def __init__(self, first: date, last: date, today: date) -> None:
+        self.first, self.last = first, last
+        self._base = first.toordinal()
+        self.length = last.toordinal() - self._base + 1
+        # Where today is, when in the span: what fell due today so far is counted there.
+        self.today_at = self.offset(today) if first <= today <= last else None
+        self.due: dict[int, array] = {}
+        self.on_time: dict[int, array] = {}
 
-    def _arrays(self, service_id: int) -> tuple[array, array, array]:
-        if service_id not in self._days:
-            self._days[service_id] = array("l")
-            self._due[service_id] = array("q", [0])
-            self._on_time[service_id] = array("q", [0])
-        return self._days[service_id], self._due[service_id], self._on_time[service_id]
+    def covers(self, first: date, last: date) -> bool:
+        """Tell whether first..last lies within the span."""
+        return self.first <= first and last <= self.last
 
-    def extend(self, rows: Iterable[tuple[int, date, int, int]]) -> None:
-        """Add (service id, day, due, on time) rows, each service's days in increasing order
-        and after the days it already has."""
-        current = None
-        days = dues = on_times = array("l")
-        for service_id, day, due, on_time in rows:
-            if service_id != current:
-                current = service_id
-                days, dues, on_times = self._arrays(service_id)
-            days.append(day.toordinal())
-            dues.append(dues[-1] + due)
-            on_times.append(on_times[-1] + on_time)
+    def offset(self, day: date) -> int:
+        """Return the position of a day of the span (or of the day after it)."""
+        return day.toordinal() - self._base
 
-    def sums(self, service_id: int, *bounds: int) -> list[tuple[int, int]]:
-        """Return (due, on time) between consecutive day ordinals of bounds (end excluded)."""
-        days = self._days.get(service_id)
-        if days is None:
-            return [(0, 0)] * (len(bounds) - 1)
-        dues, on_times = self._due[service_id], self._on_time[service_id]
-        found = []
-        previous = bisect_left(days, bounds[0])
-        for bound in bounds[1:]:
-            index = bisect_left(days, bound, previous)
-            found.append((dues[index] - dues[previous], on_times[index] - on_times[previous]))
-            previous = index
-        return found
-
-    def arrays(self) -> tuple[dict[int, array], dict[int, array], dict[int, array]]:
-        """Return the days, running due and running on-time totals by service id."""
-        return self._days, self._due, self._on_time
+    def add(self, service_id: int, due: list[int], on_time: list[int],
+            today: DueCounts | None = None) -> None:
+        """Keep a service's due and on-time counts of each day of the span as running totals,
+        with what fell due today (when today is in the span) in place of today's."""
+        if today is not None and self.today_at is not None:
+            due[self.today_at] = today.due
+            on_time[self.today_at] = today.on_time
+        self.due[service_id] = _running_totals(due)
+        self.on_time[service_id] = _running_totals(on_time)
 
     def counts(self, service_id: int, first: date, last: date) -> DueCounts:
         """Return due and on-time counts of a service over first..last (no histogram)."""
-        if last < first:
+        due = self.due.get(service_id)
+        if last < first or due is None:
             return DueCounts()
-        ((due, on_time),) = self.sums(service_id, first.toordinal(), last.toordinal() + 1)
-        return DueCounts(due, on_time)
+        on_time = self.on_time[service_id]
+        start, end = self.offset(first), self.offset(last) + 1
+        return DueCounts(due[end] - due[start], on_time[end] - on_time[start])
+
+    def pooled(self, ids: Iterable[int], first: date, change: date,
+               last: date) -> tuple[DueCounts, DueCounts]:
+        """Return services' pooled due and on-time counts over first..change−1 and
+        change..last."""
+        positions = (self.offset(first), self.offset(change), self.offset(last) + 1)
+        found = []
+        for totals_of in (self.due, self.on_time):
+            totals = [totals_of[i] for i in ids if i in totals_of]
+            start, middle, end = (sum(map(itemgetter(p), totals)) for p in positions)
+            found.append((middle - start, end - middle))
+        (before_due, after_due), (before_on_time, after_on_time) = found
+        return DueCounts(before_due, before_on_time), DueCounts(after_due, after_on_time)
+
+
+def _running_totals(counts: list[int]) -> array:
+    """Return the running totals of counts, from 0 (4 bytes an entry when they fit)."""
+    totals = list(accumulate(counts, initial=0))  # an array is filled faster from a list
+    try:
+        return array("i", totals)
+    except OverflowError:
+        return array("q", totals)
 
 
 @dataclass
@@ -565,23 +583,49 @@ class _Pool:
 
 @dataclass
 class _Reference:
-    """The on-site services of one pair of windows: pooled per department and in all."""
+    """The on-site services of one pair of windows, pooled when asked: per department and in
+    all, each pool once."""
 
     before_dates: tuple[date, date]
     after_dates: tuple[date, date]
     ids: list[int]
-    by_department: dict[int, _Pool] = field(default_factory=dict)
-    province: _Pool = field(default_factory=_Pool)
+    # The due counts of the span of days the windows lie in (set once read).
+    index: _DueIndex | None = None
+    # Pools by department id (None: the province's), and comparison groups by the department
+    # asking (None: the province asking).
+    pools: dict[int | None, _Pool] = field(default_factory=dict)
+    groups: dict[int | None, ComparisonGroup | None] = field(default_factory=dict)
+
+    def pool(self, catalogue: _Catalogue, department_id: int | None) -> _Pool:
+        """Return the pooled counts of a department's services (None: all of them)."""
+        pool = self.pools.get(department_id)
+        if pool is None:
+            ids = self.ids if department_id is None else [
+                i for i in self.ids if catalogue.department_of[i] == department_id]
+            pool = _Pool(ids)
+            if ids and self.index is not None:
+                pool.before, pool.after = self.index.pooled(
+                    ids, self.before_dates[0], self.after_dates[0], self.after_dates[1])
+            self.pools[department_id] = pool
+        return pool
 
     def group(self, catalogue: _Catalogue, department_id: int | None) -> ComparisonGroup | None:
         """Return the department's group when it has enough, else the province's, or None."""
-        own = self.by_department.get(department_id) if department_id is not None else None
-        for scope, pool in (("department", own), ("province", self.province)):
-            if pool is not None and pool.enough():
-                return comparison_group(scope, (catalogue.code_of[i] for i in pool.ids),
-                                        pool.before, pool.after, self.before_dates,
-                                        self.after_dates)
-        return None
+        if department_id in self.groups:
+            return self.groups[department_id]
+        found = None
+        scopes = [("province", None)]
+        if department_id is not None:
+            scopes.insert(0, ("department", department_id))
+        for scope, key in scopes:
+            pool = self.pool(catalogue, key)
+            if pool.enough():
+                found = comparison_group(scope, (catalogue.code_of[i] for i in pool.ids),
+                                         pool.before, pool.after, self.before_dates,
+                                         self.after_dates)
+                break
+        self.groups[department_id] = found
+        return found
 
 
 @dataclass
@@ -631,68 +675,198 @@ def _references(
 
 def _clusters(
     targets: list[_Target], references: dict[tuple[date, date], _Reference]
-) -> list[tuple[date, date, set[int]]]:
-    """Return the spans of days to read, one per cluster of overlapping windows, in order.
+) -> list[tuple[date, date, dict[int, tuple[date, date]]]]:
+    """Return the spans of days to read, one per cluster of overlapping windows, in order,
+    each with the days each of its services needs: from the first to the last day of the
+    windows it is read for (its own, and those whose comparison group it may join).
 
     Moves usually cluster around a policy date, so this is one span; moves years apart do not
     make every service's whole history between them be read.
     """
-    spans = []
+    spans: dict[tuple[date, date], tuple[date, date, list[int], list[int]]] = {}
     for target in targets:
-        reference = references[(target.move.change_date, target.after_dates[1])]
-        last = max(target.before_dates[1], target.after_dates[1])
-        spans.append((target.before_dates[0], last, {target.service_id, *reference.ids}))
-    spans.sort(key=lambda span: span[0])
+        key = (target.move.change_date, target.after_dates[1])
+        if key not in spans:
+            spans[key] = (target.before_dates[0],
+                          max(target.before_dates[1], target.after_dates[1]),
+                          references[key].ids, [])
+        spans[key][3].append(target.service_id)
     clusters: list[list] = []
-    for first, last, ids in spans:
+    for first, last, ids, moved in sorted(spans.values(), key=lambda span: span[:2]):
         if clusters and first <= clusters[-1][1] + timedelta(days=1):
             clusters[-1][1] = max(clusters[-1][1], last)
-            clusters[-1][2] |= ids
+            clusters[-1][2].append((first, last, ids, moved))
         else:
-            clusters.append([first, last, set(ids)])
-    return [(first, last, ids) for first, last, ids in clusters]
+            clusters.append([first, last, [(first, last, ids, moved)]])
+    found = []
+    for first, last, cluster_spans in clusters:
+        # A later change date never gives an earlier last day (both windows' ends follow it),
+        # so the spans in order of their first days are in order of their last days too: the
+        # last span naming a service gives its last day, the first its first day.
+        last_of: dict[int, date] = {}
+        for _first, span_last, ids, moved in cluster_spans:
+            last_of.update(dict.fromkeys(ids, span_last))
+            last_of.update(dict.fromkeys(moved, span_last))
+        first_of: dict[int, date] = {}
+        for span_first, _last, ids, moved in reversed(cluster_spans):
+            first_of.update(dict.fromkeys(ids, span_first))
+            first_of.update(dict.fromkeys(moved, span_first))
+        found.append((first, last, {i: (first_of[i], last_of[i]) for i in last_of}))
+    return found
 
 
-# Rows fetched at a time from the database: the reads stream instead of holding every row.
-_YIELD_PER = 5000
+# Rows taken at a time from the driver's cursor.
+_FETCH_ROWS = 5000
+# Services whose days one statement reads: the driver holds a statement's rows until they are
+# taken (a client-side cursor: far cheaper than streaming from the server), so a few tens of
+# thousands at a time.
+_SERVICES_PER_READ = 100
 # Window ranges (each one IN list and two dates) per statement of the histogram read.
 _RANGES_PER_STATEMENT = 100
 
 
-def _read_due_counts(
-    clusters: list[tuple[date, date, set[int]]], today_counts: Mapping[int, DueCounts],
-    today: date,
-) -> _DueIndex:
-    """Read the due and on-time counts of every day the windows need, histograms left out.
+def _driver_rows(statement: Select, values: dict | None = None) -> Iterator[list[tuple]]:
+    """Yield a statement's rows in batches as the database driver returns them: plain tuples.
 
-    Days before today come from the aggregates, streamed in order of service and day; today
-    (what fell due so far) from ``today_counts``, read from the requests.
+    A read of hundreds of thousands of rows costs several times more as SQLAlchemy's rows;
+    the driver's values are those of the columns' database types (see :class:`_DayOrdinals`).
     """
-    index = _DueIndex()
+    result = db.session.connection().execute(statement, values)
+    try:
+        cursor = result.cursor
+        while rows := cursor.fetchmany(_FETCH_ROWS):
+            yield rows
+    finally:
+        result.close()
+
+
+class _DayOrdinals(dict):
+    """The ordinals of days as the database driver returns them (dates; texts on SQLite),
+    each converted once, by the date column's own conversion."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        dialect = db.session.connection().dialect
+        self._convert = ServiceDay.day.type.dialect_impl(dialect).result_processor(dialect,
+                                                                                   None)
+
+    def __missing__(self, raw: Any) -> int:
+        day = raw if self._convert is None else self._convert(raw)
+        self[raw] = ordinal = day.toordinal()
+        return ordinal
+
+
+def _read_due_counts(
+    clusters: list[tuple[date, date, dict[int, tuple[date, date]]]],
+    today_counts: Mapping[int, DueCounts], today: date,
+) -> list[_DueIndex]:
+    """Read the due and on-time counts of the days each service needs, histograms left out:
+    one index per cluster, in the clusters' order.
+
+    Days before today come from the aggregates; today (what fell due so far) from
+    ``today_counts``, read from the requests.
+    """
+    indexes = []
+    ordinals = _DayOrdinals()
     last_aggregate_day = today - timedelta(days=1)
-    # Core rows through the session's connection: the ORM's result handling would cost more
-    # than the rows' own reading.
-    connection = db.session.connection()
-    for first, last, ids in clusters:
-        last = min(last, last_aggregate_day)
-        if first > last:
-            continue
-        ordered = sorted(ids)
-        for chunk_start in range(0, len(ordered), 900):
-            stmt = select(
-                ServiceDay.service_id, ServiceDay.day, ServiceDay.due, ServiceDay.due_on_time,
-            ).where(
-                ServiceDay.service_id.in_(ordered[chunk_start:chunk_start + 900]),
-                ServiceDay.day >= first,
-                ServiceDay.day <= last,
-                ServiceDay.due > 0,
-            ).order_by(ServiceDay.service_id, ServiceDay.day)
-            result = connection.execute(stmt.execution_options(yield_per=_YIELD_PER))
-            for rows in result.partitions():
-                index.extend(rows)
-    index.extend((service_id, today, counts.due, counts.on_time)
-                 for service_id, counts in sorted(today_counts.items()))
-    return index
+    for first, last, needs in clusters:
+        index = _DueIndex(first, last, today)
+        indexes.append(index)
+        base = first.toordinal()
+        zeros = [0] * index.length
+        ordered = sorted(needs)
+        for chunk_start in range(0, len(ordered), _SERVICES_PER_READ):
+            chunk = ordered[chunk_start:chunk_start + _SERVICES_PER_READ]
+            ranges: dict[tuple[date, date], list[int]] = defaultdict(list)
+            for service_id in chunk:
+                need_first, need_last = needs[service_id]
+                need_last = min(need_last, last_aggregate_day)
+                if need_first <= need_last:
+                    ranges[(need_first, need_last)].append(service_id)
+            # Each day's counts go to their place, so the rows may come in any order (the
+            # database need not sort them).
+            due_of = {service_id: zeros.copy() for service_id in chunk}
+            on_time_of = {service_id: zeros.copy() for service_id in chunk}
+            if ranges:
+                values = _ranges_values(ranges.items())
+                for rows in _driver_rows(_days_statement("counts", len(ranges)), values):
+                    for service_id, day, due, on_time in rows:
+                        at = ordinals[day] - base
+                        due_of[service_id][at] = due
+                        on_time_of[service_id][at] = on_time
+            for service_id in chunk:
+                index.add(service_id, due_of[service_id], on_time_of[service_id],
+                          today_counts.get(service_id))
+    return indexes
+
+
+def _ranges_values(ranges: Iterable[tuple[tuple[date, date], list[int]]]) -> dict:
+    """Return the values of :func:`_days_statement` for some ranges of days and their ids."""
+    values: dict = {}
+    for n, ((first, last), ids) in enumerate(ranges):
+        values[f"ids_{n}"], values[f"first_{n}"], values[f"last_{n}"] = ids, first, last
+    return values
+
+
+# A statement per kind and number of ranges: at most _RANGES_PER_STATEMENT numbers of each.
+@lru_cache(maxsize=2 * _RANGES_PER_STATEMENT)
+def _days_statement(columns: str, ranges: int) -> Select:
+    """Build the statement reading services' days with requests due in some ranges of days
+    once per kind and number of ranges: their due and on-time ``counts`` or their completion
+    times (``histograms``). Range n's ids and days are bound as ``ids_n``, ``first_n`` and
+    ``last_n``.
+
+    The values are written into the statement's text: the driver prepares a statement run
+    often (every chunk of a read has the same text when bound), and PostgreSQL's generic plan
+    of a prepared IN list reads these rows at about twice the cost of a plan for the values.
+    """
+    day = ServiceDay
+    selected = ((day.due, day.due_on_time) if columns == "counts"
+                else (day.due_completion_histogram,))
+
+    def bound(name: str) -> Any:
+        return bindparam(name, type_=day.day.type, literal_execute=True)
+
+    return select(day.service_id, day.day, *selected).where(
+        or_(*(and_(day.service_id.in_(bindparam(f"ids_{n}", expanding=True,
+                                                literal_execute=True)),
+                   day.day >= bound(f"first_{n}"), day.day <= bound(f"last_{n}"))
+              for n in range(ranges))),
+        day.due > 0)
+
+
+def _histogram_of(texts: list[str]) -> Counter[int]:
+    """Return the histogram stored histograms count together, as
+    ``histogram_from_totals(histogram_totals(texts))`` does, for less.
+
+    The texts' keys and counts are read as one flat JSON array of numbers (no dictionary per
+    day and no text key), as :func:`portal.services.metrics.figures.histogram_texts_percentiles`
+    reads them; texts whose keys or counts are not whole numbers written plainly take the
+    long way.
+    """
+    if not texts:
+        return Counter()
+    joined = ",".join(texts)
+    try:
+        flat = json.loads("[" + joined.replace('"', "").replace("{", "").replace("}", "")
+                          .replace(":", ",") + "]")
+    except ValueError:
+        flat = None
+    if flat is None or len(flat) != 2 * joined.count(":") or set(map(type, flat)) != {int}:
+        return histogram_from_totals(histogram_totals(texts))
+    merged: dict[int, int] = {}
+    get = merged.get
+    for key, count in zip(flat[0::2], flat[1::2], strict=True):
+        merged[key] = get(key, 0) + count
+    return Counter(merged)
+
+
+def _index_of(indexes: list[_DueIndex], day: date) -> _DueIndex | None:
+    """Return the index whose span holds a day (spans are disjoint and in order), or None."""
+    found = bisect_right([index.first for index in indexes], day) - 1
+    if found >= 0 and indexes[found].covers(day, day):
+        return indexes[found]
+    return None
 
 
 def _target_histograms(
@@ -701,7 +875,7 @@ def _target_histograms(
     """Return the completion times of each moved service's due requests, before and after.
 
     Only the moved services' own windows are read with their histograms: a comparison group
-    shows no median.
+    shows no median. Each side's stored histograms are added up in one parse.
     """
     ranges: dict[tuple[date, date], list[int]] = defaultdict(list)
     for target in targets:
@@ -710,27 +884,20 @@ def _target_histograms(
                    today - timedelta(days=1))
         if first <= last:
             ranges[(first, last)].append(target.service_id)
-    change_date = {t.service_id: t.move.change_date for t in targets}
-    totals: dict[int, tuple[dict[str, int], dict[str, int]]] = {
-        t.service_id: ({}, {}) for t in targets}
+    change_at = {t.service_id: t.move.change_date.toordinal() for t in targets}
+    texts: dict[int, tuple[list[str], list[str]]] = {t.service_id: ([], []) for t in targets}
+    ordinals = _DayOrdinals()
     items = sorted(ranges.items())
     for chunk_start in range(0, len(items), _RANGES_PER_STATEMENT):
         chunk = items[chunk_start:chunk_start + _RANGES_PER_STATEMENT]
-        stmt = select(
-            ServiceDay.service_id, ServiceDay.day, ServiceDay.due_completion_histogram,
-        ).where(
-            or_(*(and_(ServiceDay.service_id.in_(ids), ServiceDay.day >= first,
-                       ServiceDay.day <= last) for (first, last), ids in chunk)),
-            ServiceDay.due > 0,
-        )
-        result = db.session.connection().execute(stmt.execution_options(yield_per=_YIELD_PER))
-        for rows in result.partitions():
+        for rows in _driver_rows(_days_statement("histograms", len(chunk)),
+                                 _ranges_values(chunk)):
             for service_id, day, text in rows:
-                before, after = totals[service_id]
-                histogram_accumulate(before if day < change_date[service_id] else after, text)
+                if text and text != "{}":
+                    texts[service_id][ordinals[day] >= change_at[service_id]].append(text)
     found = {}
     for target in targets:
-        before, after = (histogram_from_totals(t) for t in totals[target.service_id])
+        before, after = (_histogram_of(side_texts) for side_texts in texts[target.service_id])
         counts = today_counts.get(target.service_id)
         if counts is not None:
             for (first, last), histogram in ((target.before_dates, before),
@@ -739,51 +906,6 @@ def _target_histograms(
                     histogram.update(counts.histogram)
         found[target.service_id] = (before, after)
     return found
-
-
-def _pool_references(
-    catalogue: _Catalogue, references: dict[tuple[date, date], _Reference], index: _DueIndex
-) -> None:
-    """Pool each reference's services' due counts, per department and for the province."""
-    department_of = catalogue.department_of
-    # The inner loop runs once per (pair of windows, on-site service): it reads the arrays
-    # directly instead of through _DueIndex.sums.
-    days_of, due_of, on_time_of = index.arrays()
-    for reference in references.values():
-        start = reference.before_dates[0].toordinal()
-        change = reference.after_dates[0].toordinal()
-        end = reference.after_dates[1].toordinal() + 1
-        totals: dict[int, list[int]] = {}
-        ids_of: dict[int, list[int]] = defaultdict(list)
-        for service_id in reference.ids:
-            department_id = department_of[service_id]
-            ids_of[department_id].append(service_id)
-            days = days_of.get(service_id)
-            if days is None:
-                totals.setdefault(department_id, [0, 0, 0, 0])
-                continue
-            first = bisect_left(days, start)
-            middle = bisect_left(days, change, first)
-            last = bisect_left(days, end, middle)
-            due, on_time = due_of[service_id], on_time_of[service_id]
-            total = totals.get(department_id)
-            if total is None:
-                total = totals[department_id] = [0, 0, 0, 0]
-            total[0] += due[middle] - due[first]
-            total[1] += on_time[middle] - on_time[first]
-            total[2] += due[last] - due[middle]
-            total[3] += on_time[last] - on_time[middle]
-        province = reference.province
-        for department_id, (before_due, before_on_time, after_due, after_on_time) in (
-                totals.items()):
-            pool = _Pool(ids_of[department_id], DueCounts(before_due, before_on_time),
-                         DueCounts(after_due, after_on_time))
-            reference.by_department[department_id] = pool
-            province.ids.extend(pool.ids)
-            province.before.due += before_due
-            province.before.on_time += before_on_time
-            province.after.due += after_due
-            province.after.on_time += after_on_time
 
 
 @dataclass
@@ -815,21 +937,23 @@ def wfa_figures(
             targets.append(_Target(service_id, move, before, after))
     references = _references(catalogue, targets)
     clusters = _clusters(targets, references)
-    today_ids = sorted({i for first, last, ids in clusters if first <= today <= last
-                        for i in ids})
+    today_ids = sorted({i for first, last, needs in clusters if first <= today <= last
+                        for i in needs})
     today_counts = due_counts_today(today_ids, today, now) if today_ids else {}
-    index = _read_due_counts(clusters, today_counts, today)
-    _pool_references(catalogue, references, index)
+    indexes = _read_due_counts(clusters, today_counts, today)
+    for reference in references.values():
+        reference.index = _index_of(indexes, reference.before_dates[0])
     histograms = _target_histograms(targets, today_counts, today) if targets else {}
 
     impacts: dict[int, WfaImpact] = {}
     sides: dict[int, tuple[_Target, DueCounts, DueCounts]] = {}
     for target in targets:
         service_id = target.service_id
-        before = index.counts(service_id, *target.before_dates)
-        after = index.counts(service_id, *target.after_dates)
-        before.histogram, after.histogram = histograms[service_id]
         reference = references[(target.move.change_date, target.after_dates[1])]
+        index = reference.index
+        before, after = (DueCounts() if index is None else index.counts(service_id, *dates)
+                         for dates in (target.before_dates, target.after_dates))
+        before.histogram, after.histogram = histograms[service_id]
         sides[service_id] = (target, before, after)
         impacts[service_id] = WfaImpact(
             **compare(
