@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -55,15 +55,78 @@ AT_RISK_MARGIN = 0.10
 _EPSILON = 1e-9
 
 
-@dataclass(frozen=True)
 class StatusView:
-    """A service's status as shown: stored evaluation with the incidents open now applied."""
+    """A service's status as shown: stored evaluation with the incidents open now applied.
+
+    Immutable and compared by value, as a frozen dataclass of ``service_id``, ``status``,
+    ``reason_params``, ``metrics`` and ``computed_at`` would be. A list builds dozens of them
+    a page and shows none of their ``metrics``: a view built from a stored row keeps that
+    JSON text and parses it when ``metrics`` is first read (the service page, the API).
+    """
+
+    __slots__ = ("service_id", "status", "reason_params", "computed_at", "_metrics",
+                 "_reason_json")
 
     service_id: int
     status: str
     reason_params: dict
-    metrics: dict
     computed_at: datetime | None
+
+    def __init__(self, service_id: int, status: str, reason_params: dict,
+                 metrics: dict | str, computed_at: datetime | None,
+                 reason_json: str | None = None) -> None:
+        """Hold a view; ``metrics`` may be the stored JSON text, parsed when first read.
+
+        ``reason_json``, when given, is the stored JSON text ``reason_params`` was parsed
+        from: the reason sentences are memoised under it (:func:`status_reason_in`).
+        """
+        _set_service_id(self, service_id)
+        _set_status(self, status)
+        _set_reason_params(self, reason_params)
+        _set_metrics(self, metrics)
+        _set_computed_at(self, computed_at)
+        _set_reason_json(self, reason_json)
+
+    @property
+    def metrics(self) -> dict:
+        """The window's metrics as stored (``{}`` when none are stored)."""
+        metrics = self._metrics
+        if isinstance(metrics, str):
+            metrics = json.loads(metrics or "{}")
+            _set_metrics(self, metrics)
+        return metrics
+
+    def _key(self) -> tuple:
+        return (self.service_id, self.status, self.reason_params, self.metrics,
+                self.computed_at)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, StatusView)
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # holds dicts, as the dataclass did
+
+    def __repr__(self) -> str:
+        return (f"StatusView(service_id={self.service_id!r}, status={self.status!r}, "
+                f"reason_params={self.reason_params!r}, metrics={self.metrics!r}, "
+                f"computed_at={self.computed_at!r})")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple:
+        return (StatusView, (*self._key(), self._reason_json))
+
+
+# The slots' own setters: the view refuses attribute assignment, and a list builds dozens.
+(_set_service_id, _set_status, _set_reason_params, _set_metrics, _set_computed_at,
+ _set_reason_json) = (getattr(StatusView, name).__set__ for name in (
+     "service_id", "status", "reason_params", "_metrics", "computed_at", "_reason_json"))
 
 
 def status_window(now: datetime) -> tuple[date, date]:
@@ -204,7 +267,10 @@ def status_refresh(service_ids: Iterable[int] | None = None, now: datetime | Non
 
 
 def _view(
-    row: Any,
+    stored: bool,
+    reason_json: str | None,
+    metrics_json: str | None,
+    computed_at: datetime | None,
     service_id: int,
     disrupted: bool,
     last_reported_at: datetime | None,
@@ -212,25 +278,37 @@ def _view(
 ) -> StatusView:
     """Build what is shown from a stored row (or its absence), the last report and incidents.
 
-    ``row`` has the stored reason parameters, metrics and computation time (None: none
-    stored); ``disrupted``, whether an open incident disrupts the service now.
+    ``stored`` tells whether a status is stored, with its reason parameters, metrics (both as
+    stored, JSON) and computation time; ``disrupted``, whether an open incident disrupts the
+    service now. The metrics are parsed only when read (lists show none).
     """
-    if row is None:
+    if not stored:
         # Never evaluated: a new service that never reported. Silence is never health.
         params: dict = {"since": None, "data_status": "no_data"}
-        metrics: dict = {}
-        computed_at = None
+        reason_json = metrics_json = computed_at = None
     else:
-        params = json.loads(row.reason_params or "{}")
-        metrics = json.loads(row.metrics or "{}")
-        computed_at = row.computed_at
+        reason_json = reason_json or "{}"
+        # A copy: the parsed parameters are memoised, each view has its own.
+        params = dict(_stored_params(reason_json))
     silent = last_reported_at is None or now - last_reported_at > SILENCE_LIMIT
     if silent and params.get("data_status") != "no_data":
         # Gone silent since the row was stored: no_data now, not the health stored then.
         since = wib_date(last_reported_at).isoformat() if last_reported_at else None
         params = {**params, "data_status": "no_data", "since": since}
+        reason_json = None  # no longer the stored parameters
     status = "disrupted" if disrupted else params.get("data_status", "no_data")
-    return StatusView(service_id, status, params, metrics, computed_at)
+    return StatusView(service_id, status, params, metrics_json or "{}", computed_at,
+                      reason_json)
+
+
+@lru_cache(maxsize=4096)
+def _stored_params(reason_json: str) -> dict:
+    """Parse stored reason parameters (memoised: every list reads the same ones again).
+
+    The dict is shared: copy it before handing it out (its values are plain, a shallow copy
+    does).
+    """
+    return json.loads(reason_json)
 
 
 def shown_status_query() -> Select:
@@ -255,11 +333,6 @@ def shown_status_query() -> Select:
 def _shown_statement() -> Select:
     """Build status_for_services' statement once (the ids bound when it runs)."""
     return shown_status_query().where(Service.id.in_(bindparam("ids", expanding=True)))
-
-
-def _stored(row: Any) -> Any:
-    """Return a shown-query row as the stored status (None when none is stored)."""
-    return row if row.stored is not None else None
 
 
 def status_for_services(
@@ -295,11 +368,15 @@ def _shown(
 ) -> dict[int, tuple[StatusView, datetime | None]]:
     """Return each service's shown status and last report time (one query a 900 ids)."""
     ids = list(service_ids)
-    rows: dict[int, Any] = {}
+    values: dict[int, tuple] = {}
     for start in range(0, len(ids), 900):
-        for row in db.session.execute(_shown_statement(), {"ids": ids[start:start + 900]}):
-            rows[row.id] = row
-    return build_shown_statuses(ids, rows, now)
+        # The columns of shown_status_query, in its order: read by position, each once.
+        for (service_id, stored, reason_json, metrics_json, computed_at, last_reported_at,
+             disrupted) in db.session.execute(_shown_statement(),
+                                              {"ids": ids[start:start + 900]}):
+            values[service_id] = (stored is not None, reason_json, metrics_json, computed_at,
+                                  last_reported_at, disrupted)
+    return _build_shown(ids, values, now)
 
 
 def build_shown_statuses(
@@ -307,39 +384,56 @@ def build_shown_statuses(
 ) -> dict[int, tuple[StatusView, datetime | None]]:
     """Build the shown statuses and last report times of services from their shown rows.
 
+    A row has (by name) the columns of :func:`shown_status_query`; each is read once.
     A row stored under earlier definitions (before an upgrade, until the next refresh) is
     evaluated afresh, so that no page shows a figure the current rules do not give.
     """
+    values: dict[int, tuple] = {}
+    for i in ids:
+        row = rows.get(i)
+        if row is not None:
+            values[i] = (row.stored is not None, row.reason_params, row.metrics,
+                         row.computed_at, row.last_reported_at, row.disrupted)
+    return _build_shown(ids, values, now)
+
+
+def _build_shown(
+    ids: list[int], values: dict[int, tuple], now: datetime | None
+) -> dict[int, tuple[StatusView, datetime | None]]:
+    """Build the shown statuses of :func:`build_shown_statuses` from each service's values:
+    (stored, reason params JSON, metrics JSON, computed at, last report, disrupted)."""
     now = (now or utc_now()).astimezone(UTC)
     shown: dict[int, tuple[StatusView, datetime | None]] = {}
     stale = []
     for i in ids:
-        row = rows.get(i)
-        if row is None:
-            shown[i] = (_view(None, i, False, None, now), None)
-        elif row.stored is not None and not _snapshot_is_current(row):
+        found = values.get(i)
+        if found is None:
+            shown[i] = (_view(False, None, None, None, i, False, None, now), None)
+            continue
+        stored, reason_json, metrics_json, computed_at, last_reported_at, disrupted = found
+        if stored and not _snapshot_is_current(metrics_json):
             stale.append(i)
         else:
-            shown[i] = (_view(_stored(row), i, bool(row.disrupted), row.last_reported_at, now),
-                        row.last_reported_at)
+            shown[i] = (_view(stored, reason_json, metrics_json, computed_at, i,
+                              bool(disrupted), last_reported_at, now), last_reported_at)
     if stale:
         for service in db.session.scalars(select(Service).where(Service.id.in_(stale))):
-            row = rows[service.id]
+            _stored, _r, _m, _c, last_reported_at, disrupted = values[service.id]
             status, params, metrics = status_evaluate(
-                service, now, row.last_reported_at, bool(row.disrupted))
+                service, now, last_reported_at, bool(disrupted))
             shown[service.id] = (StatusView(service.id, status, params, metrics, None),
-                                 row.last_reported_at)
+                                 last_reported_at)
     return shown
 
 
-def _snapshot_is_current(row: Any) -> bool:
+def _snapshot_is_current(metrics_json: str | None) -> bool:
     """Tell whether a stored status was computed under the current metric definitions.
 
     The status counts (portal.services.catalogue.tallies) take a row whose ``data_status`` is
     set as current without this test: a change of definitions that changes it must empty that
     column in its migration, as 0012 filled it only for the rows this test finds current.
     """
-    return '"due":' in (row.metrics or "")
+    return '"due":' in (metrics_json or "")
 
 
 def status_counts(
@@ -352,10 +446,11 @@ def status_counts(
         stmt = stmt.where(Service.department_id == department_id)
     by: dict[str, dict[str, int]] = {mode: dict.fromkeys(SERVICE_STATUSES, 0)
                                      for mode in WORK_MODES}
-    for row in db.session.execute(stmt):
-        status = _view(_stored(row), row.id, bool(row.disrupted), row.last_reported_at,
-                       now).status
-        by.setdefault(row.work_mode, dict.fromkeys(SERVICE_STATUSES, 0))[status] += 1
+    for (service_id, stored, reason_json, metrics_json, computed_at, last_reported_at,
+         disrupted, work_mode) in db.session.execute(stmt):
+        status = _view(stored is not None, reason_json, metrics_json, computed_at, service_id,
+                       bool(disrupted), last_reported_at, now).status
+        by.setdefault(work_mode, dict.fromkeys(SERVICE_STATUSES, 0))[status] += 1
     if by_mode:
         return by
     total = dict.fromkeys(SERVICE_STATUSES, 0)
@@ -457,6 +552,12 @@ def status_reason_text(status_row: StatusView | ServiceStatus, lang: str | None 
 def status_reason_in(status_row: StatusView | ServiceStatus, locale: str) -> str:
     """Return the reason for a status in the active locale, named by the caller (a list
     looks it up once for its dozens of cards, as portal.web.formatting.Formats does)."""
+    if status_row.__class__ is StatusView:
+        assert isinstance(status_row, StatusView)
+        stored = status_row._reason_json
+        if stored is not None:
+            # Its parameters are those stored: keyed by the stored text, nothing to build.
+            return _reason_cached(status_row.status, stored, locale)
     params = status_row.reason_params
     if isinstance(params, str):
         return _reason_cached(status_row.status, params or "{}", locale)
