@@ -22,10 +22,12 @@ and as served to a client that accepts gzip. Requests carry a browser's
 ``Accept-Encoding`` (``--accept-encoding``), no cookie and no ``If-None-Match``: never a 304.
 
 "Cache off" means that nothing a page shows is kept between requests: no rendered page, no
-serialised JSON, and the data version read on every request. What stays on in both settings
+serialised JSON; the pages with a live script read the data version on every request (they
+show it), the answers nothing may keep read no version at all. What stays on in both settings
 are memos of pure formatting (a rate, a date, a status sentence for given numbers; see
-``by_lang`` in portal/web/public/pages.py) and the working calendar, which is re-read each
-time and only rebuilt when it changed: they keep nothing that can go stale.
+``by_lang`` in portal/web/public/pages.py; the layout's brand, navigation and footer per
+language, portal/web/site_parts.py) and the working calendar, which is re-read each time and
+only rebuilt when it changed: they keep nothing that can go stale.
 """
 
 from __future__ import annotations
