@@ -23,7 +23,6 @@ from portal.services.feedback.routing import routing_demo_load
 DEMO_CATALOGUE = Path(__file__).resolve().parent / "catalogue.csv"
 # Where to go for what the province does not provide (KTP, SIM, ...): catalogue data too.
 DEMO_POINTERS = Path(__file__).resolve().parent / "pointers.csv"
-DEMO_FLAG = DEMO_DATA_KEY
 
 
 def demo_load() -> ImportSummary:
@@ -32,8 +31,8 @@ def demo_load() -> ImportSummary:
         summary = catalogue_import_file(stream, recorded_by="demo")
     with DEMO_POINTERS.open(encoding="utf-8", newline="") as stream:
         pointer_import_file(stream)
-    if db.session.get(SiteSetting, DEMO_FLAG) is None:
-        db.session.add(SiteSetting(key=DEMO_FLAG, value="1"))
+    if db.session.get(SiteSetting, DEMO_DATA_KEY) is None:
+        db.session.add(SiteSetting(key=DEMO_DATA_KEY, value="1"))
     db.session.commit()
     routing_demo_load()  # the triage unit and sample routing rules, once
     demo_history_generate()  # a year of requests per service, idempotent
@@ -53,4 +52,4 @@ def demo_data_loaded() -> bool:
 @lru_cache(maxsize=1)
 def _demo_flag_statement() -> Select:
     """Build demo_data_loaded's statement once (it has no values)."""
-    return select(SiteSetting.key).where(SiteSetting.key == DEMO_FLAG)
+    return select(SiteSetting.key).where(SiteSetting.key == DEMO_DATA_KEY)

@@ -399,16 +399,29 @@ def histogram_texts_percentiles(
     stored = [text for text in texts if text and text != "{}"]
     if not stored:
         return [None] * len(ps)
-    joined = ",".join(stored)
+    flat = histogram_texts_flat(stored)
+    if flat is None:
+        return histogram_percentiles(histogram_from_totals(histogram_totals(stored)), ps)
+    return [None if key is None else key_seconds(key)
+            for key in percentile_keys(flat[0::2], flat[1::2], ps)]
+
+
+def histogram_texts_flat(texts: list[str]) -> list[int] | None:
+    """Return stored histograms' keys and counts as one flat list (key, count, key, count…),
+    read as one JSON array of numbers: no string and no dictionary per key.
+
+    None when a key or a count is not a whole number written plainly: the caller then takes
+    the long way (:func:`histogram_totals`, :func:`histogram_from_totals`).
+    """
+    joined = ",".join(texts)
     try:
         flat = json.loads("[" + joined.replace('"', "").replace("{", "").replace("}", "")
                           .replace(":", ",") + "]")
     except ValueError:
-        flat = None
-    if flat is None or len(flat) != 2 * joined.count(":") or set(map(type, flat)) != {int}:
-        return histogram_percentiles(histogram_from_totals(histogram_totals(stored)), ps)
-    return [None if key is None else key_seconds(key)
-            for key in percentile_keys(flat[0::2], flat[1::2], ps)]
+        return None
+    if len(flat) != 2 * joined.count(":") or (flat and set(map(type, flat)) != {int}):
+        return None
+    return flat
 
 
 def _add_counts(totals: dict[str, int], histogram: dict[str, int]) -> None:

@@ -72,7 +72,6 @@ before it; the first dated entry of a history (no older entry) counts too, with 
 
 from __future__ import annotations
 
-import json
 from array import array
 from bisect import bisect_right
 from collections import Counter, defaultdict
@@ -104,6 +103,7 @@ from portal.services.metrics.figures import (
     histogram_accumulate,
     histogram_from_totals,
     histogram_percentile,
+    histogram_texts_flat,
     histogram_totals,
     reporting_starts,
 )
@@ -839,20 +839,13 @@ def _histogram_of(texts: list[str]) -> Counter[int]:
     """Return the histogram stored histograms count together, as
     ``histogram_from_totals(histogram_totals(texts))`` does, for less.
 
-    The texts' keys and counts are read as one flat JSON array of numbers (no dictionary per
-    day and no text key), as :func:`portal.services.metrics.figures.histogram_texts_percentiles`
-    reads them; texts whose keys or counts are not whole numbers written plainly take the
-    long way.
+    The texts' keys and counts are read at once (:func:`histogram_texts_flat`); texts whose
+    keys or counts are not whole numbers written plainly take the long way.
     """
     if not texts:
         return Counter()
-    joined = ",".join(texts)
-    try:
-        flat = json.loads("[" + joined.replace('"', "").replace("{", "").replace("}", "")
-                          .replace(":", ",") + "]")
-    except ValueError:
-        flat = None
-    if flat is None or len(flat) != 2 * joined.count(":") or set(map(type, flat)) != {int}:
+    flat = histogram_texts_flat(texts)
+    if flat is None:
         return histogram_from_totals(histogram_totals(texts))
     merged: dict[int, int] = {}
     get = merged.get
