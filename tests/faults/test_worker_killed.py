@@ -2,12 +2,17 @@
 
 Gunicorn serves the portal on this run's database (SQLite or PostgreSQL); a department
 sends its largest allowed report; once the worker has begun writing it, the worker is
-killed. No request, daily figure or report time of that batch may remain; gunicorn starts
-a new worker, and the same report sent again is stored whole.
+killed. On PostgreSQL the test holds the daily figures' table locked against writes, so the
+worker is caught for certain between writing the requests and writing their daily figures
+(a report is stored in well under a second, too fast to be caught by polling alone); on
+SQLite, whose locks cover the whole database, the test watches for the write journal.
+No request, daily figure or report time of that batch may remain; gunicorn starts a new
+worker, and the same report sent again is stored whole.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,6 +20,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -97,18 +103,34 @@ def _worker_pid(master: int) -> int:
     raise AssertionError("gunicorn has no worker")
 
 
-def _writing(url: str) -> bool:
-    """Tell whether a transaction is writing the report (not committed yet)."""
+@contextlib.contextmanager
+def _watching(url: str) -> Iterator[Callable[[], bool]]:
+    """Yield a function telling whether a transaction is writing the report (not committed).
+
+    On PostgreSQL, the daily figures' table stays locked against writes (reads pass) while
+    the block runs: a worker that has written the requests waits there, inside its
+    transaction, until the block ends.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         # A rollback journal exists while a write transaction runs (and after a crash in one).
-        return Path(f"{parsed.database}-journal").exists()
+        journal = Path(f"{parsed.database}-journal")
+        yield journal.exists
+        return
     engine = create_engine(url)
     try:
-        with engine.connect() as connection:
-            return bool(connection.scalar(text(
+        with engine.connect() as gate, engine.connect() as watcher:
+            gate.execute(text("LOCK TABLE service_day IN EXCLUSIVE MODE"))
+            query = text(
                 "SELECT count(*) FROM pg_locks WHERE relation = 'service_request'::regclass "
-                "AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()")))
+                "AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()")
+
+            def writing() -> bool:
+                with watcher.begin():
+                    return bool(watcher.scalar(query))
+
+            yield writing
+            gate.rollback()
     finally:
         engine.dispose()
 
@@ -131,15 +153,16 @@ def test_a_worker_killed_mid_report_leaves_no_partial_batch(reporting_server):
         except (urllib.error.URLError, ConnectionError) as error:  # died with the worker
             answers.append(error)
 
-    sender = threading.Thread(target=send)
-    sender.start()
-    deadline = time.monotonic() + 60
-    while not _writing(url):
-        assert not answers, f"the report finished before it could be interrupted: {answers}"
-        assert time.monotonic() < deadline, "the worker never began writing the report"
-        time.sleep(0.005)
-    os.kill(worker, signal.SIGKILL)
-    sender.join(timeout=30)
+    with _watching(url) as writing:
+        sender = threading.Thread(target=send)
+        sender.start()
+        deadline = time.monotonic() + 60
+        while not writing():
+            assert not answers, f"the report finished before it could be interrupted: {answers}"
+            assert time.monotonic() < deadline, "the worker never began writing the report"
+            time.sleep(0.002)
+        os.kill(worker, signal.SIGKILL)
+        sender.join(timeout=30)
 
     # The client got no answer: the worker died inside the request, after writing began.
     assert answers and isinstance(answers[0], OSError), answers
