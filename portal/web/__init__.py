@@ -56,7 +56,12 @@ def init_views(app: Flask) -> None:
     from portal.web.accountability import pages as accountability
     from portal.web.feedback import pages as feedback
     from portal.web.outage import init_outage
-    from portal.web.public import badges, feeds, incidents
+    from portal.web.public import (
+        badges,
+        feeds,
+        incidents,
+        service_page,  # noqa: F401  (its views join public's bp)
+    )
     from portal.web.public import pages as public
     from portal.web.subscriptions import pages as subscriptions
     from portal.web.survey import pages as survey

@@ -3,7 +3,7 @@
 Bars encode the on-time rate by their height, so colour only repeats what the height says;
 days or weeks without any completed request are drawn hatched at full height (never as a
 0 % bar), and every chart has a table with the same figures, on the service's tables page
-linked below the chart (portal/web/public/pages.py service_tables).
+linked below the chart (portal/web/public/service_page.py service_tables).
 """
 
 from __future__ import annotations

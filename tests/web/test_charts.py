@@ -93,7 +93,7 @@ _PLOT_MACRO = (
     "y1=\"0\" y2=\"{{ chart.height }}\" vector-effect=\"non-scaling-stroke\"/>{% endif %}\n"
     "</svg>\n</div>\n{%- endmacro %}{{ bar_chart(chart, id, title, desc) }}"
 )
-# The service page's figures table as its template rendered it (pages._figure_rows now).
+# The service page's figures table as its template rendered it (service_page._figure_rows now).
 _FIGURE_ROWS_LOOPS = "\n      ".join([
     '<tr><th scope="row">{{ _("Requests received") }}</th>{% for w in figures.windows %}<'
     'td class="num">{{ w.received|number }}</td>{% endfor %}</tr>',
@@ -200,7 +200,7 @@ def test_figure_rows_in_one_string_are_the_template_loops_rows(app):
 
     from portal.i18n import page_gettext
     from portal.web.formatting import Formats
-    from portal.web.public.pages import _figure_rows
+    from portal.web.public.service_page import _figure_rows
 
     empty = {"received": 0, "completed": 0, "due": 0, "on_time": 0, "on_time_rate": None,
              "late": 0, "late_open": 0, "median_completion_hours": None,
