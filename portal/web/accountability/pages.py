@@ -10,18 +10,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from jinja2 import Template
+from jinja2 import Template, pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from portal.extensions import limiter
-from portal.i18n import localized, page_gettext
+from portal.i18n import current_translations, localized, page_gettext
 from portal.models.catalogue import DPRD_COMMISSIONS, WORK_MODES
 from portal.models.metrics import SERVICE_STATUSES
 from portal.models.survey import SURVEY_ELEMENTS
@@ -33,6 +36,7 @@ from portal.services.accountability.snapshots import accountability_data_version
 from portal.services.accountability.tables import (
     MAX_PERIOD_DAYS,
     PERIOD_CHOICES,
+    DepartmentScorecard,
     accountability_department,
     accountability_stored,
     period_resolve,
@@ -85,34 +89,41 @@ DEFINITION_LIMITS = {
 @bp.app_template_global()
 def accountability_helpers() -> dict:
     """Give the accountability templates their formatting helpers (rows come formatted)."""
-    return {
-        "verdict_label": present.verdict_label,
-        "verdict_sentence": present.verdict_sentence,
-        "adjusted_sentence": present.adjusted_sentence,
-        "rate_text": present.rate_or_dash,
-        "pooled_services_text": present.pooled_services_text,
-        "status_labels": present.status_labels,
-        "verdict_labels": present.verdict_labels,
-        "element_labels": ELEMENT_LABELS,
-        "grade_labels": GRADE_LABELS,
-        "page_number_parts": present.page_number_parts,
-        # The long loops and repeated cells, as HTML (see present.py).
-        "side_cell": present.side_cell,
-        "hours_cell": present.hours_cell,
-        "change_cell": present.change_cell,
-        "comparison_cells": present.comparison_cells,
-        "impact_rows_html": present.impact_rows_html,
-        "comparison_rows_html": present.comparison_rows_html,
-        "sentence_rows_html": present.sentence_rows_html,
-        "service_rows_html": present.service_rows_html,
-        "history_rows_html": present.history_rows_html,
-        "interval_marks_svg": present.interval_marks_svg,
-        "rate_bars_svg": present.rate_bars_svg,
-        "key_row_html": present.key_row_html,
-        "key_rows_html": present.key_rows_html,
-        "details_rows_html": present.details_rows_html,
-        "feedback_rows_html": present.feedback_rows_html,
-    }
+    return _HELPERS
+
+
+# The same functions on every call: one dict (a page asks for them a dozen times).
+_HELPERS = {
+    "verdict_label": present.verdict_label,
+    "verdict_badge": present.verdict_badge,
+    "verdict_sentence": present.verdict_sentence,
+    "adjusted_sentence": present.adjusted_sentence,
+    "rate_text": present.rate_or_dash,
+    "pooled_services_text": present.pooled_services_text,
+    "status_labels": present.status_labels,
+    "verdict_labels": present.verdict_labels,
+    "element_labels": ELEMENT_LABELS,
+    "grade_labels": GRADE_LABELS,
+    "page_number_parts": present.page_number_parts,
+    # The long loops and repeated cells, as HTML (see present.py).
+    "side_cell": present.side_cell,
+    "hours_cell": present.hours_cell,
+    "change_cell": present.change_cell,
+    "comparison_cells": present.comparison_cells,
+    "impact_rows_html": present.impact_rows_html,
+    "comparison_rows_html": present.comparison_rows_html,
+    "sentence_rows_html": present.sentence_rows_html,
+    "service_rows_html": present.service_rows_html,
+    "history_rows_html": present.history_rows_html,
+    "interval_marks_svg": present.interval_marks_svg,
+    "interval_ticks_svg": present.interval_ticks_svg,
+    "rate_bars_svg": present.rate_bars_svg,
+    "rate_ticks_svg": present.rate_ticks_svg,
+    "key_row_html": present.key_row_html,
+    "key_rows_html": present.key_rows_html,
+    "details_rows_html": present.details_rows_html,
+    "feedback_rows_html": present.feedback_rows_html,
+}
 
 
 def accountability_definition_link() -> tuple[str, Markup]:
@@ -146,19 +157,41 @@ def column_header(column: str, label: str, anchor: str, sortable: bool, sort: st
     that links the figure's definition when it has an ``anchor``.
 
     ``attrs``: the cell's further attributes, as markup. A function rather than a macro: the
-    province table has 25 headers.
+    province table has 25 headers, the same on every visit (made once, _column_header).
     """
+    href, words = accountability_definition_link()
+    return _column_header(label, anchor, links[column] if sortable else None,
+                          descending if sortable and column == sort else None, attrs,
+                          href, words)
+
+
+def _page_column_header(href: str, words: Markup) -> Callable[..., Markup]:
+    """Return column_header for one page, its definitions' link looked up already."""
+    def page_column_header(column: str, label: str, anchor: str, sortable: bool, sort: str,
+                           descending: bool, links: dict[str, str], attrs: str = "") -> Markup:
+        return _column_header(label, anchor, links[column] if sortable else None,
+                              descending if sortable and column == sort else None, attrs,
+                              href, words)
+
+    return page_column_header
+
+
+@lru_cache(maxsize=1024, typed=True)
+def _column_header(label: str, anchor: str, link: str | None, descending: bool | None,
+                   attrs: str, href: str, words: Markup) -> Markup:
+    """Return a column header linking ``link`` (None: not sortable), sorted by it in the
+    order ``descending`` says (None: not sorted by it)."""
     text = escape(label)
-    definition = f" {definition_link(anchor, label)}" if anchor else ""
-    if not sortable:
+    definition = f" {_definition_link(href, words, anchor, label)}" if anchor else ""
+    if link is None:
         return Markup(f'<th scope="col"{attrs}>{text}{definition}</th>')
-    if column == sort:
+    if descending is not None:
         order = "descending" if descending else "ascending"
         arrow = " ▼" if descending else " ▲"
         return Markup(f'<th scope="col"{attrs} aria-sort="{order}"><a href="'
-                      f'{escape(links[column])}">{text}<span aria-hidden="true">{arrow}</span>'
+                      f'{escape(link)}">{text}<span aria-hidden="true">{arrow}</span>'
                       f"</a>{definition}</th>")
-    return Markup(f'<th scope="col"{attrs}><a href="{escape(links[column])}">{text}</a>'
+    return Markup(f'<th scope="col"{attrs}><a href="{escape(link)}">{text}</a>'
                   f"{definition}</th>")
 
 
@@ -195,15 +228,85 @@ def _definitions(template: Template, _lang: str, limits: tuple[tuple[str, Any], 
     return Markup(template.render(**dict(limits)))
 
 
-def _page_gettext() -> dict:
-    """Return the page's ``gettext`` and ``ngettext`` (portal.i18n.page_gettext), and ``_``.
+def _page_helpers() -> dict:
+    """Return the page's ``gettext`` and ``ngettext`` (portal.i18n.page_gettext), ``_``, and
+    its ``definition_link``, ``column_header`` and ``url_for``, made for the request's
+    language once a page.
 
     A template's ``_()`` is Jinja's alias that looks ``gettext`` up in the context and calls
     it, two context calls a string; given as ``_`` itself, the page's gettext is called once.
-    The same text: a scorecard translates about 170 strings, the province table 110.
+    The same text: a scorecard translates about 170 strings, the province table 110, most of
+    them headings and labels without values, translated once a language (_fixed_texts).
     """
     translations = page_gettext()
-    return {**translations, "_": translations["gettext"]}
+    gettext = translations["gettext"]
+    texts = _fixed_texts(current_translations())
+
+    @pass_context
+    def translate(__context: Context, __string: str, **variables: object) -> str:
+        if variables or not __context.eval_ctx.autoescape:
+            return gettext(__context, __string, **variables)
+        text = texts.get(__string)
+        if text is None:
+            text = texts[__string] = gettext(__context, __string)
+        return text
+
+    href, words = accountability_definition_link()
+
+    def page_definition_link(anchor: str, figure: str) -> Markup:
+        return _definition_link(href, words, anchor, figure)
+
+    return {**translations, "_": translate, "definition_link": page_definition_link,
+            "column_header": _page_column_header(href, words), "url_for": _page_url_for()}
+
+
+# The texts without values that the pages' templates translate (as markup: autoescaped), per
+# catalogue: the same few hundred headings and labels on every visit. Keyed by the catalogue
+# object itself, so another language, or a catalogue reloaded, has its own.
+_FIXED_TEXTS: WeakKeyDictionary[Any, dict[str, str]] = WeakKeyDictionary()
+_fixed_texts_lock = threading.Lock()
+
+
+def _fixed_texts(translations: Any) -> dict[str, str]:
+    with _fixed_texts_lock:
+        texts = _FIXED_TEXTS.get(translations)
+        if texts is None:
+            texts = _FIXED_TEXTS[translations] = {}
+        return texts
+
+
+# The pages' own links (the period's, the downloads', the way back), by where the portal is
+# mounted, the language and the link's values: the same few on every visit, and url_for
+# costs tens of microseconds a link. Bounded: emptied when full (custom periods vary).
+_LINKS: dict[tuple, str] = {}
+_LINKS_SIZE = 4096
+
+
+def _page_url_for() -> Callable[..., str]:
+    """Return ``url_for`` for one page's links: the same addresses, each built once.
+
+    Links with options (``_external`` and the like, which may read the request's host),
+    relative to the blueprint of the request (".index"), or with values that are not plain
+    keys, are built by url_for itself every time.
+    """
+    where = (request.script_root, g.get("lang"))
+
+    def page_url_for(endpoint: str, **values: Any) -> str:
+        try:
+            key = (*where, endpoint, *sorted(values.items()))
+            found = _LINKS.get(key)
+        except TypeError:  # a value that is not hashable (a list of values)
+            return url_for(endpoint, **values)
+        if found is None:
+            found = url_for(endpoint, **values)
+            if not endpoint.startswith(".") and not any(
+                    name.startswith("_") for name in values):
+                if len(_LINKS) >= _LINKS_SIZE:
+                    _LINKS.clear()
+                _LINKS[key] = found
+        return found
+
+    return page_url_for
 
 
 def _period() -> tuple[dict, list]:
@@ -285,23 +388,24 @@ def _table_context() -> tuple[dict, int]:
     descending = request.args.get("dir") == "desc"
     fmt = Formats()
     link = address_maker("accountability.department", "code", **period["query"])
-    rows = [present.table_row(row, fmt, link(row.department.code))
+    rows = [present.kept_table_row(row, fmt, link(row.department.code))
             for row in present.sort_rows(table.departments, sort, descending, fmt.lang)]
     chart_items = [(localized(r.department, "name", fmt.lang).text, r.requests.on_time_rate)
                    for r in table.departments if r.requests.on_time_rate is not None]
     context = {
         "table": table,
         "rows": rows,  # formatted (see present.py): the templates print ready text
-        "province_row": present.table_row(table.province, fmt),
+        "province_row": present.kept_table_row(table.province, fmt),
         "sort": sort,
         "descending": descending,
         "sort_links": _sort_links(sort, descending, period["query"]),
         "commission": commission,
         "commissions": DPRD_COMMISSIONS,
         "chart": present.rate_chart(chart_items, fmt) if chart_items else None,
+        "fmt": fmt,  # the province's sentences are formatted with the page's formatters
         **DEFINITION_LIMITS,
         **_common(period, [*errors, *commission_errors]),
-        **_page_gettext(),
+        **_page_helpers(),
     }
     return context, 422 if errors or commission_errors else 200
 
@@ -373,6 +477,31 @@ def _department_context(code: str) -> tuple[dict, int]:
     _commission(period)
     card = accountability_department(code, period["from"], period["to"])
     fmt = Formats()
+    link = address_maker("public.service", "code")
+    history = arrangements.arrangement_history(card.scorecard.department)
+    context = {
+        "card": card,
+        "department": card.scorecard.department,
+        # The WFA tables' rows and charts, formatted once while the card's figures are kept.
+        **present.KEPT.get((card,), ("wfa_impacts", fmt.lang), lambda: _wfa_impacts(card, fmt)),
+        "service_rows": card.services,  # formatted with fmt, linked with service_link
+        "service_link": link,
+        "history_rows": card.history,  # formatted with the page's formatters (fmt)
+        "fmt": fmt,
+        "elements": SURVEY_ELEMENTS,
+        "arrangement": arrangements.arrangement_in_force(history),
+        "arrangement_history": history,
+        "arrangement_measures": arrangements.arrangement_measures(card.scorecard.department),
+        **DEFINITION_LIMITS,
+        **_common(period, errors),
+        **_page_helpers(),
+    }
+    return context, 422 if errors else 200
+
+
+def _wfa_impacts(card: DepartmentScorecard, fmt: Formats) -> dict:
+    """Format a scorecard's WFA impacts: each table's rows (see present.py: the templates
+    print ready text) and the two charts."""
     impacts = [(row.service, row.wfa) for row in card.services if row.wfa is not None]
     formatter = present.ImpactFormatter(fmt)
     pooled = card.scorecard.wfa if len(impacts) > 1 else None
@@ -383,29 +512,12 @@ def _department_context(code: str) -> tuple[dict, int]:
     chart, net_chart = present.interval_charts(chart_items, fmt) if chart_items else (None, None)
     if not any(impact.net_difference is not None for _label, impact in chart_items):
         net_chart = None  # nothing to draw: every mark would say "not enough data"
-    link = address_maker("public.service", "code")
-    history = arrangements.arrangement_history(card.scorecard.department)
-    context = {
-        "card": card,
-        "department": card.scorecard.department,
-        # Each table's rows formatted (see present.py): the templates print ready text.
+    return {
         "impact_rows": [formatter.service_row(service, impact) for service, impact in impacts],
         "pooled_row": None if pooled is None else formatter.pooled_row(pooled),
-        "service_rows": card.services,  # formatted with fmt, linked with service_link
-        "service_link": link,
-        "history_rows": card.history,  # formatted with the page's formatters (fmt)
-        "fmt": fmt,
         "chart": chart,
         "net_chart": net_chart,
-        "elements": SURVEY_ELEMENTS,
-        "arrangement": arrangements.arrangement_in_force(history),
-        "arrangement_history": history,
-        "arrangement_measures": arrangements.arrangement_measures(card.scorecard.department),
-        **DEFINITION_LIMITS,
-        **_common(period, errors),
-        **_page_gettext(),
     }
-    return context, 422 if errors else 200
 
 
 @bp.get("/accountability/departments/<code>")

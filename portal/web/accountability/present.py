@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import math
 import textwrap
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from babel import numbers
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -43,15 +47,15 @@ def verdict_label(verdict: str) -> str:
 
 _VERDICT_LABEL = memo_by_lang(verdict_label)
 
-def status_labels(statuses: Iterable[str]) -> dict[str, str]:
+def status_labels(statuses: Iterable[str], fmt: Formats | None = None) -> dict[str, str]:
     """Return each service status's translated name (memoised per language)."""
-    fmt = Formats()
+    fmt = fmt or Formats()
     return {status: fmt.status_label(status) for status in statuses}
 
 
-def verdict_labels() -> dict[str, str]:
+def verdict_labels(fmt: Formats | None = None) -> dict[str, str]:
     """Return each verdict's short translated name (memoised per language)."""
-    lang = Formats().lang
+    lang = (fmt or Formats()).lang
     return {verdict: _VERDICT_LABEL(lang, verdict) for verdict in VERDICT_LABELS}
 
 
@@ -77,6 +81,75 @@ def _esc(value: Any) -> str:
             return str(escape(value))
         return value
     return str(escape(value))
+
+
+class KeptFormatting:
+    """What the pages format from figures that are read and never changed, kept per figures
+    objects and the other values it depends on (the language, ...), while the figures live.
+
+    A standard period's figures are a stored snapshot that each process keeps unpickled while
+    it is current (portal/services/accountability/snapshots.py): the same objects from one
+    visit to the next until a refresh stores new ones. Their rows formatted in a language are
+    the same on each visit too, while the page cache misses far more often: every report,
+    feedback and survey answer changes its data version, and each sorting, commission and
+    language is a page of its own. Keyed by the objects' identity and held weakly: what the
+    snapshots no longer keep is formatted no more (its entries go with it), and figures
+    computed on a visit (a custom period) are new objects each time, formatted afresh.
+    Bounded: the least recently used go first.
+
+    ``enabled`` (when given) is asked on each look-up: with the page cache off
+    (``PORTAL_PAGE_CACHE_SECONDS`` 0: development, tests, the bench's uncached figures) nothing
+    a page shows is kept between requests, these rows included, so that "cache off" measures
+    the whole cost of a page.
+    """
+
+    def __init__(self, size: int, enabled: Callable[[], bool] | None = None) -> None:
+        self._size = size
+        self._enabled = enabled
+        self._kept: OrderedDict[tuple, tuple[tuple[weakref.ref, ...], Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        # Entries whose figures are gone, dropped on the next look-up: a weak reference's
+        # callback may run inside any statement (the collector), so it only notes them.
+        self._gone: list[tuple] = []
+
+    def get(self, figures: tuple, key: tuple, make: Callable[[], Any]) -> Any:
+        """Return what ``make()`` formats from ``figures`` (objects), as kept for ``key``."""
+        if self._enabled is not None and not self._enabled():
+            return make()
+        where = (tuple(map(id, figures)), *key)
+        with self._lock:
+            while self._gone:
+                self._kept.pop(self._gone.pop(), None)
+            found = self._kept.get(where)
+            if found is not None and all(
+                    ref() is given for ref, given in zip(found[0], figures, strict=True)):
+                self._kept.move_to_end(where)
+                return found[1]
+        value = make()
+        try:
+            refs = tuple(weakref.ref(given, lambda _ref: self._gone.append(where))
+                         for given in figures)
+        except TypeError:  # objects that take no weak reference: formatted on every call
+            return value
+        with self._lock:
+            self._kept[where] = (refs, value)
+            self._kept.move_to_end(where)
+            while len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+# The pages' formatted rows and tables: 45 entries a province table's page (its 41 rows and
+# 4 tables) and 3 a scorecard's, per language and period.
+def _page_cache_on() -> bool:
+    """Tell whether this app keeps rendered pages (and so these rows) between requests."""
+    return bool(current_app.config["PORTAL_PAGE_CACHE_SECONDS"])
+
+
+KEPT = KeptFormatting(1024, enabled=_page_cache_on)
 
 
 # The text functions below take the page's formatters (``fmt``: one look-up of the reader's
@@ -440,7 +513,7 @@ def sort_rows(rows: list[Scorecard], key: str, descending: bool,
 # with variables are Markup as a template's _() makes them: they print exactly as before.
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # kept per row: KEPT
 class TableRow:
     """One row of the province's tables (a department's or the province's), formatted."""
 
@@ -495,6 +568,15 @@ def table_row(row: Scorecard, fmt: Formats, url: str = "") -> TableRow:
         transfers=number(feedback.transfers),
         reopen=rate_or_dash(feedback.reopen_rate, fmt),
     )
+
+
+def kept_table_row(row: Scorecard, fmt: Formats, url: str = "") -> TableRow:
+    """Return :func:`table_row`'s row, formatted once while its figures are kept (KEPT).
+
+    A row holds its figures (the templates read them): these entries go by age alone, 1,024
+    at most, a few tables' rows.
+    """
+    return KEPT.get((row,), ("table_row", fmt.lang, url), lambda: table_row(row, fmt, url))
 
 
 # The province's tables, as HTML: 40 departments' rows in three tables (see the scorecard's
@@ -598,26 +680,48 @@ def _key_row(r: TableRow, name_html: str, cells: _KeyCells) -> str:
         f"{cells.ikm}{ikm}</td>\n</tr>")
 
 
+def _words_key(words: Any) -> tuple:
+    """Return the key table's labels as its cells print them: what its rows depend on."""
+    return (*map(_esc, (words.commission, words.none, words.all, words.on_time, words.wfa,
+                        words.wfa_net, words.no_move, words.overdue, words.ikm,
+                        words.not_enough)),
+            *((status, _esc(text)) for status, text in words.statuses.items()),
+            *((verdict, _esc(text)) for verdict, text in words.verdicts.items()))
+
+
 def key_row_html(r: TableRow, name_cell: str, words: Any) -> Markup:
     """Return one row of the key table: a department's (or the province's) key figures.
 
-    ``words``: the key table's labels in the reader's language (key_table).
+    ``words``: the key table's labels in the reader's language (key_table). Kept while the
+    row is (KEPT).
     """
-    return Markup(_key_row(r, _esc(name_cell), _KeyCells.of(words)))
+    name = _esc(name_cell)
+    return KEPT.get((r,), ("key_row", name, _words_key(words)),
+                    lambda: Markup(_key_row(r, name, _KeyCells.of(words))))
 
 
 def key_rows_html(rows: list[TableRow], words: Any, sortable: bool) -> Markup:
-    """Return the departments' rows of the key table (names link to scorecards if sortable)."""
-    cells = _KeyCells.of(words)
-    return Markup("".join(
-        "\n    \n    " + _key_row(
-            r, f'<a href="{_esc(r.url)}">{_esc(r.name)}</a>' if sortable
-            else _esc(r.name), cells) + "\n  "
-        for r in rows))
+    """Return the departments' rows of the key table (names link to scorecards if sortable).
+
+    Kept while the rows are (KEPT).
+    """
+    def build() -> Markup:
+        cells = _KeyCells.of(words)
+        return Markup("".join(
+            "\n    \n    " + _key_row(
+                r, f'<a href="{_esc(r.url)}">{_esc(r.name)}</a>' if sortable
+                else _esc(r.name), cells) + "\n  "
+            for r in rows))
+
+    return KEPT.get(tuple(rows), ("key_rows", sortable, _words_key(words)), build)
 
 
 def details_rows_html(rows: list[TableRow]) -> Markup:
-    """Return the departments' rows of the services and performance table."""
+    """Return the departments' rows of the services and performance table (kept: KEPT)."""
+    return KEPT.get(tuple(rows), ("details_rows",), lambda: _details_rows(rows))
+
+
+def _details_rows(rows: list[TableRow]) -> Markup:
     parts = []
     for r in rows:
         breaching = len(r.figures.breaching)
@@ -637,7 +741,11 @@ def details_rows_html(rows: list[TableRow]) -> Markup:
 
 
 def feedback_rows_html(rows: list[TableRow]) -> Markup:
-    """Return the departments' rows of the feedback handling table."""
+    """Return the departments' rows of the feedback handling table (kept: KEPT)."""
+    return KEPT.get(tuple(rows), ("feedback_rows",), lambda: _feedback_rows(rows))
+
+
+def _feedback_rows(rows: list[TableRow]) -> Markup:
     return Markup("".join(
         f'\n    \n    <tr><th scope="row" class="col-name">{_esc(f.name)}</th>'
         f'\n      <td class="num">{_esc(f.submitted)}</td>'
@@ -848,8 +956,13 @@ def change_cell(change: ChangeTexts) -> Markup:
 
 @lru_cache(maxsize=64, typed=True)  # a few verdicts in a few languages, on every row
 def _badge(verdict: str, label: str) -> str:
-    """Return a verdict's badge as the verdict_badge macro printed it (a newline first)."""
+    """Return a verdict's badge as the templates print it (a newline first)."""
     return f'\n<span class="verdict verdict-{escape(verdict)}">{escape(label)}</span>'
+
+
+def verdict_badge(verdict: str, label: str | None = None) -> Markup:
+    """Return a verdict's badge: its short name, or ``label`` when a row has it already."""
+    return Markup(_badge(verdict, verdict_label(verdict) if label is None else label))
 
 
 def _row_class(verdict: str) -> str:
@@ -901,32 +1014,66 @@ def sentence_rows_html(rows: list[ImpactRow]) -> Markup:
         for r in rows))
 
 
+def _name_html(obj: Any, lang: str) -> str:
+    """Return ``_esc(localized(obj, "name", lang))``: a name in the reader's language, escaped
+    (an Indonesian fallback marked as localized() marks it), without a LocalText a row."""
+    text = getattr(obj, f"name_{lang}", "") or ""
+    if lang == "id" or text.strip():
+        return _esc(text)
+    return _esc(localized(obj, "name", lang))
+
+
 def service_rows_html(rows: list[ServiceRow], fmt: Formats, link: Callable[[str], str],
                       printable: bool, not_enough: str) -> Markup:
     """Return the rows of a scorecard's services table (names link to services on screen).
 
     Each row formatted with the page's formatters; ``link`` gives a service's address from
     its code. ``not_enough``: "Not enough responses", translated as the template's _() gave it.
+    A department's services share a few work modes, commitments and statuses: each one's
+    cell is made once a table. Kept while the rows are (KEPT).
     """
+    key = ("service_rows", fmt.lang, printable, "" if printable else link(_LINK_STAND_IN),
+           _esc(not_enough))
+    return KEPT.get(tuple(rows), key,
+                    lambda: _service_rows(rows, fmt, link, printable, not_enough))
+
+
+# A service's code that stands for any in the key of a services table's links.
+_LINK_STAND_IN = "code"
+
+
+def _service_rows(rows: list[ServiceRow], fmt: Formats, link: Callable[[str], str],
+                  printable: bool, not_enough: str) -> Markup:
     lang, number = fmt.lang, fmt.number
     not_enough_cell = f'<span class="muted">{_esc(not_enough)}</span>'
+    modes: dict[str, str] = {}
+    commitments: dict[tuple, str] = {}
+    statuses: dict[str, str] = {}
     parts = []
     for row in rows:
         service, requests, ikm = row.service, row.requests, row.ikm
-        name = _esc(localized(service, "name", lang))
+        name = _name_html(service, lang)
         if not printable:
             name = f'<a href="{_esc(link(service.code))}">{name}</a>'
         ikm_cell = (f'{_esc(number(ikm.ikm))} <span class="grade">({_esc(ikm.grade)})</span>'
                     if ikm.ikm is not None else not_enough_cell)
-        status = row.status.status
-        commitment = fmt.commitment_text(service.commitment_value, service.commitment_unit,
-                                         service.on_time_target)
+        mode = modes.get(service.work_mode)
+        if mode is None:
+            mode = modes[service.work_mode] = _esc(fmt.work_mode_label(service.work_mode))
+        promise = (service.commitment_value, service.commitment_unit, service.on_time_target)
+        commitment = commitments.get(promise)
+        if commitment is None:
+            commitment = commitments[promise] = _esc(fmt.commitment_text(*promise))
+        status = statuses.get(row.status.status)
+        if status is None:
+            code = row.status.status
+            status = statuses[code] = (f'<span class="status status-{_esc(code)}">'
+                                       f"{_esc(fmt.status_label(code))}</span>")
         parts.append(
             f'\n      <tr>\n        <th scope="row">{name}</th>'
-            f"\n        <td>{_esc(fmt.work_mode_label(service.work_mode))}</td>"
-            f"\n        <td>{_esc(commitment)}</td>"
-            f'\n        <td><span class="status status-{_esc(status)}">'
-            f"{_esc(fmt.status_label(status))}</span></td>"
+            f"\n        <td>{mode}</td>"
+            f"\n        <td>{commitment}</td>"
+            f"\n        <td>{status}</td>"
             f'\n        <td class="num">{_esc(number(requests.completed))}</td>'
             f'\n        <td class="num">{_esc(number(requests.due))}</td>'
             f'\n        <td class="num">{_esc(rate_or_dash(requests.on_time_rate, fmt))}</td>'
@@ -944,24 +1091,40 @@ def _history_change(kind: str, value: Any, fmt: Formats) -> str:
                                     value.on_time_target))
 
 
+def _history_key(kind: str, value: Any) -> tuple:
+    """Return what a history row's before or after shows: a work mode, or a commitment."""
+    if kind == "work_mode":
+        return (kind, value)
+    return (kind, value.commitment_value, value.commitment_unit, value.on_time_target)
+
+
 def history_rows_html(entries: list[HistoryEntry], fmt: Formats,
                       words: tuple[str, str, str]) -> Markup:
     """Return the rows of a scorecard's history of changes, formatted and escaped.
 
     ``words``: "Before records began", "Work mode" and "Commitment", translated as the
-    template's _() gave them. A department's changes name the same services and dates many
-    times: each name and date is formatted once a page.
+    template's _() gave them. A department's changes name the same services, dates, modes,
+    commitments and staff many times: each is formatted and escaped once a page. Kept while
+    the entries are (KEPT).
     """
+    return KEPT.get(tuple(entries), ("history_rows", fmt.lang, *map(_esc, words)),
+                    lambda: _history_rows(entries, fmt, words))
+
+
+def _history_rows(entries: list[HistoryEntry], fmt: Formats,
+                  words: tuple[str, str, str]) -> Markup:
     began, mode_word, commitment_word = (_esc(word) for word in words)
     lang = fmt.lang
     names: dict[int, str] = {}
     dates: dict[Any, str] = {}
+    changes: dict[tuple, str] = {}
+    people: dict[str, str] = {}
     parts = []
     for e in entries:
         service = e.service
         name = names.get(service.id)
         if name is None:
-            name = names[service.id] = _esc(localized(service, "name", lang))
+            name = names[service.id] = _name_html(service, lang)
         day = e.effective_from
         if day:
             effective = dates.get(day)
@@ -970,8 +1133,20 @@ def history_rows_html(entries: list[HistoryEntry], fmt: Formats,
         else:
             effective = began
         kind = e.kind
-        before = _history_change(kind, e.before, fmt) if e.before else NO_VALUE
-        after = _history_change(kind, e.after, fmt)
+        if e.before:
+            key = _history_key(kind, e.before)
+            before = changes.get(key)
+            if before is None:
+                before = changes[key] = _history_change(kind, e.before, fmt)
+        else:
+            before = NO_VALUE
+        key = _history_key(kind, e.after)
+        after = changes.get(key)
+        if after is None:
+            after = changes[key] = _history_change(kind, e.after, fmt)
+        by = people.get(e.recorded_by)
+        if by is None:
+            by = people[e.recorded_by] = _esc(e.recorded_by)
         change = (f"\n        <td>{mode_word}</td><td>{before}</td><td>{after}</td>\n        "
                   if kind == "work_mode" else
                   f"\n        <td>{commitment_word}</td>\n        <td>{before}</td>"
@@ -979,7 +1154,7 @@ def history_rows_html(entries: list[HistoryEntry], fmt: Formats,
         parts.append(
             f"\n      <tr>\n        <td>{effective}"
             f'</td>\n        <th scope="row">{name}</th>\n        {change}'
-            f"\n        <td>{_esc(e.recorded_by)}</td><td>{_esc(fmt.datetime_wib(e.recorded_at))}"
+            f"\n        <td>{by}</td><td>{_esc(fmt.datetime_wib(e.recorded_at))}"
             f"</td><td>{_esc(e.reason or NO_VALUE)}</td>\n      </tr>\n    ")
     return Markup("".join(parts))
 
@@ -1081,6 +1256,16 @@ def _tspans(x: int, lines: list[str]) -> str:
                    for index, line in enumerate(lines))
 
 
+def interval_ticks_svg(chart: IntervalChart) -> Markup:
+    """Return an interval chart's scale: a gridline and its value in points at each tick."""
+    bottom = chart.height - 10
+    return Markup("".join(
+        f'\n  <line x1="{x}" x2="{x}" y1="20" y2="{bottom}" stroke="#d5d9dd" stroke-width="1"/>'
+        f'\n  <text x="{x}" y="14" font-size="11" text-anchor="middle" fill="#3d4449">'
+        f"{_esc(label)}</text>\n  "
+        for x, label in chart.ticks))
+
+
 def interval_marks_svg(chart: IntervalChart) -> Markup:
     """Return an interval chart's marks, each its label, interval and estimate, as SVG."""
     x_label, parts = chart.left - 8, []
@@ -1118,6 +1303,17 @@ def _mark_interval_svg(low: float, high: float, x: float, y: float, verdict: str
             f'stroke-width="2"/>'
             f'\n  <line x1="{high}" x2="{high}" y1="{y - 6}" y2="{y + 6}" stroke="#3d4449" '
             f'stroke-width="2"/>\n  {point}\n  \n  ')
+
+
+def rate_ticks_svg(chart: RateChart) -> Markup:
+    """Return the on-time chart's scale: a gridline and its percentage at each tick."""
+    top, bottom, above = chart.top - 6, chart.height - 4, chart.top - 10
+    return Markup("".join(
+        f'\n  <line x1="{x}" x2="{x}" y1="{top}" y2="{bottom}" stroke="#d5d9dd" '
+        f'stroke-width="1"/>'
+        f'\n  <text x="{x}" y="{above}" font-size="11" text-anchor="middle" fill="#3d4449">'
+        f"{_esc(label)}</text>\n  "
+        for x, label in chart.ticks))
 
 
 def rate_bars_svg(chart: RateChart) -> Markup:
