@@ -20,13 +20,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import urlparse
 
 from flask_babel import gettext as _
-from sqlalchemy import Row, Select, bindparam, func, select, true
+from sqlalchemy import Select, bindparam, func, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
-from portal.domain.calendar import utc_now, wib_date
+from portal.domain.calendar import UTC, utc_now, wib_date
 from portal.domain.search import matches as search_matches
 from portal.extensions import db
 from portal.models.arrangements import WfaArrangement
@@ -42,8 +43,8 @@ from portal.models.catalogue import (
     WorkModeChange,
 )
 from portal.models.incidents import Incident
-from portal.models.metrics import SERVICE_STATUSES
-from portal.services.catalogue.tallies import status_tallies
+from portal.models.metrics import SERVICE_STATUSES, ServiceStatus
+from portal.services.catalogue.tallies import silent_before, tallies_counted, tally_select
 from portal.services.errors import FieldError, NotFound, ValidationError
 from portal.services.metrics.availability import availability_counts_query
 from portal.services.metrics.incidents import incident_list, open_incident_exists
@@ -818,39 +819,85 @@ def status_tally(views: Iterable[StatusView]) -> dict[str, int]:
     return counts
 
 
+class DepartmentNames(NamedTuple):
+    """A department as the department list names it."""
+
+    id: int
+    code: str
+    name_id: str
+    name_en: str
+
+
 @dataclass(frozen=True)
 class DepartmentRow:
-    """A department as the department list shows it: its services counted by status.
+    """A department as the department list shows it: its services counted by status."""
 
-    ``department`` is a row of the department's id, code and names (what the list shows).
-    """
-
-    department: Row
+    department: DepartmentNames
     services: int
     counts: dict[str, int]
 
 
-def department_list_with_status() -> list[DepartmentRow]:
-    """List departments by name with their services counted by shown status.
+@dataclass(frozen=True)
+class DepartmentList:
+    """The departments by name with their services counted by shown status, and when the
+    least recently evaluated stored status was computed (None: none is stored), as
+    :func:`~portal.services.catalogue.public_figures.oldest_status_time` reads it."""
 
-    The database counts (:func:`~portal.services.catalogue.tallies.status_tallies`): no
-    stored status row is read into Python, whatever the number of services. The departments
-    are read as plain columns, not entities: a list of them all, on a page read often.
+    rows: list[DepartmentRow]
+    oldest_status_at: datetime | None
+
+
+def department_list_with_status(now: datetime | None = None) -> DepartmentList:
+    """List departments by name with their services counted by shown status (at ``now``).
+
+    One statement: the departments as plain columns (a list of them all, on a page read
+    often), their services counted by the database as
+    :func:`~portal.services.catalogue.tallies.status_tallies` counts them (no stored status
+    row is read into Python), and the oldest stored status's time. Every stored status
+    belongs to a service, and every service to a department: the oldest of the departments'
+    is the oldest of all.
     """
-    departments = list(db.session.execute(_department_list_statement()))
-    tallies = status_tallies("department_id")
+    now = (now or utc_now()).astimezone(UTC)
+    departments: dict[int, DepartmentNames] = {}
+    counted, times = [], []
+    # Through the session's connection: plain rows need none of the ORM's execution; all at
+    # once (one fetch, not one a row).
+    result = db.session.connection().execute(_department_list_statement(),
+                                             {"silent_before": silent_before(now)}).all()
+    for department_id, code, name_id, name_en, status, service_id, params, n, oldest in result:
+        if department_id not in departments:
+            departments[department_id] = DepartmentNames(department_id, code, name_id, name_en)
+        if n:  # a department without services has one row, counting none
+            counted.append((department_id, status, service_id, params, n))
+        if oldest is not None:
+            times.append(oldest)
+    tallies = tallies_counted(counted, now)
     rows = []
-    for department in departments:
-        counts = tallies.get(department.id) or status_tally(())
+    for department_id, department in departments.items():
+        counts = tallies.get(department_id) or status_tally(())
         rows.append(DepartmentRow(department, sum(counts.values()), counts))
-    return rows
+    return DepartmentList(rows, min(times, default=None))
 
 
 @lru_cache(maxsize=1)
 def _department_list_statement() -> Select:
-    """Build department_list_with_status' statement once."""
-    return select(Department.id, Department.code, Department.name_id,
-                  Department.name_en).order_by(Department.name_id)
+    """Build department_list_with_status' statement once (the silence's limit bound when it
+    runs): the departments by name, each with its services counted by shown status
+    (tally_select's rows, one of none when it has no service) and their oldest stored
+    status's time.
+
+    Counted, then joined: the database groups the services alone and joins the departments
+    to the groups (grouping the joined rows by the departments' names too cost it more).
+    """
+    counted = tally_select(Service.department_id,
+                           func.min(ServiceStatus.computed_at)).subquery("counted")
+    department_id, *counts = counted.c
+    return (
+        select(Department.id, Department.code, Department.name_id, Department.name_en,
+               *counts)
+        .outerjoin(counted, department_id == Department.id)
+        .order_by(Department.name_id, Department.id)
+    )
 
 
 @dataclass(frozen=True)

@@ -8,53 +8,60 @@ name. Matching runs on the stored, normalised search words (one indexed-free sca
 service table, no request row), the same on SQLite and PostgreSQL.
 
 Lists are paged: only the services of the page asked for are loaded, and their statuses read;
-a status filter has the database judge the shown status of every service (one grouping
-statement, :func:`~portal.services.catalogue.tallies.status_tallies`: no stored JSON is read)
-before paging. The plain list (no words, no status filter) is ordered and paged by the
-database, on the services' stored sort keys by name (Service.name_key_id / name_key_en,
-indexed): a page reads its own rows, not the names of every service.
+a status filter has the database judge the shown status of every service (one statement,
+:func:`~portal.services.catalogue.tallies.shown_status_kept`: no stored JSON is read, and
+without words the same statement orders them by name) before paging. The plain list (no
+words, no status filter) is ordered and paged by the database, on the services' stored sort
+keys by name (Service.name_key_id / name_key_en, indexed): a page reads its own rows, not the
+names of every service.
 
-Pages come two ways: as catalogue objects with their departments (:func:`service_search_page`,
-for the HTML list), or as the plain columns the JSON API writes (:func:`service_facts_page`):
-no object is built for a row, and the plain list reads a page's facts, its count and the
-services' last report times in one statement.
+Pages come two ways, both as plain columns (no object is built for a row): the columns of
+the HTML list's cards with what each service's shown status is built from
+(:func:`service_search_page`: a page's services and their statuses in one statement, the
+plain list's count too), or the facts the JSON API writes (:func:`service_facts_page`: the
+plain list reads a page's facts, its count and the services' last report times in one
+statement, and their statuses in another).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import lru_cache
 from math import ceil
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row, Select, bindparam, func, select
-from sqlalchemy.orm import defer, joinedload
 
 from portal.domain.calendar import utc_now
 from portal.domain.search import keyword_list, matches, query_words, search_text
 from portal.extensions import db
-from portal.models.catalogue import STANDARD_FIELDS, WORK_MODES, Department, Service
+from portal.models.catalogue import WORK_MODES, Department, Service
 from portal.models.catalogue import ServicePointer as Pointer
 from portal.models.metrics import SERVICE_STATUSES, ServiceReport
 from portal.services.catalogue.directory import (
+    DepartmentNames,
     ServiceRow,
     department_ids_matching,
     service_search_filter,
 )
-from portal.services.catalogue.tallies import status_tallies
-from portal.services.metrics.status import StatusView, status_for_services
+from portal.services.catalogue.tallies import ids_shown_as, shown_status_kept, silent_before
+from portal.services.metrics.status import (
+    StatusView,
+    build_shown_statuses,
+    shown_status_query,
+    status_for_services,
+)
 
 # Where a word was found, best first: the service's names and keywords, its department's
 # names, the texts of its standard.
 _RANK_NAME, _RANK_DEPARTMENT, _RANK_TEXT = 3, 2, 1
 MAX_PER_PAGE = 200
-_STANDARD_TEXTS = tuple(
-    getattr(Service, f"{name}_{lang}") for name in STANDARD_FIELDS for lang in ("id", "en")
-)
 
 __all__ = [
     "MAX_PER_PAGE",
+    "ListedService",
     "Page",
     "ServiceFactsRow",
     "ServiceSearch",
@@ -121,6 +128,48 @@ class ServiceFactsRow:
     status: StatusView
 
 
+class ListedService(NamedTuple):
+    """A service as the HTML list reads it (:attr:`ServiceRow.service`): what its card shows
+    and, first, what its shown status is built from (the columns of
+    :func:`~portal.services.metrics.status.shown_status_query`, under their names).
+
+    A named tuple, not the entity: a page is read in one statement with its statuses, and
+    loading dozens of entities with their departments cost more than their cards.
+    """
+
+    id: int
+    stored: int | None
+    reason_params: str | None
+    metrics: str | None
+    computed_at: datetime | None
+    last_reported_at: datetime | None
+    disrupted: bool
+    code: str
+    name_id: str
+    name_en: str
+    work_mode: str
+    work_mode_since: date | None
+    commitment_value: int
+    commitment_unit: str
+    on_time_target: float
+    department_id: int
+    department_code: str
+    department_name_id: str
+    department_name_en: str
+
+    @property
+    def department(self) -> DepartmentNames:
+        """The service's department's id, code and names, as its entity's department has
+        them."""
+        return DepartmentNames(self.department_id, self.department_code,
+                               self.department_name_id, self.department_name_en)
+
+
+# The service columns a card shows, read beside the shown status's (ListedService).
+_CARD_COLUMNS = ("code", "name_id", "name_en", "work_mode", "work_mode_since",
+                 "commitment_value", "commitment_unit", "on_time_target", "department_id")
+
+
 def _rank(
     words: list[str], names: str, department_id: int, departments: dict[str, set[int]]
 ) -> int:
@@ -145,23 +194,29 @@ def _filtered(stmt: Select, department_code: str, work_mode: str) -> Select:
     return stmt
 
 
-def _by_name(department_code: str, work_mode: str, lang: str) -> Select:
-    """Select the ids of the services (of a department, a work mode) in name order.
+def _filtered_as_bound(stmt: Select, by_department: bool, by_mode: bool) -> Select:
+    """Keep the services of a department and of a work mode, their values bound when the
+    statement runs (``department``, its code, and ``mode``): for statements built once."""
+    if by_department:
+        stmt = stmt.join(Service.department).where(Department.code == bindparam("department"))
+    if by_mode:
+        stmt = stmt.where(Service.work_mode == bindparam("mode"))
+    return stmt
 
-    Ordered by the database on the stored sort key of the language, then id: code points on
-    both databases (see Service.name_key_id), the order Python's sorted() gives the same keys.
+
+def _name_order(lang: str) -> tuple:
+    """Return the list's order by name: the stored sort key of the language, then id.
+
+    Code points on both databases (see Service.name_key_id): the order Python's sorted()
+    gives the same keys.
     """
-    key = Service.name_key_en if lang == "en" else Service.name_key_id
-    return _filtered(select(Service.id), department_code, work_mode).order_by(key, Service.id)
+    return (Service.name_key_en if lang == "en" else Service.name_key_id), Service.id
 
 
 def _candidate_ids(
     words: list[str], department_code: str, work_mode: str, lang: str
 ) -> list[int]:
     """Return the ids of the services matching, best first (then by name in the language)."""
-    if not words:
-        # Nothing to rank: by name alone (no search words read).
-        return list(db.session.scalars(_by_name(department_code, work_mode, lang)))
     name = Service.name_en if lang == "en" else Service.name_id
     stmt = _filtered(select(Service.id, Service.department_id, Service.search_names,
                             Service.name_id, name), department_code, work_mode)
@@ -188,7 +243,8 @@ def service_search_page(
     """Find services (ranked), keep those of a shown status if asked, and return one page.
 
     ``per_page`` is capped at MAX_PER_PAGE; a page past the last gives the last page. The
-    page's items are ServiceRow: each service loaded with its department, and its status.
+    page's items are ServiceRow: each service as a ListedService (its card's columns and its
+    department's names), and its status, read in the same statement.
     """
     return _search(query, department_code, work_mode, status, page, per_page, lang,
                    _listed_page, _loaded_page)
@@ -209,10 +265,10 @@ def service_facts_page(
 
 
 # How a page is read: the plain list by name (department, work mode, language, page, per
-# page), and the chosen services of a search (ids in order, statuses read, page, per page,
-# total).
+# page), and the chosen services of a search (ids in order, the time their statuses are
+# shown for, page, per page, total).
 ListedPage = Callable[[str, str, str, int, int], Page]
-LoadedPage = Callable[[list[int], dict[int, StatusView], int, int, int], Page]
+LoadedPage = Callable[[list[int], datetime, int, int, int], Page]
 
 
 def _search(
@@ -226,36 +282,66 @@ def _search(
     listed_page: ListedPage,
     loaded_page: LoadedPage,
 ) -> ServiceSearch:
-    """Find services (ranked), keep those of a shown status if asked, and read one page."""
+    """Find services (ranked), keep those of a shown status if asked, and read one page.
+
+    A service's shown status is judged by the database (the rules of the status reads,
+    :func:`~portal.services.catalogue.tallies.shown_status_kept`); the page's services'
+    statuses are then read for that same time.
+    """
     words = query_words(query)
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
-    if not words and status not in SERVICE_STATUSES:
+    by_status = status in SERVICE_STATUSES
+    if not words and not by_status:
         return ServiceSearch(page=listed_page(department_code, work_mode, lang, page, per_page))
-    ids = _candidate_ids(words, department_code, work_mode, lang)
-    ignored: list[str] = []
-    if not ids and len(words) > 1:
-        # Leave out the words no service has at all (with the same filters), if others do.
-        useful = [w for w in words if _candidate_ids([w], department_code, work_mode, lang)]
-        if useful and len(useful) < len(words):
-            ignored = [w for w in words if w not in useful]
-            ids = _candidate_ids(useful, department_code, work_mode, lang)
-    views: dict[int, StatusView] = {}
     now = utc_now()
-    if status in SERVICE_STATUSES:
-        # Each service's shown status judged by the database (the rules of the status
-        # reads); the views of the page's services are then read for that same time.
-        shown = status_tallies("id", now=now)
-        ids = [i for i in ids if shown.get(i, {}).get(status)]
+    ignored: list[str] = []
+    if not words:
+        # By name, those of the status only: one statement.
+        ids = _shown_by_name(status, department_code, work_mode, lang, now)
+    else:
+        ids = _candidate_ids(words, department_code, work_mode, lang)
+        if not ids and len(words) > 1:
+            # Leave out the words no service has at all (with the same filters), if others do.
+            useful = [w for w in words if _candidate_ids([w], department_code, work_mode, lang)]
+            if useful and len(useful) < len(words):
+                ignored = [w for w in words if w not in useful]
+                ids = _candidate_ids(useful, department_code, work_mode, lang)
+        if by_status and ids:
+            rows = db.session.connection().execute(_shown_statement(False, False, None), {
+                "status": status, "silent_before": silent_before(now)}).all()
+            kept = set(ids_shown_as(rows, status, now))
+            ids = [i for i in ids if i in kept]
     page = _page_within(page, len(ids), per_page)
     chosen = ids[(page - 1) * per_page: page * per_page]
-    if status in SERVICE_STATUSES and chosen:
-        views = status_for_services(chosen, now=now)
     return ServiceSearch(
-        page=loaded_page(chosen, views, page, per_page, len(ids)),
+        page=loaded_page(chosen, now, page, per_page, len(ids)),
         words=words,
         pointers=pointers_matching(words),
         ignored=ignored,
     )
+
+
+def _shown_by_name(
+    status: str, department_code: str, work_mode: str, lang: str, now: datetime
+) -> list[int]:
+    """Return the ids of the services (of a department, a work mode) shown with ``status``
+    at ``now``, in name order."""
+    by_department, by_mode = bool(department_code), work_mode in WORK_MODES
+    rows = db.session.connection().execute(_shown_statement(by_department, by_mode, lang), {
+        "status": status, "silent_before": silent_before(now), "department": department_code,
+        "mode": work_mode}).all()
+    return ids_shown_as(rows, status, now)
+
+
+@lru_cache(maxsize=16)
+def _shown_statement(by_department: bool, by_mode: bool, lang: str | None) -> Select:
+    """Build once per filter set and order (by name in ``lang``; None: unordered) the
+    statement selecting the services of the status bound when it runs, and those left to
+    Python (see shown_status_kept); the department and the work mode bound too."""
+    stmt = _filtered_as_bound(select(Service.id), by_department, by_mode)
+    if lang is not None:
+        stmt = stmt.order_by(*_name_order(lang))
+    return shown_status_kept(stmt)
 
 
 def _listed_page(
@@ -263,16 +349,25 @@ def _listed_page(
 ) -> Page:
     """Return one page of the plain list by name (no words, no status filter).
 
-    Paged by the database: one statement reads the page's ids and, on each row, the number of
-    services (a window count), not every service's name. A page past the last reads no row: the
+    Paged by the database, and read in one statement: the page's services with what their
+    cards show and their shown statuses are built from, each row with the number of services
+    (a window count), not every service's name. A page past the last reads no row: the
     services are then counted apart and the last page read instead.
     """
-    stmt = _by_name(department_code, work_mode, lang).add_columns(func.count().over())
-    page, rows = _page_rows(
-        lambda number: _rows_of_page(stmt, number, per_page),
-        department_code, work_mode, page, per_page)
-    total = rows[0][1] if rows else 0
-    return _loaded_page([row[0] for row in rows], {}, page, per_page, total)
+    stmt = _listed_statement(bool(department_code), work_mode in WORK_MODES, lang)
+
+    def read(number: int) -> list:
+        # Through the session's connection: plain rows need none of the ORM's execution;
+        # all at once (one fetch, not one a row).
+        return db.session.connection().execute(stmt, {
+            "department": department_code, "mode": work_mode, "limit": per_page,
+            "offset": (number - 1) * per_page}).all()
+
+    now = utc_now()
+    page, rows = _page_rows(read, department_code, work_mode, page, per_page)
+    # The count is the row's last column, after ListedService's.
+    services = [ListedService._make(row[:-1]) for row in rows]
+    return _service_rows(services, now, page, per_page, rows[0][-1] if rows else 0)
 
 
 def _page_rows(
@@ -293,50 +388,72 @@ def _page_rows(
     return page, rows
 
 
-def _rows_of_page(stmt: Select, page: int, per_page: int) -> list:
-    """Return the rows of one page of an ordered statement."""
-    return list(db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)))
-
-
 def _page_within(page: int, total: int, per_page: int) -> int:
     """Return the page asked for, kept between the first and the last (1 when empty)."""
     return min(max(1, int(page)), max(1, ceil(total / per_page)))
 
 
-def _chosen_page(
-    read: Callable[[list[int]], Iterable[Any]], wrap: Callable[[Any, StatusView], Any],
-    chosen: list[int], views: dict[int, StatusView], page: int, per_page: int, total: int,
+def _service_rows(
+    services: list[ListedService], now: datetime, page: int, per_page: int, total: int
 ) -> Page:
-    """Read a page's services (chosen ids, in order; ``read`` gives objects or rows with an
-    ``id``) and the statuses not read yet; ``wrap`` makes each page item."""
-    found = {item.id: item for item in read(chosen)} if chosen else {}
-    missing = [i for i in chosen if i not in views]
-    if missing:
-        views.update(status_for_services(missing))
-    return Page([wrap(found[i], views[i]) for i in chosen], page, per_page, total)
+    """Make a page of ServiceRow from its services read, their statuses shown for ``now``
+    built as :func:`~portal.services.metrics.status.status_for_services` builds them."""
+    shown = build_shown_statuses([s.id for s in services], {s.id: s for s in services}, now)
+    return Page([ServiceRow(s, shown[s.id][0]) for s in services], page, per_page, total)
 
 
 def _loaded_page(
-    chosen: list[int], views: dict[int, StatusView], page: int, per_page: int, total: int
+    chosen: list[int], now: datetime, page: int, per_page: int, total: int
 ) -> Page:
-    """Load a page's services (chosen ids, in order) as ORM objects."""
-    return _chosen_page(lambda ids: db.session.scalars(_page_statement(), {"ids": ids}),
-                        ServiceRow, chosen, views, page, per_page, total)
+    """Read a page's services (chosen ids, in order) with their statuses, in one statement."""
+    found = {}
+    if chosen:
+        result = db.session.connection().execute(_chosen_statement(), {"ids": chosen})
+        found = {row.id: ListedService._make(row) for row in result.all()}
+    return _service_rows([found[i] for i in chosen], now, page, per_page, total)
+
+
+def _listed_select() -> Select:
+    """Select the columns of ListedService, a row per service (of a department, by name)."""
+    stmt = shown_status_query().add_columns(
+        *(getattr(Service, name) for name in _CARD_COLUMNS),
+        Department.code.label("department_code"),
+        Department.name_id.label("department_name_id"),
+        Department.name_en.label("department_name_en"),
+    ).join(Department, Department.id == Service.department_id)
+    assert tuple(stmt.selected_columns.keys()) == ListedService._fields
+    return stmt
 
 
 @lru_cache(maxsize=1)
-def _page_statement() -> Select:
-    """Build the statement loading a page's services once (the ids bound when it runs).
+def _chosen_statement() -> Select:
+    """Build the statement reading chosen services as ListedService once (the ids bound
+    when it runs)."""
+    return _listed_select().where(Service.id.in_(bindparam("ids", expanding=True)))
 
-    Its options cost more to prepare at every call than the rows do to read.
+
+@lru_cache(maxsize=8)
+def _listed_statement(by_department: bool, by_mode: bool, lang: str) -> Select:
+    """Build the plain list's statement once per filter set and language (the department,
+    work mode, limit and offset bound when it runs): a page's services as ListedService by
+    name, each row with the number of services (a window count) last."""
+    page = _page_of_names(by_department, by_mode, lang)
+    return (_listed_select().add_columns(page.c.total).join(page, page.c.id == Service.id)
+            .order_by(*_name_order(lang)))
+
+
+def _page_of_names(by_department: bool, by_mode: bool, lang: str) -> Any:
+    """Select a page of the plain list as a CTE: its services' ids, each with the number of
+    services (``total``); the department's code, the work mode, the limit and the offset
+    bound when it runs.
+
+    The page's ids and the count from the service table alone: a window count over the
+    joined columns made the database join all 1,000 services before the limit (4 ms).
     """
-    return select(Service).where(Service.id.in_(bindparam("ids", expanding=True))).options(
-        # Joined, not read apart: one statement, and cheaper to load.
-        joinedload(Service.department),
-        # Lists never show the published standard: do not load its ten texts.
-        *(defer(c) for c in _STANDARD_TEXTS),
-        defer(Service.search_names), defer(Service.search_texts),
-    )
+    page = _filtered_as_bound(select(Service.id, func.count().over().label("total")),
+                              by_department, by_mode)
+    return (page.order_by(*_name_order(lang)).limit(bindparam("limit"))
+            .offset(bindparam("offset")).cte("listed_page"))
 
 
 def _facts_select() -> Select:
@@ -360,18 +477,9 @@ def _listed_facts_statement(by_department: bool, by_mode: bool, lang: str) -> Se
     """Build the plain list's statement once per filter set and language (the department,
     work mode, limit and offset bound when it runs): a page's facts by name, each row with
     the number of services (a window count)."""
-    key = Service.name_key_en if lang == "en" else Service.name_key_id
-    # The page's ids and the count first, from the service table alone: a window count over
-    # the joined facts made the database join all 1,000 services before the limit (4 ms).
-    page = select(Service.id, func.count().over().label("total"))
-    if by_department:
-        page = page.join(Service.department).where(Department.code == bindparam("department"))
-    if by_mode:
-        page = page.where(Service.work_mode == bindparam("mode"))
-    page = (page.order_by(key, Service.id).limit(bindparam("limit"))
-            .offset(bindparam("offset")).cte("listed_page"))
+    page = _page_of_names(by_department, by_mode, lang)
     return (_facts_select().add_columns(page.c.total).join(page, page.c.id == Service.id)
-            .order_by(key, Service.id))
+            .order_by(*_name_order(lang)))
 
 
 def _listed_facts_page(
@@ -399,11 +507,14 @@ def _facts_statement() -> Select:
 
 
 def _facts_page(
-    chosen: list[int], views: dict[int, StatusView], page: int, per_page: int, total: int
+    chosen: list[int], now: datetime, page: int, per_page: int, total: int
 ) -> Page:
-    """Read a page's facts (chosen ids, in order) as plain rows."""
-    return _chosen_page(lambda ids: db.session.execute(_facts_statement(), {"ids": ids}),
-                        ServiceFactsRow, chosen, views, page, per_page, total)
+    """Read a page's facts (chosen ids, in order) as plain rows, and their statuses."""
+    if not chosen:
+        return Page([], page, per_page, total)
+    found = {row.id: row for row in db.session.execute(_facts_statement(), {"ids": chosen})}
+    views = status_for_services(chosen, now=now)
+    return Page([ServiceFactsRow(found[i], views[i]) for i in chosen], page, per_page, total)
 
 
 @lru_cache(maxsize=1)

@@ -4,8 +4,8 @@ The home page, the department list and a department's measures count a thousand 
 the status a reader sees (:mod:`portal.services.metrics.status`: the stored evaluation, with
 the incidents open now and the silence of now applied). Reading every stored row and its
 JSON to count them cost tens of milliseconds a page; here one statement returns a row per
-(group, shown status) instead. The rules are those of the status reads, applied in SQL to
-the stored columns:
+(group, shown status) instead (and the service list filtered by status, the services shown
+so). The rules are those of the status reads, applied in SQL to the stored columns:
 
 1. a service named by an open disrupting incident is ``disrupted``;
 2. a service whose department has not reported on it for more than 7 days, or never, is
@@ -26,7 +26,7 @@ always those of the status reads, whatever the rows hold.
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -55,30 +55,38 @@ def _shown_status() -> Any:
                 else_=ServiceStatus.data_status)
 
 
-@lru_cache(maxsize=8)
-def _tally_statement(by: str, one_department: bool) -> Select:
-    """Build a counting statement once: a row per (group, shown status), and one per service
-    whose stored row has no data status (its id and stored parameters).
+def tally_select(key: Any, *aggregates: Any) -> Select:
+    """Select services counted by shown status: a row per (``key``, shown status), and one
+    per service whose stored row has no data status (its id and stored parameters), each
+    row (key, shown status, id, parameters, number of services, *aggregates); the silence's
+    limit bound as ``silent_before`` (:func:`silent_before`) when it runs.
 
-    Those rows are told apart by the empty column itself rather than by the shown status
-    being NULL, so that the database evaluates the shown status once a service (PostgreSQL
-    computes each expression grouped by once, and again in each grouped expression that
-    nests it: the incidents' subquery thrice when the ids were keyed on the shown status). A
-    service so set apart whose status the database does judge (silent or disrupted now) is
-    counted under that status.
+    The shown status is NULL where it is judged in Python (:func:`tallies_counted`). The
+    services without data status are told apart by the empty column itself rather than by
+    the shown status being NULL, so that the database evaluates the shown status once a
+    service (PostgreSQL computes each expression grouped by once, and again in each grouped
+    expression that nests it: the incidents' subquery thrice when the ids were keyed on the
+    shown status). A service so set apart whose status the database does judge (silent or
+    disrupted now) is counted under that status. The ``aggregates`` are over the rows of
+    Service, ServiceStatus and ServiceReport joined.
     """
-    key = getattr(Service, by)
     shown = _shown_status()
     unset = ServiceStatus.data_status.is_(None)
     service_id = case((unset, ServiceStatus.service_id), else_=null())
     params = case((unset, ServiceStatus.reason_params), else_=null())
-    stmt = (
-        select(key, shown, service_id, params, func.count())
+    return (
+        select(key, shown, service_id, params, func.count(), *aggregates)
         .select_from(Service)
         .outerjoin(ServiceStatus, ServiceStatus.service_id == Service.id)
         .outerjoin(ServiceReport, ServiceReport.service_id == Service.id)
         .group_by(key, shown, service_id, params)
     )
+
+
+@lru_cache(maxsize=8)
+def _tally_statement(by: str, one_department: bool) -> Select:
+    """Build a counting statement by the Service column named ``by`` once (tally_select)."""
+    stmt = tally_select(getattr(Service, by))
     if one_department:
         stmt = stmt.where(Service.department_id == bindparam("department_id"))
     return stmt
@@ -99,13 +107,61 @@ def status_tallies(
     :func:`~portal.services.metrics.status.status_counts`) it is shown as stored.
     """
     now = (now or utc_now()).astimezone(UTC)
-    values: dict[str, Any] = {"silent_before": now - SILENCE_LIMIT}
+    values: dict[str, Any] = {"silent_before": silent_before(now)}
     if department_id is not None:
         values["department_id"] = department_id
     stmt = _tally_statement(by, department_id is not None)
+    return tallies_counted(db.session.execute(stmt, values), now, reevaluate_stale)
+
+
+def shown_status_kept(stmt: Select) -> Select:
+    """Add a select of services (from Service) their shown status, as its last column (NULL:
+    judged in Python), and keep the services shown with the status bound as ``status`` and
+    those left to Python; ``silent_before`` (:func:`silent_before`) bound too.
+
+    For a list filtered by status: the database judges every service as
+    :func:`status_tallies` does, and returns only the rows the filter may keep (no grouping).
+    """
+    shown = _shown_status()
+    status = bindparam("status")
+    return (
+        stmt.add_columns(shown)
+        .outerjoin(ServiceStatus, ServiceStatus.service_id == Service.id)
+        .outerjoin(ServiceReport, ServiceReport.service_id == Service.id)
+        # One evaluation of the shown status in the filter, not two (``= :status OR IS NULL``).
+        .where(func.coalesce(shown, status) == status)
+    )
+
+
+def ids_shown_as(
+    rows: Iterable[tuple[int, str | None]], status: str, now: datetime
+) -> list[int]:
+    """Return the ids of the rows (id, shown status) of a statement so kept
+    (:func:`shown_status_kept`) whose services are shown with ``status`` at ``now``, in
+    their order: those the database left to Python are judged by ``status_for_services``."""
+    rows = list(rows)
+    undecided = [service_id for service_id, shown in rows if shown is None]
+    views = status_for_services(undecided, now=now) if undecided else {}
+    return [service_id for service_id, shown in rows
+            if (shown if shown is not None else views[service_id].status) == status]
+
+
+def silent_before(now: datetime) -> datetime:
+    """Return the value of a counting statement's ``silent_before`` for the time ``now``: a
+    last report older than that is silence."""
+    return now - SILENCE_LIMIT
+
+
+def tallies_counted(
+    rows: Iterable[tuple[Hashable, str | None, int | None, str | None, int]],
+    now: datetime,
+    reevaluate_stale: bool = True,
+) -> dict[Hashable, dict[str, int]]:
+    """Count the rows of a counting statement (:func:`tally_select`, without aggregates) as
+    :func:`status_tallies` does (its ``now`` and ``reevaluate_stale``)."""
     tallies: dict[Hashable, dict[str, int]] = {}
     undecided_groups: dict[int, Hashable] = {}
-    for key, status, service_id, params, n in db.session.execute(stmt, values):
+    for key, status, service_id, params, n in rows:
         if status is None:
             if reevaluate_stale:
                 undecided_groups[service_id] = key

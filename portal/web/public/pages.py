@@ -7,8 +7,7 @@ refresh script (static/js/refresh.js) polls ``live`` and swaps the ``[data-live]
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from flask import Blueprint, render_template, request, url_for
@@ -19,11 +18,10 @@ from portal.models.catalogue import WORK_MODES, Service
 from portal.models.metrics import SERVICE_STATUSES
 from portal.services.catalogue import arrangements, search
 from portal.services.catalogue import directory as catalogue
-from portal.services.catalogue.directory import ServiceRow
+from portal.services.catalogue.directory import DepartmentRow, ServiceRow
 from portal.services.catalogue.places import department_place
 from portal.services.catalogue.public_figures import (
     DAILY_BAR_DAYS,
-    oldest_status_time,
     province_overview,
 )
 from portal.services.metrics.status import (
@@ -177,28 +175,63 @@ def service_card_list(cards: Iterable[ServiceCard], show_department: bool = True
 bp.add_app_template_global(service_card_list)
 
 
-def _status_counts(counts: dict[str, int], fmt: Formats) -> Markup:
-    """Return the list of the statuses counted, in page order: each status's badge and count.
+def _status_counter(fmt: Formats) -> Callable[[dict[str, int]], Markup]:
+    """Return a function rendering the list of statuses counted, in page order: each
+    status's badge and count.
 
     Built here, not by a macro: the department list shows one per department, and a macro
-    call cost more than its markup.
+    call cost more than its markup. Each status's badge and each number are formatted once a
+    page (the department list repeats them).
     """
-    items = "".join(
-        f'\n  <li><span class="badge status-{status}">{escape(fmt.status_label(status))}</span>'
-        f' <span class="status-count">{escape(fmt.number(counts[status]))}</span></li>\n  '
-        for status in STATUS_ORDER if counts[status])
-    return Markup(f'<ul class="status-counts">\n  {items}\n</ul>')
+    badges: dict[str, str] = {}
+    numbers: dict[int, str] = {}
+
+    def status_counts(counts: dict[str, int]) -> Markup:
+        items = []
+        for status in STATUS_ORDER:
+            count = counts[status]
+            if not count:
+                continue
+            badge = badges.get(status)
+            if badge is None:
+                badge = badges[status] = (
+                    f'\n  <li><span class="badge status-{status}">'
+                    f'{escape(fmt.status_label(status))}</span> <span class="status-count">')
+            number = numbers.get(count)
+            if number is None:
+                number = numbers[count] = f'{escape(fmt.number(count))}</span></li>\n  '
+            items.append(badge + number)
+        return Markup(f'<ul class="status-counts">\n  {"".join(items)}\n</ul>')
+
+    return status_counts
 
 
-@dataclass(frozen=True)
-class DepartmentCard:
-    """A department as the department list shows it, its texts formatted once a page."""
+def _department_cards(rows: Iterable[DepartmentRow], fmt: Formats) -> Markup:
+    """Render the department list's cards in one string, their texts formatted once a page.
 
-    url: str
-    name: LocalText
-    # "N services", and the statuses counted (see _status_counts).
-    services: str
-    counts: Markup
+    Built here, not by the template's loop (as service_card_list): the list shows every
+    department, and the loop's placements, each card's link (url_for) and its sentence
+    cost more than the cards' markup. The markup is the loop's, byte for byte, every text
+    escaped as the template escaped it; the links are built from one
+    (portal.web.urls.address_maker), the "N services" sentences once a number.
+    """
+    lang = current_lang()
+    link = address_maker("public.department", "code", lang=lang)
+    status_counts = _status_counter(fmt)
+    sentences: dict[int, str] = {}
+    parts = []
+    for row in rows:
+        department = row.department
+        sentence = sentences.get(row.services)
+        if sentence is None:
+            sentence = sentences[row.services] = escape(fmt.ngettext(
+                "%(count)s service", "%(count)s services", row.services, count=row.services))
+        parts.append(
+            f'\n  <li class="card">\n    <h2 class="card-title">'
+            f'<a href="{escape(link(department.code))}">'
+            f'{escape(localized(department, "name", lang))}</a></h2>\n'
+            f'    <p class="muted">{sentence}</p>\n    {status_counts(row.counts)}\n  </li>\n  ')
+    return Markup("".join(parts))
 
 
 def _oldest(views) -> object:
@@ -255,6 +288,18 @@ def _per_page(args) -> int:
     return SERVICES_PER_PAGE
 
 
+def _department_options(choices: Iterable, chosen: str, lang: str) -> Markup:
+    """Render the department filter's options (its chosen one selected) in one string.
+
+    Built here, not by the template's loop: the list offers every department on every page,
+    and the loop's placements cost more than the options' markup. The markup is the loop's,
+    byte for byte, every text escaped as the template escaped it.
+    """
+    return Markup("".join(
+        f'\n      <option value="{escape(d.code)}" {"selected" if d.code == chosen else ""}>'
+        f'{escape(localized(d, "name", lang).text)}</option>\n      ' for d in choices))
+
+
 @bp.get("/services")
 @public_page
 def services() -> str:
@@ -278,20 +323,21 @@ def services() -> str:
     filters = {"q": query or None, "department": department or None, "mode": mode or None,
                "status": status or None,
                "per_page": per_page if per_page != SERVICES_PER_PAGE else None}
-    # The department filter's options (code, name, chosen), named once here, not in the
-    # template a department at a time.
     choices = catalogue.department_choices()
+    fmt = Formats()
     return _render(
         "public/services.html",
         rows=rows,
-        cards=_cards(rows, Formats()),
+        cards=_cards(rows, fmt),
         found=found,
         page=found.page,
         filters=filters,
         updated_at=_oldest(row.status for row in rows),
         departments=choices,
-        department_options=[(d.code, localized(d, "name", lang).text, d.code == department)
-                            for d in choices],
+        department_options=_department_options(choices, department, lang),
+        # The other filters' options (value, name), named with the page's formats.
+        mode_options=[(m, fmt.work_mode_label(m)) for m in WORK_MODES],
+        status_options=[(s, fmt.status_label(s)) for s in STATUS_ORDER],
         query=query,
         department=department,
         mode=mode,
@@ -303,17 +349,11 @@ def services() -> str:
 @public_page
 def departments() -> str:
     """List departments with their services counted by status."""
-    rows = catalogue.department_list_with_status()
-    fmt, lang = Formats(), current_lang()
-    cards = [DepartmentCard(url_for("public.department", code=row.department.code, lang=lang),
-                            localized(row.department, "name", lang),
-                            fmt.ngettext("%(count)s service", "%(count)s services",
-                                         row.services, count=row.services),
-                            _status_counts(row.counts, fmt)) for row in rows]
+    listed = catalogue.department_list_with_status()
     return _render(
         "public/departments.html",
-        cards=cards,
-        updated_at=oldest_status_time() if rows else None,
+        cards=_department_cards(listed.rows, Formats()),
+        updated_at=listed.oldest_status_at if listed.rows else None,
     )
 
 
@@ -329,7 +369,7 @@ def department(code: str) -> str:
         department=overview.department,
         overview=overview,
         cards=_cards(overview.rows, fmt, show_department=False),
-        status_counts=_status_counts(overview.counts, fmt),
+        status_counts=_status_counter(fmt)(overview.counts),
         place=department_place(overview.department),
         updated_at=_oldest(row.status for row in overview.rows),
         incidents=overview.incidents,

@@ -7,14 +7,24 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from portal.domain.calendar import UTC
 from portal.extensions import db
-from portal.models import Department, Incident, ServiceReport, ServiceStatus
+from portal.models import Department, Incident, Service, ServiceReport, ServiceStatus
 from portal.models.metrics import SERVICE_STATUSES
-from portal.services.catalogue.directory import department_overview, status_tally
-from portal.services.catalogue.tallies import status_tallies
+from portal.services.catalogue.directory import (
+    department_list_with_status,
+    department_overview,
+    status_tally,
+)
+from portal.services.catalogue.public_figures import oldest_status_time
+from portal.services.catalogue.tallies import (
+    ids_shown_as,
+    shown_status_kept,
+    silent_before,
+    status_tallies,
+)
 from portal.services.metrics.reporting import service_last_reported
 from portal.services.metrics.status import (
     status_counts,
@@ -193,3 +203,57 @@ def test_a_departments_services_with_status_equal_its_services_and_their_list_re
         found = department_overview(department.code, now=NOW).rows
         assert [row.service.id for row in found] == [s.id for s in services]
         assert [row.status for row in found] == [views[s.id] for s in services]
+
+
+def test_the_department_list_counts_as_the_status_reads_and_dates_the_oldest(province):
+    # One statement reads the departments, their services counted by shown status and the
+    # oldest stored status: the figures of the status reads, every kind of row above.
+    empty = create_department(name_id="Dinas Tanpa Layanan")
+    db.session.get(ServiceStatus, province[3].id).computed_at = NOW - timedelta(hours=2)
+    db.session.commit()
+    listed = department_list_with_status(now=NOW)
+    by_name = db.session.execute(
+        select(Department.id).order_by(Department.name_id, Department.id)).scalars().all()
+    assert [row.department.id for row in listed.rows] == by_name
+    assert empty.id in by_name
+    counted = status_tallies("department_id", now=NOW)
+    for row in listed.rows:
+        assert row.counts == counted.get(row.department.id, status_tally(()))
+        assert row.services == sum(row.counts.values())
+        department = db.session.get(Department, row.department.id)
+        assert (row.department.code, row.department.name_id, row.department.name_en) == (
+            department.code, department.name_id, department.name_en)
+    assert listed.oldest_status_at == oldest_status_time() == NOW - timedelta(hours=2)
+
+
+def test_the_department_list_is_one_statement_when_the_database_judges_every_row(app):
+    north = create_department()
+    create_department()  # without services
+    for status in ("meeting", "breaching", "at_risk"):
+        store(create_service(department=north), status, status, NOW - timedelta(days=1))
+    create_service(department=north)  # never evaluated
+    db.session.commit()
+    statements: list[str] = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", watch)
+    try:
+        listed = department_list_with_status(now=NOW)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", watch)
+    assert len(statements) == 1
+    assert [(row.services, row.counts) for row in listed.rows] == [
+        (4, {**status_tally(()), "meeting": 1, "breaching": 1, "at_risk": 1, "no_data": 1}),
+        (0, status_tally(()))]
+
+
+@pytest.mark.parametrize("status", SERVICE_STATUSES)
+def test_the_services_kept_by_a_status_filter_are_those_the_status_reads_show(province, status):
+    # Judged by the database (the rows without a data status in Python), in the order asked.
+    views = status_for_services([s.id for s in province], now=NOW)
+    stmt = shown_status_kept(select(Service.id).order_by(Service.id.desc()))
+    rows = db.session.execute(stmt, {"status": status, "silent_before": silent_before(NOW)})
+    assert ids_shown_as(rows, status, NOW) == sorted(
+        (s.id for s in province if views[s.id].status == status), reverse=True)
