@@ -16,9 +16,9 @@ from functools import lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, case, func, select, true
 
-from portal.domain.calendar import utc_now, wib_date
+from portal.domain.calendar import UTC, utc_now, wib_date
 from portal.extensions import db
 from portal.models.arrangements import ARRANGEMENT_TEXTS, WFA_APPLIES, WfaArrangement
 from portal.models.catalogue import Department, Service
@@ -39,9 +39,9 @@ from portal.services.catalogue.directory import (
     UNSTORABLE,
     DepartmentOverview,
 )
-from portal.services.catalogue.tallies import status_tallies
+from portal.services.catalogue.tallies import silent_before, tallies_counted, tally_select
 from portal.services.errors import FieldError, NotAuthorized, NotFound, ValidationError
-from portal.services.metrics.availability import availability_counts
+from portal.services.metrics.availability import availability_counts_query
 from portal.services.paging import LIST_PAGE_MAX, LIST_PAGE_SIZE, Pagination, paginate
 
 MAX_TEXT = 2000
@@ -288,31 +288,48 @@ def arrangement_record(actor: Any, department_code: str, value: ArrangementInput
 def arrangement_measures(
     department: Department, now: datetime | None = None
 ) -> ArrangementMeasures:
-    """Measure the department as the DPRD asks: reporting, IT availability, performance."""
-    now = now or utc_now()
-    # The services and when one last reported, in one statement (None without services).
-    last_report = (
-        select(func.max(ServiceReport.last_reported_at))
-        .join(Service, Service.id == ServiceReport.service_id)
-        .where(Service.department_id == department.id)
-        .correlate(None)  # over the whole department, not the outer statement's service
-        .scalar_subquery()
-    )
-    rows = db.session.execute(
-        select(Service.id, Service.online_url, last_report)
-        .where(Service.department_id == department.id)
-    ).all()
-    # Counted by the database (one statement), as the status reads show them.
-    counts = status_tallies("department_id", department_id=department.id, now=now)
-    online = [service_id for service_id, url, _last in rows if url]
+    """Measure the department as the DPRD asks: reporting, IT availability, performance.
+
+    One statement (a scorecard reads it on every visit): its services counted by shown
+    status as :func:`~portal.services.catalogue.tallies.status_tallies` counts them, with
+    their latest report and their online channels, and those channels' availability checks
+    as :func:`~portal.services.metrics.availability.availability_counts` counts them.
+    """
+    now = (now or utc_now()).astimezone(UTC)
+    values = {"department_id": department.id, "silent_before": silent_before(now),
+              "start": now - timedelta(days=MEASURE_DAYS), "end": now}
+    rows = db.session.execute(_measures_statement(), values).all()
+    counts = tallies_counted([row[:5] for row in rows], now).get(department.id, {})
     return _measured(
-        last=rows[0][2] if rows else None,
-        channels=len(online),
-        checks=availability_counts(online, now - timedelta(days=MEASURE_DAYS), now),
-        meeting=counts.get(department.id, {}).get("meeting", 0),
-        total=len(rows),
+        last=max((row.last for row in rows if row.last is not None), default=None),
+        channels=sum(row.online for row in rows),
+        # The same one-row count on every row (none: no service, so no channel either).
+        checks=(int(rows[0].checked), int(rows[0].succeeded)) if rows else (0, 0),
+        meeting=counts.get("meeting", 0),
+        total=sum(row[4] for row in rows),
         now=now,
     )
+
+
+@lru_cache(maxsize=1)
+def _measures_statement() -> Select:
+    """Build arrangement_measures' statement once (the department, the silence's limit and
+    the availability window bound when it runs): a row per counted group of tally_select,
+    each with the group's latest report and online channels, and the department's checks."""
+    department_id = bindparam("department_id")
+    has_channel = func.coalesce(Service.online_url, "") != ""
+    counted = (
+        tally_select(Service.department_id,
+                     func.max(ServiceReport.last_reported_at).label("last"),
+                     func.count(case((has_channel, 1))).label("online"))
+        .where(Service.department_id == department_id)
+        .subquery("counted")
+    )
+    channels = select(Service.id).where(Service.department_id == department_id, has_channel)
+    checks = availability_counts_query(channels).subquery("checks")
+    checked, succeeded = checks.c
+    return select(*counted.c, checked.label("checked"), succeeded.label("succeeded")).join_from(
+        counted, checks, true())
 
 
 def arrangement_measures_from(overview: DepartmentOverview) -> ArrangementMeasures:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from portal.domain.calendar import utc_now, wib_date
 from portal.extensions import db
@@ -268,6 +268,38 @@ def test_a_department_that_never_reported_is_said_so(app, dinkes) -> None:
     assert measured.days_since_report is None and measured.last_reported_at is None
     assert measured.availability is None and measured.channels == 0
     assert measured.share_meeting == 0
+
+
+def test_a_department_is_measured_in_one_statement(app, dinkes) -> None:
+    # A scorecard measures its department on every visit.
+    now = utc_now()
+    online = create_service(department=dinkes, online_url="https://dinkes.example/izin")
+    create_service(department=dinkes, online_url="")
+    db.session.add_all([
+        ServiceReport(service_id=online.id, last_reported_at=now - timedelta(days=1)),
+        AvailabilityCheck(service_id=online.id, checked_at=now - timedelta(days=1), ok=True),
+    ])
+    db.session.commit()
+    assert dinkes.id  # loaded again after the commit: not the measures' statement
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        measured = arrangements.arrangement_measures(dinkes, now=now)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert len(statements) == 1, statements
+    assert (measured.days_since_report, measured.channels, measured.services_total) == (1, 1, 2)
+    assert (measured.availability_checks, measured.availability) == (1, 1.0)
+
+
+def test_a_department_without_services_measures_nothing(app, dinkes) -> None:
+    measured = arrangements.arrangement_measures(dinkes)
+    assert (measured.services_total, measured.channels, measured.availability_checks) == (0, 0, 0)
+    assert measured.last_reported_at is None and measured.share_meeting is None
 
 
 def test_demo_publishes_most_departments_once_and_leaves_some_unpublished(app) -> None:
