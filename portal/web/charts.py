@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 from flask_babel import format_date, ngettext
@@ -70,12 +71,28 @@ def bars_svg(chart: Chart, chart_id: str) -> Markup:
     numbers, written as the template wrote them (a number's text has nothing to escape).
     """
     hatch = str(Markup(' fill="url(#{}-hatch)"').format(chart_id))
+    # Each class's attributes written once a chart (a hatched bar's with its fill), not a bar.
+    attributes = {css: f'class="{css}"{hatch if css == "bar-none" else ""}'
+                  for css in _BAR_CLASSES}
     return Markup("".join([
         f'<rect x="{x}" y="{round(y, 1)}" width="{width}" height="{round(height, 1)}" '
-        f'class="{css if css in _BAR_CLASSES else escape(css)}"'
-        f'{hatch if css == "bar-none" else ""}><title>{escape(label)}</title></rect>'
+        f'{attributes.get(css) or _class_attribute(css)}><title>{_escaped(label)}</title>'
+        '</rect>'
         for x, y, width, height, css, label in chart.bars
     ]))
+
+
+def _class_attribute(css: str) -> str:
+    """Write the class attribute of a bar whose class is not one of _bar's."""
+    return f'class="{escape(css)}"'
+
+
+@lru_cache(maxsize=8192, typed=True)
+def _escaped(label: str) -> str:
+    """Escape a bar's tooltip sentence, memoised: a chart's sentences are memoised per
+    language (portal/web/public/service_page.py), so the same few thousand recur. Typed: a
+    sentence given as Markup is kept as it is, never taken for the same text escaped."""
+    return str(escape(label))
 
 
 def plot_svg(chart: Chart, chart_id: str, title: str, desc: str) -> Markup:

@@ -910,13 +910,16 @@ class ServiceDays:
         days a WFA trend covers.
         """
         self._check_read(first_day, last_day)
-        count = (last_day - first_day).days // span + 1
+        # Days as ordinals (plain numbers): no date arithmetic for each of the hundreds.
+        base, length = first_day.toordinal(), (last_day - first_day).days + 1
+        count = (length - 1) // span + 1
         due, on_time = [0] * count, [0] * count
-        for on, row in self.days.items():
-            if first_day <= on <= last_day:
-                index = (on - first_day).days // span
+        for ordinal, row in zip(map(date.toordinal, self.days), self.days.values(), strict=True):
+            offset = ordinal - base
+            if 0 <= offset < length:
+                index = offset // span
                 due[index] += row.due
                 on_time[index] += row.on_time
-        step, last_offset = timedelta(days=span), timedelta(days=span - 1)
-        return [(first_day + step * i, min(first_day + step * i + last_offset, last_day),
-                 due[i], on_time[i]) for i in range(count)]
+        day, last = date.fromordinal, base + length - 1
+        return [(day(start), day(min(start + span - 1, last)), due[i], on_time[i])
+                for i, start in enumerate(range(base, last + 1, span))]

@@ -8,16 +8,19 @@ swap it for Flask's own render_template on every public page at once).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from functools import partial
 
 from flask import url_for
 from markupsafe import Markup, escape
 
+from portal.i18n import localized
+from portal.models.catalogue import Service
 from portal.services.catalogue import directory as catalogue
 from portal.services.catalogue.places import service_place
 from portal.services.catalogue.public_figures import ServiceFigures, WfaTrend, service_figures
 from portal.web import charts
-from portal.web.formatting import Formats, memo_by_lang
+from portal.web.formatting import Formats, first_response_text, memo_by_lang
 from portal.web.public import pages
 from portal.web.public.live import public_page, updated_ago
 from portal.web.public.pages import bp
@@ -25,6 +28,7 @@ from portal.web.public.pages import bp
 # The bars' sentences, memoised per language (given first: the page's, looked up once).
 _day_sentence = memo_by_lang(charts.day_sentence)
 _week_sentence = memo_by_lang(charts.week_sentence)
+_first_response_text = memo_by_lang(first_response_text)
 
 
 def _daily_rows(figures: ServiceFigures, fmt: Formats) -> list[tuple[str, int, int, str]]:
@@ -84,6 +88,53 @@ def _figure_rows(windows: list[dict], target: float, online: bool, fmt: Formats)
     return Markup("\n      ".join(rows))
 
 
+def _history_rows(service: Service, fmt: Formats) -> tuple[Markup, Markup]:
+    """Render the body rows of the work mode and the commitment histories, each table's in
+    one string, as the template's loops rendered them (their whitespace too): a row a
+    change, its dates and sentences formatted with the reader's language looked up once,
+    every value escaped (the "before records began" translation as it is, as ``_()`` gives
+    it)."""
+    before = fmt.gettext("Before records began")
+
+    def since(day: date | None) -> str:
+        return escape(fmt.date_long(day)) if day else before
+
+    modes = "".join(
+        f"\n      <tr><td>{since(change.effective_from)}</td>"
+        f"<td>{escape(fmt.work_mode_label(change.work_mode))}</td>"
+        f"<td>{escape(fmt.datetime_wib(change.recorded_at))}</td></tr>\n    "
+        for change in service.work_mode_history)
+    commitments = []
+    for change in service.commitment_history:
+        promise = escape(fmt.commitment_text(change.commitment_value, change.commitment_unit,
+                                             change.on_time_target))
+        if change.first_response_value is not None:
+            promise += Markup("<br>") + _first_response_text(
+                fmt.lang, change.first_response_value, change.first_response_unit)
+        commitments.append(
+            f"\n      <tr><td>{since(change.effective_from)}</td><td>{promise}</td>"
+            f"<td>{escape(change.reason or '—')}</td>"
+            f"<td>{escape(fmt.datetime_wib(change.recorded_at))}</td></tr>\n    ")
+    return Markup(modes), Markup("".join(commitments))
+
+
+def _standard_rows(service: Service, fmt: Formats) -> Markup:
+    """Render the service standard's published texts (requirements, procedure, cost, product,
+    opening hours) in one string, as the template's loop rendered them (its whitespace too):
+    each text escaped as its ``__html__`` says (an Indonesian fallback marked as such), the
+    labels translations as they are (as ``_()`` gives them)."""
+    unpublished = fmt.gettext("Not published yet.")
+    rows = []
+    for field, label in (("requirements", fmt.gettext("Requirements")),
+                         ("procedure", fmt.gettext("Procedure")), ("cost", fmt.gettext("Cost")),
+                         ("product", fmt.gettext("Product")),
+                         ("hours", fmt.gettext("Opening hours"))):
+        text = localized(service, field, fmt.lang)
+        shown = escape(text) if text.text else f'<span class="muted">{unpublished}</span>'
+        rows.append(f"\n    \n    <dt>{label}</dt>\n    <dd>{shown}</dd>\n    ")
+    return Markup("".join(rows))
+
+
 @bp.get("/services/<code>")
 @public_page
 def service(code: str) -> str:
@@ -91,8 +142,10 @@ def service(code: str) -> str:
 
     The charts' figures as tables (a row a day, a row a week: hundreds of dates and rates)
     are on a page of their own, :func:`service_tables`, linked below each chart: the service
-    page stays light on a phone. The figures table's rows are formatted here with the
-    reader's language looked up once. The template sets no variable of its own
+    page stays light on a phone. The figures table's rows, the service standard's texts and
+    the histories' rows are formatted here with the reader's language looked up once, each
+    in one string (a template loop's placements and filters cost more than their markup).
+    The template sets no variable of its own
     (``updated``, ``trend`` are given): each translated text after such a variable made
     Jinja copy the whole context to call ``_()``.
     """
@@ -115,6 +168,8 @@ def service(code: str) -> str:
                      if figures.trend else None),
         trend_summary=charts.trend_summary(figures.trend) if figures.trend else "",
         tables_url=url_for("public.service_tables", code=found.code, lang=fmt.lang),
+        standard_rows=_standard_rows(found, fmt),
+        history_rows=_history_rows(found, fmt),
     )
 
 

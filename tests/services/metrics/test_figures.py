@@ -462,6 +462,30 @@ def test_one_read_of_many_days_gives_each_windows_metrics_and_each_day(app, now)
     assert points[-30:] == daily_series(service, days=30, today=last, now=now)
 
 
+@pytest.mark.parametrize("now", [NOW, wib(2025, 9, 12, 16)], ids=["today-last", "today-inside"])
+def test_spans_of_days_sum_what_fell_due_on_each_of_their_days(app, now):
+    # The WFA trend's weeks: consecutive spans from the first day asked, the last one shorter,
+    # empty ones listed; each the sum of its days' points.
+    rng = random.Random(20251202)
+    service = create_service(commitment_value=2, commitment_unit="working_days")
+    send(service, [_random_request(rng, f"r{i}", NOW) for i in range(300)])
+    first, last = date(2025, 6, 1), date(2025, 9, 30)
+    days = ServiceDays.read(service, first, last, now)
+    points = {p.day: p for p in days.points(first, last)}
+    for span_first, span_last, span in [(first, last, 7), (date(2025, 6, 3), date(2025, 9, 12), 7),
+                                        (date(2025, 9, 20), last, 1), (first, first, 7),
+                                        (date(2025, 7, 1), date(2025, 8, 30), 30)]:
+        spans = days.due_by_span(span_first, span_last, span)
+        starts = [span_first + timedelta(days=span * i) for i in range(len(spans))]
+        assert [s[0] for s in spans] == starts and starts[-1] <= span_last
+        assert spans[-1][1] == span_last < starts[-1] + timedelta(days=span)
+        for start, end, due, on_time in spans:
+            assert end == min(start + timedelta(days=span - 1), span_last)
+            covered = [points[start + timedelta(days=i)] for i in range((end - start).days + 1)]
+            assert (due, on_time) == (sum(p.due for p in covered),
+                                      sum(p.on_time for p in covered))
+    assert any(due for _s, _e, due, _o in days.due_by_span(first, last, 7))
+
 def test_reporting_start_is_the_first_day_a_request_was_received(app):
     department = create_department()
     early, late, silent = (create_service(department=department) for _ in range(3))
