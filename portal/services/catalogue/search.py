@@ -39,7 +39,7 @@ from portal.domain.search import keyword_list, matches, query_words, search_text
 from portal.extensions import db
 from portal.models.catalogue import WORK_MODES, Department, Service
 from portal.models.catalogue import ServicePointer as Pointer
-from portal.models.metrics import SERVICE_STATUSES, ServiceReport
+from portal.models.metrics import SERVICE_STATUSES
 from portal.services.catalogue.directory import (
     DepartmentNames,
     ServiceRow,
@@ -51,7 +51,6 @@ from portal.services.metrics.status import (
     StatusView,
     build_shown_statuses,
     shown_status_query,
-    status_for_services,
 )
 
 # Where a word was found, best first: the service's names and keywords, its department's
@@ -457,19 +456,29 @@ def _page_of_names(by_department: bool, by_mode: bool, lang: str) -> Any:
 
 
 def _facts_select() -> Select:
-    """Select the facts of services (see ServiceFactsRow), a row per service."""
+    """Select the facts of services (see ServiceFactsRow) with what their shown status is
+    built from (the columns of :func:`~portal.services.metrics.status.shown_status_query`,
+    its ``id`` and ``last_reported_at`` among the facts), a row per service: a page of the
+    API's list, or one service, and their statuses in one statement."""
     return (
-        select(
-            Service.id, Service.code, Service.name_id, Service.name_en, Service.work_mode,
+        shown_status_query().add_columns(
+            Service.code, Service.name_id, Service.name_en, Service.work_mode,
             Service.work_mode_since, Service.commitment_value, Service.commitment_unit,
             Service.on_time_target, Service.first_response_value, Service.first_response_unit,
             Service.online_url, Department.code.label("department_code"),
             Department.name_id.label("department_name_id"),
-            Department.name_en.label("department_name_en"), ServiceReport.last_reported_at,
+            Department.name_en.label("department_name_en"),
         )
-        .join(Service.department)
-        .outerjoin(ServiceReport, ServiceReport.service_id == Service.id)
+        .join(Department, Department.id == Service.department_id)
     )
+
+
+def facts_status(rows: list[Row], now: datetime | None = None) -> dict[int, StatusView]:
+    """Return the shown status of each service of rows read by a facts statement, built as
+    :func:`~portal.services.metrics.status.status_for_services` builds them (no statement
+    unless a stored row needs evaluating afresh)."""
+    shown = build_shown_statuses([row.id for row in rows], {row.id: row for row in rows}, now)
+    return {service_id: view for service_id, (view, _at) in shown.items()}
 
 
 @lru_cache(maxsize=8)
@@ -495,7 +504,7 @@ def _listed_facts_page(
             "offset": (number - 1) * per_page}))
 
     page, rows = _page_rows(read, department_code, work_mode, page, per_page)
-    views = status_for_services([row.id for row in rows]) if rows else {}
+    views = facts_status(rows)
     return Page([ServiceFactsRow(row, views[row.id]) for row in rows], page, per_page,
                 rows[0].total if rows else 0)
 
@@ -509,11 +518,11 @@ def _facts_statement() -> Select:
 def _facts_page(
     chosen: list[int], now: datetime, page: int, per_page: int, total: int
 ) -> Page:
-    """Read a page's facts (chosen ids, in order) as plain rows, and their statuses."""
+    """Read a page's facts (chosen ids, in order) as plain rows with their statuses."""
     if not chosen:
         return Page([], page, per_page, total)
     found = {row.id: row for row in db.session.execute(_facts_statement(), {"ids": chosen})}
-    views = status_for_services(chosen, now=now)
+    views = facts_status([found[i] for i in chosen], now)
     return Page([ServiceFactsRow(found[i], views[i]) for i in chosen], page, per_page, total)
 
 
@@ -524,7 +533,8 @@ def _facts_by_code_statement() -> Select:
 
 
 def service_facts(code: str) -> Row | None:
-    """Return one service's facts as ServiceFactsRow has them (None: no such service)."""
+    """Return one service's facts as ServiceFactsRow has them, with what its shown status is
+    built from (:func:`facts_status`; None: no such service)."""
     return db.session.execute(_facts_by_code_statement(), {"code": code}).one_or_none()
 
 

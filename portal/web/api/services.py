@@ -31,7 +31,6 @@ from portal.services.metrics.service_requests import (
 from portal.services.metrics.status import (
     StatusView,
     status_reason_text,
-    status_with_report,
 )
 from portal.services.metrics.tokens import token_authenticate
 from portal.web.api.answers import api_date_problem, api_timestamp, json_answer
@@ -266,7 +265,6 @@ def service_detail(code: str):
         facts = search.service_facts(code)
         if facts is None:
             raise NotFound(code)
-        view, _reported = status_with_report(facts.id)
-        return _service_json(facts, view, current_lang())
+        return _service_json(facts, search.facts_status([facts])[facts.id], current_lang())
 
     return cached_json(build)

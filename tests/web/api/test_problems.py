@@ -79,10 +79,10 @@ def test_a_body_larger_than_the_portal_accepts_is_a_413_problem(app, client, mon
 
 def test_a_server_error_is_a_500_problem_that_tells_nothing_of_the_cause(
         app, client, service, monkeypatch):
-    def broken(service_id):
+    def broken(rows, now=None):
         raise RuntimeError("secret connection string postgresql://portal:hunter2@db")
 
-    monkeypatch.setattr(api_services, "status_with_report", broken)
+    monkeypatch.setattr(api_services.search, "facts_status", broken)
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
     response = client.get("/api/v1/services/izin-a")
     body = assert_problem(response, 500, "server-error")

@@ -14,7 +14,8 @@ from sqlalchemy import event, select
 from portal.domain.calendar import UTC, utc_now
 from portal.extensions import db
 from portal.models import Service, ServiceReport, ServiceStatus
-from portal.services.metrics.status import status_for_services
+from portal.services.metrics.status import status_for_services, status_reason_text
+from portal.web.api.answers import api_timestamp
 from tests.factories import create_department, create_service
 
 CARD = re.compile(r'<h2 class="card-title"><a href="/(?:id|en)/services/([a-z0-9-]+)">.*?'
@@ -126,3 +127,47 @@ def test_the_department_list_is_read_in_one_statement(client, stored):
     oldest = min(row.computed_at for row in db.session.scalars(select(ServiceStatus)))
     at = oldest.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     assert f'<time class="updated" datetime="{at}"' in html
+
+
+def _read_json(client, path: str) -> tuple[dict, list[str]]:
+    """GET an API answer; return its JSON and the statements it ran."""
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        response = client.get(path)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert response.status_code == 200, path
+    return response.get_json(), statements
+
+
+def test_the_api_reads_a_page_of_services_with_their_statuses_in_one_statement(client, stored):
+    body, statements = _read_json(client, "/api/v1/services?lang=en")
+    assert len(statements) == 1, statements
+    assert {s["code"]: s["status"] for s in body["services"]} == stored
+    assert body["total"] == len(stored)
+
+
+def test_the_api_filtered_by_status_chooses_then_reads_the_page_with_its_statuses(
+        client, stored):
+    body, statements = _read_json(client, "/api/v1/services?status=breaching&lang=en")
+    # The ids shown with that status, then their page with its statuses.
+    assert len(statements) == 2, statements
+    assert [s["code"] for s in body["services"]] == ["bea", "efek"]
+    assert {s["status"] for s in body["services"]} == {"breaching"}
+
+
+@pytest.mark.parametrize("code", ["akta", "cuti", "faskes"])
+def test_the_api_reads_one_service_with_its_status_in_one_statement(client, stored, code):
+    body, statements = _read_json(client, f"/api/v1/services/{code}")
+    assert len(statements) == 1, statements
+    assert body["status"] == stored[code]
+    # As the status read shows it: its reason and evaluation time too.
+    service_id = db.session.scalar(select(Service.id).where(Service.code == code))
+    view = status_for_services([service_id])[service_id]
+    assert body["status_computed_at"] == api_timestamp(view.computed_at)
+    assert body["status_reason"] == status_reason_text(view)
