@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -119,11 +120,19 @@ def test_a_run_finding_the_lock_held_elsewhere_is_skipped(runner, app):
     with other_server.connect() as connection:
         assert connection.scalar(text("SELECT pg_try_advisory_lock(:key)"),
                                  {"key": _lock_key("status refresh")})
+        other_backend = connection.scalar(text("SELECT pg_backend_pid()"))
         result = runner.invoke(args=["status", "refresh"])
         assert result.exit_code == 0, result.output
         assert "skipped, another run of this job held its lock" in result.output
         assert [(r.outcome, r.detail) for r in _runs()] == [("skipped", "locked")]
     other_server.dispose()
+    # The server ends a closed connection's backend a moment after the client closed it.
+    deadline = time.monotonic() + 30
+    while db.session.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                            {"pid": other_backend}):
+        assert time.monotonic() < deadline, "the other server's connection never ended"
+        time.sleep(0.01)
+    db.session.rollback()
     # Freed when the other server's connection ends: the next run does the job.
     assert runner.invoke(args=["status", "refresh"]).output.startswith("status refreshed")
     assert _runs()[-1].outcome == "succeeded"
