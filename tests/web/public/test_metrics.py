@@ -459,18 +459,17 @@ def test_page_cache_is_bypassed_for_requests_with_a_session(client, oracle, cach
 
 def test_api_service_list_is_served_from_the_cache_until_the_data_changes(client, oracle,
                                                                          cached):
-    from portal.services.metrics import status as status_service
+    # The list builds its statuses through the catalogue search (one call per build).
+    import portal.services.catalogue.search as api_views
+
     calls = []
-    original = status_service.status_for_services
+    original = api_views.facts_status
 
     def counting(*args, **kwargs):
         calls.append(1)
         return original(*args, **kwargs)
 
-    # The list reads statuses through the catalogue search (one call per build).
-    import portal.services.catalogue.search as api_views
-
-    api_views.status_for_services = counting
+    api_views.facts_status = counting
     try:
         first = client.get("/api/v1/services?lang=en")
         second = client.get("/api/v1/services?lang=en")
@@ -487,4 +486,4 @@ def test_api_service_list_is_served_from_the_cache_until_the_data_changes(client
         assert third.get_json()["services"][0]["metrics_30_days"]["received"] == (
             first.get_json()["services"][0]["metrics_30_days"]["received"] + 1)
     finally:
-        api_views.status_for_services = original
+        api_views.facts_status = original
