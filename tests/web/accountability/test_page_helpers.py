@@ -7,8 +7,10 @@ badges, and the table rows that format a repeated value once a table.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
@@ -28,17 +30,17 @@ from tests.wfa_support import create_due_service, report_due
 TRICKY = 'Office <b>"A" & B\'s</b>'
 
 
-def _page(app, lang: str):
-    context = app.test_request_context(f"/{lang}/accountability")
-    context.push()
-    app.preprocess_request()
-    return context
+@contextlib.contextmanager
+def _page(app, lang: str) -> Iterator[None]:
+    """Run the block as inside a request for an accountability page in ``lang``."""
+    with app.test_request_context(f"/{lang}/accountability"):
+        app.preprocess_request()
+        yield
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_the_page_translates_as_the_template_gettext_does(app, lang):
-    context = _page(app, lang)
-    try:
+    with _page(app, lang):
         helpers = pages._page_helpers()
         source = ('{{ _("Period") }}|{{ _("How we measure") }}|'
                   '{{ _("Scorecard: %(department)s", department=name) }}|'
@@ -50,14 +52,11 @@ def test_the_page_translates_as_the_template_gettext_does(app, lang):
         assert render_template_string(source, name=TRICKY, **helpers) == expected
         assert render_template_string(source, name=TRICKY, **helpers) == expected
         assert "&lt;b&gt;" in expected and "90%" in expected and "90%%" not in expected
-    finally:
-        context.pop()
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_the_page_links_are_those_url_for_builds(app, lang):
-    context = _page(app, lang)
-    try:
+    with _page(app, lang):
         page_url_for = pages._page_helpers()["url_for"]
         calls = [
             ("accountability.index", {}),
@@ -73,18 +72,13 @@ def test_the_page_links_are_those_url_for_builds(app, lang):
         for _round in range(2):  # the second round reads the links built in the first
             for endpoint, values in calls:
                 assert page_url_for(endpoint, **values) == url_for(endpoint, **values)
-    finally:
-        context.pop()
 
 
 def test_a_page_keeps_its_language_in_its_links(app):
     links = {}
     for lang in ("id", "en"):
-        context = _page(app, lang)
-        try:
+        with _page(app, lang):
             links[lang] = pages._page_helpers()["url_for"]("accountability.how_we_measure")
-        finally:
-            context.pop()
     assert links == {"id": "/id/how-we-measure", "en": "/en/how-we-measure"}
 
 
@@ -92,8 +86,7 @@ def test_a_page_keeps_its_language_in_its_links(app):
     (False, "name", False), (True, "other", False), (True, "name", False),
     (True, "name", True)])
 def test_column_headers_escape_labels_and_links_as_before(app, sortable, sort, descending):
-    context = _page(app, "en")
-    try:
+    with _page(app, "en"):
         links = {"name": "/en/accountability?sort=name&dir=asc"}
         attrs = Markup(' rowspan="2"')
         page_header = pages._page_helpers()["column_header"]
@@ -112,8 +105,6 @@ def test_column_headers_escape_labels_and_links_as_before(app, sortable, sort, d
                         f'{text}<span aria-hidden="true"> {arrow}</span></a> {definition}</th>')
         assert headers == [expected, expected]
         assert "&lt;b&gt;" in expected and "&amp;dir=" in expected or not sortable
-    finally:
-        context.pop()
 
 
 def test_the_charts_scales_are_those_the_templates_loops_printed(app):
@@ -138,8 +129,7 @@ def test_the_charts_scales_are_those_the_templates_loops_printed(app):
 
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_verdict_badges_are_those_the_macro_printed(app, lang):
-    context = _page(app, lang)
-    try:
+    with _page(app, lang):
         macro = ('{% macro verdict_badge(verdict, label=none) -%}\n{% if label is none %}'
                  "{% set label = accountability_helpers().verdict_label(verdict) %}{% endif %}"
                  '\n<span class="verdict verdict-{{ verdict }}">{{ label }}</span>\n'
@@ -148,21 +138,16 @@ def test_verdict_badges_are_those_the_macro_printed(app, lang):
                                ("improvement", TRICKY), ("odd<verdict>", None)]:
             assert present.verdict_badge(verdict, label) == render_template_string(
                 macro, verdict=verdict, label=label)
-    finally:
-        context.pop()
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_a_name_is_escaped_and_marked_as_localized_marks_it(app, lang):
-    context = _page(app, lang)
-    try:
+    with _page(app, lang):
         for name_id, name_en in [("Izin", "Permit"), (TRICKY, TRICKY), ("Izin <i>", ""),
                                  ("Izin", "   "), ("", "")]:
             service = SimpleNamespace(name_id=name_id, name_en=name_en)
             assert present._name_html(service, lang) == present._esc(
                 localized(service, "name", lang))
-    finally:
-        context.pop()
 
 
 def _service(code: str, mode: str, value: int, status: str) -> SimpleNamespace:
@@ -178,8 +163,7 @@ def _service(code: str, mode: str, value: int, status: str) -> SimpleNamespace:
 
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_service_rows_show_each_services_own_mode_commitment_and_status(app, lang):
-    context = _page(app, lang)
-    try:
+    with _page(app, lang):
         fmt = Formats()
         rows = [_service("a", "wfa", 3, "meeting"), _service("b", "wfa", 3, "breaching"),
                 _service("c", "onsite", 1, "meeting")]
@@ -195,14 +179,11 @@ def test_service_rows_show_each_services_own_mode_commitment_and_status(app, lan
             for r in rows]
         assert '<a href="/s/a?x=1&amp;y=2">' in html
         assert html.count('<span class="muted">Not &lt;enough&gt;</span>') == 3
-    finally:
-        context.pop()
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_history_rows_show_each_changes_own_values_and_people(app, lang):
-    context = _page(app, lang)
-    try:
+    with _page(app, lang):
         fmt = Formats()
         service = SimpleNamespace(id=1, name_id="Izin", name_en="Permit")
         promise = SimpleNamespace(commitment_value=3, commitment_unit="days",
@@ -239,8 +220,6 @@ def test_history_rows_show_each_changes_own_values_and_people(app, lang):
             [day, "Izin" if lang == "id" else "Permit", "Mode", mode["wfa"], mode["onsite"],
              "admin &lt;1&gt;", fmt_time, "—"],
         ]
-    finally:
-        context.pop()
 
 
 class _Figures:

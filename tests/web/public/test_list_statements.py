@@ -58,13 +58,14 @@ def stored(app) -> dict[str, str]:
             "efek": "breaching", "faskes": "no_data"}
 
 
-def _read(client, path: str) -> tuple[str, list[str]]:
-    """GET a page; return its HTML and the statements it ran, but the public data version's
-    (read by every page with a live script, and telling the demo flag: from site_setting)."""
+def _get(client, path: str, data_version: bool = True):
+    """GET an answer; return it and the statements it ran (but the public data version's
+    unless ``data_version``: read by every page with a live script, and telling the demo
+    flag, from site_setting)."""
     statements: list[str] = []
 
     def note(conn, cursor, statement, parameters, context, executemany):
-        if "FROM site_setting" not in statement:
+        if data_version or "FROM site_setting" not in statement:
             statements.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", note)
@@ -73,6 +74,12 @@ def _read(client, path: str) -> tuple[str, list[str]]:
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
     assert response.status_code == 200, path
+    return response, statements
+
+
+def _read(client, path: str) -> tuple[str, list[str]]:
+    """GET a page; return its HTML and the statements it ran, but the data version's."""
+    response, statements = _get(client, path, data_version=False)
     return response.get_data(as_text=True), statements
 
 
@@ -130,18 +137,8 @@ def test_the_department_list_is_read_in_one_statement(client, stored):
 
 
 def _read_json(client, path: str) -> tuple[dict, list[str]]:
-    """GET an API answer; return its JSON and the statements it ran."""
-    statements: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        response = client.get(path)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
-    assert response.status_code == 200, path
+    """GET an API answer; return its JSON and every statement it ran."""
+    response, statements = _get(client, path)
     return response.get_json(), statements
 
 
