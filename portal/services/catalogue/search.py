@@ -18,9 +18,9 @@ names of every service.
 Pages come two ways, both as plain columns (no object is built for a row): the columns of
 the HTML list's cards with what each service's shown status is built from
 (:func:`service_search_page`: a page's services and their statuses in one statement, the
-plain list's count too), or the facts the JSON API writes (:func:`service_facts_page`: the
-plain list reads a page's facts, its count and the services' last report times in one
-statement, and their statuses in another).
+plain list's count too), or the facts the JSON API writes with what each shown status is
+built from (:func:`service_facts_page`: the plain list reads a page's facts, statuses and
+count in one statement; :func:`facts_status` builds the statuses from those rows).
 """
 
 from __future__ import annotations
