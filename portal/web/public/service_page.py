@@ -15,7 +15,7 @@ from flask import url_for
 from markupsafe import Markup, escape
 
 from portal.i18n import localized
-from portal.models.catalogue import Service
+from portal.models.catalogue import STANDARD_FIELDS, Service
 from portal.services.catalogue import directory as catalogue
 from portal.services.catalogue.places import service_place
 from portal.services.catalogue.public_figures import ServiceFigures, WfaTrend, service_figures
@@ -125,10 +125,9 @@ def _standard_rows(service: Service, fmt: Formats) -> Markup:
     labels translations as they are (as ``_()`` gives them)."""
     unpublished = fmt.gettext("Not published yet.")
     rows = []
-    for field, label in (("requirements", fmt.gettext("Requirements")),
-                         ("procedure", fmt.gettext("Procedure")), ("cost", fmt.gettext("Cost")),
-                         ("product", fmt.gettext("Product")),
-                         ("hours", fmt.gettext("Opening hours"))):
+    labels = (fmt.gettext("Requirements"), fmt.gettext("Procedure"), fmt.gettext("Cost"),
+              fmt.gettext("Product"), fmt.gettext("Opening hours"))
+    for field, label in zip(STANDARD_FIELDS, labels, strict=True):
         text = localized(service, field, fmt.lang)
         shown = escape(text) if text.text else f'<span class="muted">{unpublished}</span>'
         rows.append(f"\n    \n    <dt>{label}</dt>\n    <dd>{shown}</dd>\n    ")
