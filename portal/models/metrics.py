@@ -161,6 +161,10 @@ class ServiceStatus(db.Model):
     # status read a short column instead of the JSON above; None: judged from the JSON (by
     # portal.services.catalogue.tallies, as the status read does).
     data_status: Mapped[str | None] = mapped_column(String(20))
+    # JSON: the service page's figures beyond the 30 days (its 90-day window, daily bar and
+    # WFA trend) as of computed_at (portal/services/metrics/page_figures.py); None: computed
+    # by the page (a row stored before they were, or by a test).
+    page_figures: Mapped[str | None] = mapped_column(Text)
 
 
 class ServiceStatusChange(db.Model):

@@ -17,8 +17,8 @@ from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from portal.services.catalogue.public_figures import TrendWeek, WfaTrend
 from portal.services.metrics.figures import DayPoint
+from portal.services.metrics.page_figures import TrendWeek, WfaTrend
 from portal.services.metrics.status import AT_RISK_MARGIN
 from portal.web.formatting import rate_text
 

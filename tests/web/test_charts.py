@@ -9,8 +9,8 @@ from datetime import date, timedelta
 from flask import render_template_string
 
 from portal.domain.calendar import utc_now, wib_date
-from portal.services.catalogue.public_figures import TrendWeek, WfaTrend
 from portal.services.metrics.figures import DayPoint
+from portal.services.metrics.page_figures import TrendWeek, WfaTrend
 from portal.web import charts
 from tests.factories import create_department, create_service
 from tests.wfa_support import report_due

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import NamedTuple
 
 from sqlalchemy import Select, TextClause, bindparam, func, select, text
 
@@ -40,6 +39,14 @@ from portal.services.metrics.incidents import (
     maintenance_list,
     open_incident_exists,
 )
+from portal.services.metrics.page_figures import (
+    DAILY_BAR_DAYS,
+    LONG_WINDOW_DAYS,
+    WfaTrend,
+    page_figures_decode,
+    trend_start,
+    wfa_trend,
+)
 from portal.services.metrics.status import (
     STATUS_WINDOW_DAYS,
     StatusView,
@@ -49,37 +56,7 @@ from portal.services.metrics.status import (
 from portal.services.metrics.wfa_impact import WorkModeMove, latest_move
 
 # The windows a service page shows, in days ending on its anchor day.
-FIGURE_WINDOWS = (STATUS_WINDOW_DAYS, 90)
-DAILY_BAR_DAYS = 90
-# The WFA trend: weekly buckets from 13 weeks before the move, at most 78 weeks in all, so
-# the page reads at most 546 daily rows whatever the length of history.
-TREND_WEEKS_BEFORE = 13
-TREND_MAX_WEEKS = 78
-
-
-class TrendWeek(NamedTuple):
-    """One bucket (up to 7 WIB days) of the WFA trend.
-
-    A named tuple: a trend has up to 78 weeks, made on every view of the page and hashed by
-    the memo of their sentences (portal/web/charts.py).
-    """
-
-    first_day: date
-    last_day: date
-    due: int
-    on_time: int
-    on_time_rate: float | None
-    after_move: bool
-
-
-@dataclass(frozen=True)
-class WfaTrend:
-    """Weekly on-time rates around a service's latest move to WFA or hybrid work."""
-
-    mode: str
-    moved_on: date
-    weeks: list[TrendWeek]
-    starts_after_move: bool
+FIGURE_WINDOWS = (STATUS_WINDOW_DAYS, LONG_WINDOW_DAYS)
 
 
 @dataclass(frozen=True)
@@ -108,44 +85,15 @@ class ServiceFigures:
         return self.windows[0]
 
 
-def _trend_start(move: WorkModeMove | None, end: date) -> date | None:
-    """Return the first day of the WFA trend ending on ``end`` (None: no trend to show).
-
-    Weeks are aligned on the move date, so no week mixes days before and after it; the
-    trend starts 13 weeks before the move, or on the first aligned day of its 78 weeks.
-    """
-    if move is None or move.change_date > end:
-        return None
-    moved_on = move.change_date
-    earliest = end - timedelta(days=7 * TREND_MAX_WEEKS - 1)
-    # A move long ago (even a stored date on the calendar's first days) starts at ``earliest``.
-    before = timedelta(days=7 * TREND_WEEKS_BEFORE)
-    start = moved_on - before if moved_on - date.min >= before else date.min
-    if start < earliest:
-        # Keep the weeks aligned on the move: start on the first aligned day in range.
-        weeks_late = -(-(earliest - moved_on).days // 7)
-        start = moved_on + timedelta(days=7 * weeks_late)
-    return start
-
-
-def _trend(move: WorkModeMove, start: date, end: date, days: ServiceDays) -> WfaTrend:
-    """Sum the days from ``start`` to ``end`` into weeks aligned on the move (the last week
-    may be shorter)."""
-    moved_on = move.change_date
-    weeks = [TrendWeek(first_day, last_day, due, on_time, on_time / due if due else None,
-                       first_day >= moved_on)
-             for first_day, last_day, due, on_time in days.due_by_span(start, end, 7)]
-    return WfaTrend(mode=move.to_mode, moved_on=move.change_date, weeks=weeks,
-                    starts_after_move=start > move.change_date)
-
-
 def service_figures(service: Service, now: datetime | None = None) -> ServiceFigures:
     """Gather a service page's figures as of its status evaluation (or now, if none yet).
 
-    The windows' figures, the daily bar and the WFA trend come from one read of the days
-    they cover (:class:`~portal.services.metrics.figures.ServiceDays`); the status, the
-    last report and whether there are open incidents or current maintenance from one
-    statement; those are listed only when it says there are some.
+    The status, the last report, the page's figures stored with the status and whether
+    there are open incidents or current maintenance come from one statement; the incidents
+    and maintenance are listed only when it says there are some. The 90-day figures, the
+    daily bar and the WFA trend are those stored with the status
+    (portal/services/metrics/page_figures.py) when they can be used, else computed from one
+    read of the days they cover (:class:`~portal.services.metrics.figures.ServiceDays`).
     """
     listed_at = utc_now()
     row = db.session.execute(_status_notices_statement(),
@@ -156,12 +104,39 @@ def service_figures(service: Service, now: datetime | None = None) -> ServiceFig
     incidents, maintenance = row.open_incidents, row.current_maintenance
     computed = view.computed_at is not None and bool(view.metrics)
     as_of = (view.computed_at if computed else (now or utc_now())).astimezone(UTC)
-    end = wib_date(as_of)
     # The move is the one docs/definitions.md's WFA impact compares around (one rule, one place).
     move = latest_move(service.work_mode_history)
-    trend_start = _trend_start(move, end)
+    stored = page_figures_decode(row.page_figures, as_of, move) if computed else None
+    if stored is not None:
+        windows = [{**view.metrics, "days": STATUS_WINDOW_DAYS}, stored.window]
+        daily, trend = stored.daily, stored.trend
+    else:
+        windows, daily, trend = _computed_figures(service, view, computed, as_of, move)
+    return ServiceFigures(
+        service=service,
+        status=view,
+        as_of=as_of,
+        computed=computed,
+        last_reported_at=last_reported_at,
+        windows=windows,
+        daily=daily,
+        trend=trend,
+        incidents=incident_list(service=service, include_resolved=False) if incidents else [],
+        maintenance=(maintenance_list(service=service, when="current", now=listed_at)
+                     if maintenance else []),
+    )
+
+
+def _computed_figures(
+    service: Service, view: StatusView, computed: bool, as_of: datetime,
+    move: WorkModeMove | None,
+) -> tuple[list[dict], list[DayPoint], WfaTrend | None]:
+    """Compute a page's windows, daily bar and WFA trend ending on ``as_of``'s WIB day from
+    one read of the days they cover (the 30-day window is the status's when computed)."""
+    end = wib_date(as_of)
+    start = trend_start(move, end)
     window_start = end - timedelta(days=max(FIGURE_WINDOWS) - 1)
-    first = min(window_start, end - timedelta(days=DAILY_BAR_DAYS - 1), trend_start or end)
+    first = min(window_start, end - timedelta(days=DAILY_BAR_DAYS - 1), start or end)
     days = ServiceDays.read(service, first, end, as_of, histograms_from=window_start)
     windows = []
     for length in FIGURE_WINDOWS:
@@ -171,31 +146,21 @@ def service_figures(service: Service, now: datetime | None = None) -> ServiceFig
         metrics = days.metrics(end - timedelta(days=length - 1), end)
         windows.append({**metrics.as_json(), "days": length})
     trend = None
-    if move is not None and trend_start is not None:
-        trend = _trend(move, trend_start, end, days)
-    return ServiceFigures(
-        service=service,
-        status=view,
-        as_of=as_of,
-        computed=computed,
-        last_reported_at=last_reported_at,
-        windows=windows,
-        daily=days.points(end - timedelta(days=DAILY_BAR_DAYS - 1), end),
-        trend=trend,
-        incidents=incident_list(service=service, include_resolved=False) if incidents else [],
-        maintenance=(maintenance_list(service=service, when="current", now=listed_at)
-                     if maintenance else []),
-    )
+    if move is not None and start is not None:
+        trend = wfa_trend(move, start, end, days)
+    return windows, days.points(end - timedelta(days=DAILY_BAR_DAYS - 1), end), trend
 
 
 @lru_cache(maxsize=1)
 def _status_notices_statement() -> Select:
     """Build the statement of a service page's status once, its values bound when it runs:
-    the row status_with_report reads, and whether the service has an open incident and
-    whether it has current maintenance (what its page lists)."""
+    the row status_with_report reads, the page figures stored with the status, and whether
+    the service has an open incident and whether it has current maintenance (what its page
+    lists)."""
     service_id = bindparam("service_id")
     now = bindparam("now", type_=Maintenance.ends_at.type)
     return shown_status_query().add_columns(
+        ServiceStatus.page_figures,
         open_incident_exists(service_id).label("open_incidents"),
         maintenance_exists("current", now, service_id).label("current_maintenance"),
     ).where(Service.id == service_id)

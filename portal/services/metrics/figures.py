@@ -836,6 +836,20 @@ class ServiceDays:
                 window_now = (still_open, succeeded / total if total else None)
         return cls(service, first_day, last_day, now, histograms_from, days, window_now)
 
+    @classmethod
+    def from_counts(
+        cls, service: Service, first_day: date, last_day: date, now: datetime,
+        counts: Mapping[date, tuple[int, int, int, int]],
+    ) -> ServiceDays:
+        """Make a service's days from (received, completed, due, on time) counts read with
+        other services' (portal/services/metrics/page_figures.py), as :meth:`read` would
+        read them as of now: for :meth:`points` and :meth:`due_by_span`, without
+        completion times (the metrics of a window are not computed from these)."""
+        new = tuple.__new__
+        return cls(service, first_day, last_day, now, None,
+                   {on: new(_Day, (received, 0, completed, None, due, on_time, 0, 0))
+                    for on, (received, completed, due, on_time) in counts.items()})
+
     def _check_read(self, from_date: date, to_date: date) -> None:
         """Refuse a span of days that was not read (or that ends before it starts)."""
         if from_date < self.first_day or to_date > self.last_day or to_date < from_date:

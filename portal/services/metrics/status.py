@@ -43,6 +43,7 @@ from portal.services.metrics.incidents import (
     disrupting_incident_open,
     service_ids_disrupted_now,
 )
+from portal.services.metrics.page_figures import LONG_WINDOW_DAYS, page_figures_many
 from portal.services.metrics.reporting import service_last_reported
 from portal.services.metrics.status_metrics import metrics_for_services
 
@@ -213,12 +214,18 @@ def status_store(services: Iterable[Service], now: datetime | None = None) -> No
     all of them at once (:func:`status_evaluate_many`), the stored rows are written with one
     bulk statement for those stored before and one for the new ones, and a status change is
     recorded for each stored status that differs from the new one, in the services' order.
+    Each row also stores the service page's figures beyond the 30 days as of the same
+    instant (:func:`~portal.services.metrics.page_figures.page_figures_many`).
     """
     services = list(services)
     if not services:
         return
     now = (now or utc_now()).astimezone(UTC)
     evaluated = status_evaluate_many(services, now)
+    # The service pages' figures beyond the 30 days, as of the same instant.
+    today = wib_date(now)
+    page_figures = page_figures_many(services, now, metrics_for_services(
+        services, today - timedelta(days=LONG_WINDOW_DAYS - 1), today, now))
     ids = [s.id for s in services]
     stored: dict[int, str] = {}
     for start in range(0, len(ids), 900):
@@ -233,6 +240,7 @@ def status_store(services: Iterable[Service], now: datetime | None = None) -> No
         reason_params = json.dumps(params, separators=(",", ":"))
         values = {"service_id": service.id, "status": status, "reason_params": reason_params,
                   "metrics": json.dumps(snapshot, separators=(",", ":")), "computed_at": now,
+                  "page_figures": page_figures[service.id],
                   # Counted without reading the JSON (tallies) unless disrupted now.
                   "data_status": status if status == params.get("data_status") else None}
         before = stored.get(service.id)
