@@ -15,12 +15,13 @@ words, no status filter) is ordered and paged by the database, on the services' 
 keys by name (Service.name_key_id / name_key_en, indexed): a page reads its own rows, not the
 names of every service.
 
-Pages come two ways, both as plain columns (no object is built for a row): the columns of
-the HTML list's cards with what each service's shown status is built from
-(:func:`service_search_page`: a page's services and their statuses in one statement, the
-plain list's count too), or the facts the JSON API writes with what each shown status is
-built from (:func:`service_facts_page`: the plain list reads a page's facts, statuses and
-count in one statement; :func:`facts_status` builds the statuses from those rows).
+Pages come two ways, both as plain columns in named tuples (no entity is loaded for a
+row): the columns of the HTML list's cards with what each service's shown status is built
+from (:func:`service_search_page`: a page's services and their statuses in one statement,
+the plain list's count too), or the facts the JSON API writes (ServiceFacts) with what each
+shown status is built from (:func:`service_facts_page`: the plain list reads a page's facts,
+statuses and count in one statement; :func:`facts_status` builds the statuses from those
+rows).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from functools import lru_cache
 from math import ceil
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from portal.domain.calendar import utc_now
 from portal.domain.search import keyword_list, matches, query_words, search_text
@@ -62,6 +63,7 @@ __all__ = [
     "MAX_PER_PAGE",
     "ListedService",
     "Page",
+    "ServiceFacts",
     "ServiceFactsRow",
     "ServiceSearch",
     "pointers_matching",
@@ -114,16 +116,46 @@ class ServiceSearch:
     ignored: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class ServiceFactsRow:
-    """A service as the API lists it: its facts as plain columns, and its shown status.
+class ServiceFacts(NamedTuple):
+    """A service's facts as the API writes them, read as plain columns: first what its shown
+    status is built from (the columns of
+    :func:`~portal.services.metrics.status.shown_status_query`, under their names), then the
+    service's columns by their names and its department's as ``department_code``,
+    ``department_name_id`` and ``department_name_en``.
 
-    ``facts`` has the service's columns by their names (``code``, ``name_id``, ``name_en``,
-    ``work_mode``...), its department's as ``department_code``, ``department_name_id`` and
-    ``department_name_en``, and ``last_reported_at`` (None: never reported).
+    A named tuple, not the statement's row: the API writes fifteen of them a service, dozens
+    of services a page, and a row reads each by name far slower than a tuple does.
     """
 
-    facts: Row
+    id: int
+    stored: int | None
+    reason_params: str | None
+    metrics: str | None
+    computed_at: datetime | None
+    last_reported_at: datetime | None  # None: never reported
+    disrupted: bool
+    code: str
+    name_id: str
+    name_en: str
+    work_mode: str
+    work_mode_since: date | None
+    commitment_value: int
+    commitment_unit: str
+    on_time_target: float
+    first_response_value: int | None
+    first_response_unit: str | None
+    online_url: str | None
+    department_code: str
+    department_name_id: str
+    department_name_en: str
+
+
+@dataclass(frozen=True)
+class ServiceFactsRow:
+    """A service as the API lists it: its facts (:class:`ServiceFacts`) and its shown
+    status."""
+
+    facts: ServiceFacts
     status: StatusView
 
 
@@ -456,11 +488,9 @@ def _page_of_names(by_department: bool, by_mode: bool, lang: str) -> Any:
 
 
 def _facts_select() -> Select:
-    """Select the facts of services (see ServiceFactsRow) with what their shown status is
-    built from (the columns of :func:`~portal.services.metrics.status.shown_status_query`,
-    its ``id`` and ``last_reported_at`` among the facts), a row per service: a page of the
-    API's list, or one service, and their statuses in one statement."""
-    return (
+    """Select the columns of ServiceFacts, a row per service: a page of the API's list, or
+    one service, and what their statuses are built from in one statement."""
+    stmt = (
         shown_status_query().add_columns(
             Service.code, Service.name_id, Service.name_en, Service.work_mode,
             Service.work_mode_since, Service.commitment_value, Service.commitment_unit,
@@ -471,10 +501,12 @@ def _facts_select() -> Select:
         )
         .join(Department, Department.id == Service.department_id)
     )
+    assert tuple(stmt.selected_columns.keys()) == ServiceFacts._fields
+    return stmt
 
 
-def facts_status(rows: list[Row], now: datetime | None = None) -> dict[int, StatusView]:
-    """Return the shown status of each service of rows read by a facts statement, built as
+def facts_status(rows: list[ServiceFacts], now: datetime | None = None) -> dict[int, StatusView]:
+    """Return the shown status of each service of its facts (or rows with their columns), as
     :func:`~portal.services.metrics.status.status_for_services` builds them (no statement
     unless a stored row needs evaluating afresh)."""
     shown = build_shown_statuses([row.id for row in rows], {row.id: row for row in rows}, now)
@@ -499,14 +531,16 @@ def _listed_facts_page(
     stmt = _listed_facts_statement(bool(department_code), by_mode, lang)
 
     def read(number: int) -> list:
-        return list(db.session.execute(stmt, {
+        return db.session.connection().execute(stmt, {
             "department": department_code, "mode": work_mode, "limit": per_page,
-            "offset": (number - 1) * per_page}))
+            "offset": (number - 1) * per_page}).all()
 
     page, rows = _page_rows(read, department_code, work_mode, page, per_page)
-    views = facts_status(rows)
-    return Page([ServiceFactsRow(row, views[row.id]) for row in rows], page, per_page,
-                rows[0].total if rows else 0)
+    # The count is the row's last column, after ServiceFacts'.
+    facts = [ServiceFacts._make(row[:-1]) for row in rows]
+    views = facts_status(facts)
+    return Page([ServiceFactsRow(f, views[f.id]) for f in facts], page, per_page,
+                rows[0][-1] if rows else 0)
 
 
 @lru_cache(maxsize=1)
@@ -521,7 +555,8 @@ def _facts_page(
     """Read a page's facts (chosen ids, in order) as plain rows with their statuses."""
     if not chosen:
         return Page([], page, per_page, total)
-    found = {row.id: row for row in db.session.execute(_facts_statement(), {"ids": chosen})}
+    result = db.session.connection().execute(_facts_statement(), {"ids": chosen})
+    found = {row.id: ServiceFacts._make(row) for row in result.all()}
     views = facts_status([found[i] for i in chosen], now)
     return Page([ServiceFactsRow(found[i], views[i]) for i in chosen], page, per_page, total)
 
@@ -532,10 +567,12 @@ def _facts_by_code_statement() -> Select:
     return _facts_select().where(Service.code == bindparam("code"))
 
 
-def service_facts(code: str) -> Row | None:
-    """Return one service's facts as ServiceFactsRow has them, with what its shown status is
-    built from (:func:`facts_status`; None: no such service)."""
-    return db.session.execute(_facts_by_code_statement(), {"code": code}).one_or_none()
+def service_facts(code: str) -> ServiceFacts | None:
+    """Return one service's facts, with what its shown status is built from
+    (:func:`facts_status`; None: no such service)."""
+    row = db.session.connection().execute(_facts_by_code_statement(),
+                                          {"code": code}).one_or_none()
+    return None if row is None else ServiceFacts._make(row)
 
 
 def _names_keyword(pointer: Pointer, words: list[str]) -> bool:

@@ -97,6 +97,13 @@ class StatusView:
             _set_metrics(self, metrics)
         return metrics
 
+    @property
+    def metrics_text(self) -> str | None:
+        """The stored JSON text of the metrics while they are not parsed (None once they are,
+        or when the view was evaluated afresh): for answers that write it out again."""
+        metrics = self._metrics
+        return metrics if isinstance(metrics, str) else None
+
     def _key(self) -> tuple:
         return (self.service_id, self.status, self.reason_params, self.metrics,
                 self.computed_at)

@@ -317,12 +317,22 @@ def _kept(kind: str, build: Callable[[], tuple[bytes, datetime]]) -> _Entry:
     return entry
 
 
+class JsonText(str):
+    """JSON text written as :func:`cached_json` writes data (compact, UTF-8 as it is): served
+    as it is, for an answer that writes parts of it faster than serialising a whole dict."""
+
+
 def cached_json(build: Callable[[], object]) -> Any:
     """Serve the JSON that build() returns, conditionally and from the page cache, so a busy
-    API list is serialised once per data change, not per request."""
-    entry = _kept("json", lambda: (
-        json.dumps(build(), ensure_ascii=False, separators=(",", ":")).encode(),
-        utc_now().replace(microsecond=0)))
+    API list is serialised once per data change, not per request. build() may return the
+    text already written (:class:`JsonText`)."""
+    def written() -> tuple[bytes, datetime]:
+        data = build()
+        text = data if isinstance(data, JsonText) else json.dumps(
+            data, ensure_ascii=False, separators=(",", ":"))
+        return text.encode(), utc_now().replace(microsecond=0)
+
+    entry = _kept("json", written)
     response = current_app.response_class(entry.body, mimetype="application/json")
     response.set_etag(f"{current_lang()}-{entry.etag}")
     response.vary.add("Accept-Language")
