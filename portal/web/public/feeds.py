@@ -16,17 +16,18 @@ status evaluations that record changes, incidents, updates, maintenance and cata
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
-from xml.etree import ElementTree as ET
 
 from flask import Blueprint, current_app, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from portal.domain.calendar import UTC
 from portal.i18n import current_lang, localized
-from portal.services.metrics.status import status_reason_text
+from portal.services.metrics.status import status_reason_in
 from portal.services.opendata.feeds import (
     FeedContent,
     feed_for_department,
@@ -38,12 +39,11 @@ from portal.web.formatting import datetime_wib
 from portal.web.labels import service_status_label
 from portal.web.public.incidents import incident_impact_label, incident_state_label
 from portal.web.public.live import cached_body
-from portal.web.urls import absolute_url_for, base_url
+from portal.web.urls import absolute_url_for, address_maker, base_url
 
 bp = Blueprint("feeds", __name__, url_prefix="/<lang>")
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 ATOM_TYPE = "application/atom+xml"
 # Browsers and proxies may reuse a feed this long without asking again (seconds).
 FEED_MAX_AGE = 60
@@ -62,34 +62,67 @@ def _tag(specific: str) -> str:
     return f"tag:{host},{TAG_YEAR}:{specific}"
 
 
+# Escapes as ElementTree writes them (the feeds were its trees; they are written as text
+# now, byte for byte the same): in a text, and in a double-quoted attribute.
+_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
+                                    "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"})
+# What each escapes: texts and addresses seldom hold any (translating costs more than
+# searching).
+_TEXT_TO_ESCAPE = re.compile("[&<>]")
+_ATTRIBUTE_TO_ESCAPE = re.compile('[&<>"\r\n\t]')
+
+
+def _xml_text(text: str) -> str:
+    """Escape a text as ElementTree does."""
+    return text.translate(_TEXT_ESCAPES) if _TEXT_TO_ESCAPE.search(text) else text
+
+
+def _xml_attribute(text: str) -> str:
+    """Escape an attribute's value as ElementTree does."""
+    return text.translate(_ATTRIBUTE_ESCAPES) if _ATTRIBUTE_TO_ESCAPE.search(text) else text
+
+
+def _element(tag: str, text: str | None, attributes: str = "") -> str:
+    """Write an element as ElementTree did: ``<tag attributes />`` without a text.
+
+    ``attributes`` are written already (each with its leading space).
+    """
+    if not text:
+        return f"<{tag}{attributes} />"
+    return f"<{tag}{attributes}>{_xml_text(text)}</{tag}>"
+
+
 class _Atom:
-    """A small Atom document under construction."""
+    """A small Atom document under construction, written as text.
+
+    Byte for byte what ElementTree's ``tostring`` wrote of the same tree (the namespace
+    declared on the root, ``<link ... />``): building and walking a tree of hundreds of
+    elements cost a department's feed more than reading it.
+    """
 
     def __init__(self) -> None:
-        ET.register_namespace("", ATOM_NS)
-        self.feed = ET.Element(f"{{{ATOM_NS}}}feed", {XML_LANG: current_lang()})
-        self.entries: list[tuple[datetime, str, ET.Element]] = []
-
-    @staticmethod
-    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        """Add a child element in the Atom namespace."""
-        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
-        if text is not None:
-            element.text = text
-        return element
+        self.lang = current_lang()
+        # (updated, id, the entry written): sorted newest first when the document is.
+        self.entries: list[tuple[datetime, str, str]] = []
 
     def entry(self, entry_id: str, title: str, published: datetime, updated: datetime,
               link: str, term: str, label: str, content: str) -> None:
         """Add an entry (kept aside, to be sorted newest first)."""
-        entry = ET.Element(f"{{{ATOM_NS}}}entry")
-        self.sub(entry, "id", entry_id)
-        self.sub(entry, "title", title)
-        self.sub(entry, "published", rfc3339(published))
-        self.sub(entry, "updated", rfc3339(updated))
-        self.sub(entry, "link", rel="alternate", type="text/html", href=link)
-        self.sub(entry, "category", term=term, label=label)
-        self.sub(entry, "content", content, type="text")
-        self.entries.append((updated.astimezone(UTC), entry_id, entry))
+        published_text = rfc3339(published)
+        updated_text = published_text if updated is published else rfc3339(updated)
+        written = "".join((
+            "<entry>",
+            _element("id", entry_id),
+            _element("title", title),
+            _element("published", published_text),
+            _element("updated", updated_text),
+            f'<link rel="alternate" type="text/html" href="{_xml_attribute(link)}" />',
+            f'<category term="{_xml_attribute(term)}" label="{_xml_attribute(label)}" />',
+            _element("content", content, ' type="text"'),
+            "</entry>",
+        ))
+        self.entries.append((updated.astimezone(UTC), entry_id, written))
 
     def document(self, feed_id: str, title: str, subtitle: str, self_url: str, page_url: str,
                  empty_date: datetime) -> tuple[bytes, datetime]:
@@ -97,17 +130,22 @@ class _Atom:
         self.entries.sort(key=lambda item: (item[0], item[1]), reverse=True)
         updated = self.entries[0][0] if self.entries else empty_date.astimezone(UTC)
         province = current_app.config["PORTAL_PROVINCE_NAME"]
-        self.sub(self.feed, "id", feed_id)
-        self.sub(self.feed, "title", title)
-        self.sub(self.feed, "subtitle", subtitle)
-        self.sub(self.feed, "updated", rfc3339(updated))
-        self.sub(self.feed, "link", rel="self", type=ATOM_TYPE, href=self_url)
-        self.sub(self.feed, "link", rel="alternate", type="text/html", href=page_url)
-        author = self.sub(self.feed, "author")
-        self.sub(author, "name", _("Provincial Government of %(province)s", province=province))
-        for _updated, _id, entry in self.entries:
-            self.feed.append(entry)
-        return ET.tostring(self.feed, encoding="utf-8", xml_declaration=True), updated
+        author = _("Provincial Government of %(province)s", province=province)
+        text = "".join((
+            "<?xml version='1.0' encoding='utf-8'?>\n",
+            f'<feed xmlns="{ATOM_NS}" xml:lang="{_xml_attribute(self.lang)}">',
+            _element("id", feed_id),
+            _element("title", title),
+            _element("subtitle", subtitle),
+            _element("updated", rfc3339(updated)),
+            f'<link rel="self" type="{ATOM_TYPE}" href="{_xml_attribute(self_url)}" />',
+            f'<link rel="alternate" type="text/html" href="{_xml_attribute(page_url)}" />',
+            f"<author>{_element('name', author)}</author>",
+            *(written for _updated, _id, written in self.entries),
+            "</feed>",
+        ))
+        # As ElementTree wrote UTF-8: what it cannot encode (a lone surrogate) as a reference.
+        return text.encode("utf-8", "xmlcharrefreplace"), updated
 
 
 def _add_incidents(atom: _Atom, content: FeedContent) -> None:
@@ -145,24 +183,41 @@ def _add_maintenance(atom: _Atom, content: FeedContent, page_url: str) -> None:
 
 
 def _add_status_changes(atom: _Atom, content: FeedContent) -> None:
-    """Add one entry per recorded status change, worded as the mail to subscribers."""
+    """Add one entry per recorded status change, worded as the mail to subscribers.
+
+    What entries repeat is built once a feed: a label per status, a sentence per pair of
+    statuses, a title per service and status, an address per service.
+    """
     services = {s.id: s for s in content.services}
+    locale = str(get_locale())
+    tag = _tag("status-changes/")
+    link = address_maker("public.service", "code", absolute=True)
+    # gettext formats its translation with the values given: the same, looked up once.
+    title_format = _("%(service)s: %(status)s")
+    labels: dict[str, str] = {}
+    moves: dict[tuple[str, str], str] = {}
+    titles: dict[tuple[int, str], tuple[str, str]] = {}
     for change in content.status_changes:
-        service = services[change.service_id]
-        status = service_status_label(change.status)
-        text = "\n\n".join((
-            _("Status changed from \"%(old)s\" to \"%(new)s\".",
-              old=service_status_label(change.previous), new=status),
-            status_reason_text(change),
-        ))
+        status = labels.get(change.status)
+        if status is None:
+            status = labels[change.status] = service_status_label(change.status)
+        move = moves.get((change.previous, change.status))
+        if move is None:
+            move = moves[change.previous, change.status] = _(
+                "Status changed from \"%(old)s\" to \"%(new)s\".",
+                old=service_status_label(change.previous), new=status)
+        titled = titles.get((change.service_id, change.status))
+        if titled is None:
+            service = services[change.service_id]
+            titled = titles[change.service_id, change.status] = (
+                title_format % {"service": localized(service, "name", atom.lang).text,
+                                "status": status},
+                link(service.code))
         # The row's id: unique, never reused, the same in the service's and department's feeds.
         atom.entry(
-            _tag(f"status-changes/{change.id}"),
-            _("%(service)s: %(status)s", service=localized(service, "name").text,
-              status=status),
-            change.changed_at, change.changed_at,
-            absolute_url_for("public.service", code=service.code), f"status-{change.status}",
-            status, text,
+            f"{tag}{change.id}", titled[0], change.changed_at, change.changed_at, titled[1],
+            f"status-{change.status}", status,
+            f"{move}\n\n{status_reason_in(change, locale)}",
         )
 
 

@@ -6,9 +6,12 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
+from xml.etree import ElementTree as ET
 
 import feedparser
 import pytest
+from flask import g
+from flask_babel import gettext
 from sqlalchemy import select
 
 from portal.domain.calendar import utc_now, wib_date
@@ -324,3 +327,67 @@ def test_feeds_come_from_the_page_cache_until_something_in_them_changes(
     later, _response = parse(client, path)
     assert len(built) == 2
     assert "A fix is being monitored." in str(later.entries)
+
+
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+def element_tree_feed(lang: str, head: tuple, entries: list[tuple]) -> bytes:
+    """What the portal wrote before: the feed built and serialised by ElementTree."""
+    ET.register_namespace("", ATOM)
+
+    def sub(parent, tag, text=None, **attrs):
+        element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        if text is not None:
+            element.text = text
+        return element
+
+    feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": lang})
+    feed_id, title, subtitle, updated, self_url, page_url, author = head
+    sub(feed, "id", feed_id)
+    sub(feed, "title", title)
+    sub(feed, "subtitle", subtitle)
+    sub(feed, "updated", updated)
+    sub(feed, "link", rel="self", type="application/atom+xml", href=self_url)
+    sub(feed, "link", rel="alternate", type="text/html", href=page_url)
+    sub(sub(feed, "author"), "name", author)
+    for entry_id, title, published, updated, link, term, label, content in entries:
+        entry = sub(feed, "entry")
+        sub(entry, "id", entry_id)
+        sub(entry, "title", title)
+        sub(entry, "published", published)
+        sub(entry, "updated", updated)
+        sub(entry, "link", rel="alternate", type="text/html", href=link)
+        sub(entry, "category", term=term, label=label)
+        sub(entry, "content", content, type="text")
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
+def test_feeds_are_written_as_element_tree_wrote_them(app):
+    from portal.web.public.feeds import _Atom, rfc3339
+
+    when = datetime(2026, 3, 1, 4, 5, 6, 789, tzinfo=UTC)
+    later = when + timedelta(hours=1)
+    tricky = 'A & B <c> "d" \'e\' \r\n\tf ]]> \u00e9\u2014\U0001F600 \ud800 \x01'
+    entries = [
+        ("tag:x,2026:a&b", tricky, when, later, f"https://x/?a=1&b={tricky}", f"t{tricky}",
+         tricky, f"line\n\n{tricky}"),
+        ("https://x/incidents/1", "", when, when, "https://x/", "minor", "", ""),
+    ]
+    with app.test_request_context("/en/incidents.atom"):
+        g.lang = "en"
+        atom = _Atom()
+        for entry in entries:
+            atom.entry(*entry)
+        body, updated = atom.document("https://x/&", tricky, "", "https://x/a.atom?s=<>",
+                                      "https://x/\"", when)
+        author = gettext("Provincial Government of %(province)s",
+                         province=app.config["PORTAL_PROVINCE_NAME"])
+
+    # Newest first; the written dates are whole seconds in UTC.
+    expected = [(e[0], e[1], rfc3339(e[2]), rfc3339(e[3]), *e[4:])
+                for e in sorted(entries, key=lambda e: (e[3], e[0]), reverse=True)]
+    head = ("https://x/&", tricky, "", rfc3339(later), "https://x/a.atom?s=<>", "https://x/\"",
+            author)
+    assert body == element_tree_feed("en", head, expected)
+    assert updated == later
