@@ -820,7 +820,8 @@ class ServiceDays:
                 start, end = window_bounds(histograms_from, last_day)
                 values.update(at=min(end, now), due_from=start)
             if checks:
-                values.update(ids=[service.id], start=start, end=end)
+                # The checks made by as_of: those made later were not known then.
+                values.update(ids=[service.id], start=start, end=min(end, now))
             found = list(db.session.execute(
                 _now_statement(with_today, window, checks), values).one())
             if with_today:
@@ -889,7 +890,7 @@ class ServiceDays:
             still_open, availability = self.window_now
         else:
             still_open = open_at(service.id, min(end, self.now), due_from=start)
-            availability = (availability_for_service(service, start, end)
+            availability = (availability_for_service(service, start, min(end, self.now))
                             if service.online_url else None)
         return metrics_from_counts(
             service, from_date, to_date, received=received, online=online,

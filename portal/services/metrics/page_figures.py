@@ -34,6 +34,7 @@ from portal.models.catalogue import Service, WorkModeChange
 from portal.models.metrics import ServiceDay
 from portal.services.metrics.figures import (
     DayPoint,
+    DueCounts,
     ServiceDays,
     ServiceMetrics,
     due_counts_today,
@@ -164,18 +165,21 @@ def page_figures_decode(
     if not stored:
         return None
     data = json.loads(stored)
-    if (data.get("format") != PAGE_FIGURES_FORMAT or data.get("as_of") != as_of.isoformat()
-            or data.get("move") != _move_key(move)):
-        return None
     end = wib_date(as_of)
+    start = trend_start(move, end)
+    if (data.get("format") != PAGE_FIGURES_FORMAT or data.get("as_of") != as_of.isoformat()
+            or data.get("move") != _move_key(move) or len(data["daily"]) != DAILY_BAR_DAYS
+            or data["trend_start"] != (None if start is None else start.isoformat())):
+        # Stored under other rules (a change of the bar's or the trend's length must also
+        # change PAGE_FIGURES_FORMAT, as must a change of the metrics' definitions).
+        return None
     first = (end - timedelta(days=DAILY_BAR_DAYS - 1)).toordinal()
     new, day = tuple.__new__, date.fromordinal
     daily = [new(DayPoint, (day(first + i), received, completed, due, on_time,
                             on_time / due if due else None))
              for i, (received, completed, due, on_time) in enumerate(data["daily"])]
     trend = None
-    if move is not None and data["trend_start"] is not None:
-        start = date.fromisoformat(data["trend_start"])
+    if move is not None and start is not None:
         base, last = start.toordinal(), end.toordinal()
         spans = ((day(base + 7 * i), day(min(base + 7 * i + 6, last)), due, on_time)
                  for i, (due, on_time) in enumerate(data["weeks"]))
@@ -210,14 +214,16 @@ def _days_statement() -> Select:
 
 
 def page_figures_many(
-    services: Iterable[Service], now: datetime, windows: Mapping[int, ServiceMetrics]
+    services: Iterable[Service], now: datetime, windows: Mapping[int, ServiceMetrics],
+    due_today: Mapping[int, DueCounts] | None = None,
 ) -> dict[int, str]:
     """Compute and encode the page figures of many services as of ``now``, by service id.
 
     ``windows`` holds each service's metrics over the long window ending today (from
     ``metrics_for_services``). The days are read for all services at once: the daily bar's
     for every service, the trend's older days only for the services that have a trend.
-    What fell due today is counted from the requests, as ``ServiceDays.read`` counts it.
+    What fell due today is counted from the requests, as ``ServiceDays.read`` counts it
+    (``due_today``: as ``due_counts_today`` gives it, when the caller has read it).
     """
     services = list(services)
     if not services:
@@ -243,7 +249,9 @@ def page_figures_many(
             for service_id, on, received, completed, due, on_time in db.session.execute(
                     _days_statement(), values):
                 days[service_id][on] = (received, completed, due, on_time)
-    for service_id, counts in due_counts_today(ids, end, now).items():
+    if due_today is None:
+        due_today = due_counts_today(ids, end, now)
+    for service_id, counts in due_today.items():
         if counts.due:
             received, completed, _due, _on_time = days[service_id].get(end, (0, 0, 0, 0))
             days[service_id][end] = (received, completed, counts.due, counts.on_time)

@@ -18,7 +18,7 @@ stored row says.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import FrozenInstanceError
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -38,7 +38,12 @@ from portal.models.metrics import (
     ServiceStatus,
     ServiceStatusChange,
 )
-from portal.services.metrics.figures import ServiceMetrics, metrics_for_service
+from portal.services.metrics.figures import (
+    DueCounts,
+    ServiceMetrics,
+    due_counts_today,
+    metrics_for_service,
+)
 from portal.services.metrics.incidents import (
     disrupting_incident_open,
     service_ids_disrupted_now,
@@ -160,19 +165,21 @@ def status_evaluate(
 
 
 def status_evaluate_many(
-    services: Iterable[Service], now: datetime
+    services: Iterable[Service], now: datetime,
+    due_today: Mapping[int, DueCounts] | None = None,
 ) -> dict[int, tuple[str, dict, dict]]:
     """Evaluate the status of many services with a fixed number of statements, by service id.
 
     Each service's (status, reason params, metrics JSON) is the one :func:`status_evaluate`
-    gives with its last report and the incidents open now.
+    gives with its last report and the incidents open now. ``due_today``: what fell due
+    today so far, when the caller has read it (see ``metrics_for_services``).
     """
     services = list(services)
     if not services:
         return {}
     from_date, to_date = status_window(now)
     ids = [s.id for s in services]
-    metrics = metrics_for_services(services, from_date, to_date, now)
+    metrics = metrics_for_services(services, from_date, to_date, now, due_today)
     reported = service_last_reported(ids)
     disrupted = service_ids_disrupted_now()
     return {
@@ -228,11 +235,14 @@ def status_store(services: Iterable[Service], now: datetime | None = None) -> No
     if not services:
         return
     now = (now or utc_now()).astimezone(UTC)
-    evaluated = status_evaluate_many(services, now)
-    # The service pages' figures beyond the 30 days, as of the same instant.
     today = wib_date(now)
+    # What fell due today so far: read once for the status and the page figures.
+    due_today = due_counts_today(sorted({s.id for s in services}), today, now)
+    evaluated = status_evaluate_many(services, now, due_today)
+    # The service pages' figures beyond the 30 days, as of the same instant.
     page_figures = page_figures_many(services, now, metrics_for_services(
-        services, today - timedelta(days=LONG_WINDOW_DAYS - 1), today, now))
+        services, today - timedelta(days=LONG_WINDOW_DAYS - 1), today, now, due_today),
+        due_today)
     ids = [s.id for s in services]
     stored: dict[int, str] = {}
     for start in range(0, len(ids), 900):

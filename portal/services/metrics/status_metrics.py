@@ -17,7 +17,7 @@ eight statements a service; this reads the same inputs for all of them at once, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -164,11 +164,14 @@ def _availability(
 
 
 def metrics_for_services(
-    services: Iterable[Service], from_date: date, to_date: date, now: datetime
+    services: Iterable[Service], from_date: date, to_date: date, now: datetime,
+    due_today: Mapping[int, DueCounts] | None = None,
 ) -> dict[int, ServiceMetrics]:
     """Return each service's metrics over the WIB dates from..to inclusive, by service id.
 
     Equal, service by service, to ``metrics_for_service(service, from_date, to_date, now)``.
+    ``due_today``: what fell due today so far, as ``due_counts_today(ids, today, now)`` gives
+    it, when the caller has read it already (read here when needed otherwise).
     """
     if to_date < from_date:
         raise ValueError("to_date is before from_date")
@@ -177,11 +180,15 @@ def metrics_for_services(
     today = wib_date(now)
     start, end = window_bounds(from_date, to_date)
     days = _window_days(ids, from_date, to_date, min(to_date, today - ONE_DAY))
-    due_today = due_counts_today(ids, today, now) if from_date <= today <= to_date else {}
+    if not from_date <= today <= to_date:
+        due_today = {}
+    elif due_today is None:
+        due_today = due_counts_today(ids, today, now)
     as_of = min(end, now)
     still_open = _open_at(ids, as_of, start)
     online_ids = [s.id for s in services if s.online_url]
-    availability = _availability(online_ids, start, end) if online_ids else {}
+    # The checks made by as_of, as ServiceDays counts them.
+    availability = _availability(online_ids, start, as_of) if online_ids else {}
     nothing_open = OpenAt(0, 0, 0)
     found: dict[int, ServiceMetrics] = {}
     for service in services:

@@ -11,7 +11,7 @@ from sqlalchemy import event, select, update
 
 from portal.domain.calendar import wib_date
 from portal.extensions import db
-from portal.models import ServiceStatus, WorkModeChange
+from portal.models import AvailabilityCheck, ServiceStatus, WorkModeChange
 from portal.services.catalogue.public_figures import _computed_figures, service_figures
 from portal.services.metrics.page_figures import PAGE_FIGURES_FORMAT, page_figures_decode
 from portal.services.metrics.status import status_refresh
@@ -160,3 +160,22 @@ def test_figures_not_stored_with_the_status_shown_are_not_used(page_services, ch
     again = service_figures(service)
     assert (again.windows, again.daily, again.trend) == (
         expected.windows, expected.daily, expected.trend)
+
+
+def test_checks_made_after_the_evaluation_change_neither_stored_nor_computed_figures(
+        page_services):
+    # Availability over the 90 days as of the evaluation: a check made since (they run every
+    # 5 minutes, with no evaluation) is not counted by either way of working it out.
+    status_refresh(now=NOW)
+    online = page_services[7]
+    before = service_figures(online)
+    assert before.windows[1]["availability"] is not None
+    db.session.add(AvailabilityCheck(service_id=online.id, checked_at=NOW + timedelta(hours=1),
+                                     ok=False, status_code=500, elapsed_ms=40,
+                                     error="HTTP 500"))
+    db.session.commit()
+    db.session.expire_all()
+    after = service_figures(online)
+    windows, _daily, _trend = _computed_figures(online, after.status, True, after.as_of,
+                                                latest_move(online.work_mode_history))
+    assert after.windows == windows == before.windows
