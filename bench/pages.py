@@ -125,6 +125,8 @@ def page_urls(sample: Sample) -> list[tuple[str, str]]:
         ("accountability", "/id/accountability"),
         ("accountability 365 days", "/id/accountability?period=365"),
         ("scorecard", f"/id/accountability/departments/{d}"),
+        ("scorecard WFA impact", f"/id/accountability/departments/{d}/wfa-impact"),
+        ("scorecard changes", f"/id/accountability/departments/{d}/changes"),
         ("report", f"/id/accountability/departments/{d}/report"),
         ("report PDF", f"/id/accountability/departments/{d}/report.pdf"),
         ("API services", "/api/v1/services"),

@@ -52,6 +52,9 @@ OBJECT_PAGES = {
     "public.service": ("services", "code"),
     "public.department": ("departments", "code"),
     "accountability.department": ("departments", "code"),
+    # The scorecard's WFA impact and history of changes, in full (the scorecard links them).
+    "accountability.department_wfa_impact": ("departments", "code"),
+    "accountability.department_changes": ("departments", "code"),
     "incidents.detail": ("incidents", "incident_id"),
 }
 

@@ -12,6 +12,8 @@ PAGES = [
     "/{lang}/accountability",
     "/{lang}/accountability?sort=on_time&dir=desc",
     "/{lang}/accountability/departments/dinkes",
+    "/{lang}/accountability/departments/dinkes/wfa-impact",
+    "/{lang}/accountability/departments/dinkes/changes",
     "/{lang}/accountability/departments/dinkes/report",
     "/{lang}/how-we-measure",
     "/{lang}/services/samsat-pkb-tahunan/survey",

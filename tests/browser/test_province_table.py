@@ -67,6 +67,8 @@ def test_on_a_laptop_the_key_columns_fit_without_scrolling(live_server, laptop, 
 @pytest.mark.parametrize(("path", "width"), [
     ("/{lang}/accountability", 700),
     ("/{lang}/accountability/departments/dinkes", 480),  # the scorecard's services table
+    # The WFA impact's comparison table (the scorecard leads to it: its tables are there).
+    ("/{lang}/accountability/departments/dinkes/wfa-impact", 480),
 ])
 def test_the_name_stays_in_view_when_the_figures_scroll(live_server, browser, lang, path,
                                                         width):

@@ -100,6 +100,9 @@ def _urls(world: dict, data_files: list[str]) -> dict[str, list[str]]:
         "survey.thanks": [f"/en/services/{svc}/survey/thanks"],
         "accountability.index": ["/en/accountability"],
         "accountability.department": [f"/en/accountability/departments/{dept}"],
+        "accountability.department_wfa_impact": [
+            f"/en/accountability/departments/{dept}/wfa-impact"],
+        "accountability.department_changes": [f"/id/accountability/departments/{dept}/changes"],
         "accountability.report": [f"/en/accountability/departments/{dept}/report"],
         "accountability.report_download": [f"/en/accountability/departments/{dept}/report.pdf"],
         "accountability.how_we_measure": ["/en/how-we-measure"],

@@ -2,6 +2,8 @@
 
 /<lang>/accountability                               every department side by side
 /<lang>/accountability/departments/<code>            one department down to its services
+/<lang>/accountability/departments/<code>/wfa-impact its WFA impact, service by service
+/<lang>/accountability/departments/<code>/changes    its services' changes of work mode
 /<lang>/accountability/departments/<code>/report     the same as a print-ready A4 report
 /<lang>/accountability/departments/<code>/report.pdf that report as a PDF (WeasyPrint)
 /<lang>/how-we-measure                               every figure's definition, plainly
@@ -470,33 +472,70 @@ def table_report_download():
     return response
 
 
-def _department_context(code: str) -> tuple[dict, int]:
+# What each department page shows beyond its heading and period: the scorecard its summary,
+# arrangement, services, satisfaction and feedback, with a short lead to the WFA impact and to
+# the history of changes; the two pages of those in full; the report everything. Each page
+# formats only what it shows (a province department's WFA tables and history are half of the
+# full scorecard's cost).
+SCORECARD, WFA_IMPACT, CHANGES = "scorecard", "wfa_impact", "changes"
+REPORT = (SCORECARD, WFA_IMPACT, CHANGES)
+
+
+def _department_context(code: str, parts: tuple[str, ...] = REPORT) -> tuple[dict, int]:
+    """Return a department page's context for the query's period, and its HTTP status.
+
+    ``parts``: what the page shows (SCORECARD, WFA_IMPACT, CHANGES); the report shows all.
+    """
     period, errors = _period()
     # A commission the table was filtered by stays in the way back to it (a wrong one is
     # dropped: it filters nothing here).
     _commission(period)
     card = accountability_department(code, period["from"], period["to"])
     fmt = Formats()
-    link = address_maker("public.service", "code")
-    history = arrangements.arrangement_history(card.scorecard.department)
+    department = card.scorecard.department
+    in_full = WFA_IMPACT in parts and CHANGES in parts
     context = {
         "card": card,
-        "department": card.scorecard.department,
-        # The WFA tables' rows and charts, formatted once while the card's figures are kept.
-        **present.KEPT.get((card,), ("wfa_impacts", fmt.lang), lambda: _wfa_impacts(card, fmt)),
-        "service_rows": card.services,  # formatted with fmt, linked with service_link
-        "service_link": link,
-        "history_rows": card.history,  # formatted with the page's formatters (fmt)
+        "department": department,
         "fmt": fmt,
-        "elements": SURVEY_ELEMENTS,
-        "arrangement": arrangements.arrangement_in_force(history),
-        "arrangement_history": history,
-        "arrangement_measures": arrangements.arrangement_measures(card.scorecard.department),
+        # The scorecard's WFA section and history in full (the report), or as leads that
+        # link their pages (the scorecard page).
+        "in_full": in_full,
         **DEFINITION_LIMITS,
         **_common(period, errors),
         **_page_helpers(),
     }
+    if SCORECARD in parts:
+        history = arrangements.arrangement_history(department)
+        context.update({
+            "service_rows": card.services,  # formatted with fmt, linked with service_link
+            "service_link": address_maker("public.service", "code"),
+            "elements": SURVEY_ELEMENTS,
+            "arrangement": arrangements.arrangement_in_force(history),
+            "arrangement_history": history,
+            "arrangement_measures": arrangements.arrangement_measures(department),
+        })
+        if not in_full:
+            context.update(_wfa_lead(card))
+    if WFA_IMPACT in parts:
+        # The WFA tables' rows and charts, formatted once while the card's figures are kept.
+        context.update(present.KEPT.get((card,), ("wfa_impacts", fmt.lang),
+                                        lambda: _wfa_impacts(card, fmt)))
+    if CHANGES in parts:
+        context["history_rows"] = card.history  # formatted with the page's formatters (fmt)
     return context, 422 if errors else 200
+
+
+def _wfa_lead(card: DepartmentScorecard) -> dict:
+    """Return what the scorecard says of its WFA impact and history: how many services
+    moved, the pooled impact (when the WFA tables have a pooled row), how many changes."""
+    moved = sum(1 for row in card.services if row.wfa is not None)
+    return {
+        "wfa_moved": moved,
+        # As _wfa_impacts: the pooled row only when more than one service moved.
+        "wfa_pooled": card.scorecard.wfa if moved > 1 else None,
+        "history_count": len(card.history),
+    }
 
 
 def _wfa_impacts(card: DepartmentScorecard, fmt: Formats) -> dict:
@@ -523,9 +562,27 @@ def _wfa_impacts(card: DepartmentScorecard, fmt: Formats) -> dict:
 @bp.get("/accountability/departments/<code>")
 @cached_view(accountability_data_version)
 def department(code: str):
-    """Show one department's scorecard down to its services, with histories and WFA impact."""
-    context, status = _department_context(code)
+    """Show one department's scorecard down to its services, leading to its WFA impact and
+    its history of changes (pages of their own)."""
+    context, status = _department_context(code, (SCORECARD,))
     return render_template("accountability/department.html", **context), status
+
+
+@bp.get("/accountability/departments/<code>/wfa-impact")
+@cached_view(accountability_data_version)
+def department_wfa_impact(code: str):
+    """Show whether the department's services got slower after moving to WFA, service by
+    service: the charts, the tables and the sentences of the report's WFA section."""
+    context, status = _department_context(code, (WFA_IMPACT,))
+    return render_template("accountability/wfa_impact.html", **context), status
+
+
+@bp.get("/accountability/departments/<code>/changes")
+@cached_view(accountability_data_version)
+def department_changes(code: str):
+    """Show every change of work mode and commitment of the department's services."""
+    context, status = _department_context(code, (CHANGES,))
+    return render_template("accountability/changes.html", **context), status
 
 
 @bp.get("/accountability/departments/<code>/report")
@@ -544,7 +601,7 @@ def report_download(code: str):
     context, status = _department_context(code)
     if status != 200:
         # A wrong period: show the scorecard's period form with its messages, not a PDF of
-        # another period than the one asked for.
+        # another period than the one asked for (the report's context holds the scorecard's).
         return render_template("accountability/department.html", **context), status
     period = context["period"]
     html = render_template("accountability/report.html", **context)

@@ -47,6 +47,8 @@ def scene(app):
 
 
 PAGES = ["/{lang}/accountability", "/{lang}/accountability/departments/lambat",
+         "/{lang}/accountability/departments/lambat/wfa-impact",
+         "/{lang}/accountability/departments/lambat/changes",
          "/{lang}/accountability/departments/lambat/report", "/{lang}/how-we-measure"]
 
 
@@ -104,8 +106,10 @@ def test_custom_period_is_used(client, scene):
     assert f'value="{start}"' in html
 
 
-def test_department_scorecard_shows_both_verdicts_with_sentences_to_read_aloud(client, scene):
-    html = unescape(client.get("/en/accountability/departments/lambat").get_data(as_text=True))
+def test_department_wfa_page_shows_both_verdicts_with_sentences_to_read_aloud(client, scene):
+    # The scorecard leads to its WFA impact, service by service, on a page of its own.
+    html = unescape(client.get("/en/accountability/departments/lambat/wfa-impact").get_data(
+        as_text=True))
     change = date_long_en(scene - timedelta(days=100))
     assert "Significant decline" in html
     # 30/60 − 57/60 = −45 points, clearly below zero.
@@ -140,9 +144,10 @@ def thin_scene(app):
     return change
 
 
-def test_scorecard_says_in_plain_words_why_there_is_no_verdict(client, thin_scene):
+def test_wfa_page_says_in_plain_words_why_there_is_no_verdict(client, thin_scene):
     change = thin_scene
-    html = unescape(client.get("/en/accountability/departments/tipis").get_data(as_text=True))
+    html = unescape(client.get("/en/accountability/departments/tipis/wfa-impact").get_data(
+        as_text=True))
     assert (f"Reports for this service begin on {date_long_en(change - timedelta(days=60))}, "
             f"after the comparison period starts on "
             f"{date_long_en(change - timedelta(days=90))}.") in html
@@ -156,7 +161,7 @@ def test_scorecard_says_in_plain_words_why_there_is_no_verdict(client, thin_scen
 
 def test_dates_in_the_sentences_follow_the_reader_language(client, thin_scene):
     start = thin_scene - timedelta(days=60)
-    html = client.get("/id/accountability/departments/tipis").get_data(as_text=True)
+    html = client.get("/id/accountability/departments/tipis/wfa-impact").get_data(as_text=True)
     assert f"{start.day} {MONTHS_ID[start.month - 1]} {start.year}" in html
 
 
@@ -203,7 +208,8 @@ def test_every_report_prints_the_definitions_of_how_we_measure_in_its_language(c
 def test_every_definition_link_points_to_an_anchor_of_how_we_measure(client, scene):
     anchors = set(re.findall(r'id="([^"]+)"', client.get("/en/how-we-measure").get_data(
         as_text=True)))
-    for path in ("/en/accountability", "/en/accountability/departments/lambat"):
+    for path in ("/en/accountability", "/en/accountability/departments/lambat",
+                 "/en/accountability/departments/lambat/wfa-impact"):
         links = set(re.findall(r'href="/en/how-we-measure#([^"]+)"',
                                client.get(path).get_data(as_text=True)))
         assert links, path
@@ -295,9 +301,11 @@ def test_the_definitions_and_scorecard_name_the_limits_the_rules_use(client, sce
     assert "if together they had fewer than 25 requests due on either side" in html
     assert "at least 40 people answered" in html
     card = unescape(client.get("/en/accountability/departments/lambat").get_data(as_text=True))
-    assert "fell due in the 60 days before each service's move and in the 60 days from the " \
-        "move on" in card
     assert "Not enough responses (0; at least 40 are needed)." in card
+    wfa = unescape(client.get("/en/accountability/departments/lambat/wfa-impact").get_data(
+        as_text=True))
+    assert "fell due in the 60 days before each service's move and in the 60 days from the " \
+        "move on" in wfa
 
 
 @pytest.mark.parametrize(("lang", "labels"), [
@@ -324,6 +332,8 @@ def test_a_stored_work_mode_date_at_the_ends_of_the_calendar_breaks_no_page(clie
     move(service, "wfa", stored)
     paths = ["/id/accountability", "/en/accountability", "/id/accountability?period=365",
              "/en/accountability/departments/ujung", "/en/accountability/departments/ujung/report",
+             "/en/accountability/departments/ujung/wfa-impact",
+             "/en/accountability/departments/ujung/changes",
              "/api/v1/accountability", "/api/v1/accountability.csv",
              "/api/v1/accountability.xlsx", "/api/v1/services/ujung-layanan/wfa-impact",
              "/en/services/ujung-layanan"]

@@ -154,14 +154,14 @@ def test_label_lines_wrap_at_words_and_cut_only_at_the_end():
         "Pembayaran Pajak Kendaraan", "Bermotor"]
 
 
-def test_the_scorecard_chart_labels_keep_the_full_service_name(client, scene):
+def test_the_wfa_chart_labels_keep_the_full_service_name(client, scene):
     db.session.execute(db.update(Department).where(Department.code == "lambat").values(
         name_en="Slow Office"))
     from portal.models.catalogue import Service
     db.session.execute(db.update(Service).where(Service.code == "b").values(
         name_en="Payment of the Annual Motor Vehicle Tax and Ownership Transfer Fees"))
     db.session.commit()
-    html = _html(client, "/en/accountability/departments/lambat")
+    html = _html(client, "/en/accountability/departments/lambat/wfa-impact")
     chart = re.search(r'<svg role="img" aria-labelledby="wfa-chart-title.*?</svg>', html,
                       re.S).group(0)
     assert ("<title>Payment of the Annual Motor Vehicle Tax and Ownership Transfer Fees"
