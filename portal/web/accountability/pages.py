@@ -99,6 +99,7 @@ _HELPERS = {
     "verdict_label": present.verdict_label,
     "verdict_badge": present.verdict_badge,
     "verdict_sentence": present.verdict_sentence,
+    "ikm_html": present.ikm_html,
     "adjusted_sentence": present.adjusted_sentence,
     "rate_text": present.rate_or_dash,
     "pooled_services_text": present.pooled_services_text,

@@ -30,6 +30,7 @@ from portal.services.metrics.wfa_impact import (
     SideFigures,
     WfaImpact,
 )
+from portal.services.survey.skm import IkmResult
 from portal.web.formatting import Formats, memo_by_lang
 
 VERDICT_LABELS = {
@@ -960,9 +961,24 @@ def _badge(verdict: str, label: str) -> str:
     return f'\n<span class="verdict verdict-{escape(verdict)}">{escape(label)}</span>'
 
 
-def verdict_badge(verdict: str, label: str | None = None) -> Markup:
-    """Return a verdict's badge: its short name, or ``label`` when a row has it already."""
-    return Markup(_badge(verdict, verdict_label(verdict) if label is None else label))
+def verdict_badge(verdict: str, label: str | None = None, fmt: Formats | None = None) -> Markup:
+    """Return a verdict's badge: its short name, or ``label`` when a row has it already.
+
+    ``fmt``: the page's formatters, whose language names the verdict from the names memoised
+    per language (verdict_label translates afresh: tens of microseconds a badge).
+    """
+    if label is None:
+        label = verdict_label(verdict) if fmt is None else _VERDICT_LABEL(fmt.lang, verdict)
+    return Markup(_badge(verdict, label))
+
+
+def ikm_html(result: IkmResult, fmt: Formats, not_enough: str) -> Markup:
+    """Return a satisfaction index with its grade, or ``not_enough`` (translated as the
+    template's _() gave it) when there are too few responses: a scorecard's cell, as HTML."""
+    if result.ikm is None:
+        return Markup(f'<span class="muted">{_esc(not_enough)}</span>')
+    return Markup(f'{_esc(fmt.number(result.ikm))} <span class="grade">({_esc(result.grade)})'
+                  "</span>")
 
 
 def _row_class(verdict: str) -> str:

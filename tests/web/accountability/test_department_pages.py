@@ -14,6 +14,8 @@ import pytest
 from flask import template_rendered
 
 from portal.domain.calendar import utc_now, wib_date
+from portal.extensions import db
+from portal.models.arrangements import WfaArrangement
 from tests.accountability_support import move
 from tests.factories import create_department
 from tests.wfa_support import create_due_service, report_due
@@ -253,3 +255,41 @@ def test_the_sitemap_lists_both_pages_in_both_languages(client, scene):
     for lang in ("id", "en"):
         for page in NEW_PAGES:
             assert f"{page.format(lang=lang, code='lambat')}</loc>" in body
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_scorecard_shows_the_arrangement_panel_the_department_page_shows(app, client,
+                                                                             lang):
+    # The panel's macro (public/_arrangement.html), imported with each page's context (its
+    # translations): the same words, links and versions on both, an English text missing
+    # marked as Indonesian, a text with markup escaped.
+    department = create_department(code="atur", name_id="Dinas Atur", name_en="Rule Office")
+    create_due_service(department=department, code="atur-1", name_en="Permit A")
+    today = wib_date(utc_now())
+    for days, applies, share, reason in [(40, "pilot", 20, "Uji coba"),
+                                         (10, "yes", 40, 'Perluasan <b>"A"</b> & B'),
+                                         (-5, "no", None, "Diumumkan")]:
+        db.session.add(WfaArrangement(
+            department_id=department.id, effective_from=today - timedelta(days=days),
+            wfa_applies=applies, remote_share_percent=share, recorded_by="rina",
+            legal_basis_title="Keputusan <Kepala>", legal_basis_number="440/1",
+            legal_basis_date=today - timedelta(days=50),
+            legal_basis_url="https://atur.example.go.id/wfa.pdf",
+            supervision_id="Atasan memeriksa capaian.", supervision_en="",
+            reporting_id="Laporan harian.", reporting_en="Daily reports.", reason=reason))
+    db.session.commit()
+
+    def panel(path: str) -> str:
+        html = client.get(path).get_data(as_text=True)
+        found = re.search(r'<section class="arrangement".*?</section>', html, re.S)
+        assert found, path
+        return found.group(0)
+
+    scorecard = panel(SCORECARD.format(lang=lang, code="atur"))
+    assert scorecard == panel(f"/{lang}/departments/atur")
+    assert scorecard.count("<tr><td>") == 3  # every version in the history
+    assert "Keputusan &lt;Kepala&gt;" in scorecard
+    assert "Perluasan &lt;b&gt;&#34;A&#34;&lt;/b&gt; &amp; B" in scorecard
+    if lang == "en":
+        assert 'lang="id">Atasan memeriksa capaian.</span>' in scorecard
+        assert "Daily reports." in scorecard

@@ -12,6 +12,7 @@ import gc
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -136,8 +137,29 @@ def test_verdict_badges_are_those_the_macro_printed(app, lang):
                  "{%- endmacro %}{{ verdict_badge(verdict, label) }}")
         for verdict, label in [("decline", None), ("not_enough_data", None),
                                ("improvement", TRICKY), ("odd<verdict>", None)]:
-            assert present.verdict_badge(verdict, label) == render_template_string(
-                macro, verdict=verdict, label=label)
+            expected = render_template_string(macro, verdict=verdict, label=label)
+            assert present.verdict_badge(verdict, label) == expected
+            # Named from the names memoised for the page's language: the same badge.
+            assert present.verdict_badge(verdict, label, Formats()) == expected
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_a_satisfaction_index_is_what_the_macro_printed(app, lang):
+    with _page(app, lang):
+        # The scorecard's former macro (accountability/_macros.html, ikm_text).
+        macro = ('{% macro ikm_text(result) -%}\n{% if result.ikm is not none %}'
+                 '{{ result.ikm|number }} <span class="grade">({{ result.grade }})</span>'
+                 '{% else %}<span class="muted">{{ _("Not enough responses") }}</span>'
+                 "{% endif %}\n{%- endmacro %}{{ ikm_text(result) }}")
+        not_enough = render_template_string('{{ _("Not enough responses") }}')
+        results = [SimpleNamespace(ikm=Decimal("81.25"), grade="B"),
+                   SimpleNamespace(ikm=Decimal("1234.5"), grade="<A>"),
+                   SimpleNamespace(ikm=None, grade=None)]
+        for result in results:
+            shown = present.ikm_html(result, Formats(), not_enough)
+            assert shown == render_template_string(macro, result=result)
+        assert "(&lt;A&gt;)" in present.ikm_html(results[1], Formats(), not_enough)
+        assert 'class="muted"' in present.ikm_html(results[2], Formats(), not_enough)
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
