@@ -15,7 +15,6 @@ would be worse: it tells a crawler not to come back to a page whose status has c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, current_app, request, send_file
@@ -26,6 +25,7 @@ from portal.i18n import languages
 from portal.services.opendata.sitemap import PublicObjects, public_objects
 from portal.web.public.live import cached_body
 from portal.web.urls import absolute_url_for, address_maker, base_url
+from portal.web.xml_text import xml_attribute, xml_text
 
 bp = Blueprint("indexing", __name__)
 
@@ -104,24 +104,6 @@ def sitemap_pages(objects: PublicObjects) -> Iterator[dict[str, str]]:
             yield from _addresses(endpoint, argument, getattr(objects, collection), langs)
 
 
-# Escapes as ElementTree writes them: in a text, and in a double-quoted attribute.
-_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-_ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
-                                    "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"})
-# What either escapes: an address seldom holds any (translating costs more than searching).
-_TO_ESCAPE = re.compile('[&<>"\r\n\t]')
-
-
-def _xml_text(text: str) -> str:
-    """Escape a text as ElementTree does."""
-    return text.translate(_TEXT_ESCAPES) if _TO_ESCAPE.search(text) else text
-
-
-def _xml_attribute(text: str) -> str:
-    """Escape an attribute's value as ElementTree does."""
-    return text.translate(_ATTRIBUTE_ESCAPES) if _TO_ESCAPE.search(text) else text
-
-
 @bp.get("/sitemap.xml")
 def sitemap():
     """List every public page in every language, each with its language alternates.
@@ -146,11 +128,11 @@ def _sitemap_text() -> str:
              f'<urlset xmlns="{SITEMAP_NS}" xmlns:xhtml="{XHTML_NS}">']
     for addresses in sitemap_pages(public_objects()):
         links = "".join(
-            f'<xhtml:link rel="alternate" hreflang="{_xml_attribute(code)}" '
-            f'href="{_xml_attribute(href)}" />'
+            f'<xhtml:link rel="alternate" hreflang="{xml_attribute(code)}" '
+            f'href="{xml_attribute(href)}" />'
             for code, href in [*addresses.items(), ("x-default", addresses[default])])
         for lang in langs:
-            parts.append(f"<url><loc>{_xml_text(addresses[lang])}</loc>"
+            parts.append(f"<url><loc>{xml_text(addresses[lang])}</loc>"
                          f"{links}</url>")
     parts.append("</urlset>")
     return "".join(parts)

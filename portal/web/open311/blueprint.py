@@ -31,6 +31,7 @@ from portal.i18n import languages
 from portal.services.errors import NotAuthorized, NotFound, ValidationError
 from portal.web.error_shapes import ErrorShape, register_error_shape
 from portal.web.public.live import cached_body
+from portal.web.xml_text import xml_text
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 
@@ -87,14 +88,7 @@ def _xml_leaf(tag: str, value: Any) -> str:
     text = _xml_text(value)
     if not text:
         return f"<{tag} />"
-    # Escaped as ElementTree escapes a text.
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    return f"<{tag}>{text}</{tag}>"
+    return f"<{tag}>{xml_text(text)}</{tag}>"
 
 
 def _xml_write(parts: list[str], tag: str, value: Any) -> None:

@@ -16,7 +16,6 @@ status evaluations that record changes, incidents, updates, maintenance and cata
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -40,6 +39,7 @@ from portal.web.labels import service_status_label
 from portal.web.public.incidents import incident_impact_label, incident_state_label
 from portal.web.public.live import cached_body
 from portal.web.urls import absolute_url_for, address_maker, base_url
+from portal.web.xml_text import xml_attribute, xml_text
 
 bp = Blueprint("feeds", __name__, url_prefix="/<lang>")
 
@@ -62,27 +62,6 @@ def _tag(specific: str) -> str:
     return f"tag:{host},{TAG_YEAR}:{specific}"
 
 
-# Escapes as ElementTree writes them (the feeds were its trees; they are written as text
-# now, byte for byte the same): in a text, and in a double-quoted attribute.
-_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-_ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
-                                    "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"})
-# What each escapes: texts and addresses seldom hold any (translating costs more than
-# searching).
-_TEXT_TO_ESCAPE = re.compile("[&<>]")
-_ATTRIBUTE_TO_ESCAPE = re.compile('[&<>"\r\n\t]')
-
-
-def _xml_text(text: str) -> str:
-    """Escape a text as ElementTree does."""
-    return text.translate(_TEXT_ESCAPES) if _TEXT_TO_ESCAPE.search(text) else text
-
-
-def _xml_attribute(text: str) -> str:
-    """Escape an attribute's value as ElementTree does."""
-    return text.translate(_ATTRIBUTE_ESCAPES) if _ATTRIBUTE_TO_ESCAPE.search(text) else text
-
-
 def _element(tag: str, text: str | None, attributes: str = "") -> str:
     """Write an element as ElementTree did: ``<tag attributes />`` without a text.
 
@@ -90,7 +69,7 @@ def _element(tag: str, text: str | None, attributes: str = "") -> str:
     """
     if not text:
         return f"<{tag}{attributes} />"
-    return f"<{tag}{attributes}>{_xml_text(text)}</{tag}>"
+    return f"<{tag}{attributes}>{xml_text(text)}</{tag}>"
 
 
 class _Atom:
@@ -117,8 +96,8 @@ class _Atom:
             _element("title", title),
             _element("published", published_text),
             _element("updated", updated_text),
-            f'<link rel="alternate" type="text/html" href="{_xml_attribute(link)}" />',
-            f'<category term="{_xml_attribute(term)}" label="{_xml_attribute(label)}" />',
+            f'<link rel="alternate" type="text/html" href="{xml_attribute(link)}" />',
+            f'<category term="{xml_attribute(term)}" label="{xml_attribute(label)}" />',
             _element("content", content, ' type="text"'),
             "</entry>",
         ))
@@ -133,13 +112,13 @@ class _Atom:
         author = _("Provincial Government of %(province)s", province=province)
         text = "".join((
             "<?xml version='1.0' encoding='utf-8'?>\n",
-            f'<feed xmlns="{ATOM_NS}" xml:lang="{_xml_attribute(self.lang)}">',
+            f'<feed xmlns="{ATOM_NS}" xml:lang="{xml_attribute(self.lang)}">',
             _element("id", feed_id),
             _element("title", title),
             _element("subtitle", subtitle),
             _element("updated", rfc3339(updated)),
-            f'<link rel="self" type="{ATOM_TYPE}" href="{_xml_attribute(self_url)}" />',
-            f'<link rel="alternate" type="text/html" href="{_xml_attribute(page_url)}" />',
+            f'<link rel="self" type="{ATOM_TYPE}" href="{xml_attribute(self_url)}" />',
+            f'<link rel="alternate" type="text/html" href="{xml_attribute(page_url)}" />',
             f"<author>{_element('name', author)}</author>",
             *(written for _updated, _id, written in self.entries),
             "</feed>",
