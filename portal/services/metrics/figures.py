@@ -653,6 +653,15 @@ _NONE_DUE = (0, 0, 0, 0)
 _NO_DAY = _Day(0, 0, 0, None, *_NONE_DUE)
 
 
+def fallen_due_columns(*columns: Any) -> list[Any]:
+    """Select service_day's due counts as what had fallen due before the day ``today`` (a
+    bound value): 0 from today on, as those rows also hold requests not due yet (today's is
+    counted from the requests, ``due_counts_today``)."""
+    day = ServiceDay.__table__.c
+    before_today = day.day < bindparam("today", type_=day.day.type)
+    return [case((before_today, column), else_=0) for column in columns]
+
+
 @lru_cache(maxsize=1)
 def _days_statement() -> Select:
     """Build ServiceDays.read's statement once (its values bound when it runs).
@@ -665,13 +674,12 @@ def _days_statement() -> Select:
     row is a day as it is.
     """
     day = ServiceDay.__table__.c
-    before_today = day.day < bindparam("today", type_=day.day.type)
     return select(
         day.day, day.received, day.received_online, day.completed,
         case((day.day >= bindparam("histograms_from", type_=day.day.type),
               day.completion_histogram), else_=null()),
-        *(case((before_today, column), else_=0) for column in (
-            day.due, day.due_on_time, day.first_response_due, day.first_response_due_on_time)),
+        *fallen_due_columns(day.due, day.due_on_time, day.first_response_due,
+                            day.first_response_due_on_time),
     ).where(day.service_id == bindparam("service_id"),
             day.day >= bindparam("first_day", type_=day.day.type),
             day.day <= bindparam("last_day", type_=day.day.type))

@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, case, select
+from sqlalchemy import Select, bindparam, select
 
 from portal.domain.calendar import wib_date
 from portal.extensions import db
@@ -38,6 +38,7 @@ from portal.services.metrics.figures import (
     ServiceDays,
     ServiceMetrics,
     due_counts_today,
+    fallen_due_columns,
 )
 from portal.services.metrics.wfa_impact import WorkModeMove, latest_move
 
@@ -201,13 +202,12 @@ def _moves(ids: list[int]) -> dict[int, WorkModeMove | None]:
 @lru_cache(maxsize=1)
 def _days_statement() -> Select:
     """Build the statement of many services' days once (its values bound when it runs): the
-    columns the daily bar and the trend read, what fell due as 0 from ``today`` on, as
-    ``ServiceDays.read`` reads them."""
+    columns the daily bar and the trend read, what fell due as ``ServiceDays.read`` reads
+    it."""
     day = ServiceDay.__table__.c
-    before_today = day.day < bindparam("today", type_=day.day.type)
     return select(
         day.service_id, day.day, day.received, day.completed,
-        case((before_today, day.due), else_=0), case((before_today, day.due_on_time), else_=0),
+        *fallen_due_columns(day.due, day.due_on_time),
     ).where(day.service_id.in_(bindparam("ids", expanding=True)),
             day.day >= bindparam("first_day", type_=day.day.type),
             day.day <= bindparam("last_day", type_=day.day.type))
@@ -239,11 +239,11 @@ def page_figures_many(
     long_ids = [i for i in ids if starts[i] is not None and starts[i] < first_daily]
     long_set = set(long_ids)
     short_ids = [i for i in ids if i not in long_set]
-    for group, first_day in ((long_ids, min((starts[i] for i in long_ids), default=None)),
-                             (short_ids, first_daily)):
+    groups = [(short_ids, first_daily)]
+    if long_ids:
+        groups.append((long_ids, min(starts[i] for i in long_ids)))
+    for group, first_day in groups:
         for start in range(0, len(group), _CHUNK):
-            if first_day is None:
-                break
             values: dict[str, Any] = {"ids": group[start:start + _CHUNK], "first_day": first_day,
                                       "last_day": end, "today": end}
             for service_id, on, received, completed, due, on_time in db.session.execute(
