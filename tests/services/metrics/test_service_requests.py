@@ -195,6 +195,39 @@ def test_a_retried_batch_changes_nothing(app):
     assert count(ServiceRequest) == 2
 
 
+def test_a_report_across_lookup_chunks_matches_each_request_and_day_to_its_own_row(app):
+    """Stored requests and days are looked up in chunks (on SQLite grouped by service): the
+    same ids at several services, and keys on both sides of a chunk's edge, each find their
+    own row, so a retried report with some completions updates exactly those."""
+    department = create_department()
+    services = [create_service(department=department) for _ in range(3)]
+    days = [date(2025, 9, 26) - timedelta(days=n) for n in range(200)]  # 600 (service, day) keys
+
+    def batch(completed_at_second: bool) -> list[dict]:
+        return [item(service, f"r{n}", wib(day.year, day.month, day.day, 9),
+                     completed=wib(day.year, day.month, day.day, 11)
+                     if completed_at_second and service is services[1] and n % 2 == 0 else None)
+                for service in services for n, day in enumerate(days)]
+
+    first = report(services[0], *batch(False))
+    second = report(services[0], *batch(True))
+    db.session.expire_all()
+    assert (first.created, first.updated, first.unchanged) == (600, 0, 0)
+    assert (second.created, second.updated, second.unchanged) == (0, 100, 500)
+    assert count(ServiceRequest) == 600
+    completed = db.session.execute(
+        select(ServiceRequest.service_id, func.count()).where(
+            ServiceRequest.completed_at.is_not(None)).group_by(ServiceRequest.service_id)).all()
+    assert completed == [(services[1].id, 100)]
+    # The days' aggregates agree: 100 completions, all at the second service, one a day.
+    per_service = dict(db.session.execute(
+        select(ServiceDay.service_id, func.sum(ServiceDay.completed))
+        .group_by(ServiceDay.service_id)).all())
+    assert per_service == {services[0].id: 0, services[1].id: 100, services[2].id: 0}
+    assert day_row(services[1], days[0]).completed == 1
+    assert day_row(services[1], days[1]).completed == 0
+
+
 def test_a_later_batch_adding_completed_at_updates_the_aggregates(app):
     service = create_service(commitment_value=1, commitment_unit="working_days")
     report(service, item(service, "a", wib(2025, 9, 1, 9)))
