@@ -1,19 +1,28 @@
 """Benchmark of service-level metrics: ingest rate, query and page cost against history length.
 
-Usage (from the repository root; takes a few minutes at the default size):
+Usage (from the repository root; takes about 10 minutes at the default size):
 
-    .venv/bin/python bench/metrics.py [--services 1000] [--per-day 1] [--years 3]
+    .venv/bin/python bench/metrics.py [--services 1000] [--per-day 1] [--years 3] [--rounds 3]
 
 Steps, printed as they go:
 1. build a catalogue of ``--services`` services in 50 departments, in a fresh SQLite database;
-2. load 1 year of history through the ingest service (in process), then measure the median
-   time of a 30-day ``metrics_for_service`` and of the service list (HTML page and JSON API);
-3. add the older years (3 in all) and measure the same again: the ratios 3y/1y should stay
-   within 1.2x, since figures read daily aggregates, not raw requests;
-4. start gunicorn on that database and measure the ingest rate through
+2. load 1 year of history through the ingest service (in process), then copy the database
+   (SQLite's backup API, the engine closed first) to ``one_year.sqlite3`` beside it;
+3. add the older years (3 in all) to the main database;
+4. measure both databases side by side, each in a fresh child process
+   (``bench/metrics.py --measure URL``: the app on that database, page cache off, warmed up,
+   one JSON line of figures), alternating 1-year and 3-year children for ``--rounds`` rounds:
+   the median CPU time of a 30-day and of a 365-day ``metrics_for_service`` (50 services) and
+   of the service list (HTML page and JSON API). Fresh processes, because the process that
+   has just ingested the history (a larger heap, slower garbage collection, colder caches)
+   measures itself, not the data. The ratios 3y/1y, of each database's minimum over the
+   rounds, should stay within 1.2x, since figures read daily aggregates, not raw requests;
+5. start gunicorn on the 3-year database and measure the ingest rate through
    ``POST /api/v1/service-requests`` (batches of 5,000; target >= 5,000 requests/s) and the
    throughput of the home, service list and service pages as a share of ``/healthz``
-   measured just before each (target >= 0.5x), with the page cache off.
+   measured just before each (target >= 0.2x, as the province-scale issue asks of uncached
+   pages), with the page cache off. Its clients are Python threads in this process, sharing
+   the machine with the server: ``bench.pages`` (wrk) is the reference for pages.
 Not a timed test: it prints figures and ratios to quote in the README. Runs at any time of
 the day (nothing is generated after now). Every page and API GET, the accountability pages
 included, on PostgreSQL and with the cache off and on: bench/province.py and bench/pages.py
@@ -26,6 +35,7 @@ import argparse
 import json
 import os
 import random
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -139,27 +149,93 @@ def load_history(first_day: date, last_day: date, per_day: int, now: datetime) -
     return total
 
 
-def measure_queries(app, label: str) -> dict:
-    """Time a 30-day metrics query and the service list (page and JSON)."""
+def measure_queries(app) -> dict[str, float]:
+    """Time 30-day and 365-day metrics queries and the service list (page and JSON).
+
+    Each is called once first, untimed: the first call compiles templates and statements
+    and fills the working calendar, in a child as fresh as the one it is compared with.
+    """
     from portal.models import Service
     from portal.services.metrics.figures import metrics_for_service
 
     services = list(db.session.scalars(db.select(Service).order_by(Service.id).limit(50)))
     today = wib_date(utc_now())
-    start = today - timedelta(days=29)
 
-    def metrics() -> None:
-        for service in services:
-            metrics_for_service(service, start, today)
+    def metrics(days: int):
+        start = today - timedelta(days=days - 1)
+
+        def run() -> None:
+            for service in services:
+                metrics_for_service(service, start, today)
+        return run
 
     client = app.test_client()
-    figures = {
-        "metrics_30d_ms": _median_time(metrics, 9) / len(services),
-        "service_list_page_ms": _median_time(lambda: client.get("/id/services"), 5),
-        "service_list_api_ms": _median_time(lambda: client.get("/api/v1/services"), 5),
+    timed = {
+        "metrics_30d_ms": (metrics(30), 9, len(services)),
+        "metrics_365d_ms": (metrics(365), 9, len(services)),
+        "service_list_page_ms": (lambda: client.get("/id/services"), 5, 1),
+        "service_list_api_ms": (lambda: client.get("/api/v1/services"), 5, 1),
     }
+    for fn, _repeat, _per in timed.values():
+        fn()
+    return {key: _median_time(fn, repeat) / per for key, (fn, repeat, per) in timed.items()}
+
+
+def measure_child(database_url: str) -> None:
+    """Measure the figures on a database in this (fresh) process and print them as JSON."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "PORTAL_PAGE_CACHE_SECONDS": 0})
+    with app.app_context():
+        figures = measure_queries(app)
+    print(json.dumps(figures), flush=True)
+
+
+def measure_in_child(database_url: str, label: str) -> dict[str, float]:
+    """Run ``--measure`` on a database in a fresh Python process and return its figures.
+
+    The child's log lines go to stderr as usual; its last line on stdout is the figures.
+    """
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--measure", database_url],
+        cwd=ROOT, env={**os.environ, "PORTAL_PAGE_CACHE_SECONDS": "0"},
+        stdout=subprocess.PIPE, text=True, check=True)
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
     print(f"[{label}] " + ", ".join(f"{k}={v:.2f}" for k, v in figures.items()), flush=True)
     return figures
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """Copy a SQLite database file consistently, through SQLite's backup API.
+
+    The engine's pooled connections are closed first, so that nothing of the source is
+    held open; the backup copies every committed page whatever the journal mode.
+    """
+    db.session.commit()
+    db.session.remove()
+    db.engine.dispose()
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def compare(urls: dict[str, str], rounds: int, years: int) -> None:
+    """Measure each database in alternating fresh children and print the 3y/1y ratios.
+
+    A figure's ratio is of each database's minimum over the rounds: the least disturbed
+    run by the other processes of a shared machine.
+    """
+    runs: dict[str, list[dict[str, float]]] = {label: [] for label in urls}
+    for r in range(1, rounds + 1):
+        for label, url in urls.items():
+            runs[label].append(measure_in_child(url, f"{label}, round {r}"))
+    one, three = ({key: min(run[key] for run in label_runs) for key in label_runs[0]}
+                  for label_runs in runs.values())
+    for key in one:
+        print(f"[flat] {key}: {three[key] / one[key]:.2f}x from 1 to {years} years "
+              f"(target <= 1.2x; minimum of {rounds} rounds: {one[key]:.2f} -> "
+              f"{three[key]:.2f} ms)", flush=True)
 
 
 def _free_port() -> int:
@@ -244,7 +320,7 @@ def measure_server(app, database_url: str, per_batch: int = 5000, batches: int =
             health = _throughput(f"{base}/healthz")
             rate = _throughput(f"{base}{path}")
             print(f"[pages, cache off] {path}: {rate:,.0f} req/s = {rate / health:.2f}x "
-                  f"/healthz ({health:,.0f} req/s; target >= 0.5x)", flush=True)
+                  f"/healthz ({health:,.0f} req/s; target >= 0.2x)", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -256,11 +332,18 @@ def main() -> None:
     parser.add_argument("--services", type=int, default=1000)
     parser.add_argument("--per-day", type=int, default=1, help="requests per service per day")
     parser.add_argument("--years", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating 1-year and 3-year measuring children")
     parser.add_argument("--skip-server", action="store_true", help="skip the gunicorn part")
+    # Hidden: what each measuring child runs.
+    parser.add_argument("--measure", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.measure:
+        measure_child(args.measure)
+        return
     workdir = Path(tempfile.mkdtemp(prefix="pantau-bench-"))
-    url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    # Page cache off in process: the 1-year vs 3-year figures must measure rendering.
+    main_file, one_year_file = workdir / "bench.sqlite3", workdir / "one_year.sqlite3"
+    url = f"sqlite:///{main_file}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PORTAL_PAGE_CACHE_SECONDS": 0})
     with app.app_context():
         db.create_all()
@@ -273,17 +356,19 @@ def main() -> None:
         took = time.perf_counter() - start
         print(f"[history] 1 year: {n:,} requests for {args.services} services in {took:.1f} s "
               f"({n / took:,.0f} requests/s in process)", flush=True)
-        one = measure_queries(app, "1 year")
+        copy_database(main_file, one_year_file)
         start = time.perf_counter()
         n = load_history(today - timedelta(days=365 * args.years), one_year_ago, args.per_day,
                          now)
         took = time.perf_counter() - start
         print(f"[history] +{args.years - 1} years: {n:,} requests in {took:.1f} s "
               f"({n / took:,.0f} requests/s in process)", flush=True)
-        three = measure_queries(app, f"{args.years} years")
-        for key in one:
-            print(f"[flat] {key}: {three[key] / one[key]:.2f}x from 1 to {args.years} years "
-                  "(target <= 1.2x)", flush=True)
+        # Nothing held open on the main database while the children read it.
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+        compare({"1 year": f"sqlite:///{one_year_file}", f"{args.years} years": url},
+                args.rounds, args.years)
         if not args.skip_server:
             measure_server(app, url)
     print(f"database left in {workdir}")
