@@ -4,7 +4,7 @@ Usage (from the repository root, against a database built by ``bench.province``;
 10 minutes at province scale):
 
     .venv/bin/python -m bench.pages [--database-url URL] [--cache off,on] [--duration 5]
-        [--connections 4] [--only accountability]
+        [--connections 4] [--only accountability] [--repeat 3]
 
 Needs Debian's ``wrk`` (``apt-get install -y wrk``). For each cache setting it starts gunicorn
 (gunicorn.conf.py: 2 workers x 4 threads) on 127.0.0.1 with ``PORTAL_PAGE_CACHE_SECONDS``
@@ -20,6 +20,9 @@ database (and the CPU ratio: /healthz's cost over the page's, steadier than requ
 shared machine), mean latency, the time of the first request, and the response size raw
 and as served to a client that accepts gzip. Requests carry a browser's
 ``Accept-Encoding`` (``--accept-encoding``), no cookie and no ``If-None-Match``: never a 304.
+On a machine whose speed swings from one minute to the next, ``--repeat 3`` measures each URL
+three times, each after its own ``/healthz`` run, and reports the run of the median ratio with
+the range of all three.
 
 "Cache off" means that nothing a page shows is kept between requests: no rendered page, no
 serialised JSON; the pages with a live script read the data version on every request (they
@@ -307,6 +310,8 @@ class Row:
     run: Run
     health: Run
     sizes: Fetched
+    # With --repeat: every run's (ratio, CPU ratio), this row's run the median one.
+    runs: tuple[tuple[float, float], ...] = ()
 
     @property
     def ratio(self) -> float:
@@ -341,14 +346,24 @@ def _times(ratio: float) -> str:
     return f"1/{rounded:,.0f}x"
 
 
+def _spread(runs: tuple[tuple[float, float], ...]) -> str:
+    """Write the runs' ratios as ranges: "0.18–0.25x, 0.20–0.24x (3 runs)"."""
+    ratios, cpu = sorted(r for r, _c in runs), sorted(c for _r, c in runs)
+    return (f"{_times(ratios[0])}–{_times(ratios[-1])}, {_times(cpu[0])}–{_times(cpu[-1])} "
+            f"({len(runs)} runs)")
+
+
 def print_table(title: str, rows: list[Row]) -> None:
     """Print one cache setting's results as a Markdown table."""
     print(f"\n### {title}\n")
     print("(first request s: with the cache on, a page measured by a burst shows the time of "
           "its first request with the cache off.)\n")
+    repeated = any(len(row.runs) > 1 for row in rows)
     print("| page | req/s | /healthz req/s | ratio | CPU ratio | worker CPU ms/req "
-          "| db CPU ms/req | mean latency ms | first request s | KB raw | KB gzip | status |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+          "| db CPU ms/req | mean latency ms | first request s | KB raw | KB gzip | status |"
+          + (" runs: ratio, CPU ratio |" if repeated else ""))
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+          + (" --- |" if repeated else ""))
     for row in rows:
         served = _kb(row.sizes.served) if row.sizes.encoding == "gzip" else (
             f"{_kb(row.sizes.served)} (as is)")
@@ -358,7 +373,8 @@ def print_table(title: str, rows: list[Row]) -> None:
         print(f"| {row.label} | {row.run.rate:,.2f}{how} | {row.health.rate:,.0f} "
               f"| {_times(row.ratio)} | {_times(row.cpu_ratio)} | {row.run.worker_cpu_ms:,.1f} "
               f"| {row.run.db_cpu_ms:,.1f} | {row.run.latency_ms:,.0f} | {row.sizes.seconds:.2f} "
-              f"| {_kb(row.sizes.raw)} | {served} | {row.sizes.status}{errors} |", flush=True)
+              f"| {_kb(row.sizes.raw)} | {served} | {row.sizes.status}{errors} |"
+              + (f" {_spread(row.runs)} |" if repeated else ""), flush=True)
     health = statistics.median(row.health.worker_cpu_ms + row.health.db_cpu_ms for row in rows)
     print(f"\n/healthz costs {health:.2f} ms CPU a request (median of the runs above). Paths:")
     for row in rows:
@@ -403,13 +419,19 @@ def bench_setting(url: str, cache_seconds: int, urls: list[tuple[str, str]], arg
         db_pids = _database_pids(url)
         wrk(server, "/healthz", 2, args.connections, args.accept_encoding, db_pids)  # warm-up
         for label, path in urls:
-            db_pids = _database_pids(url)  # the pool may have opened connections since
-            run, health, sizes = measure_url(server, path, bool(cache_seconds),
-                                             known.get(path), args, db_pids)
-            rows.append(Row(label, path, run, health, sizes))
-            print(f"  {label}: {run.rate:,.2f} req/s = {_times(rows[-1].ratio)} /healthz "
-                  f"({health.rate:,.0f} req/s), {run.worker_cpu_ms:,.1f} ms CPU per request"
-                  + (" (burst)" if run.burst else ""), flush=True)
+            measured = []
+            for _ in range(args.repeat):
+                db_pids = _database_pids(url)  # the pool may have opened connections since
+                run, health, sizes = measure_url(server, path, bool(cache_seconds),
+                                                 known.get(path), args, db_pids)
+                measured.append(Row(label, path, run, health, sizes))
+                print(f"  {label}: {run.rate:,.2f} req/s = {_times(measured[-1].ratio)} "
+                      f"/healthz ({health.rate:,.0f} req/s), {run.worker_cpu_ms:,.1f} ms CPU "
+                      "per request" + (" (burst)" if run.burst else ""), flush=True)
+            # The run of the median ratio (the middle one of an odd number of runs).
+            middle = sorted(measured, key=lambda row: row.ratio)[(len(measured) - 1) // 2]
+            middle.runs = tuple((row.ratio, row.cpu_ratio) for row in measured)
+            rows.append(middle)
         memory = [memory_mb(pid) for pid in server.workers()]
     state = "off (PORTAL_PAGE_CACHE_SECONDS=0)" if not cache_seconds else (
         f"on (PORTAL_PAGE_CACHE_SECONDS={cache_seconds})")
@@ -430,7 +452,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--accept-encoding", default=BROWSER_ENCODINGS)
     parser.add_argument("--only", default="", help="measure only URLs whose label or path "
-                        "contains this text")
+                        "contains this text (or one of several, comma-separated)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each URL (each after "
+                        "its own /healthz run); the table shows the median ratio's run and "
+                        "the range")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: install Debian's package (apt-get install -y wrk)")
@@ -442,8 +467,9 @@ def main() -> None:
     if url.startswith("postgresql"):
         vacuum(url)
     sample = sample_codes(url)
+    wanted = args.only.split(",")
     urls = [(label, path) for label, path in page_urls(sample)
-            if args.only in label or args.only in path]
+            if any(text in label or text in path for text in wanted)]
     print(f"service {sample.service} ({sample.service_requests:,} requests, moved), "
           f"department {sample.department} ({sample.department_services} services); "
           f"wrk -t1 -c{args.connections}, {args.duration:g} s a run, "
