@@ -47,7 +47,7 @@ from portal.web.feedback.forms import (
 )
 from portal.web.form_errors import apply_validation_error
 from portal.web.paging import page_number
-from portal.web.public.live import cached_view
+from portal.web.public.live import cached_view, form_page
 
 bp = Blueprint("feedback", __name__, url_prefix="/<lang>")
 
@@ -87,6 +87,17 @@ def _render_new(form: FeedbackForm, status: int = 200, switched: bool = False):
         max_attachment_megabytes=MAX_ATTACHMENT_MEGABYTES,
         switched=switched,
     ), status
+
+
+def _render_empty(form: FeedbackForm, lang: str, client_token: str) -> str:
+    """Render the empty form of a GET: its one-time client token, the service the address
+    names (``?service=CODE``) chosen."""
+    form.service.choices = service_select_choices(lang)
+    form.client_token.data = client_token
+    wanted = request.args.get("service", "")[:64]
+    if wanted and any(choice.value == wanted for choice in form.service.choices):
+        form.service.data = wanted
+    return _render_new(form)[0]
 
 
 def service_select_choices(lang: str) -> list[SelectChoice]:
@@ -142,20 +153,18 @@ def new():
     back in that language with everything typed kept, filed only by "Send feedback". A POST,
     not a link: the text and the identity never go into a URL.
     """
-    form = FeedbackForm()
     lang = current_lang()
+    if request.method == "GET":
+        # The same page for every visitor but for its tokens: kept without them (form_page).
+        return form_page(lambda values: _render_empty(FeedbackForm(), lang, values["client"]),
+                         {"client": lambda: secrets.token_urlsafe(24)})
+    form = FeedbackForm()
     form.service.choices = service_select_choices(lang)
     if _switching_language():
         # CSRFProtect checked the form's token before the view ran; nothing is validated.
         if _uploaded_files(form):
             _files_forgotten(form)
         return _render_new(form, switched=True)
-    if request.method == "GET":
-        form.client_token.data = secrets.token_urlsafe(24)
-        wanted = request.args.get("service", "")[:64]
-        if wanted and any(choice.value == wanted for choice in form.service.choices):
-            form.service.data = wanted
-        return _render_new(form)
 
     if form.website.data:
         # A bot filled the hidden field: file nothing, say as little as possible.
@@ -193,6 +202,11 @@ def new():
 @tracking_lookup_limit(exempt_when=lambda: "code" not in request.args)
 def track():
     """Find feedback by its tracking code, however the citizen typed it."""
+    if "code" not in request.args:
+        # The empty form (sent by GET: no token), the same for every visitor: kept.
+        return _private(make_response(form_page(
+            lambda _values: render_template("feedback/track.html", form=TrackForm()),
+            csrf=False)))
     form = TrackForm(request.args)
     status = 200
     if "code" in request.args:

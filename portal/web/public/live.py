@@ -205,6 +205,63 @@ def public_page(view: Callable[..., str]) -> Callable[..., Any]:
     return wrapper
 
 
+# Where a kept form page had a visitor's token: a NUL never occurs in rendered HTML.
+_HOLE = "\x00{}\x00"
+
+
+def _session_is_only_csrf() -> bool:
+    """Tell whether the visitor's session holds nothing a page shows: no session at all, or
+    only the CSRF secret a form page gave it (a staff login or a flashed message would)."""
+    if not _has_session():
+        return True
+    from flask import session  # the cookie is read only for a visitor who sent one
+
+    return set(session.keys()) <= {"csrf_token"}
+
+
+def form_page(render: Callable[[dict[str, str]], str],
+              tokens: dict[str, Callable[[], str]] | None = None, csrf: bool = True) -> str:
+    """Return a form page's HTML, kept per language, address and data version without the
+    visitor's tokens.
+
+    A form page is the same for every visitor but for its tokens: the CSRF token (Flask-WTF,
+    signed for the visitor's session) and, on some forms, a one-time token made per visit
+    (``tokens``: name -> how to make one; ``csrf=False`` for a page whose forms are sent by
+    GET). ``render(values)`` renders the page with the tokens' values. The page is kept with
+    each value cut out, and each visit gets its own written in their place: a kept form
+    costs a text substitution instead of its render (the feedback form's select of every
+    service: 26 ms at 1,000 services). Kept only for a visitor whose session holds nothing
+    else (see :func:`_session_is_only_csrf`); with the page cache off, rendered every time.
+    """
+    from flask_wtf.csrf import generate_csrf
+
+    values = {name: make() for name, make in (tokens or {}).items()}
+    if csrf:
+        values["csrf"] = generate_csrf()
+    # A value is cut out wherever it occurs: only long random ones may be (never "" or "1").
+    keep = all(len(value) >= 16 for value in values.values())
+    ttl = _cache_seconds() if keep and _session_is_only_csrf() else 0.0
+    if not ttl:
+        return render(values)
+    version = data_version()
+    key = ("form", current_lang(), request.full_path)
+    cache = page_cache()
+    cached = cache.get(key)
+    if cached is not None and cached.still_valid(version, ttl):
+        html = cached.body.decode()
+        for name, value in values.items():
+            html = html.replace(_HOLE.format(name), value)
+        return html
+    g.age_anchors = []
+    html = render(values)
+    kept = html
+    for name, value in values.items():
+        kept = kept.replace(value, _HOLE.format(name))
+    cache.put(key, _Entry(kept.encode(), "", utc_now(), time.monotonic(), version,
+                          tuple(g.age_anchors)))
+    return html
+
+
 @dataclass(frozen=True)
 class _Answer(_Entry):
     """A whole answer of a view (any type: a page, JSON, a download) and its status."""

@@ -26,6 +26,7 @@ from portal.services.subscriptions.subscribe import (
     subscription_unsubscribe,
 )
 from portal.web.form_errors import apply_validation_error
+from portal.web.public.live import form_page
 from portal.web.subscriptions.forms import ConfirmForm, SubscribeForm, UnsubscribeForm
 
 bp = Blueprint("subscriptions", __name__, url_prefix="/<lang>")
@@ -77,6 +78,9 @@ def _target_args(target) -> dict:
 def subscribe():
     """Show the subscription form; on a valid POST, mail the confirmation link."""
     target = _target_from_args()
+    if request.method != "POST":
+        # The same page for every visitor but its CSRF token: kept without it (form_page).
+        return _private(form_page(lambda _values: _render_subscribe(SubscribeForm(), target)))
     form = SubscribeForm()
     status = 200
     if form.validate_on_submit():
@@ -87,12 +91,16 @@ def subscribe():
             status = 422
         else:
             return redirect(url_for("subscriptions.sent", **_target_args(target)), code=303)
-    elif request.method == "POST":
+    else:
         status = 422
-    return _private(render_template(
+    return _private(_render_subscribe(form, target), status)
+
+
+def _render_subscribe(form: SubscribeForm, target) -> str:
+    return render_template(
         "subscriptions/subscribe.html", form=form, target=target,
         what=target.describe(current_lang()), target_args=_target_args(target),
-    ), status)
+    )
 
 
 @bp.get("/subscribe/sent")

@@ -16,6 +16,7 @@ from portal.services.survey.skm import (
     survey_visit_read,
 )
 from portal.web.form_errors import apply_validation_error
+from portal.web.public.live import form_page
 from portal.web.survey.forms import SurveyForm
 
 bp = Blueprint("survey", __name__, url_prefix="/<lang>")
@@ -26,11 +27,13 @@ def survey_rate_limit() -> str:
     return current_app.config["PORTAL_SURVEY_RATE_LIMIT"]
 
 
-def _render(service, form: SurveyForm, status: int = 200):
-    response = current_app.make_response((render_template(
+def _render(service, form: SurveyForm | None, status: int = 200,
+            html: str | None = None):
+    response = current_app.make_response((html if html is not None else render_template(
         "survey/form.html", service=service, form=form, questions=ELEMENT_QUESTIONS,
     ), status))
-    # The page holds a one-time signed token: never cached.
+    # The page holds a one-time signed token: never kept by a browser or a proxy (the page
+    # cache keeps it without the token: form_page).
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -40,11 +43,18 @@ def _render(service, form: SurveyForm, status: int = 200):
 def form(code: str):
     """Show the nine-question survey about a service and record an answer."""
     service = catalogue.service_get(code)
-    survey_form = SurveyForm()
     if request.method == "GET":
-        survey_form.visit_token.data = survey_visit_issue(service.code)
-        survey_form.feedback.data = request.args.get("feedback", "")[:32]
-        return _render(service, survey_form)
+        # The same page for every visitor but for its tokens: kept without them (form_page).
+        def render(values: dict[str, str]) -> str:
+            survey_form = SurveyForm()
+            survey_form.visit_token.data = values["visit"]
+            survey_form.feedback.data = request.args.get("feedback", "")[:32]
+            return render_template("survey/form.html", service=service, form=survey_form,
+                                   questions=ELEMENT_QUESTIONS)
+
+        return _render(service, None, html=form_page(
+            render, {"visit": lambda: survey_visit_issue(service.code)}))
+    survey_form = SurveyForm()
     if survey_form.website.data:
         survey_form.form_errors.append(_("Your answer could not be sent. Please try again."))
         survey_form.website.data = ""
