@@ -42,7 +42,8 @@ def _render(service, form: SurveyForm | None, status: int = 200,
 @limiter.limit(survey_rate_limit, methods=["POST"])
 def form(code: str):
     """Show the nine-question survey about a service and record an answer."""
-    service = catalogue.service_get(code)
+    # Its name and code are all the page shows: the row alone, without its histories.
+    service = catalogue.service_get(code, related=False)
     if request.method == "GET":
         # The same page for every visitor but for its tokens: kept without them (form_page).
         def render(values: dict[str, str]) -> str:
