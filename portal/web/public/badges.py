@@ -130,7 +130,7 @@ def service(code: str):
     lang = request.args.get("lang", "")
     if lang not in languages():
         lang = current_app.config["BABEL_DEFAULT_LOCALE"]
-    found = service_get(code)
+    found = service_get(code, related=False)  # its name is all the badge shows of it
     view = status_for_services([found.id])[found.id]
     label, message, title = _texts(found, view, lang)
     body = badge_svg(label, message, STATUS_COLOURS.get(view.status, LABEL_COLOUR),
