@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.models import Feedback, Subscription, SurveyResponse
 from portal.web.feedback import pages as feedback_pages
 from portal.web.public.live import page_cache
+from portal.web.survey import pages as survey_pages
 from tests.factories import create_service, create_user, csrf_token_from, login
 from tests.feedback_support import create_triage_unit
 
@@ -142,3 +143,17 @@ def test_a_kept_subscription_form_takes_each_visitors_own_csrf_token(app, cache_
             "csrf_token": token, "email": f"warga{n}@example.com", "topic_status": "y"})
         assert answer.status_code == 303
     assert db.session.scalar(select(func.count()).select_from(Subscription)) == 2
+
+
+def test_a_kept_survey_form_reads_its_service_only_when_rendered(app, cache_on, monkeypatch):
+    create_service(code="ktp", name_en="Identity card")
+    reads: list[str] = []
+    real = survey_pages._service
+    monkeypatch.setattr(survey_pages, "_service", lambda code: reads.append(code) or real(code))
+    for client in (app.test_client(), app.test_client()):
+        assert client.get("/en/services/ktp/survey").status_code == 200
+    assert reads == ["ktp"]
+    # An unknown service is never kept: 404 on every visit.
+    for _ in range(2):
+        assert app.test_client().get("/en/services/nope/survey").status_code == 404
+    assert reads == ["ktp", "nope", "nope"]

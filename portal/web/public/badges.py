@@ -11,18 +11,21 @@ is cacheable (ETag, a few minutes public) so that a busy department page costs l
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 from flask import Blueprint, current_app, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from portal.domain.calendar import utc_now
 from portal.i18n import languages, localized
 from portal.models.catalogue import Service
 from portal.services.catalogue.directory import service_get
 from portal.services.metrics.status import STATUS_WINDOW_DAYS, status_for_services
 from portal.web.formatting import rate_against_target_text
 from portal.web.labels import service_status_label
+from portal.web.public.live import cached_body
 from portal.web.urls import absolute_url_for
 
 bp = Blueprint("badges", __name__)
@@ -130,11 +133,16 @@ def service(code: str):
     lang = request.args.get("lang", "")
     if lang not in languages():
         lang = current_app.config["BABEL_DEFAULT_LOCALE"]
-    found = service_get(code, related=False)  # its name is all the badge shows of it
-    view = status_for_services([found.id])[found.id]
-    label, message, title = _texts(found, view, lang)
-    body = badge_svg(label, message, STATUS_COLOURS.get(view.status, LABEL_COLOUR),
-                     title).encode()
+
+    def build() -> tuple[bytes, datetime]:
+        found = service_get(code, related=False)  # its name is all the badge shows of it
+        view = status_for_services([found.id])[found.id]
+        label, message, title = _texts(found, view, lang)
+        return badge_svg(label, message, STATUS_COLOURS.get(view.status, LABEL_COLOUR),
+                         title).encode(), utc_now()
+
+    # Kept while the public data version (statuses, catalogue) holds, as the pages are.
+    body, _modified = cached_body(build)
     response = current_app.response_class(body, content_type="image/svg+xml; charset=utf-8")
     response.cache_control.public = True
     response.cache_control.max_age = BADGE_MAX_AGE

@@ -38,23 +38,31 @@ def _render(service, form: SurveyForm | None, status: int = 200,
     return response
 
 
+def _service(code: str):
+    """Return the surveyed service: its name and code are all the page shows, so its row
+    alone, without its histories (NotFound: 404)."""
+    return catalogue.service_get(code, related=False)
+
+
 @bp.route("/services/<code>/survey", methods=["GET", "POST"])
 @limiter.limit(survey_rate_limit, methods=["POST"])
 def form(code: str):
     """Show the nine-question survey about a service and record an answer."""
-    # Its name and code are all the page shows: the row alone, without its histories.
-    service = catalogue.service_get(code, related=False)
     if request.method == "GET":
         # The same page for every visitor but for its tokens: kept without them (form_page).
+        # The service is read when the page is rendered (an unknown code: 404, nothing kept);
+        # a kept page's address names a service found by that very code.
         def render(values: dict[str, str]) -> str:
+            service = _service(code)
             survey_form = SurveyForm()
             survey_form.visit_token.data = values["visit"]
             survey_form.feedback.data = request.args.get("feedback", "")[:32]
             return render_template("survey/form.html", service=service, form=survey_form,
                                    questions=ELEMENT_QUESTIONS)
 
-        return _render(service, None, html=form_page(
-            render, {"visit": lambda: survey_visit_issue(service.code)}))
+        return _render(None, None, html=form_page(
+            render, {"visit": lambda: survey_visit_issue(code)}))
+    service = _service(code)
     survey_form = SurveyForm()
     if survey_form.website.data:
         survey_form.form_errors.append(_("Your answer could not be sent. Please try again."))

@@ -9,6 +9,8 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from portal.domain.calendar import utc_now, wib_date
+from portal.web.public import badges
+from portal.web.public.live import page_cache
 from tests.wfa_support import create_due_service, report_window
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -125,3 +127,32 @@ def test_service_page_shows_the_badge_snippet_to_copy(client, meeting):
         r'samsat-pkb\.svg\?lang=en" alt="[^"]+" height="20"></a>', code)
     indonesian = client.get("/id/services/samsat-pkb").get_data(as_text=True)
     assert '<img src="/badge/services/samsat-pkb.svg"' in indonesian
+
+
+def test_a_kept_badge_changes_with_the_services_status(app, client, meeting, monkeypatch):
+    # With the page cache on the badge is read once per data version, as the pages are.
+    reads: list[str] = []
+    real = badges.service_get
+
+    def counted(code: str, related: bool = True):
+        reads.append(code)
+        return real(code, related)
+
+    monkeypatch.setattr(badges, "service_get", counted)
+    monkeypatch.setitem(app.config, "PORTAL_PAGE_CACHE_SECONDS", 60)
+    page_cache().clear()
+    try:
+        first, _ = badge(client, "/badge/services/samsat-pkb.svg?lang=en")
+        again, _ = badge(client, "/badge/services/samsat-pkb.svg?lang=en")
+        assert reads == ["samsat-pkb"]
+        assert texts(again) == texts(first)
+        assert texts(first)[1].startswith("Meeting its commitment")
+        # Late requests in the window make it miss its commitment: a new status and a new
+        # data version (read afresh: its one-second reuse forgotten), so a new badge.
+        report_window(meeting, wib_date(utc_now()) - timedelta(days=10), 5, late=40)
+        page_cache().version_read = (float("-inf"), page_cache().version_read[1])
+        changed, _ = badge(client, "/badge/services/samsat-pkb.svg?lang=en")
+        assert texts(changed) != texts(first)
+        assert len(reads) == 2
+    finally:
+        page_cache().clear()
