@@ -208,24 +208,22 @@ def track():
             lambda _values: render_template("feedback/track.html", form=TrackForm()),
             csrf=False)))
     form = TrackForm(request.args)
-    status = 200
-    if "code" in request.args:
-        typed = form.code.data or ""
-        if tracking_code_normalise(typed) is None:
-            form.code.errors = [_(
-                "A tracking code has 12 letters and digits, like K7QM-3TXV-9PH4."
-            )]
-            status = 422
+    typed = form.code.data or ""
+    if tracking_code_normalise(typed) is None:
+        form.code.errors = [_(
+            "A tracking code has 12 letters and digits, like K7QM-3TXV-9PH4."
+        )]
+        status = 422
+    else:
+        try:
+            feedback = feedback_get(typed)
+        except NotFound:
+            form.code.errors = [
+                _("We found no feedback with this code. Check it and try again.")
+            ]
+            status = 404
         else:
-            try:
-                feedback = feedback_get(typed)
-            except NotFound:
-                form.code.errors = [
-                    _("We found no feedback with this code. Check it and try again.")
-                ]
-                status = 404
-            else:
-                return redirect(url_for(".show", code=feedback.tracking_code_display))
+            return redirect(url_for(".show", code=feedback.tracking_code_display))
     return _private(make_response(render_template("feedback/track.html", form=form), status))
 
 

@@ -24,7 +24,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
-from flask import current_app, g, has_request_context, jsonify, request
+from flask import current_app, g, has_request_context, jsonify, request, session
 from markupsafe import Markup
 
 from portal.domain.calendar import UTC, utc_now
@@ -212,11 +212,8 @@ _HOLE = "\x00{}\x00"
 def _session_is_only_csrf() -> bool:
     """Tell whether the visitor's session holds nothing a page shows: no session at all, or
     only the CSRF secret a form page gave it (a staff login or a flashed message would)."""
-    if not _has_session():
-        return True
-    from flask import session  # the cookie is read only for a visitor who sent one
-
-    return set(session.keys()) <= {"csrf_token"}
+    # The cookie is read (and its signature checked) only for a visitor who sent one.
+    return not _has_session() or set(session.keys()) <= {"csrf_token"}
 
 
 def form_page(render: Callable[[dict[str, str]], str],

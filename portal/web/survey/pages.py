@@ -27,11 +27,17 @@ def survey_rate_limit() -> str:
     return current_app.config["PORTAL_SURVEY_RATE_LIMIT"]
 
 
-def _render(service, form: SurveyForm | None, status: int = 200,
-            html: str | None = None):
-    response = current_app.make_response((html if html is not None else render_template(
-        "survey/form.html", service=service, form=form, questions=ELEMENT_QUESTIONS,
-    ), status))
+def _page(service, form: SurveyForm) -> str:
+    return render_template("survey/form.html", service=service, form=form,
+                           questions=ELEMENT_QUESTIONS)
+
+
+def _render(service, form: SurveyForm, status: int = 200):
+    return _no_store(_page(service, form), status)
+
+
+def _no_store(html: str, status: int = 200):
+    response = current_app.make_response((html, status))
     # The page holds a one-time signed token: never kept by a browser or a proxy (the page
     # cache keeps it without the token: form_page).
     response.headers["Cache-Control"] = "private, no-store"
@@ -57,11 +63,9 @@ def form(code: str):
             survey_form = SurveyForm()
             survey_form.visit_token.data = values["visit"]
             survey_form.feedback.data = request.args.get("feedback", "")[:32]
-            return render_template("survey/form.html", service=service, form=survey_form,
-                                   questions=ELEMENT_QUESTIONS)
+            return _page(service, survey_form)
 
-        return _render(None, None, html=form_page(
-            render, {"visit": lambda: survey_visit_issue(code)}))
+        return _no_store(form_page(render, {"visit": lambda: survey_visit_issue(code)}))
     service = _service(code)
     survey_form = SurveyForm()
     if survey_form.website.data:
