@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from prometheus_client.parser import text_string_to_metric_families
 
 from portal import create_app
@@ -127,6 +128,22 @@ def test_metrics_may_be_kept_to_an_address_list(app, client, monkeypatch):
         == 403
     assert scrape(client, REMOTE_ADDR="10.20.30.40")
     assert scrape(client, REMOTE_ADDR="192.0.2.7")
+
+
+def test_a_worker_starting_during_a_scrape_does_not_fail_it(client, monkeypatch, tmp_path):
+    # Under gunicorn each worker counts in its own file; a worker that is starting has
+    # created its file but not yet sized it. The scrape reports the other workers' counts.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    counted = MmapedDict(str(tmp_path / "counter_4242.db"))
+    counted.write_value(
+        mmap_key("portal_http_requests", "portal_http_requests_total",
+                 ["endpoint", "method", "status"], ["root.healthz", "GET", "200"],
+                 "HTTP requests answered."), 7.0, 0.0)
+    counted.close()
+    (tmp_path / "counter_4343.db").write_bytes(b"")
+    samples = scrape(client)
+    assert value(samples, "portal_http_requests_total", endpoint="root.healthz",
+                 method="GET", status="200") == 7.0
 
 
 def test_an_address_list_that_does_not_parse_stops_the_start(database_url):

@@ -21,6 +21,7 @@ when first imported: only ``init_ops`` imports it, once the app is built in a wo
 from __future__ import annotations
 
 import functools
+import glob
 import ipaddress
 import os
 from collections.abc import Iterator
@@ -143,6 +144,29 @@ class _ThisProcess:
         yield from REGISTRY.collect()
 
 
+class _Workers(MultiProcessCollector):
+    """Every worker's files, the dead ones' counters too, less the files not yet sized.
+
+    prometheus-client creates a worker's file before it sizes it, so a scrape while a
+    worker starts can find it empty, and its reader then fails the whole scrape
+    (prometheus/client_python#1199, open in 0.26). An empty file has counted nothing yet.
+    """
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield the metrics merged from every file that holds any."""
+        files = [path for path in glob.glob(os.path.join(self._path, "*.db"))
+                 if _sized(path)]
+        return self.merge(files, accumulate=True)
+
+
+def _sized(path: str) -> bool:
+    """Tell whether a worker's file has been sized (a vanished one is left to the merge)."""
+    try:
+        return os.path.getsize(path) > 0
+    except FileNotFoundError:
+        return True
+
+
 @functools.cache
 def allowed_networks(allowed: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     """Parse PORTAL_METRICS_ALLOW ("127.0.0.1, 10.0.0.0/8"); raise ValueError when invalid."""
@@ -166,7 +190,7 @@ def _registry() -> CollectorRegistry:
     """Return a registry of everything one scrape reports."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        MultiProcessCollector(registry)  # every worker's files, the dead ones' counters too
+        _Workers(registry)
     else:
         registry.register(_ThisProcess())
     registry.register(_DatabaseFigures())
