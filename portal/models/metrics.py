@@ -161,10 +161,24 @@ class ServiceStatus(db.Model):
     # status read a short column instead of the JSON above; None: judged from the JSON (by
     # portal.services.catalogue.tallies, as the status read does).
     data_status: Mapped[str | None] = mapped_column(String(20))
-    # JSON: the service page's figures beyond the 30 days (its 90-day window, daily bar and
-    # WFA trend) as of computed_at (portal/services/metrics/page_figures.py); None: computed
-    # by the page (a row stored before they were, or by a test).
-    page_figures: Mapped[str | None] = mapped_column(Text)
+
+
+class ServicePageFigures(db.Model):
+    """A service page's figures beyond its 30-day status, stored by the status evaluation.
+
+    JSON (portal/services/metrics/page_figures.py): the 90-day window, the daily bar and the
+    WFA trend as of the status's ``computed_at``; no row: computed by the page (a status
+    stored before they were, or by a test). A table of its own, not a column of
+    service_status: the figures are two thirds of a status row's bytes, and the home page and
+    the lists count services by status over every row of service_status.
+    """
+
+    __tablename__ = "service_page_figures"
+
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
+    )
+    figures: Mapped[str] = mapped_column(Text)
 
 
 class ServiceStatusChange(db.Model):

@@ -101,3 +101,32 @@ def test_upgrade_counts_stored_requests_on_their_due_dates(migration_app):
         assert (rows[date(2026, 12, 1)].received, rows[date(2026, 12, 1)].due) == (3, 0)
         assert rows[date(2026, 12, 4)].completed == 1
         db.session.remove()
+
+
+def test_the_stored_page_figures_move_to_their_own_table_and_back(migration_app):
+    """0015 moves the figures stored in service_status rows to service_page_figures; a
+    downgrade puts them back."""
+    with migration_app.app_context():
+        upgrade(revision="0014")
+        with db.engine.begin() as connection:
+            _insert(connection, "department", id=1, code="dpm")
+            for service_id, code in ((1, "izin"), (2, "ktp")):
+                _insert(connection, "service", id=service_id, code=code, department_id=1,
+                        work_mode="onsite", commitment_value=1,
+                        commitment_unit="working_days")
+            _insert(connection, "service_status", service_id=1, status="meeting",
+                    page_figures='{"format":1}')
+            _insert(connection, "service_status", service_id=2, status="no_data")
+        upgrade(revision="0015")
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text(
+                "SELECT service_id, figures FROM service_page_figures")).all() == [
+                    (1, '{"format":1}')]
+            columns = {c["name"] for c in db.inspect(connection).get_columns("service_status")}
+            assert "page_figures" not in columns
+        downgrade(revision="0014")
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text(
+                "SELECT service_id, page_figures FROM service_status ORDER BY service_id"
+            )).all() == [(1, '{"format":1}'), (2, None)]
+        db.session.remove()

@@ -28,7 +28,7 @@ from portal.models.catalogue import (
     WorkModeChange,
 )
 from portal.models.incidents import AvailabilityCheck, Incident, IncidentUpdate, Maintenance
-from portal.models.metrics import SERVICE_STATUSES, ServiceStatus
+from portal.models.metrics import SERVICE_STATUSES, ServicePageFigures, ServiceStatus
 from portal.models.users import AuditEntry
 from portal.services.catalogue.directory import CATALOGUE_VERSION_KEY, DEMO_DATA_KEY
 from portal.services.catalogue.tallies import status_tallies
@@ -154,13 +154,16 @@ def _computed_figures(
 @lru_cache(maxsize=1)
 def _status_notices_statement() -> Select:
     """Build the statement of a service page's status once, its values bound when it runs:
-    the row status_with_report reads, the page figures stored with the status, and whether
+    the row status_with_report reads, the page figures stored with the status (their own
+    table's row, in a subquery), and whether
     the service has an open incident and whether it has current maintenance (what its page
     lists)."""
     service_id = bindparam("service_id")
     now = bindparam("now", type_=Maintenance.ends_at.type)
     return shown_status_query().add_columns(
-        ServiceStatus.page_figures,
+        select(ServicePageFigures.figures)
+        .where(ServicePageFigures.service_id == service_id)
+        .scalar_subquery().label("page_figures"),
         open_incident_exists(service_id).label("open_incidents"),
         maintenance_exists("current", now, service_id).label("current_maintenance"),
     ).where(Service.id == service_id)

@@ -6,8 +6,8 @@ figures the status was judged on, and the 90-day figures, the 90 days of the dai
 weeks of the WFA trend, all ending on the same WIB day and counting backlog at the same
 instant. ``status_store`` evaluates them for every service it evaluates, at that instant, with
 a fixed number of statements for all of them (:func:`page_figures_many`), and stores them as
-JSON in ``service_status.page_figures``: the page then reads one row instead of up to 546 days
-and 90 completion-time histograms.
+JSON in ``service_page_figures`` (a row per service, beside its ``service_status`` row): the
+page then reads one row instead of up to 546 days and 90 completion-time histograms.
 
 The stored figures are the ones the page would compute at that instant (a test compares them
 with :class:`~portal.services.metrics.figures.ServiceDays`), under one proviso the page checks

@@ -34,6 +34,7 @@ from portal.i18n import percent_text, rate_against_target_percent
 from portal.models.catalogue import WORK_MODES, Service
 from portal.models.metrics import (
     SERVICE_STATUSES,
+    ServicePageFigures,
     ServiceReport,
     ServiceStatus,
     ServiceStatusChange,
@@ -228,8 +229,9 @@ def status_store(services: Iterable[Service], now: datetime | None = None) -> No
     all of them at once (:func:`status_evaluate_many`), the stored rows are written with one
     bulk statement for those stored before and one for the new ones, and a status change is
     recorded for each stored status that differs from the new one, in the services' order.
-    Each row also stores the service page's figures beyond the 30 days as of the same
-    instant (:func:`~portal.services.metrics.page_figures.page_figures_many`).
+    The service page's figures beyond the 30 days are stored too, as of the same instant
+    (:func:`~portal.services.metrics.page_figures.page_figures_many`), in their own table
+    (ServicePageFigures), written likewise.
     """
     services = list(services)
     if not services:
@@ -245,10 +247,14 @@ def status_store(services: Iterable[Service], now: datetime | None = None) -> No
         due_today)
     ids = [s.id for s in services]
     stored: dict[int, str] = {}
+    figured: set[int] = set()
     for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
         stmt = select(ServiceStatus.service_id, ServiceStatus.status).where(
-            ServiceStatus.service_id.in_(ids[start:start + 900]))
+            ServiceStatus.service_id.in_(chunk))
         stored.update({service_id: status for service_id, status in db.session.execute(stmt)})
+        figured.update(db.session.scalars(select(ServicePageFigures.service_id).where(
+            ServicePageFigures.service_id.in_(chunk))))
     new_rows: list[dict] = []
     rows: list[dict] = []
     changes: list[dict] = []
@@ -257,7 +263,6 @@ def status_store(services: Iterable[Service], now: datetime | None = None) -> No
         reason_params = json.dumps(params, separators=(",", ":"))
         values = {"service_id": service.id, "status": status, "reason_params": reason_params,
                   "metrics": json.dumps(snapshot, separators=(",", ":")), "computed_at": now,
-                  "page_figures": page_figures[service.id],
                   # Counted without reading the JSON (tallies) unless disrupted now.
                   "data_status": status if status == params.get("data_status") else None}
         before = stored.get(service.id)
@@ -277,6 +282,12 @@ def status_store(services: Iterable[Service], now: datetime | None = None) -> No
         db.session.execute(insert(ServiceStatus), new_rows)
     if changes:
         db.session.execute(insert(ServiceStatusChange), changes)
+    figures = [{"service_id": service_id, "figures": page_figures[service_id]}
+               for service_id in ids]
+    if written := [row for row in figures if row["service_id"] in figured]:
+        db.session.execute(update(ServicePageFigures), written)
+    if added := [row for row in figures if row["service_id"] not in figured]:
+        db.session.execute(insert(ServicePageFigures), added)
 
 
 def status_refresh(service_ids: Iterable[int] | None = None, now: datetime | None = None) -> int:

@@ -7,11 +7,11 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import delete, event, select, update
 
 from portal.domain.calendar import wib_date
 from portal.extensions import db
-from portal.models import AvailabilityCheck, ServiceStatus, WorkModeChange
+from portal.models import AvailabilityCheck, ServicePageFigures, WorkModeChange
 from portal.services.catalogue.public_figures import _computed_figures, service_figures
 from portal.services.metrics.page_figures import PAGE_FIGURES_FORMAT, page_figures_decode
 from portal.services.metrics.status import status_refresh
@@ -72,8 +72,8 @@ def page_services(mixed_services) -> list:  # noqa: F811
 
 
 def _stored(service) -> str | None:
-    return db.session.scalar(select(ServiceStatus.page_figures)
-                             .where(ServiceStatus.service_id == service.id))
+    return db.session.scalar(select(ServicePageFigures.figures)
+                             .where(ServicePageFigures.service_id == service.id))
 
 
 @pytest.mark.parametrize("now", [pytest.param(NOW, id="midday"),
@@ -100,6 +100,25 @@ def test_stored_page_figures_equal_those_computed_from_the_days(page_services, n
         trends += trend is not None
     # Three services have a trend to draw (one announced for later has none).
     assert trends == 3
+
+
+def test_a_later_evaluation_rewrites_the_figures_and_stores_missing_ones(page_services):
+    status_refresh(now=NOW)
+    gone = page_services[0]
+    db.session.execute(delete(ServicePageFigures)
+                       .where(ServicePageFigures.service_id == gone.id))
+    db.session.commit()
+    later = NOW + timedelta(days=1)
+    status_refresh(now=later)
+    db.session.expire_all()
+    stored = dict(db.session.execute(select(ServicePageFigures.service_id,
+                                            ServicePageFigures.figures)).all())
+    assert sorted(stored) == sorted(service.id for service in page_services)
+    for service in page_services:
+        figures = service_figures(service)
+        assert figures.as_of == later
+        assert page_figures_decode(stored[service.id], later,
+                                   latest_move(service.work_mode_history)) is not None
 
 
 def test_a_service_page_reads_its_stored_figures_with_its_status(page_services):
@@ -153,8 +172,11 @@ def test_figures_not_stored_with_the_status_shown_are_not_used(page_services, ch
         value = json.dumps({**wrong, "format": PAGE_FIGURES_FORMAT + 1})
     else:
         value = None
-    db.session.execute(update(ServiceStatus).where(ServiceStatus.service_id == service.id)
-                       .values(page_figures=value))
+    figures = ServicePageFigures.service_id == service.id
+    if value is None:
+        db.session.execute(delete(ServicePageFigures).where(figures))
+    else:
+        db.session.execute(update(ServicePageFigures).where(figures).values(figures=value))
     db.session.commit()
     db.session.expire_all()
     again = service_figures(service)
