@@ -157,3 +157,15 @@ def test_a_kept_survey_form_reads_its_service_only_when_rendered(app, cache_on, 
     for _ in range(2):
         assert app.test_client().get("/en/services/nope/survey").status_code == 404
     assert reads == ["ktp", "nope", "nope"]
+
+
+@pytest.mark.parametrize("path", ["/en/feedback/new", "/en/services/ktp/survey"])
+def test_a_head_request_for_a_form_answers_as_its_page_does(app, path):
+    # Link checkers and monitors ask with HEAD: the form's page, not a refused submission.
+    create_service(code="ktp", name_en="Identity card")
+    client = app.test_client()
+    got = client.get(path)
+    head = client.head(path)
+    assert (head.status_code, got.status_code) == (200, 200)
+    assert head.headers["Content-Type"] == got.headers["Content-Type"]
+    assert head.get_data() == b""

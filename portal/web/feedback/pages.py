@@ -154,7 +154,7 @@ def new():
     not a link: the text and the identity never go into a URL.
     """
     lang = current_lang()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         # The same page for every visitor but for its tokens: kept without them (form_page).
         return form_page(lambda values: _render_empty(FeedbackForm(), lang, values["client"]),
                          {"client": lambda: secrets.token_urlsafe(24)})

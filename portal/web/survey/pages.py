@@ -54,7 +54,7 @@ def _service(code: str):
 @limiter.limit(survey_rate_limit, methods=["POST"])
 def form(code: str):
     """Show the nine-question survey about a service and record an answer."""
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         # The same page for every visitor but for its tokens: kept without them (form_page).
         # The service is read when the page is rendered (an unknown code: 404, nothing kept);
         # a kept page's address names a service found by that very code.
