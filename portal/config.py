@@ -144,6 +144,11 @@ class Config:
     PORTAL_UPLOAD_DIR = os.environ.get(
         "PORTAL_UPLOAD_DIR", str(BASE_DIR / "instance" / "uploads")
     )
+    # Where the open-data CSV downloads are kept for the next reader (portal/web/data/kept.py;
+    # only while the page cache is on): a directory every worker may write, a gigabyte at most.
+    PORTAL_DOWNLOAD_CACHE_DIR = os.environ.get(
+        "PORTAL_DOWNLOAD_CACHE_DIR", str(BASE_DIR / "instance" / "downloads")
+    )
     # Public address of the portal, used for links in mail sent by commands (no request).
     PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
     # Address of the licence the open data is published under (data page, data package,

@@ -166,6 +166,14 @@ def test_the_upload_folder_the_services_may_write_is_the_configured_one():
         assert upload in " ".join(settings["Service.ReadWritePaths"]).split(), name
 
 
+def test_the_kept_downloads_folder_is_in_the_web_units_cache_directory():
+    template = (ROOT / "deploy" / "portal.env").read_text()
+    kept = Path(re.search(r'^PORTAL_DOWNLOAD_CACHE_DIR="([^"]+)"$', template, re.M).group(1))
+    web = services()["pantau-web.service"]
+    cache = [Path("/var/cache") / name for name in " ".join(web["Service.CacheDirectory"]).split()]
+    assert any(directory in kept.parents for directory in cache), (kept, cache)
+
+
 def test_the_nginx_site_passes_nginx_t(tmp_path):
     nginx = deploy_tool("nginx", "nginx")
     configuration = runnable_site(tmp_path, https_port=8443, http_port=8080,

@@ -3,7 +3,8 @@
 - ``/<lang>/data``: every dataset with what it holds, its columns, update frequency, coverage
   and licence, and download links with filter examples. A public page (portal.web.public.live).
 - ``/data/<dataset>.csv``: the dataset, streamed as it is read (``?service=``, ``department=``,
-  ``from=``, ``to=`` where the dataset takes them), with the licence in a ``Link`` header.
+  ``from=``, ``to=`` where the dataset takes them), with the licence in a ``Link`` header;
+  kept on disk for the next reader of the same address while it holds (portal.web.data.kept).
 - ``/data/datapackage.json``: the data dictionary (Frictionless Data Package).
 - ``/data/catalog.jsonld``: the DCAT-AP catalogue for harvesters.
 
@@ -27,6 +28,7 @@ from flask import (
 )
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from werkzeug.wsgi import wrap_file
 
 from portal.domain.calendar import utc_now, wib_date
 from portal.i18n import languages
@@ -43,6 +45,7 @@ from portal.services.opendata.dcat import CatalogueAddresses, dcat_catalogue
 from portal.services.opendata.downloads import csv_stream
 from portal.services.opendata.schema import FIELD_TYPES, FREQUENCIES
 from portal.services.opendata.selection import selection_parse
+from portal.web.data.kept import kept_enabled, kept_key, kept_open, kept_stream
 from portal.web.public.live import cached_body, data_version, public_page
 from portal.web.urls import absolute_url_for
 
@@ -112,7 +115,8 @@ def _problem(error: ValidationError):
 
 @bp.get("/data/<name>.csv")
 def download(name: str):
-    """Stream one dataset as CSV, filtered as the query string asks."""
+    """Stream one dataset as CSV, filtered as the query string asks; later readers of the
+    same selection get the copy kept on disk while it holds (portal.web.data.kept)."""
     dataset = dataset_get(name)
     now = utc_now()
     with force_locale(_error_lang()):
@@ -120,15 +124,28 @@ def download(name: str):
             selection = selection_parse(dataset, dict(request.args.lists()), now)
         except ValidationError as error:
             return _problem(error)
-    response = current_app.response_class(
-        stream_with_context(csv_stream(dataset, selection)), mimetype="text/csv")
+    versioned = dataset.name in VERSIONED
+    key = f"{request.full_path}|{data_version()}|{wib_date(now)}|{_link_header()}"
+    kept = None
+    if kept_enabled():
+        kept_as = kept_key(key)
+        kept = kept_open(kept_as, None if versioned else MAX_AGE)
+    if kept is not None:
+        file, size = kept
+        response = current_app.response_class(
+            wrap_file(request.environ, file), mimetype="text/csv", direct_passthrough=True)
+        response.content_length = size
+    else:
+        body = csv_stream(dataset, selection)
+        if kept_enabled():
+            body = kept_stream(kept_as, body)
+        response = current_app.response_class(stream_with_context(body), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{dataset.name}.csv"'
     response.headers["Link"] = _link_header()
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
-    if dataset.name in VERSIONED:
+    if versioned:
         # Weak: the same rows whatever the encoding (compression keeps a weak ETag as is).
-        key = f"{request.full_path}|{data_version()}|{wib_date(now)}|{_link_header()}"
         response.set_etag(hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:20],
                           weak=True)
         return response.make_conditional(request)
