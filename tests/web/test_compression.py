@@ -9,10 +9,12 @@ from pathlib import Path
 import brotli
 import pytest
 from backports import zstd  # compression.zstd from Python 3.14
+from flask_compress import flask_compress as flask_compress_module
 
 from portal import create_app
+from portal.extensions import CompressedBodies, compress
 from tests.conftest import make_test_config
-from tests.factories import create_department, create_service
+from tests.factories import create_department, create_service, csrf_token_from
 from tests.services.opendata.support import build_province
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,3 +189,53 @@ def test_every_vary_value_survives_compression(database_url) -> None:
     vary = [v.strip().lower() for line in response.headers.getlist("Vary")
             for v in line.split(",")]
     assert sorted(vary) == ["accept-encoding", "accept-language", "origin"]
+
+
+def test_a_page_from_the_page_cache_is_compressed_once_for_every_reader(
+        app, client, catalogue, cached, monkeypatch) -> None:
+    compressions = []
+    real = flask_compress_module._compress_data
+
+    def counted(app, data, algorithm):
+        compressions.append(algorithm)
+        return real(app, data, algorithm)
+
+    monkeypatch.setattr(flask_compress_module, "_compress_data", counted)
+    compress.cache.clear()  # another test may have compressed these very bytes
+    plain = client.get("/id/services").data
+    bodies = [client.get("/id/services", headers=GZIP).data for _ in range(3)]
+    assert [gzip.decompress(body) for body in bodies] == [plain] * 3
+    assert compressions == ["gzip"]
+    # Each encoding and each page is kept apart.
+    english = client.get("/en/services", headers=GZIP).data
+    assert b"Clinic permit 0" in gzip.decompress(english)
+    assert b"Izin klinik pratama 0" in brotli.decompress(
+        client.get("/id/services", headers={"Accept-Encoding": "br"}).data)
+    assert compressions == ["gzip", "gzip", "br"]
+
+
+def test_each_visitor_of_a_kept_form_gets_their_own_token_compressed(
+        app, catalogue, cached) -> None:
+    tokens = []
+    for _ in range(2):
+        visitor = app.test_client()
+        page = gzip.decompress(visitor.get("/id/feedback/new", headers=GZIP).data)
+        tokens.append(csrf_token_from(page.decode()))
+        # The token in the page is the one this visitor's session signs: the form goes through.
+        assert visitor.post("/id/feedback/new", data={"csrf_token": tokens[-1]},
+                            headers=GZIP).status_code != 400
+    assert tokens[0] != tokens[1]
+
+
+def test_only_answers_named_by_a_strong_etag_are_kept_and_within_their_budget() -> None:
+    bodies = CompressedBodies()
+    bodies.set("gzip;", b"no etag: never kept")
+    assert bodies.get("gzip;") is None
+    bodies.MAX_BYTES = 80  # a body over an eighth of the budget is not kept either
+    bodies.set("gzip;big:100", b"x" * 11)
+    assert bodies.get("gzip;big:100") is None
+    for n in range(9):
+        bodies.set(f"gzip;tag{n}:10", bytes([n]) * 10)
+    # 90 bytes over a budget of 80: the least recently used went first.
+    assert bodies.get("gzip;tag0:10") is None
+    assert bodies.get("gzip;tag8:10") == bytes([8]) * 10
