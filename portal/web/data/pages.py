@@ -129,12 +129,16 @@ def download(name: str):
     kept = None
     if kept_enabled():
         kept_as = kept_key(key)
-        kept = kept_open(kept_as, None if versioned else MAX_AGE)
+        kept = kept_open(kept_as, None if versioned else MAX_AGE,
+                         gzip_accepted=request.accept_encodings["gzip"] > 0)
     if kept is not None:
-        file, size = kept
+        file, size, coding = kept
         response = current_app.response_class(
             wrap_file(request.environ, file), mimetype="text/csv", direct_passthrough=True)
         response.content_length = size
+        if coding:  # sent as kept: Flask-Compress leaves an encoded answer alone
+            response.content_encoding = coding
+            response.vary.add("Accept-Encoding")
     else:
         body = csv_stream(dataset, selection)
         if kept_enabled():

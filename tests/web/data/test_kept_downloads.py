@@ -141,15 +141,22 @@ def test_a_download_left_half_way_keeps_nothing(client, kept_dir, province, monk
     assert kept_files(kept_dir)[0].read_bytes() == whole.data
 
 
-def test_a_kept_copy_is_compressed_for_a_client_that_asks(app, client, kept_dir, province,
-                                                          monkeypatch):
-    # This province's file is smaller than the least Flask-Compress compresses (500 bytes).
-    monkeypatch.setitem(app.config, "COMPRESS_MIN_SIZE", 0)
+def test_a_kept_copy_is_sent_gzipped_as_kept_to_a_client_that_accepts_gzip(
+        client, kept_dir, province):
     plain = get(client, "/data/service_days.csv").data
-    response = get(client, "/data/service_days.csv", headers={"Accept-Encoding": "gzip"})
-    assert response.headers["Content-Encoding"] == "gzip"
-    assert "Accept-Encoding" in response.headers["Vary"]
-    assert gzip.decompress(response.data) == plain
+    [file] = kept_files(kept_dir)
+    packed_copy = file.with_name(file.name + ".gz")
+    assert gzip.decompress(packed_copy.read_bytes()) == plain
+    for accepted in ("gzip", "zstd, br, gzip"):
+        response = get(client, "/data/service_days.csv", headers={"Accept-Encoding": accepted})
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in response.headers["Vary"]
+        assert response.data == packed_copy.read_bytes()
+        assert response.headers["Content-Length"] == str(len(response.data))
+    # A reader who does not accept gzip gets the CSV itself.
+    identity = get(client, "/data/service_days.csv", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in identity.headers
+    assert identity.data == plain
 
 
 def test_a_kept_versioned_copy_answers_304_to_a_reader_who_has_it(client, kept_dir, province):
