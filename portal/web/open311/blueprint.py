@@ -135,11 +135,14 @@ def document(root: str, content: dict | list, status: int = 200) -> Response:
                     content_type=f"{MIMETYPES[fmt]}; charset=utf-8")
 
 
-def kept_document(root: str, build: Callable[[], dict | list]) -> Response:
+def kept_document(root: str, build: Callable[[], dict | list],
+                  version_of: Callable[[], str] | None = None) -> Response:
     """Answer ``document(root, build())``, kept in the page cache while the public data version
-    holds: the service list, its definitions and the discovery document are the same for
-    every client (by format and language: each path and query is kept apart)."""
-    body, _modified = cached_body(lambda: (document(root, build()).get_data(), utc_now()))
+    (and ``version_of()``'s, when given) holds: the service list, its definitions, the
+    discovery document and a search of published requests are the same for every client (by
+    format and language: each path and query is kept apart)."""
+    body, _modified = cached_body(lambda: (document(root, build()).get_data(), utc_now()),
+                                  version_of)
     return Response(body, content_type=f"{MIMETYPES[_format()]}; charset=utf-8")
 
 

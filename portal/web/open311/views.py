@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from portal.extensions import csrf, limiter, tracking_lookup_limit
 from portal.i18n import current_lang
+from portal.services.accountability.snapshots import accountability_data_version
 from portal.services.errors import NotFound
 from portal.services.feedback.public_view import feedback_public_view
 from portal.services.open311.catalogue import open311_changeset, open311_service, open311_services
@@ -103,8 +104,11 @@ def requests_list(format: str):
     # A filter may be repeated (status=open&status=closed) as well as comma-separated.
     query = open311_request_query(
         {name: ",".join(request.args.getlist(name)) for name in request.args})
-    return document("service_requests",
-                    [request_entry(record) for record in open311_requests(query, current_lang())])
+    # Kept while the feedback, its handling steps and the audited publishing decisions are
+    # unchanged (the accountability and public data versions), as /<lang>/feedback is.
+    return kept_document("service_requests", lambda: [
+        request_entry(record) for record in open311_requests(query, current_lang())],
+        accountability_data_version)
 
 
 @bp.get(f"/requests/<request_id>.<{FORMAT_CONVERTER}:format>")

@@ -350,15 +350,19 @@ def cached_view(version: Callable[[], str]) -> Callable[[Callable[..., Any]], Ca
     return decorate
 
 
-def _kept(kind: str, build: Callable[[], tuple[bytes, datetime]]) -> _Entry:
+def _kept(kind: str, build: Callable[[], tuple[bytes, datetime]],
+          version_of: Callable[[], str] | None = None) -> _Entry:
     """Return the entry of build()'s (body, last-modified time), kept in the page cache.
 
     Kept per kind, language, path and query string (the language may come from ?lang or
-    Accept-Language: each is kept apart) while the public data version is unchanged, for at
-    most the cache's time-to-live.
+    Accept-Language: each is kept apart) while the public data version (and
+    ``version_of()``'s, when given: read as cached_view reads it) is unchanged, for at most
+    the cache's time-to-live.
     """
     ttl = _cache_seconds()
     version = data_version() if ttl else ""  # read only when an entry may be kept
+    if ttl and version_of is not None:
+        version = f"{version}-{_version_of(version_of)}"
     key = (kind, current_lang(), request.full_path)
     cache = page_cache()
     entry = cache.get(key) if ttl else None
@@ -395,13 +399,15 @@ def cached_json(build: Callable[[], object]) -> Any:
     return response.make_conditional(request)
 
 
-def cached_body(build: Callable[[], tuple[bytes, datetime]]) -> tuple[bytes, datetime]:
-    """Return the body and the last-modified time that build() returns, kept in the page cache.
+def cached_body(build: Callable[[], tuple[bytes, datetime]],
+                version_of: Callable[[], str] | None = None) -> tuple[bytes, datetime]:
+    """Return the body and the last-modified time that build() returns, kept in the page cache
+    (while ``version_of()`` holds too, when given: see :func:`_kept`).
 
     For answers that set their own validators (the Atom feeds: Last-Modified is the newest
-    entry, not the time of rendering).
+    entry, not the time of rendering) or none (Open311).
     """
-    entry = _kept("body", build)
+    entry = _kept("body", build, version_of)
     return entry.body, entry.last_modified
 
 

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from portal.services.feedback.citizen import feedback_reopen
+from portal.services.feedback.publishing import feedback_publish_decline
+from portal.services.open311.listing import open311_requests
+from portal.web.open311 import views as open311_views
+from tests.conftest import a_second_later
 from tests.feedback_support import FRIDAY_15_AUG
 from tests.services.open311.world import publish
 from tests.web.open311.conftest import AUGUST_2025, read, root_tag
@@ -113,3 +118,48 @@ def test_characters_xml_cannot_carry_are_dropped_from_the_xml_only(client, world
     [as_xml] = read(client.get(f"{path}.xml"), "xml")
     assert as_json["description"] == "Antrean\x0bpanjang\n\nWarga menunggu\x1b tiga jam."
     assert as_xml["description"] == "Antreanpanjang\n\nWarga menunggu tiga jam."
+
+
+@pytest.fixture
+def built(monkeypatch):
+    """Count the searches the request list runs (each one builds the list afresh)."""
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return open311_requests(*args, **kwargs)
+
+    monkeypatch.setattr(open311_views, "open311_requests", counted)
+    return calls
+
+
+def test_the_list_is_kept_for_the_next_client_while_nothing_changed(client, world, cached,
+                                                                    built):
+    first = client.get(f"/open311/v2/requests.json?{AUGUST_2025}")
+    again = client.get(f"/open311/v2/requests.json?{AUGUST_2025}")
+    assert again.data == first.data
+    assert len(built) == 1
+    # Another query, format or language is another list.
+    client.get(f"/open311/v2/requests.xml?{AUGUST_2025}")
+    client.get(f"/open311/v2/requests.json?{AUGUST_2025}&lang=en")
+    assert len(built) == 3
+    assert again.headers["Cache-Control"] == "no-cache"  # clients still revalidate
+
+
+def test_a_kept_list_shows_a_new_handling_step_at_once(client, resolved, cached, built):
+    [before] = client.get(f"/open311/v2/requests.json?{AUGUST_2025}").get_json()
+    assert before["status"] == "closed"
+    # The reporter reopens it: a step of theirs, which no staff audit records.
+    feedback_reopen(resolved.published.tracking_code, "Antrean masih panjang.",
+                    now=FRIDAY_15_AUG.replace(day=21))
+    a_second_later()
+    [after] = client.get(f"/open311/v2/requests.json?{AUGUST_2025}").get_json()
+    assert after["status"] == "open"
+    assert len(built) == 2
+
+
+def test_a_withdrawn_text_leaves_a_kept_list_at_once(client, world, cached):
+    assert client.get(f"/open311/v2/requests.json?{AUGUST_2025}").get_json()
+    feedback_publish_decline(world.staff, world.published.id)
+    a_second_later()
+    assert client.get(f"/open311/v2/requests.json?{AUGUST_2025}").get_json() == []
