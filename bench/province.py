@@ -21,7 +21,11 @@ Steps, each printed with its time:
    It prints the ingest rate end to end, and per CPU second of the gunicorn workers and of
    the workers and the database's backends together (read from /proc: steadier than the
    wall rate on a shared machine, though contention inflates CPU time too);
-4. run ``flask status refresh`` (the 10-minute job) and print what was built.
+4. file the province's feedback over the same years (``--feedback`` items a year per
+   service on average, busier services more) and handle it as departments do: answered,
+   mostly on time, resolved, some published at the reporter's request, some left open
+   (bench/feedback_history.py: the citizen's and the staff's services, in process);
+5. run ``flask status refresh`` (the 10-minute job) and print what was built.
 
 Deterministic: the same seed, size and WIB date give the same data at any time of the day,
 since the history stops at the start of today (WIB): nothing is received, answered or
@@ -51,6 +55,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from bench.feedback_history import feedback_history
 from bench.support import (
     DEFAULT_DATABASE_URL,
     DatabaseCpu,
@@ -553,6 +558,8 @@ def main() -> None:
     parser.add_argument("--years", type=float, default=3)
     parser.add_argument("--volume", type=float, default=1.0,
                         help="multiply every service's request volume")
+    parser.add_argument("--feedback", type=float, default=2.0,
+                        help="feedback items a year per service on average (0: none)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--drop", action="store_true", help="drop the database and stop")
     args = parser.parse_args()
@@ -613,6 +620,15 @@ def main() -> None:
           f"the database's backends {db_cpu:.1f} s; together "
           f"{sent / (cpu + db_cpu):,.0f} requests per (worker + database) CPU second",
           flush=True)
+    if args.feedback > 0:
+        with app.app_context():
+            counts = feedback_history(services, first_day, cut, args.seed, _poisson,
+                                      args.feedback)
+            db.session.remove()
+            db.engine.dispose()
+        clock.step(f"feedback: {counts['filed']:,} filed, {counts['answered']:,} answered "
+                   f"({counts['answered_late']:,} late), {counts['resolved']:,} resolved, "
+                   f"{counts['published']:,} published (the citizen's and staff's services)")
     print(run_flask(env, "status", "refresh").strip())
     clock.step("statuses refreshed")
     if url.startswith("postgresql"):
@@ -632,7 +648,8 @@ def main() -> None:
     engine = create_engine(url)
     with engine.connect() as conn:
         counts = {table: conn.scalar(text(f"SELECT count(*) FROM {table}")) for table in (
-            "department", "service", "work_mode_change", "service_request", "service_day")}
+            "department", "service", "work_mode_change", "service_request", "service_day",
+            "feedback", "feedback_event")}
         statuses = dict(conn.execute(text(
             "SELECT status, count(*) FROM service_status GROUP BY status ORDER BY status")).all())
         size = conn.scalar(text("SELECT pg_size_pretty(pg_database_size(current_database()))")
