@@ -94,6 +94,8 @@ class Feedback(db.Model):
         CheckConstraint(_in("status", FEEDBACK_STATUSES), name="status"),
         CheckConstraint(_in("routing_rule", ROUTING_KINDS), name="routing_rule"),
         Index("ix_feedback_department_status", "department_id", "status"),
+        # The published list, newest first, a page at a time, and its count (migration 0016).
+        Index("ix_feedback_published", "publish_approved", "publish_decided_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

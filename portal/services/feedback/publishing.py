@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.domain.calendar import utc_now
 from portal.extensions import db
-from portal.i18n import localized
+from portal.i18n import localized_text
 from portal.models.catalogue import Department, Service
 from portal.models.feedback import FEEDBACK_KINDS, MAX_BODY, MAX_SUBJECT, Feedback
 from portal.services.auth import (
@@ -224,18 +224,22 @@ def feedback_published_list(
 
 
 def feedback_published_filters(lang: str) -> dict[str, list[tuple[str, str]]]:
-    """Return the departments and services that have published feedback, as (code, name)."""
-    departments = db.session.scalars(
-        select(Department).where(
-            Department.id.in_(_published().with_only_columns(Feedback.department_id))
-        )
-    )
-    services = db.session.scalars(
-        select(Service).where(Service.id.in_(_published().with_only_columns(Feedback.service_id)))
-    )
+    """Return the departments and services that have published feedback, as (code, name),
+    sorted by name in the reader's language (the Indonesian name where it has none).
 
-    def named(rows: Any) -> list[tuple[str, str]]:
-        return sorted(((r.code, localized(r, "name", lang).text) for r in rows),
+    Their codes and names only, not the entities: at province scale the list offers hundreds
+    of services, and loading each whole (its standard texts) cost most of the page.
+    """
+    published = _published()
+
+    def named(model: Any, column: Any) -> list[tuple[str, str]]:
+        rows = db.session.execute(
+            select(model.code, model.name_id, model.name_en)
+            .where(model.id.in_(published.with_only_columns(column)))
+        )
+        return sorted(((code, localized_text(lang, name_id, name_en))
+                       for code, name_id, name_en in rows),
                       key=lambda item: item[1].casefold())
 
-    return {"departments": named(departments), "services": named(services)}
+    return {"departments": named(Department, Feedback.department_id),
+            "services": named(Service, Feedback.service_id)}

@@ -321,6 +321,32 @@ def test_the_list_filters_by_department_service_and_kind(app):
     assert sorted(code for code, _name in filters["services"]) == ["a-1", "a-2", "b-1"]
 
 
+def test_the_filters_name_only_what_has_published_feedback_in_the_readers_language(app):
+    admin = create_user("admin")
+    zebra = create_department(code="zebra", name_id="Dinas Zebra", name_en="Zebra Office")
+    apple = create_department(code="apple", name_id="Dinas Apel", name_en="")  # no English
+    create_department(code="quiet", name_id="Dinas Sepi", name_en="Quiet Office")
+    create_service(department=apple, code="sepi", name_id="Layanan Sepi",
+                   name_en="Quiet service")  # requested only: not offered
+    _published(admin, create_service(department=zebra, code="z", name_id="Izin Zebra",
+                                     name_en="B zebra permit"))
+    _published(admin, create_service(department=apple, code="a", name_id="Akta Apel",
+                                     name_en="C apple deed"))
+    _published(admin, create_service(department=apple, code="n", name_id="Nomor apel",
+                                     name_en=""))
+    feedback_submit(valid_data(service="sepi", publish=True), "id")
+
+    english = feedback_published_filters("en")
+    # Sorted by the shown name whatever its case; a missing English name is the Indonesian.
+    assert english["departments"] == [("apple", "Dinas Apel"), ("zebra", "Zebra Office")]
+    assert english["services"] == [("z", "B zebra permit"), ("a", "C apple deed"),
+                                   ("n", "Nomor apel")]
+    indonesian = feedback_published_filters("id")
+    assert indonesian["departments"] == [("apple", "Dinas Apel"), ("zebra", "Dinas Zebra")]
+    assert indonesian["services"] == [("a", "Akta Apel"), ("z", "Izin Zebra"),
+                                      ("n", "Nomor apel")]
+
+
 def test_the_list_is_paginated_newest_first(app):
     service = create_service()
     officer = create_user("officer", department=service.department)
