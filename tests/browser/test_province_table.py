@@ -127,6 +127,9 @@ def test_a_commission_filters_the_table_without_javascript(live_server, no_js_pa
     every = no_js_page.locator(".key-table tbody tr").count()
     no_js_page.get_by_label("DPRD commission").select_option("I")
     no_js_page.get_by_role("button", name="Show").click()
+    # The click returns once the filtered page starts loading: count its rows when it is
+    # there (count() does not wait; under load it counted a page still being parsed).
+    no_js_page.wait_for_load_state()
     assert "commission=I" in no_js_page.url
     shown = no_js_page.locator(".key-table tbody tr").count()
     assert 0 < shown < every
