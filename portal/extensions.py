@@ -104,11 +104,12 @@ csrf = CSRFProtect()
 cors = CORS()  # bound to the public reads only: portal.web.cors
 
 # What is compressed when the client accepts it (zstd, br or gzip): pages, API answers, CSV
-# exports and feeds. Static files never reach Flask: WhiteNoise serves them (and the .gz/.br
-# copies beside them, where static/ holds any). XLSX, PDF and images are compressed already.
+# exports, feeds and Open311's XML (text/xml). Static files never reach Flask: WhiteNoise
+# serves them (and the .gz/.br copies beside them, where static/ holds any). XLSX, PDF and
+# images are compressed already.
 COMPRESSED_MIMETYPES = (
     "text/html", "application/json", "text/csv", "application/atom+xml", "text/plain",
-    "application/xml", "image/svg+xml",
+    "application/xml", "text/xml", "image/svg+xml",
 )
 # The encodings offered, the server's preference first when a client accepts several equally.
 # Streamed answers (the open-data CSVs) get the same ones: Flask-Compress leaves gzip out of its

@@ -13,7 +13,7 @@ from flask_compress import flask_compress as flask_compress_module
 
 from portal import create_app
 from portal.extensions import CompressedBodies, compress
-from tests.conftest import make_test_config
+from tests.conftest import a_second_later, make_test_config
 from tests.factories import create_department, create_service, csrf_token_from
 from tests.services.opendata.support import build_province
 
@@ -127,7 +127,8 @@ def _undated(feed: bytes) -> bytes:
     return re.sub(rb"<updated>[^<]*</updated>", b"", feed)
 
 
-@pytest.mark.parametrize("path", ["/id/services", "/api/v1/services", "/id/incidents.atom"])
+@pytest.mark.parametrize("path", ["/id/services", "/api/v1/services", "/id/incidents.atom",
+                                  "/open311/v2/services.json", "/open311/v2/services.xml"])
 def test_a_compressed_answer_revalidates_with_an_empty_304(client, catalogue, path) -> None:
     first = client.get(path, headers=GZIP)
     again = client.get(path, headers={**GZIP, "If-None-Match": first.headers["ETag"]})
@@ -239,3 +240,28 @@ def test_only_answers_named_by_a_strong_etag_are_kept_and_within_their_budget() 
     # 90 bytes over a budget of 80: the least recently used went first.
     assert bodies.get("gzip;tag0:10") is None
     assert bodies.get("gzip;tag8:10") == bytes([8]) * 10
+
+
+@pytest.mark.parametrize("path", ["/open311/v2/services.json", "/open311/v2/services.xml?lang=en"])
+def test_a_kept_open311_document_is_compressed_once_for_every_reader(
+        app, client, catalogue, cached, monkeypatch, path) -> None:
+    compressions = []
+    real = flask_compress_module._compress_data
+
+    def counted(app, data, algorithm):
+        compressions.append(algorithm)
+        return real(app, data, algorithm)
+
+    monkeypatch.setattr(flask_compress_module, "_compress_data", counted)
+    compress.cache.clear()
+    plain = client.get(path).data
+    assert b"izin-klinik-2" in plain
+    bodies = [client.get(path, headers=GZIP).data for _ in range(3)]
+    assert [gzip.decompress(body) for body in bodies] == [plain] * 3
+    assert compressions == ["gzip"]
+    # A new service is a new body: compressed again, and shown.
+    create_service(department=catalogue[0].department, code="izin-apotek",
+                   name_id="Izin apotek", name_en="Pharmacy permit")
+    a_second_later()
+    assert b"izin-apotek" in gzip.decompress(client.get(path, headers=GZIP).data)
+    assert compressions == ["gzip", "gzip"]

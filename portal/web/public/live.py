@@ -411,6 +411,14 @@ def cached_body(build: Callable[[], tuple[bytes, datetime]],
     return entry.body, entry.last_modified
 
 
+def cached_tagged_body(build: Callable[[], tuple[bytes, datetime]],
+                       version_of: Callable[[], str] | None = None) -> tuple[bytes, str]:
+    """Return the body that build() returns, kept as :func:`cached_body` keeps it, and its
+    digest for a strong ETag (worked out once per kept body, not per request)."""
+    entry = _kept("body", build, version_of)
+    return entry.body, entry.etag
+
+
 def live_version_response() -> Any:
     """Answer the data version with its ETag; 304 (empty) when the client has it."""
     version = data_version()
