@@ -192,17 +192,24 @@ def test_every_vary_value_survives_compression(database_url) -> None:
     assert sorted(vary) == ["accept-encoding", "accept-language", "origin"]
 
 
-def test_a_page_from_the_page_cache_is_compressed_once_for_every_reader(
-        app, client, catalogue, cached, monkeypatch) -> None:
-    compressions = []
+@pytest.fixture
+def compressions(monkeypatch) -> list[str]:
+    """The encodings Flask-Compress compresses with from now on, one per body compressed
+    (starting from no kept compressed body: another test may have compressed these bytes)."""
+    done: list[str] = []
     real = flask_compress_module._compress_data
 
     def counted(app, data, algorithm):
-        compressions.append(algorithm)
+        done.append(algorithm)
         return real(app, data, algorithm)
 
     monkeypatch.setattr(flask_compress_module, "_compress_data", counted)
-    compress.cache.clear()  # another test may have compressed these very bytes
+    compress.cache.clear()
+    return done
+
+
+def test_a_page_from_the_page_cache_is_compressed_once_for_every_reader(
+        app, client, catalogue, cached, compressions) -> None:
     plain = client.get("/id/services").data
     bodies = [client.get("/id/services", headers=GZIP).data for _ in range(3)]
     assert [gzip.decompress(body) for body in bodies] == [plain] * 3
@@ -244,16 +251,8 @@ def test_only_answers_named_by_a_strong_etag_are_kept_and_within_their_budget() 
 
 @pytest.mark.parametrize("path", ["/open311/v2/services.json", "/open311/v2/services.xml?lang=en"])
 def test_a_kept_open311_document_is_compressed_once_for_every_reader(
-        app, client, catalogue, cached, monkeypatch, path) -> None:
-    compressions = []
-    real = flask_compress_module._compress_data
+        app, client, catalogue, cached, compressions, path) -> None:
 
-    def counted(app, data, algorithm):
-        compressions.append(algorithm)
-        return real(app, data, algorithm)
-
-    monkeypatch.setattr(flask_compress_module, "_compress_data", counted)
-    compress.cache.clear()
     plain = client.get(path).data
     assert b"izin-klinik-2" in plain
     bodies = [client.get(path, headers=GZIP).data for _ in range(3)]
