@@ -127,12 +127,18 @@ def test_a_run_finding_the_lock_held_elsewhere_is_skipped(runner, app):
         assert [(r.outcome, r.detail) for r in _runs()] == [("skipped", "locked")]
     other_server.dispose()
     # The server ends a closed connection's backend a moment after the client closed it.
+    # pg_stat_activity is read once per transaction (PostgreSQL keeps that snapshot until the
+    # transaction ends): each look is a transaction of its own, or a backend seen alive at the
+    # first look stays alive for every later one.
     deadline = time.monotonic() + 30
-    while db.session.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
-                            {"pid": other_backend}):
+    while True:
+        alive = db.session.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                                  {"pid": other_backend})
+        db.session.rollback()
+        if not alive:
+            break
         assert time.monotonic() < deadline, "the other server's connection never ended"
         time.sleep(0.01)
-    db.session.rollback()
     # Freed when the other server's connection ends: the next run does the job.
     assert runner.invoke(args=["status", "refresh"]).output.startswith("status refreshed")
     assert _runs()[-1].outcome == "succeeded"

@@ -252,7 +252,6 @@ def test_only_answers_named_by_a_strong_etag_are_kept_and_within_their_budget() 
 @pytest.mark.parametrize("path", ["/open311/v2/services.json", "/open311/v2/services.xml?lang=en"])
 def test_a_kept_open311_document_is_compressed_once_for_every_reader(
         app, client, catalogue, cached, compressions, path) -> None:
-
     plain = client.get(path).data
     assert b"izin-klinik-2" in plain
     bodies = [client.get(path, headers=GZIP).data for _ in range(3)]
