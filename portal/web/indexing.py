@@ -23,7 +23,7 @@ from portal.config import BASE_DIR
 from portal.domain.calendar import utc_now
 from portal.i18n import languages
 from portal.services.opendata.sitemap import PublicObjects, public_objects
-from portal.web.public.live import cached_tagged_body
+from portal.web.public.live import cached_body
 from portal.web.urls import absolute_url_for, address_maker, base_url
 from portal.web.xml_text import xml_attribute, xml_text
 
@@ -112,11 +112,11 @@ def sitemap():
     root, ``<xhtml:link ... />``): serialising its tree of thousands of elements in Python
     cost most of the answer's time.
     """
-    body, etag = cached_tagged_body(lambda: (_sitemap_text().encode("utf-8"), utc_now()))
-    response = Response(body, content_type="application/xml; charset=utf-8")
+    kept = cached_body(lambda: (_sitemap_text().encode("utf-8"), utc_now()))
+    response = Response(kept.body, content_type="application/xml; charset=utf-8")
     response.cache_control.public = True
     response.cache_control.max_age = SITEMAP_MAX_AGE
-    response.set_etag(etag)  # the kept body's digest: not hashed again per request
+    response.set_etag(kept.etag)
     return response.make_conditional(request)
 
 

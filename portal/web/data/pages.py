@@ -46,7 +46,7 @@ from portal.services.opendata.downloads import csv_stream
 from portal.services.opendata.schema import FIELD_TYPES, FREQUENCIES
 from portal.services.opendata.selection import selection_parse
 from portal.web.data.kept import kept_enabled, kept_key, kept_open, kept_stream
-from portal.web.public.live import cached_tagged_body, data_version, public_page
+from portal.web.public.live import cached_body, data_version, public_page
 from portal.web.urls import absolute_url_for
 
 bp = Blueprint("data", __name__)
@@ -159,13 +159,13 @@ def download(name: str):
 def _json_document(build: Callable[[], dict], mimetype: str):
     """Answer the JSON document build() returns with a strong ETag; 304 when the client has
     it. Kept in the page cache while the public data version holds."""
-    body, etag = cached_tagged_body(lambda: (
+    kept = cached_body(lambda: (
         json.dumps(build(), ensure_ascii=False, indent=1).encode("utf-8"), utc_now()))
-    response = current_app.response_class(body, mimetype=mimetype)
+    response = current_app.response_class(kept.body, mimetype=mimetype)
     response.headers["Link"] = f'<{data_licence().url}>; rel="license"'
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
-    response.set_etag(etag)  # the kept body's digest: not hashed again per request
+    response.set_etag(kept.etag)
     return response.make_conditional(request)
 
 

@@ -30,7 +30,7 @@ from portal.domain.calendar import utc_now
 from portal.i18n import languages
 from portal.services.errors import NotAuthorized, NotFound, ValidationError
 from portal.web.error_shapes import ErrorShape, register_error_shape
-from portal.web.public.live import cached_tagged_body
+from portal.web.public.live import cached_body
 from portal.web.xml_text import xml_text
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -146,10 +146,9 @@ def kept_document(root: str, build: Callable[[], dict | list],
     empty 304, and its compressed bodies are kept too (the service list is 440 KB at 1,000
     services: compressing it for every request cost more than serving it).
     """
-    body, etag = cached_tagged_body(lambda: (document(root, build()).get_data(), utc_now()),
-                                    version_of)
-    response = Response(body, content_type=f"{MIMETYPES[_format()]}; charset=utf-8")
-    response.set_etag(etag)
+    kept = cached_body(lambda: (document(root, build()).get_data(), utc_now()), version_of)
+    response = Response(kept.body, content_type=f"{MIMETYPES[_format()]}; charset=utf-8")
+    response.set_etag(kept.etag)
     return response.make_conditional(request)
 
 

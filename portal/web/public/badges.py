@@ -10,7 +10,6 @@ is cacheable (ETag, a few minutes public) so that a busy department page costs l
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
 from flask import Blueprint, current_app, request, url_for
@@ -142,12 +141,13 @@ def service(code: str):
                          title).encode(), utc_now()
 
     # Kept while the public data version (statuses, catalogue) holds, as the pages are.
-    body, _modified = cached_body(build)
-    response = current_app.response_class(body, content_type="image/svg+xml; charset=utf-8")
+    kept = cached_body(build)
+    response = current_app.response_class(kept.body,
+                                          content_type="image/svg+xml; charset=utf-8")
     response.cache_control.public = True
     response.cache_control.max_age = BADGE_MAX_AGE
     # Opened on its own, the image may run nothing and load nothing; other sites may embed it.
     response.headers["Content-Security-Policy"] = "default-src 'none'"
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    response.set_etag(hashlib.sha1(body, usedforsecurity=False).hexdigest()[:20])
+    response.set_etag(kept.etag)
     return response.make_conditional(request)

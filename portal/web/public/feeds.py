@@ -15,7 +15,6 @@ status evaluations that record changes, incidents, updates, maintenance and cata
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -203,13 +202,13 @@ def _add_status_changes(atom: _Atom, content: FeedContent) -> None:
 def _answer(build: Callable[[], tuple[bytes, datetime]]):
     """Serve a feed (from the page cache while the public data version holds) with its
     validators; 304 when the reader already has it."""
-    body, modified = cached_body(build)
-    response = current_app.response_class(body, content_type=f"{ATOM_TYPE}; charset=utf-8")
+    kept = cached_body(build)
+    response = current_app.response_class(kept.body,
+                                          content_type=f"{ATOM_TYPE}; charset=utf-8")
     response.cache_control.public = True
     response.cache_control.max_age = FEED_MAX_AGE
-    digest = hashlib.sha1(body, usedforsecurity=False).hexdigest()[:20]
-    response.set_etag(f"{current_lang()}-{digest}")
-    response.last_modified = modified
+    response.set_etag(f"{current_lang()}-{kept.etag}")
+    response.last_modified = kept.last_modified
     return response.make_conditional(request)
 
 

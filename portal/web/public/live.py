@@ -42,8 +42,8 @@ _NO_VERSION = PublicDataVersion("", False)  # before the first reading
 
 
 @dataclass(frozen=True)
-class _Entry:
-    """A rendered page and what it depends on."""
+class KeptEntry:
+    """A rendered page (or another kept body) and what it depends on."""
 
     body: bytes
     etag: str
@@ -65,14 +65,14 @@ class PageCache:
 
     def __init__(self, size: int = CACHE_ENTRIES) -> None:
         self.size = size
-        self._entries: OrderedDict[tuple, _Entry] = OrderedDict()
+        self._entries: OrderedDict[tuple, KeptEntry] = OrderedDict()
         self._lock = threading.Lock()
         # (monotonic time, version): replaced whole, so threads never see half of it.
         self.version_read: tuple[float, PublicDataVersion] = (float("-inf"), _NO_VERSION)
         # Other versions (see cached_view), by the name of the function that reads each.
         self.versions_read: dict[str, tuple[float, str]] = {}
 
-    def get(self, key: tuple) -> _Entry | None:
+    def get(self, key: tuple) -> KeptEntry | None:
         """Return an entry (most recently used now), or None."""
         with self._lock:
             entry = self._entries.get(key)
@@ -80,7 +80,7 @@ class PageCache:
                 self._entries.move_to_end(key)
             return entry
 
-    def put(self, key: tuple, entry: _Entry) -> None:
+    def put(self, key: tuple, entry: KeptEntry) -> None:
         """Store an entry, dropping the least recently used beyond the size."""
         with self._lock:
             self._entries[key] = entry
@@ -184,7 +184,7 @@ def public_page(view: Callable[..., str]) -> Callable[..., Any]:
             modified = utc_now().replace(microsecond=0)
             if cached is not None and cached.etag == etag:
                 modified = cached.last_modified  # same bytes: not modified since then
-            entry = _Entry(body, etag, modified, time.monotonic(), version,
+            entry = KeptEntry(body, etag, modified, time.monotonic(), version,
                            tuple(g.age_anchors))
             if ttl:
                 cache.put(key, entry)
@@ -254,13 +254,13 @@ def form_page(render: Callable[[dict[str, str]], str],
     kept = html
     for name, value in values.items():
         kept = kept.replace(value, _HOLE.format(name))
-    cache.put(key, _Entry(kept.encode(), "", utc_now(), time.monotonic(), version,
+    cache.put(key, KeptEntry(kept.encode(), "", utc_now(), time.monotonic(), version,
                           tuple(g.age_anchors)))
     return html
 
 
 @dataclass(frozen=True)
-class _Answer(_Entry):
+class _Answer(KeptEntry):
     """A whole answer of a view (any type: a page, JSON, a download) and its status."""
 
     status: int = 200
@@ -351,7 +351,7 @@ def cached_view(version: Callable[[], str]) -> Callable[[Callable[..., Any]], Ca
 
 
 def _kept(kind: str, build: Callable[[], tuple[bytes, datetime]],
-          version_of: Callable[[], str] | None = None) -> _Entry:
+          version_of: Callable[[], str] | None = None) -> KeptEntry:
     """Return the entry of build()'s (body, last-modified time), kept in the page cache.
 
     Kept per kind, language, path and query string (the language may come from ?lang or
@@ -369,7 +369,7 @@ def _kept(kind: str, build: Callable[[], tuple[bytes, datetime]],
     if entry is None or not entry.still_valid(version, ttl):
         body, modified = build()
         etag = hashlib.sha1(body, usedforsecurity=False).hexdigest()[:20]
-        entry = _Entry(body, etag, modified, time.monotonic(), version, ())
+        entry = KeptEntry(body, etag, modified, time.monotonic(), version, ())
         if ttl:
             cache.put(key, entry)
     return entry
@@ -400,23 +400,15 @@ def cached_json(build: Callable[[], object]) -> Any:
 
 
 def cached_body(build: Callable[[], tuple[bytes, datetime]],
-                version_of: Callable[[], str] | None = None) -> tuple[bytes, datetime]:
-    """Return the body and the last-modified time that build() returns, kept in the page cache
-    (while ``version_of()`` holds too, when given: see :func:`_kept`).
+                version_of: Callable[[], str] | None = None) -> KeptEntry:
+    """Return the kept entry of the body and last-modified time build() returns, kept in the
+    page cache (while ``version_of()`` holds too, when given: see :func:`_kept`).
 
-    For answers that set their own validators (the Atom feeds: Last-Modified is the newest
-    entry, not the time of rendering) or none (Open311).
+    For answers that set their own headers: the entry's ``body``, its ``etag`` (a digest of
+    the body, for a strong ETag: worked out once per kept body, never per request) and its
+    ``last_modified`` (build()'s time; the Atom feeds' is their newest entry's).
     """
-    entry = _kept("body", build, version_of)
-    return entry.body, entry.last_modified
-
-
-def cached_tagged_body(build: Callable[[], tuple[bytes, datetime]],
-                       version_of: Callable[[], str] | None = None) -> tuple[bytes, str]:
-    """Return the body that build() returns, kept as :func:`cached_body` keeps it, and its
-    digest for a strong ETag (worked out once per kept body, not per request)."""
-    entry = _kept("body", build, version_of)
-    return entry.body, entry.etag
+    return _kept("body", build, version_of)
 
 
 def live_version_response() -> Any:
